@@ -1,0 +1,106 @@
+// The root HTTP application: health endpoints, static assets, and `/t/<slug>/…`, which resolves the
+// tenant from the warm pool and hands the request to that tenant's routes or its OIDC provider.
+import { randomUUID } from 'node:crypto';
+import Koa, { type Context, type Next } from 'koa';
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.ts';
+import type { Database } from './db/client.ts';
+import { errorHandler, notFound } from './errors/http-errors.ts';
+import { buildTenantProvider } from './oidc/provider.ts';
+import { createRecordIdCodec } from './oidc/record-ids.ts';
+import { createTenantPool } from './tenancy/pool.ts';
+import { findTenant, tenantVersion } from './tenancy/registry.ts';
+import { createRuntime, delegateToProvider, type TenantRuntime } from './tenancy/runtime.ts';
+import { tenantRoutes } from './http/tenant-routes.ts';
+import { readiness } from './http/health.ts';
+import { serveAssets } from './http/assets.ts';
+
+export interface FacetApp {
+  app: Koa;
+  pool: ReturnType<typeof createTenantPool<TenantRuntime>>;
+  state: { draining: boolean };
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createApp({ config, database, logger }: { config: Config; database: Database; logger: Logger }): FacetApp {
+  const { db } = database;
+  const ids = createRecordIdCodec(config.tokenHashKey);
+  const state = { draining: false };
+
+  const pool = createTenantPool<TenantRuntime>({
+    max: config.tenantPoolSize,
+    version: async (slug) => {
+      const v = await tenantVersion(db, slug);
+      return v && v.status === 'active' ? v.configVersion : undefined;
+    },
+    build: async (slug) => {
+      const tenant = await findTenant(db, slug);
+      if (!tenant) throw notFound(`unknown tenant ${slug}`);
+      const built = await buildTenantProvider(tenant, {
+        db,
+        ids,
+        publicUrl: config.publicUrl,
+        kek: config.kek,
+        cookieKeys: config.cookieKeys,
+        secureCookies: config.secureCookies,
+        production: config.production,
+        trustProxy: config.trustProxy,
+      });
+      built.provider.on('server_error', (_ctx, error) => logger.error({ err: error, tenant: slug }, 'oidc server_error'));
+      return createRuntime(tenant, built);
+    },
+  });
+
+  const app = new Koa({ proxy: config.trustProxy });
+  app.keys = config.cookieKeys;
+  app.silent = true;
+
+  app.use(async (ctx: Context, next: Next) => {
+    const incoming = ctx.get('x-request-id');
+    ctx.state.requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    ctx.set('X-Request-Id', ctx.state.requestId);
+    await next();
+  });
+  app.use(
+    errorHandler({
+      onUnexpected: (error, ctx) => logger.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error'),
+    }),
+  );
+
+  const root = new Router();
+  root.get('/health', (ctx) => {
+    ctx.body = { status: 'ok' };
+  });
+  root.get('/ready', async (ctx) => {
+    const report = await readiness({ db, draining: state.draining });
+    ctx.status = report.ready ? 200 : 503;
+    ctx.body = report;
+  });
+  root.get('/', (ctx) => {
+    ctx.body = { service: 'facet', tenants: `${config.publicUrl}/t/<slug>/.well-known/openid-configuration` };
+  });
+  app.use(serveAssets());
+  app.use(root.routes());
+
+  const tenantRouter = tenantRoutes({ config, db, logger });
+  const TENANT_PATH = /^\/t\/([a-z0-9-]{2,40})(?:\/|$)/;
+  app.use(async (ctx: Context, next: Next) => {
+    const match = TENANT_PATH.exec(ctx.path);
+    if (!match) return next();
+    const slug = match[1]!;
+    const handled = await pool.use(slug, async (runtime) => {
+      ctx.state.tenant = runtime;
+      let fellThrough = false;
+      await tenantRouter(ctx, async () => {
+        fellThrough = true;
+      });
+      if (fellThrough) await delegateToProvider(ctx, runtime);
+      return true;
+    });
+    if (!handled) throw notFound(`there is no active tenant called ${slug}`);
+  });
+
+  return { app, pool, state };
+}

@@ -1,0 +1,61 @@
+// The tenant's audit trail: append-only (the tenant role may only INSERT and SELECT) and hash-
+// chained by a database trigger, so any edit or deletion breaks the chain at a nameable row.
+import { sql } from 'kysely';
+import type { TenantDb } from '../db/tenant-scope.ts';
+
+export interface AuditEvent {
+  type: string;
+  actor?: string | null;
+  subject?: string | null;
+  clientId?: string | null;
+  ip?: string | null;
+  userAgent?: string | null;
+  requestId?: string | null;
+  data?: Record<string, unknown>;
+}
+
+export async function appendAudit(trx: TenantDb, event: AuditEvent): Promise<void> {
+  await trx
+    .insertInto('audit_events')
+    .values({
+      type: event.type,
+      actor: event.actor ?? null,
+      subject: event.subject ?? null,
+      client_id: event.clientId ?? null,
+      ip: event.ip ?? null,
+      user_agent: event.userAgent ?? null,
+      request_id: event.requestId ?? null,
+      data: JSON.stringify(event.data ?? {}),
+      // Filled by the chain trigger; present here only to satisfy NOT NULL before it runs.
+      prev_hash: '',
+      hash: '',
+    })
+    .execute();
+}
+
+export type ChainVerdict = { ok: true; rows: number } | { ok: false; rows: number; firstBrokenId: string; reason: string };
+
+/** Walks the chain in id order, in batches, and names the first row that does not fit. */
+export async function verifyAuditChain(trx: TenantDb, { batchSize = 1000 }: { batchSize?: number } = {}): Promise<ChainVerdict> {
+  let expectedPrev = '0'.repeat(64);
+  let afterId = '0';
+  let rows = 0;
+  for (;;) {
+    const batch = await sql<{ id: string; prev_hash: string; hash: string; recomputed: string }>`
+      select e.id::text as id, e.prev_hash, e.hash,
+             encode(sha256(convert_to(e.prev_hash || audit_event_digest_input(e), 'UTF8')), 'hex') as recomputed
+      from audit_events e where e.id > ${afterId}::bigint order by e.id limit ${batchSize}`.execute(trx);
+    for (const row of batch.rows) {
+      rows += 1;
+      if (row.prev_hash !== expectedPrev) {
+        return { ok: false, rows, firstBrokenId: row.id, reason: 'prev_hash does not match the previous row (a row was removed or reordered)' };
+      }
+      if (row.hash !== row.recomputed) {
+        return { ok: false, rows, firstBrokenId: row.id, reason: 'hash does not match the row contents (the row was altered)' };
+      }
+      expectedPrev = row.hash;
+      afterId = row.id;
+    }
+    if (batch.rows.length < batchSize) return { ok: true, rows };
+  }
+}

@@ -1,0 +1,111 @@
+// Configuration: one zod schema over the environment, with the defaults documented beside each
+// field. Development gets working defaults; production fails at boot on anything missing or on a
+// known development value, so a forgotten secret can never reach a real deployment.
+import { z } from 'zod';
+import { DEV_SECRETS, isDevSecret } from './dev-secrets.ts';
+
+const csv = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  /** Port the HTTP server listens on. */
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Interface to bind; 127.0.0.1 keeps a development instance off the network. */
+  HOST: z.string().default('127.0.0.1'),
+  /** Public origin; each tenant's issuer is `${PUBLIC_URL}/t/<slug>`. */
+  PUBLIC_URL: z.url().optional(),
+  /** A real PostgreSQL server. When unset, Facet runs on embedded PGlite in FACET_DATA_DIR. */
+  DATABASE_URL: z.string().optional(),
+  /** Where embedded PGlite keeps its files (`memory://` keeps nothing). */
+  FACET_DATA_DIR: z.string().default('.data'),
+  /** Redis for rate limits and jobs. When unset: in-memory limits and inline jobs. */
+  REDIS_URL: z.string().optional(),
+  /** Key-encryption key (32 bytes, base64url) for tenant signing keys at rest. */
+  FACET_KEK: z.string().optional(),
+  /** Secret (≥ 32 bytes, base64url) for the keyed hashes of token and session ids at rest. */
+  FACET_TOKEN_HASH_KEY: z.string().optional(),
+  /** Comma-separated cookie signing keys; the first signs, all verify. */
+  FACET_COOKIE_KEYS: csv.optional(),
+  /** Comma-separated Fernet keys for face templates; the first encrypts, all decrypt. */
+  FACET_EMBEDDING_KEYS: csv.optional(),
+  /** Directory holding the ONNX models described by models/manifest.json. */
+  FACET_MODELS_DIR: z.string().default('models/weights'),
+  /** Directory of declarative tenant files applied at start. */
+  FACET_TENANTS_DIR: z.string().default('tenants'),
+  /** How many tenants' OIDC providers stay warm in memory. */
+  FACET_TENANT_POOL_SIZE: z.coerce.number().int().min(1).default(100),
+  /** Signing-key overlap after a rotation: the old key stays published this many seconds. */
+  FACET_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
+  /** Trust X-Forwarded-* headers (set when behind a reverse proxy). */
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
+  /** Bearer token protecting /metrics (unset: open). */
+  METRICS_TOKEN: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Mount test-only helpers (never in production). */
+  FACET_TEST_HELPERS: z.enum(['0', '1']).default('0'),
+});
+
+export type Config = ReturnType<typeof buildConfig>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function buildConfig(env: z.infer<typeof envSchema>) {
+  const production = env.NODE_ENV === 'production';
+  const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
+  return {
+    env: env.NODE_ENV,
+    production,
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https://'),
+    database: env.DATABASE_URL
+      ? ({ kind: 'postgres', url: env.DATABASE_URL } as const)
+      : ({ kind: 'pglite', dataDir: env.FACET_DATA_DIR } as const),
+    redisUrl: env.REDIS_URL,
+    kek: env.FACET_KEK ?? DEV_SECRETS.FACET_KEK,
+    tokenHashKey: env.FACET_TOKEN_HASH_KEY ?? DEV_SECRETS.FACET_TOKEN_HASH_KEY,
+    cookieKeys: env.FACET_COOKIE_KEYS ?? [DEV_SECRETS.FACET_COOKIE_KEYS],
+    embeddingKeys: env.FACET_EMBEDDING_KEYS ?? [DEV_SECRETS.FACET_EMBEDDING_KEYS],
+    modelsDir: env.FACET_MODELS_DIR,
+    tenantsDir: env.FACET_TENANTS_DIR,
+    tenantPoolSize: env.FACET_TENANT_POOL_SIZE,
+    keyOverlapSeconds: env.FACET_KEY_OVERLAP_SECONDS,
+    trustProxy: env.TRUST_PROXY,
+    metricsToken: env.METRICS_TOKEN,
+    logLevel: env.LOG_LEVEL,
+    testHelpers: env.FACET_TEST_HELPERS === '1' && !production,
+  };
+}
+
+/** Reads and validates the environment. Throws ConfigError listing every problem at once. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === 'production') {
+    const problems: string[] = [];
+    if (!env.PUBLIC_URL) problems.push('PUBLIC_URL is required in production');
+    for (const name of ['FACET_KEK', 'FACET_TOKEN_HASH_KEY', 'FACET_COOKIE_KEYS', 'FACET_EMBEDDING_KEYS'] as const) {
+      const value = env[name];
+      if (value === undefined || (Array.isArray(value) && value.length === 0)) {
+        problems.push(`${name} is required in production`);
+      } else if ((Array.isArray(value) ? value : [value]).some(isDevSecret)) {
+        problems.push(`${name} holds a published development value; generate a real secret`);
+      }
+    }
+    if (env.FACET_TEST_HELPERS === '1') problems.push('FACET_TEST_HELPERS must not be set in production');
+    if (problems.length > 0) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
+  }
+  return buildConfig(env);
+}

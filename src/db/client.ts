@@ -1,0 +1,34 @@
+// The one place that opens a database: a real PostgreSQL server through `pg`, or embedded PGlite
+// (with pgvector) when no DATABASE_URL is given.
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { createPGlitePool } from './pglite-pool.ts';
+
+export interface Database {
+  kind: 'postgres' | 'pglite';
+  db: Kysely<any>;
+  close(): Promise<void>;
+}
+
+export type DatabaseOptions =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  | { kind: 'pglite'; dataDir: string };
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.kind === 'postgres') {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
+    // An idle client losing its server must not take the process down.
+    pool.on('error', () => {});
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    return { kind: 'postgres', db, close: () => db.destroy() };
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { vector } = await import('@electric-sql/pglite-pgvector');
+  const memory = options.dataDir.startsWith('memory://');
+  if (!memory) mkdirSync(options.dataDir, { recursive: true });
+  const lite = await PGlite.create(memory ? undefined : options.dataDir, { extensions: { vector } });
+  const pool = createPGlitePool(lite);
+  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as any }) });
+  return { kind: 'pglite', db, close: () => db.destroy() };
+}

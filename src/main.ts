@@ -1,0 +1,42 @@
+// `npm start`: run Facet. Embedded PGlite unless DATABASE_URL is set; the demo tenant is applied.
+import { loadConfig, ConfigError } from './config/index.ts';
+import { startFacet } from './server.ts';
+
+async function main() {
+  const config = loadConfig();
+  const running = await startFacet(config);
+  const { logger } = running;
+  const base = config.publicUrl;
+  logger.info({ url: base, database: config.database.kind }, 'facet is running');
+  process.stdout.write(
+    [
+      '',
+      `  Facet is running on ${running.url} (database: ${config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dataDir}` : 'PostgreSQL'})`,
+      `  Demo discovery:  ${base}/t/demo/.well-known/openid-configuration`,
+      `  Demo sign-in:    ${base}/t/demo/auth?client_id=demo-web&response_type=code&scope=openid&redirect_uri=http://localhost:3001/callback`,
+      `  Health:          ${base}/health   Ready: ${base}/ready`,
+      '',
+    ].join('\n') + '\n',
+  );
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (error) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError || error?.code) {
+    process.stderr.write(`facet: ${error.message}\n`);
+  } else {
+    process.stderr.write(`facet: failed to start: ${error?.stack ?? error}\n`);
+  }
+  process.exit(1);
+});

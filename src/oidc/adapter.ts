@@ -1,0 +1,122 @@
+// oidc-provider's storage adapter over the tenant schema. One table holds every model kind;
+// expiry is enforced in SQL (`expires_at`) and old rows are removed by the purge job.
+import type { Kysely } from 'kysely';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import type { RecordIdCodec } from './record-ids.ts';
+
+/** Kinds found by something other than their id; their id is kept sealed, never in clear. */
+const SEALED_KINDS = new Set(['Session', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export interface AdapterContext {
+  db: Kysely<any>;
+  scope: TenantScope;
+  ids: RecordIdCodec;
+  now?: () => number;
+}
+
+export function createAdapterClass({ db, scope, ids, now = Date.now }: AdapterContext) {
+  return class TenantAdapter implements Adapter {
+    readonly kind: string;
+
+    constructor(kind: string) {
+      this.kind = kind;
+    }
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const { jti: _jti, ...stored } = payload;
+      const body: Record<string, unknown> = { ...stored };
+      if (SEALED_KINDS.has(this.kind)) body.sealedId = ids.seal(id);
+      if (body.userCode) body.userCode = undefined;
+      const row = {
+        kind: this.kind,
+        id_hash: ids.hash(this.kind, id),
+        payload: JSON.stringify(body),
+        grant_id: payload.grantId ?? null,
+        user_code_hash: payload.userCode ? ids.hash('UserCode', payload.userCode) : null,
+        uid: payload.uid ?? null,
+        expires_at: expiresIn ? new Date(now() + expiresIn * 1000) : null,
+      };
+      await withTenant(db, scope, (trx) =>
+        trx
+          .insertInto('oidc_records')
+          .values(row)
+          .onConflict((oc) =>
+            oc.columns(['kind', 'id_hash']).doUpdateSet({
+              payload: row.payload,
+              grant_id: row.grant_id,
+              user_code_hash: row.user_code_hash,
+              uid: row.uid,
+              expires_at: row.expires_at,
+            }),
+          )
+          .execute(),
+      );
+    }
+
+    async find(id: string): Promise<AdapterPayload | undefined> {
+      return this.#findWhere('id_hash', ids.hash(this.kind, id), id);
+    }
+
+    async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.#findWhere('uid', uid);
+    }
+
+    async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.#findWhere('user_code_hash', ids.hash('UserCode', userCode), undefined, userCode);
+    }
+
+    async #findWhere(column: 'id_hash' | 'uid' | 'user_code_hash', value: string, knownId?: string, userCode?: string) {
+      const row = await withTenant(db, scope, (trx) =>
+        trx
+          .selectFrom('oidc_records')
+          .select(['payload', 'consumed_at'])
+          .where('kind', '=', this.kind)
+          .where(column, '=', value)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date(now()))]))
+          .executeTakeFirst(),
+      );
+      if (!row) return undefined;
+      const { sealedId, ...payload } = row.payload as AdapterPayload & { sealedId?: string };
+      const jti = knownId ?? (sealedId ? ids.open(sealedId) : undefined);
+      if (!jti) return undefined;
+      return {
+        ...payload,
+        jti,
+        ...(userCode ? { userCode } : {}),
+        ...(row.consumed_at ? { consumed: Math.floor(new Date(row.consumed_at as string).getTime() / 1000) } : {}),
+      };
+    }
+
+    async consume(id: string): Promise<void> {
+      await withTenant(db, scope, (trx) =>
+        trx
+          .updateTable('oidc_records')
+          .set({ consumed_at: new Date(now()) })
+          .where('kind', '=', this.kind)
+          .where('id_hash', '=', ids.hash(this.kind, id))
+          .execute(),
+      );
+    }
+
+    async destroy(id: string): Promise<void> {
+      await withTenant(db, scope, (trx) =>
+        trx.deleteFrom('oidc_records').where('kind', '=', this.kind).where('id_hash', '=', ids.hash(this.kind, id)).execute(),
+      );
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await withTenant(db, scope, (trx) =>
+        trx.deleteFrom('oidc_records').where('kind', '=', this.kind).where('grant_id', '=', grantId).execute(),
+      );
+    }
+  };
+}
+
+/** Deletes expired records (the purge job). Returns how many went. */
+export async function purgeExpiredRecords(db: Kysely<any>, scope: TenantScope, now = new Date()): Promise<number> {
+  const result = await withTenant(db, scope, (trx) =>
+    trx.deleteFrom('oidc_records').where('expires_at', '<', now).executeTakeFirst(),
+  );
+  return Number(result.numDeletedRows);
+}

@@ -1,0 +1,52 @@
+// Clients of a tenant, read from its schema and handed to oidc-provider as static clients (which
+// it caches). Secrets are resolved from the environment variable each client names.
+import type { ClientMetadata } from 'oidc-provider';
+import type { TenantDb } from '../db/tenant-scope.ts';
+import { isDevSecret } from '../config/dev-secrets.ts';
+
+export class ClientSecretError extends Error {
+  override name = 'ClientSecretError';
+  readonly code = 'client_secret_unavailable';
+}
+
+export interface LoadedClients {
+  metadata: ClientMetadata[];
+  firstParty: Set<string>;
+  resources: Map<string, string[]>;
+}
+
+export async function loadClients(
+  trx: TenantDb,
+  { production, env = process.env }: { production: boolean; env?: NodeJS.ProcessEnv },
+): Promise<LoadedClients> {
+  const rows = await trx.selectFrom('clients').select(['client_id', 'metadata', 'secret_env', 'secret_dev', 'first_party']).orderBy('client_id').execute();
+  const metadata: ClientMetadata[] = [];
+  const firstParty = new Set<string>();
+  const resources = new Map<string, string[]>();
+  for (const row of rows) {
+    const { resources: allowed = [], refresh_grace_seconds: _grace, ...meta } = row.metadata as ClientMetadata & {
+      resources?: string[];
+      refresh_grace_seconds?: number;
+    };
+    const client: ClientMetadata = { ...meta, client_id: row.client_id as string };
+    if (row.secret_env) client.client_secret = resolveSecret(row.client_id as string, row.secret_env as string, row.secret_dev as string | null, production, env);
+    metadata.push(client);
+    if (row.first_party) firstParty.add(row.client_id as string);
+    resources.set(row.client_id as string, allowed);
+  }
+  return { metadata, firstParty, resources };
+}
+
+export function resolveSecret(clientId: string, envName: string, devFallback: string | null, production: boolean, env: NodeJS.ProcessEnv): string {
+  const value = env[envName];
+  if (production) {
+    if (!value) throw new ClientSecretError(`client ${clientId}: environment variable ${envName} is not set (required in production)`);
+    if (value === devFallback || isDevSecret(value)) {
+      throw new ClientSecretError(`client ${clientId}: ${envName} holds the published development secret; set a real one`);
+    }
+    return value;
+  }
+  const secret = value ?? devFallback;
+  if (!secret) throw new ClientSecretError(`client ${clientId}: set ${envName} (no development fallback is declared)`);
+  return secret;
+}

@@ -1,0 +1,153 @@
+// Builds one tenant's oidc-provider instance: issuer `${PUBLIC_URL}/t/<slug>`, storage in the
+// tenant schema, the tenant's own keys and clients. This file and oidc/interactions are the only
+// places that know oidc-provider's configuration surface.
+import type { Kysely } from 'kysely';
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { loadSigningJwks } from '../keys/signing-keys.ts';
+import type { TenantRecord } from '../tenancy/registry.ts';
+import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
+import { messagePage } from '../../views/layout.ts';
+import { createAdapterClass } from './adapter.ts';
+import { createFindAccount } from './accounts.ts';
+import { loadClients } from './clients.ts';
+import type { RecordIdCodec } from './record-ids.ts';
+
+export interface ProviderDeps {
+  db: Kysely<any>;
+  ids: RecordIdCodec;
+  publicUrl: string;
+  kek: string;
+  cookieKeys: string[];
+  secureCookies: boolean;
+  production: boolean;
+  trustProxy: boolean;
+  now?: () => number;
+}
+
+export interface TenantProvider {
+  provider: Provider;
+  firstPartyClients: Set<string>;
+  settings: TenantSettings & { resources?: ResourceDefinition[] };
+}
+
+export function issuerFor(publicUrl: string, slug: string): string {
+  return `${publicUrl}/t/${slug}`;
+}
+
+export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDeps): Promise<TenantProvider> {
+  const scope: TenantScope = tenant;
+  const settings = tenant.settings as TenantProvider['settings'];
+  const resources = new Map((settings.resources ?? []).map((r) => [r.indicator, r]));
+  const { keys, clients } = await withTenant(deps.db, scope, async (trx) => ({
+    keys: await loadSigningJwks(trx, { kek: deps.kek, slug: tenant.slug }),
+    clients: await loadClients(trx, { production: deps.production }),
+  }));
+  const issuer = issuerFor(deps.publicUrl, tenant.slug);
+  const basePath = `/t/${tenant.slug}`;
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: basePath };
+
+  const configuration: Configuration = {
+    adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, ...(deps.now ? { now: deps.now } : {}) }),
+    clients: clients.metadata,
+    findAccount: createFindAccount(deps.db, scope),
+    jwks: { keys: keys as any },
+    cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
+    scopes: ['openid', 'offline_access', 'profile', 'email', ...new Set([...resources.values()].flatMap((r) => r.scopes))],
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      acr: null,
+      amr: null,
+      auth_time: null,
+    },
+    conformIdTokenClaims: true,
+    responseTypes: ['code', 'none'],
+    interactions: { url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = messagePage({ title: 'Sign out', tenantName: tenant.name, heading: 'Sign out?', message: 'Do you want to sign out?' })
+            .value.replace('</section>', `${form}<div class="actions"><button type="submit" form="op.logoutForm" value="yes" name="logout" autofocus>Yes, sign me out</button><button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button></div></section>`);
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = messagePage({ title: 'Signed out', tenantName: tenant.name, heading: 'You are signed out', message: 'You can close this window.' }).value;
+        },
+      },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      dPoP: { enabled: true },
+      requestObjects: { enabled: true, requireSignedRequestObject: false },
+      deviceFlow: { enabled: true },
+      registration: { enabled: settings.dynamic_registration === true },
+      resourceIndicators: {
+        enabled: true,
+        // A client that may use exactly one resource gets it without asking.
+        defaultResource: async (_ctx, client) => {
+          const allowed = clients.resources.get(client.clientId) ?? [];
+          return allowed.length === 1 ? allowed[0]! : undefined!;
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, indicator, client) => {
+          const resource = resources.get(indicator);
+          const allowed = clients.resources.get(client.clientId) ?? [];
+          if (!resource || !allowed.includes(indicator)) {
+            throw new errors.InvalidTarget(`resource ${indicator} is not available to this client`);
+          }
+          return {
+            scope: resource.scopes.join(' '),
+            audience: resource.indicator,
+            accessTokenTTL: resource.access_token_ttl,
+            accessTokenFormat: resource.access_token_format,
+            ...(resource.access_token_format === 'jwt' ? { jwt: { sign: { alg: 'ES256' } } } : {}),
+          };
+        },
+      },
+    },
+    ttl: {
+      AccessToken: 3600,
+      AuthorizationCode: 60,
+      ClientCredentials: 600,
+      DeviceCode: 600,
+      Grant: 14 * 24 * 3600,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 14 * 24 * 3600,
+      RefreshToken: settings.refresh_tokens?.absolute_lifetime_seconds ?? 30 * 24 * 3600,
+      BackchannelAuthenticationRequest: 600,
+    },
+    rotateRefreshToken: true,
+    enabledJWA: {
+      idTokenSigningAlgValues: ['ES256', 'RS256'],
+      requestObjectSigningAlgValues: ['ES256', 'RS256', 'PS256', 'EdDSA'],
+      userinfoSigningAlgValues: ['ES256', 'RS256'],
+      introspectionSigningAlgValues: ['ES256', 'RS256'],
+      authorizationSigningAlgValues: ['ES256', 'RS256'],
+    },
+    renderError: async (ctx: KoaContextWithOIDC, out) => {
+      ctx.type = 'html';
+      const description = out.error_description ?? 'The request could not be completed.';
+      ctx.body = messagePage({
+        title: 'Sign-in problem',
+        tenantName: tenant.name,
+        heading: 'Something went wrong',
+        message: String(description),
+        detail: `Error code: ${out.error}`,
+      }).value;
+    },
+  };
+
+  const provider = new Provider(issuer, configuration);
+  provider.proxy = deps.trustProxy;
+  return { provider, firstPartyClients: clients.firstParty, settings };
+}

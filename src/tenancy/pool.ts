@@ -1,0 +1,101 @@
+// Keeps tenants' OIDC providers warm: built lazily on first request, held in a bounded LRU, and
+// rebuilt when the registry says the tenant changed (another process rotated keys or applied a
+// file). Evicted entries are closed only once their in-flight requests have finished.
+import { LRUCache } from 'lru-cache';
+
+export interface PoolEntry<T> {
+  value: T;
+  version: number;
+  checkedAt: number;
+  inFlight: number;
+  evicted: boolean;
+  close(): void;
+}
+
+export interface TenantPoolOptions<T> {
+  max: number;
+  /** Look up the tenant's current version; undefined when unknown or disabled. */
+  version(slug: string): Promise<number | undefined>;
+  build(slug: string): Promise<T>;
+  close?(value: T): void;
+  /** How long a version check stays trusted. */
+  recheckMs?: number;
+  now?: () => number;
+}
+
+export function createTenantPool<T>({ max, version, build, close = () => {}, recheckMs = 2000, now = Date.now }: TenantPoolOptions<T>) {
+  const building = new Map<string, Promise<PoolEntry<T> | undefined>>();
+  const cache = new LRUCache<string, PoolEntry<T>>({
+    max,
+    dispose: (entry) => {
+      entry.evicted = true;
+      if (entry.inFlight === 0) entry.close();
+    },
+  });
+
+  async function load(slug: string, current?: number): Promise<PoolEntry<T> | undefined> {
+    const v = current ?? (await version(slug));
+    if (v === undefined) {
+      cache.delete(slug);
+      return undefined;
+    }
+    const value = await build(slug);
+    const entry: PoolEntry<T> = { value, version: v, checkedAt: now(), inFlight: 0, evicted: false, close: () => close(value) };
+    cache.set(slug, entry);
+    return entry;
+  }
+
+  async function get(slug: string): Promise<PoolEntry<T> | undefined> {
+    const cached = cache.get(slug);
+    if (cached && now() - cached.checkedAt < recheckMs) return cached;
+    const pending = building.get(slug);
+    if (pending) return pending;
+    const task = (async () => {
+      if (cached) {
+        const v = await version(slug);
+        if (v === cached.version) {
+          cached.checkedAt = now();
+          return cached;
+        }
+        if (v === undefined) {
+          cache.delete(slug);
+          return undefined;
+        }
+        return load(slug, v);
+      }
+      return load(slug);
+    })();
+    building.set(slug, task);
+    try {
+      return await task;
+    } finally {
+      building.delete(slug);
+    }
+  }
+
+  return {
+    /** Runs `work` with the tenant's value, keeping it open until `work` settles. */
+    async use<R>(slug: string, work: (value: T) => Promise<R>): Promise<R | undefined> {
+      const entry = await get(slug);
+      if (!entry) return undefined;
+      entry.inFlight += 1;
+      try {
+        return await work(entry.value);
+      } finally {
+        entry.inFlight -= 1;
+        if (entry.evicted && entry.inFlight === 0) entry.close();
+      }
+    },
+    invalidate(slug: string) {
+      cache.delete(slug);
+    },
+    get size() {
+      return cache.size;
+    },
+    clear() {
+      cache.clear();
+    },
+  };
+}
+
+export type TenantPool<T> = ReturnType<typeof createTenantPool<T>>;

@@ -1,0 +1,67 @@
+// The tenant registry in the control schema.
+import { randomBytes } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { CONTROL_SCHEMA } from '../db/migrations.ts';
+import type { TenantScope } from '../db/tenant-scope.ts';
+
+export interface TenantRecord extends TenantScope {
+  name: string;
+  status: 'active' | 'disabled';
+  settings: Record<string, unknown>;
+  configVersion: number;
+}
+
+const tenants = `${CONTROL_SCHEMA}.tenants`;
+
+function toRecord(row: any): TenantRecord {
+  return {
+    slug: row.slug,
+    name: row.name,
+    schema: row.schema_name,
+    role: row.role_name,
+    status: row.status,
+    settings: row.settings,
+    configVersion: row.config_version,
+  };
+}
+
+/** This installation's role prefix, created on first use. */
+export async function installationPrefix(db: Kysely<any>): Promise<string> {
+  const candidate = randomBytes(4).toString('hex');
+  await sql`insert into ${sql.table(`${CONTROL_SCHEMA}.installation`)} (id, role_prefix) values (1, ${candidate}) on conflict (id) do nothing`.execute(db);
+  const row = await db.selectFrom(`${CONTROL_SCHEMA}.installation`).select('role_prefix').executeTakeFirstOrThrow();
+  return row.role_prefix as string;
+}
+
+export async function findTenant(db: Kysely<any>, slug: string): Promise<TenantRecord | undefined> {
+  const row = await db.selectFrom(tenants).selectAll().where('slug', '=', slug).executeTakeFirst();
+  return row ? toRecord(row) : undefined;
+}
+
+export async function listTenants(db: Kysely<any>): Promise<TenantRecord[]> {
+  const rows = await db.selectFrom(tenants).selectAll().orderBy('slug').execute();
+  return rows.map(toRecord);
+}
+
+/** Cheap check used by the provider pool to notice changes made by other processes. */
+export async function tenantVersion(db: Kysely<any>, slug: string): Promise<{ status: string; configVersion: number } | undefined> {
+  const row = await db.selectFrom(tenants).select(['status', 'config_version']).where('slug', '=', slug).executeTakeFirst();
+  return row ? { status: row.status as string, configVersion: row.config_version as number } : undefined;
+}
+
+export async function bumpConfigVersion(db: Kysely<any>, slug: string): Promise<void> {
+  await db
+    .updateTable(tenants)
+    .set({ config_version: sql`config_version + 1`, updated_at: sql`now()` })
+    .where('slug', '=', slug)
+    .execute();
+}
+
+export async function setTenantStatus(db: Kysely<any>, slug: string, status: 'active' | 'disabled'): Promise<boolean> {
+  const result = await db
+    .updateTable(tenants)
+    .set({ status, config_version: sql`config_version + 1`, updated_at: sql`now()` })
+    .where('slug', '=', slug)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

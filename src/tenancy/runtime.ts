@@ -1,0 +1,30 @@
+// Everything Facet holds in memory for one tenant while it is warm: its record, its OIDC
+// provider and that provider's request handler. Built by the pool; handed to tenant routes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'koa';
+import type Provider from 'oidc-provider';
+import type { TenantRecord } from './registry.ts';
+import type { TenantProvider } from '../oidc/provider.ts';
+
+export interface TenantRuntime extends TenantProvider {
+  tenant: TenantRecord;
+  basePath: string;
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+}
+
+export function createRuntime(tenant: TenantRecord, built: TenantProvider): TenantRuntime {
+  const handle = built.provider.callback() as unknown as TenantRuntime['handle'];
+  return { ...built, tenant, basePath: `/t/${tenant.slug}`, handle };
+}
+
+/** Hands the request to the tenant's provider, with the tenant prefix stripped from the path. */
+export async function delegateToProvider(ctx: Context, runtime: TenantRuntime): Promise<void> {
+  const rest = ctx.path.slice(runtime.basePath.length) || '/';
+  (ctx.req as IncomingMessage & { originalUrl?: string }).originalUrl = ctx.originalUrl;
+  ctx.req.url = ctx.querystring ? `${rest}?${ctx.querystring}` : rest;
+  ctx.respond = false;
+  await runtime.handle(ctx.req, ctx.res);
+  ctx.status = ctx.res.statusCode;
+}
+
+export type { Provider };

@@ -1,0 +1,125 @@
+// Declarative tenants: `tenants/<slug>.yaml`, validated by this schema (also published as
+// tenants/tenant.schema.json for editors).
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const secretRef = z
+  .object({
+    /** Environment variable holding the secret; the database stores only this name. */
+    env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'an environment variable name such as DEMO_WEB_SECRET'),
+    /** Published fallback for development only; refused in production. */
+    dev: z.string().min(16).optional(),
+  })
+  .strict();
+
+export const clientSchema = z
+  .object({
+    client_id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{1,127}$/),
+    client_name: z.string().optional(),
+    /** First-party clients skip the consent screen. */
+    first_party: z.boolean().default(false),
+    redirect_uris: z.array(z.url()).default([]),
+    post_logout_redirect_uris: z.array(z.url()).default([]),
+    grant_types: z
+      .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code']))
+      .min(1),
+    response_types: z.array(z.enum(['code', 'none'])).optional(),
+    token_endpoint_auth_method: z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none']).default('client_secret_basic'),
+    secret: secretRef.optional(),
+    scope: z.string().optional(),
+    backchannel_logout_uri: z.url().optional(),
+    backchannel_logout_session_required: z.boolean().optional(),
+    default_acr_values: z.array(z.string()).optional(),
+    jwks_uri: z.url().optional(),
+    /** Resource indicators this client may request tokens for. */
+    resources: z.array(z.url()).default([]),
+    /** Refresh-token reuse grace window override, 0–60 s. */
+    refresh_grace_seconds: z.number().int().min(0).max(60).optional(),
+  })
+  .strict()
+  .superRefine((client, ctx) => {
+    const confidential = client.token_endpoint_auth_method.startsWith('client_secret');
+    if (confidential && !client.secret) ctx.addIssue({ code: 'custom', path: ['secret'], message: `${client.token_endpoint_auth_method} needs a secret` });
+    if (client.grant_types.includes('authorization_code') && client.redirect_uris.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['redirect_uris'], message: 'authorization_code needs at least one redirect URI' });
+    }
+    if (client.token_endpoint_auth_method === 'none' && client.grant_types.includes('client_credentials')) {
+      ctx.addIssue({ code: 'custom', path: ['grant_types'], message: 'a public client cannot use client_credentials' });
+    }
+  });
+
+export const resourceSchema = z
+  .object({
+    indicator: z.url(),
+    scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default([]),
+    access_token_format: z.enum(['jwt', 'opaque']).default('jwt'),
+    access_token_ttl: z.number().int().min(60).max(86400).default(3600),
+  })
+  .strict();
+
+export const tenantSettingsSchema = z
+  .object({
+    signup: z.enum(['open', 'invite', 'closed']).default('invite'),
+    user_verification: z.enum(['required', 'preferred']).default('required'),
+    logo_url: z.url().optional(),
+    /** A custom domain gives the tenant its own WebAuthn RP ID. */
+    domain: z.string().optional(),
+    dynamic_registration: z.boolean().default(false),
+    refresh_tokens: z
+      .object({
+        grace_seconds: z.number().int().min(0).max(60).default(10),
+        absolute_lifetime_seconds: z.number().int().min(3600).default(30 * 24 * 3600),
+        idle_timeout_seconds: z.number().int().min(300).default(14 * 24 * 3600),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .prefault({});
+
+export const tenantFileSchema = z
+  .object({
+    slug: z.string(),
+    name: z.string().min(1).max(120),
+    settings: tenantSettingsSchema,
+    resources: z.array(resourceSchema).default([]),
+    clients: z.array(clientSchema).default([]),
+  })
+  .strict();
+
+export type TenantFile = z.infer<typeof tenantFileSchema>;
+export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
+export type ClientDefinition = z.infer<typeof clientSchema>;
+export type ResourceDefinition = z.infer<typeof resourceSchema>;
+
+export class TenantFileError extends Error {
+  override name = 'TenantFileError';
+  readonly code = 'invalid_tenant_file';
+}
+
+export function parseTenantFile(text: string, source = 'tenant file'): TenantFile {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    throw new TenantFileError(`${source}: not valid YAML (${(cause as Error).message})`);
+  }
+  const parsed = tenantFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new TenantFileError(`${source}:\n  ${problems.join('\n  ')}`);
+  }
+  const ids = parsed.data.clients.map((c) => c.client_id);
+  const dupe = ids.find((id, index) => ids.indexOf(id) !== index);
+  if (dupe) throw new TenantFileError(`${source}: client_id ${dupe} appears twice`);
+  return parsed.data;
+}
+
+export async function readTenantFile(file: string): Promise<TenantFile> {
+  return parseTenantFile(await readFile(file, 'utf8'), file);
+}
+
+export function tenantJsonSchema(): unknown {
+  return z.toJSONSchema(tenantFileSchema, { io: 'input' });
+}
