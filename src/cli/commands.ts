@@ -1,0 +1,133 @@
+// The CLI's commands. Each opens the configured database, does one job, reports, and closes.
+import type { ParseArgsConfig } from 'node:util';
+import { loadConfig } from '../config/index.ts';
+import { applyTenantFile } from '../tenancy/apply.ts';
+import { createTenant } from '../tenancy/provision.ts';
+import { bumpConfigVersion, findTenant, listTenants } from '../tenancy/registry.ts';
+import { readTenantFile } from '../tenancy/tenant-file.ts';
+import { migrateAll, openConfiguredDatabase } from '../boot.ts';
+import { withTenant } from '../db/tenant-scope.ts';
+import { rotateKeys } from '../keys/signing-keys.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import type { Database } from '../db/client.ts';
+
+export interface CommandContext {
+  positionals: string[];
+  values: Record<string, any>;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export interface Command {
+  summary: string;
+  usage: string;
+  positionals?: number;
+  options?: ParseArgsConfig['options'];
+  run(ctx: CommandContext): Promise<number | void>;
+}
+
+class CommandError extends Error {
+  readonly code = 'command_failed';
+}
+
+async function withDatabase<T>(work: (database: Database, config: ReturnType<typeof loadConfig>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openConfiguredDatabase(config);
+  try {
+    const report = await migrateAll(database);
+    const failed = report.tenants.filter((t) => t.error);
+    if (failed.length > 0) throw new CommandError(`migrations failed for: ${failed.map((t) => `${t.slug} (${t.error})`).join(', ')}`);
+    return await work(database, config);
+  } finally {
+    await database.close();
+  }
+}
+
+export const commands: Record<string, Command> = {
+  start: {
+    summary: 'run the server (same as npm start)',
+    usage: 'start',
+    async run() {
+      await import('../main.ts');
+      return new Promise<number>(() => {});
+    },
+  },
+  migrate: {
+    summary: 'bring the control schema and every tenant schema up to date',
+    usage: 'migrate',
+    async run({ out }) {
+      const config = loadConfig();
+      const database = await openConfiguredDatabase(config);
+      try {
+        const report = await migrateAll(database);
+        out.write(`control: ${report.control.length ? `applied ${report.control.join(', ')}` : 'up to date'}\n`);
+        for (const t of report.tenants) {
+          out.write(`tenant ${t.slug}: ${t.error ? `FAILED (${t.error}); left unchanged` : t.applied.length ? `applied ${t.applied.join(', ')}` : 'up to date'}\n`);
+        }
+        return report.tenants.some((t) => t.error) ? 1 : 0;
+      } finally {
+        await database.close();
+      }
+    },
+  },
+  'tenant create': {
+    summary: 'create a tenant: schema, role, keys (--name "Display name")',
+    usage: 'tenant create <slug> [--name "Display name"]',
+    positionals: 1,
+    options: { name: { type: 'string' } },
+    async run({ positionals, values, out }) {
+      return withDatabase(async ({ db }, config) => {
+        const tenant = await createTenant(db, { slug: positionals[0]!, name: values.name }, { kek: config.kek, actor: 'cli' });
+        out.write(`created tenant ${tenant.slug} (schema ${tenant.schema}, role ${tenant.role})\nissuer: ${config.publicUrl}/t/${tenant.slug}\n`);
+      });
+    },
+  },
+  'tenant apply': {
+    summary: 'create or update a tenant from a YAML file (idempotent)',
+    usage: 'tenant apply <file>',
+    positionals: 1,
+    async run({ positionals, out }) {
+      const file = await readTenantFile(positionals[0]!);
+      return withDatabase(async ({ db }, config) => {
+        const report = await applyTenantFile(db, file, { kek: config.kek, production: config.production, actor: 'cli' });
+        const c = report.clients;
+        out.write(
+          `tenant ${report.slug}: ${report.created ? 'created' : report.settingsChanged ? 'settings updated' : 'settings unchanged'}; ` +
+            `clients added [${c.added.join(', ')}] updated [${c.updated.join(', ')}] removed [${c.removed.join(', ')}] unchanged [${c.unchanged.join(', ')}]\n`,
+        );
+      });
+    },
+  },
+  'tenant list': {
+    summary: 'list tenants',
+    usage: 'tenant list',
+    async run({ out }) {
+      return withDatabase(async ({ db }) => {
+        const tenants = await listTenants(db);
+        if (tenants.length === 0) out.write('no tenants\n');
+        for (const t of tenants) out.write(`${t.slug.padEnd(24)} ${t.status.padEnd(9)} ${t.name}\n`);
+      });
+    },
+  },
+  'keys rotate': {
+    summary: 'add new signing keys; the old ones verify during the overlap',
+    usage: 'keys rotate --tenant <slug>',
+    options: { tenant: { type: 'string' } },
+    async run({ values, out }) {
+      if (!values.tenant) throw new CommandError('--tenant <slug> is required');
+      return withDatabase(async ({ db }, config) => {
+        const tenant = await findTenant(db, values.tenant);
+        if (!tenant) throw new CommandError(`no tenant called ${values.tenant}`);
+        const result = await withTenant(db, tenant, async (trx) => {
+          const rotated = await rotateKeys(trx, { kek: config.kek, slug: tenant.slug, overlapSeconds: config.keyOverlapSeconds });
+          await appendAudit(trx, { type: 'keys.rotated', actor: 'cli', data: rotated });
+          return rotated;
+        });
+        await bumpConfigVersion(db, tenant.slug);
+        out.write(
+          `tenant ${tenant.slug}: new keys [${result.created.join(', ')}]; in overlap for ${config.keyOverlapSeconds}s [${result.retiring.join(', ')}]; retired [${result.retired.join(', ')}]\n`,
+        );
+      });
+    },
+  },
+};

@@ -1,0 +1,61 @@
+// Starts a real Facet server for a test file: its own database, a free port on localhost, the
+// demo tenant applied, test helpers mounted.
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pino from 'pino';
+import { loadConfig, type Config } from '../../src/config/index.ts';
+import { startFacet, type RunningFacet } from '../../src/server.ts';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface TestFacet extends RunningFacet {
+  config: Config;
+  testDb: TestDatabase;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startTestFacet({
+  database,
+  env = {},
+  tenantsDir = path.join(projectRoot, 'tenants'),
+}: { database?: 'postgres' | 'pglite'; env?: Record<string, string>; tenantsDir?: string } = {}): Promise<TestFacet> {
+  const testDb = await createTestDatabase(database);
+  const port = await freePort();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: `http://localhost:${port}`,
+    FACET_TENANTS_DIR: tenantsDir,
+    FACET_TEST_HELPERS: '1',
+    LOG_LEVEL: 'silent',
+    ...testDb.env,
+    ...env,
+  });
+  const running = await startFacet(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  return {
+    ...running,
+    config,
+    testDb,
+    baseUrl: `http://localhost:${port}`,
+    async close() {
+      await running.stop(2000);
+      await testDb.drop();
+    },
+  };
+}
