@@ -29,6 +29,11 @@ export async function loadClients(
       refresh_grace_seconds?: number;
     };
     const client: ClientMetadata = { ...meta, client_id: row.client_id as string };
+    // A client without the code grant has no front channel: no redirect URIs, no response types.
+    if (!client.grant_types?.includes('authorization_code')) {
+      client.response_types = [];
+      if (!client.redirect_uris?.length) delete client.redirect_uris;
+    }
     if (row.secret_env) client.client_secret = resolveSecret(row.client_id as string, row.secret_env as string, row.secret_dev as string | null, production, env);
     metadata.push(client);
     if (row.first_party) firstParty.add(row.client_id as string);

@@ -69,8 +69,17 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Confidential clients (resource servers) may introspect any token of this tenant; a
+        // public client only its own.
+        allowedPolicy: async (_ctx, caller, token) => caller.clientAuthMethod !== 'none' || token.clientId === caller.clientId,
+      },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: only the client the token was issued to may revoke it.
+        allowedPolicy: async (_ctx, caller, token) => token.clientId === caller.clientId,
+      },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
