@@ -1,0 +1,74 @@
+// Named rate-limit policies and their defaults. Each policy has an `ip` scope (one client address)
+// and an `account` scope (one username, user id or client_id), counted separately, so a botnet
+// spraying one account and one address spraying many accounts are both slowed down.
+export const POLICY_NAMES = ['signin', 'signup', 'token', 'stepup', 'admin'] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+export type Scope = 'ip' | 'account';
+/** `signin.ip`, `token.account`, … */
+export type PolicyKey = `${PolicyName}.${Scope}`;
+
+export interface Limit {
+  /** Requests allowed per window. */
+  points: number;
+  /** Window length in seconds. */
+  duration: number;
+  /** Once over the limit, refuse for this many seconds (0 = until the window ends). */
+  blockDuration?: number;
+}
+
+export type Limits = Record<PolicyKey, Limit>;
+
+/**
+ * Defaults: generous for people, tight for scripts. Sign-in and step-up also have per-factor
+ * lockout (src/lockout), so these only need to stop volume, not guessing of one account.
+ */
+export const DEFAULT_LIMITS: Limits = {
+  // 30 sign-in attempts a minute from one address (an office behind NAT still fits).
+  'signin.ip': { points: 30, duration: 60 },
+  // 10 a minute against one account, then a 5-minute pause.
+  'signin.account': { points: 10, duration: 60, blockDuration: 300 },
+  // 10 registrations an hour from one address.
+  'signup.ip': { points: 10, duration: 3600 },
+  // 3 registration attempts an hour for one username/e-mail.
+  'signup.account': { points: 3, duration: 3600 },
+  // 300 token requests a minute from one address (back-end clients share few addresses).
+  'token.ip': { points: 300, duration: 60 },
+  // 600 a minute per client_id.
+  'token.account': { points: 600, duration: 60 },
+  // 20 step-up attempts a minute from one address.
+  'stepup.ip': { points: 20, duration: 60 },
+  // 10 a minute per user, then a 5-minute pause.
+  'stepup.account': { points: 10, duration: 60, blockDuration: 300 },
+  // 300 admin API calls a minute per address and per administrator.
+  'admin.ip': { points: 300, duration: 60 },
+  'admin.account': { points: 300, duration: 60 },
+};
+
+/** What a tenant may change: any subset of any policy. */
+export type LimitOverrides = Partial<Record<PolicyKey, Partial<Limit>>>;
+
+export function isPolicyKey(value: string): value is PolicyKey {
+  const [name, scope] = value.split('.');
+  return (POLICY_NAMES as readonly string[]).includes(name) && (scope === 'ip' || scope === 'account');
+}
+
+/** Merges base limits with overrides, ignoring unknown keys and non-positive numbers. */
+export function mergeLimits(base: Limits, overrides: LimitOverrides | undefined): Limits {
+  if (!overrides) return base;
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (!isPolicyKey(key) || !value) continue;
+    const next = { ...merged[key] };
+    if (positive(value.points)) next.points = Math.floor(value.points);
+    if (positive(value.duration)) next.duration = Math.floor(value.duration);
+    if (value.blockDuration !== undefined && Number.isFinite(value.blockDuration) && value.blockDuration >= 0) {
+      next.blockDuration = Math.floor(value.blockDuration);
+    }
+    merged[key] = next;
+  }
+  return merged;
+}
+
+function positive(n: number | undefined): n is number {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 1;
+}

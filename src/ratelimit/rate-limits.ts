@@ -1,0 +1,182 @@
+// Counts requests per policy with rate-limiter-flexible. With Redis, counters are shared by every
+// app node; each Redis limiter carries an in-memory insurance limiter, so when Redis goes away
+// Facet keeps limiting per process instead of failing open, logs it once, and raises the
+// `degraded` flag (for /ready and the facet_redis_degraded metric) until Redis is back.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { DEFAULT_LIMITS, mergeLimits, type Limit, type LimitOverrides, type Limits, type PolicyKey } from './policies.ts';
+
+export interface RateLimitLogger {
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RateLimitMetrics {
+  rateLimitHits: { inc(labels: { policy: string; scope: string }): void };
+  redisDegraded: { set(value: number): void };
+}
+
+/** The tenant a request belongs to: its slug (keeps counters apart) and settings (for overrides). */
+export interface TenantRef {
+  slug: string;
+  settings?: unknown;
+}
+
+export interface RateLimitsOptions {
+  /** Shared counters across nodes; null/undefined = per-process memory only. */
+  redis?: Redis | null;
+  /** Installation-wide limits, merged over DEFAULT_LIMITS. */
+  limits?: LimitOverrides;
+  /**
+   * Per-tenant overrides, given the tenant's settings. Default: `settings.rate_limits`, e.g.
+   * `{ "signin.ip": { "points": 100 } }` in the tenant file.
+   */
+  overrides?: (settings: unknown) => LimitOverrides | undefined;
+  /** Redis key prefix; give tests a unique one. */
+  keyPrefix?: string;
+  logger: RateLimitLogger;
+  metrics?: RateLimitMetrics;
+}
+
+export type ConsumeResult =
+  | { allowed: true; remaining: number; limit: Limit }
+  | { allowed: false; retryAfterSeconds: number; limit: Limit };
+
+export function createRateLimits({
+  redis = null,
+  limits,
+  overrides = defaultOverrides,
+  keyPrefix = 'facet:rl',
+  logger,
+  metrics,
+}: RateLimitsOptions) {
+  const base = mergeLimits(DEFAULT_LIMITS, limits);
+  const limiters = new Map<string, RateLimiterAbstract>();
+  let degraded = false;
+
+  function setDegraded(next: boolean, why: string) {
+    if (next === degraded) return;
+    degraded = next;
+    metrics?.redisDegraded.set(next ? 1 : 0);
+    if (next) logger.warn({ component: 'ratelimit', reason: why }, 'Redis unavailable: rate limits are per process until it is back');
+    else logger.info({ component: 'ratelimit' }, 'Redis is back: rate limits are shared again');
+  }
+
+  // ioredis reports reconnection; the insurance limiter reports use. Between them the flag is
+  // accurate without polling.
+  const onReady = () => setDegraded(false, 'ready');
+  const onDown = () => setDegraded(true, 'connection closed');
+  if (redis) {
+    redis.on('ready', onReady);
+    redis.on('end', onDown);
+    redis.on('close', onDown);
+    if (redis.status !== 'ready' && redis.status !== 'connecting' && redis.status !== 'wait') setDegraded(true, `status ${redis.status}`);
+  }
+
+  function limiterFor(key: PolicyKey, limit: Limit): RateLimiterAbstract {
+    const id = `${key}:${limit.points}/${limit.duration}/${limit.blockDuration ?? 0}`;
+    let limiter = limiters.get(id);
+    if (limiter) return limiter;
+    const common = { points: limit.points, duration: limit.duration, blockDuration: limit.blockDuration ?? 0, keyPrefix: `${keyPrefix}:${id}` };
+    if (!redis) {
+      limiter = new RateLimiterMemory(common);
+    } else {
+      const insurance = new RateLimiterMemory(common);
+      for (const method of ['consume', 'get', 'delete', 'block', 'penalty', 'reward', 'set'] as const) {
+        const original = (insurance as any)[method].bind(insurance);
+        (insurance as any)[method] = (...args: unknown[]) => {
+          setDegraded(true, 'redis command failed');
+          return original(...args);
+        };
+      }
+      limiter = new RateLimiterRedis({
+        ...common,
+        storeClient: redis,
+        // Without this, ioredis queues commands while reconnecting and requests hang.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: insurance,
+      });
+    }
+    limiters.set(id, limiter);
+    return limiter;
+  }
+
+  function resolve(policy: PolicyKey, tenant: TenantRef | undefined): Limit {
+    if (!tenant?.settings) return base[policy];
+    return mergeLimits(base, safeOverrides(overrides, tenant.settings))[policy];
+  }
+
+  function storageKey(policy: PolicyKey, key: string, tenant: TenantRef | undefined): string {
+    // Account keys are usernames or e-mail addresses: hash them so Redis holds no personal data.
+    const subject = policy.endsWith('.account') ? createHash('sha256').update(key.trim().toLowerCase()).digest('base64url').slice(0, 22) : key;
+    return `${tenant?.slug ?? '-'}:${subject}`;
+  }
+
+  /** Takes one point; `allowed: false` means answer 429 with Retry-After. */
+  async function consume(policy: PolicyKey, key: string, { tenant, points = 1 }: { tenant?: TenantRef; points?: number } = {}): Promise<ConsumeResult> {
+    const limit = resolve(policy, tenant);
+    try {
+      const res = await limiterFor(policy, limit).consume(storageKey(policy, key, tenant), points);
+      return { allowed: true, remaining: res.remainingPoints, limit };
+    } catch (error) {
+      if (error instanceof RateLimiterRes) {
+        const [name, scope] = policy.split('.');
+        metrics?.rateLimitHits.inc({ policy: name, scope });
+        return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(error.msBeforeNext / 1000)), limit };
+      }
+      // Neither Redis nor the insurance limiter answered. Letting the request through is the
+      // lesser harm (lockout still guards credentials), but never silently.
+      setDegraded(true, 'limiter error');
+      logger.error({ component: 'ratelimit', policy, err: error }, 'rate limiter failed; request allowed');
+      return { allowed: true, remaining: 0, limit };
+    }
+  }
+
+  /** Forgets the count for one key (e.g. after a successful sign-in, or an admin's reset). */
+  async function reset(policy: PolicyKey, key: string, { tenant }: { tenant?: TenantRef } = {}): Promise<void> {
+    const limit = resolve(policy, tenant);
+    try {
+      await limiterFor(policy, limit).delete(storageKey(policy, key, tenant));
+    } catch (error) {
+      logger.warn({ component: 'ratelimit', policy, err: error }, 'rate limit reset failed');
+    }
+  }
+
+  return {
+    consume,
+    reset,
+    /** The limits in force for a tenant (or installation-wide), for the admin console. */
+    limitsFor: (tenant?: TenantRef): Limits => (tenant?.settings ? mergeLimits(base, safeOverrides(overrides, tenant.settings)) : base),
+    get degraded() {
+      return degraded;
+    },
+    /** For /ready: stays ok (the node still serves, on per-process limits) but says so. */
+    readinessCheck: async () => ({ name: 'ratelimit', ok: true, ...(degraded ? { detail: 'degraded: Redis unavailable, per-process limits' } : {}) }),
+    /** Detaches from the Redis client (which the caller owns and closes). */
+    close() {
+      redis?.off('ready', onReady);
+      redis?.off('end', onDown);
+      redis?.off('close', onDown);
+    },
+  };
+}
+
+export type RateLimits = ReturnType<typeof createRateLimits>;
+
+function defaultOverrides(settings: unknown): LimitOverrides | undefined {
+  if (settings && typeof settings === 'object' && 'rate_limits' in settings) {
+    const value = (settings as { rate_limits?: unknown }).rate_limits;
+    if (value && typeof value === 'object') return value as LimitOverrides;
+  }
+  return undefined;
+}
+
+function safeOverrides(fn: (settings: unknown) => LimitOverrides | undefined, settings: unknown): LimitOverrides | undefined {
+  try {
+    return fn(settings);
+  } catch {
+    return undefined;
+  }
+}
