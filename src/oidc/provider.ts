@@ -11,6 +11,7 @@ import { messagePage } from '../../views/layout.ts';
 import { createAdapterClass } from './adapter.ts';
 import { createFindAccount } from './accounts.ts';
 import { loadClients } from './clients.ts';
+import { ACR_VALUES, createLoadExistingGrant } from './grant-policy.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 
 export interface ProviderDeps {
@@ -63,6 +64,8 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       auth_time: null,
     },
     conformIdTokenClaims: true,
+    acrValues: ACR_VALUES,
+    loadExistingGrant: createLoadExistingGrant(clients.firstParty),
     responseTypes: ['code', 'none'],
     interactions: { url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}` },
     features: {
