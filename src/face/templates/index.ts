@@ -1,0 +1,14 @@
+// Face templates at rest: Fernet-encrypted embeddings per tenant, re-keying, comparison, and the
+// enrol/verify service built on the face engine.
+export { FaceTemplateError, type FaceTemplateErrorCode } from './errors.ts';
+export { compareTemplates, cosine, type ModelEmbedding } from './compare.ts';
+export { decodeTemplate, encodeTemplate, type TemplatePlaintext } from './codec.ts';
+export {
+  deleteTemplatesForUser,
+  loadTemplates,
+  sampleTemplateCiphertexts,
+  saveTemplate,
+  type NewTemplate,
+  type StoredTemplate,
+} from './store.ts';
+export { rekeyTemplates, type RekeyOptions, type RekeyProgress } from './rekey.ts';
