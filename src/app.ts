@@ -24,7 +24,13 @@ export interface FacetApp {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-export function createApp({ config, database, logger }: { config: Config; database: Database; logger: Logger }): FacetApp {
+export interface AppHooks {
+  /** Injectable clock for protocol state (tests); defaults to Date.now. */
+  clock?: () => number;
+  onReuseDetected?: (event: { tenant: string; clientId: string; reason: string }) => void;
+}
+
+export function createApp({ config, database, logger, hooks = {} }: { config: Config; database: Database; logger: Logger; hooks?: AppHooks }): FacetApp {
   const { db } = database;
   const ids = createRecordIdCodec(config.tokenHashKey);
   const state = { draining: false };
@@ -47,6 +53,11 @@ export function createApp({ config, database, logger }: { config: Config; databa
         secureCookies: config.secureCookies,
         production: config.production,
         trustProxy: config.trustProxy,
+        ...(hooks.clock ? { now: hooks.clock } : {}),
+        onReuseDetected: (event) => {
+          logger.warn(event, 'refresh token reuse detected; family revoked');
+          hooks.onReuseDetected?.(event);
+        },
       });
       built.provider.on('server_error', (_ctx, error) => logger.error({ err: error, tenant: slug }, 'oidc server_error'));
       return createRuntime(tenant, built);

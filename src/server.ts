@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
-import { createApp, type FacetApp } from './app.ts';
+import { createApp, type AppHooks, type FacetApp } from './app.ts';
 import { applyTenantDirectory, createBaseLogger, migrateAll, openConfiguredDatabase } from './boot.ts';
 import type { Database } from './db/client.ts';
 
@@ -16,7 +16,10 @@ export interface RunningFacet {
   stop(deadlineMs?: number): Promise<void>;
 }
 
-export async function startFacet(config: Config, { logger = createBaseLogger(config), applyTenants = true } = {}): Promise<RunningFacet> {
+export async function startFacet(
+  config: Config,
+  { logger = createBaseLogger(config), applyTenants = true, hooks = {} }: { logger?: Logger; applyTenants?: boolean; hooks?: AppHooks } = {},
+): Promise<RunningFacet> {
   const database = await openConfiguredDatabase(config);
   const migrations = await migrateAll(database);
   for (const tenant of migrations.tenants) {
@@ -27,7 +30,7 @@ export async function startFacet(config: Config, { logger = createBaseLogger(con
       logger.info({ tenant: report.slug, created: report.created, clients: report.clients }, 'tenant file applied');
     }
   }
-  const facet = createApp({ config, database, logger });
+  const facet = createApp({ config, database, logger, hooks });
   const server = createServer(facet.app.callback());
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {

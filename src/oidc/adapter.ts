@@ -1,8 +1,10 @@
 // oidc-provider's storage adapter over the tenant schema. One table holds every model kind;
-// expiry is enforced in SQL (`expires_at`) and old rows are removed by the purge job.
+// expiry is enforced in SQL (`expires_at`) and old rows are removed by the purge job. Refresh
+// tokens additionally pass through the family guard (src/refresh).
 import type { Kysely } from 'kysely';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
+import type { RefreshGuard } from '../refresh/guard.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 
 /** Kinds found by something other than their id; their id is kept sealed, never in clear. */
@@ -12,15 +14,20 @@ export interface AdapterContext {
   db: Kysely<any>;
   scope: TenantScope;
   ids: RecordIdCodec;
+  refresh?: RefreshGuard;
   now?: () => number;
 }
 
-export function createAdapterClass({ db, scope, ids, now = Date.now }: AdapterContext) {
+export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: AdapterContext) {
   return class TenantAdapter implements Adapter {
     readonly kind: string;
 
     constructor(kind: string) {
       this.kind = kind;
+    }
+
+    #guarded(): RefreshGuard | undefined {
+      return this.kind === 'RefreshToken' ? refresh : undefined;
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
@@ -37,8 +44,8 @@ export function createAdapterClass({ db, scope, ids, now = Date.now }: AdapterCo
         uid: payload.uid ?? null,
         expires_at: expiresIn ? new Date(now() + expiresIn * 1000) : null,
       };
-      await withTenant(db, scope, (trx) =>
-        trx
+      await withTenant(db, scope, async (trx) => {
+        await trx
           .insertInto('oidc_records')
           .values(row)
           .onConflict((oc) =>
@@ -50,8 +57,9 @@ export function createAdapterClass({ db, scope, ids, now = Date.now }: AdapterCo
               expires_at: row.expires_at,
             }),
           )
-          .execute(),
-      );
+          .execute();
+        await this.#guarded()?.onStore(trx, payload, row.id_hash);
+      });
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -67,36 +75,40 @@ export function createAdapterClass({ db, scope, ids, now = Date.now }: AdapterCo
     }
 
     async #findWhere(column: 'id_hash' | 'uid' | 'user_code_hash', value: string, knownId?: string, userCode?: string) {
-      const row = await withTenant(db, scope, (trx) =>
-        trx
+      return withTenant(db, scope, async (trx: TenantDb) => {
+        const row = await trx
           .selectFrom('oidc_records')
-          .select(['payload', 'consumed_at'])
+          .select(['id_hash', 'payload', 'consumed_at'])
           .where('kind', '=', this.kind)
           .where(column, '=', value)
           .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date(now()))]))
-          .executeTakeFirst(),
-      );
-      if (!row) return undefined;
-      const { sealedId, ...payload } = row.payload as AdapterPayload & { sealedId?: string };
-      const jti = knownId ?? (sealedId ? ids.open(sealedId) : undefined);
-      if (!jti) return undefined;
-      return {
-        ...payload,
-        jti,
-        ...(userCode ? { userCode } : {}),
-        ...(row.consumed_at ? { consumed: Math.floor(new Date(row.consumed_at as string).getTime() / 1000) } : {}),
-      };
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const { sealedId, ...payload } = row.payload as AdapterPayload & { sealedId?: string };
+        const jti = knownId ?? (sealedId ? ids.open(sealedId) : undefined);
+        if (!jti) return undefined;
+        let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at as string).getTime() / 1000) : undefined;
+        const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string);
+        if (verdict === 'hide') return undefined;
+        if (verdict === 'unconsumed') consumed = undefined;
+        return { ...payload, jti, ...(userCode ? { userCode } : {}), ...(consumed ? { consumed } : {}) };
+      });
     }
 
     async consume(id: string): Promise<void> {
-      await withTenant(db, scope, (trx) =>
-        trx
-          .updateTable('oidc_records')
-          .set({ consumed_at: new Date(now()) })
-          .where('kind', '=', this.kind)
-          .where('id_hash', '=', ids.hash(this.kind, id))
-          .execute(),
-      );
+      const idHash = ids.hash(this.kind, id);
+      const outcome = await withTenant(db, scope, async (trx) => {
+        const guard = this.#guarded();
+        if (guard) {
+          const record = await trx.selectFrom('oidc_records').select('payload').where('kind', '=', this.kind).where('id_hash', '=', idHash).executeTakeFirst();
+          const payload = (record?.payload ?? {}) as AdapterPayload;
+          const verdict = await guard.onConsume(trx, payload.grantId, idHash, typeof payload.rotations === 'number' ? payload.rotations : 0);
+          if (verdict !== 'plain') return verdict;
+        }
+        await trx.updateTable('oidc_records').set({ consumed_at: new Date(now()) }).where('kind', '=', this.kind).where('id_hash', '=', idHash).execute();
+        return 'spent';
+      });
+      if (outcome === 'refuse') throw new errors.InvalidGrant('refresh token already used');
     }
 
     async destroy(id: string): Promise<void> {
@@ -106,17 +118,16 @@ export function createAdapterClass({ db, scope, ids, now = Date.now }: AdapterCo
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await withTenant(db, scope, (trx) =>
-        trx.deleteFrom('oidc_records').where('kind', '=', this.kind).where('grant_id', '=', grantId).execute(),
-      );
+      await withTenant(db, scope, async (trx) => {
+        await trx.deleteFrom('oidc_records').where('kind', '=', this.kind).where('grant_id', '=', grantId).execute();
+        await this.#guarded()?.onGrantRevoked(trx, grantId);
+      });
     }
   };
 }
 
 /** Deletes expired records (the purge job). Returns how many went. */
 export async function purgeExpiredRecords(db: Kysely<any>, scope: TenantScope, now = new Date()): Promise<number> {
-  const result = await withTenant(db, scope, (trx) =>
-    trx.deleteFrom('oidc_records').where('expires_at', '<', now).executeTakeFirst(),
-  );
+  const result = await withTenant(db, scope, (trx) => trx.deleteFrom('oidc_records').where('expires_at', '<', now).executeTakeFirst());
   return Number(result.numDeletedRows);
 }

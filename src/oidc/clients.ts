@@ -13,6 +13,8 @@ export interface LoadedClients {
   metadata: ClientMetadata[];
   firstParty: Set<string>;
   resources: Map<string, string[]>;
+  /** Per-client override of the refresh-token grace window, in seconds. */
+  refreshGrace: Map<string, number>;
 }
 
 export async function loadClients(
@@ -23,8 +25,9 @@ export async function loadClients(
   const metadata: ClientMetadata[] = [];
   const firstParty = new Set<string>();
   const resources = new Map<string, string[]>();
+  const refreshGrace = new Map<string, number>();
   for (const row of rows) {
-    const { resources: allowed = [], refresh_grace_seconds: _grace, ...meta } = row.metadata as ClientMetadata & {
+    const { resources: allowed = [], refresh_grace_seconds: grace, ...meta } = row.metadata as ClientMetadata & {
       resources?: string[];
       refresh_grace_seconds?: number;
     };
@@ -38,8 +41,9 @@ export async function loadClients(
     metadata.push(client);
     if (row.first_party) firstParty.add(row.client_id as string);
     resources.set(row.client_id as string, allowed);
+    if (typeof grace === 'number') refreshGrace.set(row.client_id as string, grace);
   }
-  return { metadata, firstParty, resources };
+  return { metadata, firstParty, resources, refreshGrace };
 }
 
 export function resolveSecret(clientId: string, envName: string, devFallback: string | null, production: boolean, env: NodeJS.ProcessEnv): string {

@@ -11,9 +11,16 @@ export const ACR_VALUES = ['urn:facet:acr:passkey'];
  */
 export function createLoadExistingGrant(firstParty: Set<string>) {
   return async (ctx: KoaContextWithOIDC) => {
-    const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(ctx.oidc.client!.clientId);
-    if (grantId) return ctx.oidc.provider.Grant.find(grantId);
-    if (!firstParty.has(ctx.oidc.client!.clientId)) return undefined;
+    const clientId = ctx.oidc.client!.clientId;
+    const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
+    if (grantId) {
+      const existing = await ctx.oidc.provider.Grant.find(grantId);
+      if (existing) return existing;
+      // The grant was revoked (e.g. refresh-token reuse): forget it, so the user simply signs in
+      // and consents again instead of being stuck on a dead reference (oidc-provider #1086).
+      delete ctx.oidc.session!.authorizations?.[clientId];
+    }
+    if (!firstParty.has(clientId)) return undefined;
     const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
     grant.addOIDCScope(ctx.oidc.requestParamScopes ? [...ctx.oidc.requestParamScopes].join(' ') : 'openid');
     grant.addOIDCClaims([...(ctx.oidc.requestParamClaims ?? [])]);

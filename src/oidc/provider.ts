@@ -13,6 +13,8 @@ import { createFindAccount } from './accounts.ts';
 import { loadClients } from './clients.ts';
 import { ACR_VALUES, createLoadExistingGrant } from './grant-policy.ts';
 import type { RecordIdCodec } from './record-ids.ts';
+import { createRefreshGuard } from '../refresh/guard.ts';
+import { endFamiliesOnLogout } from '../refresh/logout.ts';
 
 export interface ProviderDeps {
   db: Kysely<any>;
@@ -24,6 +26,7 @@ export interface ProviderDeps {
   production: boolean;
   trustProxy: boolean;
   now?: () => number;
+  onReuseDetected?: (event: { tenant: string; clientId: string; reason: string }) => void;
 }
 
 export interface TenantProvider {
@@ -46,10 +49,22 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   }));
   const issuer = issuerFor(deps.publicUrl, tenant.slug);
   const basePath = `/t/${tenant.slug}`;
+  const now = deps.now ?? Date.now;
+  const familyDefaults = {
+    graceSeconds: settings.refresh_tokens?.grace_seconds ?? 10,
+    idleSeconds: settings.refresh_tokens?.idle_timeout_seconds ?? 14 * 24 * 3600,
+    absoluteSeconds: settings.refresh_tokens?.absolute_lifetime_seconds ?? 30 * 24 * 3600,
+  };
+  const refresh = createRefreshGuard({
+    now,
+    grantHash: (grantId) => deps.ids.hash('Grant', grantId),
+    limitsFor: (clientId) => ({ ...familyDefaults, graceSeconds: clients.refreshGrace.get(clientId) ?? familyDefaults.graceSeconds }),
+    onReuseDetected: (event) => deps.onReuseDetected?.({ tenant: tenant.slug, ...event }),
+  });
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: basePath };
 
   const configuration: Configuration = {
-    adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, ...(deps.now ? { now: deps.now } : {}) }),
+    adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, refresh, now }),
     clients: clients.metadata,
     findAccount: createFindAccount(deps.db, scope),
     jwks: { keys: keys as any },
@@ -135,7 +150,11 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       IdToken: 3600,
       Interaction: 3600,
       Session: 14 * 24 * 3600,
-      RefreshToken: settings.refresh_tokens?.absolute_lifetime_seconds ?? 30 * 24 * 3600,
+      // A rotated token never outlives its family's absolute lifetime (iiat is the family's start).
+      RefreshToken: (_ctx, token) => {
+        const started = (token as { iiat?: number }).iiat ?? Math.floor(now() / 1000);
+        return Math.max(1, started + familyDefaults.absoluteSeconds - Math.floor(now() / 1000));
+      },
       BackchannelAuthenticationRequest: 600,
     },
     rotateRefreshToken: true,
@@ -161,5 +180,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = deps.trustProxy;
+  // RP-initiated logout ends the families of the clients signed out, offline_access or not.
+  provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings };
 }

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startFacet, type RunningFacet } from '../../src/server.ts';
+import type { AppHooks } from '../../src/app.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -33,7 +34,8 @@ export async function startTestFacet({
   database,
   env = {},
   tenantsDir = path.join(projectRoot, 'tenants'),
-}: { database?: 'postgres' | 'pglite'; env?: Record<string, string>; tenantsDir?: string } = {}): Promise<TestFacet> {
+  hooks = {},
+}: { database?: 'postgres' | 'pglite'; env?: Record<string, string>; tenantsDir?: string; hooks?: AppHooks } = {}): Promise<TestFacet> {
   const testDb = await createTestDatabase(database);
   const port = await freePort();
   const config = loadConfig({
@@ -47,7 +49,7 @@ export async function startTestFacet({
     ...testDb.env,
     ...env,
   });
-  const running = await startFacet(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const running = await startFacet(config, { logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), hooks });
   return {
     ...running,
     config,
