@@ -1,0 +1,107 @@
+// YuNet face detection: builds the input tensor and decodes the raw outputs into boxes with five
+// landmarks, following the preprocessing recorded in /work/shared/models/MANIFEST.md.
+import { cropResize, toPlanar, type RgbImage } from './pixels.ts';
+
+export interface Box { x: number; y: number; width: number; height: number }
+export interface Detection {
+  box: Box;
+  /** Right eye, left eye, nose, right mouth corner, left mouth corner (image-left first). */
+  landmarks: Array<[number, number]>;
+  score: number;
+}
+
+export interface DetectorInput {
+  tensor: Float32Array;
+  /** Tensor width and height (multiples of 32). */
+  width: number;
+  height: number;
+  /** Source pixels per tensor pixel: multiply decoded coordinates by this. */
+  scale: number;
+}
+
+/**
+ * Scales the image so its long side is at most `size`, and pads right/bottom to multiples of 32
+ * (the dynamic YuNet accepts any such size; padding with black changes nothing on the left/top,
+ * so coordinates only need the scale undone).
+ */
+export function detectorInput(image: RgbImage, { size = 640 }: { size?: number } = {}): DetectorInput {
+  const scale = Math.max(1, Math.max(image.width, image.height) / size);
+  const w = Math.max(1, Math.round(image.width / scale));
+  const h = Math.max(1, Math.round(image.height / scale));
+  const resized = scale === 1 ? image : cropResize(image, { x: 0, y: 0, width: image.width, height: image.height }, w, h);
+  const width = Math.ceil(w / 32) * 32;
+  const height = Math.ceil(h / 32) * 32;
+  const tensor = new Float32Array(3 * width * height);
+  // YuNet wants BGR, raw 0..255, planar.
+  const plane = width * height;
+  const { data } = resized;
+  for (let y = 0; y < h; y += 1) {
+    for (let x = 0; x < w; x += 1) {
+      const s = (y * w + x) * 3;
+      const t = y * width + x;
+      tensor[t] = data[s + 2];
+      tensor[plane + t] = data[s + 1];
+      tensor[2 * plane + t] = data[s];
+    }
+  }
+  return { tensor, width, height, scale };
+}
+
+export interface TensorLike { data: ArrayLike<number> }
+
+/** Decodes YuNet's per-stride outputs (cls_s, obj_s, bbox_s, kps_s), then applies NMS. */
+export function decodeDetections(
+  outputs: Record<string, TensorLike>,
+  input: Pick<DetectorInput, 'width' | 'height' | 'scale'>,
+  { scoreThreshold = 0.6, nmsThreshold = 0.3, topK = 50 }: { scoreThreshold?: number; nmsThreshold?: number; topK?: number } = {},
+): Detection[] {
+  const found: Detection[] = [];
+  for (const stride of [8, 16, 32]) {
+    const cols = input.width / stride;
+    const rows = input.height / stride;
+    const cls = outputs[`cls_${stride}`].data;
+    const obj = outputs[`obj_${stride}`].data;
+    const bbox = outputs[`bbox_${stride}`].data;
+    const kps = outputs[`kps_${stride}`].data;
+    for (let row = 0; row < rows; row += 1) {
+      for (let col = 0; col < cols; col += 1) {
+        const i = row * cols + col;
+        const c = Math.min(1, Math.max(0, cls[i]));
+        const o = Math.min(1, Math.max(0, obj[i]));
+        const score = Math.sqrt(c * o);
+        if (score < scoreThreshold) continue;
+        const cx = (col + bbox[i * 4]) * stride;
+        const cy = (row + bbox[i * 4 + 1]) * stride;
+        const w = Math.exp(bbox[i * 4 + 2]) * stride;
+        const h = Math.exp(bbox[i * 4 + 3]) * stride;
+        const s = input.scale;
+        const landmarks: Array<[number, number]> = [];
+        for (let k = 0; k < 5; k += 1) {
+          landmarks.push([(col + kps[i * 10 + 2 * k]) * stride * s, (row + kps[i * 10 + 2 * k + 1]) * stride * s]);
+        }
+        found.push({ box: { x: (cx - w / 2) * s, y: (cy - h / 2) * s, width: w * s, height: h * s }, landmarks, score });
+      }
+    }
+  }
+  return nonMaximumSuppression(found, nmsThreshold).slice(0, topK);
+}
+
+export function intersectionOverUnion(a: Box, b: Box): number {
+  const x1 = Math.max(a.x, b.x);
+  const y1 = Math.max(a.y, b.y);
+  const x2 = Math.min(a.x + a.width, b.x + b.width);
+  const y2 = Math.min(a.y + a.height, b.y + b.height);
+  const inter = Math.max(0, x2 - x1) * Math.max(0, y2 - y1);
+  const union = a.width * a.height + b.width * b.height - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Greedy NMS: keeps the best-scoring box of every overlapping group, best first. */
+export function nonMaximumSuppression(detections: Detection[], iouThreshold: number): Detection[] {
+  const sorted = [...detections].sort((p, q) => q.score - p.score);
+  const kept: Detection[] = [];
+  for (const candidate of sorted) {
+    if (kept.every((k) => intersectionOverUnion(k.box, candidate.box) <= iouThreshold)) kept.push(candidate);
+  }
+  return kept;
+}

@@ -1,0 +1,127 @@
+// The face engine the rest of Facet uses: verifies the models, starts the inference workers, and
+// turns an uploaded picture into a FaceAnalysis (or a FaceRejected with the reason).
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { decodeImage, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './decode.ts';
+import type { Box } from './detect.ts';
+import { FaceEngineError, FaceModelsUnavailable, FaceRejected, type FaceRejectionCode } from './errors.ts';
+import { loadModels, type ModelManifest } from './models.ts';
+import { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline.ts';
+import { createWorkerPool } from './pool.ts';
+import type { HeadPose } from './pose.ts';
+import type { AnalyzeRequest, WorkerInit, WorkerReply } from './worker.ts';
+
+export interface FaceEngineOptions {
+  /** Directory holding the model files named in models/manifest.json. */
+  modelsDir: string;
+  /** Inference worker threads (default 1). */
+  workers?: number;
+  /** Largest accepted upload in bytes (default 5 MiB). */
+  maxBytes?: number;
+  /** Largest accepted width x height (default 4096 x 4096), checked from the header before decoding. */
+  maxPixels?: number;
+  /** Smallest accepted face, shorter side of the face box in pixels (default 64). */
+  minFaceSize?: number;
+  /** onnxruntime threads per worker (default: cores / workers, at least 1). */
+  threadsPerWorker?: number;
+  /** A request unanswered this long kills and replaces its worker (default 15 s). */
+  timeoutMs?: number;
+  /** Pictures are shrunk to this long side before analysis (default 1280). */
+  workingSize?: number;
+  /** Overrides for the pipeline's thresholds (brightness, sharpness, pose...). */
+  pipeline?: Omit<PipelineOptions, 'requireFrontal' | 'minFaceSize'>;
+  /** Alternative manifest (tests); defaults to models/manifest.json. */
+  manifest?: ModelManifest;
+}
+
+export interface FaceAnalysis {
+  /** Face box in pixels of the picture as uploaded (after EXIF rotation). */
+  box: Box;
+  /** Right eye, left eye, nose, right mouth corner, left mouth corner (image-left first), same pixels as `box`. */
+  landmarks: Array<[number, number]>;
+  /** Detector confidence 0..1. */
+  score: number;
+  /** Degrees; yaw > 0 = turned to the subject's left, pitch > 0 = chin up (see pose.ts). */
+  pose: HeadPose;
+  /** 0..1, see quality.ts. */
+  quality: number;
+  /** L2-normalised. */
+  embedding: Float32Array;
+  /** 0..1, 1 = real (MiniFASNet pair; never evaluated on spoofs here — see docs/face-pipeline.md). */
+  passiveLiveness: number;
+}
+
+export interface AnalyzeOptions {
+  /** Refuse turned heads with `head_turned` (default true). Liveness-challenge frames pass false. */
+  requireFrontal?: boolean;
+  /** Accept other faces in view and analyse the most central one (photo-collection evaluation only). */
+  allowOtherFaces?: boolean;
+}
+
+export interface FaceEngine {
+  /** Stored with each template so a model change can be detected. */
+  readonly modelName: string;
+  readonly embeddingSize: number;
+  /** Throws FaceRejected for a picture that cannot be used, FaceEngineError for infrastructure faults. */
+  analyze(image: Uint8Array, opts?: AnalyzeOptions): Promise<FaceAnalysis>;
+  close(): Promise<void>;
+}
+
+export async function createFaceEngine({
+  modelsDir,
+  workers = 1,
+  maxBytes = DEFAULT_MAX_BYTES,
+  maxPixels = DEFAULT_MAX_PIXELS,
+  minFaceSize = PIPELINE_DEFAULTS.minFaceSize,
+  threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / workers)),
+  timeoutMs = 15_000,
+  workingSize = 1280,
+  pipeline = {},
+  manifest,
+}: FaceEngineOptions): Promise<FaceEngine> {
+  const models = await loadModels({ dir: modelsDir, manifest });
+  if (!models.available) throw new FaceModelsUnavailable(models.reason);
+
+  const init: WorkerInit = { files: models.files, threads: threadsPerWorker };
+  const pool = createWorkerPool({
+    size: workers,
+    timeoutMs,
+    spawn: () => new Worker(new URL('./worker.ts', import.meta.url), { workerData: init }),
+  });
+  try {
+    await pool.ready();
+  } catch (cause) {
+    await pool.close();
+    throw new FaceModelsUnavailable((cause as Error).message, { cause });
+  }
+
+  return {
+    modelName: models.embedder.name,
+    embeddingSize: models.embedder.embeddingSize ?? 128,
+    async analyze(bytes, { requireFrontal = true, allowOtherFaces = false } = {}) {
+      const decoded = await decodeImage(bytes, { maxBytes, maxPixels, workingSize });
+      // sharp's output buffer is external memory that cannot be transferred: copy it once into a
+      // plain ArrayBuffer, which then moves to the worker without a second copy.
+      const pixels = decoded.data.slice();
+      const request: Omit<AnalyzeRequest, 'id'> = {
+        image: { data: pixels, width: decoded.width, height: decoded.height },
+        options: { ...pipeline, minFaceSize: minFaceSize / decoded.scale, requireFrontal, allowOtherFaces },
+      };
+      const reply = await pool.run<WorkerReply>(request, [pixels.buffer as ArrayBuffer]);
+      if (reply.type === 'rejected') throw new FaceRejected(reply.code as FaceRejectionCode);
+      if (reply.type !== 'result') throw new FaceEngineError('face_engine_failed', 'face analysis failed', { cause: reply.type === 'failed' ? new Error(reply.message) : undefined });
+      const { result } = reply;
+      const s = decoded.scale;
+      return {
+        box: { x: result.box.x * s, y: result.box.y * s, width: result.box.width * s, height: result.box.height * s },
+        landmarks: result.landmarks.map(([x, y]) => [x * s, y * s] as [number, number]),
+        score: result.score,
+        pose: result.pose,
+        quality: result.quality,
+        embedding: result.embedding,
+        passiveLiveness: result.passiveLiveness,
+      };
+    },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,86 @@
+// Raw RGB pixel helpers shared by detection, alignment and the liveness crops. Pure functions on
+// interleaved 8-bit RGB buffers, so they run unchanged inside the inference workers.
+
+export interface RgbImage {
+  /** Interleaved RGB, 3 bytes per pixel, row-major, no padding. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** Affine map from output pixel (u, v) to source position: x = a*u + b*v + c, y = d*u + e*v + f. */
+export interface Affine {
+  a: number; b: number; c: number;
+  d: number; e: number; f: number;
+}
+
+/**
+ * Samples `image` through an affine map into a new width x height RGB image with bilinear
+ * interpolation; positions outside the source read as black (like OpenCV's warpAffine default).
+ */
+export function warpAffine(image: RgbImage, map: Affine, width: number, height: number): RgbImage {
+  const { data: src, width: sw, height: sh } = image;
+  const out = new Uint8Array(width * height * 3);
+  for (let v = 0; v < height; v += 1) {
+    for (let u = 0; u < width; u += 1) {
+      // Sample at pixel centres so that a pure scale maps centres onto centres.
+      const x = map.a * (u + 0.5) + map.b * (v + 0.5) + map.c - 0.5;
+      const y = map.d * (u + 0.5) + map.e * (v + 0.5) + map.f - 0.5;
+      const x0 = Math.floor(x);
+      const y0 = Math.floor(y);
+      const fx = x - x0;
+      const fy = y - y0;
+      const o = (v * width + u) * 3;
+      for (let c = 0; c < 3; c += 1) {
+        const p00 = x0 >= 0 && y0 >= 0 && x0 < sw && y0 < sh ? src[(y0 * sw + x0) * 3 + c] : 0;
+        const p10 = x0 + 1 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 < sh ? src[(y0 * sw + x0 + 1) * 3 + c] : 0;
+        const p01 = x0 >= 0 && y0 + 1 >= 0 && x0 < sw && y0 + 1 < sh ? src[((y0 + 1) * sw + x0) * 3 + c] : 0;
+        const p11 = x0 + 1 >= 0 && y0 + 1 >= 0 && x0 + 1 < sw && y0 + 1 < sh ? src[((y0 + 1) * sw + x0 + 1) * 3 + c] : 0;
+        const top = p00 + (p10 - p00) * fx;
+        const bottom = p01 + (p11 - p01) * fx;
+        out[o + c] = Math.round(top + (bottom - top) * fy);
+      }
+    }
+  }
+  return { data: out, width, height };
+}
+
+/** Resizes (bilinear) the rectangle [x, y, width, height] of `image` to outW x outH. */
+export function cropResize(
+  image: RgbImage,
+  rect: { x: number; y: number; width: number; height: number },
+  outW: number,
+  outH: number,
+): RgbImage {
+  const sx = rect.width / outW;
+  const sy = rect.height / outH;
+  return warpAffine(image, { a: sx, b: 0, c: rect.x, d: 0, e: sy, f: rect.y }, outW, outH);
+}
+
+/** Planar float tensor [3, H, W] from an RGB image, channel order and scaling chosen by the model. */
+export function toPlanar(
+  image: RgbImage,
+  { bgr = false, mean = [0, 0, 0], std = [1, 1, 1], scale = 1 }: { bgr?: boolean; mean?: number[]; std?: number[]; scale?: number } = {},
+  target: Float32Array = new Float32Array(3 * image.width * image.height),
+  offset = 0,
+): Float32Array {
+  const n = image.width * image.height;
+  const { data } = image;
+  for (let c = 0; c < 3; c += 1) {
+    const srcChannel = bgr ? 2 - c : c;
+    const m = mean[c];
+    const s = std[c];
+    const base = offset + c * n;
+    for (let i = 0; i < n; i += 1) target[base + i] = (data[i * 3 + srcChannel] * scale - m) / s;
+  }
+  return target;
+}
+
+/** Luminance (Rec. 601) as floats 0..255. */
+export function toGray(image: RgbImage): Float32Array {
+  const n = image.width * image.height;
+  const gray = new Float32Array(n);
+  const { data } = image;
+  for (let i = 0; i < n; i += 1) gray[i] = 0.299 * data[i * 3] + 0.587 * data[i * 3 + 1] + 0.114 * data[i * 3 + 2];
+  return gray;
+}

@@ -1,0 +1,138 @@
+// A small pool of worker threads, one request in flight per worker. A worker that dies or hangs
+// is replaced; the request it was serving fails with FaceEngineError instead of waiting forever.
+// Workers announce themselves with { type: 'ready' } (or { type: 'init_failed', message }) and
+// answer each request with a message carrying the request's `id`.
+import type { Worker } from 'node:worker_threads';
+import { FaceEngineError } from './errors.ts';
+
+export interface WorkerPoolOptions {
+  /** Number of workers. */
+  size?: number;
+  /** Creates one worker; called again to replace a dead one. */
+  spawn: () => Worker;
+  /** A request not answered within this time kills its worker. */
+  timeoutMs?: number;
+}
+
+export interface WorkerPool {
+  /** Resolves once every initial worker is ready; rejects if one cannot start. */
+  ready(): Promise<void>;
+  run<Reply>(message: Record<string, unknown>, transfer?: ArrayBuffer[]): Promise<Reply>;
+  close(): Promise<void>;
+  readonly size: number;
+  /** Workers started over the pool's life (replacements included), for tests and metrics. */
+  readonly spawned: number;
+}
+
+interface Job {
+  id: number;
+  message: Record<string, unknown>;
+  transfer: ArrayBuffer[];
+  resolve: (reply: never) => void;
+  reject: (error: Error) => void;
+  timer?: NodeJS.Timeout;
+  timedOut?: boolean;
+}
+
+interface Slot { worker: Worker; ready: boolean; job?: Job }
+
+export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000 }: WorkerPoolOptions): WorkerPool {
+  const slots = new Set<Slot>();
+  const queue: Job[] = [];
+  let nextId = 1;
+  let spawned = 0;
+  let closed = false;
+  let broken: Error | undefined;
+  let readyCount = 0;
+  let settleReady: { resolve: () => void; reject: (e: Error) => void } | undefined;
+  const readyPromise = new Promise<void>((resolve, reject) => { settleReady = { resolve, reject }; });
+  readyPromise.catch(() => {}); // observed through ready(); avoid an unhandled rejection otherwise
+
+  function fail(reason: Error) {
+    broken = reason;
+    settleReady?.reject(reason);
+    for (const job of queue.splice(0)) job.reject(reason);
+  }
+
+  function start(): void {
+    const worker = spawn();
+    spawned += 1;
+    const slot: Slot = { worker, ready: false };
+    slots.add(slot);
+    worker.on('message', (reply: { type?: string; id?: number; message?: string }) => {
+      if (reply?.type === 'ready') {
+        slot.ready = true;
+        readyCount += 1;
+        if (readyCount === size) settleReady?.resolve();
+        dispatch();
+        return;
+      }
+      if (reply?.type === 'init_failed') {
+        fail(new FaceEngineError('face_engine_failed', `a face worker could not start: ${reply.message}`));
+        void worker.terminate();
+        return;
+      }
+      const job = slot.job;
+      if (!job || reply?.id !== job.id) return;
+      clearTimeout(job.timer);
+      slot.job = undefined;
+      job.resolve(reply as never);
+      dispatch();
+    });
+    worker.on('error', () => {}); // 'exit' follows and does the bookkeeping
+    worker.on('exit', () => {
+      slots.delete(slot);
+      const job = slot.job;
+      if (job) {
+        clearTimeout(job.timer);
+        job.reject(closed
+          ? new FaceEngineError('face_engine_closed', 'the face engine is closed')
+          : job.timedOut
+            ? new FaceEngineError('face_worker_timeout', 'face analysis took too long and was stopped')
+            : new FaceEngineError('face_worker_crashed', 'the face worker stopped unexpectedly'));
+      }
+      if (!closed && !broken) start();
+    });
+  }
+
+  function dispatch(): void {
+    for (const slot of slots) {
+      if (!slot.ready || slot.job) continue;
+      const job = queue.shift();
+      if (!job) return;
+      slot.job = job;
+      job.timer = setTimeout(() => {
+        job.timedOut = true;
+        void slot.worker.terminate();
+      }, timeoutMs);
+      try {
+        slot.worker.postMessage({ ...job.message, id: job.id }, job.transfer);
+      } catch (error) {
+        clearTimeout(job.timer);
+        slot.job = undefined;
+        job.reject(new FaceEngineError('face_engine_failed', 'could not hand the request to a face worker', { cause: error }));
+      }
+    }
+  }
+
+  for (let i = 0; i < size; i += 1) start();
+
+  return {
+    size,
+    get spawned() { return spawned; },
+    ready: () => readyPromise,
+    run<Reply>(message: Record<string, unknown>, transfer: ArrayBuffer[] = []) {
+      if (closed) return Promise.reject(new FaceEngineError('face_engine_closed', 'the face engine is closed'));
+      if (broken) return Promise.reject(broken);
+      return new Promise<Reply>((resolve, reject) => {
+        queue.push({ id: nextId++, message, transfer, resolve: resolve as (reply: never) => void, reject });
+        dispatch();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) job.reject(new FaceEngineError('face_engine_closed', 'the face engine is closed'));
+      await Promise.all([...slots].map((slot) => slot.worker.terminate()));
+    },
+  };
+}

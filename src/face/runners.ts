@@ -1,0 +1,48 @@
+// onnxruntime-node sessions for the pipeline's models, created once and reused. This is the only
+// file that touches onnxruntime; the worker builds one set per thread.
+import * as ort from 'onnxruntime-node';
+import type { TensorLike } from './detect.ts';
+import type { FaceRunners } from './pipeline.ts';
+
+export interface ModelFiles {
+  detector: string;
+  embedder: string;
+  /** Passive liveness models with the face-box scale each was trained on. */
+  liveness: Array<{ file: string; scale: number }>;
+}
+
+export async function createRunners(files: ModelFiles, { threads = 1 }: { threads?: number } = {}): Promise<FaceRunners & { release(): Promise<void> }> {
+  const options: ort.InferenceSession.SessionOptions = {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    logSeverityLevel: 3, // the MiniFASNet exports warn about initialisers listed as inputs
+  };
+  const detector = await ort.InferenceSession.create(files.detector, options);
+  const embedder = await ort.InferenceSession.create(files.embedder, options);
+  const liveness = await Promise.all(files.liveness.map((m) => ort.InferenceSession.create(m.file, options)));
+
+  return {
+    livenessScales: files.liveness.map((m) => m.scale),
+    async detect(tensor, width, height) {
+      const out = await detector.run({ [detector.inputNames[0]]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
+      return out as Record<string, TensorLike>;
+    },
+    async embed(tensor) {
+      const out = await embedder.run({ [embedder.inputNames[0]]: new ort.Tensor('float32', tensor, [1, 3, 112, 112]) });
+      return out[embedder.outputNames[0]].data as Float32Array;
+    },
+    async liveness(tensors) {
+      const results: Array<ArrayLike<number>> = [];
+      for (let i = 0; i < liveness.length; i += 1) {
+        const session = liveness[i];
+        const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', tensors[i], [1, 3, 80, 80]) });
+        results.push(out[session.outputNames[0]].data as Float32Array);
+      }
+      return results;
+    },
+    async release() {
+      await Promise.all([detector, embedder, ...liveness].map((s) => s.release()));
+    },
+  };
+}

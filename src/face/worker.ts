@@ -1,0 +1,39 @@
+// Inference worker: builds its model sessions once, then analyses one decoded picture per message.
+// Replies carry the request id; a refusal of the picture travels as its code, anything else as an
+// error message (the main thread decides what to expose).
+import { parentPort, workerData } from 'node:worker_threads';
+import { FaceRejected } from './errors.ts';
+import { analyzePicture, type PipelineOptions } from './pipeline.ts';
+import type { RgbImage } from './pixels.ts';
+import { createRunners, type ModelFiles } from './runners.ts';
+
+export interface WorkerInit { files: ModelFiles; threads: number }
+export interface AnalyzeRequest { id: number; image: RgbImage; options: PipelineOptions }
+export type WorkerReply =
+  | { type: 'ready' }
+  | { type: 'init_failed'; message: string }
+  | { type: 'result'; id: number; result: Awaited<ReturnType<typeof analyzePicture>> }
+  | { type: 'rejected'; id: number; code: FaceRejected['code'] }
+  | { type: 'failed'; id: number; message: string };
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+
+const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
+
+try {
+  const runners = await createRunners(init.files, { threads: init.threads });
+  port.on('message', async (request: AnalyzeRequest) => {
+    try {
+      const result = await analyzePicture(request.image, runners, request.options);
+      post({ type: 'result', id: request.id, result }, [result.embedding.buffer as ArrayBuffer]);
+    } catch (error) {
+      if (error instanceof FaceRejected) post({ type: 'rejected', id: request.id, code: error.code });
+      else post({ type: 'failed', id: request.id, message: (error as Error)?.message ?? String(error) });
+    }
+  });
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'init_failed', message: (error as Error)?.message ?? String(error) });
+}
