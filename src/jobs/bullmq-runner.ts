@@ -1,0 +1,136 @@
+// With Redis: one BullMQ queue holds every job; schedules are BullMQ job schedulers (stored in
+// Redis, so N app nodes upserting the same schedule still produce one run per interval), and a
+// `facet worker` process runs startWorker(). Retries use BullMQ's exponential back-off.
+import { randomUUID } from 'node:crypto';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Redis, RedisOptions } from 'ioredis';
+import { childLog, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, type JobDefinitions, type JobLogger, type JobMetrics, type JobOutcome } from './types.ts';
+
+export interface BullmqRunnerOptions {
+  redis: Redis;
+  /** BullMQ key prefix; give tests a unique one. */
+  prefix?: string;
+  queueName?: string;
+  jobs: JobDefinitions;
+  logger: JobLogger;
+  metrics?: JobMetrics;
+  /** Jobs run at once by one worker process. */
+  concurrency?: number;
+}
+
+export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet-jobs', jobs, logger, metrics, concurrency = 2 }: BullmqRunnerOptions) {
+  // BullMQ opens its own connections (a worker needs a blocking one, with retries left to
+  // ioredis); reuse the caller's settings but not its client.
+  const { keyPrefix: _ignored, ...base } = redis.options as RedisOptions;
+  // (ioredis 6's option types are stricter than BullMQ's copy of them; the values are the same.)
+  const connection = { ...base, maxRetriesPerRequest: null, lazyConnect: false } as ConnectionOptions;
+  const queue = new Queue(queueName, { connection, prefix });
+  queue.on('error', (error) => logger.warn({ err: error, queue: queueName }, 'job queue connection error'));
+  let worker: Worker | undefined;
+  let events: QueueEvents | undefined;
+
+  function jobOptions(name: string) {
+    const definition = jobs[name];
+    return {
+      attempts: Math.max(1, definition.attempts ?? DEFAULT_ATTEMPTS),
+      backoff: { type: 'exponential' as const, delay: definition.backoff ?? DEFAULT_BACKOFF_MS },
+      // Keep a short history for the console; never let Redis fill up with finished jobs.
+      removeOnComplete: { count: 100, age: 7 * 24 * 3600 },
+      removeOnFail: { count: 500, age: 30 * 24 * 3600 },
+    };
+  }
+
+  async function process(job: Job): Promise<unknown> {
+    const definition = jobs[job.name];
+    if (!definition) throw new UnrecoverableError(`unknown job ${job.name}`);
+    const log = childLog(logger, { job: job.name, jobId: job.id, attempt: job.attemptsMade + 1 });
+    return definition.handler({
+      name: job.name,
+      id: String(job.id),
+      attempt: job.attemptsMade + 1,
+      data: (job.data ?? {}) as Record<string, unknown>,
+      log,
+      progress: async (value) => {
+        log.info({ progress: value }, 'job progress');
+        await job.updateProgress(value);
+      },
+    });
+  }
+
+  function assertKnown(name: string) {
+    if (!jobs[name]) throw new Error(`unknown job ${name}`);
+  }
+
+  return {
+    mode: 'bullmq' as const,
+    queue,
+    /**
+     * Adds a job. A `jobId` makes it idempotent: while a job with that id exists (waiting, active,
+     * or kept after finishing), adding it again is a no-op.
+     */
+    async enqueue(name: string, data: Record<string, unknown> = {}, { jobId }: { jobId?: string } = {}): Promise<string> {
+      assertKnown(name);
+      const job = await queue.add(name, data, { ...jobOptions(name), ...(jobId ? { jobId } : {}) });
+      return String(job.id);
+    },
+    /** Adds a job and waits for its final outcome (after retries); needs a worker running somewhere. */
+    async run(name: string, data: Record<string, unknown> = {}, { timeoutMs = 60_000 }: { timeoutMs?: number } = {}): Promise<JobOutcome> {
+      assertKnown(name);
+      if (!events) {
+        events = new QueueEvents(queueName, { connection, prefix });
+        events.on('error', (error) => logger.warn({ err: error }, 'job events connection error'));
+        await events.waitUntilReady();
+      }
+      const job = await queue.add(name, data, { ...jobOptions(name), jobId: randomUUID() });
+      try {
+        const result = await job.waitUntilFinished(events, timeoutMs);
+        const done = await queue.getJob(String(job.id));
+        return { id: String(job.id), name, status: 'completed', attempts: done?.attemptsMade ?? 1, result };
+      } catch (error) {
+        const failed = await queue.getJob(String(job.id));
+        return { id: String(job.id), name, status: 'failed', attempts: failed?.attemptsMade ?? 0, error: (error as Error).message };
+      }
+    },
+    /** Creates or updates the repeatable schedules; safe to call from every node at start-up. */
+    async schedule(): Promise<void> {
+      for (const [name, definition] of Object.entries(jobs)) {
+        if (!definition.every) continue;
+        await queue.upsertJobScheduler(name, { every: definition.every }, { name, data: {}, opts: jobOptions(name) });
+      }
+    },
+    /** Runs jobs in this process (the `facet worker` command). */
+    async startWorker(): Promise<void> {
+      if (worker) return;
+      worker = new Worker(queueName, process, { connection, prefix, concurrency });
+      worker.on('error', (error) => logger.warn({ err: error }, 'job worker connection error'));
+      worker.on('completed', (job) => {
+        metrics?.jobRuns.inc({ job: job.name, outcome: 'completed' });
+        logger.info({ job: job.name, jobId: job.id, attempts: job.attemptsMade }, 'job completed');
+      });
+      worker.on('failed', (job, error) => {
+        if (!job) return;
+        metrics?.jobFailures.inc({ job: job.name });
+        const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+        if (final) {
+          metrics?.jobRuns.inc({ job: job.name, outcome: 'failed' });
+          logger.error({ job: job.name, jobId: job.id, attempts: job.attemptsMade, err: error }, 'job failed; no attempts left');
+        } else {
+          logger.warn({ job: job.name, jobId: job.id, attempts: job.attemptsMade, err: error }, 'job attempt failed; will retry');
+        }
+      });
+      await worker.waitUntilReady();
+      logger.info({ queue: queueName, concurrency }, 'job worker started');
+    },
+    /** Waiting + delayed jobs, for the facet_job_queue_depth gauge. */
+    async queueDepth(): Promise<Array<{ queue: string; value: number }>> {
+      const counts = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
+      return [{ queue: queueName, value: Object.values(counts).reduce((a, b) => a + b, 0) }];
+    },
+    /** Lets the active jobs finish, then closes BullMQ's connections (not the caller's client). */
+    async close(): Promise<void> {
+      await worker?.close();
+      await events?.close();
+      await queue.close();
+    },
+  };
+}
