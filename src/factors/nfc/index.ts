@@ -5,3 +5,4 @@ export { acceptCardTap, type AcceptCardTapOptions, type CardTapDecision } from '
 export { generateSunUrl, type GenerateSunUrlOptions } from './generate-sun-url.ts';
 export { NfcKeyError, type AesKey } from './keys.ts';
 export type { SunFailure, SunFailureReason, SunResult, SunSuccess } from './result.ts';
+export { deriveCardKeys, deriveTagKey, deriveUndiversifiedKey } from './derive-keys.ts';
