@@ -60,3 +60,24 @@ export async function restoreUser(trx: TenantDb, id: string): Promise<boolean> {
   const result = await trx.updateTable('users').set({ deleted_at: null, updated_at: new Date() }).where('id', '=', id).where('deleted_at', 'is not', null).executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** Like createUser, with a WebAuthn user handle chosen beforehand (sign-up shows it to the authenticator before the row exists). */
+export async function createUserWithHandle(
+  trx: TenantDb,
+  input: { username: string; email?: string | null; displayName?: string | null; webauthnUserHandle: string },
+): Promise<User> {
+  return (await trx
+    .insertInto('users')
+    .values({
+      username: input.username,
+      email: input.email ?? null,
+      display_name: input.displayName ?? null,
+      webauthn_user_handle: input.webauthnUserHandle,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow()) as User;
+}
+
+export async function findLiveUserByEmail(trx: TenantDb, email: string): Promise<User | undefined> {
+  return (await liveUsers(trx).selectAll().where((eb) => eb(eb.fn('lower', ['email']), '=', email.toLowerCase())).executeTakeFirst()) as User | undefined;
+}

@@ -1,27 +1,46 @@
-// The interaction pages (sign in, sign up, consent) under /t/<slug>/interaction/:uid.
-// Placeholder until passkey sign-in lands: a clear page instead of a dead end.
+// The interaction pages (sign in, sign up, recovery, consent) under /t/<slug>/interaction/:uid,
+// and the same sign-in steps for the account page under /t/<slug>/account/sign-in. Each step is
+// written once against a Flow (see flow.ts); this file only wires paths to steps.
 import type Router from '@koa/router';
-import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
-import type { Config } from '../config/index.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
-import { messagePage } from '../../views/layout.ts';
+import type { Context } from 'koa';
+import { registerAccountRoutes } from '../account/routes.ts';
+import { accountFlow, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
+import { identifyWithoutScript, passkeyOptions, passkeyVerify, renderSignIn } from './sign-in.ts';
+import { registerOptions, registerVerify, showCreatePasskey, showSignUp, submitSignUp } from './sign-up.ts';
+import { continueAfterCodes, showRecovery, showRecoveryCodes, submitRecovery } from './recovery.ts';
+import { showConsent, submitConsent } from './consent.ts';
 
-export interface InteractionDeps {
-  config: Config;
-  db: Kysely<any>;
-  logger: Logger;
-}
+export type { InteractionDeps };
 
-export function registerInteractionRoutes(router: Router, _deps: InteractionDeps): void {
-  router.get('/interaction/:uid', (ctx) => {
-    const runtime = ctx.state.tenant as TenantRuntime;
-    ctx.type = 'html';
-    ctx.body = messagePage({
-      title: 'Sign in',
-      tenantName: runtime.tenant.name,
-      heading: 'Sign-in is not set up yet',
-      message: 'This organisation has not enabled a way to sign in.',
-    }).value;
+type Step = (ctx: Context, flow: Flow, deps: InteractionDeps) => Promise<void> | void;
+
+const STEPS: Array<['get' | 'post', string, Step]> = [
+  ['post', '/passkey/options', passkeyOptions],
+  ['post', '/passkey/verify', (ctx, flow, deps) => passkeyVerify(ctx, flow, deps)],
+  ['post', '/identify', identifyWithoutScript],
+  ['get', '/signup', showSignUp],
+  ['post', '/signup', submitSignUp],
+  ['get', '/create-passkey', showCreatePasskey],
+  ['post', '/register/options', registerOptions],
+  ['post', '/register/verify', (ctx, flow, deps) => registerVerify(ctx, flow, deps)],
+  ['get', '/recovery', showRecovery],
+  ['post', '/recovery', (ctx, flow, deps) => submitRecovery(ctx, flow, deps)],
+  ['get', '/recovery-codes', showRecoveryCodes],
+  ['post', '/continue', continueAfterCodes],
+];
+
+export function registerInteractionRoutes(router: Router, deps: InteractionDeps): void {
+  router.get('/interaction/:uid', async (ctx) => {
+    const flow = await interactionFlow(ctx, deps);
+    if (flow.details!.prompt.name === 'consent') return showConsent(ctx, flow, deps);
+    renderSignIn(ctx, flow);
   });
+  router.post('/interaction/:uid/consent', async (ctx) => submitConsent(ctx, await interactionFlow(ctx, deps), deps));
+
+  router.get('/account/sign-in', (ctx) => renderSignIn(ctx, accountFlow(ctx, deps, { create: true })));
+  for (const [method, path, step] of STEPS) {
+    router[method](`/interaction/:uid${path}`, async (ctx) => step(ctx, await interactionFlow(ctx, deps), deps));
+    router[method](`/account/sign-in${path}`, async (ctx) => step(ctx, accountFlow(ctx, deps, { create: method === 'get' }), deps));
+  }
+  registerAccountRoutes(router, deps);
 }

@@ -66,6 +66,11 @@ export const tenantSettingsSchema = z
     /** A custom domain gives the tenant its own WebAuthn RP ID. */
     domain: z.string().optional(),
     dynamic_registration: z.boolean().default(false),
+    /** Passkey attestation: none (default), or direct with an allow-list of authenticator AAGUIDs. */
+    attestation: z
+      .object({ mode: z.enum(['none', 'direct']).default('none'), aaguids: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/)).default([]) })
+      .strict()
+      .optional(),
     refresh_tokens: z
       .object({
         grace_seconds: z.number().int().min(0).max(60).default(10),

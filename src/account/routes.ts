@@ -1,0 +1,1 @@
+export function registerAccountRoutes(_router: unknown, _deps: unknown): void {}

@@ -1,0 +1,29 @@
+// The account page's own sessions: a random cookie (path /t/<slug>/account, HttpOnly, signed,
+// SameSite=Lax, Secure on https) whose SHA-256 is the row key. Kept apart from oidc-provider's
+// sessions so the page needs no OIDC client, and "sign out everywhere" can end both.
+import { createHash, randomBytes } from 'node:crypto';
+import type { TenantDb } from '../db/tenant-scope.ts';
+
+const TTL_MS = 12 * 3600 * 1000;
+
+function hash(token: string): string {
+  return createHash('sha256').update(`facet-account-session:${token}`).digest('hex');
+}
+
+export async function openAccountSession(trx: TenantDb, { userId, amr, now = new Date() }: { userId: string; amr: string[]; now?: Date }): Promise<string> {
+  const token = randomBytes(32).toString('base64url');
+  await trx
+    .insertInto('account_sessions')
+    .values({ id_hash: hash(token), user_id: userId, amr: JSON.stringify(amr), expires_at: new Date(now.getTime() + TTL_MS) })
+    .execute();
+  return token;
+}
+
+export async function findAccountSession(trx: TenantDb, token: string, now = new Date()): Promise<{ idHash: string; userId: string } | undefined> {
+  const row = await trx.selectFrom('account_sessions').select(['id_hash', 'user_id']).where('id_hash', '=', hash(token)).where('expires_at', '>', now).executeTakeFirst();
+  return row ? { idHash: row.id_hash as string, userId: row.user_id as string } : undefined;
+}
+
+export async function closeAccountSession(trx: TenantDb, token: string): Promise<void> {
+  await trx.deleteFrom('account_sessions').where('id_hash', '=', hash(token)).execute();
+}

@@ -1,0 +1,120 @@
+// The sign-in ceremony: options with a stored challenge, then verification of the assertion
+// against a credential found in this tenant's schema only.
+import { createHmac } from 'node:crypto';
+import {
+  generateAuthenticationOptions,
+  verifyAuthenticationResponse,
+  type AuthenticationResponseJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import type { TenantDb } from '../../db/tenant-scope.ts';
+import type { User } from '../../accounts/users.ts';
+import { passkeyAmr } from './amr.ts';
+import { consumeChallenge, issueChallenge } from './challenges.ts';
+import { findCredentialWithOwner, listCredentials, recordCredentialUse, type StoredCredential } from './credentials.ts';
+import type { RelyingParty } from './relying-party.ts';
+import { classifyVerificationError, failure, type PasskeyFailure } from './result.ts';
+
+export type UserVerificationPolicy = 'required' | 'preferred';
+
+export async function startAuthentication(
+  trx: TenantDb,
+  {
+    rp,
+    binding,
+    userVerification,
+    user,
+    unknownUsername,
+    now = new Date(),
+  }: {
+    rp: RelyingParty;
+    binding: string;
+    userVerification: UserVerificationPolicy;
+    /** Username-first path: offer this user's credentials (allowCredentials). */
+    user?: User;
+    /** Username-first path for a name we do not know: stable decoy ids, so existence is not revealed. */
+    unknownUsername?: { name: string; key: string };
+    now?: Date;
+  },
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const { challenge } = await issueChallenge(trx, { binding, purpose: 'authentication', userId: user?.id ?? null, now });
+  let allowCredentials: Array<{ id: string; transports?: any[] }> | undefined;
+  if (user) {
+    allowCredentials = (await listCredentials(trx, user.id)).map((c) => ({ id: c.credentialId, transports: c.transports }));
+  } else if (unknownUsername) {
+    allowCredentials = [{ id: createHmac('sha256', unknownUsername.key).update(`decoy:${unknownUsername.name.toLowerCase()}`).digest('base64url') }];
+  }
+  return generateAuthenticationOptions({
+    rpID: rp.id,
+    challenge,
+    userVerification,
+    timeout: 120_000,
+    ...(allowCredentials ? { allowCredentials } : {}),
+  });
+}
+
+export interface PasskeySignIn {
+  ok: true;
+  user: User;
+  credential: StoredCredential;
+  amr: string[];
+  userVerified: boolean;
+  backupState: boolean;
+}
+
+export async function finishAuthentication(
+  trx: TenantDb,
+  {
+    rp,
+    binding,
+    response,
+    userVerification,
+    now = new Date(),
+  }: { rp: RelyingParty; binding: string; response: AuthenticationResponseJSON; userVerification: UserVerificationPolicy; now?: Date },
+): Promise<PasskeySignIn | PasskeyFailure> {
+  const consumed = await consumeChallenge(trx, { binding, purpose: 'authentication', now });
+  if (!consumed.ok) return failure(consumed.code, consumed.code === 'challenge_expired' ? 'challenge past its expiry' : 'no outstanding challenge');
+  const credentialId = typeof response?.id === 'string' ? response.id : '';
+  // Only this tenant's schema is searched: a credential of another tenant looks exactly like one
+  // that does not exist anywhere.
+  const found = credentialId ? await findCredentialWithOwner(trx, credentialId) : undefined;
+  if (!found) return failure('unknown_credential', 'credential not registered in this tenant');
+  const { credential, user } = found;
+  const ids = { userId: user.id, credentialId: credential.credentialId };
+  if (consumed.stored.userId && consumed.stored.userId !== user.id) return failure('unknown_credential', 'credential of another user than the one named', ids);
+  if (response.response.userHandle && response.response.userHandle !== credential.userHandle) {
+    return failure('user_handle_mismatch', 'user handle does not match the credential', ids);
+  }
+  if (user.status !== 'active') return failure('account_unavailable', `account is ${user.status}`, ids);
+
+  let verification;
+  try {
+    verification = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: consumed.stored.challenge,
+      expectedOrigin: rp.origin,
+      expectedRPID: rp.id,
+      requireUserVerification: userVerification === 'required',
+      credential: {
+        id: credential.credentialId,
+        publicKey: new Uint8Array(Buffer.from(credential.publicKey, 'base64url')),
+        counter: credential.signCount,
+        transports: credential.transports as any,
+      },
+    });
+  } catch (error) {
+    return failure(classifyVerificationError(error), (error as Error).message, ids);
+  }
+  if (!verification.verified) return failure('invalid_response', 'signature did not verify', ids);
+  const info = verification.authenticationInfo;
+  await recordCredentialUse(trx, credential.id, { signCount: info.newCounter, backupState: info.credentialBackedUp, at: now });
+  const backupEligible = info.credentialDeviceType === 'multiDevice';
+  return {
+    ok: true,
+    user,
+    credential,
+    userVerified: info.userVerified,
+    backupState: info.credentialBackedUp,
+    amr: passkeyAmr({ backupEligible, userVerified: info.userVerified }),
+  };
+}

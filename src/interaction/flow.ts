@@ -1,0 +1,118 @@
+// A "flow" is the context the sign-in and sign-up steps run in: an OIDC interaction
+// (/t/<slug>/interaction/<uid>, finished with interactionResult) or the account page's own
+// sign-in (/t/<slug>/account/sign-in, finished by opening an account-page session). The steps
+// only see this interface, so each page exists once.
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/index.ts';
+import { HttpError } from '../errors/http-errors.ts';
+import type { TenantRuntime } from '../tenancy/runtime.ts';
+import { withTenant } from '../db/tenant-scope.ts';
+import { openAccountSession } from '../account/sessions.ts';
+import { stringsFor, type Strings } from '../../views/strings/index.ts';
+import type { PageContext } from '../../views/pages.ts';
+import { csrfToken, securePage } from './http.ts';
+import type { CompletedLogin } from './pending.ts';
+
+export interface InteractionDeps {
+  config: Config;
+  db: Kysely<any>;
+  logger: import('pino').Logger;
+}
+
+export interface Flow {
+  kind: 'interaction' | 'account';
+  runtime: TenantRuntime;
+  /** Key for challenges, pending steps and the CSRF token. */
+  binding: string;
+  base: string;
+  csrf: string;
+  t: Strings;
+  clientName?: string | undefined;
+  details?: Awaited<ReturnType<TenantRuntime['provider']['interactionDetails']>>;
+  /** Finishes the login and returns where the browser goes next. */
+  complete(login: CompletedLogin): Promise<string>;
+}
+
+export function csrfKey(config: Config): string {
+  return `csrf:${config.cookieKeys[0]}`;
+}
+
+export async function interactionFlow(ctx: Context, deps: InteractionDeps): Promise<Flow> {
+  const runtime = ctx.state.tenant as TenantRuntime;
+  const t = stringsFor(ctx.get('accept-language'));
+  let details;
+  try {
+    details = await runtime.provider.interactionDetails(ctx.req, ctx.res);
+  } catch (cause) {
+    throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone, { cause });
+  }
+  if (details.uid !== ctx.params.uid) throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone);
+  const binding = `interaction:${details.uid}`;
+  const clientId = details.params.client_id as string;
+  const client = await runtime.provider.Client.find(clientId);
+  return {
+    kind: 'interaction',
+    runtime,
+    binding,
+    base: `${runtime.basePath}/interaction/${details.uid}`,
+    csrf: csrfToken(csrfKey(deps.config), binding),
+    t,
+    clientName: client?.clientName ?? clientId,
+    details,
+    complete: (login) =>
+      runtime.provider.interactionResult(
+        ctx.req,
+        ctx.res,
+        { login: { accountId: login.userId, amr: login.amr, acr: login.acr, ts: login.authTime } },
+        { mergeWithLastSubmission: false },
+      ),
+  };
+}
+
+export const FLOW_COOKIE = 'facet_flow';
+export const ACCOUNT_COOKIE = 'facet_account';
+
+export function accountCookieOptions(config: Config, runtime: TenantRuntime) {
+  return { path: `${runtime.basePath}/account`, httpOnly: true, sameSite: 'lax' as const, secure: config.secureCookies, signed: true, overwrite: true };
+}
+
+/** The account page's pre-session flow, identified by a random cookie made on first visit. */
+export function accountFlow(ctx: Context, deps: InteractionDeps, { create }: { create: boolean }): Flow {
+  const runtime = ctx.state.tenant as TenantRuntime;
+  const t = stringsFor(ctx.get('accept-language'));
+  const options = accountCookieOptions(deps.config, runtime);
+  let id = ctx.cookies.get(FLOW_COOKIE, { signed: true });
+  if (!id || !/^[A-Za-z0-9_-]{32,64}$/.test(id)) {
+    if (!create) throw new HttpError(403, 'csrf_failed', t.errors.csrfTitle, t.errors.csrf);
+    id = randomBytes(24).toString('base64url');
+    ctx.cookies.set(FLOW_COOKIE, id, { ...options, maxAge: 30 * 60 * 1000 });
+  }
+  const binding = `account-flow:${id}`;
+  return {
+    kind: 'account',
+    runtime,
+    binding,
+    base: `${runtime.basePath}/account/sign-in`,
+    csrf: csrfToken(csrfKey(deps.config), binding),
+    t,
+    complete: async (login) => {
+      const token = await withTenant(deps.db, runtime.tenant, (trx) => openAccountSession(trx, { userId: login.userId, amr: login.amr }));
+      ctx.cookies.set(ACCOUNT_COOKIE, token, { ...options, maxAge: 12 * 3600 * 1000 });
+      ctx.cookies.set(FLOW_COOKIE, null, options);
+      return `${runtime.basePath}/account`;
+    },
+  };
+}
+
+export function pageContext(ctx: Context, flow: Flow): PageContext {
+  return {
+    t: flow.t,
+    tenantName: flow.runtime.tenant.name,
+    logoUrl: flow.runtime.settings.logo_url,
+    nonce: securePage(ctx),
+    csrf: flow.csrf,
+    base: flow.base,
+  };
+}

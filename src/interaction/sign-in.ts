@@ -1,0 +1,107 @@
+// Signing in with a passkey: the page (autofill + button + username-first), the options endpoint
+// and the verification endpoint. Every outcome is an audit event.
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { withTenant } from '../db/tenant-scope.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { findLiveUserByUsername } from '../accounts/users.ts';
+import { finishAuthentication, PASSKEY_ACR, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
+import { signInPage } from '../../views/pages.ts';
+import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
+import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { passkeyMessage } from './messages.ts';
+
+export function signUpAllowed(flow: Flow): boolean {
+  return flow.runtime.settings.signup !== 'closed';
+}
+
+export function renderSignIn(ctx: Context, flow: Flow, { username, error, status = 200 }: { username?: string | undefined; error?: string | undefined; status?: number } = {}): void {
+  htmlResponse(ctx, signInPage(pageContext(ctx, flow), { clientName: flow.clientName, username, error, signUpAllowed: signUpAllowed(flow) }), status);
+}
+
+const optionsBody = z.object({ csrf: z.string(), username: z.string().trim().max(100).optional() });
+
+export async function passkeyOptions(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const input = optionsBody.safeParse(body);
+  if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
+  const { runtime } = flow;
+  const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+  const username = input.data.username || undefined;
+  const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    const user = username ? await findLiveUserByUsername(trx, username) : undefined;
+    return startAuthentication(trx, {
+      rp,
+      binding: flow.binding,
+      userVerification: runtime.settings.user_verification,
+      ...(user ? { user } : {}),
+      ...(username && !user ? { unknownUsername: { name: username, key: csrfKey(deps.config) } } : {}),
+    });
+  });
+  securePage(ctx);
+  ctx.body = options;
+}
+
+const verifyBody = z.object({
+  csrf: z.string(),
+  response: z.object({ id: z.string().min(1), rawId: z.string(), type: z.string(), response: z.object({}).passthrough() }).passthrough(),
+});
+
+export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const input = verifyBody.safeParse(body);
+  if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
+  const { runtime } = flow;
+  const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+  const facts = requestFacts(ctx);
+  const clientId = (flow.details?.params.client_id as string | undefined) ?? null;
+  const at = now();
+  const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    const outcome = await finishAuthentication(trx, {
+      rp,
+      binding: flow.binding,
+      response: input.data.response as unknown as AuthenticationResponseJSON,
+      userVerification: runtime.settings.user_verification,
+      now: at,
+    });
+    if (!outcome.ok) {
+      await appendAudit(trx, {
+        type: outcome.code === 'counter_regression' ? 'passkey.counter_regression' : 'passkey.sign_in_failed',
+        subject: outcome.userId ?? null,
+        clientId,
+        ...facts,
+        data: { reason: outcome.code, detail: outcome.detail, credential_id: outcome.credentialId ?? input.data.response.id, flow: flow.kind },
+      });
+      return outcome;
+    }
+    await appendAudit(trx, {
+      type: 'passkey.sign_in',
+      actor: outcome.user.id,
+      subject: outcome.user.id,
+      clientId,
+      ...facts,
+      data: { credential_id: outcome.credential.credentialId, amr: outcome.amr, backup_state: outcome.backupState, flow: flow.kind },
+    });
+    return outcome;
+  });
+  if (!result.ok) {
+    deps.logger.info({ tenant: runtime.tenant.slug, reason: result.code, detail: result.detail }, 'passkey sign-in refused');
+    return jsonError(ctx, 400, passkeyMessage(flow.t, result.code, runtime.tenant.name), result.code);
+  }
+  const redirect = await flow.complete({ userId: result.user.id, amr: result.amr, acr: PASSKEY_ACR, authTime: Math.floor(at.getTime() / 1000) });
+  ctx.body = { redirect };
+}
+
+/** The username form without JavaScript: passkeys need it, so say so (recovery codes still work). */
+export async function identifyWithoutScript(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  renderSignIn(ctx, flow, { username: typeof body.username === 'string' ? body.username : undefined, error: flow.t.common.needsJs, status: 400 });
+}
+
+export function jsonError(ctx: Context, status: number, message: string, code: string): void {
+  ctx.status = status;
+  ctx.body = { error: message, code };
+}

@@ -1,0 +1,245 @@
+// Signing up: username, email, display name (and an invitation when the tenant wants one), then a
+// passkey at once. The account row is created only when the passkey verifies, in the same
+// transaction as the credential and the invitation's redemption.
+import { randomBytes } from 'node:crypto';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { createUserWithHandle, findLiveUserByEmail, findLiveUserById, findLiveUserByUsername } from '../accounts/users.ts';
+import { checkInvite, redeemInvite } from '../accounts/invites.ts';
+import {
+  finishRegistration,
+  insertCredential,
+  passkeyAmr,
+  PASSKEY_ACR,
+  relyingPartyFor,
+  startRegistration,
+  type RegistrationResponseJSON,
+} from '../factors/passkey/index.ts';
+import { createPasskeyPage, signUpPage, type SignUpValues } from '../../views/pages.ts';
+import { HttpError } from '../errors/http-errors.ts';
+import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
+import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { loadPending, savePending, takePending } from './pending.ts';
+import { passkeyMessage } from './messages.ts';
+import { jsonError } from './sign-in.ts';
+
+const USERNAME = /^[A-Za-z0-9._-]{3,40}$/;
+
+function policy(flow: Flow): 'open' | 'invite' | 'closed' {
+  return flow.runtime.settings.signup;
+}
+
+function closed(flow: Flow): HttpError {
+  return new HttpError(403, 'signup_closed', flow.t.signUp.title, flow.t.signUp.closed);
+}
+
+export async function showSignUp(ctx: Context, flow: Flow): Promise<void> {
+  if (policy(flow) === 'closed') throw closed(flow);
+  const invite = typeof ctx.query.invite === 'string' ? ctx.query.invite : undefined;
+  htmlResponse(ctx, signUpPage(pageContext(ctx, flow), { values: { ...(invite ? { invite } : {}) }, inviteField: policy(flow) === 'invite' }));
+}
+
+const signUpBody = z.object({
+  csrf: z.string(),
+  username: z.string().trim().default(''),
+  email: z.string().trim().default(''),
+  displayName: z.string().trim().default(''),
+  invite: z.string().trim().default(''),
+});
+
+export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  if (policy(flow) === 'closed') throw closed(flow);
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const values = signUpBody.parse({ csrf: body.csrf, username: body.username, email: body.email, displayName: body.displayName, invite: body.invite });
+  const { t } = flow;
+  const errors: Partial<Record<keyof SignUpValues, string>> = {};
+  if (!USERNAME.test(values.username)) errors.username = t.signUp.usernameInvalid;
+  if (!z.email().safeParse(values.email).success) errors.email = t.signUp.emailInvalid;
+  if (values.displayName.length > 100) errors.displayName = t.signUp.displayNameInvalid;
+  const { runtime } = flow;
+  await withTenant(deps.db, runtime.tenant, async (trx) => {
+    if (!errors.username && (await findLiveUserByUsername(trx, values.username))) errors.username = t.signUp.usernameTaken;
+    if (!errors.email && (await findLiveUserByEmail(trx, values.email))) errors.email = t.signUp.emailTaken;
+    if (policy(flow) === 'invite') {
+      const reason = await inviteProblem(trx, flow, deps, values.invite, values.email);
+      if (reason) errors.invite = reason;
+    }
+    if (Object.keys(errors).length > 0) return;
+    await savePending(trx, flow.binding, {
+      step: 'signup',
+      signup: {
+        username: values.username,
+        email: values.email,
+        displayName: values.displayName || null,
+        handle: randomBytes(32).toString('base64url'),
+        invite: policy(flow) === 'invite' ? values.invite : null,
+      },
+    });
+  });
+  if (Object.keys(errors).length > 0) {
+    htmlResponse(ctx, signUpPage(pageContext(ctx, flow), { values, errors, inviteField: policy(flow) === 'invite' }), 400);
+    return;
+  }
+  ctx.status = 303;
+  ctx.redirect(`${flow.base}/create-passkey`);
+}
+
+async function inviteProblem(trx: TenantDb, flow: Flow, deps: InteractionDeps, token: string, email: string): Promise<string | undefined> {
+  const { t } = flow;
+  if (!token) return t.signUp.inviteRequired;
+  const checked = await checkInvite(trx, { token, slug: flow.runtime.tenant.slug, key: deps.config.cookieKeys[0]! });
+  if (!checked.ok) return checked.reason === 'expired' ? t.signUp.inviteExpired : checked.reason === 'used' ? t.signUp.inviteUsed : t.signUp.inviteInvalid;
+  if (checked.email.toLowerCase() !== email.toLowerCase()) return t.signUp.inviteEmailMismatch;
+  return undefined;
+}
+
+export async function showCreatePasskey(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const pending = await withTenant(deps.db, flow.runtime.tenant, (trx) => loadPending(trx, flow.binding));
+  if (!pending || pending.step === 'show-codes') throw new HttpError(400, 'pending_gone', flow.t.createPasskey.title, flow.t.errors.pendingGone);
+  htmlResponse(ctx, createPasskeyPage(pageContext(ctx, flow), { mode: pending.step === 'signup' ? 'signup' : 'add' }));
+}
+
+export async function registerOptions(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const { runtime } = flow;
+  const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+  const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    const pending = await loadPending(trx, flow.binding);
+    if (!pending || pending.step === 'show-codes') return undefined;
+    let user;
+    if (pending.step === 'signup') {
+      const s = pending.signup;
+      user = { handle: s.handle, username: s.username, displayName: s.displayName ?? s.username };
+    } else {
+      const existing = await findLiveUserById(trx, pending.login.userId);
+      if (!existing) return undefined;
+      user = { id: existing.id, handle: existing.webauthn_user_handle, username: existing.username, displayName: existing.display_name ?? existing.username };
+    }
+    return startRegistration(trx, { rp, binding: flow.binding, user, userVerification: runtime.settings.user_verification, attestation: runtime.settings.attestation ?? { mode: 'none' } });
+  });
+  if (!options) return jsonError(ctx, 400, flow.t.errors.pendingGone, 'pending_gone');
+  securePage(ctx);
+  ctx.body = options;
+}
+
+const registerBody = z.object({
+  csrf: z.string(),
+  response: z.object({ id: z.string().min(1), rawId: z.string(), type: z.string(), response: z.object({}).passthrough() }).passthrough(),
+});
+
+class RollBack extends Error {
+  readonly code: string;
+  constructor(code: string) {
+    super(code);
+    this.code = code;
+  }
+}
+
+export async function registerVerify(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const input = registerBody.safeParse(body);
+  if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
+  const { runtime } = flow;
+  const { t } = flow;
+  const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+  const facts = requestFacts(ctx);
+  const at = now();
+  let outcome: { ok: true; next: string; finish?: import('./pending.ts').CompletedLogin } | { ok: false; code: string; message: string };
+  try {
+    outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
+      const pending = await loadPending(trx, flow.binding, at);
+      if (!pending || pending.step === 'show-codes') return { ok: false as const, code: 'pending_gone', message: t.errors.pendingGone };
+      const verified = await finishRegistration(trx, {
+        rp,
+        binding: flow.binding,
+        response: input.data.response as unknown as RegistrationResponseJSON,
+        userVerification: runtime.settings.user_verification,
+        attestation: runtime.settings.attestation ?? { mode: 'none' },
+        now: at,
+      });
+      if (!verified.ok) {
+        await appendAudit(trx, {
+          type: 'passkey.registration_failed',
+          subject: pending.step === 'signup' ? null : pending.login.userId,
+          ...facts,
+          data: { reason: verified.code, detail: verified.detail, flow: flow.kind },
+        });
+        return { ok: false as const, code: verified.code, message: passkeyMessage(t, verified.code, runtime.tenant.name) };
+      }
+      const { passkey } = verified;
+      let userId: string;
+      let handle: string;
+      if (pending.step === 'signup') {
+        const s = pending.signup;
+        // Checked again here: another sign-up may have taken the name meanwhile.
+        if (await findLiveUserByUsername(trx, s.username)) throw new RollBack('username_taken');
+        if (await findLiveUserByEmail(trx, s.email)) throw new RollBack('email_taken');
+        const user = await createUserWithHandle(trx, { username: s.username, email: s.email, displayName: s.displayName, webauthnUserHandle: s.handle });
+        userId = user.id;
+        handle = user.webauthn_user_handle;
+        if (s.invite) {
+          const redeemed = await redeemInvite(trx, { token: s.invite, slug: runtime.tenant.slug, key: deps.config.cookieKeys[0]!, userId, now: at });
+          if (!redeemed.ok) throw new RollBack(`invite_${redeemed.reason}`);
+          await appendAudit(trx, { type: 'invite.redeemed', actor: userId, subject: userId, ...facts, data: { invite_id: redeemed.id } });
+        }
+        await appendAudit(trx, { type: 'user.signed_up', actor: userId, subject: userId, ...facts, data: { username: s.username, flow: flow.kind } });
+      } else {
+        const user = await findLiveUserById(trx, pending.login.userId);
+        if (!user) throw new RollBack('pending_gone');
+        userId = user.id;
+        handle = user.webauthn_user_handle;
+      }
+      const stored = await insertCredential(trx, {
+        userId,
+        credentialId: passkey.credentialId,
+        publicKey: passkey.publicKey,
+        signCount: passkey.signCount,
+        transports: passkey.transports,
+        aaguid: passkey.aaguid,
+        attestationFormat: passkey.attestationFormat,
+        backupEligible: passkey.backupEligible,
+        backupState: passkey.backupState,
+        name: `Passkey ${at.toISOString().slice(0, 10)}`,
+        userHandle: handle,
+      });
+      await appendAudit(trx, {
+        type: 'passkey.registered',
+        actor: userId,
+        subject: userId,
+        ...facts,
+        data: { credential_id: stored.credentialId, aaguid: stored.aaguid, backup_eligible: stored.backupEligible, backup_state: stored.backupState, fmt: stored.attestationFormat },
+      });
+      if (pending.step === 'signup') {
+        const login = {
+          userId,
+          amr: passkeyAmr({ backupEligible: passkey.backupEligible, userVerified: passkey.userVerified }),
+          acr: PASSKEY_ACR,
+          authTime: Math.floor(at.getTime() / 1000),
+        };
+        await savePending(trx, flow.binding, { step: 'show-codes', login }, at);
+        return { ok: true as const, next: `${flow.base}/recovery-codes` };
+      }
+      await takePending(trx, flow.binding, at);
+      return { ok: true as const, next: '', finish: pending.login };
+    });
+  } catch (error) {
+    if (!(error instanceof RollBack)) throw error;
+    const messages: Record<string, string> = {
+      username_taken: t.signUp.usernameTaken,
+      email_taken: t.signUp.emailTaken,
+      invite_used: t.signUp.inviteUsed,
+      invite_expired: t.signUp.inviteExpired,
+      invite_invalid: t.signUp.inviteInvalid,
+      pending_gone: t.errors.pendingGone,
+    };
+    outcome = { ok: false, code: error.code, message: messages[error.code] ?? t.errors.generic };
+  }
+  if (!outcome.ok) return jsonError(ctx, 400, outcome.message, outcome.code);
+  const redirect = outcome.finish ? await flow.complete(outcome.finish) : outcome.next;
+  ctx.body = { redirect };
+}

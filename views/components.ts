@@ -1,0 +1,38 @@
+// Small building blocks shared by the pages: form fields whose hints and errors are tied to the
+// input (aria-describedby, aria-invalid), the CSRF field, and the status region scripts write to.
+import { html, type SafeHtml } from './html.ts';
+
+export interface FieldOptions {
+  id: string;
+  label: string;
+  name?: string;
+  type?: string;
+  value?: string | null | undefined;
+  autocomplete?: string;
+  hint?: string;
+  error?: string | undefined;
+  required?: boolean;
+  autofocus?: boolean;
+  inputmode?: string;
+}
+
+export function field({ id, label, name = id, type = 'text', value, autocomplete, hint, error, required = false, autofocus = false, inputmode }: FieldOptions): SafeHtml {
+  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return html`<div class="field">
+<label for="${id}">${label}</label>
+${hint ? html`<p class="hint" id="${id}-hint">${hint}</p>` : ''}
+<input id="${id}" name="${name}" type="${type}"${value ? html` value="${value}"` : ''}${autocomplete ? html` autocomplete="${autocomplete}"` : ''}${
+    describedBy ? html` aria-describedby="${describedBy}"` : ''
+  }${error ? html` aria-invalid="true"` : ''}${required ? html` required` : ''}${autofocus ? html` autofocus` : ''}${inputmode ? html` inputmode="${inputmode}"` : ''}>
+${error ? html`<p class="error" id="${id}-error">${error}</p>` : ''}
+</div>`;
+}
+
+export function csrfField(token: string): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${token}">`;
+}
+
+/** Where page scripts and the server put messages; announced by screen readers. */
+export function statusRegion(message?: string): SafeHtml {
+  return html`<p id="status" class="status${message ? ' error' : ''}" role="alert" aria-live="assertive">${message ?? ''}</p>`;
+}
