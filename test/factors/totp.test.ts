@@ -103,6 +103,8 @@ test('a broken stored secret or bad parameters throw a typed error without the s
   assert.throws(() => verifyTotp({ secret: 'JBSWY3DPEHPK3PXP', code: '123456', now }), { code: 'totp_bad_secret' });
   assert.throws(() => verifyTotp({ secret: SECRET, code: '123456', now, digits: 7 as 6 }), { code: 'totp_bad_digits' });
   assert.throws(() => verifyTotp({ secret: SECRET, code: '123456', now, window: -1 }), { code: 'totp_bad_window' });
+  assert.throws(() => verifyTotp({ secret: SECRET, code: '123456', now: Number.NaN }), { code: 'totp_bad_time' });
+  assert.throws(() => verifyTotp({ secret: SECRET, code: '123456', now, lastUsedStep: 1.5 }), { code: 'totp_bad_last_step' });
 });
 
 test('enrollment gives a fresh 160-bit secret, an otpauth URI and an inline SVG QR code', async () => {

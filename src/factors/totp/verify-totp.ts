@@ -39,6 +39,8 @@ export function verifyTotp({
   if (!Number.isSafeInteger(window) || window < 0 || window > 10) {
     throw new TotpConfigError('totp_bad_window', 'TOTP window must be an integer between 0 and 10 steps');
   }
+  if (!Number.isFinite(now) || now < 0) throw new TotpConfigError('totp_bad_time', 'now must be epoch seconds');
+  if (lastUsedStep !== null && !Number.isSafeInteger(lastUsedStep)) throw new TotpConfigError('totp_bad_last_step', 'lastUsedStep must be an integer step or null');
   if (typeof code !== 'string' || code.length !== digits || !/^[0-9]+$/.test(code)) {
     return { ok: false, reason: 'malformed' };
   }
