@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
-import type { RefreshGuard } from '../refresh/guard.ts';
+import { currentRefreshRequest, currentRouteName, type RefreshGuard } from '../refresh/guard.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 
 /** Kinds found by something other than their id; their id is kept sealed, never in clear. */
@@ -75,6 +75,7 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
     }
 
     async #findWhere(column: 'id_hash' | 'uid' | 'user_code_hash', value: string, knownId?: string, userCode?: string) {
+      const request = this.#guarded() ? await currentRefreshRequest() : undefined;
       return withTenant(db, scope, async (trx: TenantDb) => {
         const row = await trx
           .selectFrom('oidc_records')
@@ -88,7 +89,7 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
         const jti = knownId ?? (sealedId ? ids.open(sealedId) : undefined);
         if (!jti) return undefined;
         let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at as string).getTime() / 1000) : undefined;
-        const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string);
+        const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string, request);
         if (verdict === 'hide') return undefined;
         if (verdict === 'unconsumed') consumed = undefined;
         return { ...payload, jti, ...(userCode ? { userCode } : {}), ...(consumed ? { consumed } : {}) };
@@ -97,12 +98,15 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
 
     async consume(id: string): Promise<void> {
       const idHash = ids.hash(this.kind, id);
+      const request = this.#guarded() ? await currentRefreshRequest() : undefined;
       const outcome = await withTenant(db, scope, async (trx) => {
         const guard = this.#guarded();
         if (guard) {
           const record = await trx.selectFrom('oidc_records').select('payload').where('kind', '=', this.kind).where('id_hash', '=', idHash).executeTakeFirst();
+          // Gone since it was found: a concurrent request ended the family meanwhile.
+          if (!record && request) return 'refuse';
           const payload = (record?.payload ?? {}) as AdapterPayload;
-          const verdict = await guard.onConsume(trx, payload.grantId, idHash, typeof payload.rotations === 'number' ? payload.rotations : 0);
+          const verdict = await guard.onConsume(trx, payload.grantId, idHash, typeof payload.rotations === 'number' ? payload.rotations : 0, request);
           if (verdict !== 'plain') return verdict;
         }
         await trx.updateTable('oidc_records').set({ consumed_at: new Date(now()) }).where('kind', '=', this.kind).where('id_hash', '=', idHash).execute();
@@ -118,9 +122,10 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      const reason = currentRouteName();
       await withTenant(db, scope, async (trx) => {
         await trx.deleteFrom('oidc_records').where('kind', '=', this.kind).where('grant_id', '=', grantId).execute();
-        await this.#guarded()?.onGrantRevoked(trx, grantId);
+        await this.#guarded()?.onGrantRevoked(trx, grantId, reason);
       });
     }
   };

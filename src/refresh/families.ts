@@ -45,6 +45,11 @@ export async function adoptToken(
       .execute();
     return;
   }
+  if (family.endedAt) {
+    // The family ended while this successor was being issued (a concurrent reuse): it is born dead.
+    await trx.deleteFrom('oidc_records').where('kind', '=', 'RefreshToken').where('id_hash', '=', token.tokenHash).execute();
+    return;
+  }
   if (family.currentHash === token.tokenHash) return;
   // A grace-window retry replaces the successor handed out before: that one stops working.
   if (family.currentHash && family.currentHash !== family.previousHash) {

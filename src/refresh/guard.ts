@@ -15,7 +15,7 @@ export interface RefreshGuardOptions {
   onReuseDetected?(event: { clientId: string; reason: string }): void;
 }
 
-interface RequestFacts {
+export interface RequestFacts {
   clientId: string;
   dpopJkt: string | null;
   ip?: string;
@@ -23,8 +23,12 @@ interface RequestFacts {
   requestId?: string;
 }
 
-/** Facts about the refresh request being served, or undefined outside a refresh_token grant. */
-async function currentRefreshRequest(): Promise<RequestFacts | undefined> {
+/**
+ * Facts about the refresh request being served, or undefined outside a refresh_token grant.
+ * Read them before taking a database connection: a pooled connection's callbacks may run in
+ * another request's async context.
+ */
+export async function currentRefreshRequest(): Promise<RequestFacts | undefined> {
   const ctx = (Provider as unknown as { ctx?: any }).ctx;
   if (!ctx?.oidc || ctx.oidc.route !== 'token' || ctx.oidc.params?.grant_type !== 'refresh_token' || !ctx.oidc.client) return undefined;
   let dpopJkt: string | null = null;
@@ -39,7 +43,7 @@ async function currentRefreshRequest(): Promise<RequestFacts | undefined> {
   return { clientId: ctx.oidc.client.clientId, dpopJkt, ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, requestId: ctx.state?.requestId };
 }
 
-function routeName(): string {
+export function currentRouteName(): string {
   const ctx = (Provider as unknown as { ctx?: any }).ctx;
   return ctx?.oidc?.route ?? 'unknown';
 }
@@ -74,8 +78,7 @@ export function createRefreshGuard({ limitsFor, grantHash, now, onReuseDetected 
      * A stored refresh token was found. During a refresh grant, decides whether it may be used:
      * returns 'hide' (answer as if not found), 'unconsumed' (a grace retry) or 'as-is'.
      */
-    async onFind(trx: TenantDb, payload: { grantId?: string; rotations?: number }, tokenHash: string): Promise<'hide' | 'unconsumed' | 'as-is'> {
-      const request = await currentRefreshRequest();
+    async onFind(trx: TenantDb, payload: { grantId?: string; rotations?: number }, tokenHash: string, request: RequestFacts | undefined): Promise<'hide' | 'unconsumed' | 'as-is'> {
       if (!request || !payload.grantId) return 'as-is';
       const { decision } = await judge(trx, payload.grantId, tokenHash, payload.rotations ?? 0, request);
       if (decision.action === 'rotate') return 'as-is';
@@ -88,8 +91,13 @@ export function createRefreshGuard({ limitsFor, grantHash, now, onReuseDetected 
      * token lost a race or the family was just ended; the caller throws after the transaction
      * commits, so a revocation decided here is kept.
      */
-    async onConsume(trx: TenantDb, grantId: string | undefined, tokenHash: string, rotations: number | null): Promise<'spent' | 'refuse' | 'plain'> {
-      const request = await currentRefreshRequest();
+    async onConsume(
+      trx: TenantDb,
+      grantId: string | undefined,
+      tokenHash: string,
+      rotations: number | null,
+      request: RequestFacts | undefined,
+    ): Promise<'spent' | 'refuse' | 'plain'> {
       if (!request || !grantId) return 'plain';
       const { decision, family } = await judge(trx, grantId, tokenHash, rotations, request);
       if (!family) return 'plain';
@@ -122,10 +130,10 @@ export function createRefreshGuard({ limitsFor, grantHash, now, onReuseDetected 
     },
 
     /** oidc-provider revoked the grant (revocation endpoint, logout, grant revoked): the family ends. */
-    async onGrantRevoked(trx: TenantDb, grantId: string): Promise<void> {
+    async onGrantRevoked(trx: TenantDb, grantId: string, reason: string): Promise<void> {
       await trx
         .updateTable('refresh_families')
-        .set({ ended_at: new Date(now()), end_reason: routeName(), current_hash: null })
+        .set({ ended_at: new Date(now()), end_reason: reason, current_hash: null })
         .where('grant_id', '=', grantId)
         .where('ended_at', 'is', null)
         .execute();
