@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { metricNames, validateInfra } from '../../scripts/validate-infra.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+describe('deployment files', () => {
+  it('docker-compose.yml, infra/ and the Dockerfile pass validation', () => {
+    assert.deepEqual(validateInfra(root), []);
+  });
+
+  it('the validator catches an unknown dashboard metric, an unpinned image and a missing service', () => {
+    const copy = mkdtempSync(path.join(tmpdir(), 'facet-infra-'));
+    try {
+      for (const item of ['docker-compose.yml', 'Dockerfile', 'infra']) cpSync(path.join(root, item), path.join(copy, item), { recursive: true });
+      const dashboardPath = path.join(copy, 'infra/grafana/dashboards/facet.json');
+      const dashboard = JSON.parse(readFileSync(dashboardPath, 'utf8'));
+      dashboard.panels.find((p: any) => p.targets).targets[0].expr = 'rate(facet_made_up_total[5m])';
+      writeFileSync(dashboardPath, JSON.stringify(dashboard));
+      const compose = readFileSync(path.join(copy, 'docker-compose.yml'), 'utf8').replace('redis:7.4-alpine', 'redis:latest').replace(/\n  grafana:\n/, '\n  grafana-renamed:\n');
+      writeFileSync(path.join(copy, 'docker-compose.yml'), compose);
+      const problems = validateInfra(copy);
+      assert.ok(problems.some((p) => p.includes('facet_made_up_total')), problems.join('\n'));
+      assert.ok(problems.some((p) => p.includes('redis:latest is not pinned')), problems.join('\n'));
+      assert.ok(problems.some((p) => p.includes('service grafana is missing')), problems.join('\n'));
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  it('maps histogram series to their metric', () => {
+    assert.deepEqual(metricNames('histogram_quantile(0.95, sum by (le) (rate(facet_face_match_duration_seconds_bucket[5m])))'), ['facet_face_match_duration_seconds']);
+  });
+});
