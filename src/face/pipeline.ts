@@ -85,7 +85,15 @@ export function selectFace(detections: Detection[], image: { width: number; heig
   const slackY = box.height * o.cutOffTolerance;
   const boxOutside = box.x < -slackX || box.y < -slackY || box.x + box.width > image.width + slackX || box.y + box.height > image.height + slackY;
   const landmarkOutside = landmarks.some(([x, y]) => x < 0 || y < 0 || x >= image.width || y >= image.height);
-  if (boxOutside || landmarkOutside) throw new FaceRejected('face_cut_off');
+  // YuNet clips its box at the frame, so a half-visible face looks like a narrow (or squat) face
+  // against the edge, with landmarks crowding the border.
+  const edge = Math.max(2, 0.01 * Math.max(image.width, image.height));
+  const touchesEdge = box.x <= edge || box.y <= edge || box.x + box.width >= image.width - edge || box.y + box.height >= image.height - edge;
+  const aspect = box.width / box.height;
+  const border = 0.1 * box.height;
+  const landmarkAtBorder = landmarks.some(([x, y]) => x < border || y < border || x > image.width - border || y > image.height - border);
+  const clipped = touchesEdge && (aspect < 0.6 || aspect > 0.95 || landmarkAtBorder);
+  if (boxOutside || landmarkOutside || clipped) throw new FaceRejected('face_cut_off');
   if (Math.min(box.width, box.height) < o.minFaceSize) throw new FaceRejected('face_too_small');
   return face;
 }

@@ -50,7 +50,7 @@ export interface DuplicateDetectorOptions {
   limit?: number;
 }
 
-export const DEFAULT_DUPLICATE_THRESHOLD = 0.55;
+export const DEFAULT_DUPLICATE_THRESHOLD = 0.46;
 
 function vectorLiteral(schema: string, embedding: Float32Array): RawBuilder<unknown> {
   return sql`${`[${Array.from(embedding).join(',')}]`}::${sql.id(schema)}.vector`;

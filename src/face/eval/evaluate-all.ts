@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { embedImages, type EvalEngine } from './embed-images.ts';
+import { embedImages, type EmbeddingCache, type EvalEngine } from './embed-images.ts';
 import { detCurve, equalErrorRate, errorRates, operatingPoint, sortedAscending, type DetPoint, type OperatingPoint } from './metrics.ts';
 import { allAgainstAllScores, packEmbeddings } from './scores.ts';
 
@@ -35,6 +35,8 @@ export interface EvaluateAllOptions {
   maxIdentities?: number;
   concurrency?: number;
   analyzeOptions?: Record<string, unknown>;
+  /** Share with another evaluation over the same images so each is embedded once. */
+  cache?: EmbeddingCache;
 }
 
 export async function listIdentityImages(imagesDir: string, maxIdentities = Infinity): Promise<Array<{ file: string; identity: string }>> {
@@ -53,9 +55,9 @@ export async function listIdentityImages(imagesDir: string, maxIdentities = Infi
 }
 
 export async function evaluateAllAgainstAll(options: EvaluateAllOptions): Promise<AllAgainstAllEvaluation> {
-  const { engine, imagesDir, targets = [1e-3, 1e-4, 1e-5], maxIdentities, concurrency, analyzeOptions } = options;
+  const { engine, imagesDir, targets = [1e-3, 1e-4, 1e-5], maxIdentities, concurrency, analyzeOptions, cache } = options;
   const images = await listIdentityImages(imagesDir, maxIdentities);
-  const embedded = await embedImages(engine, imagesDir, images.map((i) => i.file), { ...(concurrency ? { concurrency } : {}), ...(analyzeOptions ? { analyzeOptions } : {}) });
+  const embedded = await embedImages(engine, imagesDir, images.map((i) => i.file), { ...(concurrency ? { concurrency } : {}), ...(analyzeOptions ? { analyzeOptions } : {}), ...(cache ? { cache } : {}) });
   const labelOf = new Map<string, number>();
   const kept: Float32Array[] = [];
   const labels: number[] = [];

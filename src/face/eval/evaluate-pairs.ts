@@ -2,7 +2,7 @@
 // FAR 1e-3. A pair with a picture the engine refuses scores -1: it counts as a non-match, which
 // is what a user would experience, so refusals cost accuracy instead of being quietly dropped.
 import { readFile } from 'node:fs/promises';
-import { embedImages, type EvalEngine } from './embed-images.ts';
+import { embedImages, type EmbeddingCache, type EvalEngine } from './embed-images.ts';
 import { kFoldAccuracy, operatingPoint, sortedAscending, type FoldScores, type KFoldResult, type OperatingPoint } from './metrics.ts';
 import { parsePairs, subsetPairs } from './pairs.ts';
 
@@ -28,15 +28,17 @@ export interface EvaluatePairsOptions {
   pairsPerFold?: number;
   concurrency?: number;
   analyzeOptions?: Record<string, unknown>;
+  /** Share with another evaluation over the same images so each is embedded once. */
+  cache?: EmbeddingCache;
 }
 
 export async function evaluatePairs(options: EvaluatePairsOptions): Promise<PairsEvaluation> {
-  const { engine, pairsFile, imagesDir, folds = 5, pairsPerFold, concurrency, analyzeOptions } = options;
+  const { engine, pairsFile, imagesDir, folds = 5, pairsPerFold, concurrency, analyzeOptions, cache } = options;
   let pairs = parsePairs(await readFile(pairsFile, 'utf8'), { folds });
   if (pairsPerFold) pairs = subsetPairs(pairs, pairsPerFold);
   const files = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
   const index = new Map(files.map((file, i) => [file, i]));
-  const embedded = await embedImages(engine, imagesDir, files, { ...(concurrency ? { concurrency } : {}), ...(analyzeOptions ? { analyzeOptions } : {}) });
+  const embedded = await embedImages(engine, imagesDir, files, { ...(concurrency ? { concurrency } : {}), ...(analyzeOptions ? { analyzeOptions } : {}), ...(cache ? { cache } : {}) });
 
   const foldScores: FoldScores[] = Array.from({ length: folds }, () => ({ genuine: [], impostor: [] }));
   let pairsWithFailure = 0;

@@ -12,3 +12,12 @@ export {
   type StoredTemplate,
 } from './store.ts';
 export { rekeyTemplates, type RekeyOptions, type RekeyProgress } from './rekey.ts';
+export {
+  createFaceService,
+  DEFAULT_FACE_THRESHOLD,
+  type EnrolResult,
+  type FaceFrame,
+  type FaceService,
+  type FaceServiceOptions,
+  type VerifyResult,
+} from './service.ts';

@@ -1,0 +1,167 @@
+// Face as a factor: enrol a user from a few camera frames, and verify a user against their stored
+// templates with passive (and, when a challenge was issued, active) liveness. The caller passes a
+// Kysely handle inside its tenant transaction; the engine, key ring and detector are per process.
+import type { Kysely } from 'kysely';
+import type { KeyRing } from '../../crypto/key-ring.ts';
+import { checkChallenge, FaceRejected, type Challenge, type ChallengeFailure, type FaceAnalysis, type FaceEngine } from '../index.ts';
+import type { DuplicateCheck, DuplicateDetector } from '../duplicates/index.ts';
+import { compareTemplates } from './compare.ts';
+import { FaceTemplateError } from './errors.ts';
+import { loadTemplates, saveTemplate } from './store.ts';
+
+/**
+ * Cosine similarity at or above which a probe matches a template: the threshold measured for
+ * FMR <= 1e-4 over all LFW dev pairs with MobileFaceNet (bench/face.ts, docs/face-templates.md).
+ * A different model needs its own measured threshold.
+ */
+export const DEFAULT_FACE_THRESHOLD = 0.401;
+
+/** A frame as uploaded; `at` is when the server received it (ms), needed for active liveness. */
+export type FaceFrame = Uint8Array | { image: Uint8Array; at: number };
+
+export interface FaceServiceOptions {
+  engine: Pick<FaceEngine, 'modelName' | 'analyze'>;
+  ring: KeyRing;
+  threshold?: number;
+  duplicates?: DuplicateDetector;
+  /** Passive liveness (0..1, 1 = real) the compared frame must reach, at enrolment and verification. */
+  minPassiveLiveness?: number;
+  /** Least quality (0..1) for an enrolment frame. */
+  minEnrolQuality?: number;
+  /** Without a challenge, every frame must match the best one at this similarity (one person in front of the camera). */
+  sameFaceThreshold?: number;
+  /** For the active-liveness check: frames with a challenge must show one person at this similarity (pose varies). */
+  challengeSameFaceThreshold?: number;
+  clock?: () => number;
+}
+
+export interface EnrolResult {
+  templateId: string;
+  quality: number;
+  /** Frames refused by the engine, by reason. */
+  rejected: Record<string, number>;
+  duplicates?: DuplicateCheck;
+}
+
+export interface VerifyResult {
+  match: boolean;
+  /** Best-quality frame against the best-matching template; -1 when nothing could be compared. */
+  similarity: number;
+  liveness: { passive: number | null; active?: { ok: boolean; reason?: ChallengeFailure }; reasons: string[] };
+  /** Why `match` is false (empty when it is true). */
+  reasons: string[];
+}
+
+export interface FaceService {
+  enroll(db: Kysely<any>, userId: string, frames: FaceFrame[]): Promise<EnrolResult>;
+  verify(db: Kysely<any>, userId: string, frames: FaceFrame[], challenge?: Challenge): Promise<VerifyResult>;
+}
+
+interface Analysed {
+  analysis: FaceAnalysis;
+  at: number;
+}
+
+export function createFaceService(options: FaceServiceOptions): FaceService {
+  const {
+    engine,
+    ring,
+    threshold = DEFAULT_FACE_THRESHOLD,
+    duplicates,
+    minPassiveLiveness = 0.5,
+    minEnrolQuality = 0.3,
+    sameFaceThreshold = threshold,
+    challengeSameFaceThreshold = 0.3,
+    clock = Date.now,
+  } = options;
+
+  async function analyseAll(frames: FaceFrame[], requireFrontal: boolean) {
+    const analysed: Analysed[] = [];
+    const rejected: Record<string, number> = {};
+    for (const frame of frames) {
+      const image = frame instanceof Uint8Array ? frame : frame.image;
+      const at = frame instanceof Uint8Array ? clock() : frame.at;
+      try {
+        analysed.push({ analysis: await engine.analyze(image, { requireFrontal }), at });
+      } catch (error) {
+        if (!(error instanceof FaceRejected)) throw error;
+        rejected[error.code] = (rejected[error.code] ?? 0) + 1;
+      }
+    }
+    return { analysed, rejected };
+  }
+
+  const best = (analysed: Analysed[]) => analysed.reduce((a, b) => (b.analysis.quality > a.analysis.quality ? b : a));
+
+  return {
+    async enroll(db, userId, frames) {
+      if (frames.length === 0) throw new FaceTemplateError('face_enrol_no_usable_frame', 'no frames were sent');
+      const { analysed, rejected } = await analyseAll(frames, true);
+      const usable = analysed.filter(({ analysis }) => {
+        if (analysis.passiveLiveness < minPassiveLiveness) rejected.passive_liveness_failed = (rejected.passive_liveness_failed ?? 0) + 1;
+        else if (analysis.quality < minEnrolQuality) rejected.low_quality = (rejected.low_quality ?? 0) + 1;
+        else return true;
+        return false;
+      });
+      if (usable.length === 0) {
+        const reasons = Object.keys(rejected).join(', ');
+        throw new FaceTemplateError('face_enrol_no_usable_frame', `none of the frames can be enrolled (${reasons})`);
+      }
+      const chosen = best(usable).analysis;
+      const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, embedding: chosen.embedding, quality: chosen.quality });
+      const result: EnrolResult = { templateId: id, quality: chosen.quality, rejected };
+      if (duplicates) {
+        result.duplicates = await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, embedding: chosen.embedding });
+      }
+      return result;
+    },
+
+    async verify(db, userId, frames, challenge) {
+      const reasons: string[] = [];
+      const livenessReasons: string[] = [];
+      const templates = await loadTemplates(db, ring, userId);
+      if (templates.length === 0) {
+        return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['not_enrolled'] };
+      }
+      const current = templates.filter((t) => t.model === engine.modelName);
+      if (current.length === 0) {
+        // Refused rather than compared across models: the user must re-enrol with the current model.
+        throw new FaceTemplateError(
+          'face_template_model_mismatch',
+          `the user's face templates were made with "${templates[0]!.model}", not the current "${engine.modelName}": re-enrol`,
+        );
+      }
+      if (frames.length === 0) throw new FaceTemplateError('face_verify_no_frames', 'no frames were sent');
+      const { analysed, rejected } = await analyseAll(frames, !challenge);
+      if (analysed.length === 0) {
+        return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['no_usable_frame', ...Object.keys(rejected)] };
+      }
+      const probe = best(analysed).analysis;
+      const similarity = Math.max(...current.map((t) => compareTemplates({ model: engine.modelName, embedding: probe.embedding }, t)));
+      if (similarity < threshold) reasons.push('below_threshold');
+
+      const passive = probe.passiveLiveness;
+      if (passive < minPassiveLiveness) livenessReasons.push('passive_liveness_failed');
+
+      let active: VerifyResult['liveness']['active'];
+      if (challenge) {
+        const result = checkChallenge(
+          challenge,
+          analysed.map(({ analysis, at }) => ({ at, pose: analysis.pose, embedding: analysis.embedding })),
+          { now: clock(), sameFaceThreshold: challengeSameFaceThreshold },
+        );
+        active = result.ok ? { ok: true } : { ok: false, reason: result.reason };
+        if (!result.ok) livenessReasons.push(`active_liveness_${result.reason}`);
+      } else if (analysed.some(({ analysis }) => compareTemplates({ model: engine.modelName, embedding: analysis.embedding }, { model: engine.modelName, embedding: probe.embedding }) < sameFaceThreshold)) {
+        reasons.push('frames_not_same_person');
+      }
+      reasons.push(...livenessReasons);
+      return {
+        match: reasons.length === 0,
+        similarity,
+        liveness: { passive, ...(active ? { active } : {}), reasons: livenessReasons },
+        reasons,
+      };
+    },
+  };
+}
