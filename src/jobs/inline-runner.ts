@@ -122,8 +122,9 @@ export function createInlineRunner({ jobs, logger, metrics, timers = globalThis 
       stopped = true;
       for (const handle of intervals) timers.clearInterval(handle);
       intervals.length = 0;
-      for (const wake of [...wakers]) wake();
-      await Promise.allSettled([...pending]);
+      // Each wake removes itself; deleting the visited entry during Set iteration is well defined.
+      for (const wake of wakers) wake();
+      await Promise.allSettled(pending);
     },
   };
 }
