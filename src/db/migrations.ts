@@ -11,23 +11,35 @@ const MIGRATIONS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const CONTROL_SCHEMA = 'facet_control';
 
 class FolderMigrationProvider implements MigrationProvider {
-  #folder: string;
+  /** The first migration that threw, kept because later statements in the aborted transaction mask it. */
+  failure: { name: string; error: Error } | undefined;
+  #folders: string[];
   #schema: string;
-  constructor(folder: string, schema: string) {
-    this.#folder = folder;
+  constructor(folders: string[], schema: string) {
+    this.#folders = folders;
     this.#schema = schema;
   }
   async getMigrations(): Promise<Record<string, Migration>> {
-    const files = (await readdir(this.#folder)).filter((file) => /^\d{4}_[\w-]+\.ts$/.test(file)).sort();
+    const files: Array<[string, string]> = [];
+    for (const folder of this.#folders) {
+      for (const file of await readdir(folder)) if (/^\d{4}_[\w-]+\.ts$/.test(file)) files.push([file, path.join(folder, file)]);
+    }
+    files.sort(([a], [b]) => a.localeCompare(b));
     const migrations: Record<string, Migration> = {};
-    for (const file of files) {
-      const module = (await import(pathToFileURL(path.join(this.#folder, file)).href)) as Migration;
+    for (const [file, fullPath] of files) {
+      const module = (await import(pathToFileURL(fullPath).href)) as Migration;
       const schema = this.#schema;
       // Migrations use unqualified names; the schema is chosen here, for the one transaction.
-      migrations[file.replace(/\.ts$/, '')] = {
+      const name = file.replace(/\.ts$/, '');
+      migrations[name] = {
         up: async (db) => {
           await sql`select set_config('search_path', ${schema}, true)`.execute(db);
-          await module.up(db);
+          try {
+            await module.up(db);
+          } catch (error) {
+            this.failure ??= { name, error: error as Error };
+            throw error;
+          }
         },
         ...(module.down
           ? {
@@ -49,15 +61,21 @@ export interface MigrationReport {
   error?: Error;
 }
 
-async function migrate(db: Kysely<any> | Transaction<any>, kind: 'control' | 'tenant', schema: string): Promise<MigrationReport> {
-  const migrator = new Migrator({
-    db,
-    provider: new FolderMigrationProvider(path.join(MIGRATIONS_ROOT, kind), schema),
-    migrationTableSchema: schema,
-  });
-  const { results, error } = await migrator.migrateToLatest();
+async function migrate(db: Kysely<any> | Transaction<any>, kind: 'control' | 'tenant', schema: string, extraFolders: string[] = []): Promise<MigrationReport> {
+  const provider = new FolderMigrationProvider([path.join(MIGRATIONS_ROOT, kind), ...extraFolders], schema);
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+  let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
+  try {
+    outcome = await migrator.migrateToLatest();
+  } catch (error) {
+    outcome = { error };
+  }
+  const { results, error } = outcome;
   const applied = (results ?? []).filter((r: MigrationResult) => r.status === 'Success').map((r) => r.migrationName);
-  return error ? { schema, applied: [], error: error instanceof Error ? error : new Error(String(error)) } : { schema, applied };
+  if (!error) return { schema, applied };
+  const failed = provider.failure?.name ?? (results ?? []).find((r: MigrationResult) => r.status === 'Error')?.migrationName ?? 'unknown';
+  const cause = provider.failure?.error ?? (error instanceof Error ? error : new Error(String(error)));
+  return { schema, applied: [], error: new Error(`migration ${failed} failed in ${schema}: ${cause.message}`, { cause }) };
 }
 
 export async function migrateControl(db: Kysely<any>): Promise<MigrationReport> {
@@ -66,15 +84,16 @@ export async function migrateControl(db: Kysely<any>): Promise<MigrationReport> 
 }
 
 /** Migrates one tenant schema; pass a transaction to make it part of a larger unit (tenant creation). */
-export async function migrateTenantSchema(db: Kysely<any> | Transaction<any>, schema: string): Promise<MigrationReport> {
-  return migrate(db, 'tenant', schema);
+/** `extraFolders` adds migrations from elsewhere (tests use it to inject a failing one). */
+export async function migrateTenantSchema(db: Kysely<any> | Transaction<any>, schema: string, extraFolders?: string[]): Promise<MigrationReport> {
+  return migrate(db, 'tenant', schema, extraFolders);
 }
 
 /** Names of pending migrations for a schema (used by /ready). */
 export async function pendingMigrations(db: Kysely<any>, kind: 'control' | 'tenant', schema: string): Promise<string[]> {
   const migrator = new Migrator({
     db,
-    provider: new FolderMigrationProvider(path.join(MIGRATIONS_ROOT, kind), schema),
+    provider: new FolderMigrationProvider([path.join(MIGRATIONS_ROOT, kind)], schema),
     migrationTableSchema: schema,
   });
   const all = await migrator.getMigrations();

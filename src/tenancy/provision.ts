@@ -75,10 +75,10 @@ export async function restrictTenantGrants(trx: Transaction<any> | Kysely<any>, 
 }
 
 /** Brings one existing tenant schema up to date, in one transaction. */
-export async function migrateTenant(db: Kysely<any>, scope: TenantScope): Promise<MigrationReport> {
+export async function migrateTenant(db: Kysely<any>, scope: TenantScope, { extraFolders }: { extraFolders?: string[] } = {}): Promise<MigrationReport> {
   try {
     return await db.transaction().execute(async (trx) => {
-      const report = await migrateTenantSchema(trx, scope.schema);
+      const report = await migrateTenantSchema(trx, scope.schema, extraFolders);
       if (report.error) throw report.error;
       await restrictTenantGrants(trx, scope);
       return report;

@@ -1,0 +1,52 @@
+// Tenant files: validation with specific messages, the published JSON Schema, secrets policy.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { parseTenantFile, readTenantFile, tenantJsonSchema, TenantFileError } from '../../src/tenancy/tenant-file.ts';
+import { resolveSecret, ClientSecretError } from '../../src/oidc/clients.ts';
+import { projectRoot } from '../support/facet.ts';
+
+test('the demo tenant file is valid and has the two documented clients', async () => {
+  const demo = await readTenantFile(path.join(projectRoot, 'tenants/demo.yaml'));
+  assert.equal(demo.slug, 'demo');
+  assert.equal(demo.settings.signup, 'open');
+  const ids = demo.clients.map((c) => c.client_id).sort();
+  assert.deepEqual(ids, ['demo-service', 'demo-web']);
+  const web = demo.clients.find((c) => c.client_id === 'demo-web')!;
+  assert.deepEqual(web.grant_types, ['authorization_code', 'refresh_token']);
+  const service = demo.clients.find((c) => c.client_id === 'demo-service')!;
+  assert.deepEqual(service.grant_types, ['client_credentials']);
+});
+
+test('the committed JSON Schema matches the zod schema', () => {
+  const committed = JSON.parse(readFileSync(path.join(projectRoot, 'tenants/tenant.schema.json'), 'utf8'));
+  assert.deepEqual(committed, JSON.parse(JSON.stringify(tenantJsonSchema())), 'run: node scripts/tenant-schema.ts');
+});
+
+const cases: Array<[string, string, RegExp]> = [
+  ['not YAML', 'slug: [unclosed', /not valid YAML/],
+  ['unknown key', 'slug: a1\nname: A\ncolour: red', /Unrecognized key.*colour/],
+  ['confidential client without secret', 'slug: a1\nname: A\nclients:\n  - client_id: web\n    grant_types: [client_credentials]', /clients\.0\.secret: client_secret_basic needs a secret/],
+  ['code grant without redirect', 'slug: a1\nname: A\nclients:\n  - client_id: web\n    token_endpoint_auth_method: none\n    grant_types: [authorization_code]', /redirect_uris: authorization_code needs at least one redirect URI/],
+  ['secret by value instead of reference', 'slug: a1\nname: A\nclients:\n  - client_id: svc\n    grant_types: [client_credentials]\n    secret: hunter2', /clients\.0\.secret/],
+  ['grace window out of range', 'slug: a1\nname: A\nsettings:\n  refresh_tokens:\n    grace_seconds: 61', /grace_seconds/],
+  ['duplicate client ids', 'slug: a1\nname: A\nclients:\n  - client_id: svc\n    token_endpoint_auth_method: none\n    grant_types: [authorization_code]\n    redirect_uris: [https://a.example/cb]\n  - client_id: svc\n    token_endpoint_auth_method: none\n    grant_types: [authorization_code]\n    redirect_uris: [https://a.example/cb]', /client_id svc appears twice/],
+];
+for (const [name, text, message] of cases) {
+  test(`a tenant file with ${name} is refused with a specific message`, () => {
+    assert.throws(() => parseTenantFile(text, 'x.yaml'), (error: unknown) => {
+      assert.ok(error instanceof TenantFileError);
+      assert.match((error as Error).message, message);
+      return true;
+    });
+  });
+}
+
+test('secrets: development falls back to the documented value; production refuses missing and dev values', () => {
+  assert.equal(resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', false, {}), 'dev-value-0000000000');
+  assert.equal(resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, { C_SECRET: 'a-real-secret-from-the-vault' }), 'a-real-secret-from-the-vault');
+  assert.throws(() => resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, {}), ClientSecretError);
+  assert.throws(() => resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, { C_SECRET: 'dev-value-0000000000' }), /published development secret/);
+  assert.throws(() => resolveSecret('c', 'C_SECRET', null, false, {}), /set C_SECRET/);
+});
