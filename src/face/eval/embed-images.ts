@@ -42,7 +42,7 @@ export async function embedImages(
   files: string[],
   { concurrency = 4, analyzeOptions = EVAL_ANALYZE_OPTIONS, cache = new Map() }: EmbedImagesOptions = {},
 ): Promise<EmbeddedImages> {
-  const embeddings: Array<Float32Array | undefined> = new Array(files.length);
+  const embeddings: Array<Float32Array | undefined> = Array.from({ length: files.length }, () => undefined);
   const failures: Record<string, number> = {};
   let analyzeMs = 0;
   let analyzed = 0;
