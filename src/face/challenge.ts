@@ -63,7 +63,7 @@ export interface PoseThresholds {
   offAxis: number;
 }
 
-export const DEFAULT_POSE_THRESHOLDS: PoseThresholds = { turn: 15, nod: 12, straight: 8, offAxis: 12 };
+export const DEFAULT_POSE_THRESHOLDS: PoseThresholds = { turn: 15, nod: 12, straight: 10, offAxis: 12 };
 
 export function poseMatches(step: ChallengeStep, { yaw, pitch }: HeadPose, t: PoseThresholds = DEFAULT_POSE_THRESHOLDS): boolean {
   switch (step) {
