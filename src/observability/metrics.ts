@@ -18,6 +18,8 @@ export interface Collectors {
 export interface MetricsOptions {
   /** Prefix for every metric name. */
   prefix?: string;
+  /** A collect callback slower than this is abandoned (its gauge keeps its last values). */
+  collectTimeoutMs?: number;
   /** Node.js process metrics (event loop lag, heap, GC). Off in tests to keep them quick. */
   processMetrics?: boolean;
   /** Called on every scrape; returns active users per tenant. */
@@ -32,6 +34,7 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 
 export function createMetrics({
   prefix = 'facet_',
+  collectTimeoutMs = 2000,
   processMetrics = false,
   activeUsers,
   lockedAccounts,
@@ -146,7 +149,7 @@ export function createMetrics({
       const read = collectors.activeUsers;
       if (!read) return;
       // A failing callback must not break the whole scrape: keep the last values instead.
-      const samples = await Promise.resolve().then(read).catch(() => undefined);
+      const samples = await withTimeout(Promise.resolve().then(read), collectTimeoutMs).catch(() => undefined);
       if (!samples) return;
       this.reset();
       for (const s of samples) this.set({ tenant: s.tenant }, s.value);
@@ -161,7 +164,7 @@ export function createMetrics({
       const read = collectors.lockedAccounts;
       if (!read) return;
       // A failing callback must not break the whole scrape: keep the last values instead.
-      const samples = await Promise.resolve().then(read).catch(() => undefined);
+      const samples = await withTimeout(Promise.resolve().then(read), collectTimeoutMs).catch(() => undefined);
       if (!samples) return;
       this.reset();
       for (const s of samples) this.set({ tenant: s.tenant }, s.value);
@@ -176,7 +179,7 @@ export function createMetrics({
       const read = collectors.queueDepth;
       if (!read) return;
       // A failing callback must not break the whole scrape: keep the last values instead.
-      const samples = await Promise.resolve().then(read).catch(() => undefined);
+      const samples = await withTimeout(Promise.resolve().then(read), collectTimeoutMs).catch(() => undefined);
       if (!samples) return;
       this.reset();
       for (const s of samples) this.set({ queue: s.queue }, s.value);
@@ -208,3 +211,13 @@ export function createMetrics({
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+// A scrape must answer even when a database or Redis behind a callback hangs.
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('collect timed out')), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

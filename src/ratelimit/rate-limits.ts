@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { rateLimitMiddleware, type KeyFn, type RateLimitMiddlewareOptions } from './middleware.ts';
 import { DEFAULT_LIMITS, mergeLimits, type Limit, type LimitOverrides, type Limits, type PolicyKey } from './policies.ts';
 
 export interface RateLimitLogger {
@@ -51,7 +52,7 @@ export function createRateLimits({
   keyPrefix = 'facet:rl',
   logger,
   metrics,
-}: RateLimitsOptions) {
+}: RateLimitsOptions): RateLimits {
   const base = mergeLimits(DEFAULT_LIMITS, limits);
   const limiters = new Map<string, RateLimiterAbstract>();
   let degraded = false;
@@ -65,8 +66,14 @@ export function createRateLimits({
   }
 
   // ioredis reports reconnection; the insurance limiter reports use. Between them the flag is
-  // accurate without polling.
-  const onReady = () => setDegraded(false, 'ready');
+  // accurate without polling. Before the first connection has been made (or refused), requests
+  // use the insurance limiter too, but that is start-up, not an outage worth a warning.
+  let everReady = redis?.status === 'ready';
+  const starting = () => !everReady && (redis?.status === 'connecting' || redis?.status === 'wait');
+  const onReady = () => {
+    everReady = true;
+    setDegraded(false, 'ready');
+  };
   const onDown = () => setDegraded(true, 'connection closed');
   if (redis) {
     redis.on('ready', onReady);
@@ -87,7 +94,7 @@ export function createRateLimits({
       for (const method of ['consume', 'get', 'delete', 'block', 'penalty', 'reward', 'set'] as const) {
         const original = (insurance as any)[method].bind(insurance);
         (insurance as any)[method] = (...args: unknown[]) => {
-          setDegraded(true, 'redis command failed');
+          if (!starting()) setDegraded(true, 'redis command failed');
           return original(...args);
         };
       }
@@ -144,9 +151,11 @@ export function createRateLimits({
     }
   }
 
-  return {
+  const api: RateLimits = {
     consume,
     reset,
+    /** Koa middleware for one policy; see rateLimitMiddleware. */
+    middleware: (policy: PolicyKey, keyFn: KeyFn, options?: RateLimitMiddlewareOptions) => rateLimitMiddleware(api, policy, keyFn, options),
     /** The limits in force for a tenant (or installation-wide), for the admin console. */
     limitsFor: (tenant?: TenantRef): Limits => (tenant?.settings ? mergeLimits(base, safeOverrides(overrides, tenant.settings)) : base),
     get degraded() {
@@ -161,9 +170,18 @@ export function createRateLimits({
       redis?.off('close', onDown);
     },
   };
+  return api;
 }
 
-export type RateLimits = ReturnType<typeof createRateLimits>;
+export interface RateLimits {
+  consume(policy: PolicyKey, key: string, options?: { tenant?: TenantRef; points?: number }): Promise<ConsumeResult>;
+  reset(policy: PolicyKey, key: string, options?: { tenant?: TenantRef }): Promise<void>;
+  middleware(policy: PolicyKey, keyFn: KeyFn, options?: RateLimitMiddlewareOptions): ReturnType<typeof rateLimitMiddleware>;
+  limitsFor(tenant?: TenantRef): Limits;
+  readonly degraded: boolean;
+  readinessCheck(): Promise<{ name: string; ok: boolean; detail?: string }>;
+  close(): void;
+}
 
 function defaultOverrides(settings: unknown): LimitOverrides | undefined {
   if (settings && typeof settings === 'object' && 'rate_limits' in settings) {

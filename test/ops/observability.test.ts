@@ -123,6 +123,13 @@ describe('metrics', () => {
     assert.match(text, /# TYPE facet_locked_accounts gauge/, 'a failing collector does not break the scrape');
   });
 
+  it('a hanging collect callback cannot hang the scrape', async () => {
+    const metrics = createMetrics({ collectTimeoutMs: 50, queueDepth: () => new Promise(() => {}) });
+    const started = Date.now();
+    assert.match(await metrics.registry.metrics(), /# TYPE facet_job_queue_depth gauge/);
+    assert.ok(Date.now() - started < 2000);
+  });
+
   it('serves openly without a token, and passes other paths through', async () => {
     const metrics = createMetrics();
     const app = new Koa();

@@ -69,6 +69,8 @@ describe('rate limits on Redis', () => {
     const logger = recordingLogger();
     const metrics = createMetrics();
     const limits = createRateLimits({ redis, keyPrefix: uniqueName('rltest'), logger, metrics, limits: { 'stepup.ip': { points: 2, duration: 60 } } });
+    // The connection has been refused: an outage, not start-up.
+    await new Promise((resolve) => redis.once('close', resolve));
     assert.equal((await limits.consume('stepup.ip', '198.51.100.1')).allowed, true);
     assert.equal((await limits.consume('stepup.ip', '198.51.100.1')).allowed, true);
     assert.equal((await limits.consume('stepup.ip', '198.51.100.1')).allowed, false, 'still limits: never fails open');
@@ -99,6 +101,25 @@ describe('rate limits on Redis', () => {
   });
 });
 
+describe('rate limits at start-up', () => {
+  it('does not report an outage while the first connection is still being made', async () => {
+    const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    redis.on('error', () => {});
+    clients.push(redis);
+    const logger = recordingLogger();
+    const keyPrefix = uniqueName('rltest');
+    const limits = createRateLimits({ redis, keyPrefix, logger });
+    const connecting = redis.connect();
+    assert.equal((await limits.consume('admin.ip', '192.0.2.77')).allowed, true, 'served by the insurance limiter meanwhile');
+    await connecting;
+    assert.equal((await limits.consume('admin.ip', '192.0.2.77')).allowed, true);
+    assert.equal(limits.degraded, false);
+    assert.equal(logger.entries.filter((e) => e.level === 'warn').length, 0);
+    limits.close();
+    await cleanup(redis, keyPrefix);
+  });
+});
+
 describe('rate limits in memory', () => {
   it('works without Redis', async () => {
     const limits = createRateLimits({ logger: recordingLogger(), limits: { 'signup.ip': { points: 1, duration: 60 } } });
@@ -112,7 +133,7 @@ describe('429 responses', () => {
   async function serve(style: 'oauth' | 'problem' | 'html') {
     const limits = createRateLimits({ logger: recordingLogger(), limits: { 'token.ip': { points: 1, duration: 30 } } });
     const app = new Koa();
-    app.use(rateLimitMiddleware(limits, 'token.ip', (ctx) => clientIp(ctx), { style }));
+    app.use(style === 'html' ? limits.middleware('token.ip', (ctx) => clientIp(ctx), { style }) : rateLimitMiddleware(limits, 'token.ip', (ctx) => clientIp(ctx), { style }));
     app.use((ctx) => {
       ctx.body = { ok: true };
     });
