@@ -93,9 +93,12 @@ export async function up(db: Kysely<any>): Promise<void> {
       previous text;
     begin
       perform pg_advisory_xact_lock(hashtext(tg_table_schema || '.audit_events'));
+      -- The id is drawn again under the lock, so id order is chain order even when the default
+      -- was drawn by a transaction that then waited for the lock.
+      new.id := nextval(pg_get_serial_sequence(tg_table_schema || '.audit_events', 'id'));
       select hash into previous from audit_events order by id desc limit 1;
       new.prev_hash := coalesce(previous, repeat('0', 64));
-      new.at := coalesce(new.at, now());
+      new.at := clock_timestamp();
       new.hash := encode(sha256(convert_to(new.prev_hash || audit_event_digest_input(new), 'UTF8')), 'hex');
       return new;
     end $$`.execute(db);
