@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { createJobRunner, type JobRunner } from '../../src/jobs/index.ts';
+import { EventEmitter } from 'node:events';
+import { createJobRunner, runWorkerProcess, type JobRunner } from '../../src/jobs/index.ts';
+import { startMetricsServer } from '../../src/observability/metrics-server.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { REDIS_URL, recordingLogger, uniqueName } from './helpers.ts';
 
@@ -9,12 +11,22 @@ const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
 redis.on('error', () => {});
 after(() => redis.disconnect());
 
-async function withRunner(runner: JobRunner, work: () => Promise<void>) {
+/** Deletes every key under a test's prefix (after its runner has closed, so nothing rewrites them). */
+async function purgePrefix(prefix: string) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+}
+
+async function withRunner(runner: JobRunner, prefix: string | undefined, work: () => Promise<void>) {
   try {
     await work();
   } finally {
-    if (runner.mode === 'bullmq') await (runner as any).queue.obliterate({ force: true }).catch(() => {});
     await runner.close();
+    if (prefix) await purgePrefix(prefix);
   }
 }
 
@@ -23,9 +35,10 @@ describe('jobs on BullMQ (Redis)', () => {
     const logger = recordingLogger();
     const metrics = createMetrics();
     const calls: number[] = [];
+    const prefix = uniqueName('jobtest');
     const runner = createJobRunner({
       redis,
-      prefix: uniqueName('jobtest'),
+      prefix,
       logger,
       metrics,
       jobs: {
@@ -49,7 +62,7 @@ describe('jobs on BullMQ (Redis)', () => {
         },
       },
     });
-    await withRunner(runner, async () => {
+    await withRunner(runner, prefix, async () => {
       assert.equal(runner.mode, 'bullmq');
       await runner.startWorker();
       const ok = await runner.run('flaky', { tenant: 'acme' });
@@ -76,9 +89,10 @@ describe('jobs on BullMQ (Redis)', () => {
 
   it('enqueueing with a job id is idempotent, and schedules are upserted once however often registered', async () => {
     let runs = 0;
+    const prefix = uniqueName('jobtest');
     const runner = createJobRunner({
       redis,
-      prefix: uniqueName('jobtest'),
+      prefix,
       logger: recordingLogger(),
       jobs: {
         purge: { every: 3_600_000, handler: () => void runs++ },
@@ -86,7 +100,7 @@ describe('jobs on BullMQ (Redis)', () => {
         adhoc: { handler: () => void runs++ },
       },
     });
-    await withRunner(runner, async () => {
+    await withRunner(runner, prefix, async () => {
       const a = await runner.enqueue('adhoc', {}, { jobId: 'rekey-acme-k2' });
       const b = await runner.enqueue('adhoc', {}, { jobId: 'rekey-acme-k2' });
       assert.equal(a, b);
@@ -179,5 +193,54 @@ describe('jobs inline (no Redis)', () => {
 
   it('refuses schedules shorter than a second', () => {
     assert.throws(() => createJobRunner({ logger: recordingLogger(), jobs: { x: { every: 10, handler: () => {} } } }), /at least 1000 ms/);
+  });
+});
+
+describe('worker process', () => {
+  it('runs until a signal, lets the running job finish, and exposes job metrics on its own port', async () => {
+    const fakeProcess = new EventEmitter();
+    const metrics = createMetrics();
+    const prefix = uniqueName('jobtest');
+    const order: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const runner = createJobRunner({
+      redis,
+      prefix,
+      logger: recordingLogger(),
+      metrics,
+      jobs: {
+        long: {
+          async handler() {
+            order.push('job started');
+            markStarted();
+            await gate;
+            order.push('job finished');
+          },
+        },
+      },
+    });
+    const server = await startMetricsServer(metrics.registry, { port: 0, host: '127.0.0.1', token: 't0ken' });
+    try {
+      const stopped = runWorkerProcess({ runner, logger: recordingLogger(), process: fakeProcess as any, onStopped: () => void order.push('stopped') });
+      await runner.enqueue('long');
+      await started;
+      fakeProcess.emit('SIGTERM', 'SIGTERM');
+      // The job is still running when the signal arrives; stopping must wait for it.
+      assert.deepEqual(order, ['job started']);
+      release();
+      await stopped;
+      assert.deepEqual(order, ['job started', 'job finished', 'stopped']);
+      const url = `http://127.0.0.1:${server.port}/metrics`;
+      assert.equal((await fetch(url)).status, 401);
+      const text = await (await fetch(url, { headers: { authorization: 'Bearer t0ken' } })).text();
+      assert.match(text, /facet_job_runs_total\{job="long",outcome="completed"\} 1/);
+    } finally {
+      release();
+      await server.close();
+      await purgePrefix(prefix);
+    }
   });
 });
