@@ -23,9 +23,10 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
   const out = new Uint8Array(width * height * 3);
   for (let v = 0; v < height; v += 1) {
     for (let u = 0; u < width; u += 1) {
-      // Sample at pixel centres so that a pure scale maps centres onto centres.
-      const x = map.a * (u + 0.5) + map.b * (v + 0.5) + map.c - 0.5;
-      const y = map.d * (u + 0.5) + map.e * (v + 0.5) + map.f - 0.5;
+      // Integer coordinates name pixels, as in OpenCV's warpAffine (the ArcFace template and
+      // YuNet's landmarks use the same convention).
+      const x = map.a * u + map.b * v + map.c;
+      const y = map.d * u + map.e * v + map.f;
       const x0 = Math.floor(x);
       const y0 = Math.floor(y);
       const fx = x - x0;
@@ -54,7 +55,8 @@ export function cropResize(
 ): RgbImage {
   const sx = rect.width / outW;
   const sy = rect.height / outH;
-  return warpAffine(image, { a: sx, b: 0, c: rect.x, d: 0, e: sy, f: rect.y }, outW, outH);
+  // Pixel centres onto pixel centres, like cv2.resize: x = (u + 0.5)·sx − 0.5.
+  return warpAffine(image, { a: sx, b: 0, c: rect.x + 0.5 * sx - 0.5, d: 0, e: sy, f: rect.y + 0.5 * sy - 0.5 }, outW, outH);
 }
 
 /** Planar float tensor [3, H, W] from an RGB image, channel order and scaling chosen by the model. */

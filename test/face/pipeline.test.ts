@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { cosineSimilarity, createFaceEngine, FaceEngineError, FaceModelsUnavailable, FaceRejected, fetchModels, loadModels, ModelFetchError, readManifest, type FaceEngine } from '../../src/face/index.ts';
+import { cosineSimilarity, createFaceEngine, FaceEngineError, FaceModelsUnavailable, FaceRejected, fetchModels, loadModels, ModelFetchError, readManifest, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
 import { createWorkerPool } from '../../src/face/pool.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '../..');
@@ -130,7 +130,7 @@ describe('face engine', () => {
 
   it('serves concurrent calls from its worker pool with the same results as one at a time', async () => {
     const photos = await Promise.all([lfw('Aaron_Sorkin', 1), lfw('Abel_Pacheco', 1), lfw('Amber_Tamblyn', 1), lfw('Aaron_Sorkin', 2)]);
-    const sequential = [];
+    const sequential: FaceAnalysis[] = [];
     for (const photo of photos) sequential.push(await engine.analyze(photo, { requireFrontal: false }));
     const concurrent = await Promise.all([...photos, ...photos, ...photos].map((photo) => engine.analyze(photo, { requireFrontal: false })));
     concurrent.forEach((face, i) => assert.ok(cosineSimilarity(face.embedding, sequential[i % photos.length].embedding) > 0.9999));

@@ -1,0 +1,124 @@
+// `npm run bench -- face-latency`: what one face verification costs. p50/p95 of one `analyze` on a
+// 640x480 JPEG (an LFW photo padded onto a webcam-sized canvas), against bare model inference
+// (YuNet + MobileFaceNet run directly on prepared tensors) measured in this same run; the same
+// pipeline in-process (no worker) to show the worker's share; a 3-frame liveness check; and
+// throughput with 1 and 2 workers.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { alignFace } from '../src/face/align.ts';
+import { decodeImage } from '../src/face/decode.ts';
+import { detectorInput } from '../src/face/detect.ts';
+import { embedderInput } from '../src/face/embed.ts';
+import { checkChallenge, createChallenge, createFaceEngine, loadModels } from '../src/face/index.ts';
+import { livenessInput } from '../src/face/passive.ts';
+import { analyzePicture, detectFaces } from '../src/face/pipeline.ts';
+import { createRunners } from '../src/face/runners.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, '..');
+const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
+const dataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
+const ITERATIONS = Number(process.env.FACE_BENCH_ITERATIONS ?? 150);
+const WARMUP = 15;
+
+const lfw = (person: string, index: number) => readFile(path.join(dataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
+const pad = async (photo: Buffer) => sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 120, g: 120, b: 120 } } })
+  .composite([{ input: photo, left: 195, top: 115 }]).jpeg({ quality: 90 }).toBuffer();
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
+}
+async function measure(fn: () => Promise<unknown>, iterations = ITERATIONS) {
+  for (let i = 0; i < WARMUP; i += 1) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < iterations; i += 1) {
+    const start = performance.now();
+    await fn();
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return { p50: percentile(times, 0.5), p95: percentile(times, 0.95), n: iterations };
+}
+async function throughput(run: () => Promise<unknown>, { concurrency = 4, total = ITERATIONS * 2 } = {}) {
+  for (let i = 0; i < WARMUP; i += 1) await run();
+  let issued = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (issued < total) {
+      issued += 1;
+      await run();
+    }
+  }));
+  return total / ((performance.now() - start) / 1000);
+}
+
+const loadBefore = loadavg()[0];
+const frame = await pad(await lfw('Aaron_Sorkin', 1));
+const challengeFrames = await Promise.all([lfw('Jose_Manuel_Durao_Barroso', 3), lfw('Jose_Manuel_Durao_Barroso', 4), lfw('Jose_Manuel_Durao_Barroso', 5)].map(async (p) => pad(await p)));
+
+const models = await loadModels({ dir: modelsDir });
+if (!models.available) throw new Error(models.reason);
+const threads = availableParallelism();
+
+// Bare inference: the models alone on tensors prepared once, same thread count as one worker.
+const runners = await createRunners(models.files, { threads });
+const decoded = await decodeImage(frame);
+const detIn = detectorInput(decoded);
+const [face] = await detectFaces(decoded, runners);
+const embIn = embedderInput(alignFace(decoded, face.landmarks));
+const liveIn = runners.livenessScales.map((s) => livenessInput(decoded, face.box, s));
+const rows: Array<[string, { p50: number; p95: number; n: number }]> = [];
+rows.push(['YuNet 640x480 (bare)', await measure(() => runners.detect(detIn.tensor, detIn.width, detIn.height))]);
+rows.push(['MobileFaceNet (bare)', await measure(() => runners.embed(embIn))]);
+rows.push(['MiniFASNet x2 (bare)', await measure(() => runners.liveness(liveIn))]);
+const bare = await measure(async () => {
+  await runners.detect(detIn.tensor, detIn.width, detIn.height);
+  await runners.embed(embIn);
+});
+rows.push(['bare detector+embedder', bare]);
+rows.push(['sharp decode 640x480 JPEG', await measure(() => decodeImage(frame))]);
+rows.push(['pipeline in-process (decode..liveness)', await measure(async () => analyzePicture(await decodeImage(frame), runners))]);
+await runners.release();
+
+const engine1 = await createFaceEngine({ modelsDir, workers: 1 });
+const analyze = await measure(() => engine1.analyze(frame));
+rows.push(['engine.analyze, 1 worker', analyze]);
+const challenge = await measure(async () => {
+  const c = createChallenge({ random: () => 0 }); // any sequence: the cost is the 3 analyses + the check
+  const faces = await Promise.all(challengeFrames.map((f) => engine1.analyze(f, { requireFrontal: false })));
+  checkChallenge(c, faces.map((f, i) => ({ at: c.issuedAt + i, pose: f.pose, embedding: f.embedding })), { now: c.issuedAt + 3 });
+}, Math.ceil(ITERATIONS / 3));
+rows.push(['3-frame liveness check, 1 worker', challenge]);
+const tput1 = await throughput(() => engine1.analyze(frame));
+await engine1.close();
+
+const engine2 = await createFaceEngine({ modelsDir, workers: 2 });
+const tput2 = await throughput(() => engine2.analyze(frame));
+const challenge2 = await measure(async () => {
+  await Promise.all(challengeFrames.map((f) => engine2.analyze(f, { requireFrontal: false })));
+}, Math.ceil(ITERATIONS / 3));
+rows.push(['3-frame liveness check, 2 workers', challenge2]);
+await engine2.close();
+
+const ratio = analyze.p95 / bare.p95;
+console.log(`# face-latency (${threads} cores, ${ITERATIONS} iterations, load average ${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)})\n`);
+console.log('| step | p50 ms | p95 ms |');
+console.log('|---|---:|---:|');
+for (const [name, m] of rows) console.log(`| ${name} | ${m.p50.toFixed(2)} | ${m.p95.toFixed(2)} |`);
+console.log(`\nanalyze p95 / bare detector+embedder p95 = ${ratio.toFixed(2)}x (target ≤ 1.5x; the pipeline also runs two liveness models, alignment and quality checks)`);
+console.log(`throughput (4 in flight): 1 worker ${tput1.toFixed(1)}/s, 2 workers ${tput2.toFixed(1)}/s (${(tput2 / tput1).toFixed(2)}x)`);
+
+await mkdir(path.join(here, 'results'), { recursive: true });
+await writeFile(path.join(here, 'results', 'face-latency.json'), `${JSON.stringify({
+  cores: threads,
+  iterations: ITERATIONS,
+  loadAverage: { before: loadBefore, after: loadavg()[0] },
+  image: '640x480 JPEG: LFW Aaron_Sorkin_0001 padded',
+  latencyMs: Object.fromEntries(rows.map(([name, m]) => [name, m])),
+  analyzeP95OverBareP95: ratio,
+  throughputPerSecond: { workers1: tput1, workers2: tput2, ratio: tput2 / tput1 },
+}, null, 2)}\n`);
