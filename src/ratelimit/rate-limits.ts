@@ -2,7 +2,7 @@
 // app node; each Redis limiter carries an in-memory insurance limiter, so when Redis goes away
 // Facet keeps limiting per process instead of failing open, logs it once, and raises the
 // `degraded` flag (for /ready and the facet_redis_degraded metric) until Redis is back.
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimitMiddleware, type KeyFn, type RateLimitMiddlewareOptions } from './middleware.ts';
@@ -37,6 +37,11 @@ export interface RateLimitsOptions {
   overrides?: (settings: unknown) => LimitOverrides | undefined;
   /** Redis key prefix; give tests a unique one. */
   keyPrefix?: string;
+  /**
+   * Secret for hashing account keys (e.g. FACET_TOKEN_HASH_KEY). With it, Redis keys cannot be
+   * matched to usernames by hashing a list of addresses; without it a plain SHA-256 is used.
+   */
+  accountKeySecret?: string;
   logger: RateLimitLogger;
   metrics?: RateLimitMetrics;
 }
@@ -50,6 +55,7 @@ export function createRateLimits({
   limits,
   overrides = defaultOverrides,
   keyPrefix = 'facet:rl',
+  accountKeySecret,
   logger,
   metrics,
 }: RateLimitsOptions): RateLimits {
@@ -117,7 +123,9 @@ export function createRateLimits({
 
   function storageKey(policy: PolicyKey, key: string, tenant: TenantRef | undefined): string {
     // Account keys are usernames or e-mail addresses: hash them so Redis holds no personal data.
-    const subject = policy.endsWith('.account') ? createHash('sha256').update(key.trim().toLowerCase()).digest('base64url').slice(0, 22) : key;
+    const normalized = key.trim().toLowerCase();
+    const hash = accountKeySecret ? createHmac('sha256', accountKeySecret) : createHash('sha256');
+    const subject = policy.endsWith('.account') ? hash.update(normalized).digest('base64url').slice(0, 22) : key;
     return `${tenant?.slug ?? '-'}:${subject}`;
   }
 

@@ -30,7 +30,7 @@ describe('rate limits on Redis', () => {
     await redis.ping();
     const keyPrefix = uniqueName('rltest');
     const metrics = createMetrics();
-    const limits = createRateLimits({ redis, keyPrefix, logger: recordingLogger(), metrics, limits: { 'signin.account': { points: 3, duration: 60, blockDuration: 0 } } });
+    const limits = createRateLimits({ redis, keyPrefix, accountKeySecret: 'k'.repeat(32), logger: recordingLogger(), metrics, limits: { 'signin.account': { points: 3, duration: 60, blockDuration: 0 } } });
     for (let i = 0; i < 3; i++) assert.equal((await limits.consume('signin.account', 'alice@example.com')).allowed, true);
     const refused = await limits.consume('signin.account', 'Alice@Example.com ');
     assert.equal(refused.allowed, false);
