@@ -1,0 +1,49 @@
+// Child process: Facet on the database named by DATABASE_URL, demo tenant applied, test helpers
+// mounted (for the code flows that create refresh families), logging silent. Counts the SQL
+// statements and commits it sends so the parent can report database round-trips per request.
+import pg from 'pg';
+import pino from 'pino';
+import { loadConfig } from '../../src/config/index.ts';
+import { startFacet } from '../../src/server.ts';
+import { withTenant } from '../../src/db/tenant-scope.ts';
+import { createUser } from '../../src/accounts/users.ts';
+import { findTenant } from '../../src/tenancy/registry.ts';
+import { serveParent } from './children.ts';
+
+const counters = { statements: 0, commits: 0 };
+/** When set, the text of every statement sent is kept (one request's worth, for the report). */
+let statementLog: string[] | undefined;
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  counters.statements += 1;
+  const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+  if (text && /^\s*commit\b/i.test(text)) counters.commits += 1;
+  if (statementLog && statementLog.length < 500) statementLog.push(text ?? '?');
+  return query.apply(this, args);
+} as typeof pg.Client.prototype.query;
+
+const port = Number(process.env.PORT);
+const config = loadConfig({
+  NODE_ENV: 'test',
+  PORT: String(port),
+  HOST: '127.0.0.1',
+  PUBLIC_URL: `http://localhost:${port}`,
+  FACET_TEST_HELPERS: '1',
+  LOG_LEVEL: 'silent',
+  DATABASE_URL: process.env.DATABASE_URL!,
+  ...(process.env.FACET_TENANTS_DIR ? { FACET_TENANTS_DIR: process.env.FACET_TENANTS_DIR } : {}),
+});
+const facet = await startFacet(config, { logger: pino({ level: 'silent' }) });
+const tenant = (await findTenant(facet.database.db, 'demo'))!;
+const user = await withTenant(facet.database.db, tenant, (trx) => createUser(trx, { username: `bench-${process.pid}` }));
+
+serveParent({
+  stop: () => facet.stop(2000),
+  counters: async () => ({ ...counters }),
+  'log-statements': async (message: { on: boolean }) => {
+    const log = statementLog ?? [];
+    statementLog = message.on ? [] : undefined;
+    return { statements: log };
+  },
+});
+process.send!({ ready: true, port, sub: user.id, database: facet.database.kind });

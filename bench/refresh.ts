@@ -1,0 +1,197 @@
+// `npm run bench -- refresh`: refresh-grant throughput and latency over a pool of rotating
+// refresh-token families, Facet on real PostgreSQL (durable commits) next to a bare
+// oidc-provider (in-memory adapter, rotateRefreshToken: true), both in child processes of this
+// run. A bounded closed loop: each worker owns some families and always presents each family's
+// latest token. Target: Facet/bare ≥ 0.5×.
+import { codeFlow } from '../test/support/code-flow.ts';
+import { discover } from '../test/support/rp.ts';
+import { cpuMeter } from './_support/cpu.ts';
+import { basicAuth, closeAgent, closedLoop, postForm, type Measurement } from './_support/load.ts';
+import { fixed, machine, table, writeResult } from './_support/report.ts';
+import { profileFacet, startServers, type FacetChild } from './_support/servers.ts';
+import { summariseProfile, type ProfileSummary } from './_support/profile.ts';
+
+const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
+const FAMILIES_PER_WORKER = 4;
+const FAMILIES = WORKERS * FAMILIES_PER_WORKER;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const WARMUP_SECONDS = 2;
+const MAX_REQUESTS = 500_000;
+const TARGET = 0.5;
+const CLIENT = { id: 'demo-web', secret: 'demo-web-dev-secret', redirectUri: 'http://localhost:3001/callback' };
+const AUTH = basicAuth(CLIENT.id, CLIENT.secret);
+
+const base = (port: number) => `http://localhost:${port}`;
+
+/** Facet: one code flow per family (openid offline_access, prompt=consent) through the test helper. */
+async function facetFamilies(facet: FacetChild, count: number): Promise<string[]> {
+  const origin = base(facet.port);
+  const config = await discover(`${origin}/t/demo`, CLIENT.id, CLIENT.secret);
+  const tokens: string[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < count) {
+        const i = next++;
+        const { tokens: set } = await codeFlow(config, { origin, sub: facet.info.sub, redirectUri: CLIENT.redirectUri, scope: 'openid offline_access' });
+        if (!set.refresh_token) throw new Error('the code flow returned no refresh token');
+        tokens[i] = set.refresh_token;
+      }
+    }),
+  );
+  return tokens;
+}
+
+async function bareFamilies(port: number, count: number): Promise<string[]> {
+  const response = await fetch(`${base(port)}/__bench/refresh-families?count=${count}&sub=bench-user`, { method: 'POST' });
+  if (!response.ok) throw new Error(`bare: minting families failed with ${response.status}: ${await response.text()}`);
+  return ((await response.json()) as { refresh_tokens: string[] }).refresh_tokens;
+}
+
+/** One refresh per step; the family's latest token is kept, a failed family is set aside. */
+function refresher(port: number, tokens: string[]) {
+  const url = `${base(port)}/t/demo/token`;
+  const cursor = new Array(WORKERS).fill(0);
+  const dead = new Set<number>();
+  const failures: string[] = [];
+  return {
+    dead,
+    failures,
+    async step(worker: number): Promise<boolean> {
+      let family = -1;
+      for (let tries = 0; tries < FAMILIES_PER_WORKER; tries += 1) {
+        const candidate = worker * FAMILIES_PER_WORKER + (cursor[worker]++ % FAMILIES_PER_WORKER);
+        if (!dead.has(candidate)) {
+          family = candidate;
+          break;
+        }
+      }
+      if (family < 0) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return false;
+      }
+      const response = await postForm(url, { grant_type: 'refresh_token', refresh_token: tokens[family]! }, { authorization: AUTH }).catch((error: Error) => ({ status: 0, body: error.message }));
+      if (response.status === 200 && response.body?.refresh_token && response.body?.id_token) {
+        tokens[family] = response.body.refresh_token;
+        return true;
+      }
+      // The token may have rotated server-side without us seeing the successor: the family is lost.
+      dead.add(family);
+      if (failures.length < 5) failures.push(`${response.status} ${JSON.stringify(response.body).slice(0, 200)}`);
+      return false;
+    },
+  };
+}
+
+/** The SQL one refresh sends, in order (after the measured run, on a family still alive). */
+async function statementsOfOneRefresh(facet: FacetChild, tokens: string[]): Promise<string[]> {
+  await facet.request({ op: 'log-statements', on: true });
+  const response = await postForm(`${base(facet.port)}/t/demo/token`, { grant_type: 'refresh_token', refresh_token: tokens[0]! }, { authorization: AUTH });
+  if (response.status === 200) tokens[0] = response.body.refresh_token;
+  const { statements } = await facet.request<{ statements: string[] }>({ op: 'log-statements', on: false });
+  return statements.map((text) => text.replace(/\s+/g, ' ').slice(0, 140));
+}
+
+async function run(port: number, tokens: string[]): Promise<{ measurement: Measurement; lostFamilies: number; failures: string[] }> {
+  const loop = refresher(port, tokens);
+  await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: WARMUP_SECONDS, maxRequests: MAX_REQUESTS });
+  const warmupErrors = loop.dead.size;
+  const measurement = await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: SECONDS, maxRequests: MAX_REQUESTS });
+  if (warmupErrors > 0) measurement.errors += warmupErrors;
+  return { measurement, lostFamilies: loop.dead.size, failures: loop.failures };
+}
+
+const servers = await startServers();
+let result: Record<string, any> | undefined;
+let profile: { file: string; summary: ProfileSummary } | undefined;
+try {
+  const { facet, bare, database } = servers;
+  console.log(`Facet on PostgreSQL ${database.backend.version} (synchronous_commit=${database.backend.synchronousCommit}, fsync=${database.backend.fsync}), pid ${facet.pid}; bare oidc-provider (in-memory adapter), pid ${bare.pid}`);
+  console.log(`${machine().cpus} CPUs shared by the load generator (this process), the server under test and PostgreSQL; ${WORKERS} workers × ${FAMILIES_PER_WORKER} families, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s closed loop`);
+
+  const started = Date.now();
+  const facetTokens = await facetFamilies(facet, FAMILIES);
+  const bareTokens = await bareFamilies(bare.port, FAMILIES);
+  console.log(`${FAMILIES} families each: Facet by code flows in ${((Date.now() - started) / 1000).toFixed(1)} s, bare minted in its process\n`);
+
+  const bareMeter = cpuMeter({ server: bare.pid });
+  const bareRun = await run(bare.port, bareTokens);
+  const bareCpu = bareMeter.stop();
+
+  const before = await facet.request<{ statements: number; commits: number }>({ op: 'counters' });
+  const facetMeter = cpuMeter({ server: facet.pid }, { postgres: true });
+  const facetRun = await run(facet.port, facetTokens);
+  const facetCpu = facetMeter.stop();
+  const after = await facet.request<{ statements: number; commits: number }>({ op: 'counters' });
+  const oneRefresh = await statementsOfOneRefresh(facet, facetTokens);
+  // Counters and CPU cover the warm-up too: divide by every request served in both phases.
+  const facetServed = facetRun.measurement.requests + facetRun.measurement.rps * WARMUP_SECONDS;
+  const bareServed = bareRun.measurement.requests + bareRun.measurement.rps * WARMUP_SECONDS;
+  const ratio = facetRun.measurement.rps / bareRun.measurement.rps;
+  result = {
+    target: TARGET,
+    ratio,
+    met: ratio >= TARGET,
+    bare: { ...bareRun, cpuMsPerRequest: { server: (1000 * bareCpu.server!) / bareServed, generator: (1000 * bareCpu.generator!) / bareServed } },
+    facet: {
+      ...facetRun,
+      statementsPerRequest: (after.statements - before.statements) / facetServed,
+      commitsPerRequest: (after.commits - before.commits) / facetServed,
+      oneRefresh,
+      cpuMsPerRequest: {
+        server: (1000 * facetCpu.server!) / facetServed,
+        postgres: (1000 * facetCpu.postgres!) / facetServed,
+        generator: (1000 * facetCpu.generator!) / facetServed,
+      },
+    },
+  };
+
+  if (!result.met && process.env.BENCH_PROFILE !== '0') {
+    const file = await profileFacet(database, async (profiled) => {
+      await run(profiled.port, facetTokens);
+    });
+    profile = { file, summary: await summariseProfile(file) };
+  }
+} finally {
+  closeAgent();
+  await servers.close();
+}
+
+const r = result!;
+const row = (name: string, m: Measurement, lost: number) => [name, fixed(m.rps, 0), fixed(m.p50Ms, 2), fixed(m.p99Ms, 2), m.requests, m.errors, lost];
+console.log(table(['server', 'refresh req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'families lost'], [row('bare oidc-provider (memory)', r.bare.measurement, r.bare.lostFamilies), row('Facet (PostgreSQL)', r.facet.measurement, r.facet.lostFamilies)]));
+console.log();
+console.log(table(['Facet/bare', 'target', 'met'], [[`${fixed(r.ratio, 2)}×`, `≥ ${TARGET}×`, r.met ? 'yes' : 'NO']]));
+console.log();
+console.log(
+  table(
+    ['per refresh', 'bare', 'Facet'],
+    [
+      ['server CPU ms', fixed(r.bare.cpuMsPerRequest.server, 3), fixed(r.facet.cpuMsPerRequest.server, 3)],
+      ['PostgreSQL CPU ms (all backends)', '-', fixed(r.facet.cpuMsPerRequest.postgres, 3)],
+      ['load generator CPU ms', fixed(r.bare.cpuMsPerRequest.generator, 3), fixed(r.facet.cpuMsPerRequest.generator, 3)],
+      ['SQL statements', '-', fixed(r.facet.statementsPerRequest, 1)],
+      ['transactions committed', '-', fixed(r.facet.commitsPerRequest, 1)],
+    ],
+  ),
+);
+console.log(`\nSQL sent by Facet for one refresh (${r.facet.oneRefresh.length} statements):`);
+r.facet.oneRefresh.forEach((text: string, i: number) => console.log(`  ${String(i + 1).padStart(2)}. ${text}`));
+for (const [who, run] of [['bare', r.bare], ['Facet', r.facet]] as const) {
+  if (run.failures.length) console.log(`${who} failures (first ${run.failures.length}):\n  ${run.failures.join('\n  ')}`);
+}
+if (profile) {
+  console.log(`\nCPU profile of Facet under refresh (${profile.file}); idle ${profile.summary.idlePercent}% of ${profile.summary.totalMs} ms, shares of busy time:`);
+  console.log(table(['area', 'self ms', '%'], profile.summary.areas.map((a) => [a.area, a.selfMs, a.percent])));
+  console.log(table(['function', 'where', 'self ms', '%'], profile.summary.topFunctions.map((f) => [f.name, f.where, f.selfMs, f.percent])));
+}
+const file = await writeResult('refresh', {
+  bench: 'refresh',
+  at: new Date().toISOString(),
+  machine: machine(),
+  backend: { facet: { database: 'postgresql', ...servers.database.backend }, bare: 'oidc-provider in-memory adapter' },
+  load: { tool: 'closed loop over node:http keep-alive (in the parent process)', workers: WORKERS, familiesPerWorker: FAMILIES_PER_WORKER, families: FAMILIES, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS },
+  ...r,
+  ...(profile ? { profile } : {}),
+});
+console.log(`\nwritten ${file}`);
