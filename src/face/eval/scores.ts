@@ -1,6 +1,6 @@
 // Every genuine and impostor comparison among a set of embeddings, as two flat score arrays.
-// For n images that is n(n-1)/2 dot products (7.3 million for the 3,813 LFW dev images), so the
-// inner loop is a plain indexed Float32Array dot product with no allocation.
+// For n images that is n(n-1)/2 dot products (7.26 million for the 3,811 LFW dev images), so the
+// inner loop is an indexed Float32Array dot product with no allocation.
 
 export interface EmbeddingSet {
   /** n × size, row-major, each row L2-normalised. */
@@ -30,13 +30,28 @@ export function allAgainstAllScores({ vectors, size, labels }: EmbeddingSet): { 
   const impostor = new Float32Array((n * (n - 1)) / 2 - genuineCount);
   let g = 0;
   let m = 0;
+  // Row i is copied once into a Float64Array and the sum split over four accumulators: together
+  // about 1.5x the throughput of the textbook loop (measured in bench/face.ts's baseline).
+  const row = new Float64Array(size);
+  const tail = size - (size % 4);
   for (let i = 0; i < n; i++) {
     const a = i * size;
+    for (let k = 0; k < size; k++) row[k] = vectors[a + k]!;
     const labelI = labels[i];
     for (let j = i + 1; j < n; j++) {
       const b = j * size;
-      let dot = 0;
-      for (let k = 0; k < size; k++) dot += vectors[a + k]! * vectors[b + k]!;
+      let d0 = 0;
+      let d1 = 0;
+      let d2 = 0;
+      let d3 = 0;
+      for (let k = 0; k < tail; k += 4) {
+        d0 += row[k]! * vectors[b + k]!;
+        d1 += row[k + 1]! * vectors[b + k + 1]!;
+        d2 += row[k + 2]! * vectors[b + k + 2]!;
+        d3 += row[k + 3]! * vectors[b + k + 3]!;
+      }
+      for (let k = tail; k < size; k++) d0 += row[k]! * vectors[b + k]!;
+      const dot = d0 + d1 + d2 + d3;
       if (labels[j] === labelI) genuine[g++] = dot;
       else impostor[m++] = dot;
     }
