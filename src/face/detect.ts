@@ -1,6 +1,6 @@
 // YuNet face detection: builds the input tensor and decodes the raw outputs into boxes with five
 // landmarks, following the preprocessing recorded in /work/shared/models/MANIFEST.md.
-import { cropResize, toPlanar, type RgbImage } from './pixels.ts';
+import { cropResize, type RgbImage } from './pixels.ts';
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Detection {

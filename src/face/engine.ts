@@ -24,6 +24,8 @@ export interface FaceEngineOptions {
   minFaceSize?: number;
   /** onnxruntime threads per worker (default: cores / workers, at least 1). */
   threadsPerWorker?: number;
+  /** Let onnxruntime's idle threads spin-wait (default false; see runners.ts). */
+  spinning?: boolean;
   /** A request unanswered this long kills and replaces its worker (default 15 s). */
   timeoutMs?: number;
   /** Pictures are shrunk to this long side before analysis (default 1280). */
@@ -74,6 +76,7 @@ export async function createFaceEngine({
   maxPixels = DEFAULT_MAX_PIXELS,
   minFaceSize = PIPELINE_DEFAULTS.minFaceSize,
   threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / workers)),
+  spinning = false,
   timeoutMs = 15_000,
   workingSize = 1280,
   pipeline = {},
@@ -82,7 +85,7 @@ export async function createFaceEngine({
   const models = await loadModels({ dir: modelsDir, manifest });
   if (!models.available) throw new FaceModelsUnavailable(models.reason);
 
-  const init: WorkerInit = { files: models.files, threads: threadsPerWorker };
+  const init: WorkerInit = { files: models.files, threads: threadsPerWorker, spinning };
   const pool = createWorkerPool({
     size: workers,
     timeoutMs,

@@ -11,12 +11,23 @@ export interface ModelFiles {
   liveness: Array<{ file: string; scale: number }>;
 }
 
-export async function createRunners(files: ModelFiles, { threads = 1 }: { threads?: number } = {}): Promise<FaceRunners & { release(): Promise<void> }> {
+export interface RunnerOptions {
+  /** onnxruntime intra-op threads per session. */
+  threads?: number;
+  /**
+   * Let idle intra-op threads spin-wait for work. Lowers latency a little on an idle machine but
+   * burns CPU the event loop and sharp need, so it is off by default.
+   */
+  spinning?: boolean;
+}
+
+export async function createRunners(files: ModelFiles, { threads = 1, spinning = false }: RunnerOptions = {}): Promise<FaceRunners & { release(): Promise<void> }> {
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
     logSeverityLevel: 3, // the MiniFASNet exports warn about initialisers listed as inputs
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
   };
   const detector = await ort.InferenceSession.create(files.detector, options);
   const embedder = await ort.InferenceSession.create(files.embedder, options);

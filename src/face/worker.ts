@@ -7,7 +7,7 @@ import { analyzePicture, type PipelineOptions } from './pipeline.ts';
 import type { RgbImage } from './pixels.ts';
 import { createRunners, type ModelFiles } from './runners.ts';
 
-export interface WorkerInit { files: ModelFiles; threads: number }
+export interface WorkerInit { files: ModelFiles; threads: number; spinning: boolean }
 export interface AnalyzeRequest { id: number; image: RgbImage; options: PipelineOptions }
 export type WorkerReply =
   | { type: 'ready' }
@@ -23,7 +23,7 @@ const init = workerData as WorkerInit;
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
 try {
-  const runners = await createRunners(init.files, { threads: init.threads });
+  const runners = await createRunners(init.files, { threads: init.threads, spinning: init.spinning });
   port.on('message', async (request: AnalyzeRequest) => {
     try {
       const result = await analyzePicture(request.image, runners, request.options);
