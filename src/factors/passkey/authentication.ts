@@ -46,7 +46,7 @@ export async function startAuthentication(
   }
   return generateAuthenticationOptions({
     rpID: rp.id,
-    challenge,
+    challenge: new Uint8Array(Buffer.from(challenge, 'base64url')),
     userVerification,
     timeout: 120_000,
     ...(allowCredentials ? { allowCredentials } : {}),

@@ -48,7 +48,7 @@ export async function startRegistration(
     userName: user.username,
     userDisplayName: user.displayName,
     userID: new Uint8Array(Buffer.from(user.handle, 'base64url')),
-    challenge,
+    challenge: new Uint8Array(Buffer.from(challenge, 'base64url')),
     timeout: 180_000,
     attestationType: attestation.mode,
     excludeCredentials: existing.map((c) => ({ id: c.credentialId, transports: c.transports })),

@@ -1,0 +1,194 @@
+// End to end in Chromium with a virtual authenticator: an openid-client relying party starts a
+// code + PKCE flow at tenant demo; the user signs up with a passkey, saves recovery codes, consents;
+// the RP gets an ID token with the right sub/amr/acr and calls userinfo. Then sign-out and
+// sign-in again with the usernameless button, the username-first path and autofill.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as client from 'openid-client';
+import type { Browser, Page } from 'playwright-core';
+import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
+import { discover } from '../support/rp.ts';
+import { withTenant } from '../../src/db/tenant-scope.ts';
+import { findLiveUserByUsername } from '../../src/accounts/users.ts';
+import { applyTenantFile } from '../../src/tenancy/apply.ts';
+import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { bumpConfigVersion, findTenant } from '../../src/tenancy/registry.ts';
+import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
+
+const CALLBACK = 'http://localhost:3001/callback';
+
+describe('passkey sign-in in Chromium', () => {
+  let facet: TestFacet;
+  let browser: Browser;
+  let tab: AuthenticatorPage;
+  let issuer: string;
+  let rp: client.Configuration;
+  let userId: string;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    facet = await startTestFacet();
+    await applyTenantFile(facet.database.db, await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml')), {
+      kek: facet.config.kek,
+      production: false,
+    });
+    await bumpConfigVersion(facet.database.db, 'demo');
+    issuer = `${facet.baseUrl}/t/demo`;
+    rp = await discover(issuer, 'partner-app', 'partner-app-dev-secret');
+    browser = await launchBrowser();
+    tab = await pageWithAuthenticator(browser);
+    await installAutofillSwitch(tab.context);
+    // The relying party's callback: nothing listens on :3001, the browser is answered here.
+    await tab.context.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>back at the relying party</p>' }));
+    tab.page.setDefaultTimeout(10_000);
+    tab.context.setDefaultTimeout(10_000);
+    tab.page.on('console', (message) => {
+      if (process.env.DEBUG_BROWSER) console.log('browser:', message.text());
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await facet?.close();
+  });
+
+  async function startFlow() {
+    const verifier = client.randomPKCECodeVerifier();
+    const state = client.randomState();
+    const url = client.buildAuthorizationUrl(rp, {
+      redirect_uri: CALLBACK,
+      scope: 'openid profile email',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      // acr is put in the ID token when acr_values asks for it, amr and auth_time when the claims
+      // parameter does (oidc-provider's defaults; see docs/passkeys.md).
+      acr_values: 'urn:facet:acr:passkey',
+      claims: JSON.stringify({ id_token: { amr: { essential: true }, auth_time: { essential: true } } }),
+    });
+    return { url, verifier, state };
+  }
+
+  /** Waits for the RP callback, allowing on the consent page if it shows; then redeems the code. */
+  async function finishAtRp(page: Page, flow: { verifier: string; state: string }, { consentShot }: { consentShot?: string } = {}) {
+    const consent = page.getByRole('heading', { name: /^Allow .* to access your account\?$/ });
+    const atCallback = page.waitForURL((u) => u.href.startsWith(CALLBACK), { timeout: 15_000 });
+    const atConsent = consent.waitFor({ timeout: 15_000 });
+    await Promise.any([atCallback, atConsent]).catch(async (error) => {
+      await screenshot(page, 'failed-finish');
+      throw new Error(`stuck at ${page.url()}: ${(await page.locator('main').textContent())?.trim()}`, { cause: error });
+    });
+    atCallback.catch(() => {});
+    atConsent.catch(() => {});
+    if (!page.url().startsWith(CALLBACK)) {
+      if (consentShot) await screenshot(page, consentShot);
+      await page.getByRole('button', { name: 'Allow' }).click();
+      await page.waitForURL((u) => u.href.startsWith(CALLBACK), { timeout: 15_000 });
+    }
+    return client.authorizationCodeGrant(rp, new URL(page.url()), { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
+  }
+
+  async function signOut(page: Page) {
+    await page.goto(`${issuer}/session/end`);
+    await page.getByRole('button', { name: 'Yes, sign me out' }).click();
+    await page.getByRole('heading', { name: 'You are signed out' }).waitFor();
+  }
+
+  function assertPasskeyTokens(tokens: client.TokenEndpointResponse & client.TokenEndpointResponseHelpers, startedAt: number) {
+    const claims = tokens.claims()!;
+    if (process.env.DEBUG_BROWSER) console.log(claims);
+    assert.equal(claims.sub, userId);
+    assert.equal(claims.acr, 'urn:facet:acr:passkey');
+    assert.deepEqual(claims.amr, ['hwk', 'user'], 'virtual authenticator: device-bound, user verified');
+    assert.ok(typeof claims.auth_time === 'number' && claims.auth_time >= startedAt - 1 && claims.auth_time <= Date.now() / 1000 + 1, 'auth_time is this sign-in');
+  }
+
+  test('sign up with a passkey, save recovery codes, consent; the RP gets sub, amr, acr and userinfo', async () => {
+    const { page } = tab;
+    const startedAt = Math.floor(Date.now() / 1000);
+    const flow = await startFlow();
+    const signInResponse = await page.goto(flow.url.href);
+    const csp = signInResponse!.headers()['content-security-policy'] ?? '';
+    assert.match(csp, /script-src 'self' 'nonce-[A-Za-z0-9+/=]+'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.match(csp, /default-src 'self'/);
+    await page.getByRole('heading', { name: 'Sign in to Demo Organisation' }).waitFor();
+    assert.equal(await page.locator('#username').getAttribute('autocomplete'), 'username webauthn');
+    await screenshot(page, '01-sign-in');
+
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Email').fill('ada@demo.example');
+    await page.getByLabel('Your name').fill('Ada Lovelace');
+    await screenshot(page, '02-sign-up');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Create a passkey' }).waitFor();
+    await screenshot(page, '03-create-passkey');
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.waitForURL(/recovery-codes/).catch(async () => assert.fail(`no recovery codes page: ${await page.locator('#status').textContent()}`));
+
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    const codes = await page.locator('#recovery-codes code').allTextContents();
+    assert.equal(codes.length, 10);
+    assert.ok(codes.every((c) => /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/.test(c)));
+    await screenshot(page, '04-recovery-codes');
+    await page.getByRole('button', { name: 'I have saved my codes' }).click();
+
+    const tokens = await finishAtRp(page, flow, { consentShot: '05-consent' });
+
+    const demo = (await findTenant(facet.database.db, 'demo'))!;
+    const user = await withTenant(facet.database.db, demo, (trx) => findLiveUserByUsername(trx, 'ada'));
+    assert.ok(user);
+    userId = user.id;
+    assertPasskeyTokens(tokens, startedAt);
+    const userinfo = await client.fetchUserInfo(rp, tokens.access_token, userId);
+    assert.equal(userinfo.sub, userId);
+    assert.equal(userinfo.preferred_username, 'ada');
+    assert.equal(userinfo.email, 'ada@demo.example');
+
+    const { credentials } = await tab.cdp.send('WebAuthn.getCredentials', { authenticatorId: tab.authenticatorId });
+    assert.equal(credentials.length, 1);
+    assert.equal(credentials[0]!.isResidentCredential, true, 'a discoverable credential was created');
+    assert.equal(Buffer.from(credentials[0]!.userHandle!, 'base64').toString('base64url'), user.webauthn_user_handle, 'user handle is the random per-user handle');
+  });
+
+  test('after signing out, the usernameless button signs in again', async () => {
+    const { page, context } = tab;
+    await signOut(page);
+    await setAutofill(context, facet.baseUrl, false);
+    const startedAt = Math.floor(Date.now() / 1000);
+    const flow = await startFlow();
+    await page.goto(flow.url.href);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    const tokens = await finishAtRp(page, flow, { consentShot: '06-consent-again' });
+    assertPasskeyTokens(tokens, startedAt);
+  });
+
+  test('the username-first path (allowCredentials) signs in', async () => {
+    const { page, context } = tab;
+    await signOut(page);
+    await setAutofill(context, facet.baseUrl, false);
+    const flow = await startFlow();
+    await page.goto(flow.url.href);
+    await page.getByLabel('Username').fill('ada');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const tokens = await finishAtRp(page, flow);
+    assert.equal(tokens.claims()!.sub, userId);
+  });
+
+  test('passkey autofill (conditional mediation) signs in without a click', async () => {
+    const { page, context } = tab;
+    await signOut(page);
+    await setAutofill(context, facet.baseUrl, true);
+    const startedAt = Math.floor(Date.now() / 1000);
+    const flow = await startFlow();
+    await page.goto(flow.url.href);
+    const tokens = await finishAtRp(page, flow);
+    assertPasskeyTokens(tokens, startedAt);
+  });
+
+  test('the pages load their script under the CSP without violations', () => {
+    assert.deepEqual(cspViolations, []);
+  });
+});
