@@ -1,6 +1,5 @@
 // The root HTTP application: health endpoints, static assets, and `/t/<slug>/…`, which resolves the
 // tenant from the warm pool and hands the request to that tenant's routes or its OIDC provider.
-import { randomUUID } from 'node:crypto';
 import Koa, { type Context, type Next } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
@@ -15,6 +14,10 @@ import { createRuntime, delegateToProvider, type TenantRuntime } from './tenancy
 import { tenantRoutes } from './http/tenant-routes.ts';
 import { readiness } from './http/health.ts';
 import { serveAssets } from './http/assets.ts';
+import type { Services } from './services.ts';
+import { requestLogger } from './observability/request-logger.ts';
+import { metricsMiddleware } from './observability/metrics-endpoint.ts';
+import { clientIp } from './ratelimit/index.ts';
 
 export interface FacetApp {
   app: Koa;
@@ -22,7 +25,8 @@ export interface FacetApp {
   state: { draining: boolean };
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** OAuth endpoints that take client credentials or codes: rate-limited per client IP. */
+const TOKEN_ENDPOINTS = /^\/t\/[a-z0-9-]+\/(?:token(?:\/introspection|\/revocation)?|request|device\/auth)$/;
 
 export interface AppHooks {
   /** Injectable clock for protocol state (tests); defaults to Date.now. */
@@ -30,7 +34,19 @@ export interface AppHooks {
   onReuseDetected?: (event: { tenant: string; clientId: string; reason: string }) => void;
 }
 
-export function createApp({ config, database, logger, hooks = {} }: { config: Config; database: Database; logger: Logger; hooks?: AppHooks }): FacetApp {
+export function createApp({
+  config,
+  database,
+  logger,
+  services,
+  hooks = {},
+}: {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  services: Services;
+  hooks?: AppHooks;
+}): FacetApp {
   const { db } = database;
   const ids = createRecordIdCodec(config.tokenHashKey);
   const state = { draining: false };
@@ -56,6 +72,7 @@ export function createApp({ config, database, logger, hooks = {} }: { config: Co
         ...(hooks.clock ? { now: hooks.clock } : {}),
         onReuseDetected: (event) => {
           logger.warn(event, 'refresh token reuse detected; family revoked');
+          services.metrics.refreshReuse.inc({ tenant: event.tenant });
           hooks.onReuseDetected?.(event);
         },
       });
@@ -68,10 +85,9 @@ export function createApp({ config, database, logger, hooks = {} }: { config: Co
   app.keys = config.cookieKeys;
   app.silent = true;
 
+  app.use(requestLogger(logger, { metrics: services.metrics }));
   app.use(async (ctx: Context, next: Next) => {
-    const incoming = ctx.get('x-request-id');
-    ctx.state.requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    ctx.set('X-Request-Id', ctx.state.requestId);
+    ctx.state.services = services;
     await next();
   });
   app.use(
@@ -85,13 +101,14 @@ export function createApp({ config, database, logger, hooks = {} }: { config: Co
     ctx.body = { status: 'ok' };
   });
   root.get('/ready', async (ctx) => {
-    const report = await readiness({ db, draining: state.draining });
+    const report = await readiness({ db, draining: state.draining, extra: services.readinessChecks });
     ctx.status = report.ready ? 200 : 503;
     ctx.body = report;
   });
   root.get('/', (ctx) => {
     ctx.body = { service: 'facet', tenants: `${config.publicUrl}/t/<slug>/.well-known/openid-configuration` };
   });
+  app.use(metricsMiddleware(services.metrics.registry, { token: config.metricsToken }));
   app.use(serveAssets());
   app.use(root.routes());
 
@@ -103,6 +120,15 @@ export function createApp({ config, database, logger, hooks = {} }: { config: Co
     const slug = match[1]!;
     const handled = await pool.use(slug, async (runtime) => {
       ctx.state.tenant = runtime;
+      if (ctx.method === 'POST' && TOKEN_ENDPOINTS.test(ctx.path)) {
+        const verdict = await services.limits.consume('token.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug, settings: runtime.tenant.settings } });
+        if (!verdict.allowed) {
+          ctx.status = 429;
+          ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+          ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests; retry later' };
+          return true;
+        }
+      }
       let fellThrough = false;
       await tenantRouter(ctx, async () => {
         fellThrough = true;

@@ -6,12 +6,15 @@ import type { Config } from './config/index.ts';
 import { createApp, type AppHooks, type FacetApp } from './app.ts';
 import { applyTenantDirectory, createBaseLogger, migrateAll, openConfiguredDatabase } from './boot.ts';
 import type { Database } from './db/client.ts';
+import { createServices, type Services } from './services.ts';
+import { installationPrefix } from './tenancy/registry.ts';
 
 export interface RunningFacet {
   server: Server;
   url: string;
   facet: FacetApp;
   database: Database;
+  services: Services;
   logger: Logger;
   stop(deadlineMs?: number): Promise<void>;
 }
@@ -30,7 +33,11 @@ export async function startFacet(
       logger.info({ tenant: report.slug, created: report.created, clients: report.clients }, 'tenant file applied');
     }
   }
-  const facet = createApp({ config, database, logger, hooks });
+  const services = createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
+  // Without Redis the housekeeping jobs run here on timers; with Redis, in `facet worker`.
+  if (!services.redis && config.env !== 'test') await services.jobs.startWorker();
+  if (services.redis) await services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));
+  const facet = createApp({ config, database, logger, services, hooks });
   const server = createServer(facet.app.callback());
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -51,7 +58,8 @@ export async function startFacet(
       await closed;
       clearTimeout(timer);
       facet.pool.clear();
+      await services.close();
       await database.close();
     })());
-  return { server, url, facet, database, logger, stop };
+  return { server, url, facet, database, services, logger, stop };
 }

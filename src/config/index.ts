@@ -43,6 +43,21 @@ const envSchema = z.object({
     .enum(['true', 'false', '1', '0'])
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
+  /** Installation-wide rate-limit overrides as JSON, e.g. {"token.ip":{"points":1000}}. */
+  FACET_RATE_LIMITS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (!value) return undefined;
+      try {
+        return JSON.parse(value) as Record<string, { points?: number; duration?: number; blockDuration?: number }>;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON such as {"token.ip":{"points":1000}}' });
+        return z.NEVER;
+      }
+    }),
+  /** OTLP endpoint for traces (unset: tracing off). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   /** Bearer token protecting /metrics (unset: open). */
   METRICS_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -80,6 +95,8 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     keyOverlapSeconds: env.FACET_KEY_OVERLAP_SECONDS,
     trustProxy: env.TRUST_PROXY,
     metricsToken: env.METRICS_TOKEN,
+    rateLimits: env.FACET_RATE_LIMITS as Record<string, { points?: number; duration?: number; blockDuration?: number }> | undefined,
+    otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     logLevel: env.LOG_LEVEL,
     testHelpers: env.FACET_TEST_HELPERS === '1' && !production,
   };

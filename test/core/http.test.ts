@@ -9,7 +9,7 @@ import { createTenant } from '../../src/tenancy/provision.ts';
 describe('HTTP surface', () => {
   let facet: TestFacet;
   before(async () => {
-    facet = await startTestFacet();
+    facet = await startTestFacet({ env: { FACET_RATE_LIMITS: JSON.stringify({ 'token.ip': { points: 5, duration: 60 } }) } });
   });
   after(async () => facet?.close());
 
@@ -19,7 +19,7 @@ describe('HTTP surface', () => {
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { ready: boolean; checks: Array<{ name: string; ok: boolean }> };
     assert.equal(body.ready, true);
-    assert.deepEqual(body.checks.map((c) => c.name).sort(), ['database', 'migrations']);
+    assert.deepEqual(body.checks.map((c) => c.name).sort(), ['database', 'migrations', 'ratelimit', 'redis']);
   });
 
   test('X-Request-Id is honoured when well-formed and generated otherwise', async () => {
@@ -67,6 +67,25 @@ describe('HTTP surface', () => {
     assert.equal((await fetch(discovery)).status, 404);
     await setTenantStatus(facet.database.db, 'sleepy', 'active');
     assert.equal((await fetch(discovery)).status, 200);
+  });
+
+  test('/metrics exposes Prometheus text with request counts', async () => {
+    await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration`);
+    const response = await fetch(`${facet.baseUrl}/metrics`);
+    assert.equal(response.status, 200);
+    const text = await response.text();
+    assert.match(text, /facet_http_requests_total\{[^}]*status="200"[^}]*\} \d+/);
+    assert.match(text, /facet_active_users\{tenant="demo"\} \d+/);
+  });
+
+  test('token endpoints are rate limited per IP with an OAuth-shaped 429', async () => {
+    let last: Response | undefined;
+    for (let i = 0; i < 7; i += 1) {
+      last = await fetch(`${facet.baseUrl}/t/demo/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    }
+    assert.equal(last!.status, 429);
+    assert.ok(Number(last!.headers.get('retry-after')) > 0);
+    assert.equal(((await last!.json()) as { error: string }).error, 'temporarily_unavailable');
   });
 
   test('static assets come from our origin with nosniff; paths outside assets are refused', async () => {

@@ -1,0 +1,86 @@
+// The process-wide services beside the HTTP app: Redis (optional), rate limits, metrics and the
+// job runner. Without REDIS_URL everything falls back to in-process equivalents.
+import { Redis } from 'ioredis';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.ts';
+import { createRateLimits, type RateLimits } from './ratelimit/index.ts';
+import { createMetrics, type Metrics } from './observability/metrics.ts';
+import { createJobRunner, type JobRunner } from './jobs/index.ts';
+import { facetJobs } from './jobs/definitions.ts';
+import { liveUsers } from './accounts/users.ts';
+import { countLockedUsers } from './lockout/index.ts';
+import { withTenant } from './db/tenant-scope.ts';
+import { listTenants } from './tenancy/registry.ts';
+import type { ExtraCheck } from './http/health.ts';
+
+export interface Services {
+  redis: Redis | null;
+  limits: RateLimits;
+  metrics: Metrics;
+  jobs: JobRunner;
+  readinessChecks: ExtraCheck[];
+  close(): Promise<void>;
+}
+
+export function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 200, 2000) });
+  let reported = false;
+  redis.on('error', (error) => {
+    if (!reported) logger.warn({ err: error.message }, 'redis unavailable; falling back to per-process limits');
+    reported = true;
+  });
+  redis.on('ready', () => {
+    reported = false;
+  });
+  return redis;
+}
+
+/** `installation` keeps Redis keys of two Facet installations sharing one Redis apart. */
+export function createServices({ config, db, logger, installation }: { config: Config; db: Kysely<any>; logger: Logger; installation: string }): Services {
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
+  const metrics = createMetrics({
+    processMetrics: config.env !== 'test',
+    activeUsers: async () => {
+      const samples = [];
+      for (const tenant of await listTenants(db)) {
+        const row = await withTenant(db, tenant, (trx) => liveUsers(trx).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst());
+        samples.push({ tenant: tenant.slug, value: Number(row?.n ?? 0) });
+      }
+      return samples;
+    },
+    lockedAccounts: async () => {
+      const samples = [];
+      for (const tenant of await listTenants(db)) samples.push({ tenant: tenant.slug, value: await withTenant(db, tenant, (trx) => countLockedUsers(trx)) });
+      return samples;
+    },
+  });
+  const limits = createRateLimits({
+    redis,
+    limits: config.rateLimits,
+    keyPrefix: `facet:${installation}:rl`,
+    accountKeySecret: config.tokenHashKey,
+    logger,
+    metrics,
+  });
+  const jobs = createJobRunner({ redis, prefix: `facet:${installation}`, jobs: facetJobs({ db }), logger, metrics });
+  metrics.collectors.queueDepth = () => jobs.queueDepth();
+  return {
+    redis,
+    limits,
+    metrics,
+    jobs,
+    readinessChecks: [
+      () => limits.readinessCheck(),
+      async () => {
+        if (!redis) return { name: 'redis', ok: true, detail: 'not configured: in-memory limits, inline jobs' };
+        return { name: 'redis', ok: true, ...(redis.status === 'ready' ? {} : { detail: `degraded: ${redis.status}` }) };
+      },
+    ],
+    async close() {
+      await jobs.close();
+      limits.close();
+      redis?.disconnect();
+    },
+  };
+}
