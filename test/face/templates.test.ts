@@ -152,3 +152,32 @@ describe('face template store', () => {
     }
   });
 });
+
+describe('face template store on PostgreSQL', () => {
+  it('saves, loads, re-keys and deletes in a throwaway tenant schema', async () => {
+    const server = await openDatabase({ kind: 'postgres', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', poolSize: 2 });
+    const schema = `facet_test_tpl_${randomUUID().slice(0, 8)}`;
+    try {
+      await server.db.transaction().execute(async (trx) => {
+        await sql`create schema ${sql.id(schema)}`.execute(trx);
+        await sql`select set_config('search_path', ${schema}, true)`.execute(trx);
+        await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(trx);
+        await faceTemplatesMigration.up(trx);
+        const [oldKey, newKey] = [generateFernetKey(), generateFernetKey()];
+        const userId = randomUUID();
+        await trx.insertInto('users').values({ id: userId }).execute();
+        await saveTemplate(trx, createKeyRing([oldKey]), { userId, model: 'm', embedding: unitVector(5), quality: 0.75 });
+        const ring = createKeyRing([newKey, oldKey]);
+        assert.equal((await rekeyTemplates(trx, ring)).rekeyed, 1);
+        const [loaded] = await loadTemplates(trx, createKeyRing([newKey]), userId);
+        assert.deepEqual(loaded!.embedding, unitVector(5));
+        assert.equal(loaded!.keyId, ring.primaryKeyId);
+        assert.equal(await deleteTemplatesForUser(trx, userId), 1);
+        assert.deepEqual(await loadTemplates(trx, ring, userId), []);
+      });
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(server.db);
+      await server.close();
+    }
+  });
+});
