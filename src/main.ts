@@ -1,10 +1,15 @@
 // `npm start`: run Facet. Embedded PGlite unless DATABASE_URL is set; the demo tenant is applied.
+// Tracing starts before koa, pg and ioredis are loaded, so their instrumentation can hook in;
+// everything else is imported afterwards.
 import { loadConfig, ConfigError } from './config/index.ts';
-import { startFacet } from './server.ts';
+import { startTracing } from './observability/tracing.ts';
 
 async function main() {
   const config = loadConfig();
-  const running = await startFacet(config);
+  const tracing = startTracing({ serviceName: 'facet', ...(config.otelEndpoint ? { endpoint: config.otelEndpoint } : {}) });
+  const { startFacet } = await import('./server.ts');
+  const { createLogger } = await import('./observability/logger.ts');
+  const running = await startFacet(config, { logger: createLogger({ level: config.logLevel }) });
   const { logger } = running;
   const base = config.publicUrl;
   logger.info({ url: base, database: config.database.kind }, 'facet is running');
@@ -21,7 +26,10 @@ async function main() {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'shutting down');
     running.stop().then(
-      () => process.exit(0),
+      async () => {
+        await tracing.shutdown();
+        process.exit(0);
+      },
       (error) => {
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

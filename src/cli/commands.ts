@@ -52,6 +52,57 @@ export const commands: Record<string, Command> = {
       return new Promise<number>(() => {});
     },
   },
+  worker: {
+    summary: 'run background jobs from Redis (REDIS_URL required); metrics on :9464',
+    usage: 'worker [--metrics-port 9464]',
+    options: { 'metrics-port': { type: 'string' } },
+    async run({ values, out }) {
+      const config = loadConfig();
+      if (!config.redisUrl) throw new CommandError('facet worker needs REDIS_URL; without Redis the server runs the jobs itself');
+      const { createLogger } = await import('../observability/logger.ts');
+      const { createServices } = await import('../services.ts');
+      const { runWorkerProcess } = await import('../jobs/index.ts');
+      const { startMetricsServer } = await import('../observability/metrics-server.ts');
+      const { installationPrefix } = await import('../tenancy/registry.ts');
+      const logger = createLogger({ level: config.logLevel });
+      const database = await openConfiguredDatabase(config);
+      await migrateAll(database);
+      const services = createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
+      const metricsServer = await startMetricsServer(services.metrics.registry, {
+        port: Number(values['metrics-port'] ?? 9464),
+        ...(config.metricsToken ? { token: config.metricsToken } : {}),
+      });
+      out.write(`facet worker: running jobs; metrics on :${metricsServer.port}\n`);
+      await runWorkerProcess({
+        runner: services.jobs,
+        logger,
+        onStopped: async () => {
+          await metricsServer.close();
+          await services.close();
+          await database.close();
+        },
+      });
+    },
+  },
+  'jobs run': {
+    summary: 'run one housekeeping job now and print its result',
+    usage: 'jobs run <purge-oidc-records|purge-failed-attempts|retire-signing-keys|verify-audit-chains>',
+    positionals: 1,
+    async run({ positionals, out }) {
+      const { facetJobs } = await import('../jobs/definitions.ts');
+      return withDatabase(async ({ db }) => {
+        const jobs = facetJobs({ db });
+        const job = jobs[positionals[0]!];
+        if (!job) throw new CommandError(`no job called ${positionals[0]}; one of: ${Object.keys(jobs).join(', ')}`);
+        const lines: string[] = [];
+        const log = { info: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`), warn: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`), error: (o: object, m: string) => lines.push(`${m} ${JSON.stringify(o)}`) };
+        const result = await job.handler({ name: positionals[0]!, id: 'cli', attempt: 1, data: {}, progress: async () => {}, log });
+        out.write(`${lines.join('\n')}\n${JSON.stringify(result)}\n`);
+        const broken = (result as { broken?: unknown[] } | undefined)?.broken;
+        return Array.isArray(broken) && broken.length > 0 ? 1 : 0;
+      });
+    },
+  },
   migrate: {
     summary: 'bring the control schema and every tenant schema up to date',
     usage: 'migrate',
