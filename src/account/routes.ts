@@ -1,1 +1,253 @@
-export function registerAccountRoutes(_router: unknown, _deps: unknown): void {}
+// The account page (/t/<slug>/account): passkeys (list, rename, add, remove — never the last way
+// to sign in), recovery codes left, recent sign-ins, sign out here or everywhere.
+//
+// Session: the page's own cookie (see sessions.ts), opened by the sign-in steps at
+// /t/<slug>/account/sign-in. Every POST carries a CSRF token bound to that session.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { sql } from 'kysely';
+import { withTenant } from '../db/tenant-scope.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { findLiveUserById, type User } from '../accounts/users.ts';
+import { remainingRecoveryCodes } from '../accounts/recovery-codes.ts';
+import { revokeSessionsAndGrants } from '../accounts/lifecycle.ts';
+import {
+  finishRegistration,
+  insertCredential,
+  listCredentials,
+  relyingPartyFor,
+  removeCredential,
+  renameCredential,
+  startRegistration,
+  type RegistrationResponseJSON,
+} from '../factors/passkey/index.ts';
+import type { TenantRuntime } from '../tenancy/runtime.ts';
+import { accountPage } from '../../views/account.ts';
+import { stringsFor } from '../../views/strings/index.ts';
+import { checkCsrf, csrfToken, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { ACCOUNT_COOKIE, accountCookieOptions, csrfKey, type InteractionDeps } from '../interaction/flow.ts';
+import { jsonError } from '../interaction/sign-in.ts';
+import { passkeyMessage } from '../interaction/messages.ts';
+import { closeAccountSession, findAccountSession } from './sessions.ts';
+
+interface AccountContext {
+  runtime: TenantRuntime;
+  user: User;
+  token: string;
+  binding: string;
+  csrf: string;
+  base: string;
+}
+
+async function signedIn(ctx: Context, deps: InteractionDeps): Promise<AccountContext | undefined> {
+  const runtime = ctx.state.tenant as TenantRuntime;
+  const token = ctx.cookies.get(ACCOUNT_COOKIE, { signed: true });
+  if (!token) return undefined;
+  const found = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    const session = await findAccountSession(trx, token);
+    const user = session ? await findLiveUserById(trx, session.userId) : undefined;
+    return session && user && user.status === 'active' ? { session, user } : undefined;
+  });
+  if (!found) return undefined;
+  const binding = `account:${found.session.idHash}`;
+  return { runtime, user: found.user, token, binding, csrf: csrfToken(csrfKey(deps.config), binding), base: `${runtime.basePath}/account` };
+}
+
+async function requireSession(ctx: Context, deps: InteractionDeps, { html = true } = {}): Promise<AccountContext | undefined> {
+  const account = await signedIn(ctx, deps);
+  if (!account) {
+    const runtime = ctx.state.tenant as TenantRuntime;
+    if (html) {
+      ctx.status = 303;
+      ctx.redirect(`${runtime.basePath}/account/sign-in`);
+    } else {
+      jsonError(ctx, 401, stringsFor(ctx.get('accept-language')).errors.pendingGone, 'not_signed_in');
+    }
+  }
+  return account;
+}
+
+const NOTICES = ['renamed', 'removed', 'added'] as const;
+
+async function showAccount(ctx: Context, deps: InteractionDeps, account: AccountContext, { error, status = 200 }: { error?: string; status?: number } = {}) {
+  const t = stringsFor(ctx.get('accept-language'));
+  const { runtime, user } = account;
+  const data = await withTenant(deps.db, runtime.tenant, async (trx) => ({
+    passkeys: await listCredentials(trx, user.id),
+    recoveryRemaining: await remainingRecoveryCodes(trx, user.id),
+    signIns: await trx
+      .selectFrom('audit_events')
+      .select(['at', 'ip', 'user_agent', 'type', sql<string>`data->>'flow'`.as('flow')])
+      .where('subject', '=', user.id)
+      .where('type', 'in', ['passkey.sign_in', 'recovery_code.used'])
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute(),
+  }));
+  const done = NOTICES.find((n) => n === ctx.query.done);
+  htmlResponse(
+    ctx,
+    accountPage({
+      t,
+      tenantName: runtime.tenant.name,
+      logoUrl: runtime.settings.logo_url,
+      nonce: securePage(ctx),
+      csrf: account.csrf,
+      base: account.base,
+      userName: user.display_name ?? user.username,
+      passkeys: data.passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt, backupEligible: p.backupEligible })),
+      recoveryRemaining: data.recoveryRemaining,
+      signIns: data.signIns.map((s) => ({
+        at: new Date(s.at as string),
+        ip: (s.ip as string | null) ?? null,
+        userAgent: (s.user_agent as string | null) ?? null,
+        method: s.type === 'passkey.sign_in' ? 'passkey' : 'recovery code',
+      })),
+      notice: done ? t.account[done] : undefined,
+      error,
+    }),
+    status,
+  );
+}
+
+export function registerAccountRoutes(router: Router, deps: InteractionDeps): void {
+  router.get('/account', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (account) await showAccount(ctx, deps, account);
+  });
+
+  router.post('/account/passkeys/:id/rename', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const name = typeof body.name === 'string' ? body.name.trim() : '';
+    const t = stringsFor(ctx.get('accept-language'));
+    if (name.length < 1 || name.length > 60) return showAccount(ctx, deps, account, { error: t.account.nameInvalid, status: 400 });
+    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      if (await renameCredential(trx, account.user.id, ctx.params.id!, name)) {
+        await appendAudit(trx, { type: 'passkey.renamed', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { id: ctx.params.id, name } });
+      }
+    });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?done=renamed`);
+  });
+
+  router.post('/account/passkeys/:id/remove', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const t = stringsFor(ctx.get('accept-language'));
+    const removed = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      // Passkeys are the only way to sign in (recovery codes only lead to enrolling a new one),
+      // so the last passkey stays. Locked in the same transaction as the delete.
+      await sql`select id from users where id = ${account.user.id} for update`.execute(trx);
+      const passkeys = await listCredentials(trx, account.user.id);
+      if (passkeys.length <= 1) return 'last';
+      const gone = await removeCredential(trx, account.user.id, ctx.params.id!);
+      if (!gone) return 'missing';
+      await appendAudit(trx, { type: 'passkey.removed', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { credential_id: gone.credentialId } });
+      return 'removed';
+    });
+    if (removed === 'last') return showAccount(ctx, deps, account, { error: t.account.lastPasskey, status: 409 });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?done=removed`);
+  });
+
+  router.post('/account/passkeys/options', async (ctx) => {
+    const account = await requireSession(ctx, deps, { html: false });
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const { runtime, user } = account;
+    const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+    const options = await withTenant(deps.db, runtime.tenant, (trx) =>
+      startRegistration(trx, {
+        rp,
+        binding: account.binding,
+        user: { id: user.id, handle: user.webauthn_user_handle, username: user.username, displayName: user.display_name ?? user.username },
+        userVerification: runtime.settings.user_verification,
+        attestation: runtime.settings.attestation ?? { mode: 'none' },
+      }),
+    );
+    securePage(ctx);
+    ctx.body = options;
+  });
+
+  router.post('/account/passkeys/verify', async (ctx) => {
+    const account = await requireSession(ctx, deps, { html: false });
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const { runtime, user } = account;
+    const t = stringsFor(ctx.get('accept-language'));
+    if (!body.response || typeof body.response !== 'object') return jsonError(ctx, 400, t.errors.generic, 'bad_request');
+    const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+    const facts = requestFacts(ctx);
+    const at = new Date();
+    const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
+      const verified = await finishRegistration(trx, {
+        rp,
+        binding: account.binding,
+        response: body.response as RegistrationResponseJSON,
+        userVerification: runtime.settings.user_verification,
+        attestation: runtime.settings.attestation ?? { mode: 'none' },
+        now: at,
+      });
+      if (!verified.ok) {
+        await appendAudit(trx, { type: 'passkey.registration_failed', subject: user.id, ...facts, data: { reason: verified.code, detail: verified.detail, flow: 'account' } });
+        return verified;
+      }
+      const p = verified.passkey;
+      const stored = await insertCredential(trx, {
+        userId: user.id,
+        credentialId: p.credentialId,
+        publicKey: p.publicKey,
+        signCount: p.signCount,
+        transports: p.transports,
+        aaguid: p.aaguid,
+        attestationFormat: p.attestationFormat,
+        backupEligible: p.backupEligible,
+        backupState: p.backupState,
+        name: `Passkey ${at.toISOString().slice(0, 10)}`,
+        userHandle: user.webauthn_user_handle,
+      });
+      await appendAudit(trx, {
+        type: 'passkey.registered',
+        actor: user.id,
+        subject: user.id,
+        ...facts,
+        data: { credential_id: stored.credentialId, aaguid: stored.aaguid, backup_eligible: stored.backupEligible, backup_state: stored.backupState, fmt: stored.attestationFormat },
+      });
+      return verified;
+    });
+    if (!result.ok) return jsonError(ctx, 400, passkeyMessage(t, result.code, runtime.tenant.name), result.code);
+    ctx.body = { redirect: `${account.base}?done=added` };
+  });
+
+  router.post('/account/sign-out', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    await withTenant(deps.db, account.runtime.tenant, (trx) => closeAccountSession(trx, account.token));
+    ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));
+    ctx.status = 303;
+    ctx.redirect(`${account.base}/sign-in`);
+  });
+
+  router.post('/account/sign-out-everywhere', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      const revoked = await revokeSessionsAndGrants(trx, account.user.id);
+      await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: revoked });
+    });
+    ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));
+    ctx.status = 303;
+    ctx.redirect(`${account.base}/sign-in`);
+  });
+}
