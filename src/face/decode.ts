@@ -48,9 +48,8 @@ export async function decodeImage(
   } catch (cause) {
     throw new FaceRejected('image_corrupt', { cause });
   }
-  if (metadata.format !== format && !(format === 'jpeg' && metadata.format === 'jpeg')) {
-    throw new FaceRejected('image_unsupported_format');
-  }
+  // The magic bytes and libvips must agree (e.g. a RIFF container that is not really WebP).
+  if (metadata.format !== format) throw new FaceRejected('image_unsupported_format');
   if (!metadata.width || !metadata.height) throw new FaceRejected('image_corrupt');
   if (metadata.width * metadata.height > maxPixels) throw new FaceRejected('image_too_many_pixels');
 

@@ -65,6 +65,17 @@ describe('decodeImage', () => {
     assert.equal(shrunk.scale, 2);
   });
 
+  it('normalises grey, 16-bit, alpha and CMYK pictures to 8-bit RGB', async () => {
+    for (const bytes of [
+      await sharp(photo).greyscale().jpeg().toBuffer(),
+      await sharp(photo).toColourspace('rgb16').png().toBuffer(),
+      await sharp(photo).ensureAlpha().png().toBuffer(),
+      await sharp(photo).toColourspace('cmyk').jpeg().toBuffer(),
+    ]) {
+      assert.equal((await decodeImage(bytes)).data.length, 250 * 250 * 3);
+    }
+  });
+
   it('applies EXIF orientation', async () => {
     const wide = await sharp(photo).resize(300, 200, { fit: 'fill' }).jpeg().withMetadata({ orientation: 6 }).toBuffer();
     const image = await decodeImage(wide);
