@@ -10,6 +10,7 @@ import { withTenant } from '../db/tenant-scope.ts';
 import { rotateKeys } from '../keys/signing-keys.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/client.ts';
+import { createInvite } from '../accounts/invites.ts';
 
 export interface CommandContext {
   positionals: string[];
@@ -157,6 +158,28 @@ export const commands: Record<string, Command> = {
         const tenants = await listTenants(db);
         if (tenants.length === 0) out.write('no tenants\n');
         for (const t of tenants) out.write(`${t.slug.padEnd(24)} ${t.status.padEnd(9)} ${t.name}\n`);
+      });
+    },
+  },
+  'user invite': {
+    summary: 'print a signed, single-use sign-up link for an email (no mail is sent)',
+    usage: 'user invite --tenant <slug> <email>',
+    positionals: 1,
+    options: { tenant: { type: 'string' } },
+    async run({ positionals, values, out }) {
+      if (!values.tenant) throw new CommandError('--tenant <slug> is required');
+      const email = positionals[0]!;
+      if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new CommandError(`${email} is not an email address`);
+      return withDatabase(async ({ db }, config) => {
+        const tenant = await findTenant(db, values.tenant);
+        if (!tenant) throw new CommandError(`no tenant called ${values.tenant}`);
+        const invite = await withTenant(db, tenant, async (trx) => {
+          const created = await createInvite(trx, { slug: tenant.slug, email, key: config.cookieKeys[0]!, createdBy: 'cli' });
+          await appendAudit(trx, { type: 'invite.created', actor: 'cli', data: { invite_id: created.id, email, expires_at: created.expiresAt.toISOString() } });
+          return created;
+        });
+        out.write(`${config.publicUrl}/t/${tenant.slug}/account/sign-in/signup?invite=${invite.token}\n`);
+        out.write(`(for ${email}; single use; expires ${invite.expiresAt.toISOString()})\n`);
       });
     },
   },
