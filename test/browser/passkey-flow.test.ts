@@ -147,6 +147,12 @@ describe('passkey sign-in in Chromium', () => {
     assert.equal(userinfo.preferred_username, 'ada');
     assert.equal(userinfo.email, 'ada@demo.example');
 
+    // In the same session a second authorization needs neither sign-in nor consent: the grant is remembered.
+    const secondFlow = await startFlow();
+    await page.goto(secondFlow.url.href);
+    await page.waitForURL((u) => u.href.startsWith(CALLBACK));
+    assert.equal((await client.authorizationCodeGrant(rp, new URL(page.url()), { pkceCodeVerifier: secondFlow.verifier, expectedState: secondFlow.state })).claims()!.sub, userId);
+
     const { credentials } = await tab.cdp.send('WebAuthn.getCredentials', { authenticatorId: tab.authenticatorId });
     assert.equal(credentials.length, 1);
     assert.equal(credentials[0]!.isResidentCredential, true, 'a discoverable credential was created');

@@ -1,0 +1,113 @@
+// The account page in Chromium: sign up through the account page's own sign-in, add a second
+// passkey, rename and remove one (never the last), a foreign tenant's refusal of our passkey, the
+// CSRF page, sign out everywhere.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
+import { applyTenantFile } from '../../src/tenancy/apply.ts';
+import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
+
+describe('account page in Chromium', () => {
+  let facet: TestFacet;
+  let browser: Browser;
+  let tab: AuthenticatorPage;
+  let account: string;
+
+  before(async () => {
+    facet = await startTestFacet();
+    await applyTenantFile(facet.database.db, await readTenantFile(path.join(projectRoot, 'test/passkey/fixtures/other.yaml')), { kek: facet.config.kek, production: false });
+    account = `${facet.baseUrl}/t/demo/account`;
+    browser = await launchBrowser();
+    tab = await pageWithAuthenticator(browser);
+    await installAutofillSwitch(tab.context);
+    await setAutofill(tab.context, facet.baseUrl, false);
+    tab.page.setDefaultTimeout(10_000);
+  });
+  after(async () => {
+    await browser?.close();
+    await facet?.close();
+  });
+
+  test('sign up from the account page, then add, rename and remove passkeys (never the last one)', async () => {
+    const { page, cdp, authenticatorId } = tab;
+    await page.goto(account);
+    assert.equal(new URL(page.url()).pathname, '/t/demo/account/sign-in', 'no session: sent to sign in');
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill('mary');
+    await page.getByLabel('Email').fill('mary@demo.example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.getByRole('button', { name: 'I have saved my codes' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    assert.equal(await page.locator('#passkeys > li').count(), 1);
+    assert.match((await page.locator('#passkeys').textContent())!, /cannot be removed/);
+    assert.match((await page.locator('main').textContent())!, /10 unused recovery codes remain/);
+
+    // A second passkey from another authenticator (the first one is unplugged: excludeCredentials
+    // rightly refuses a second passkey on the same authenticator).
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId });
+    const second = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'usb', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
+    tab.authenticatorId = second.authenticatorId;
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Passkey added.').waitFor();
+    assert.equal(await page.locator('#passkeys > li').count(), 2);
+
+    const added = page.locator('#passkeys > li').nth(1);
+    await added.getByRole('textbox').fill('Security key');
+    await added.getByRole('button', { name: 'Rename' }).click();
+    await page.getByText('Passkey renamed.').waitFor();
+    assert.match((await page.locator('#passkeys > li').nth(1).textContent())!, /Security key/);
+    await screenshot(page, '10-account');
+
+    // Remove the passkey of the unplugged authenticator; the last one then cannot be removed.
+    await page.locator('#passkeys > li').first().getByRole('button', { name: /^Remove/ }).click();
+    await page.getByText('Passkey removed.').waitFor();
+    assert.equal(await page.locator('#passkeys > li').count(), 1);
+    assert.match((await page.locator('#passkeys').textContent())!, /Security key/);
+    assert.equal(await page.getByRole('button', { name: /^Remove/ }).count(), 0, 'the last passkey has no remove button');
+
+    // Signing in again with the remaining passkey lists the sign-in.
+    await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    assert.match((await page.locator('#sign-ins').textContent())!, /passkey/);
+  });
+
+  test('another tenant refuses our passkey with a clear message', async () => {
+    const { page } = tab;
+    await page.goto(`${facet.baseUrl}/t/other/account/sign-in`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.locator('#status', { hasText: 'organisation' }).waitFor();
+    assert.equal(
+      (await page.locator('#status').textContent())!.trim(),
+      'This passkey is not registered with Other Organisation. It may belong to another organisation.',
+    );
+    await screenshot(page, '11-foreign-passkey');
+  });
+
+  test('a form with a wrong CSRF token gets the 403 page', async () => {
+    const { page } = tab;
+    await page.goto(account);
+    await page.locator('input[name=csrf]').first().evaluate((input: HTMLInputElement) => {
+      input.value = 'forged';
+    });
+    const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.locator('#passkeys > li').first().getByRole('button', { name: 'Rename' }).click()]);
+    assert.equal(response.status(), 403);
+    await page.getByRole('heading', { name: 'This form has expired' }).waitFor();
+    await screenshot(page, '12-csrf');
+  });
+
+  test('sign out everywhere ends the session', async () => {
+    const { page } = tab;
+    await page.goto(account);
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.waitForURL(/\/account\/sign-in$/);
+    await page.goto(account);
+    assert.equal(new URL(page.url()).pathname, '/t/demo/account/sign-in');
+  });
+});
