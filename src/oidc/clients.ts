@@ -15,6 +15,7 @@ export interface LoadedClients {
   resources: Map<string, string[]>;
   /** Per-client override of the refresh-token grace window, in seconds. */
   refreshGrace: Map<string, number>;
+  minimumAcr: Map<string, string>;
 }
 
 export async function loadClients(
@@ -26,11 +27,14 @@ export async function loadClients(
   const firstParty = new Set<string>();
   const resources = new Map<string, string[]>();
   const refreshGrace = new Map<string, number>();
+  const minimumAcr = new Map<string, string>();
   for (const row of rows) {
-    const { resources: allowed = [], refresh_grace_seconds: grace, ...meta } = row.metadata as ClientMetadata & {
+    const { resources: allowed = [], refresh_grace_seconds: grace, minimum_acr: minimum, ...meta } = row.metadata as ClientMetadata & {
       resources?: string[];
       refresh_grace_seconds?: number;
+      minimum_acr?: string;
     };
+    if (minimum) minimumAcr.set(row.client_id as string, minimum);
     const client: ClientMetadata = { ...meta, client_id: row.client_id as string };
     // A client without the code grant has no front channel: no redirect URIs, no response types.
     if (!client.grant_types?.includes('authorization_code')) {
@@ -43,7 +47,7 @@ export async function loadClients(
     resources.set(row.client_id as string, allowed);
     if (typeof grace === 'number') refreshGrace.set(row.client_id as string, grace);
   }
-  return { metadata, firstParty, resources, refreshGrace };
+  return { metadata, firstParty, resources, refreshGrace, minimumAcr };
 }
 
 export function resolveSecret(clientId: string, envName: string, devFallback: string | null, production: boolean, env: NodeJS.ProcessEnv): string {

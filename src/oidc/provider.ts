@@ -12,6 +12,8 @@ import { createAdapterClass } from './adapter.ts';
 import { createFindAccount } from './accounts.ts';
 import { loadClients } from './clients.ts';
 import { ACR_VALUES, createLoadExistingGrant } from './grant-policy.ts';
+import { createStepUpPolicy } from './step-up-check.ts';
+import { resolveAcrPolicy, type AcrPolicy } from '../stepup/index.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 import { createRefreshGuard } from '../refresh/guard.ts';
 import { endFamiliesOnLogout } from '../refresh/logout.ts';
@@ -31,6 +33,9 @@ export interface ProviderDeps {
 
 export interface TenantProvider {
   provider: Provider;
+  acrPolicy: AcrPolicy;
+  /** Per-client minimum acr (tenant file: minimum_acr). */
+  minimumAcr: Map<string, string>;
   firstPartyClients: Set<string>;
   settings: TenantSettings & { resources?: ResourceDefinition[] };
 }
@@ -50,6 +55,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const issuer = issuerFor(deps.publicUrl, tenant.slug);
   const basePath = `/t/${tenant.slug}`;
   const now = deps.now ?? Date.now;
+  const acrPolicy = resolveAcrPolicy((settings as { acr?: Parameters<typeof resolveAcrPolicy>[0] }).acr ?? {});
   const familyDefaults = {
     graceSeconds: settings.refresh_tokens?.grace_seconds ?? 10,
     idleSeconds: settings.refresh_tokens?.idle_timeout_seconds ?? 14 * 24 * 3600,
@@ -71,7 +77,8 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
     scopes: ['openid', 'offline_access', 'profile', 'email', ...new Set([...resources.values()].flatMap((r) => r.scopes))],
     claims: {
-      openid: ['sub'],
+      // amr and auth_time always travel with the ID token (RFC 8176 methods, step-up decisions).
+      openid: ['sub', 'amr', 'auth_time'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
       acr: null,
@@ -79,10 +86,13 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       auth_time: null,
     },
     conformIdTokenClaims: true,
-    acrValues: ACR_VALUES,
+    acrValues: [...new Set([...acrPolicy.order, ...ACR_VALUES])],
     loadExistingGrant: createLoadExistingGrant(clients.firstParty),
     responseTypes: ['code', 'none'],
-    interactions: { url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}`,
+      policy: createStepUpPolicy({ db: deps.db, scope, policy: acrPolicy, minimumAcr: clients.minimumAcr, now }),
+    },
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
@@ -182,5 +192,5 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   provider.proxy = deps.trustProxy;
   // RP-initiated logout ends the families of the clients signed out, offline_access or not.
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
-  return { provider, firstPartyClients: clients.firstParty, settings };
+  return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };
 }

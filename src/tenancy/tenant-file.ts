@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { acrPolicySchema } from '../stepup/acr-policy.ts';
 
 const secretRef = z
   .object({
@@ -31,6 +32,8 @@ export const clientSchema = z
     backchannel_logout_uri: z.url().optional(),
     backchannel_logout_session_required: z.boolean().optional(),
     default_acr_values: z.array(z.string()).optional(),
+    /** The weakest acr this client ever accepts (enforced even when it asks for less). */
+    minimum_acr: z.string().optional(),
     jwks_uri: z.url().optional(),
     /** Resource indicators this client may request tokens for. */
     resources: z.array(z.url()).default([]),
@@ -66,6 +69,10 @@ export const tenantSettingsSchema = z
     /** A custom domain gives the tenant its own WebAuthn RP ID. */
     domain: z.string().optional(),
     dynamic_registration: z.boolean().default(false),
+    /** The acr vocabulary (see README: acr values); defaults apply when absent. */
+    acr: acrPolicySchema.optional(),
+    /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
+    rate_limits: z.record(z.string(), z.object({ points: z.number().int().positive().optional(), duration: z.number().int().positive().optional(), blockDuration: z.number().int().min(0).optional() }).strict()).optional(),
     /** Passkey attestation: none (default), or direct with an allow-list of authenticator AAGUIDs. */
     attestation: z
       .object({ mode: z.enum(['none', 'direct']).default('none'), aaguids: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/)).default([]) })

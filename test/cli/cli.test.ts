@@ -11,7 +11,7 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'facet-cli-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function facet(...args: string[]) {
-  const env = { ...process.env, FACET_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  const env: NodeJS.ProcessEnv = { ...process.env, FACET_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
   delete env.DATABASE_URL;
   const result = spawnSync(process.execPath, [path.join(projectRoot, 'bin/facet.js'), ...args], { env, encoding: 'utf8', cwd: projectRoot });
   return { code: result.status, out: result.stdout, err: result.stderr };
