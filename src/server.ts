@@ -33,7 +33,7 @@ export async function startFacet(
       logger.info({ tenant: report.slug, created: report.created, clients: report.clients }, 'tenant file applied');
     }
   }
-  const services = createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
+  const services = await createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
   // Without Redis the housekeeping jobs run here on timers; with Redis, in `facet worker`.
   if (!services.redis && config.env !== 'test') await services.jobs.startWorker();
   if (services.redis) await services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));

@@ -13,12 +13,14 @@ import { countLockedUsers } from './lockout/index.ts';
 import { withTenant } from './db/tenant-scope.ts';
 import { listTenants } from './tenancy/registry.ts';
 import type { ExtraCheck } from './http/health.ts';
+import { assertTemplatesReadable, createFaceRuntime, type FaceRuntime } from './factors/face/runtime.ts';
 
 export interface Services {
   redis: Redis | null;
   limits: RateLimits;
   metrics: Metrics;
   jobs: JobRunner;
+  face: FaceRuntime;
   readinessChecks: ExtraCheck[];
   close(): Promise<void>;
 }
@@ -37,7 +39,9 @@ export function connectRedis(url: string, logger: Logger): Redis {
 }
 
 /** `installation` keeps Redis keys of two Facet installations sharing one Redis apart. */
-export function createServices({ config, db, logger, installation }: { config: Config; db: Kysely<any>; logger: Logger; installation: string }): Services {
+export async function createServices({ config, db, logger, installation }: { config: Config; db: Kysely<any>; logger: Logger; installation: string }): Promise<Services> {
+  const face = await createFaceRuntime({ modelsDir: config.modelsDir, embeddingKeys: config.embeddingKeys, logger });
+  if (config.production) await assertTemplatesReadable(db, face.ring);
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
   const metrics = createMetrics({
     processMetrics: config.env !== 'test',
@@ -70,7 +74,13 @@ export function createServices({ config, db, logger, installation }: { config: C
     limits,
     metrics,
     jobs,
+    face,
     readinessChecks: [
+      async () => {
+        const status = face.status();
+        // The face factor is optional: unavailable models degrade it, they do not make Facet unready.
+        return { name: 'models', ok: true, detail: status.available ? `face models verified (${status.model})` : `face factor disabled: ${status.reason}` };
+      },
       () => limits.readinessCheck(),
       async () => {
         if (!redis) return { name: 'redis', ok: true, detail: 'not configured: in-memory limits, inline jobs' };
@@ -78,6 +88,7 @@ export function createServices({ config, db, logger, installation }: { config: C
       },
     ],
     async close() {
+      await face.close();
       await jobs.close();
       limits.close();
       redis?.disconnect();

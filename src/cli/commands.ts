@@ -68,7 +68,7 @@ export const commands: Record<string, Command> = {
       const logger = createLogger({ level: config.logLevel });
       const database = await openConfiguredDatabase(config);
       await migrateAll(database);
-      const services = createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
+      const services = await createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
       const metricsServer = await startMetricsServer(services.metrics.registry, {
         port: Number(values['metrics-port'] ?? 9464),
         ...(config.metricsToken ? { token: config.metricsToken } : {}),
@@ -101,6 +101,72 @@ export const commands: Record<string, Command> = {
         out.write(`${lines.join('\n')}\n${JSON.stringify(result)}\n`);
         const broken = (result as { broken?: unknown[] } | undefined)?.broken;
         return Array.isArray(broken) && broken.length > 0 ? 1 : 0;
+      });
+    },
+  },
+  'models fetch': {
+    summary: 'download the face models in models/manifest.json and verify their sha256',
+    usage: 'models fetch [--dir <dir>] [--all]',
+    options: { dir: { type: 'string' }, all: { type: 'boolean' } },
+    async run({ values, out }) {
+      const { fetchModels, readManifest } = await import('../face/index.ts');
+      const dir = values.dir ?? loadConfig().modelsDir;
+      const result = await fetchModels({ dir, manifest: await readManifest(), onlyRequired: !values.all, log: (line: string) => out.write(`${line}\n`) });
+      out.write(`models in ${dir}: ${result.present.length} already present, ${result.downloaded.length} downloaded\n`);
+    },
+  },
+  'models verify': {
+    summary: 'check the face models in FACET_MODELS_DIR against the manifest',
+    usage: 'models verify [--dir <dir>]',
+    options: { dir: { type: 'string' } },
+    async run({ values, out, err }) {
+      const { loadModels } = await import('../face/index.ts');
+      const dir = values.dir ?? loadConfig().modelsDir;
+      const loaded = await loadModels({ dir });
+      if (!loaded.available) {
+        err.write(`face models in ${dir} are not usable: ${loaded.reason}\n`);
+        return 1;
+      }
+      out.write(`face models in ${dir} verified; embedder ${loaded.embedder.name}\n`);
+    },
+  },
+  'face eval': {
+    summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, timing)',
+    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>]',
+    options: { pairs: { type: 'string' }, images: { type: 'string' }, out: { type: 'string' }, det: { type: 'string' } },
+    async run({ values, out }) {
+      if (!values.pairs || !values.images) throw new CommandError('--pairs <file> and --images <dir> are required');
+      const { runFaceEval } = await import('../face/eval/index.ts');
+      await runFaceEval({
+        pairs: values.pairs,
+        images: values.images,
+        modelsDir: loadConfig().modelsDir,
+        ...(values.out ? { out: values.out } : {}),
+        ...(values.det ? { det: values.det } : {}),
+        log: (line: string) => out.write(`${line}\n`),
+      });
+    },
+  },
+  'face rekey': {
+    summary: 're-encrypt face templates under the first FACET_EMBEDDING_KEYS key (resumable)',
+    usage: 'face rekey [--tenant <slug>] [--batch 200]',
+    options: { tenant: { type: 'string' }, batch: { type: 'string' } },
+    async run({ values, out }) {
+      const { rekeyTemplates } = await import('../face/templates/index.ts');
+      const { parseKeyRing } = await import('../crypto/key-ring.ts');
+      return withDatabase(async ({ db }, config) => {
+        const ring = parseKeyRing(config.embeddingKeys.join(','));
+        const tenants = values.tenant ? [await findTenant(db, values.tenant)] : await listTenants(db);
+        for (const tenant of tenants) {
+          if (!tenant) throw new CommandError(`no tenant called ${values.tenant}`);
+          const result = await rekeyTemplates(db, ring, {
+            batchSize: Number(values.batch ?? 200),
+            runBatch: (work) => withTenant(db, tenant, work),
+            onProgress: (p) => out.write(`tenant ${tenant.slug}: ${JSON.stringify(p)}\n`),
+          });
+          await withTenant(db, tenant, (trx) => appendAudit(trx, { type: 'face.templates_rekeyed', actor: 'cli', data: { ...result, key: ring.primaryKeyId } }));
+          out.write(`tenant ${tenant.slug}: ${result.rekeyed} re-encrypted, ${result.relabelled} already current; primary key ${ring.primaryKeyId}\n`);
+        }
       });
     },
   },

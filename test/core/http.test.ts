@@ -19,7 +19,7 @@ describe('HTTP surface', () => {
     assert.equal(ready.status, 200);
     const body = (await ready.json()) as { ready: boolean; checks: Array<{ name: string; ok: boolean }> };
     assert.equal(body.ready, true);
-    assert.deepEqual(body.checks.map((c) => c.name).sort(), ['database', 'migrations', 'ratelimit', 'redis']);
+    assert.deepEqual(body.checks.map((c) => c.name).sort(), ['database', 'migrations', 'models', 'ratelimit', 'redis']);
   });
 
   test('X-Request-Id is honoured when well-formed and generated otherwise', async () => {
