@@ -36,6 +36,7 @@ export function faceImageStats(aligned: RgbImage): FaceImageStats {
 
 /** Linear ramp: 0 at `low`, 1 at `high`. */
 function ramp(value: number, low: number, high: number): number {
+  if (!(high > low)) return value >= low ? 1 : 0; // a threshold configured to 0 disables its term
   return Math.min(1, Math.max(0, (value - low) / (high - low)));
 }
 

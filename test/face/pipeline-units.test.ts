@@ -162,3 +162,17 @@ describe('detection helpers', () => {
     assert.throws(() => cosineSimilarity(new Float32Array(2), new Float32Array(3)), RangeError);
   });
 });
+
+describe('quality score', () => {
+  it('is 0..1, falls with blur and turn, and stays defined when thresholds are switched off', async () => {
+    const { qualityScore } = await import('../../src/face/quality.ts');
+    const t = { minBrightness: 45, minSharpness: 20, maxYaw: 30, maxPitch: 25, minFaceSize: 64 };
+    const good = qualityScore({ score: 0.95, stats: { brightness: 130, sharpness: 150 }, yaw: 0, pitch: 0, faceSize: 150 }, t);
+    const blurred = qualityScore({ score: 0.95, stats: { brightness: 130, sharpness: 30 }, yaw: 0, pitch: 0, faceSize: 150 }, t);
+    const turned = qualityScore({ score: 0.95, stats: { brightness: 130, sharpness: 150 }, yaw: 35, pitch: 0, faceSize: 150 }, t);
+    assert.equal(good, 1);
+    assert.ok(blurred > 0 && blurred < good && turned < good);
+    const off = qualityScore({ score: 0.95, stats: { brightness: 0, sharpness: 0 }, yaw: 0, pitch: 0, faceSize: 150 }, { ...t, minBrightness: 0, minSharpness: 0 });
+    assert.equal(off, 1);
+  });
+});
