@@ -58,7 +58,7 @@ describe('face engine', () => {
   it('same person matches, different people do not (LFW pairs)', async () => {
     const same: Array<[string, number, number]> = [['Aaron_Sorkin', 1, 2], ['Abel_Pacheco', 1, 4], ['Akhmed_Zakayev', 1, 3], ['Amber_Tamblyn', 1, 2], ['Anders_Fogh_Rasmussen', 1, 3]];
     const people = await Promise.all(same.map(async ([who, i, j]) => [await engine.analyze(await lfw(who, i), { requireFrontal: false }), await engine.analyze(await lfw(who, j), { requireFrontal: false })] as const));
-    const threshold = 0.35; // manifest defaultThreshold for mobilefacenet_foamliu
+    const threshold = (await readManifest()).models.find((m) => m.name === 'mobilefacenet_foamliu')!.defaultThreshold!;
     for (const [k, [a, b]] of people.entries()) assert.ok(cosineSimilarity(a.embedding, b.embedding) > threshold, `${same[k][0]} should match`);
     for (let k = 0; k < people.length; k += 1) {
       for (let m = k + 1; m < people.length; m += 1) {
