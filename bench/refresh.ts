@@ -8,8 +8,8 @@ import { discover } from '../test/support/rp.ts';
 import { cpuMeter } from './_support/cpu.ts';
 import { basicAuth, closeAgent, closedLoop, postForm, type Measurement } from './_support/load.ts';
 import { fixed, machine, table, writeResult } from './_support/report.ts';
-import { profileFacet, startServers, type FacetChild } from './_support/servers.ts';
-import { summariseProfile, type ProfileSummary } from './_support/profile.ts';
+import { profileChild, startFacetChild, startServers, type FacetChild } from './_support/servers.ts';
+import { monotonicUs, summariseProfile, type ProfileSummary } from './_support/profile.ts';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 16);
 const FAMILIES_PER_WORKER = 4;
@@ -147,10 +147,13 @@ try {
   };
 
   if (!result.met && process.env.BENCH_PROFILE !== '0') {
-    const file = await profileFacet(database, async (profiled) => {
+    const window = { from: 0, to: 0 };
+    const file = await profileChild((options) => startFacetChild(database, options), async (profiled) => {
+      window.from = monotonicUs();
       await run(profiled.port, facetTokens);
+      window.to = monotonicUs();
     });
-    profile = { file, summary: await summariseProfile(file) };
+    profile = { file, summary: await summariseProfile(file, { window }) };
   }
 } finally {
   closeAgent();

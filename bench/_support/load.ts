@@ -7,6 +7,8 @@ import autocannon from 'autocannon';
 
 export interface Measurement {
   requests: number;
+  /** Requests served during the warm-up that preceded the measured part (not in the numbers). */
+  warmupRequests?: number;
   errors: number;
   seconds: number;
   rps: number;
@@ -27,11 +29,12 @@ export async function measureWithAutocannon(
   { connections = 10, warmupSeconds = 2, seconds = 8 }: { connections?: number; warmupSeconds?: number; seconds?: number } = {},
 ): Promise<Measurement> {
   const options = { url: scenario.url, method: scenario.method ?? 'GET', headers: scenario.headers ?? {}, connections, timeout: 10, ...(scenario.body ? { body: scenario.body } : {}) };
-  await autocannon({ ...options, duration: warmupSeconds });
+  const warmup = warmupSeconds > 0 ? await autocannon({ ...options, duration: warmupSeconds }) : undefined;
   const result = await autocannon({ ...options, duration: seconds });
   const requests = result.requests.total;
   return {
     requests,
+    warmupRequests: warmup?.requests.total ?? 0,
     errors: result.errors + result.timeouts + result.non2xx,
     seconds: result.duration,
     rps: requests / result.duration,

@@ -10,6 +10,7 @@ interface ProfileNode {
 
 export interface ProfileSummary {
   totalMs: number;
+  busyMs: number;
   idlePercent: number;
   topFunctions: Array<{ name: string; where: string; selfMs: number; percent: number }>;
   areas: Array<{ area: string; selfMs: number; percent: number }>;
@@ -25,11 +26,24 @@ export function areaOf(url: string): string {
   return url.split('/').slice(-2).join('/');
 }
 
-export async function summariseProfile(file: string, top = 15): Promise<ProfileSummary> {
-  const profile = JSON.parse(await readFile(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+/** Monotonic clock in µs, the clock V8 stamps profile samples with. */
+export const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+
+/**
+ * `window` (µs, monotonicUs) keeps only the samples taken while the load ran, so start-up
+ * (module compilation) and shutdown do not count.
+ */
+export async function summariseProfile(file: string, { top = 15, window }: { top?: number; window?: { from: number; to: number } } = {}): Promise<ProfileSummary> {
+  const profile = JSON.parse(await readFile(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number };
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
-  profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  let at = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    at += delta;
+    if (window && (at < window.from || at > window.to)) return;
+    selfUs.set(id, (selfUs.get(id) ?? 0) + delta);
+  });
   const functions = new Map<string, { name: string; where: string; us: number }>();
   const areas = new Map<string, number>();
   let total = 0;
@@ -53,8 +67,24 @@ export async function summariseProfile(file: string, top = 15): Promise<ProfileS
   const pct = (us: number) => Math.round((1000 * us) / busy) / 10;
   return {
     totalMs: Math.round(total / 1000),
+    busyMs: Math.round(busy / 1000),
     idlePercent: Math.round((1000 * idle) / total) / 10,
     topFunctions: [...functions.values()].sort((a, b) => b.us - a.us).slice(0, top).map((f) => ({ name: f.name, where: f.where, selfMs: Math.round(f.us / 1000), percent: pct(f.us) })),
-    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).slice(0, top).map(([area, us]) => ({ area, selfMs: Math.round(us / 1000), percent: pct(us) })),
+    areas: [...areas.entries()].sort((a, b) => b[1] - a[1]).map(([area, us]) => ({ area, selfMs: Math.round(us / 1000), percent: pct(us) })),
+  };
+}
+
+/**
+ * Busy CPU per request by code area, Facet next to the bare provider, largest difference first:
+ * where Facet's extra microseconds go. `requests` is what each profiled child served.
+ */
+export function compareProfiles(facet: ProfileSummary, facetRequests: number, bare: ProfileSummary, bareRequests: number, top = 12) {
+  const perRequest = (summary: ProfileSummary, requests: number) => new Map(summary.areas.map((a) => [a.area, (1000 * a.selfMs) / requests]));
+  const f = perRequest(facet, facetRequests);
+  const b = perRequest(bare, bareRequests);
+  const rows = [...new Set([...f.keys(), ...b.keys()])].map((area) => ({ area, facetUs: f.get(area) ?? 0, bareUs: b.get(area) ?? 0 }));
+  return {
+    busyUsPerRequest: { facet: (1000 * facet.busyMs) / facetRequests, bare: (1000 * bare.busyMs) / bareRequests },
+    areas: rows.sort((x, y) => y.facetUs - y.bareUs - (x.facetUs - x.bareUs)).slice(0, top),
   };
 }

@@ -18,10 +18,19 @@ export interface Servers {
 
 export const profilesDir = path.join(resultsDir, 'profiles');
 
-export async function startFacetChild(database: BenchDatabase, { profile = false }: { profile?: boolean } = {}): Promise<FacetChild> {
+const profiling = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+
+export async function startFacetChild(database: BenchDatabase, { profileDir }: { profileDir?: string } = {}): Promise<FacetChild> {
   return startServerChild('facet', path.join(benchDir, '_support/facet-server.ts'), {
     env: { PORT: String(await freePort()), DATABASE_URL: database.url },
-    execArgv: profile ? ['--cpu-prof', `--cpu-prof-dir=${profilesDir}`] : [],
+    execArgv: profileDir ? profiling(profileDir) : [],
+  });
+}
+
+export async function startBareChild({ profileDir }: { profileDir?: string } = {}): Promise<BareChild> {
+  return startServerChild('bare oidc-provider', path.join(benchDir, '_support/bare-server.ts'), {
+    env: { PORT: String(await freePort()) },
+    execArgv: profileDir ? profiling(profileDir) : [],
   });
 }
 
@@ -30,7 +39,7 @@ export async function startServers(): Promise<Servers> {
   try {
     const [facet, bare] = await Promise.all([
       startFacetChild(database),
-      startServerChild<{ port: number }>('bare oidc-provider', path.join(benchDir, '_support/bare-server.ts'), { env: { PORT: String(await freePort()) } }),
+      startBareChild(),
     ]);
     return {
       database,
@@ -47,16 +56,20 @@ export async function startServers(): Promise<Servers> {
   }
 }
 
-/** Runs `work` against a freshly started Facet child under --cpu-prof; returns the profile file. */
-export async function profileFacet(database: BenchDatabase, work: (facet: FacetChild) => Promise<void>): Promise<string> {
-  await rm(profilesDir, { recursive: true, force: true });
-  const facet = await startFacetChild(database, { profile: true });
+/**
+ * Runs `work` against a freshly started child under --cpu-prof (Facet on the same database, or a
+ * new bare provider); returns the profile file.
+ */
+export async function profileChild<C extends FacetChild | BareChild>(start: (options: { profileDir: string }) => Promise<C>, work: (child: C) => Promise<void>): Promise<string> {
+  const dir = path.join(profilesDir, String(Date.now()));
+  await rm(dir, { recursive: true, force: true });
+  const child = await start({ profileDir: dir });
   try {
-    await work(facet);
+    await work(child);
   } finally {
-    await facet.stop();
+    await child.stop();
   }
-  const files = (await readdir(profilesDir)).filter((f) => f.endsWith('.cpuprofile'));
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile'));
   if (files.length === 0) throw new Error('the profiled child wrote no .cpuprofile');
-  return path.join(profilesDir, files[0]!);
+  return path.join(dir, files[0]!);
 }
