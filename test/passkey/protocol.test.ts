@@ -29,7 +29,7 @@ describe('passkey protocol rules', () => {
 
   before(async () => {
     facet = await startTestFacet();
-    for (const file of ['other.yaml', 'club.yaml']) {
+    for (const file of ['other.yaml', 'club.yaml', 'strict.yaml']) {
       await applyTenantFile(facet.database.db, await readTenantFile(path.join(FIXTURES, file)), { kek: facet.config.kek, production: false });
     }
     demo = (await findTenant(facet.database.db, 'demo'))!;
@@ -207,6 +207,20 @@ describe('passkey protocol rules', () => {
     assert.equal((await agent.page('/t/demo/account')).status, 303, 'revoked sessions stay revoked');
     const back = await agent.signIn({ counter: 102 });
     assert.equal(back.status, 200);
+  });
+
+  test('a tenant requiring direct attestation accepts only allow-listed authenticator models', async () => {
+    const unattested = await new PasskeyAgent(facet.baseUrl, 'strict', new SoftAuthenticator()).signUp({ username: 'ann', email: 'ann@strict.example' });
+    assert.ok(!unattested.ok);
+    assert.equal(JSON.parse(unattested.text).error, 'This organisation does not accept this kind of authenticator.');
+    const otherModel = await new PasskeyAgent(facet.baseUrl, 'strict', new SoftAuthenticator({ aaguid: '99999999-2222-3333-4444-555555555555' })).signUp({ username: 'ann', email: 'ann@strict.example' });
+    assert.ok(!otherModel.ok);
+    assert.equal(JSON.parse(otherModel.text).code, 'attestation_refused');
+    const allowed = await new PasskeyAgent(facet.baseUrl, 'strict', new SoftAuthenticator({ aaguid: '11111111-2222-3333-4444-555555555555' })).signUp({ username: 'ann', email: 'ann@strict.example' });
+    assert.ok(allowed.ok, allowed.ok ? '' : allowed.text);
+    const strict = (await findTenant(facet.database.db, 'strict'))!;
+    const row = await withTenant(facet.database.db, strict, (trx) => trx.selectFrom('webauthn_credentials').select(['aaguid', 'attestation_format']).executeTakeFirstOrThrow());
+    assert.deepEqual(row, { aaguid: '11111111-2222-3333-4444-555555555555', attestation_format: 'packed' });
   });
 
   test('a POST without the CSRF token, or with another flow’s token, gets a clear 403 page', async () => {

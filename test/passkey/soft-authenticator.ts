@@ -42,10 +42,13 @@ export class SoftAuthenticator {
   readonly credentials: SoftCredential[] = [];
   backupEligible: boolean;
   userVerified: boolean;
+  /** With an AAGUID, registrations carry "packed" self attestation naming this model; else "none". */
+  aaguid: string | undefined;
 
-  constructor({ backupEligible = false, userVerified = true }: { backupEligible?: boolean; userVerified?: boolean } = {}) {
+  constructor({ backupEligible = false, userVerified = true, aaguid }: { backupEligible?: boolean; userVerified?: boolean; aaguid?: string } = {}) {
     this.backupEligible = backupEligible;
     this.userVerified = userVerified;
+    this.aaguid = aaguid;
   }
 
   #flags(attested: boolean): number {
@@ -61,9 +64,12 @@ export class SoftAuthenticator {
     const cose = cbor(new Map<Cbor, Cbor>([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x, 'base64url')], [-3, Buffer.from(jwk.y, 'base64url')]]));
     const counter = Buffer.alloc(4);
     const idLength = Buffer.from([0, credential.id.length]);
-    const authData = Buffer.concat([sha256(credential.rpId), Buffer.from([this.#flags(true)]), counter, Buffer.alloc(16), idLength, credential.id, cose]);
+    const aaguid = this.aaguid ? Buffer.from(this.aaguid.replace(/-/g, ''), 'hex') : Buffer.alloc(16);
+    const authData = Buffer.concat([sha256(credential.rpId), Buffer.from([this.#flags(true)]), counter, aaguid, idLength, credential.id, cose]);
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin, crossOrigin: false }));
-    const attestationObject = cbor({ fmt: 'none', attStmt: {}, authData });
+    const attestationObject = this.aaguid
+      ? cbor({ fmt: 'packed', attStmt: { alg: -7, sig: sign('sha256', Buffer.concat([authData, sha256(clientDataJSON)]), privateKey) }, authData })
+      : cbor({ fmt: 'none', attStmt: {}, authData });
     const id = credential.id.toString('base64url');
     return {
       id,
