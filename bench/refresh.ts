@@ -3,6 +3,7 @@
 // oidc-provider (in-memory adapter, rotateRefreshToken: true), both in child processes of this
 // run. A bounded closed loop: each worker owns some families and always presents each family's
 // latest token. Target: Facet/bare ≥ 0.5×.
+import os from 'node:os';
 import { codeFlow } from '../test/support/code-flow.ts';
 import { discover } from '../test/support/rp.ts';
 import { cpuMeter } from './_support/cpu.ts';
@@ -92,13 +93,42 @@ async function statementsOfOneRefresh(facet: FacetChild, tokens: string[]): Prom
   return statements.map((text) => text.replace(/\s+/g, ' ').slice(0, 140));
 }
 
-async function run(port: number, tokens: string[]): Promise<{ measurement: Measurement; lostFamilies: number; failures: string[] }> {
-  const loop = refresher(port, tokens);
-  await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: WARMUP_SECONDS, maxRequests: MAX_REQUESTS });
-  const warmupErrors = loop.dead.size;
+type Refresher = ReturnType<typeof refresher>;
+
+interface Run {
+  measurement: Measurement;
+  /** Requests served during warm-up and measurement (what CPU and SQL counters cover). */
+  served: number;
+  cpu: Record<string, number>;
+}
+
+/** Warm-up, then the measured closed loop; CPU of `pid` (and PostgreSQL) over both. */
+async function run(loop: Refresher, pid: number, { postgres = false } = {}): Promise<Run> {
+  const meter = cpuMeter({ server: pid }, { postgres });
+  const warmup = await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: WARMUP_SECONDS, maxRequests: MAX_REQUESTS });
   const measurement = await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: SECONDS, maxRequests: MAX_REQUESTS });
-  if (warmupErrors > 0) measurement.errors += warmupErrors;
-  return { measurement, lostFamilies: loop.dead.size, failures: loop.failures };
+  measurement.errors += warmup.errors;
+  return { measurement, served: warmup.requests + measurement.requests, cpu: meter.stop() };
+}
+
+/** The mean of the ABBA runs; errors summed. */
+function combine(runs: Run[]): Measurement {
+  const mean = (pick: (m: Measurement) => number) => runs.reduce((sum, r) => sum + pick(r.measurement), 0) / runs.length;
+  return {
+    requests: runs.reduce((s, r) => s + r.measurement.requests, 0),
+    errors: runs.reduce((s, r) => s + r.measurement.errors, 0),
+    seconds: mean((m) => m.seconds),
+    rps: mean((m) => m.rps),
+    p50Ms: mean((m) => m.p50Ms),
+    p99Ms: mean((m) => m.p99Ms),
+  };
+}
+
+/** CPU ms per request served, per process group, over several runs. */
+function cpuPerRequest(runs: Run[]): Record<string, number> {
+  const served = runs.reduce((s, r) => s + r.served, 0);
+  const names = Object.keys(runs[0]!.cpu);
+  return Object.fromEntries(names.map((name) => [name, (1000 * runs.reduce((s, r) => s + r.cpu[name]!, 0)) / served]));
 }
 
 const servers = await startServers();
@@ -107,42 +137,41 @@ let profile: { file: string; summary: ProfileSummary } | undefined;
 try {
   const { facet, bare, database } = servers;
   console.log(`Facet on PostgreSQL ${database.backend.version} (synchronous_commit=${database.backend.synchronousCommit}, fsync=${database.backend.fsync}), pid ${facet.pid}; bare oidc-provider (in-memory adapter), pid ${bare.pid}`);
-  console.log(`${machine().cpus} CPUs shared by the load generator (this process), the server under test and PostgreSQL; ${WORKERS} workers × ${FAMILIES_PER_WORKER} families, ${WARMUP_SECONDS} s warm-up + ${SECONDS} s closed loop`);
+  console.log(`${machine().cpus} CPUs shared by the load generator (this process), the server under test and PostgreSQL (and whatever else runs here: load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  console.log(`${WORKERS} workers × ${FAMILIES_PER_WORKER} families; bare, Facet, Facet, bare, each ${WARMUP_SECONDS} s warm-up + ${SECONDS} s closed loop`);
 
   const started = Date.now();
   const facetTokens = await facetFamilies(facet, FAMILIES);
   const bareTokens = await bareFamilies(bare.port, FAMILIES);
   console.log(`${FAMILIES} families each: Facet by code flows in ${((Date.now() - started) / 1000).toFixed(1)} s, bare minted in its process\n`);
 
-  const bareMeter = cpuMeter({ server: bare.pid });
-  const bareRun = await run(bare.port, bareTokens);
-  const bareCpu = bareMeter.stop();
-
+  // bare, Facet, Facet, bare: a change in the machine's other load hits both sides alike.
+  const loops = { bare: refresher(bare.port, bareTokens), facet: refresher(facet.port, facetTokens) };
+  const runs = { bare: [] as Run[], facet: [] as Run[] };
+  runs.bare.push(await run(loops.bare, bare.pid));
   const before = await facet.request<{ statements: number; commits: number }>({ op: 'counters' });
-  const facetMeter = cpuMeter({ server: facet.pid }, { postgres: true });
-  const facetRun = await run(facet.port, facetTokens);
-  const facetCpu = facetMeter.stop();
+  runs.facet.push(await run(loops.facet, facet.pid, { postgres: true }));
+  runs.facet.push(await run(loops.facet, facet.pid, { postgres: true }));
   const after = await facet.request<{ statements: number; commits: number }>({ op: 'counters' });
+  runs.bare.push(await run(loops.bare, bare.pid));
   const oneRefresh = await statementsOfOneRefresh(facet, facetTokens);
-  // Counters and CPU cover the warm-up too: divide by every request served in both phases.
-  const facetServed = facetRun.measurement.requests + facetRun.measurement.rps * WARMUP_SECONDS;
-  const bareServed = bareRun.measurement.requests + bareRun.measurement.rps * WARMUP_SECONDS;
-  const ratio = facetRun.measurement.rps / bareRun.measurement.rps;
+  const facetServed = runs.facet.reduce((s, r) => s + r.served, 0);
+  const [bareM, facetM] = [combine(runs.bare), combine(runs.facet)];
+  const ratio = facetM.rps / bareM.rps;
   result = {
     target: TARGET,
     ratio,
     met: ratio >= TARGET,
-    bare: { ...bareRun, cpuMsPerRequest: { server: (1000 * bareCpu.server!) / bareServed, generator: (1000 * bareCpu.generator!) / bareServed } },
+    bare: { measurement: bareM, runs: runs.bare, lostFamilies: loops.bare.dead.size, failures: loops.bare.failures, cpuMsPerRequest: cpuPerRequest(runs.bare) },
     facet: {
-      ...facetRun,
+      measurement: facetM,
+      runs: runs.facet,
+      lostFamilies: loops.facet.dead.size,
+      failures: loops.facet.failures,
       statementsPerRequest: (after.statements - before.statements) / facetServed,
       commitsPerRequest: (after.commits - before.commits) / facetServed,
       oneRefresh,
-      cpuMsPerRequest: {
-        server: (1000 * facetCpu.server!) / facetServed,
-        postgres: (1000 * facetCpu.postgres!) / facetServed,
-        generator: (1000 * facetCpu.generator!) / facetServed,
-      },
+      cpuMsPerRequest: cpuPerRequest(runs.facet),
     },
   };
 
@@ -150,7 +179,7 @@ try {
     const window = { from: 0, to: 0 };
     const file = await profileChild((options) => startFacetChild(database, options), async (profiled) => {
       window.from = monotonicUs();
-      await run(profiled.port, facetTokens);
+      await run(refresher(profiled.port, facetTokens), profiled.pid);
       window.to = monotonicUs();
     });
     profile = { file, summary: await summariseProfile(file, { window }) };
@@ -161,8 +190,16 @@ try {
 }
 
 const r = result!;
-const row = (name: string, m: Measurement, lost: number) => [name, fixed(m.rps, 0), fixed(m.p50Ms, 2), fixed(m.p99Ms, 2), m.requests, m.errors, lost];
-console.log(table(['server', 'refresh req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'families lost'], [row('bare oidc-provider (memory)', r.bare.measurement, r.bare.lostFamilies), row('Facet (PostgreSQL)', r.facet.measurement, r.facet.lostFamilies)]));
+const row = (name: string, side: { measurement: Measurement; runs: Run[]; lostFamilies: number }) => [
+  name,
+  `${fixed(side.measurement.rps, 0)} (${side.runs.map((x) => fixed(x.measurement.rps, 0)).join('/')})`,
+  fixed(side.measurement.p50Ms, 1),
+  fixed(side.measurement.p99Ms, 1),
+  side.measurement.requests,
+  side.measurement.errors,
+  side.lostFamilies,
+];
+console.log(table(['server', 'refresh req/s (runs)', 'p50 ms', 'p99 ms', 'requests', 'errors', 'families lost'], [row('bare oidc-provider (memory)', r.bare), row('Facet (PostgreSQL)', r.facet)]));
 console.log();
 console.log(table(['Facet/bare', 'target', 'met'], [[`${fixed(r.ratio, 2)}×`, `≥ ${TARGET}×`, r.met ? 'yes' : 'NO']]));
 console.log();
@@ -185,13 +222,13 @@ for (const [who, run] of [['bare', r.bare], ['Facet', r.facet]] as const) {
 }
 if (profile) {
   console.log(`\nCPU profile of Facet under refresh (${profile.file}); idle ${profile.summary.idlePercent}% of ${profile.summary.totalMs} ms, shares of busy time:`);
-  console.log(table(['area', 'self ms', '%'], profile.summary.areas.map((a) => [a.area, a.selfMs, a.percent])));
+  console.log(table(['area', 'self ms', '%'], profile.summary.areas.slice(0, 15).map((a) => [a.area, a.selfMs, a.percent])));
   console.log(table(['function', 'where', 'self ms', '%'], profile.summary.topFunctions.map((f) => [f.name, f.where, f.selfMs, f.percent])));
 }
 const file = await writeResult('refresh', {
   bench: 'refresh',
   at: new Date().toISOString(),
-  machine: machine(),
+  machine: { ...machine(), loadAverageAfter: os.loadavg() },
   backend: { facet: { database: 'postgresql', ...servers.database.backend }, bare: 'oidc-provider in-memory adapter' },
   load: { tool: 'closed loop over node:http keep-alive (in the parent process)', workers: WORKERS, familiesPerWorker: FAMILIES_PER_WORKER, families: FAMILIES, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS },
   ...r,

@@ -1,10 +1,11 @@
 // Starting the two servers under test side by side: Facet on a throwaway PostgreSQL database and
 // the bare oidc-provider baseline, each in its own child process.
 import { readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { freePort, startServerChild, type ServerChild } from './children.ts';
 import { createBenchDatabase, type BenchDatabase } from './database.ts';
-import { benchDir, resultsDir } from './report.ts';
+import { benchDir } from './report.ts';
 
 export type FacetChild = ServerChild<{ port: number; sub: string; database: string }>;
 export type BareChild = ServerChild<{ port: number }>;
@@ -16,7 +17,8 @@ export interface Servers {
   close(): Promise<void>;
 }
 
-export const profilesDir = path.join(resultsDir, 'profiles');
+// Outside the repository: .cpuprofile files are large and bench/results ignores only *.json.
+export const profilesDir = path.join(os.tmpdir(), 'facet-bench-profiles');
 
 const profiling = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 
