@@ -5,11 +5,12 @@
 import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { restoreUser, softDeleteUser } from './users.ts';
+import { forgetConsents } from './consents.ts';
 
 /**
  * Revokes every oidc-provider record of the user (sessions, grants, codes, tokens, interactions:
  * all carry accountId in their payload), every record issued under one of their grants, and the
- * account-page sessions.
+ * account-page sessions; and the consent remembered for clients.
  */
 export async function revokeSessionsAndGrants(trx: TenantDb, userId: string): Promise<{ sessions: number; records: number }> {
   const grantIds = (
@@ -28,6 +29,7 @@ export async function revokeSessionsAndGrants(trx: TenantDb, userId: string): Pr
     .executeTakeFirst();
   await trx.deleteFrom('account_sessions').where('user_id', '=', userId).execute();
   await trx.deleteFrom('pending_logins').where('user_id', '=', userId).execute();
+  await forgetConsents(trx, userId);
   return { sessions: Number(sessions.numDeletedRows), records: Number(records.numDeletedRows) };
 }
 

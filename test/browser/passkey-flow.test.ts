@@ -7,7 +7,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
 import type { Browser, Page } from 'playwright-core';
-import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
+import { createServer, type Server } from 'node:http';
+import { freePort, startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findLiveUserByUsername } from '../../src/accounts/users.ts';
@@ -16,7 +17,6 @@ import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { bumpConfigVersion, findTenant } from '../../src/tenancy/registry.ts';
 import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
 
-const CALLBACK = 'http://localhost:3001/callback';
 
 describe('passkey sign-in in Chromium', () => {
   let facet: TestFacet;
@@ -25,22 +25,26 @@ describe('passkey sign-in in Chromium', () => {
   let issuer: string;
   let rp: client.Configuration;
   let userId: string;
+  let CALLBACK: string;
+  let rpServer: Server;
   const cspViolations: string[] = [];
 
   before(async () => {
     facet = await startTestFacet();
-    await applyTenantFile(facet.database.db, await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml')), {
-      kek: facet.config.kek,
-      production: false,
-    });
+    // The relying party's callback is a real (tiny) server on a free port, registered for the client.
+    const rpPort = await freePort();
+    CALLBACK = `http://localhost:${rpPort}/callback`;
+    rpServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p>back at the relying party</p>'));
+    await new Promise<void>((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
+    const file = await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml'));
+    file.clients.find((c) => c.client_id === 'partner-app')!.redirect_uris = [CALLBACK];
+    await applyTenantFile(facet.database.db, file, { kek: facet.config.kek, production: false });
     await bumpConfigVersion(facet.database.db, 'demo');
     issuer = `${facet.baseUrl}/t/demo`;
     rp = await discover(issuer, 'partner-app', 'partner-app-dev-secret');
     browser = await launchBrowser();
     tab = await pageWithAuthenticator(browser);
     await installAutofillSwitch(tab.context);
-    // The relying party's callback: nothing listens on :3001, the browser is answered here.
-    await tab.context.route(`${CALLBACK}**`, (route) => route.fulfill({ status: 200, contentType: 'text/html', body: '<p>back at the relying party</p>' }));
     tab.page.setDefaultTimeout(10_000);
     tab.context.setDefaultTimeout(10_000);
     tab.page.on('console', (message) => {
@@ -51,6 +55,7 @@ describe('passkey sign-in in Chromium', () => {
   after(async () => {
     await browser?.close();
     await facet?.close();
+    rpServer?.close();
   });
 
   async function startFlow() {
@@ -70,6 +75,8 @@ describe('passkey sign-in in Chromium', () => {
     return { url, verifier, state };
   }
 
+  let consentShown = false;
+
   /** Waits for the RP callback, allowing on the consent page if it shows; then redeems the code. */
   async function finishAtRp(page: Page, flow: { verifier: string; state: string }, { consentShot }: { consentShot?: string } = {}) {
     const consent = page.getByRole('heading', { name: /^Allow .* to access your account\?$/ });
@@ -81,14 +88,13 @@ describe('passkey sign-in in Chromium', () => {
     });
     atCallback.catch(() => {});
     atConsent.catch(() => {});
-    if (!page.url().startsWith(CALLBACK)) {
+    consentShown = !page.url().startsWith(CALLBACK);
+    if (consentShown) {
       if (consentShot) await screenshot(page, consentShot);
       await page.getByRole('button', { name: 'Allow' }).click();
       await page.waitForURL((u) => u.href.startsWith(CALLBACK), { timeout: 15_000 });
     }
     const callback = new URL(page.url());
-    // Leave the stubbed RP page: navigating from it straight back to Facet is flaky in Chromium.
-    await page.goto('about:blank');
     return client.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: flow.verifier, expectedState: flow.state });
   }
 
@@ -139,6 +145,7 @@ describe('passkey sign-in in Chromium', () => {
     await page.getByRole('button', { name: 'I have saved my codes' }).click();
 
     const tokens = await finishAtRp(page, flow, { consentShot: '05-consent' });
+    assert.equal(consentShown, true, 'a third-party client asks for consent');
 
     const demo = (await findTenant(facet.database.db, 'demo'))!;
     const user = await withTenant(facet.database.db, demo, (trx) => findLiveUserByUsername(trx, 'ada'));
@@ -169,7 +176,7 @@ describe('passkey sign-in in Chromium', () => {
     assert.equal(Buffer.from(credentials[0]!.userHandle!, 'base64').toString('base64url'), user.webauthn_user_handle, 'user handle is the random per-user handle');
   });
 
-  test('after signing out, the usernameless button signs in again', async () => {
+  test('after signing out, the usernameless button signs in again, without asking for consent again', async () => {
     const { page, context } = tab;
     await signOut(page);
     await setAutofill(context, facet.baseUrl, false);
@@ -177,8 +184,9 @@ describe('passkey sign-in in Chromium', () => {
     const flow = await startFlow();
     await page.goto(flow.url.href);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    const tokens = await finishAtRp(page, flow, { consentShot: '06-consent-again' });
+    const tokens = await finishAtRp(page, flow);
     assertPasskeyTokens(tokens, startedAt);
+    assert.equal(consentShown, false, 'the consent given before is remembered across sessions');
   });
 
   test('the username-first path (allowCredentials) signs in', async () => {
