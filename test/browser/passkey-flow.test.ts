@@ -76,6 +76,7 @@ describe('passkey sign-in in Chromium', () => {
   }
 
   let consentShown = false;
+  let recoveryCodes: string[] = [];
 
   /** Waits for the RP callback, allowing on the consent page if it shows; then redeems the code. */
   async function finishAtRp(page: Page, flow: { verifier: string; state: string }, { consentShot }: { consentShot?: string } = {}) {
@@ -141,6 +142,7 @@ describe('passkey sign-in in Chromium', () => {
     const codes = await page.locator('#recovery-codes code').allTextContents();
     assert.equal(codes.length, 10);
     assert.ok(codes.every((c) => /^[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4}$/.test(c)));
+    recoveryCodes = codes;
     await screenshot(page, '04-recovery-codes');
     await page.getByRole('button', { name: 'I have saved my codes' }).click();
 
@@ -210,6 +212,36 @@ describe('passkey sign-in in Chromium', () => {
     await page.goto(flow.url.href);
     const tokens = await finishAtRp(page, flow);
     assertPasskeyTokens(tokens, startedAt);
+  });
+
+  test('a recovery code signs in through the OIDC flow, requires a new passkey, and the RP sees acr recovery / amr otp', async () => {
+    const { page, context, cdp } = tab;
+    await signOut(page);
+    await setAutofill(context, facet.baseUrl, false);
+    // The passkey is "lost": a fresh authenticator without it.
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: tab.authenticatorId });
+    tab.authenticatorId = (
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      })
+    ).authenticatorId;
+    const flow = await startFlow();
+    await page.goto(flow.url.href);
+    await page.getByRole('link', { name: 'Lost your passkey? Use a recovery code' }).click();
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Recovery code').fill(recoveryCodes[0]!);
+    await screenshot(page, '07-recovery-code');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Add a new passkey' }).waitFor();
+    await screenshot(page, '08-add-passkey');
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    const tokens = await finishAtRp(page, flow);
+    const claims = tokens.claims()!;
+    assert.equal(claims.sub, userId);
+    assert.equal(claims.acr, 'urn:facet:acr:recovery');
+    assert.deepEqual(claims.amr, ['otp']);
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: tab.authenticatorId });
+    assert.equal(credentials.length, 1, 'a new passkey was created');
   });
 
   test('the pages load their script under the CSP without violations', () => {

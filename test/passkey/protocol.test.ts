@@ -223,6 +223,19 @@ describe('passkey protocol rules', () => {
     assert.deepEqual(row, { aaguid: '11111111-2222-3333-4444-555555555555', attestation_format: 'packed' });
   });
 
+  test('an unknown or expired interaction, and the username form without JavaScript, give clear pages', async () => {
+    const gone = await fetch(new URL('/t/demo/interaction/not-a-real-uid', facet.baseUrl), { headers: { accept: 'text/html' } });
+    assert.equal(gone.status, 400);
+    assert.match(await gone.text(), /This sign-in request has expired\. Go back to the application and start again\./);
+    const agent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
+    await agent.open();
+    const noScript = await agent.request(`${agent.flowBase}/identify`, { form: { csrf: agent.csrf, username: 'grace' } });
+    assert.equal(noScript.status, 400);
+    const page = await noScript.text();
+    assert.match(page, /Passkeys need JavaScript in this browser/);
+    assert.match(page, /value="grace"/, 'the username is kept');
+  });
+
   test('a POST without the CSRF token, or with another flow’s token, gets a clear 403 page', async () => {
     const agent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
     await agent.open();
