@@ -29,8 +29,9 @@ import { ACCOUNT_COOKIE, accountCookieOptions, csrfKey, type InteractionDeps } f
 import { jsonError } from '../interaction/sign-in.ts';
 import { passkeyMessage } from '../interaction/messages.ts';
 import { closeAccountSession, findAccountSession } from './sessions.ts';
+import type { Services } from '../services.ts';
 
-interface AccountContext {
+export interface AccountContext {
   runtime: TenantRuntime;
   user: User;
   token: string;
@@ -53,7 +54,7 @@ async function signedIn(ctx: Context, deps: InteractionDeps): Promise<AccountCon
   return { runtime, user: found.user, token, binding, csrf: csrfToken(csrfKey(deps.config), binding), base: `${runtime.basePath}/account` };
 }
 
-async function requireSession(ctx: Context, deps: InteractionDeps, { html = true } = {}): Promise<AccountContext | undefined> {
+export async function requireSession(ctx: Context, deps: InteractionDeps, { html = true } = {}): Promise<AccountContext | undefined> {
   const account = await signedIn(ctx, deps);
   if (!account) {
     const runtime = ctx.state.tenant as TenantRuntime;
@@ -68,6 +69,7 @@ async function requireSession(ctx: Context, deps: InteractionDeps, { html = true
 }
 
 const NOTICES = ['renamed', 'removed', 'added'] as const;
+const FACE_NOTICES = { faceAdded: 'added', faceRemoved: 'removedNotice', faceFlagged: 'duplicateFlagged' } as const;
 
 async function showAccount(ctx: Context, deps: InteractionDeps, account: AccountContext, { error, status = 200 }: { error?: string; status?: number } = {}) {
   const t = stringsFor(ctx.get('accept-language'));
@@ -75,6 +77,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
   const data = await withTenant(deps.db, runtime.tenant, async (trx) => ({
     passkeys: await listCredentials(trx, user.id),
     recoveryRemaining: await remainingRecoveryCodes(trx, user.id),
+    faceEnrolled: Boolean(await trx.selectFrom('face_templates').select('id').where('user_id', '=', user.id).executeTakeFirst()),
     signIns: await trx
       .selectFrom('audit_events')
       .select(['at', 'ip', 'user_agent', 'type', sql<string>`data->>'flow'`.as('flow')])
@@ -85,6 +88,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       .execute(),
   }));
   const done = NOTICES.find((n) => n === ctx.query.done);
+  const faceDone = Object.hasOwn(FACE_NOTICES, String(ctx.query.done)) ? t.face[FACE_NOTICES[ctx.query.done as keyof typeof FACE_NOTICES]] : undefined;
   htmlResponse(
     ctx,
     accountPage({
@@ -101,14 +105,17 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
         at: new Date(s.at as string),
         ip: (s.ip as string | null) ?? null,
         userAgent: (s.user_agent as string | null) ?? null,
-        method: s.type === 'passkey.sign_in' ? 'passkey' : 'recovery code',
+        method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
       })),
-      notice: done ? t.account[done] : undefined,
+      face: { enrolled: data.faceEnrolled, available: (ctx.state.services as Services).face.status().available },
+      notice: done ? t.account[done] : faceDone,
       error,
     }),
     status,
   );
 }
+
+export { requireSession as requireAccountSession };
 
 export function registerAccountRoutes(router: Router, deps: InteractionDeps): void {
   router.get('/account', async (ctx) => {

@@ -13,6 +13,9 @@ import { createInvite } from '../../src/accounts/invites.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
+import * as client from 'openid-client';
+import { discover } from '../support/rp.ts';
+import { projectRoot } from '../support/facet.ts';
 import { SoftAuthenticator } from './soft-authenticator.ts';
 import { PasskeyAgent } from './agent.ts';
 
@@ -32,6 +35,7 @@ describe('passkey protocol rules', () => {
     for (const file of ['other.yaml', 'club.yaml', 'strict.yaml']) {
       await applyTenantFile(facet.database.db, await readTenantFile(path.join(FIXTURES, file)), { kek: facet.config.kek, production: false });
     }
+    await applyTenantFile(facet.database.db, await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml')), { kek: facet.config.kek, production: false });
     demo = (await findTenant(facet.database.db, 'demo'))!;
     club = (await findTenant(facet.database.db, 'club'))!;
     demoAgent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
@@ -234,6 +238,46 @@ describe('passkey protocol rules', () => {
     const page = await noScript.text();
     assert.match(page, /Passkeys need JavaScript in this browser/);
     assert.match(page, /value="grace"/, 'the username is kept');
+  });
+
+  test('over plain HTTP: an OIDC interaction signs in with a passkey; denying consent returns access_denied, allowing returns a code', async () => {
+    const rp = await discover(`${facet.baseUrl}/t/demo`, 'partner-app', 'partner-app-dev-secret');
+    const agent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
+    const run = async (decision: 'allow' | 'deny') => {
+      const verifier = client.randomPKCECodeVerifier();
+      const state = client.randomState();
+      const url = client.buildAuthorizationUrl(rp, {
+        redirect_uri: 'http://localhost:3001/callback',
+        scope: 'openid email',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        state,
+        acr_values: 'urn:facet:acr:passkey',
+        claims: JSON.stringify({ id_token: { amr: null } }),
+      });
+      let location = (await agent.request(url.href)).headers.get('location')!;
+      await agent.page(location);
+      const base = new URL(location, facet.baseUrl).pathname;
+      const options = await agent.json(`${base}/passkey/options`, { csrf: agent.csrf });
+      const verified = await agent.json(`${base}/passkey/verify`, { csrf: agent.csrf, response: authenticator.get(options.data, { origin: facet.baseUrl, counter: 500 + (decision === 'allow' ? 1 : 0) }) });
+      assert.equal(verified.status, 200, JSON.stringify(verified.data));
+      location = (await agent.request(verified.data.redirect)).headers.get('location')!;
+      const consent = await agent.page(location);
+      assert.match(consent.text, /Allow Partner App to access your account\?/);
+      assert.match(consent.text, /See your email address/);
+      const consentBase = new URL(location, facet.baseUrl).pathname;
+      const decided = await agent.request(`${consentBase}/consent`, { form: { csrf: agent.csrf, decision } });
+      location = (await agent.request(decided.headers.get('location')!)).headers.get('location')!;
+      return { callback: new URL(location), verifier, state };
+    };
+    const denied = await run('deny');
+    assert.equal(denied.callback.searchParams.get('error'), 'access_denied');
+    assert.equal((await audit(demo, 'consent.denied')).length, 1);
+    const allowed = await run('allow');
+    const tokens = await client.authorizationCodeGrant(rp, allowed.callback, { pkceCodeVerifier: allowed.verifier, expectedState: allowed.state });
+    const claims = tokens.claims()!;
+    assert.equal(claims.acr, 'urn:facet:acr:passkey');
+    assert.deepEqual(claims.amr, ['hwk', 'user']);
   });
 
   test('a POST without the CSRF token, or with another flow’s token, gets a clear 403 page', async () => {
