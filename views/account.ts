@@ -22,6 +22,7 @@ export interface AccountPageData {
   userName: string;
   passkeys: AccountPasskey[];
   recoveryRemaining: number;
+  face?: { enrolled: boolean; available: boolean } | undefined;
   signIns: Array<{ at: Date; ip: string | null; userAgent: string | null; method: string }>;
   notice?: string | undefined;
   error?: string | undefined;
@@ -64,6 +65,7 @@ ${statusRegion()}
 <button type="button" id="create-passkey">${t.account.add}</button>
 <noscript><p class="error">${t.common.needsJs}</p></noscript>
 </section>
+${d.face ? faceSection(d, d.face) : ''}
 <section class="card" aria-labelledby="recovery-heading">
 <h2 id="recovery-heading">${t.account.recoveryCodes}</h2>
 <p>${fill(t.account.recoveryRemaining, { count: d.recoveryRemaining })}</p>
@@ -81,4 +83,18 @@ ${d.signIns.length === 0
 <button type="submit" aria-describedby="everywhere-hint">${t.account.signOutEverywhere}</button></form>
 </section>`,
   ).value;
+}
+
+function faceSection(d: AccountPageData, face: { enrolled: boolean; available: boolean }) {
+  const { t } = d;
+  return html`<section class="card" aria-labelledby="face-heading" id="face">
+<h2 id="face-heading">${t.face.accountHeading}</h2>
+<p class="detail">${t.face.accountIntro}</p>
+<p>${face.enrolled ? t.face.enrolled : t.face.notEnrolled}</p>
+${face.enrolled
+  ? html`<form method="post" action="${d.base}/face/delete">${csrfField(d.csrf)}<p class="hint" id="face-remove-hint">${t.face.removeHint}</p><button type="submit" class="secondary" aria-describedby="face-remove-hint">${t.face.remove}</button></form>`
+  : face.available
+    ? html`<p><a href="${d.base}/face" class="button">${t.face.add}</a></p>`
+    : html`<p class="hint">${t.face.unavailable}</p>`}
+</section>`;
 }

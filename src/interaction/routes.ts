@@ -9,6 +9,7 @@ import { identifyWithoutScript, passkeyOptions, passkeyVerify, renderSignIn } fr
 import { registerOptions, registerVerify, showCreatePasskey, showSignUp, submitSignUp } from './sign-up.ts';
 import { continueAfterCodes, showRecovery, showRecoveryCodes, submitRecovery } from './recovery.ts';
 import { showConsent, submitConsent } from './consent.ts';
+import { registerFaceRoutes } from '../factors/face/routes.ts';
 
 export type { InteractionDeps };
 
@@ -43,4 +44,5 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
     router[method](`/account/sign-in${path}`, async (ctx) => step(ctx, accountFlow(ctx, deps, { create: method === 'get' }), deps));
   }
   registerAccountRoutes(router, deps);
+  registerFaceRoutes(router, deps);
 }

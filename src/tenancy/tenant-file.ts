@@ -69,6 +69,8 @@ export const tenantSettingsSchema = z
     /** A custom domain gives the tenant its own WebAuthn RP ID. */
     domain: z.string().optional(),
     dynamic_registration: z.boolean().default(false),
+    /** Consent shown before face enrolment; the tenant's own wording (a default text applies when absent). */
+    face_consent_text: z.string().min(1).max(4000).optional(),
     /** The acr vocabulary (see README: acr values); defaults apply when absent. */
     acr: acrPolicySchema.optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */

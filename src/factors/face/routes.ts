@@ -1,0 +1,352 @@
+// The face prompt's pages and endpoints:
+// - enrolment from the account page (/t/<slug>/account/face): a passkey sign-in of the last five
+//   minutes, the tenant's consent text, a few camera frames → enroll; deletion of the template;
+// - verification as a step-up factor (/t/<slug>/interaction/:uid/stepup/face): only after a
+//   passkey in this interaction or session, against a server-issued, single-use, short-lived
+//   active-liveness challenge; rate limits, biometric lockout, audit and metrics; then step-up
+//   routing (continueOrFinish) decides where the browser goes next.
+// Audit events and logs carry reason codes only: never images, embeddings or scores.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { withTenant } from '../../db/tenant-scope.ts';
+import { appendAudit } from '../../audit/audit-log.ts';
+import { checkLock, recordFailure, recordSuccess } from '../../lockout/index.ts';
+import { deleteTemplatesForUser } from '../../face/templates/store.ts';
+import { FaceTemplateError } from '../../face/templates/errors.ts';
+import type { FaceFrame, VerifyResult } from '../../face/templates/service.ts';
+import { amrForFactor } from '../../stepup/factors.ts';
+import { HttpError } from '../../errors/http-errors.ts';
+import type { Services } from '../../services.ts';
+import type { TenantRuntime } from '../../tenancy/runtime.ts';
+import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../../interaction/http.ts';
+import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from '../../interaction/flow.ts';
+import { continueOrFinish, stepUpSubject } from '../../interaction/step-up.ts';
+import { requireAccountSession, type AccountContext } from '../../account/routes.ts';
+import { faceEnrolPage, faceVerifyPage } from '../../../views/face.ts';
+import { fill, stringsFor, type Strings } from '../../../views/strings/index.ts';
+import { issueFaceChallenge, parseSteps, takeFaceChallenge } from './challenges.ts';
+
+/** How recent the account session's passkey sign-in must be to enrol a face. */
+export const ENROL_FRESHNESS_MS = 5 * 60 * 1000;
+const MAX_FRAME_BYTES = 512 * 1024;
+const MAX_ENROL_FRAMES = 5;
+const MAX_VERIFY_FRAMES = 12;
+const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+const services = (ctx: Context) => ctx.state.services as Services;
+
+// ---------------------------------------------------------------------------------------------
+// Input: JSON with base64 frames (JPEG/PNG/WebP; the engine checks the format and pixel count).
+
+async function readJson(ctx: Context, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+  if (!ctx.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'Bad request', 'Send the pictures as JSON.');
+  const declared = Number(ctx.get('content-length') || 0);
+  if (declared > limit) throw new HttpError(413, 'too_large', 'Request too large', 'The pictures are too large.');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new HttpError(413, 'too_large', 'Request too large', 'The pictures are too large.');
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+    return parsed && typeof parsed === 'object' ? parsed : {};
+  } catch (cause) {
+    throw new HttpError(400, 'bad_json', 'Bad request', 'The request body is not valid JSON.', { cause });
+  }
+}
+
+const base64Frame = z.string().min(100).max(Math.ceil((MAX_FRAME_BYTES * 4) / 3) + 4).regex(/^[A-Za-z0-9+/]+={0,2}$/);
+
+const enrolBody = z.object({ csrf: z.string(), consent: z.literal(true), frames: z.array(base64Frame).min(1).max(MAX_ENROL_FRAMES) });
+
+const verifyBody = z.object({
+  csrf: z.string(),
+  challengeId: z.string().uuid(),
+  /** The page's clock when it sent the request; capture times are taken relative to it. */
+  sentAt: z.number().finite(),
+  frames: z.array(z.object({ image: base64Frame, at: z.number().finite() })).min(1).max(MAX_VERIFY_FRAMES),
+});
+
+const decode = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
+
+/**
+ * Capture times on the server's clock: the page's clocks may differ from ours, so each frame is
+ * placed at (received − (sentAt − at)). Upload time only ever moves frames later, never earlier.
+ */
+export function serverFrameTimes(frames: Array<{ at: number }>, sentAt: number, receivedAt: number): number[] {
+  return frames.map((f) => receivedAt - Math.max(0, sentAt - f.at));
+}
+
+function json(ctx: Context, status: number, body: Record<string, unknown>): void {
+  securePage(ctx);
+  ctx.status = status;
+  ctx.body = body;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages: every refusal code the user can meet maps to one plain sentence.
+
+const ENGINE_REJECTIONS = ['no_face', 'multiple_faces', 'face_too_small', 'face_cut_off', 'too_dark', 'too_blurred', 'head_turned', 'image_too_large', 'image_too_many_pixels', 'image_unsupported_format', 'image_corrupt', 'passive_liveness_failed', 'low_quality'];
+
+/** The reason codes of an enrolment that found no usable frame (named in the error's message). */
+export function enrolRejections(error: FaceTemplateError): string[] {
+  const listed = /\(([^)]*)\)/.exec(error.message)?.[1] ?? '';
+  return listed.split(',').map((s) => s.trim()).filter((code) => ENGINE_REJECTIONS.includes(code));
+}
+
+/** The most useful message for a verification that did not match. */
+export function verifyMessage(t: Strings, result: Pick<VerifyResult, 'reasons'>): { code: string; message: string } {
+  const { reasons } = result;
+  const pick = (code: string) => ({ code, message: t.face.reasons[code] ?? t.errors.generic });
+  if (reasons.includes('not_enrolled')) return pick('not_enrolled');
+  if (reasons.includes('active_liveness_expired') || reasons.includes('active_liveness_frame_outside_lifetime')) return { code: 'active_liveness_expired', message: t.face.reasons.challenge_gone! };
+  if (reasons.includes('no_usable_frame')) {
+    const engine = reasons.find((r) => ENGINE_REJECTIONS.includes(r));
+    return { code: engine ?? 'no_usable_frame', message: t.face.reasons[engine ?? 'no_face']! };
+  }
+  if (reasons.includes('passive_liveness_failed')) return pick('passive_liveness_failed');
+  const active = reasons.find((r) => r.startsWith('active_liveness_'));
+  if (active) return { code: active, message: t.face.reasons.active_failed! };
+  if (reasons.includes('below_threshold') || reasons.includes('frames_not_same_person')) return { code: reasons.includes('below_threshold') ? 'below_threshold' : 'frames_not_same_person', message: t.face.reasons.below_threshold! };
+  return { code: reasons[0] ?? 'unknown', message: t.errors.generic };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrolment (account page)
+
+async function sessionIsFresh(deps: InteractionDeps, account: AccountContext, now = Date.now()): Promise<boolean> {
+  const idHash = account.binding.slice('account:'.length);
+  const row = await withTenant(deps.db, account.runtime.tenant, (trx) => trx.selectFrom('account_sessions').select(['created_at']).where('id_hash', '=', idHash).executeTakeFirst());
+  return Boolean(row && now - new Date(row.created_at).getTime() <= ENROL_FRESHNESS_MS);
+}
+
+function consentText(t: Strings, runtime: TenantRuntime): string {
+  return runtime.settings.face_consent_text ?? fill(t.face.defaultConsent, { tenant: runtime.tenant.name });
+}
+
+async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const account = await requireAccountSession(ctx, deps);
+  if (!account) return;
+  const t = stringsFor(ctx.get('accept-language'));
+  const status = services(ctx).face.status();
+  htmlResponse(
+    ctx,
+    faceEnrolPage({
+      t,
+      tenantName: account.runtime.tenant.name,
+      logoUrl: account.runtime.settings.logo_url,
+      nonce: securePage(ctx),
+      csrf: account.csrf,
+      base: account.base,
+      consent: consentText(t, account.runtime),
+      state: !status.available ? 'unavailable' : (await sessionIsFresh(deps, account)) ? 'ready' : 'reauth',
+    }),
+  );
+}
+
+async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const account = await requireAccountSession(ctx, deps, { html: false });
+  if (!account) return;
+  const t = stringsFor(ctx.get('accept-language'));
+  const body = await readJson(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+  if (body.consent !== true) return json(ctx, 400, { error: t.face.consentRequired, code: 'consent_required' });
+  const input = enrolBody.safeParse(body);
+  if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
+  if (!(await sessionIsFresh(deps, account))) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/sign-in` });
+  const { face } = services(ctx);
+  if (!face.status().available) return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
+  const service = await face.service();
+  const facts = requestFacts(ctx);
+  const { runtime, user } = account;
+  const outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    try {
+      const result = await service.enroll(trx, user.id, input.data.frames.map(decode));
+      const flagged = Boolean(result.duplicates?.enabled && result.duplicates.matches.length > 0);
+      await appendAudit(trx, {
+        type: 'factor.face.enrolled',
+        actor: user.id,
+        subject: user.id,
+        ...facts,
+        data: { template_id: result.templateId, frames: input.data.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true },
+      });
+      return { ok: true as const, flagged };
+    } catch (error) {
+      if (error instanceof FaceTemplateError && error.code === 'face_enrol_no_usable_frame') {
+        const reasons = enrolRejections(error);
+        await appendAudit(trx, { type: 'factor.face.enrol_failed', actor: user.id, subject: user.id, ...facts, data: { reasons } });
+        return { ok: false as const, reasons };
+      }
+      throw error;
+    }
+  });
+  if (!outcome.ok) {
+    const code = outcome.reasons[0] ?? 'no_face';
+    deps.logger.info({ tenant: runtime.tenant.slug, reasons: outcome.reasons }, 'face enrolment refused');
+    return json(ctx, 400, { error: t.face.reasons[code] ?? t.errors.generic, code, reasons: outcome.reasons });
+  }
+  json(ctx, 200, { redirect: `${account.base}?done=${outcome.flagged ? 'faceFlagged' : 'faceAdded'}` });
+}
+
+async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const account = await requireAccountSession(ctx, deps);
+  if (!account) return;
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+  await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+    const removed = await deleteTemplatesForUser(trx, account.user.id);
+    await trx.deleteFrom('face_challenges').where('user_id', '=', account.user.id).execute();
+    if (removed > 0) await appendAudit(trx, { type: 'factor.face.deleted', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { templates: removed } });
+  });
+  ctx.status = 303;
+  ctx.redirect(`${account.base}?done=faceRemoved`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification (step-up inside an interaction)
+
+/**
+ * The user stepping up, if a passkey already counts in this interaction or session: a biometric
+ * only ever adds to a device-bound authenticator (NIST SP 800-63B 5.2.3), never stands alone.
+ */
+async function passkeyHolder(flow: Flow, deps: InteractionDeps): Promise<string | undefined> {
+  const subject = await stepUpSubject(flow, deps);
+  if (!subject) return undefined;
+  if (subject.decision.outcome === 'prompt' && subject.decision.missing.includes('passkey')) return undefined;
+  if (subject.decision.outcome === 'unmet') return undefined;
+  return subject.userId;
+}
+
+async function showVerify(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const flow = await interactionFlow(ctx, deps);
+  const userId = await passkeyHolder(flow, deps);
+  if (!userId) {
+    ctx.status = 303;
+    ctx.redirect(flow.base);
+    return;
+  }
+  const status = services(ctx).face.status();
+  const testSteps = deps.config.testHelpers ? parseSteps(ctx.query.test_steps) : undefined;
+  htmlResponse(
+    ctx,
+    faceVerifyPage({
+      t: flow.t,
+      tenantName: flow.runtime.tenant.name,
+      logoUrl: flow.runtime.settings.logo_url,
+      nonce: securePage(ctx),
+      csrf: flow.csrf,
+      base: `${flow.base}/stepup/face`,
+      clientName: flow.clientName ?? '',
+      available: status.available,
+      ...(testSteps ? { testSteps: testSteps.join(',') } : {}),
+    }),
+  );
+}
+
+async function rateLimited(ctx: Context, runtime: TenantRuntime, userId: string): Promise<number | undefined> {
+  const { limits } = services(ctx);
+  const tenant = { slug: runtime.tenant.slug, settings: runtime.settings };
+  for (const [policy, key] of [['stepup.ip', ctx.ip], ['stepup.account', userId]] as const) {
+    const result = await limits.consume(policy, key, { tenant });
+    if (!result.allowed) return result.retryAfterSeconds;
+  }
+  return undefined;
+}
+
+async function issueChallenge(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const flow = await interactionFlow(ctx, deps);
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const userId = await passkeyHolder(flow, deps);
+  if (!userId) return json(ctx, 403, { error: flow.t.face.notSignedIn, code: 'passkey_required', redirect: flow.base });
+  if (!services(ctx).face.status().available) return json(ctx, 503, { error: flow.t.face.reasons.unavailable, code: 'unavailable' });
+  const fixedSteps = deps.config.testHelpers ? parseSteps(body.testSteps) : undefined;
+  const challenge = await withTenant(deps.db, flow.runtime.tenant, (trx) => issueFaceChallenge(trx, { binding: flow.binding, userId, ...(fixedSteps ? { fixedSteps } : {}) }));
+  json(ctx, 200, {
+    id: challenge.id,
+    ttlMs: challenge.expiresAt - challenge.issuedAt,
+    steps: challenge.steps.map((step) => ({ step, text: flow.t.face.steps[step] })),
+  });
+}
+
+async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> {
+  const flow = await interactionFlow(ctx, deps);
+  const { t, runtime } = flow;
+  const body = await readJson(ctx);
+  const receivedAt = Date.now();
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const userId = await passkeyHolder(flow, deps);
+  if (!userId) return json(ctx, 403, { error: t.face.notSignedIn, code: 'passkey_required', redirect: flow.base });
+  const input = verifyBody.safeParse(body);
+  if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
+
+  const retryAfter = await rateLimited(ctx, runtime, userId);
+  if (retryAfter !== undefined) {
+    ctx.set('Retry-After', String(retryAfter));
+    return json(ctx, 429, { error: t.face.reasons.rate_limited, code: 'rate_limited' });
+  }
+  const { face, metrics } = services(ctx);
+  if (!face.status().available) {
+    metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
+    return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
+  }
+  const service = await face.service();
+  const facts = requestFacts(ctx);
+  const clientId = (flow.details?.params.client_id as string | undefined) ?? null;
+  const times = serverFrameTimes(input.data.frames, input.data.sentAt, receivedAt);
+  const frames: FaceFrame[] = input.data.frames.map((f, i) => ({ image: decode(f.image), at: times[i]! }));
+
+  type Outcome = { ok: true } | { ok: false; code: string; message: string; status: number };
+  const outcome = await withTenant(deps.db, runtime.tenant, async (trx): Promise<Outcome> => {
+    const fail = async (code: string, message: string, status: number, scores?: Record<string, number>): Promise<Outcome> => {
+      const { events } = await recordFailure(trx, { userId, factor: 'face', reason: code, ip: facts.ip, userAgent: facts.userAgent, pad: true, ...(scores ? { scores } : {}) });
+      for (const event of events) await appendAudit(trx, { ...event, ...facts });
+      await appendAudit(trx, { type: 'factor.face.failed', subject: userId, clientId, ...facts, data: { reason: code } });
+      return { ok: false, code, message, status };
+    };
+    const lock = await checkLock(trx, userId, 'face');
+    if (lock.locked) {
+      await appendAudit(trx, { type: 'factor.face.failed', subject: userId, clientId, ...facts, data: { reason: 'locked' } });
+      return { ok: false, code: 'locked', message: t.face.reasons.locked!, status: 423 };
+    }
+    const challenge = await takeFaceChallenge(trx, { binding: flow.binding, userId, id: input.data.challengeId });
+    if (!challenge) return fail('challenge_gone', t.face.reasons.challenge_gone!, 400);
+    const started = process.hrtime.bigint();
+    let result: VerifyResult;
+    try {
+      result = await service.verify(trx, userId, frames, challenge);
+    } catch (error) {
+      metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
+      if (error instanceof FaceTemplateError && error.code === 'face_template_model_mismatch') return fail('model_mismatch', t.face.reasons.model_mismatch!, 409);
+      throw error;
+    }
+    metrics.faceMatchDuration.observe({ tenant: runtime.tenant.slug }, Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, frames.length));
+    if (result.liveness.passive !== null) metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: result.liveness.reasons.length === 0 ? 'live' : 'spoof' });
+    if (!result.match) {
+      const { code, message } = verifyMessage(t, result);
+      const scores = { similarity: Number(result.similarity.toFixed(3)), ...(result.liveness.passive !== null ? { passive: Number(result.liveness.passive.toFixed(3)) } : {}) };
+      return fail(code, message, 400, scores);
+    }
+    await recordSuccess(trx, userId, 'face');
+    await appendAudit(trx, { type: 'factor.face.verified', actor: userId, subject: userId, clientId, ...facts, data: { challenge_steps: challenge.steps.length, frames: frames.length } });
+    return { ok: true };
+  });
+  if (!outcome.ok) {
+    deps.logger.info({ tenant: runtime.tenant.slug, reason: outcome.code }, 'face check refused');
+    return json(ctx, outcome.status, { error: outcome.message, code: outcome.code });
+  }
+  const redirect = await continueOrFinish(ctx, flow, deps, { userId, factor: 'face', amr: amrForFactor('face'), at: new Date(receivedAt) });
+  json(ctx, 200, { redirect });
+}
+
+export function registerFaceRoutes(router: Router, deps: InteractionDeps): void {
+  router.get('/account/face', (ctx) => showEnrol(ctx, deps));
+  router.post('/account/face/enrol', (ctx) => submitEnrol(ctx, deps));
+  router.post('/account/face/delete', (ctx) => deleteFace(ctx, deps));
+  router.get('/interaction/:uid/stepup/face', (ctx) => showVerify(ctx, deps));
+  router.post('/interaction/:uid/stepup/face/challenge', (ctx) => issueChallenge(ctx, deps));
+  router.post('/interaction/:uid/stepup/face/verify', (ctx) => submitVerify(ctx, deps));
+}
