@@ -1,5 +1,5 @@
 // The account page: passkeys (rename, remove, add), recovery codes left, recent sign-ins, sign-out.
-import { html } from './html.ts';
+import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { csrfField, field, statusRegion } from './components.ts';
 import { fill, type Strings } from './strings/index.ts';
@@ -23,6 +23,8 @@ export interface AccountPageData {
   passkeys: AccountPasskey[];
   recoveryRemaining: number;
   face?: { enrolled: boolean; available: boolean } | undefined;
+  /** Authenticator app and NFC cards (src/stepup/routes.ts). */
+  factorSections?: SafeHtml | undefined;
   signIns: Array<{ at: Date; ip: string | null; userAgent: string | null; method: string }>;
   notice?: string | undefined;
   error?: string | undefined;
@@ -66,6 +68,7 @@ ${statusRegion()}
 <noscript><p class="error">${t.common.needsJs}</p></noscript>
 </section>
 ${d.face ? faceSection(d, d.face) : ''}
+${d.factorSections ?? ''}
 <section class="card" aria-labelledby="recovery-heading">
 <h2 id="recovery-heading">${t.account.recoveryCodes}</h2>
 <p>${fill(t.account.recoveryRemaining, { count: d.recoveryRemaining })}</p>

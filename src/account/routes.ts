@@ -30,6 +30,7 @@ import { jsonError } from '../interaction/sign-in.ts';
 import { passkeyMessage } from '../interaction/messages.ts';
 import { closeAccountSession, findAccountSession } from './sessions.ts';
 import type { Services } from '../services.ts';
+import { accountFactorSections, registerAccountFactorRoutes } from '../stepup/routes.ts';
 
 export interface AccountContext {
   runtime: TenantRuntime;
@@ -78,6 +79,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
     passkeys: await listCredentials(trx, user.id),
     recoveryRemaining: await remainingRecoveryCodes(trx, user.id),
     faceEnrolled: Boolean(await trx.selectFrom('face_templates').select('id').where('user_id', '=', user.id).executeTakeFirst()),
+    factorSections: await accountFactorSections(ctx, trx, { userId: user.id, csrf: account.csrf, base: account.base }),
     signIns: await trx
       .selectFrom('audit_events')
       .select(['at', 'ip', 'user_agent', 'type', sql<string>`data->>'flow'`.as('flow')])
@@ -108,6 +110,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
         method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
       })),
       face: { enrolled: data.faceEnrolled, available: (ctx.state.services as Services).face.status().available },
+      factorSections: data.factorSections,
       notice: done ? t.account[done] : faceDone,
       error,
     }),
@@ -257,4 +260,5 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     ctx.status = 303;
     ctx.redirect(`${account.base}/sign-in`);
   });
+  registerAccountFactorRoutes(router, deps, requireSession);
 }

@@ -10,6 +10,7 @@ import { registerOptions, registerVerify, showCreatePasskey, showSignUp, submitS
 import { continueAfterCodes, showRecovery, showRecoveryCodes, submitRecovery } from './recovery.ts';
 import { showConsent, submitConsent } from './consent.ts';
 import { registerFaceRoutes } from '../factors/face/routes.ts';
+import { registerStepUpRoutes, showStepUpIntro } from '../stepup/routes.ts';
 
 export type { InteractionDeps };
 
@@ -34,6 +35,8 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   router.get('/interaction/:uid', async (ctx) => {
     const flow = await interactionFlow(ctx, deps);
     if (flow.details!.prompt.name === 'consent') return showConsent(ctx, flow, deps);
+    // A signed-in session that must prove more for this request (src/oidc/step-up-check.ts).
+    if (flow.details!.prompt.reasons.includes('acr_step_up') && flow.details!.session) return showStepUpIntro(ctx, flow, deps);
     renderSignIn(ctx, flow);
   });
   router.post('/interaction/:uid/consent', async (ctx) => submitConsent(ctx, await interactionFlow(ctx, deps), deps));
@@ -45,4 +48,5 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   }
   registerAccountRoutes(router, deps);
   registerFaceRoutes(router, deps);
+  registerStepUpRoutes(router, deps);
 }

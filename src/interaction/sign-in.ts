@@ -5,11 +5,12 @@ import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
-import { finishAuthentication, PASSKEY_ACR, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
+import { finishAuthentication, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
 import { signInPage } from '../../views/pages.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { passkeyMessage } from './messages.ts';
+import { continueOrFinish } from './step-up.ts';
 
 export function signUpAllowed(flow: Flow): boolean {
   return flow.runtime.settings.signup !== 'closed';
@@ -90,7 +91,8 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
     deps.logger.info({ tenant: runtime.tenant.slug, reason: result.code, detail: result.detail }, 'passkey sign-in refused');
     return jsonError(ctx, 400, passkeyMessage(flow.t, result.code, runtime.tenant.name), result.code);
   }
-  const redirect = await flow.complete({ userId: result.user.id, amr: result.amr, acr: PASSKEY_ACR, authTime: Math.floor(at.getTime() / 1000) });
+  // Through step-up routing: a request for more than a passkey continues to the next factor.
+  const redirect = await continueOrFinish(ctx, flow, deps, { userId: result.user.id, factor: 'passkey', amr: result.amr, at });
   ctx.body = { redirect };
 }
 

@@ -15,6 +15,8 @@ import type { Context } from 'koa';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { evaluateStepUp, type Factor, type SessionFactor, type StepUpDecision, type StepUpRequest } from '../stepup/index.ts';
 import { enrolledFactors, recordSessionFactor, sessionFactors } from '../stepup/session-factors.ts';
+import type { Services } from '../services.ts';
+import type { TenantRuntime } from '../tenancy/runtime.ts';
 import type { Flow, InteractionDeps } from './flow.ts';
 
 export interface FactorDone {
@@ -176,4 +178,19 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
     return flow.runtime.provider.interactionResult(ctx.req, ctx.res, { error: outcome.error, error_description: outcome.description }, { mergeWithLastSubmission: false });
   }
   return flow.complete({ userId: done.userId, amr: outcome.amr, acr: outcome.acr, authTime });
+}
+
+/** Factor secrets (TOTP seeds, card keys) sealed with the installation's Fernet key ring. */
+export function factorSecretBox(ctx: Context): { encrypt(plaintext: string): string; decrypt(token: string): string } {
+  const ring = (ctx.state.services as Services).face.ring;
+  return { encrypt: (plaintext) => ring.encrypt(Buffer.from(plaintext, 'utf8')), decrypt: (token) => ring.decrypt(token).toString('utf8') };
+}
+
+/** The stepup.ip and stepup.account rate limits for one attempt; the longest wait when refused. */
+export async function consumeStepUpLimits(ctx: Context, runtime: TenantRuntime, userId: string): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const { limits } = ctx.state.services as Services;
+  const tenant = { slug: runtime.tenant.slug, settings: runtime.tenant.settings };
+  const byIp = await limits.consume('stepup.ip', ctx.ip, { tenant });
+  if (!byIp.allowed) return byIp;
+  return limits.consume('stepup.account', userId, { tenant });
 }
