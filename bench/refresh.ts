@@ -28,7 +28,7 @@ const base = (port: number) => `http://localhost:${port}`;
 async function facetFamilies(facet: FacetChild, count: number): Promise<string[]> {
   const origin = base(facet.port);
   const config = await discover(`${origin}/t/demo`, CLIENT.id, CLIENT.secret);
-  const tokens: string[] = new Array(count);
+  const tokens: string[] = Array.from({ length: count }, () => '');
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
@@ -52,7 +52,7 @@ async function bareFamilies(port: number, count: number): Promise<string[]> {
 /** One refresh per step; the family's latest token is kept, a failed family is set aside. */
 function refresher(port: number, tokens: string[]) {
   const url = `${base(port)}/t/demo/token`;
-  const cursor = new Array(WORKERS).fill(0);
+  const cursor: number[] = Array.from({ length: WORKERS }, () => 0);
   const dead = new Set<number>();
   const failures: string[] = [];
   return {
