@@ -5,6 +5,9 @@
 import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { restoreUser, softDeleteUser } from './users.ts';
+import { endFamiliesForAccount } from '../refresh/families.ts';
+import { deleteTemplatesForUser } from '../face/templates/store.ts';
+import { appendAudit } from '../audit/audit-log.ts';
 import { forgetConsents } from './consents.ts';
 
 /**
@@ -33,12 +36,23 @@ export async function revokeSessionsAndGrants(trx: TenantDb, userId: string): Pr
   return { sessions: Number(sessions.numDeletedRows), records: Number(records.numDeletedRows) };
 }
 
-export async function softDeleteAccount(trx: TenantDb, userId: string, at = new Date()): Promise<boolean> {
+/**
+ * Soft-deletes an account: sessions and grants revoked, refresh-token families ended, face
+ * templates destroyed at once (biometric data is not kept for a possible restore), an audit event.
+ */
+export async function softDeleteAccount(trx: TenantDb, userId: string, at = new Date(), { actor = 'system' }: { actor?: string } = {}): Promise<boolean> {
   const deleted = await softDeleteUser(trx, userId, at);
-  if (deleted) await revokeSessionsAndGrants(trx, userId);
-  return deleted;
+  if (!deleted) return false;
+  // Families first: ending one also clears the session's pointer to its grant.
+  const families = await endFamiliesForAccount(trx, userId, 'user_deleted', undefined, at);
+  await revokeSessionsAndGrants(trx, userId);
+  const templates = await deleteTemplatesForUser(trx, userId);
+  await appendAudit(trx, { type: 'account.deleted', actor, subject: userId, data: { families_ended: families, face_templates_destroyed: templates } });
+  return true;
 }
 
-export async function restoreAccount(trx: TenantDb, userId: string): Promise<boolean> {
-  return restoreUser(trx, userId);
+export async function restoreAccount(trx: TenantDb, userId: string, { actor = 'system' }: { actor?: string } = {}): Promise<boolean> {
+  const restored = await restoreUser(trx, userId);
+  if (restored) await appendAudit(trx, { type: 'account.restored', actor, subject: userId });
+  return restored;
 }

@@ -81,7 +81,8 @@ export async function advanceWithinGrace(trx: TenantDb, grantId: string, now: Da
 
 export interface EndFamilyOptions {
   grantId: string;
-  grantHash: string;
+  /** Keyed hash of the grant's id, to delete the Grant record (omit when the caller removes it). */
+  grantHash?: string;
   reason: string;
   now: Date;
 }
@@ -100,7 +101,7 @@ export async function endFamily(trx: TenantDb, { grantId, grantHash, reason, now
     .returning(['client_id', 'session_uid'])
     .executeTakeFirst();
   await trx.deleteFrom('oidc_records').where('grant_id', '=', grantId).execute();
-  await trx.deleteFrom('oidc_records').where('kind', '=', 'Grant').where('id_hash', '=', grantHash).execute();
+  if (grantHash) await trx.deleteFrom('oidc_records').where('kind', '=', 'Grant').where('id_hash', '=', grantHash).execute();
   if (ended?.session_uid) {
     await trx
       .updateTable('oidc_records')
@@ -113,9 +114,12 @@ export async function endFamily(trx: TenantDb, { grantId, grantHash, reason, now
 }
 
 /** Ends every live family of an account (user soft-delete, "sign out everywhere"). */
-export async function endFamiliesForAccount(trx: TenantDb, accountId: string, reason: string, grantHash: (grantId: string) => string, now = new Date()) {
+export async function endFamiliesForAccount(trx: TenantDb, accountId: string, reason: string, grantHash?: (grantId: string) => string, now = new Date()) {
   const rows = await trx.selectFrom('refresh_families').select('grant_id').where('account_id', '=', accountId).where('ended_at', 'is', null).execute();
-  for (const row of rows) await endFamily(trx, { grantId: row.grant_id as string, grantHash: grantHash(row.grant_id as string), reason, now });
+  for (const row of rows) {
+    const grantId = row.grant_id as string;
+    await endFamily(trx, { grantId, ...(grantHash ? { grantHash: grantHash(grantId) } : {}), reason, now });
+  }
   return rows.length;
 }
 

@@ -15,6 +15,7 @@ import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { endFamiliesForAccount } from '../../src/refresh/families.ts';
+import { softDeleteAccount } from '../../src/accounts/lifecycle.ts';
 import { createRecordIdCodec } from '../../src/oidc/record-ids.ts';
 
 const SECRETS: Record<string, string> = { 'rp-a': 'rp-a-dev-secret-0000000', 'rp-b': 'rp-b-dev-secret-0000000', 'rp-strict': 'rp-strict-dev-secret-000' };
@@ -257,13 +258,26 @@ describe('refresh-token families', () => {
     assert.equal(row.end_reason, 'logout');
   });
 
-  test("soft-deleting a user ends the user's families", async () => {
+  test("ending an account's families (sign out everywhere) kills its refresh tokens", async () => {
     offset = 0;
     const { tokens } = await signIn('rp-a');
     const ids = createRecordIdCodec(facet.config.tokenHashKey);
-    const ended = await withTenant(facet.database.db, tenant, (trx) => endFamiliesForAccount(trx, userId, 'user_deleted', (g) => ids.hash('Grant', g)));
+    const ended = await withTenant(facet.database.db, tenant, (trx) => endFamiliesForAccount(trx, userId, 'signed_out_everywhere', (g) => ids.hash('Grant', g)));
     assert.ok(ended >= 1);
     assert.equal((await refreshRaw('rp-a', tokens.refresh_token!)).status, 400);
+  });
+
+  test('soft-deleting the user ends the family and records why', async () => {
+    offset = 0;
+    const victim = (await withTenant(facet.database.db, tenant, (trx) => createUser(trx, { username: `gone-${Date.now()}` }))).id;
+    const config = await discover(issuer, 'rp-a', SECRETS['rp-a']);
+    const { tokens } = await codeFlow(config, { origin: facet.baseUrl, sub: victim, redirectUri: REDIRECT, scope: 'openid offline_access' });
+    const grantId = (await grantIdOf(tokens.refresh_token!))!;
+    assert.equal(await withTenant(facet.database.db, tenant, (trx) => softDeleteAccount(trx, victim)), true);
+    assert.equal((await refreshRaw('rp-a', tokens.refresh_token!)).status, 400);
+    assert.equal((await family(grantId)).end_reason, 'user_deleted');
+    const audit = await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('audit_events').select(['type', 'subject']).where('type', '=', 'account.deleted').execute());
+    assert.deepEqual(audit, [{ type: 'account.deleted', subject: victim }]);
   });
 
   test('idle timeout and absolute lifetime end a family', async () => {
