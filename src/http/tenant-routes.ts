@@ -8,12 +8,14 @@ import type { Config } from '../config/index.ts';
 import { registerInteractionRoutes } from '../interaction/routes.ts';
 import { testInteractionRoutes } from './test-helpers.ts';
 import { HttpError } from '../errors/http-errors.ts';
+import { registerAdminApi } from '../admin/api.ts';
 
 export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysely<any>; logger: Logger }) {
   const router = new Router({ prefix: '/t/:slug' });
   // Test helpers first: their paths sit under the interaction routes' prefix.
   if (config.testHelpers) testInteractionRoutes(router, { db, logger });
   registerInteractionRoutes(router, { config, db, logger });
+  registerAdminApi(router, { config, db });
   // oidc-provider accepts POST here only with SameSite=None session cookies; Facet keeps them Lax
   // (CSRF defence) and offers PAR for parameters too large or sensitive for a URL.
   router.post('/auth', () => {

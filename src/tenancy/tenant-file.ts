@@ -73,6 +73,8 @@ export const tenantSettingsSchema = z
     face_consent_text: z.string().min(1).max(4000).optional(),
     /** The acr vocabulary (see README: acr values); defaults apply when absent. */
     acr: acrPolicySchema.optional(),
+    /** Bearer token for the tenant admin API (/t/<slug>/admin/api), by environment variable. */
+    admin_token: secretRef.optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
     rate_limits: z.record(z.string(), z.object({ points: z.number().int().positive().optional(), duration: z.number().int().positive().optional(), blockDuration: z.number().int().min(0).optional() }).strict()).optional(),
     /** Passkey attestation: none (default), or direct with an allow-list of authenticator AAGUIDs. */

@@ -1,0 +1,112 @@
+// The tenant admin JSON API (problem+json errors): security activity, lockouts, account actions.
+// Mounted at /t/<slug>/admin/api/…, behind the tenant's admin token and the `admin` rate limits.
+import type Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { Kysely } from 'kysely';
+import { z } from 'zod';
+import type { Config } from '../config/index.ts';
+import { withTenant } from '../db/tenant-scope.ts';
+import { HttpError, notFound } from '../errors/http-errors.ts';
+import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { Services } from '../services.ts';
+import { lockedAccounts, recentFailedAttempts, suspiciousActivity, unlock } from '../lockout/index.ts';
+import { appendAudit, verifyAuditChain } from '../audit/audit-log.ts';
+import { findLiveUserById } from '../accounts/users.ts';
+import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../accounts/lifecycle.ts';
+import { endFamiliesForAccount } from '../refresh/families.ts';
+import { clientIp } from '../ratelimit/index.ts';
+import { requireAdminToken } from './auth.ts';
+
+const windowQuery = z.object({
+  hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  threshold: z.coerce.number().int().min(1).max(100000).default(20),
+});
+const userParams = z.object({ id: z.uuid() });
+const unlockBody = z.object({ factor: z.enum(['passkey', 'otp', 'nfc', 'face', 'recovery_code']).optional() }).strict();
+
+function parse<T>(schema: z.ZodType<T>, value: unknown): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', z.prettifyError(result.error));
+  return result.data;
+}
+
+async function readJson(ctx: Context): Promise<unknown> {
+  if (!ctx.is('application/json')) return {};
+  let text = '';
+  for await (const chunk of ctx.req) {
+    text += chunk;
+    if (text.length > 16_384) throw new HttpError(413, 'body_too_large', 'Payload too large', 'The body is limited to 16 KiB.');
+  }
+  try {
+    return text ? JSON.parse(text) : {};
+  } catch {
+    throw new HttpError(400, 'invalid_json', 'Invalid JSON', 'The request body is not valid JSON.');
+  }
+}
+
+export function registerAdminApi(router: Router, { config, db }: { config: Config; db: Kysely<any> }): void {
+  const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
+  const rateLimit = async (ctx: Context, next: Next) => {
+    const services = ctx.state.services as Services;
+    const tenant = tenantOf(ctx);
+    const verdict = await services.limits.consume('admin.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug: tenant.slug, settings: tenant.settings } });
+    if (!verdict.allowed) {
+      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+      throw new HttpError(429, 'rate_limited', 'Too many requests', `Retry in ${verdict.retryAfterSeconds} s.`);
+    }
+    await next();
+  };
+  const guard = [rateLimit, requireAdminToken(config)];
+  const base = '/admin/api';
+
+  router.get(`${base}/failed-attempts`, ...guard, async (ctx) => {
+    const { hours, limit } = parse(windowQuery, ctx.query);
+    ctx.body = { hours, attempts: await withTenant(db, tenantOf(ctx), (trx) => recentFailedAttempts(trx, { hours, limit })) };
+  });
+  router.get(`${base}/suspicious`, ...guard, async (ctx) => {
+    const { hours, threshold } = parse(windowQuery, ctx.query);
+    ctx.body = { hours, threshold, ...(await withTenant(db, tenantOf(ctx), (trx) => suspiciousActivity(trx, { hours, threshold }))) };
+  });
+  router.get(`${base}/locked`, ...guard, async (ctx) => {
+    ctx.body = { locked: await withTenant(db, tenantOf(ctx), (trx) => lockedAccounts(trx)) };
+  });
+  router.get(`${base}/audit/verify`, ...guard, async (ctx) => {
+    ctx.body = await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx));
+  });
+
+  const withUser = async <T>(ctx: Context, work: (trx: Parameters<Parameters<typeof withTenant>[2]>[0], id: string) => Promise<T>, { live = true } = {}) => {
+    const { id } = parse(userParams, ctx.params);
+    return withTenant(db, tenantOf(ctx), async (trx) => {
+      if (live && !(await findLiveUserById(trx, id))) throw notFound(`no user ${id} in this tenant`);
+      return work(trx, id);
+    });
+  };
+
+  router.post(`${base}/users/:id/unlock`, ...guard, async (ctx) => {
+    const { factor } = parse(unlockBody, await readJson(ctx));
+    const events = await withUser(ctx, async (trx, id) => {
+      const unlocked = await unlock(trx, { userId: id, ...(factor ? { factor } : {}), actor: ctx.state.adminActor });
+      for (const event of unlocked) await appendAudit(trx, { ...event, actor: ctx.state.adminActor });
+      return unlocked;
+    });
+    ctx.body = { unlocked: events.map((e) => e.data.factor) };
+  });
+  router.post(`${base}/users/:id/sign-out`, ...guard, async (ctx) => {
+    ctx.body = await withUser(ctx, async (trx, id) => {
+      const families = await endFamiliesForAccount(trx, id, 'admin_revoked');
+      const revoked = await revokeSessionsAndGrants(trx, id);
+      await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: ctx.state.adminActor, subject: id, data: { families_ended: families, ...revoked } });
+      return { families_ended: families, ...revoked };
+    });
+  });
+  router.delete(`${base}/users/:id`, ...guard, async (ctx) => {
+    await withUser(ctx, (trx, id) => softDeleteAccount(trx, id, new Date(), { actor: ctx.state.adminActor }));
+    ctx.status = 204;
+  });
+  router.post(`${base}/users/:id/restore`, ...guard, async (ctx) => {
+    const restored = await withUser(ctx, (trx, id) => restoreAccount(trx, id, { actor: ctx.state.adminActor }), { live: false });
+    if (!restored) throw notFound('no deleted user with that id');
+    ctx.status = 204;
+  });
+}
