@@ -11,6 +11,8 @@ import { RECOVERY_ACR } from '../oidc/grant-policy.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
+import { lockedMessage } from './messages.ts';
+import { checkLock, recordFailure, recordSuccess } from '../lockout/index.ts';
 
 export function showRecovery(ctx: Context, flow: Flow): void {
   htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), {}));
@@ -23,19 +25,29 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
   const code = typeof body.code === 'string' ? body.code : '';
   const facts = requestFacts(ctx);
   const at = now();
-  const ok = await withTenant(deps.db, flow.runtime.tenant, async (trx) => {
+  const outcome = await withTenant(deps.db, flow.runtime.tenant, async (trx): Promise<{ ok: true } | { ok: false; message: string }> => {
     const user = username ? await findLiveUserByUsername(trx, username) : undefined;
+    if (user) {
+      const lock = await checkLock(trx, user.id, 'recovery', at);
+      if (lock.locked) {
+        await appendAudit(trx, { type: 'recovery_code.failed', subject: user.id, ...facts, data: { username, reason: 'locked', flow: flow.kind } });
+        return { ok: false, message: lockedMessage(flow.t, lock) };
+      }
+    }
     const used = user && user.status === 'active' ? await useRecoveryCode(trx, user.id, code, at) : false;
     if (!user || !used) {
       await appendAudit(trx, { type: 'recovery_code.failed', subject: user?.id ?? null, ...facts, data: { username, flow: flow.kind } });
-      return false;
+      const { events } = await recordFailure(trx, { userId: user?.id ?? null, factor: 'recovery', reason: user ? 'bad_code' : 'unknown_user', ip: facts.ip, userAgent: facts.userAgent, now: at });
+      for (const event of events) await appendAudit(trx, { ...event, ...facts });
+      return { ok: false, message: flow.t.recovery.invalid };
     }
+    await recordSuccess(trx, user.id, 'recovery', at);
     await appendAudit(trx, { type: 'recovery_code.used', actor: user.id, subject: user.id, ...facts, data: { flow: flow.kind } });
     await savePending(trx, flow.binding, { step: 'add-passkey', login: { userId: user.id, amr: ['otp'], acr: RECOVERY_ACR, authTime: Math.floor(at.getTime() / 1000) } }, at);
-    return true;
+    return { ok: true };
   });
-  if (!ok) {
-    htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: flow.t.recovery.invalid }), 400);
+  if (!outcome.ok) {
+    htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: outcome.message }), 400);
     return;
   }
   ctx.status = 303;

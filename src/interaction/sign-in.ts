@@ -9,7 +9,8 @@ import { finishAuthentication, relyingPartyFor, startAuthentication, type Authen
 import { signInPage } from '../../views/pages.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
-import { passkeyMessage } from './messages.ts';
+import { lockedMessage, passkeyMessage } from './messages.ts';
+import { checkLock, recordFailure, recordSuccess } from '../lockout/index.ts';
 import { continueOrFinish } from './step-up.ts';
 
 export function signUpAllowed(flow: Flow): boolean {
@@ -75,8 +76,17 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
         ...facts,
         data: { reason: outcome.code, detail: outcome.detail, credential_id: outcome.credentialId ?? input.data.response.id, flow: flow.kind },
       });
-      return outcome;
+      const { events } = await recordFailure(trx, { userId: outcome.userId ?? null, factor: 'passkey', reason: outcome.code, ip: facts.ip, userAgent: facts.userAgent, now: at });
+      for (const event of events) await appendAudit(trx, { ...event, ...facts });
+      return { ok: false as const, code: outcome.code, detail: outcome.detail, message: passkeyMessage(flow.t, outcome.code, runtime.tenant.name) };
     }
+    // Failures slow an account down (src/lockout): while locked, even a good assertion is refused.
+    const lock = await checkLock(trx, outcome.user.id, 'passkey', at);
+    if (lock.locked) {
+      await appendAudit(trx, { type: 'passkey.sign_in_failed', subject: outcome.user.id, clientId, ...facts, data: { reason: 'locked', flow: flow.kind } });
+      return { ok: false as const, code: 'locked', detail: 'passkey factor locked', message: lockedMessage(flow.t, lock) };
+    }
+    await recordSuccess(trx, outcome.user.id, 'passkey', at);
     await appendAudit(trx, {
       type: 'passkey.sign_in',
       actor: outcome.user.id,
@@ -89,7 +99,7 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
   });
   if (!result.ok) {
     deps.logger.info({ tenant: runtime.tenant.slug, reason: result.code, detail: result.detail }, 'passkey sign-in refused');
-    return jsonError(ctx, 400, passkeyMessage(flow.t, result.code, runtime.tenant.name), result.code);
+    return jsonError(ctx, 400, result.message, result.code);
   }
   // Through step-up routing: a request for more than a passkey continues to the next factor.
   const redirect = await continueOrFinish(ctx, flow, deps, { userId: result.user.id, factor: 'passkey', amr: result.amr, at });

@@ -280,6 +280,40 @@ describe('passkey protocol rules', () => {
     assert.deepEqual(claims.amr, ['hwk', 'user']);
   });
 
+  test('lockout: a locked passkey factor refuses even a good assertion; five wrong recovery codes lock recovery', async () => {
+    const user = (await withTenant(facet.database.db, demo, (trx) => findLiveUserByUsername(trx, 'grace')))!;
+    const until = new Date(Date.now() + 10 * 60 * 1000);
+    await withTenant(facet.database.db, demo, (trx) =>
+      trx
+        .insertInto('factor_lockouts')
+        .values({ user_id: user.id, factor: 'passkey', failures: 25, locked_until: until, level: 1 })
+        .onConflict((oc) => oc.columns(['user_id', 'factor']).doUpdateSet({ failures: 25, locked_until: until, level: 1 }))
+        .execute(),
+    );
+    const locked = await demoAgent.signIn({ counter: 900 });
+    assert.equal(locked.status, 400);
+    assert.equal(locked.data.code, 'locked');
+    assert.equal(locked.data.error, `Too many failed attempts. Try again after ${until.toISOString().slice(11, 16)} UTC.`);
+    await withTenant(facet.database.db, demo, (trx) => trx.deleteFrom('factor_lockouts').where('user_id', '=', user.id).execute());
+    assert.equal((await demoAgent.signIn({ counter: 901 })).status, 200);
+    const failures = await withTenant(facet.database.db, demo, (trx) =>
+      trx.selectFrom('failed_attempts').select(['factor', 'reason']).where('factor', '=', 'passkey').execute(),
+    );
+    assert.ok(failures.some((f) => f.reason === 'counter_regression') && failures.some((f) => f.reason === 'unknown_credential'), 'passkey failures are recorded');
+
+    const hedy = new PasskeyAgent(facet.baseUrl, 'demo', new SoftAuthenticator());
+    const signedUp = await hedy.signUp({ username: 'hedy', email: 'hedy@demo.example' });
+    assert.ok(signedUp.ok);
+    await hedy.page(`${hedy.flowBase}/recovery`);
+    for (let i = 0; i < 5; i += 1) {
+      const wrong = await hedy.request(`${hedy.flowBase}/recovery`, { form: { csrf: hedy.csrf, username: 'hedy', code: 'aaaa-bbbb-cccc-dddd' } });
+      assert.equal(wrong.status, 400);
+    }
+    const right = await hedy.request(`${hedy.flowBase}/recovery`, { form: { csrf: hedy.csrf, username: 'hedy', code: signedUp.codes[0]! } });
+    assert.equal(right.status, 400);
+    assert.match(await right.text(), /Too many failed attempts\. Try again after \d\d:\d\d UTC\./);
+  });
+
   test('a POST without the CSRF token, or with another flow’s token, gets a clear 403 page', async () => {
     const agent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
     await agent.open();

@@ -290,6 +290,8 @@ export const en = {
       invalid_response: 'The passkey response could not be verified. Try again.',
     } as Record<string, string>,
     browserCancelled: 'The passkey prompt was closed or timed out. Try again.',
+    locked: 'Too many failed attempts. Try again after {time}.',
+    disabled: 'Too many failed attempts: this way of signing in is blocked. Contact your administrator.',
     pendingGone: 'This step has expired. Start signing in again.',
   },
 };
