@@ -1,5 +1,7 @@
 // The root HTTP application: health endpoints, static assets, and `/t/<slug>/…`, which resolves the
 // tenant from the warm pool and hands the request to that tenant's routes or its OIDC provider.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import Koa, { type Context, type Next } from 'koa';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
@@ -21,6 +23,8 @@ import { clientIp } from './ratelimit/index.ts';
 
 export interface FacetApp {
   app: Koa;
+  /** The server's request handler: public provider documents on a short path, the rest through Koa. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
   pool: ReturnType<typeof createTenantPool<TenantRuntime>>;
   state: { draining: boolean };
 }
@@ -139,5 +143,47 @@ export function createApp({
     if (!handled) throw notFound(`there is no active tenant called ${slug}`);
   });
 
-  return { app, pool, state };
+  // Discovery and JWKS are public, read-mostly documents that Facet adds nothing to: they skip the
+  // Koa stack (a second context, routers, per-request logging) and go straight to the tenant's
+  // provider, keeping the request id and the HTTP metrics. Measured in docs/benchmarks.md.
+  const koaHandler = app.callback();
+  const PUBLIC_DOCUMENT = /^\/t\/([a-z0-9-]{2,40})(\/\.well-known\/openid-configuration|\/jwks)(\?.*)?$/;
+  const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    const match = req.method === 'GET' && !state.draining ? PUBLIC_DOCUMENT.exec(req.url ?? '') : null;
+    if (!match) {
+      void koaHandler(req, res);
+      return;
+    }
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    res.setHeader('X-Request-Id', typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID());
+    const route = `/t/:tenant${match[2]}`;
+    res.once('finish', () => {
+      services.metrics.httpRequests.inc({ method: 'GET', route, status: String(res.statusCode) });
+      services.metrics.httpDuration.observe({ method: 'GET', route }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    pool
+      .use(match[1]!, async (runtime) => {
+        (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+        req.url = match[2]! + (match[3] ?? '');
+        await runtime.handle(req, res);
+        return true;
+      })
+      .then(
+        (handled) => {
+          if (!handled) void koaHandler(req, res); // unknown tenant: the normal 404 path
+        },
+        (error) => {
+          logger.error({ err: error, path: req.url }, 'unexpected error');
+          if (!res.headersSent) {
+            res.statusCode = 500;
+            res.setHeader('content-type', 'application/problem+json');
+          }
+          res.end(JSON.stringify({ type: 'https://facet.dev/problems/internal_error', title: 'Internal error', status: 500 }));
+        },
+      );
+  };
+
+  return { app, pool, state, handler };
 }

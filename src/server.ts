@@ -38,7 +38,7 @@ export async function startFacet(
   if (!services.redis && config.env !== 'test') await services.jobs.startWorker();
   if (services.redis) await services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));
   const facet = createApp({ config, database, logger, services, hooks });
-  const server = createServer(facet.app.callback());
+  const server = createServer(facet.handler);
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
