@@ -227,4 +227,32 @@ describe('step-up journey: authenticator app and NFC card', () => {
     assert.match(text, /No NFC card yet/);
     assert.match(text, /Set up an authenticator app/);
   });
+  test('five wrong codes lock the app factor: the page says until when, and even the right code waits', async () => {
+    const bobAuthenticator = new SoftAuthenticator();
+    const bob = new PasskeyAgent(facet.baseUrl, 'demo', bobAuthenticator);
+    assert.ok((await bob.signUp({ username: 'bob', email: 'bob@demo.example' })).ok);
+    await bob.page('/t/demo/account');
+    await submit(bob, '/t/demo/account/totp/start', {});
+    const secret = /<code id="totp-secret">([A-Z2-7 ]+)<\/code>/.exec((await bob.page('/t/demo/account/totp')).text)![1]!.replaceAll(' ', '');
+    const now = Math.floor(Date.now() / 1000 / 30);
+    assert.equal((await submit(bob, '/t/demo/account/totp/confirm', { code: codeAt(secret, now - 1) })).status, 303);
+
+    const start = await authorize(bob, { acr_values: OTP });
+    const options = await bob.json(`${start.location.pathname}/passkey/options`, { csrf: bob.csrf });
+    const verified = await bob.json(`${start.location.pathname}/passkey/verify`, { csrf: bob.csrf, response: bobAuthenticator.get(options.data, { origin: facet.baseUrl }) });
+    const otpPage = verified.data.redirect as string;
+    await bob.page(otpPage);
+    const right = codeAt(secret, now + 1);
+    const wrong = right.replace(/^./, (d) => String((Number(d) + 1) % 10));
+    let last;
+    for (let i = 0; i < 5; i += 1) last = await submit(bob, otpPage, { code: wrong });
+    assert.equal(last!.status, 400);
+    assert.match(last!.text, /<p id="status" class="status error" role="alert" aria-live="assertive">Too many wrong attempts\. You can try again after \d\d:\d\d:\d\d UTC\./);
+    const blocked = await submit(bob, otpPage, { code: right });
+    assert.equal(blocked.status, 400);
+    assert.match(blocked.text, /Too many wrong attempts/);
+    const locked = await audit('lockout.locked');
+    assert.equal(locked.at(-1)!.data.factor, 'totp');
+    assert.equal((await audit('factor.otp.failed')).at(-1)!.data.reason, 'locked');
+  });
 });
