@@ -32,7 +32,7 @@ function messages(t: Strings): SafeHtml {
 }
 
 const camera = (t: Strings) => html`<div class="camera" hidden>
-<canvas id="face-preview" width="480" height="360" aria-label="${t.face.guide}"></canvas>
+<canvas id="face-preview" width="400" height="300" aria-label="${t.face.guide}"></canvas>
 <video id="face-video" playsinline muted hidden></video>
 </div>`;
 
@@ -51,7 +51,7 @@ ${statusRegion()}
 <p class="hint" id="face-guide">${t.face.guide}</p>
 ${camera(t)}
 <button type="button" id="face-start">${t.face.startCamera}</button>
-<button type="button" id="face-capture" hidden>${t.face.capture}</button>
+<button type="button" id="face-capture" hidden disabled>${t.face.capture}</button>
 <noscript><p class="error">${t.face.noCamera}</p></noscript>
 </div>`;
   }

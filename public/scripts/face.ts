@@ -114,8 +114,10 @@ function initEnrol(root: HTMLElement): void {
     camera ??= await openCamera(root);
     start.disabled = false;
     if (!camera) return;
-    start.hidden = true;
+    // Removed rather than hidden: the stylesheet's display rule for buttons outranks [hidden].
+    start.remove();
     capture.hidden = false;
+    capture.disabled = false;
     status(root, '', false);
     capture.focus();
   });
