@@ -44,8 +44,8 @@ describe('step-up journey: authenticator app and NFC card', () => {
   });
   after(async () => facet?.close());
 
-  const db = <T>(fn: (trx: any) => Promise<T>) => withTenant(facet.database.db, demo, fn);
-  const audit = (type: string) => db((trx) => trx.selectFrom('audit_events').selectAll().where('type', '=', type).orderBy('id').execute());
+  const db = (fn: (trx: any) => Promise<any>): Promise<any> => withTenant(facet.database.db, demo, fn);
+  const audit = (type: string): Promise<any[]> => db((trx) => trx.selectFrom('audit_events').selectAll().where('type', '=', type).orderBy('id').execute());
 
   /** Starts an authorization request and follows Facet's redirects to its first page. */
   async function authorize(who: PasskeyAgent, extra: Record<string, string> = {}) {
@@ -179,7 +179,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     assert.ok(!wrongKeys.text.includes(CARD.metaReadKey), 'keys are not echoed back');
     const badUid = await submit(agent, '/t/demo/account/nfc', { name: 'Blue card', uid: 'xyz', metaReadKey: CARD.metaReadKey, fileReadKey: CARD.fileReadKey, tap: tap(CARD, 1) });
     assert.match(badUid.text, /<p class="error" id="uid-error">Enter 14 hexadecimal characters\./);
-    const enrolled = await submit(agent, '/t/demo/account/nfc', { name: 'Blue card', uid: CARD.uid.toLowerCase(), ...CARD, tap: tap(CARD, 1) });
+    const enrolled = await submit(agent, '/t/demo/account/nfc', { ...CARD, name: 'Blue card', uid: CARD.uid.toLowerCase(), tap: tap(CARD, 1) });
     assert.equal(enrolled.status, 303, enrolled.text);
     assert.match(enrolled.location!, /\?factor=nfc-enrolled/);
     assert.match((await agent.page('/t/demo/account')).text, /Blue card, UID 04A1B2C3D4E580/);
