@@ -1,7 +1,8 @@
 // Every piece of tenant-scoped work runs here: one transaction that first switches to the tenant's
 // own role and schema. The role has privileges on its schema only, so even a query that names
 // another tenant's schema explicitly fails with "permission denied".
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 
 export interface TenantScope {
   readonly slug: string;
@@ -11,11 +12,50 @@ export interface TenantScope {
 
 export type TenantDb = Transaction<any>;
 
+interface RequestTransaction {
+  db: Kysely<any>;
+  scope: TenantScope;
+  trx?: Promise<ControlledTransaction<any>>;
+}
+const requestTransaction = new AsyncLocalStorage<RequestTransaction>();
+
 export async function withTenant<T>(db: Kysely<any>, scope: TenantScope, work: (trx: TenantDb) => Promise<T>): Promise<T> {
+  // Inside withRequestTransaction for the same tenant, every piece of work shares its transaction.
+  const shared = requestTransaction.getStore();
+  if (shared && shared.db === db && shared.scope.schema === scope.schema) {
+    shared.trx ??= (async () => {
+      const trx = await db.startTransaction().execute();
+      await enterTenant(trx, scope);
+      return trx;
+    })();
+    return work(await shared.trx);
+  }
   return db.transaction().execute(async (trx) => {
     await enterTenant(trx, scope);
     return work(trx);
   });
+}
+
+/**
+ * Runs one request so that all its tenant work shares one transaction, opened on first use and
+ * committed at the end when `commitIf()` says so (else rolled back). The token endpoint uses it:
+ * one durable commit per token request instead of one per storage call.
+ */
+export async function withRequestTransaction<T>(db: Kysely<any>, scope: TenantScope, work: () => Promise<T>, commitIf: () => boolean): Promise<T> {
+  const store: RequestTransaction = { db, scope };
+  let result: T;
+  try {
+    result = await requestTransaction.run(store, work);
+  } catch (error) {
+    if (store.trx) await (await store.trx).rollback().execute();
+    throw error;
+  }
+  if (store.trx) {
+    const trx = await store.trx;
+    if (commitIf()) await trx.commit().execute();
+    else await trx.rollback().execute();
+  }
+  return result;
 }
 
 /** Switches an open transaction to the tenant (transaction-local, undone at commit/rollback). */

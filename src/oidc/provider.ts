@@ -3,7 +3,7 @@
 // places that know oidc-provider's configuration surface.
 import type { Kysely } from 'kysely';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
-import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { withRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { loadSigningJwks } from '../keys/signing-keys.ts';
 import type { TenantRecord } from '../tenancy/registry.ts';
 import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
@@ -191,6 +191,13 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const provider = new Provider(issuer, configuration);
   provider.proxy = deps.trustProxy;
   // RP-initiated logout ends the families of the clients signed out, offline_access or not.
+  // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
+  // one durable commit per token request. Answers below 500 commit, so a revocation decided while
+  // refusing a reused refresh token is kept.
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
+    return withRequestTransaction(deps.db, scope, next, () => ctx.status < 500);
+  });
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };
 }
