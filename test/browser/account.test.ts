@@ -88,6 +88,11 @@ describe('account page in Chromium', () => {
       'This passkey is not registered with Other Organisation. It may belong to another organisation.',
     );
     await screenshot(page, '11-foreign-passkey');
+    // Small screens: the same page at phone width, nothing wider than the viewport.
+    await page.setViewportSize({ width: 375, height: 740 });
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scrolling');
+    await screenshot(page, '11b-foreign-passkey-phone');
+    await page.setViewportSize({ width: 1280, height: 720 });
   });
 
   test('a form with a wrong CSRF token gets the 403 page', async () => {

@@ -19,6 +19,7 @@ import {
   startRegistration,
 } from '../../src/factors/passkey/index.ts';
 import { SoftAuthenticator } from './soft-authenticator.ts';
+import { purgeExpiredSignInState } from '../../src/accounts/housekeeping.ts';
 
 describe('passkey challenges', () => {
   let facet: TestFacet;
@@ -72,6 +73,18 @@ describe('passkey challenges', () => {
     assert.equal(outcome.late.ok, false);
     assert.equal(!outcome.late.ok && outcome.late.code, 'challenge_expired');
     assert.equal(outcome.inTime.ok, true);
+  });
+
+  test('housekeeping removes expired challenges and keeps live ones', async () => {
+    const purged = await withTenant(facet.database.db, demo, async (trx) => {
+      await issueChallenge(trx, { binding: 'interaction:old', purpose: 'authentication', now: at(-1000) });
+      await issueChallenge(trx, { binding: 'interaction:new', purpose: 'authentication', now: at(0) });
+      const result = await purgeExpiredSignInState(trx, at(60));
+      const left = await trx.selectFrom('webauthn_challenges').select('binding').where('binding', 'in', ['interaction:old', 'interaction:new']).execute();
+      return { result, left: left.map((r) => r.binding) };
+    });
+    assert.ok(purged.result.challenges >= 1);
+    assert.deepEqual(purged.left, ['interaction:new']);
   });
 
   test('amr: hwk for device-bound, swk for backup-eligible, user when verified', () => {
