@@ -25,7 +25,7 @@ import { continueOrFinish, stepUpSubject } from '../../interaction/step-up.ts';
 import { requireAccountSession, type AccountContext } from '../../account/routes.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../../views/strings/index.ts';
-import { issueFaceChallenge, parseSteps, takeFaceChallenge } from './challenges.ts';
+import { issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from './challenges.ts';
 
 /** How recent the account session's passkey sign-in must be to enrol a face. */
 export const ENROL_FRESHNESS_MS = 5 * 60 * 1000;
@@ -264,7 +264,10 @@ async function issueChallenge(ctx: Context, deps: InteractionDeps): Promise<void
   if (!userId) return json(ctx, 403, { error: flow.t.face.notSignedIn, code: 'passkey_required', redirect: flow.base });
   if (!services(ctx).face.status().available) return json(ctx, 503, { error: flow.t.face.reasons.unavailable, code: 'unavailable' });
   const fixedSteps = deps.config.testHelpers ? parseSteps(body.testSteps) : undefined;
-  const challenge = await withTenant(deps.db, flow.runtime.tenant, (trx) => issueFaceChallenge(trx, { binding: flow.binding, userId, ...(fixedSteps ? { fixedSteps } : {}) }));
+  const challenge = await withTenant(deps.db, flow.runtime.tenant, async (trx) => {
+    await purgeFaceChallenges(trx);
+    return issueFaceChallenge(trx, { binding: flow.binding, userId, ...(fixedSteps ? { fixedSteps } : {}) });
+  });
   json(ctx, 200, {
     id: challenge.id,
     ttlMs: challenge.expiresAt - challenge.issuedAt,
