@@ -173,7 +173,10 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
     }
     return decision;
   });
-  if (outcome.outcome === 'prompt') return `${flow.base}/stepup/${outcome.missing[0]}`;
+  if (outcome.outcome === 'prompt') {
+    (ctx.state.services as Services).metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor: outcome.missing[0]!, outcome: 'issued' });
+    return `${flow.base}/stepup/${outcome.missing[0]}`;
+  }
   if (outcome.outcome === 'unmet') {
     return flow.runtime.provider.interactionResult(ctx.req, ctx.res, { error: outcome.error, error_description: outcome.description }, { mergeWithLastSubmission: false });
   }

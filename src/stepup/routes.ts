@@ -127,7 +127,7 @@ export async function showStepUpIntro(ctx: Context, flow: Flow, deps: Interactio
     return;
   }
   const level = flow.runtime.acrPolicy.values[target]?.description ?? target;
-  for (const factor of missing) metric(ctx, flow, factor, 'issued');
+  metric(ctx, flow, missing[0]!, 'issued');
   htmlResponse(ctx, stepUpIntroPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', level, missing, next: `${flow.base}/stepup/${missing[0]}` }));
 }
 

@@ -226,6 +226,13 @@ describe('step-up journey: authenticator app and NFC card', () => {
     const text = (await agent.page('/t/demo/account')).text;
     assert.match(text, /No NFC card yet/);
     assert.match(text, /Set up an authenticator app/);
+
+    // Without an app, a fresh sign-in asking for passkey+otp cannot be met: the RP hears so.
+    const fresh = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
+    const unmet = await authorize(fresh, { acr_values: OTP });
+    const callback = await follow(fresh, await passkeyStep(fresh, unmet.location));
+    assert.equal(callback.origin, 'http://localhost:3001');
+    assert.equal(callback.searchParams.get('error'), 'unmet_authentication_requirements');
   });
   test('five wrong codes lock the app factor: the page says until when, and even the right code waits', async () => {
     const bobAuthenticator = new SoftAuthenticator();
