@@ -10,7 +10,7 @@ import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserById, type User } from '../accounts/users.ts';
 import { remainingRecoveryCodes } from '../accounts/recovery-codes.ts';
-import { revokeSessionsAndGrants } from '../accounts/lifecycle.ts';
+import { signOutEverywhere } from '../accounts/lifecycle.ts';
 import {
   finishRegistration,
   insertCredential,
@@ -253,7 +253,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     const body = await readBody(ctx);
     checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
-      const revoked = await revokeSessionsAndGrants(trx, account.user.id);
+      const revoked = await signOutEverywhere(trx, account.user.id);
       await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: revoked });
     });
     ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));

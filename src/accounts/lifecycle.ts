@@ -36,6 +36,13 @@ export async function revokeSessionsAndGrants(trx: TenantDb, userId: string): Pr
   return { sessions: Number(sessions.numDeletedRows), records: Number(records.numDeletedRows) };
 }
 
+/** "Sign out everywhere": refresh-token families ended, then every session, grant and token revoked. */
+export async function signOutEverywhere(trx: TenantDb, userId: string, at = new Date()): Promise<{ families: number; sessions: number; records: number }> {
+  // Families first, as for deletion: ending one also clears the session's pointer to its grant.
+  const families = await endFamiliesForAccount(trx, userId, 'signed_out_everywhere', undefined, at);
+  return { families, ...(await revokeSessionsAndGrants(trx, userId)) };
+}
+
 /**
  * Soft-deletes an account: sessions and grants revoked, refresh-token families ended, face
  * templates destroyed at once (biometric data is not kept for a possible restore), an audit event.
