@@ -4,7 +4,8 @@
 //   for acr urn:facet:acr:passkey+face: passkey, then the face page's active challenge (fixed to
 //   straight → left → right by the test-only seed), and the ID token says so;
 // - the same passkey (copied into a new browser) with one still photo fails the active challenge;
-// - the same passkey with another person performing the right moves fails the match.
+// - the same passkey with another person performing the right moves fails the match; the user then
+//   deletes the face template from the account page.
 // Every browser launch has its own video, so the passkey travels between them as a CDP export.
 //
 // What the passing case shows is also the limit of an active challenge: a replayed video of the
@@ -142,9 +143,18 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
   }
 
   /** RP request → passkey button → the face page with the test's fixed challenge. */
-  async function signInToFacePage(page: Page) {
+  async function signInToFacePage(page: Page, { tryFaceFirst = false } = {}) {
     const flow = await startFlow();
     await page.goto(flow.url.href);
+    if (tryFaceFirst) {
+      // No passkey yet in this interaction or session: the face page sends the browser back.
+      const signIn = page.url();
+      await page.goto(`${signIn}/stepup/face`);
+      assert.equal(page.url(), signIn, 'a face check only ever follows a passkey');
+      const refused = await page.request.post(`${signIn}/stepup/face/challenge`, { form: { csrf: (await page.locator('[data-csrf]').first().getAttribute('data-csrf'))! } });
+      assert.equal(refused.status(), 403);
+      assert.equal((await refused.json()).code, 'passkey_required');
+    }
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.waitForURL(/\/stepup\/face$/).catch(async (error) => {
       await shot(page, 'failed-passkey');
@@ -178,6 +188,17 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
 
+    // Enrolment needs a passkey sign-in of the last five minutes: age the session, sign in again.
+    const demo = (await findTenant(facet.database.db, 'demo'))!;
+    userId = (await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('users').select('id').where('username', '=', 'grace').executeTakeFirstOrThrow())).id as string;
+    await withTenant(facet.database.db, demo, (trx) => trx.updateTable('account_sessions').set({ created_at: new Date(Date.now() - 6 * 60_000) }).where('user_id', '=', userId).execute());
+    await page.getByRole('link', { name: 'Add face check' }).click();
+    await page.getByText('For your safety, confirm it is you with your passkey first').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Start the camera' }).count(), 0, 'no camera without a fresh sign-in');
+    await page.getByRole('link', { name: 'Sign in again with your passkey' }).click();
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+
     // Enrolment: consent first, then the camera (the video's first two seconds look straight on).
     await page.getByRole('link', { name: 'Add face check' }).click();
     await page.getByRole('heading', { name: 'Add a face check' }).waitFor();
@@ -196,8 +217,6 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     assert.match((await page.locator('#face').textContent())!, /A face check is set up/);
     await shot(page, '02-account-enrolled');
 
-    const demo = (await findTenant(facet.database.db, 'demo'))!;
-    userId = (await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('users').select('id').where('username', '=', 'grace').executeTakeFirstOrThrow())).id as string;
 
     // The RP asks for passkey+face: passkey first, then the face page.
     const startedAt = Math.floor(Date.now() / 1000);
@@ -230,7 +249,7 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     assert.ok(credential, 'needs the passkey from the first test');
     const tab = await open(videos.still);
     const { page } = tab;
-    await signInToFacePage(page);
+    await signInToFacePage(page, { tryFaceFirst: true });
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByText('The head movements did not match the instructions in time.').waitFor({ timeout: 20_000 });
     await shot(page, '05-still-photo-refused');
@@ -240,7 +259,7 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await keepPasskey(tab);
   });
 
-  test('the same passkey with another person making the right moves fails the match', async () => {
+  test('the same passkey with another person making the right moves fails the match; the user deletes the face template', async () => {
     assert.ok(credential, 'needs the passkey from the first test');
     const { page } = await open(videos.other);
     await signInToFacePage(page);
@@ -249,5 +268,17 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await shot(page, '06-other-person-refused');
     const events = await auditTypes(userId);
     assert.deepEqual(events.at(-1), { type: 'factor.face.failed', data: { reason: 'below_threshold' } });
+
+    // The user deletes the face template from the account page.
+    await page.goto(`${issuer}/account`);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Delete my face check' }).click();
+    await page.getByText('Face check deleted.').waitFor();
+    assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
+    await shot(page, '07-face-deleted');
+    const demo = (await findTenant(facet.database.db, 'demo'))!;
+    const left = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('face_templates').select('id').where('user_id', '=', userId).execute());
+    assert.equal(left.length, 0);
+    assert.deepEqual((await auditTypes(userId)).at(-1), { type: 'factor.face.deleted', data: { templates: 1 } });
   });
 });
