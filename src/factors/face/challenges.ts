@@ -1,7 +1,7 @@
 // The server side of the face prompt's active-liveness challenge: one per binding (an interaction),
 // issued with a random sequence of head movements, taken exactly once (deleted on the first
 // attempt, whatever its outcome) and refused after its short lifetime.
-import type { TenantDb } from '../../db/tenant-scope.ts';
+import type { Kysely } from 'kysely';
 import { createChallenge, type Challenge, type ChallengeStep } from '../../face/index.ts';
 
 /** Long enough to read three instructions and move, short enough that a prepared video must be ready. */
@@ -29,7 +29,7 @@ export interface IssueOptions {
 }
 
 /** Issues a new challenge for the binding, replacing any earlier one. */
-export async function issueFaceChallenge(trx: TenantDb, { binding, userId, now = Date.now(), fixedSteps, ttlMs = FACE_CHALLENGE_TTL_MS }: IssueOptions): Promise<Challenge> {
+export async function issueFaceChallenge(db: Kysely<any>, { binding, userId, now = Date.now(), fixedSteps, ttlMs = FACE_CHALLENGE_TTL_MS }: IssueOptions): Promise<Challenge> {
   const challenge = createChallenge({ now, ttlMs, steps: FACE_CHALLENGE_STEPS });
   if (fixedSteps) challenge.steps = fixedSteps;
   const values = {
@@ -39,7 +39,7 @@ export async function issueFaceChallenge(trx: TenantDb, { binding, userId, now =
     issued_at: new Date(challenge.issuedAt),
     expires_at: new Date(challenge.expiresAt),
   };
-  await trx
+  await db
     .insertInto('face_challenges')
     .values({ binding, ...values })
     .onConflict((oc) => oc.column('binding').doUpdateSet(values))
@@ -51,8 +51,8 @@ export async function issueFaceChallenge(trx: TenantDb, { binding, userId, now =
  * Removes and returns the binding's challenge for this user and id. Expired challenges come back
  * too (the face check then reports `expired`); a missing, foreign or replaced one is undefined.
  */
-export async function takeFaceChallenge(trx: TenantDb, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<Challenge | undefined> {
-  const row = await trx
+export async function takeFaceChallenge(db: Kysely<any>, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<Challenge | undefined> {
+  const row = await db
     .deleteFrom('face_challenges')
     .where('binding', '=', binding)
     .returning(['user_id', 'challenge_id', 'steps', 'issued_at', 'expires_at'])
@@ -63,7 +63,7 @@ export async function takeFaceChallenge(trx: TenantDb, { binding, userId, id }: 
 }
 
 /** Drops expired challenges (called opportunistically when a new one is issued elsewhere). */
-export async function purgeFaceChallenges(trx: TenantDb, now = new Date()): Promise<number> {
-  const result = await trx.deleteFrom('face_challenges').where('expires_at', '<', now).executeTakeFirst();
+export async function purgeFaceChallenges(db: Kysely<any>, now = new Date()): Promise<number> {
+  const result = await db.deleteFrom('face_challenges').where('expires_at', '<', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -157,6 +157,11 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   const input = enrolBody.safeParse(body);
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
   if (!(await sessionIsFresh(deps, account))) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/sign-in` });
+  const retryAfter = await rateLimited(ctx, account.runtime, account.user.id);
+  if (retryAfter !== undefined) {
+    ctx.set('Retry-After', String(retryAfter));
+    return json(ctx, 429, { error: t.face.reasons.rate_limited, code: 'rate_limited' });
+  }
   const { face } = services(ctx);
   if (!face.status().available) return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
   const service = await face.service();
