@@ -58,11 +58,10 @@ export function nfcStepUpPage(ctx: PageContext, { error, formError, value, other
   return page(
     ctx,
     t.stepUp.nfc.title,
-    html`<section class="card" data-page="step-up-nfc" data-msg-scanning="${t.stepUp.nfc.scanning}" data-msg-failed="${t.stepUp.nfc.scanFailed}">
+    html`<section class="card" data-page="step-up-nfc" data-msg-scan="${t.stepUp.nfc.scanButton}" data-msg-scanning="${t.stepUp.nfc.scanning}" data-msg-failed="${t.stepUp.nfc.scanFailed}">
 <h1>${t.stepUp.nfc.heading}</h1>
 <p>${t.stepUp.nfc.intro}</p>
 ${statusRegion(formError)}
-<button type="button" id="nfc-scan" hidden>${t.stepUp.nfc.scanButton}</button>
 <form method="post" action="${ctx.base}/stepup/nfc" id="nfc-form" novalidate>
 ${csrfField(ctx.csrf)}
 ${field({ id: 'tap', label: t.stepUp.nfc.tapLabel, hint: t.stepUp.nfc.tapHint, error, value, type: 'url', autocomplete: 'off', required: true })}

@@ -28,11 +28,15 @@ function urlOf(records: NdefRecord[]): string | undefined {
 
 function setUp(root: HTMLElement): void {
   const Reader = (window as unknown as { NDEFReader?: new () => NdefReader }).NDEFReader;
-  const button = root.querySelector<HTMLButtonElement>('#nfc-scan');
   const form = root.querySelector<HTMLFormElement>('#nfc-form');
   const input = root.querySelector<HTMLInputElement>('#tap');
-  if (!Reader || !button || !form || !input) return;
-  button.hidden = false;
+  if (!Reader || !form || !input) return;
+  // Made here, not in the page, so browsers without Web NFC (or without scripts) never show it.
+  const button = document.createElement('button');
+  button.type = 'button';
+  button.id = 'nfc-scan';
+  button.textContent = root.dataset.msgScan!;
+  form.before(button);
   button.addEventListener('click', async () => {
     const controller = new AbortController();
     try {
