@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { withTenant } from '../db/tenant-scope.ts';
 import { listTenants, bumpConfigVersion } from '../tenancy/registry.ts';
 import { purgeExpiredRecords } from '../oidc/adapter.ts';
+import { purgeExpiredSignInState } from '../accounts/housekeeping.ts';
 import { purgeFailedAttempts } from '../lockout/index.ts';
 import { retireExpiredKeys } from '../keys/signing-keys.ts';
 import { appendAudit, verifyAuditChain } from '../audit/audit-log.ts';
@@ -20,6 +21,8 @@ export function facetJobs({ db, failedAttemptRetentionDays = 30 }: { db: Kysely<
         let removed = 0;
         for (const [index, tenant] of tenants.entries()) {
           removed += await purgeExpiredRecords(db, tenant);
+          // Challenges, pending sign-in steps and account-page sessions past their lifetime.
+          await withTenant(db, tenant, (trx) => purgeExpiredSignInState(trx));
           await progress(Math.round(((index + 1) / tenants.length) * 100));
         }
         log.info({ tenants: tenants.length, removed }, 'expired OIDC records purged');
