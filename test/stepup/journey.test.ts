@@ -208,6 +208,21 @@ describe('step-up journey: authenticator app and NFC card', () => {
     assert.ok((claims.amr as string[]).includes('sc') && (claims.amr as string[]).includes('mfa'), JSON.stringify(claims.amr));
     const card = await db((trx) => trx.selectFrom('nfc_cards').select('last_counter').where('uid', '=', CARD.uid).executeTakeFirstOrThrow());
     assert.equal(Number(card.last_counter), 2);
+
+    // max_age=0: nothing done before counts, so the passkey again (the sign-in page), then the card.
+    await new Promise((r) => setTimeout(r, 1100));
+    const fresh = await authorize(agent, { acr_values: NFC, max_age: '0' });
+    const reIntro = await agent.page(fresh.location.pathname);
+    assert.match(reIntro.text, /<li data-factor="passkey">your passkey<\/li><li data-factor="nfc">a tap of your NFC card<\/li>/);
+    const passkeyPage = new URL(`${fresh.location.pathname}/stepup/passkey`, facet.baseUrl);
+    await agent.page(passkeyPage.pathname);
+    assert.equal(await passkeyStep(agent, fresh.location), next.replace(stepUp.location.pathname, fresh.location.pathname));
+    await agent.page(`${fresh.location.pathname}/stepup/nfc`);
+    const tapped = await submit(agent, `${fresh.location.pathname}/stepup/nfc`, { tap: tap(CARD, 3) });
+    assert.equal(tapped.status, 303, tapped.text);
+    const freshClaims = await tokensFrom(await follow(agent, tapped.location!), fresh.verifier);
+    assert.equal(freshClaims.acr, NFC);
+    assert.ok(Math.floor(Date.now() / 1000) - (freshClaims.auth_time as number) <= 2, 'auth_time is the new sign-in');
   });
 
   test('a step-up page without anyone signed in to the interaction is refused; removal works and is audited', async () => {
