@@ -54,6 +54,7 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
   let rp: client.Configuration;
   let credential: Record<string, unknown> | undefined;
   const tabs: Tab[] = [];
+  const cspViolations: string[] = [];
   const videos: Record<'journey' | 'still' | 'other', string> = { journey: '', still: '', other: '' };
 
   before(async () => {
@@ -106,7 +107,10 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
       if (window.PublicKeyCredential) (window.PublicKeyCredential as any).isConditionalMediationAvailable = async () => false;
     });
     const page = await context.newPage();
-    if (process.env.DEBUG_BROWSER) page.on('console', (m) => console.log('browser:', m.text()));
+    page.on('console', (m) => {
+      if (process.env.DEBUG_BROWSER) console.log('browser:', m.text());
+      if (/Content Security Policy|Refused to/i.test(m.text())) cspViolations.push(m.text());
+    });
     const cdp = await context.newCDPSession(page);
     await cdp.send('WebAuthn.enable');
     const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
@@ -280,5 +284,9 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     const left = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('face_templates').select('id').where('user_id', '=', userId).execute());
     assert.equal(left.length, 0);
     assert.deepEqual((await auditTypes(userId)).at(-1), { type: 'factor.face.deleted', data: { templates: 1 } });
+  });
+
+  test('the face pages ran under the strict CSP without violations', () => {
+    assert.deepEqual(cspViolations, []);
   });
 });
