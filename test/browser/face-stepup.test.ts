@@ -85,6 +85,9 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await new Promise<void>((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
     const file = await readTenantFile(path.join(projectRoot, 'tenants/demo.yaml'));
     file.clients.find((c) => c.client_id === 'demo-web')!.redirect_uris = [callback];
+    // Four face attempts per account and minute (one enrolment and three checks below), so the
+    // last test can meet the limit.
+    file.settings.rate_limits = { ...file.settings.rate_limits, 'stepup.account': { points: 4 } };
     await applyTenantFile(facet.database.db, file, { kek: facet.config.kek, production: false });
     await bumpConfigVersion(facet.database.db, 'demo');
     issuer = `${facet.baseUrl}/t/demo`;
@@ -263,7 +266,7 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await keepPasskey(tab);
   });
 
-  test('the same passkey with another person making the right moves fails the match; the user deletes the face template', async () => {
+  test('the same passkey with another person making the right moves fails the match and then meets the rate limit; the user deletes the face template', async () => {
     assert.ok(credential, 'needs the passkey from the first test');
     const { page } = await open(videos.other);
     await signInToFacePage(page);
@@ -273,6 +276,18 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     const events = await auditTypes(userId);
     assert.deepEqual(events.at(-1), { type: 'factor.face.failed', data: { reason: 'below_threshold' } });
 
+    // Both failures count towards the biometric lockout, with scores kept only there.
+    const demo = (await findTenant(facet.database.db, 'demo'))!;
+    const attempts = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('failed_attempts').select(['reason', 'scores']).where('user_id', '=', userId).where('factor', '=', 'face').orderBy('id').execute());
+    assert.deepEqual(attempts.map((a) => a.reason), ['active_liveness_steps_not_completed', 'below_threshold']);
+    assert.ok(typeof (attempts[1]!.scores as { similarity?: number }).similarity === 'number');
+    const lock = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('factor_lockouts').select(['failures']).where('user_id', '=', userId).where('factor', '=', 'face').executeTakeFirstOrThrow());
+    assert.equal(lock.failures, 2);
+
+    // The fifth face attempt of this account within a minute meets the (lowered) stepup.account limit.
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByText('Too many attempts. Wait a minute and try again.').waitFor({ timeout: 20_000 });
+
     // The user deletes the face template from the account page.
     await page.goto(`${issuer}/account`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
@@ -280,7 +295,6 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await page.getByText('Face check deleted.').waitFor();
     assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
     await shot(page, '07-face-deleted');
-    const demo = (await findTenant(facet.database.db, 'demo'))!;
     const left = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('face_templates').select('id').where('user_id', '=', userId).execute());
     assert.equal(left.length, 0);
     assert.deepEqual((await auditTypes(userId)).at(-1), { type: 'factor.face.deleted', data: { templates: 1 } });
