@@ -34,8 +34,8 @@ describe('step-up journey: authenticator app and NFC card', () => {
   let agent: PasskeyAgent;
 
   before(async () => {
-    // One user makes more than the default 10 step-up attempts a minute here.
-    facet = await startTestFacet({ env: { FACET_RATE_LIMITS: JSON.stringify({ 'stepup.account': { points: 100 } }) } });
+    // One user (and one address) makes more attempts a minute here than the default limits allow.
+    facet = await startTestFacet({ env: { FACET_RATE_LIMITS: JSON.stringify({ 'stepup.account': { points: 100 }, 'stepup.ip': { points: 100 }, 'signin.ip': { points: 100 } }) } });
     demo = (await findTenant(facet.database.db, 'demo'))!;
     rp = await discover(`${facet.baseUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
     agent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
