@@ -74,6 +74,9 @@ export function createApp({
         production: config.production,
         trustProxy: config.trustProxy,
         ...(hooks.clock ? { now: hooks.clock } : {}),
+        onTokensIssued: ({ tenant, kinds }) => {
+          for (const kind of kinds) services.metrics.tokensIssued.inc({ tenant, kind });
+        },
         onReuseDetected: (event) => {
           logger.warn(event, 'refresh token reuse detected; family revoked');
           services.metrics.refreshReuse.inc({ tenant: event.tenant });

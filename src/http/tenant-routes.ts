@@ -9,9 +9,32 @@ import { registerInteractionRoutes } from '../interaction/routes.ts';
 import { testInteractionRoutes } from './test-helpers.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import { registerAdminApi } from '../admin/api.ts';
+import { clientIp } from '../ratelimit/index.ts';
+import type { Services } from '../services.ts';
+import type { TenantRuntime } from '../tenancy/runtime.ts';
+
+const SIGNIN_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:passkey\/(?:options|verify)|identify|recovery)$/;
+const SIGNUP_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:signup|register\/(?:options|verify))$/;
 
 export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysely<any>; logger: Logger }) {
   const router = new Router({ prefix: '/t/:slug' });
+  // Volume limits per client IP on the sign-in and sign-up steps (per-account guessing is handled
+  // by the lockout rules in src/lockout).
+  router.use(async (ctx, next) => {
+    if (ctx.method === 'POST') {
+      const policy = SIGNUP_STEP.test(ctx.path) ? 'signup.ip' : SIGNIN_STEP.test(ctx.path) ? 'signin.ip' : undefined;
+      if (policy) {
+        const runtime = ctx.state.tenant as TenantRuntime;
+        const services = ctx.state.services as Services;
+        const verdict = await services.limits.consume(policy, clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug: runtime.tenant.slug, settings: runtime.tenant.settings } });
+        if (!verdict.allowed) {
+          ctx.set('Retry-After', String(verdict.retryAfterSeconds));
+          throw new HttpError(429, 'rate_limited', 'Too many attempts', `Too many attempts from your network. Try again in ${verdict.retryAfterSeconds} seconds.`);
+        }
+      }
+    }
+    await next();
+  });
   // Test helpers first: their paths sit under the interaction routes' prefix.
   if (config.testHelpers) testInteractionRoutes(router, { db, logger });
   registerInteractionRoutes(router, { config, db, logger });

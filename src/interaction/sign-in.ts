@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
+import type { Services } from '../services.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
 import { finishAuthentication, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
 import { signInPage } from '../../views/pages.ts';
@@ -96,6 +97,11 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
       data: { credential_id: outcome.credential.credentialId, amr: outcome.amr, backup_state: outcome.backupState, flow: flow.kind },
     });
     return outcome;
+  });
+  (ctx.state.services as Services | undefined)?.metrics.signIns.inc({
+    tenant: runtime.tenant.slug,
+    factor: 'passkey',
+    outcome: result.ok ? 'success' : result.code === 'locked' ? 'locked' : 'failure',
   });
   if (!result.ok) {
     deps.logger.info({ tenant: runtime.tenant.slug, reason: result.code, detail: result.detail }, 'passkey sign-in refused');

@@ -6,6 +6,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
+import type { Services } from '../services.ts';
 import { createUserWithHandle, findLiveUserByEmail, findLiveUserById, findLiveUserByUsername } from '../accounts/users.ts';
 import { checkInvite, redeemInvite } from '../accounts/invites.ts';
 import {
@@ -239,6 +240,7 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
     };
     outcome = { ok: false, code: error.code, message: messages[error.code] ?? t.errors.generic };
   }
+  (ctx.state.services as Services | undefined)?.metrics.registrations.inc({ tenant: runtime.tenant.slug, outcome: outcome.ok ? 'success' : outcome.code });
   if (!outcome.ok) return jsonError(ctx, 400, outcome.message, outcome.code);
   const redirect = outcome.finish ? await flow.complete(outcome.finish) : outcome.next;
   ctx.body = { redirect };

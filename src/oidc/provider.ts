@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { withRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { loadSigningJwks } from '../keys/signing-keys.ts';
+import { appendAudit } from '../audit/audit-log.ts';
 import type { TenantRecord } from '../tenancy/registry.ts';
 import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
 import { messagePage } from '../../views/layout.ts';
@@ -29,6 +30,34 @@ export interface ProviderDeps {
   trustProxy: boolean;
   now?: () => number;
   onReuseDetected?: (event: { tenant: string; clientId: string; reason: string }) => void;
+  onTokensIssued?: (event: { tenant: string; kinds: string[] }) => void;
+}
+
+/**
+ * Token issuance and revocation are audit events (never the token itself), written in the
+ * request's own transaction so they commit, or not, with what they describe.
+ */
+async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, scope: TenantScope, slug: string): Promise<void> {
+  if (ctx.status !== 200) return;
+  const clientId = ctx.oidc?.client?.clientId ?? null;
+  const facts = { clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
+  if (ctx.path === '/token/revocation') {
+    await withTenant(deps.db, scope, (trx) => appendAudit(trx, { type: 'token.revoked', ...facts, data: { token_type_hint: ctx.oidc?.params?.token_type_hint ?? null } }));
+    return;
+  }
+  const body = ctx.body as Record<string, unknown> | undefined;
+  const kinds = ['access_token', 'refresh_token', 'id_token'].filter((kind) => typeof body?.[kind] === 'string');
+  if (kinds.length === 0) return;
+  deps.onTokensIssued?.({ tenant: slug, kinds });
+  const accountId = (ctx.oidc?.entities as { Account?: { accountId: string } } | undefined)?.Account?.accountId ?? null;
+  await withTenant(deps.db, scope, (trx) =>
+    appendAudit(trx, {
+      type: 'token.issued',
+      ...facts,
+      subject: accountId,
+      data: { grant_type: ctx.oidc?.params?.grant_type ?? null, kinds, scope: body?.scope ?? null },
+    }),
+  );
 }
 
 export interface TenantProvider {
@@ -195,8 +224,16 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   // one durable commit per token request. Answers below 500 commit, so a revocation decided while
   // refusing a reused refresh token is kept.
   provider.use(async (ctx, next) => {
-    if (ctx.method !== 'POST' || ctx.path !== '/token') return next();
-    return withRequestTransaction(deps.db, scope, next, () => ctx.status < 500);
+    if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/revocation')) return next();
+    return withRequestTransaction(
+      deps.db,
+      scope,
+      async () => {
+        await next();
+        await auditTokenEndpoint(ctx as KoaContextWithOIDC, deps, scope, tenant.slug);
+      },
+      () => ctx.status < 500,
+    );
   });
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };

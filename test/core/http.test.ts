@@ -9,7 +9,7 @@ import { createTenant } from '../../src/tenancy/provision.ts';
 describe('HTTP surface', () => {
   let facet: TestFacet;
   before(async () => {
-    facet = await startTestFacet({ env: { FACET_RATE_LIMITS: JSON.stringify({ 'token.ip': { points: 5, duration: 60 } }) } });
+    facet = await startTestFacet({ env: { FACET_RATE_LIMITS: JSON.stringify({ 'token.ip': { points: 5, duration: 60 }, 'signin.ip': { points: 3, duration: 60 } }) } });
   });
   after(async () => facet?.close());
 
@@ -86,6 +86,20 @@ describe('HTTP surface', () => {
     assert.equal(last!.status, 429);
     assert.ok(Number(last!.headers.get('retry-after')) > 0);
     assert.equal(((await last!.json()) as { error: string }).error, 'temporarily_unavailable');
+  });
+
+  test('sign-in steps are rate limited per IP with a clear answer', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const response = await fetch(`${facet.baseUrl}/t/demo/account/sign-in/passkey/options`, { method: 'POST', headers: { accept: 'application/json' } });
+      statuses.push(response.status);
+      if (response.status === 429) {
+        assert.ok(Number(response.headers.get('retry-after')) > 0);
+        assert.match(((await response.json()) as { detail: string }).detail, /Too many attempts/);
+      }
+    }
+    assert.deepEqual(statuses.slice(3), [429, 429]);
+    assert.ok(statuses.slice(0, 3).every((s) => s !== 429));
   });
 
   test('static assets come from our origin with nosniff; paths outside assets are refused', async () => {

@@ -46,6 +46,9 @@ export async function startTestFacet({
     FACET_TENANTS_DIR: tenantsDir,
     FACET_TEST_HELPERS: '1',
     LOG_LEVEL: 'silent',
+    // Every test request comes from 127.0.0.1: per-IP volume limits are raised here and tested on
+    // their own (test/core/http.test.ts); per-account lockout stays as shipped.
+    FACET_RATE_LIMITS: JSON.stringify({ 'signin.ip': { points: 100000 }, 'signup.ip': { points: 100000 }, 'token.ip': { points: 100000 }, 'stepup.ip': { points: 100000 } }),
     ...testDb.env,
     ...env,
   });
