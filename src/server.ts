@@ -36,7 +36,8 @@ export async function startFacet(
   const services = await createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
   // Without Redis the housekeeping jobs run here on timers; with Redis, in `facet worker`.
   if (!services.redis && config.env !== 'test') await services.jobs.startWorker();
-  if (services.redis) await services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));
+  // Not awaited: with Redis down, registering the schedules waits for it; serving must not.
+  if (services.redis) void services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));
   const facet = createApp({ config, database, logger, services, hooks });
   const server = createServer(facet.handler);
   server.keepAliveTimeout = 5000;

@@ -89,7 +89,8 @@ export async function createServices({ config, db, logger, installation }: { con
     ],
     async close() {
       await face.close();
-      await jobs.close();
+      // A queue waiting for an unreachable Redis must not hold shutdown past its deadline.
+      await Promise.race([jobs.close(), new Promise((resolve) => setTimeout(resolve, 3000).unref())]);
       limits.close();
       redis?.disconnect();
     },

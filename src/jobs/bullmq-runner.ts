@@ -25,7 +25,14 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
   // (ioredis 6's option types are stricter than BullMQ's copy of them; the values are the same.)
   const connection = { ...base, maxRetriesPerRequest: null, lazyConnect: false } as ConnectionOptions;
   const queue = new Queue(queueName, { connection, prefix });
-  queue.on('error', (error) => logger.warn({ err: error, queue: queueName }, 'job queue connection error'));
+  // Redis down means an error every reconnect attempt: say it once a minute, not once a second.
+  let lastWarned = 0;
+  const warnThrottled = (message: string, fields: object) => {
+    if (Date.now() - lastWarned < 60_000) return;
+    lastWarned = Date.now();
+    logger.warn(fields, message);
+  };
+  queue.on('error', (error) => warnThrottled('job queue connection error', { err: error, queue: queueName }));
   let worker: Worker | undefined;
   let events: QueueEvents | undefined;
 
@@ -78,7 +85,7 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
       assertKnown(name);
       if (!events) {
         events = new QueueEvents(queueName, { connection, prefix });
-        events.on('error', (error) => logger.warn({ err: error }, 'job events connection error'));
+        events.on('error', (error) => warnThrottled('job events connection error', { err: error }));
         await events.waitUntilReady();
       }
       const job = await queue.add(name, data, { ...jobOptions(name), jobId: randomUUID() });
@@ -102,7 +109,7 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
     async startWorker(): Promise<void> {
       if (worker) return;
       worker = new Worker(queueName, process, { connection, prefix, concurrency });
-      worker.on('error', (error) => logger.warn({ err: error }, 'job worker connection error'));
+      worker.on('error', (error) => warnThrottled('job worker connection error', { err: error }));
       worker.on('completed', (job) => {
         metrics?.jobRuns.inc({ job: job.name, outcome: 'completed' });
         logger.info({ job: job.name, jobId: job.id, attempts: job.attemptsMade }, 'job completed');
