@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { createFaceEngine, loadModels, type FaceEngine } from '../../face/index.ts';
 import { createFaceService, type FaceService } from '../../face/templates/service.ts';
 import { sampleTemplateCiphertexts } from '../../face/templates/store.ts';
+import { createDuplicateDetector } from '../../face/duplicates/index.ts';
 import { assertRingDecrypts, parseKeyRing, type KeyRing } from '../../crypto/key-ring.ts';
 import { withTenant } from '../../db/tenant-scope.ts';
 import { listTenants } from '../../tenancy/registry.ts';
@@ -36,7 +37,9 @@ export async function createFaceRuntime({ modelsDir, embeddingKeys, workers = 1,
       engine ??= createFaceEngine({ modelsDir, workers });
       // Passive PAD scores genuine LFW photos around 0.5 (docs/face-pipeline.md): recorded with
       // every check, not used as a gate until it is calibrated on real spoof data.
-      service ??= engine.then((e) => createFaceService({ engine: e, ring, minPassiveLiveness: 0 }));
+      // Duplicate enrolment detection runs where the tenant schema has pgvector and reports itself
+      // disabled (with the reason) where it does not.
+      service ??= engine.then((e) => createFaceService({ engine: e, ring, minPassiveLiveness: 0, duplicates: createDuplicateDetector({ ring }) }));
       return service;
     },
     async close() {
