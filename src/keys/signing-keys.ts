@@ -41,13 +41,7 @@ export async function rotateKeys(
   trx: TenantDb,
   { kek, slug, overlapSeconds, now = new Date() }: { kek: string; slug: string; overlapSeconds: number; now?: Date },
 ) {
-  const retired = await trx
-    .updateTable('signing_keys')
-    .set({ status: 'retired' })
-    .where('status', '=', 'retiring')
-    .where('retire_at', '<=', now)
-    .returning('kid')
-    .execute();
+  const retired = await retireExpiredKeys(trx, now);
   const retiring = await trx
     .updateTable('signing_keys')
     .set({ status: 'retiring', retire_at: new Date(now.getTime() + overlapSeconds * 1000) })
@@ -56,7 +50,7 @@ export async function rotateKeys(
     .execute();
   const created: string[] = [];
   for (const alg of SIGNING_ALGS) created.push(await createKey(trx, kek, slug, alg, now));
-  return { created, retiring: retiring.map((r) => r.kid as string), retired: retired.map((r) => r.kid as string) };
+  return { created, retiring: retiring.map((r) => r.kid as string), retired };
 }
 
 /** Retires keys whose overlap has passed (run by the key-rotation job). */
