@@ -49,6 +49,9 @@ async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, s
   const kinds = ['access_token', 'refresh_token', 'id_token'].filter((kind) => typeof body?.[kind] === 'string');
   if (kinds.length === 0) return;
   deps.onTokensIssued?.({ tenant: slug, kinds });
+  // Machine-to-machine issuance is volume, not a user event: it is counted in the metrics and the
+  // request log; the client itself (creation, changes) is what the audit trail records.
+  if (ctx.oidc?.params?.grant_type === 'client_credentials') return;
   const accountId = (ctx.oidc?.entities as { Account?: { accountId: string } } | undefined)?.Account?.accountId ?? null;
   await withTenant(deps.db, scope, (trx) =>
     appendAudit(trx, {
