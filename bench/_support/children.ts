@@ -1,7 +1,6 @@
 // Servers under test run in child processes (never in the load generator's process): forked with
 // an IPC channel, they report `{ ready, port, ... }` once listening and exit on `{ stop: true }`.
 import { fork, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 
 export interface ServerChild<Info> {
   name: string;
@@ -13,17 +12,7 @@ export interface ServerChild<Info> {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort } from '../../test/support/ports.ts';
 
 export async function startServerChild<Info extends { port: number }>(
   name: string,

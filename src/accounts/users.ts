@@ -36,16 +36,7 @@ export async function createUser(
   trx: TenantDb,
   input: { username: string; email?: string | null; displayName?: string | null },
 ): Promise<User> {
-  return (await trx
-    .insertInto('users')
-    .values({
-      username: input.username,
-      email: input.email ?? null,
-      display_name: input.displayName ?? null,
-      webauthn_user_handle: randomBytes(32).toString('base64url'),
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow()) as User;
+  return createUserWithHandle(trx, { ...input, webauthnUserHandle: randomBytes(32).toString('base64url') });
 }
 
 /** Marks a user deleted. Callers also revoke sessions, grants and factors (see accounts/lifecycle). */

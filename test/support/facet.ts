@@ -1,6 +1,5 @@
 // Starts a real Facet server for a test file: its own database, a free port on localhost, the
 // demo tenant applied, test helpers mounted.
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
@@ -8,20 +7,11 @@ import { loadConfig, type Config } from '../../src/config/index.ts';
 import { startFacet, type RunningFacet } from '../../src/server.ts';
 import type { AppHooks } from '../../src/app.ts';
 import { createTestDatabase, type TestDatabase } from './database.ts';
+import { freePort } from './ports.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
+export { freePort } from './ports.ts';
 
 export interface TestFacet extends RunningFacet {
   config: Config;
