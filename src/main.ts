@@ -17,6 +17,7 @@ async function main() {
     [
       '',
       `  Facet is running on ${running.url} (database: ${config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dataDir}` : 'PostgreSQL'})`,
+      `  Try it:          ${base}/t/demo/account  (sign up with a passkey, then manage it)`,
       `  Demo discovery:  ${base}/t/demo/.well-known/openid-configuration`,
       `  Demo sign-in:    ${base}/t/demo/auth?client_id=demo-web&response_type=code&scope=openid&redirect_uri=http://localhost:3001/callback`,
       `  Health:          ${base}/health   Ready: ${base}/ready`,
