@@ -1,8 +1,7 @@
 // Page behaviour for the face prompt, bundled into /assets/build/face.js: opens the camera, shows a
 // mirrored preview with an oval guide, grabs frames to a canvas as JPEG and posts them (base64 in
 // JSON) with their capture times. Endpoints and messages come from data- attributes.
-
-type Json = Record<string, unknown>;
+import { status, postJson as post, type Json } from './shared/page.ts';
 
 /** How long each challenge step is shown, and when within it frames are taken. */
 const STEP_MS = 2000;
@@ -11,29 +10,6 @@ const ENROL_FRAMES = 3;
 const ENROL_GAP_MS = 500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function status(root: HTMLElement, message: string, isError = true): void {
-  const region = root.querySelector<HTMLElement>('#status');
-  if (!region) return;
-  region.textContent = message;
-  region.classList.toggle('error', isError);
-}
-
-async function post(url: string, body: Json): Promise<{ ok: boolean; status: number; data: Json }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(body),
-    credentials: 'same-origin',
-  });
-  let data: Json = {};
-  try {
-    data = (await response.json()) as Json;
-  } catch {
-    data = {};
-  }
-  return { ok: response.ok, status: response.status, data };
-}
 
 interface Camera {
   video: HTMLVideoElement;

@@ -1,31 +1,7 @@
 // Page behaviour for sign-in and passkey creation, bundled with @simplewebauthn/browser into
 // /assets/build/passkey.js. Finds its endpoints and messages in data- attributes; no inline code.
+import { status, postJson as post } from './shared/page.ts';
 import { browserSupportsWebAuthnAutofill, startAuthentication, startRegistration, WebAuthnAbortService } from '@simplewebauthn/browser';
-
-type Json = Record<string, unknown>;
-
-function status(root: HTMLElement, message: string, isError = true): void {
-  const region = root.querySelector<HTMLElement>('#status');
-  if (!region) return;
-  region.textContent = message;
-  region.classList.toggle('error', isError);
-}
-
-async function post(url: string, body: Json): Promise<{ ok: boolean; data: Json }> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify(body),
-    credentials: 'same-origin',
-  });
-  let data: Json = {};
-  try {
-    data = (await response.json()) as Json;
-  } catch {
-    data = {};
-  }
-  return { ok: response.ok, data };
-}
 
 function browserError(root: HTMLElement, error: unknown): void {
   const name = (error as { name?: string }).name;

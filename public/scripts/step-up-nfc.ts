@@ -1,6 +1,7 @@
 // The NFC step-up page, bundled into /assets/build/step-up-nfc.js. Where the browser has Web NFC
 // (Chrome on Android), a button reads the card's URL record and submits it; everywhere else the
 // page stays the plain form where the user pastes the link the card opened.
+import { status } from './shared/page.ts';
 interface NdefRecord {
   recordType: string;
   data?: DataView;
@@ -9,13 +10,6 @@ interface NdefReader {
   scan(options?: { signal?: AbortSignal }): Promise<void>;
   addEventListener(type: 'reading', listener: (event: { message: { records: NdefRecord[] } }) => void): void;
   addEventListener(type: 'readingerror', listener: () => void): void;
-}
-
-function status(root: HTMLElement, message: string, isError: boolean): void {
-  const region = root.querySelector<HTMLElement>('#status');
-  if (!region) return;
-  region.textContent = message;
-  region.classList.toggle('error', isError);
 }
 
 /** The URL in an NDEF message: a "url" record, or an absolute-URL record. */
