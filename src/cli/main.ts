@@ -9,7 +9,7 @@ export class UsageError extends Error {
 }
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, command]) => `  facet ${command.usage.padEnd(46)} ${command.summary}`);
+  const lines = Object.values(commands).map((command) => `  facet ${command.usage.padEnd(46)} ${command.summary}`);
   return `Usage:\n${lines.join('\n')}\n\nConfiguration comes from the environment (see README: Configuration).`;
 }
 

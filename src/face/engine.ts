@@ -3,12 +3,10 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { decodeImage, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './decode.ts';
-import type { Box } from './detect.ts';
 import { FaceEngineError, FaceModelsUnavailable, FaceRejected, type FaceRejectionCode } from './errors.ts';
 import { loadModels, type ModelManifest } from './models.ts';
-import { PIPELINE_DEFAULTS, type PipelineOptions } from './pipeline.ts';
+import { PIPELINE_DEFAULTS, type PipelineOptions, type PipelineResult } from './pipeline.ts';
 import { createWorkerPool } from './pool.ts';
-import type { HeadPose } from './pose.ts';
 import type { AnalyzeRequest, WorkerInit, WorkerReply } from './worker.ts';
 
 export interface FaceEngineOptions {
@@ -39,22 +37,8 @@ export interface FaceEngineOptions {
   manifest?: ModelManifest;
 }
 
-export interface FaceAnalysis {
-  /** Face box in pixels of the picture as uploaded (after EXIF rotation). */
-  box: Box;
-  /** Right eye, left eye, nose, right mouth corner, left mouth corner (image-left first), same pixels as `box`. */
-  landmarks: Array<[number, number]>;
-  /** Detector confidence 0..1. */
-  score: number;
-  /** Degrees; yaw > 0 = turned to the subject's left, pitch > 0 = chin up (see pose.ts). */
-  pose: HeadPose;
-  /** 0..1, see quality.ts. */
-  quality: number;
-  /** L2-normalised. */
-  embedding: Float32Array;
-  /** 0..1, 1 = real (MiniFASNet pair; never evaluated on spoofs here — see docs/face-pipeline.md). */
-  passiveLiveness: number;
-}
+/** What `analyze` returns for one picture (fields documented on PipelineResult). */
+export type FaceAnalysis = PipelineResult;
 
 export interface AnalyzeOptions {
   /** Refuse turned heads with `head_turned` (default true). Liveness-challenge frames pass false. */

@@ -57,12 +57,19 @@ export const PIPELINE_DEFAULTS: Required<PipelineOptions> = {
 };
 
 export interface PipelineResult {
+  /** Face box in pixels of the picture as uploaded (after EXIF rotation). */
   box: Box;
+  /** Right eye, left eye, nose, right mouth corner, left mouth corner (image-left first), same pixels as `box`. */
   landmarks: Array<[number, number]>;
+  /** Detector confidence 0..1. */
   score: number;
+  /** Degrees; yaw > 0 = turned to the subject's left, pitch > 0 = chin up (see pose.ts). */
   pose: HeadPose;
+  /** 0..1, see quality.ts. */
   quality: number;
+  /** L2-normalised. */
   embedding: Float32Array;
+  /** 0..1, 1 = real (MiniFASNet pair; never evaluated on spoofs here — see docs/face-pipeline.md). */
   passiveLiveness: number;
 }
 
