@@ -17,11 +17,9 @@ import { checkChallenge, createChallenge, createFaceEngine, loadModels } from '.
 import { livenessInput } from '../src/face/passive.ts';
 import { analyzePicture, detectFaces } from '../src/face/pipeline.ts';
 import { createRunners } from '../src/face/runners.ts';
+import { modelsDir, faceDataDir as dataDir } from '../test/support/shared-data.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const projectRoot = path.resolve(here, '..');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
-const dataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
 const ITERATIONS = Number(process.env.FACE_BENCH_ITERATIONS ?? 150);
 const WARMUP = 15;
 

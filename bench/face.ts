@@ -14,11 +14,9 @@ import { runFaceEval } from '../src/face/eval/index.ts';
 import { allAgainstAllScores, packEmbeddings } from '../src/face/eval/scores.ts';
 import { decodeTemplate, encodeTemplate } from '../src/face/templates/index.ts';
 import { cosineSimilarity } from '../src/face/index.ts';
+import { faceDataDir as dataDir, modelsDir } from '../test/support/shared-data.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const projectRoot = path.resolve(here, '..');
-const dataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
 const resultsDir = path.join(here, 'results');
 await mkdir(resultsDir, { recursive: true });
 

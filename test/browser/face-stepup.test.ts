@@ -26,10 +26,9 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { bumpConfigVersion, findTenant } from '../../src/tenancy/registry.ts';
+import { modelsDir, faceDataDir } from '../support/shared-data.ts';
 
 const ARTIFACTS = path.join(projectRoot, 'test-artifacts/face');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
-const faceDataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
 const lfw = (person: string, index: number) => path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`);
 
 // Head poses measured by the face-engine tests (test/face/liveness.test.ts): Barroso 4 straight,

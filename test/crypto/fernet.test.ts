@@ -2,11 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { createFernet, FernetError, generateFernetKey, type FernetErrorCode } from '../../src/crypto/fernet.ts';
+import { vectorsDir } from '../support/shared-data.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const vectorsDir = process.env.FACET_VECTORS_DIR ?? path.resolve(projectRoot, '../shared/vectors');
 const load = (name: string) => JSON.parse(readFileSync(path.join(vectorsDir, 'fernet', name), 'utf8')) as any[];
 
 // The spec's invalid.json names each case in prose; this is the reason each one must fail with.

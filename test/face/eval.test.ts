@@ -5,14 +5,11 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { EVAL_ENGINE_OPTIONS, evaluatePairs, runFaceEval } from '../../src/face/eval/index.ts';
+import { modelsDir, faceDataDir as dataDir } from '../support/shared-data.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
-const dataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
 
 describe('face evaluation on an LFW subset', () => {
   let engine: FaceEngine;

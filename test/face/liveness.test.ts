@@ -9,10 +9,8 @@ import {
   checkChallenge, cosineSimilarity, createChallenge, createFaceEngine, estimateHeadPose, poseMatches, seededRandom,
   type Challenge, type ChallengeFrame, type FaceAnalysis, type FaceEngine,
 } from '../../src/face/index.ts';
+import { modelsDir, faceDataDir } from '../support/shared-data.ts';
 
-const projectRoot = path.resolve(import.meta.dirname, '../..');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
-const faceDataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
 const lfw = (person: string, index: number) => readFile(path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
 const mirror = async (bytes: Buffer) => sharp(bytes).flop().jpeg({ quality: 95 }).toBuffer();
 

@@ -12,8 +12,8 @@ import { intersectionOverUnion, nonMaximumSuppression } from '../../src/face/det
 import { FaceRejected } from '../../src/face/errors.ts';
 import { livenessCrop, passiveScore } from '../../src/face/passive.ts';
 import { cosineSimilarity } from '../../src/face/similarity.ts';
+import { faceDataDir } from '../support/shared-data.ts';
 
-const faceDataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(import.meta.dirname, '../../../shared/data/lfw-dev');
 const photo = readFileSync(path.join(faceDataDir, 'images/Aaron_Sorkin/Aaron_Sorkin_0001.jpg'));
 
 async function rejection(promise: Promise<unknown>): Promise<string> {

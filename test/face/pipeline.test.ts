@@ -12,10 +12,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { cosineSimilarity, createFaceEngine, FaceEngineError, FaceModelsUnavailable, FaceRejected, fetchModels, loadModels, ModelFetchError, readManifest, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
 import { createWorkerPool } from '../../src/face/pool.ts';
+import { modelsDir, faceDataDir } from '../support/shared-data.ts';
 
-const projectRoot = path.resolve(import.meta.dirname, '../..');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
-const faceDataDir = process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev');
 const lfw = (person: string, index: number) => readFile(path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
 const grey = { r: 128, g: 128, b: 128 };
 

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { sql, type Kysely } from 'kysely';
 import * as faceTemplatesMigration from '../../migrations/tenant/0100_face_templates.ts';
 import * as faceVectorsMigration from '../../migrations/tenant/0101_face_vectors.ts';
@@ -13,10 +12,9 @@ import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createDuplicateDetector } from '../../src/face/duplicates/index.ts';
 import { createChallenge, createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { createFaceService, DEFAULT_FACE_THRESHOLD, FaceTemplateError, saveTemplate, type FaceService } from '../../src/face/templates/index.ts';
+import { modelsDir, faceDataDir } from '../support/shared-data.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const modelsDir = process.env.FACET_MODELS_DIR ?? path.resolve(projectRoot, '../shared/models');
-const imagesDir = path.join(process.env.FACET_FACE_DATA_DIR ?? path.resolve(projectRoot, '../shared/data/lfw-dev'), 'images');
+const imagesDir = path.join(faceDataDir, 'images');
 /** The n-th picture (1-based, in name order) of a person in the data set. */
 async function picture(name: string, n: number): Promise<Buffer> {
   const files = (await readdir(path.join(imagesDir, name))).sort();

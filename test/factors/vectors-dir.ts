@@ -1,11 +1,9 @@
-// Where the shared, read-only test vectors live (FACET_VECTORS_DIR overrides the default).
+// Reads the shared, read-only test vectors (FACET_VECTORS_DIR overrides the default).
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { vectorsDir } from '../support/shared-data.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-export const vectorsDir = process.env.FACET_VECTORS_DIR ?? path.resolve(projectRoot, '../shared/vectors');
+export { vectorsDir };
 
 export function readVectors<T>(relative: string): T {
   return JSON.parse(readFileSync(path.join(vectorsDir, relative), 'utf8')) as T;
