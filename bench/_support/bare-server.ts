@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import Provider, { errors, type Configuration } from 'oidc-provider';
 import { serveParent } from './children.ts';
+import { TOKEN_TTLS } from '../../src/oidc/ttl.ts';
 
 const RESOURCE = 'https://api.demo.example/';
 const RESOURCE_SCOPES = ['orders:read', 'orders:write'];
@@ -84,18 +85,7 @@ const configuration: Configuration = {
       },
     },
   },
-  ttl: {
-    AccessToken: 3600,
-    AuthorizationCode: 60,
-    ClientCredentials: 600,
-    DeviceCode: 600,
-    Grant: 14 * 24 * 3600,
-    IdToken: 3600,
-    Interaction: 3600,
-    Session: 14 * 24 * 3600,
-    RefreshToken: 30 * 24 * 3600,
-    BackchannelAuthenticationRequest: 600,
-  },
+  ttl: { ...TOKEN_TTLS, RefreshToken: 30 * 24 * 3600 },
   rotateRefreshToken: true,
   enabledJWA: {
     idTokenSigningAlgValues: ['ES256', 'RS256'],

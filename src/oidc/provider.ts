@@ -10,6 +10,7 @@ import type { TenantRecord } from '../tenancy/registry.ts';
 import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
 import { messagePage } from '../../views/layout.ts';
 import { createAdapterClass } from './adapter.ts';
+import { TOKEN_TTLS } from './ttl.ts';
 import { createFindAccount } from './accounts.ts';
 import { loadClients } from './clients.ts';
 import { ACR_VALUES, createLoadExistingGrant } from './grant-policy.ts';
@@ -184,20 +185,12 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       },
     },
     ttl: {
-      AccessToken: 3600,
-      AuthorizationCode: 60,
-      ClientCredentials: 600,
-      DeviceCode: 600,
-      Grant: 14 * 24 * 3600,
-      IdToken: 3600,
-      Interaction: 3600,
-      Session: 14 * 24 * 3600,
+      ...TOKEN_TTLS,
       // A rotated token never outlives its family's absolute lifetime (iiat is the family's start).
       RefreshToken: (_ctx, token) => {
         const started = (token as { iiat?: number }).iiat ?? Math.floor(now() / 1000);
         return Math.max(1, started + familyDefaults.absoluteSeconds - Math.floor(now() / 1000));
       },
-      BackchannelAuthenticationRequest: 600,
     },
     rotateRefreshToken: true,
     enabledJWA: {
