@@ -8,6 +8,7 @@ import { decodeProtectedHeader } from 'jose';
 import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
+import { authorizeAs } from '../support/code-flow.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
@@ -34,25 +35,11 @@ describe('OpenID conformance checklist (basic + config plans)', () => {
   after(async () => facet?.close());
 
   /** Authorization request → interactions finished by the test helper → the callback URL. */
-  async function authorize(params: Record<string, string>, { jar = new CookieJar(), method = 'GET' }: { jar?: CookieJar; method?: 'GET' | 'POST' } = {}) {
+  async function authorize(params: Record<string, string>, { jar = new CookieJar() }: { jar?: CookieJar } = {}) {
     const url = new URL(`${issuer}/auth`);
     const all = { client_id: 'rp-basic', response_type: 'code', redirect_uri: CB, scope: 'openid', ...params };
-    let step;
-    if (method === 'POST') {
-      const response = await fetch(url, { method: 'POST', redirect: 'manual', headers: { cookie: jar.header(url), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(all) });
-      jar.store(response);
-      if (!response.headers.get('location')) throw new Error(`POST /auth answered ${response.status}: ${await response.text()}`);
-      step = await followRedirects(new URL(response.headers.get('location')!, url), jar, { origin: facet.baseUrl });
-    } else {
-      for (const [k, v] of Object.entries(all)) if (v !== '') url.searchParams.set(k, v);
-      step = await followRedirects(url, jar, { origin: facet.baseUrl });
-    }
-    for (let i = 0; i < 3 && step.response && /\/interaction\/[^/]+$/.test(step.url.pathname); i += 1) {
-      const complete = new URL(`${step.url.pathname}/__test-complete`, facet.baseUrl);
-      complete.searchParams.set('sub', sub);
-      step = await followRedirects(complete, jar, { origin: facet.baseUrl });
-    }
-    return { ...step, jar };
+    for (const [k, v] of Object.entries(all)) if (v !== '') url.searchParams.set(k, v);
+    return { ...(await authorizeAs(url, jar, { origin: facet.baseUrl, sub })), jar };
   }
 
   async function codeAndTokens(params: Record<string, string> = {}, jar?: CookieJar) {
@@ -158,12 +145,7 @@ describe('OpenID conformance checklist (basic + config plans)', () => {
     assert.match(((await post.json()) as { detail: string }).detail, /pushed authorization requests/);
     const par = await client.buildAuthorizationUrlWithPAR(rp, { redirect_uri: CB, scope: 'openid', state: 'par-state' });
     const jar = new CookieJar();
-    let step = await followRedirects(par, jar, { origin: facet.baseUrl });
-    for (let i = 0; i < 3 && step.response && /\/interaction\/[^/]+$/.test(step.url.pathname); i += 1) {
-      const complete = new URL(`${step.url.pathname}/__test-complete`, facet.baseUrl);
-      complete.searchParams.set('sub', sub);
-      step = await followRedirects(complete, jar, { origin: facet.baseUrl });
-    }
+    const step = await authorizeAs(par, jar, { origin: facet.baseUrl, sub });
     assert.ok(step.url.searchParams.get('code'), step.url.href);
   });
 

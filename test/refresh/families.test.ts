@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { sql } from 'kysely';
 import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
-import { codeFlow } from '../support/code-flow.ts';
+import { authorizeAs, codeFlow } from '../support/code-flow.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
@@ -186,12 +186,7 @@ describe('refresh-token families', () => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    let step = await followRedirects(url, jar, { origin: facet.baseUrl });
-    for (let i = 0; i < 3 && step.response && /\/interaction\/[^/]+$/.test(step.url.pathname); i += 1) {
-      const complete = new URL(`${step.url.pathname}/__test-complete`, facet.baseUrl);
-      complete.searchParams.set('sub', userId);
-      step = await followRedirects(complete, jar, { origin: facet.baseUrl });
-    }
+    const step = await authorizeAs(url, jar, { origin: facet.baseUrl, sub: userId });
     assert.equal(step.response, undefined, `flow ended at ${step.url}`);
     return client.authorizationCodeGrant(config, step.url, { pkceCodeVerifier: verifier });
   }
@@ -210,12 +205,7 @@ describe('refresh-token families', () => {
       code_challenge_method: 'S256',
     });
     const jar = new CookieJar();
-    let step = await followRedirects(url, jar, { origin: facet.baseUrl });
-    for (let i = 0; i < 3 && step.response; i += 1) {
-      const complete = new URL(`${step.url.pathname}/__test-complete`, facet.baseUrl);
-      complete.searchParams.set('sub', userId);
-      step = await followRedirects(complete, jar, { origin: facet.baseUrl });
-    }
+    const step = await authorizeAs(url, jar, { origin: facet.baseUrl, sub: userId });
     const tokens = await client.authorizationCodeGrant(config, step.url, { pkceCodeVerifier: verifier }, undefined, { DPoP: client.getDPoPHandle(config, keyA) });
     assert.equal(tokens.token_type, 'dpop');
     const ok = await client.refreshTokenGrant(config, tokens.refresh_token!, undefined, { DPoP: client.getDPoPHandle(config, keyA) });

@@ -6,6 +6,7 @@ import * as client from 'openid-client';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
+import { authorizeAs } from '../support/code-flow.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
@@ -38,12 +39,7 @@ describe('acr enforcement', () => {
   async function signedInThenRequest(sub: string, extra: Record<string, string>, pauseMs = 0) {
     const jar = new CookieJar();
     const first = client.buildAuthorizationUrl(config, { redirect_uri: REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256' });
-    let step = await followRedirects(first, jar, { origin: facet.baseUrl });
-    for (let i = 0; i < 3 && step.response && /\/interaction\/[^/]+$/.test(step.url.pathname); i += 1) {
-      const complete = new URL(`${step.url.pathname}/__test-complete`, facet.baseUrl);
-      complete.searchParams.set('sub', sub);
-      step = await followRedirects(complete, jar, { origin: facet.baseUrl });
-    }
+    const step = await authorizeAs(first, jar, { origin: facet.baseUrl, sub });
     assert.equal(step.url.origin, 'http://localhost:3001', 'signed in');
     await new Promise((r) => setTimeout(r, pauseMs));
     const verifier = client.randomPKCECodeVerifier();
