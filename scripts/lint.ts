@@ -4,7 +4,7 @@ import path from 'node:path';
 import { projectRuleViolations } from './project-rules.ts';
 
 const failures: string[] = [];
-const oxlint = spawnSync('npx', ['oxlint', '--quiet', 'src', 'test', 'bench', 'scripts'], { stdio: 'inherit' });
+const oxlint = spawnSync('npx', ['oxlint', '--quiet', 'src', 'test', 'bench', 'scripts', 'views', 'public/scripts'], { stdio: 'inherit' });
 if (oxlint.status !== 0) failures.push('oxlint reported errors');
 failures.push(...projectRuleViolations(path.resolve(import.meta.dirname, '..')));
 

@@ -2,7 +2,8 @@
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import { csrfField, field, statusRegion } from './components.ts';
-import { fill, type Strings } from './strings/index.ts';
+import { fill } from './strings/index.ts';
+import type { PageContext } from './pages.ts';
 
 export interface AccountPasskey {
   id: string;
@@ -12,13 +13,7 @@ export interface AccountPasskey {
   backupEligible: boolean;
 }
 
-export interface AccountPageData {
-  t: Strings;
-  tenantName: string;
-  logoUrl?: string | undefined;
-  nonce: string;
-  csrf: string;
-  base: string;
+export interface AccountPageData extends PageContext {
   userName: string;
   passkeys: AccountPasskey[];
   recoveryRemaining: number;

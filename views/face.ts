@@ -3,21 +3,15 @@
 // script /assets/build/face.js finds its endpoints and messages in data- attributes.
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
+import type { PageContext } from './pages.ts';
 import { statusRegion } from './components.ts';
 import type { Strings } from './strings/index.ts';
 import { fill } from './strings/index.ts';
 
 const SCRIPT = '/assets/build/face.js';
 
-interface FacePageBase {
-  t: Strings;
-  tenantName: string;
-  logoUrl?: string | undefined;
-  nonce: string;
-  csrf: string;
-  /** The endpoints' prefix: /t/<slug>/account or /t/<slug>/interaction/<uid>/stepup/face. */
-  base: string;
-}
+/** The endpoints' base is /t/<slug>/account or /t/<slug>/interaction/<uid>/stepup/face. */
+type FacePageBase = PageContext;
 
 function page(d: FacePageBase, body: SafeHtml): string {
   return layout(

@@ -111,15 +111,8 @@ ${d.cards.length === 0
 </section>`;
 }
 
-export interface AccountPageShell {
-  t: Strings;
-  tenantName: string;
-  logoUrl?: string | undefined;
-  nonce: string;
-  csrf: string;
-  /** /t/<slug>/account */
-  base: string;
-}
+/** An account-page context: its base is /t/<slug>/account. */
+export type AccountPageShell = PageContext;
 
 function accountShell(d: AccountPageShell, title: string, body: SafeHtml): string {
   return layout({ title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: d.t.lang }, body).value;
