@@ -14,7 +14,7 @@ import { createTenantPool } from './tenancy/pool.ts';
 import { findTenant, tenantVersion } from './tenancy/registry.ts';
 import { createRuntime, delegateToProvider, type TenantRuntime } from './tenancy/runtime.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
-import { readiness } from './http/health.ts';
+import { createReadiness } from './http/health.ts';
 import { serveAssets } from './http/assets.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
@@ -107,8 +107,9 @@ export function createApp({
   root.get('/health', (ctx) => {
     ctx.body = { status: 'ok' };
   });
+  const readiness = createReadiness({ db, extra: services.readinessChecks });
   root.get('/ready', async (ctx) => {
-    const report = await readiness({ db, draining: state.draining, extra: services.readinessChecks });
+    const report = await readiness({ draining: state.draining });
     ctx.status = report.ready ? 200 : 503;
     ctx.body = report;
   });
