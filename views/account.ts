@@ -21,6 +21,8 @@ export interface AccountPageData extends PageContext {
   /** Authenticator app and NFC cards (src/stepup/routes.ts). */
   factorSections?: SafeHtml | undefined;
   signIns: Array<{ at: Date; ip: string | null; userAgent: string | null; method: string }>;
+  /** Changes to how the account signs in, newest first, with the proof each was made with. */
+  securityChanges?: Array<{ at: Date; type: string; proof: string | null }> | undefined;
   notice?: string | undefined;
   error?: string | undefined;
 }
@@ -67,6 +69,15 @@ ${d.factorSections ?? ''}
 <section class="card" aria-labelledby="recovery-heading">
 <h2 id="recovery-heading">${t.account.recoveryCodes}</h2>
 <p>${fill(t.account.recoveryRemaining, { count: d.recoveryRemaining })}</p>
+<form method="post" action="${d.base}/recovery-codes">${csrfField(d.csrf)}<p class="hint" id="regenerate-hint">${t.securityChanges.regenerateHint}</p><button type="submit" class="secondary" aria-describedby="regenerate-hint">${t.securityChanges.regenerate}</button></form>
+</section>
+<section class="card" aria-labelledby="changes-heading">
+<h2 id="changes-heading">${t.securityChanges.heading}</h2>
+${(d.securityChanges ?? []).length === 0
+  ? html`<p>${t.securityChanges.none}</p>`
+  : html`<ul id="security-changes">${(d.securityChanges ?? []).map(
+      (c) => html`<li data-type="${c.type}">${minute(c.at)} · ${t.securityChanges.types[c.type] ?? c.type}${c.proof ? html` <span class="detail">(${fill(t.securityChanges.proof, { factor: t.securityChanges.factors[c.proof] ?? c.proof })})</span>` : ''}</li>`,
+    )}</ul>`}
 </section>
 <section class="card" aria-labelledby="signins-heading">
 <h2 id="signins-heading">${t.account.recentSignIns}</h2>
@@ -95,4 +106,40 @@ ${face.enrolled
     ? html`<p><a href="${d.base}/face" class="button">${t.face.add}</a></p>`
     : html`<p class="hint">${t.face.unavailable}</p>`}
 </section>`;
+}
+
+/** /account/verify: the fresh proofs that allow a change to how the account signs in. */
+export function freshProofPage(d: PageContext & { accepted: string[]; next: string; removing?: string | undefined; error?: string | undefined }): string {
+  const { t } = d;
+  const hidden = html`${csrfField(d.csrf)}<input type="hidden" name="next" value="${d.next}">${d.removing ? html`<input type="hidden" name="removing" value="${d.removing}">` : ''}`;
+  const option = (factor: string) => {
+    switch (factor) {
+      case 'otp':
+        return html`<li id="proof-otp"><form method="post" action="${d.base}/verify/otp" novalidate>${hidden}
+${field({ id: 'code', label: t.freshProof.otp, autocomplete: 'one-time-code', inputmode: 'numeric', required: true, autofocus: true })}
+<button type="submit">${t.freshProof.otpSubmit}</button></form></li>`;
+      case 'nfc':
+        return html`<li id="proof-nfc"><form method="post" action="${d.base}/verify/nfc" novalidate>${hidden}
+${field({ id: 'tap', label: t.freshProof.nfc, autocomplete: 'off', required: true })}
+<button type="submit">${t.freshProof.nfcSubmit}</button></form></li>`;
+      case 'passkey':
+        return html`<li id="proof-passkey"><a class="button" href="${d.base}/sign-in">${t.freshProof.passkey}</a></li>`;
+      case 'recovery_code':
+        return html`<li id="proof-recovery"><a href="${d.base}/sign-in/recovery">${t.freshProof.recovery_code}</a></li>`;
+      case 'face':
+        return html`<li id="proof-face"><a class="button" href="${d.base}/verify/face">${t.freshProof.face}</a></li>`;
+      default:
+        return html``;
+    }
+  };
+  return layout(
+    { title: t.freshProof.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: t.lang },
+    html`<section class="card">
+<h1>${t.freshProof.heading}</h1>
+<p>${t.freshProof.intro}</p>
+${statusRegion(d.error)}
+<ul class="proofs">${d.accepted.map(option)}</ul>
+<nav class="links"><p><a href="${d.base}">${t.common.back}</a></p></nav>
+</section>`,
+  ).value;
 }

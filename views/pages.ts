@@ -101,7 +101,7 @@ ${statusRegion()}
   );
 }
 
-export function recoveryCodesPage(ctx: PageContext, { codes }: { codes: string[] }): string {
+export function recoveryCodesPage(ctx: PageContext, { codes, doneHref }: { codes: string[]; doneHref?: string }): string {
   const { t } = ctx;
   return page(
     ctx,
@@ -110,10 +110,32 @@ export function recoveryCodesPage(ctx: PageContext, { codes }: { codes: string[]
 <h1>${t.recoveryCodes.heading}</h1>
 <p>${t.recoveryCodes.intro}</p>
 <ol class="codes" id="recovery-codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
-<form method="post" action="${ctx.base}/continue">
+${doneHref
+  ? html`<p><a class="button" href="${doneHref}">${t.recoveryCodes.confirm}</a></p>`
+  : html`<form method="post" action="${ctx.base}/continue">
 ${csrfField(ctx.csrf)}
 <button type="submit">${t.recoveryCodes.confirm}</button>
+</form>`}
+</section>`,
+  );
+}
+
+export function requirementsPage(ctx: PageContext, { clientName, description }: { clientName: string; description: string }): string {
+  const { t } = ctx;
+  const accountBase = ctx.base.replace(/\/interaction\/[^/]+$/, '/account');
+  return page(
+    ctx,
+    t.requirements.title,
+    html`<section class="card">
+<h1>${fill(t.requirements.heading, { client: clientName })}</h1>
+<p>${fill(t.requirements.intro, { client: clientName })}</p>
+<p class="detail" id="requirement">${description}</p>
+<p>${fill(t.requirements.next, { client: clientName })}</p>
+<form method="post" action="${ctx.base}/requirements">
+${csrfField(ctx.csrf)}
+<button type="submit">${fill(t.requirements.back, { client: clientName })}</button>
 </form>
+<nav class="links"><p><a href="${accountBase}">${t.requirements.accountLink}</a></p></nav>
 </section>`,
   );
 }

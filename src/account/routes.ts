@@ -8,8 +8,7 @@ import type { Context } from 'koa';
 import { sql } from 'kysely';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { findLiveUserById, type User } from '../accounts/users.ts';
-import { remainingRecoveryCodes } from '../accounts/recovery-codes.ts';
+import { issueRecoveryCodes, remainingRecoveryCodes } from '../accounts/recovery-codes.ts';
 import { signOutEverywhere } from '../accounts/lifecycle.ts';
 import {
   finishRegistration,
@@ -21,53 +20,32 @@ import {
   startRegistration,
   type RegistrationResponseJSON,
 } from '../factors/passkey/index.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
 import { accountPage } from '../../views/account.ts';
+import { recoveryCodesPage } from '../../views/pages.ts';
 import { stringsFor } from '../../views/strings/index.ts';
-import { checkCsrf, csrfToken, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { ACCOUNT_COOKIE, accountCookieOptions, csrfKey, type InteractionDeps } from '../interaction/flow.ts';
 import { jsonError } from '../interaction/sign-in.ts';
 import { passkeyMessage } from '../interaction/messages.ts';
-import { closeAccountSession, findAccountSession } from './sessions.ts';
+import { closeAccountSession } from './sessions.ts';
 import type { Services } from '../services.ts';
-import { accountFactorSections, registerAccountFactorRoutes } from '../stepup/routes.ts';
+import { requireSession, type AccountContext } from './session.ts';
+import { accountFactorSections, registerAccountFactorRoutes } from './factor-routes.ts';
+import { registerProofRoutes } from './proof-routes.ts';
+import { proofData, requireFreshProof } from './fresh-proof.ts';
 
-export interface AccountContext {
-  runtime: TenantRuntime;
-  user: User;
-  token: string;
-  binding: string;
-  csrf: string;
-  base: string;
-}
-
-async function signedIn(ctx: Context, deps: InteractionDeps): Promise<AccountContext | undefined> {
-  const runtime = ctx.state.tenant as TenantRuntime;
-  const token = ctx.cookies.get(ACCOUNT_COOKIE, { signed: true });
-  if (!token) return undefined;
-  const found = await withTenant(deps.db, runtime.tenant, async (trx) => {
-    const session = await findAccountSession(trx, token);
-    const user = session ? await findLiveUserById(trx, session.userId) : undefined;
-    return session && user && user.status === 'active' ? { session, user } : undefined;
-  });
-  if (!found) return undefined;
-  const binding = `account:${found.session.idHash}`;
-  return { runtime, user: found.user, token, binding, csrf: csrfToken(csrfKey(deps.config), binding), base: `${runtime.basePath}/account` };
-}
-
-export async function requireSession(ctx: Context, deps: InteractionDeps, { html = true } = {}): Promise<AccountContext | undefined> {
-  const account = await signedIn(ctx, deps);
-  if (!account) {
-    const runtime = ctx.state.tenant as TenantRuntime;
-    if (html) {
-      ctx.status = 303;
-      ctx.redirect(`${runtime.basePath}/account/sign-in`);
-    } else {
-      jsonError(ctx, 401, stringsFor(ctx.get('accept-language')).errors.pendingGone, 'not_signed_in');
-    }
-  }
-  return account;
-}
+/** Audit events that change how the account signs in: the page's "security changes" list. */
+const SECURITY_CHANGES = [
+  'passkey.registered',
+  'passkey.removed',
+  'factor.otp.enrolled',
+  'factor.otp.removed',
+  'factor.nfc.enrolled',
+  'factor.nfc.removed',
+  'factor.face.enrolled',
+  'factor.face.deleted',
+  'recovery_codes.issued',
+];
 
 const NOTICES = ['renamed', 'removed', 'added'] as const;
 const FACE_NOTICES = { faceAdded: 'added', faceRemoved: 'removedNotice', faceFlagged: 'duplicateFlagged' } as const;
@@ -85,6 +63,14 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       .select(['at', 'ip', 'user_agent', 'type', sql<string>`data->>'flow'`.as('flow')])
       .where('subject', '=', user.id)
       .where('type', 'in', ['passkey.sign_in', 'recovery_code.used'])
+      .orderBy('id', 'desc')
+      .limit(10)
+      .execute(),
+    securityChanges: await trx
+      .selectFrom('audit_events')
+      .select(['at', 'type', sql<string | null>`data->'proof'->>'factor'`.as('proof')])
+      .where('subject', '=', user.id)
+      .where('type', 'in', SECURITY_CHANGES)
       .orderBy('id', 'desc')
       .limit(10)
       .execute(),
@@ -111,14 +97,13 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       })),
       face: { enrolled: data.faceEnrolled, available: (ctx.state.services as Services).face.status().available },
       factorSections: data.factorSections,
+      securityChanges: data.securityChanges.map((c) => ({ at: new Date(c.at as string), type: c.type as string, proof: (c.proof as string | null) ?? null })),
       notice: done ? t.account[done] : faceDone,
       error,
     }),
     status,
   );
 }
-
-export { requireSession as requireAccountSession };
 
 export function registerAccountRoutes(router: Router, deps: InteractionDeps): void {
   router.get('/account', async (ctx) => {
@@ -148,6 +133,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     if (!account) return;
     const body = await readBody(ctx);
     checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'passkey' } });
+    if (!proof) return;
     const t = stringsFor(ctx.get('accept-language'));
     const removed = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       // Passkeys are the only way to sign in (recovery codes only lead to enrolling a new one),
@@ -157,7 +144,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
       if (passkeys.length <= 1) return 'last';
       const gone = await removeCredential(trx, account.user.id, ctx.params.id!);
       if (!gone) return 'missing';
-      await appendAudit(trx, { type: 'passkey.removed', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { credential_id: gone.credentialId } });
+      await appendAudit(trx, { type: 'passkey.removed', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { credential_id: gone.credentialId, ...proofData(proof) } });
       return 'removed';
     });
     if (removed === 'last') return showAccount(ctx, deps, account, { error: t.account.lastPasskey, status: 409 });
@@ -170,6 +157,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     if (!account) return;
     const body = await readBody(ctx);
     checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    if (!(await requireFreshProof(ctx, deps, account, { json: true }))) return;
     const { runtime, user } = account;
     const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
     const options = await withTenant(deps.db, runtime.tenant, (trx) =>
@@ -190,6 +178,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     if (!account) return;
     const body = await readBody(ctx);
     checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const proof = await requireFreshProof(ctx, deps, account, { json: true });
+    if (!proof) return;
     const { runtime, user } = account;
     const t = stringsFor(ctx.get('accept-language'));
     if (!body.response || typeof body.response !== 'object') return jsonError(ctx, 400, t.errors.generic, 'bad_request');
@@ -228,7 +218,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
         actor: user.id,
         subject: user.id,
         ...facts,
-        data: { credential_id: stored.credentialId, aaguid: stored.aaguid, backup_eligible: stored.backupEligible, backup_state: stored.backupState, fmt: stored.attestationFormat },
+        data: { credential_id: stored.credentialId, aaguid: stored.aaguid, backup_eligible: stored.backupEligible, backup_state: stored.backupState, fmt: stored.attestationFormat, ...proofData(proof) },
       });
       return verified;
     });
@@ -260,5 +250,28 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     ctx.status = 303;
     ctx.redirect(`${account.base}/sign-in`);
   });
-  registerAccountFactorRoutes(router, deps, requireSession);
+  // New recovery codes: the old set dies at once, the new one is shown once.
+  router.post('/account/recovery-codes', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const proof = await requireFreshProof(ctx, deps, account);
+    if (!proof) return;
+    const codes = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      const issued = await issueRecoveryCodes(trx, account.user.id);
+      await appendAudit(trx, { type: 'recovery_codes.issued', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { count: issued.length, ...proofData(proof) } });
+      return issued;
+    });
+    const t = stringsFor(ctx.get('accept-language'));
+    htmlResponse(
+      ctx,
+      recoveryCodesPage({ t, tenantName: account.runtime.tenant.name, logoUrl: account.runtime.settings.logo_url, nonce: securePage(ctx), csrf: account.csrf, base: account.base }, { codes, doneHref: account.base }),
+    );
+  });
+
+  registerAccountFactorRoutes(router, deps);
+  registerProofRoutes(router, deps);
 }
+
+export type { AccountContext };

@@ -6,6 +6,9 @@ import type { TenantDb } from '../db/tenant-scope.ts';
 
 const TTL_MS = 12 * 3600 * 1000;
 
+/** The row key of a session token (also its key in session_factors, as `account:<key>`). */
+export const accountSessionKey = (token: string): string => hash(token);
+
 function hash(token: string): string {
   return createHash('sha256').update(`facet-account-session:${token}`).digest('hex');
 }

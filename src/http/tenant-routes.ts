@@ -36,7 +36,7 @@ export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysel
     await next();
   });
   // Test helpers first: their paths sit under the interaction routes' prefix.
-  if (config.testHelpers) testInteractionRoutes(router, { db, logger });
+  if (config.testHelpers) testInteractionRoutes(router, { config, db, logger });
   registerInteractionRoutes(router, { config, db, logger });
   registerAdminApi(router, { config, db });
   // oidc-provider accepts POST here only with SameSite=None session cookies; Facet keeps them Lax

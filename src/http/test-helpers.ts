@@ -1,19 +1,28 @@
 // Test-only: finishes an interaction without a login page, so OIDC tests can run end to end.
-// Mounted only when FACET_TEST_HELPERS=1, which loadConfig refuses in production.
+// Mounted only when FACET_TEST_HELPERS=1, which loadConfig refuses in production. A login it
+// finishes is a passkey proven now, and goes through the same decision as every other login
+// (continueOrFinish): a request that needs more than a passkey is prompted or refused as usual.
 import type Router from '@koa/router';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { Config } from '../config/index.ts';
 import { badRequest } from '../errors/http-errors.ts';
+import { interactionFlow } from '../interaction/flow.ts';
+import { continueOrFinish } from '../interaction/step-up.ts';
+import { amrForFactor } from '../stepup/index.ts';
 
-export function testInteractionRoutes(router: Router, _deps: { db: Kysely<any>; logger: Logger }) {
+export function testInteractionRoutes(router: Router, deps: { config: Config; db: Kysely<any>; logger: Logger }) {
   router.get('/interaction/:uid/__test-complete', async (ctx) => {
     const { provider } = ctx.state.tenant as TenantRuntime;
-    const details = await provider.interactionDetails(ctx.req, ctx.res);
+    const flow = await interactionFlow(ctx, deps);
+    const details = flow.details!;
     const sub = typeof ctx.query.sub === 'string' ? ctx.query.sub : undefined;
     if (details.prompt.name === 'login') {
       if (!sub) throw badRequest('sub is required to finish a login prompt');
-      await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: sub, amr: ['hwk', 'user'], acr: 'urn:facet:acr:passkey' } }, { mergeWithLastSubmission: false });
+      ctx.status = 303;
+      ctx.redirect(await continueOrFinish(ctx, flow, deps, { userId: sub, factor: 'passkey', amr: amrForFactor('passkey', { deviceBound: true }), at: new Date() }));
+      return;
     } else if (details.prompt.name === 'consent') {
       const accountId = details.session!.accountId;
       const clientId = details.params.client_id as string;

@@ -9,7 +9,9 @@ import type { Config } from '../config/index.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../tenancy/runtime.ts';
 import { withTenant } from '../db/tenant-scope.ts';
-import { openAccountSession } from '../account/sessions.ts';
+import { accountSessionKey, openAccountSession } from '../account/sessions.ts';
+import { recordSessionFactor } from '../stepup/session-factors.ts';
+import { LOGIN_FACTORS } from '../oidc/step-up-check.ts';
 import { stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { PageContext } from '../../views/pages.ts';
 import { csrfToken, securePage } from './http.ts';
@@ -65,7 +67,7 @@ export async function interactionFlow(ctx: Context, deps: InteractionDeps): Prom
       runtime.provider.interactionResult(
         ctx.req,
         ctx.res,
-        { login: { accountId: login.userId, amr: login.amr, acr: login.acr, ts: login.authTime } },
+        { login: { accountId: login.userId, amr: login.amr, acr: login.acr, ts: login.authTime }, [LOGIN_FACTORS]: login.factors ?? [] },
         { mergeWithLastSubmission: false },
       ),
   };
@@ -98,7 +100,14 @@ export function accountFlow(ctx: Context, deps: InteractionDeps, { create }: { c
     csrf: csrfToken(csrfKey(deps.config), binding),
     t,
     complete: async (login) => {
-      const token = await withTenant(deps.db, runtime.tenant, (trx) => openAccountSession(trx, { userId: login.userId, amr: login.amr }));
+      const token = await withTenant(deps.db, runtime.tenant, async (trx) => {
+        const opened = await openAccountSession(trx, { userId: login.userId, amr: login.amr });
+        // What this sign-in proved, with its time: the account page's fresh proof reads it.
+        for (const factor of login.factors ?? []) {
+          await recordSessionFactor(trx, { sessionUid: `account:${accountSessionKey(opened)}`, userId: login.userId, factor: factor.factor, at: new Date(factor.at * 1000), amr: factor.amr });
+        }
+        return opened;
+      });
       ctx.cookies.set(ACCOUNT_COOKIE, token, { ...options, maxAge: 12 * 3600 * 1000 });
       ctx.cookies.set(FLOW_COOKIE, null, options);
       return `${runtime.basePath}/account`;

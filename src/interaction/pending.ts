@@ -1,6 +1,7 @@
 // Where a sign-in or sign-up flow stands between two requests, kept server-side per binding
 // (interaction uid or account-page flow) for fifteen minutes.
 import type { TenantDb } from '../db/tenant-scope.ts';
+import type { SessionFactor } from '../stepup/index.ts';
 
 export interface CompletedLogin {
   userId: string;
@@ -8,6 +9,8 @@ export interface CompletedLogin {
   acr: string;
   /** Seconds since the epoch: when the factor was verified (becomes auth_time). */
   authTime: number;
+  /** The factors this login proved, recorded with the session it opens. */
+  factors?: SessionFactor[];
 }
 
 export interface SignUpDetails {

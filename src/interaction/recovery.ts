@@ -4,15 +4,17 @@ import type { Context } from 'koa';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
-import { issueRecoveryCodes, useRecoveryCode } from '../accounts/recovery-codes.ts';
+import { issueRecoveryCodes } from '../accounts/recovery-codes.ts';
 import { HttpError } from '../errors/http-errors.ts';
-import { recoveryCodesPage, recoveryPage } from '../../views/pages.ts';
-import { RECOVERY_ACR } from '../oidc/grant-policy.ts';
+import { recoveryCodesPage, recoveryPage, requirementsPage } from '../../views/pages.ts';
+import { RECOVERY_ACR } from '../stepup/index.ts';
+import { recoveryCodeFactor } from '../factors/recovery-code/factor.ts';
+import { runAttempt } from './attempt.ts';
+import { continueOrFinish, endUnmet, loadUnmet } from './step-up.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
 import { lockedMessage } from './messages.ts';
-import { checkLock, recordFailure, recordSuccess } from '../lockout/index.ts';
 
 export function showRecovery(ctx: Context, flow: Flow): void {
   htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), {}));
@@ -23,33 +25,25 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
   checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const username = typeof body.username === 'string' ? body.username.trim() : '';
   const code = typeof body.code === 'string' ? body.code : '';
-  const facts = requestFacts(ctx);
   const at = now();
-  const outcome = await withTenant(deps.db, flow.runtime.tenant, async (trx): Promise<{ ok: true } | { ok: false; message: string }> => {
-    const user = username ? await findLiveUserByUsername(trx, username) : undefined;
-    if (user) {
-      const lock = await checkLock(trx, user.id, 'recovery', at);
-      if (lock.locked) {
-        await appendAudit(trx, { type: 'recovery_code.failed', subject: user.id, ...facts, data: { username, reason: 'locked', flow: flow.kind } });
-        return { ok: false, message: lockedMessage(flow.t, lock) };
-      }
-    }
-    const used = user && user.status === 'active' ? await useRecoveryCode(trx, user.id, code, at) : false;
-    if (!user || !used) {
-      await appendAudit(trx, { type: 'recovery_code.failed', subject: user?.id ?? null, ...facts, data: { username, flow: flow.kind } });
-      const { events } = await recordFailure(trx, { userId: user?.id ?? null, factor: 'recovery', reason: user ? 'bad_code' : 'unknown_user', ip: facts.ip, userAgent: facts.userAgent, now: at });
-      for (const event of events) await appendAudit(trx, { ...event, ...facts });
-      return { ok: false, message: flow.t.recovery.invalid };
-    }
-    await recordSuccess(trx, user.id, 'recovery', at);
-    await appendAudit(trx, { type: 'recovery_code.used', actor: user.id, subject: user.id, ...facts, data: { flow: flow.kind } });
-    await savePending(trx, flow.binding, { step: 'add-passkey', login: { userId: user.id, amr: ['otp'], acr: RECOVERY_ACR, authTime: Math.floor(at.getTime() / 1000) } }, at);
-    return { ok: true };
+  const user = username ? await withTenant(deps.db, flow.runtime.tenant, (trx) => findLiveUserByUsername(trx, username)) : undefined;
+  const outcome = await runAttempt(deps.db, flow.runtime.tenant, {
+    factor: recoveryCodeFactor,
+    userId: user && user.status === 'active' ? user.id : null,
+    input: { code },
+    facts: requestFacts(ctx),
+    flow: flow.kind,
+    auditData: { username },
+    now: at,
   });
   if (!outcome.ok) {
-    htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: outcome.message }), 400);
+    const message = outcome.refusal === 'locked' ? lockedMessage(flow.t, outcome.lock) : flow.t.recovery.invalid;
+    htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: message }), 400);
     return;
   }
+  await withTenant(deps.db, flow.runtime.tenant, (trx) =>
+    savePending(trx, flow.binding, { step: 'add-passkey', login: { userId: user!.id, amr: outcome.amr, acr: RECOVERY_ACR, authTime: Math.floor(at.getTime() / 1000) } }, at),
+  );
   ctx.status = 303;
   ctx.redirect(`${flow.base}/create-passkey`);
 }
@@ -74,6 +68,25 @@ export async function continueAfterCodes(ctx: Context, flow: Flow, deps: Interac
   checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const pending = await withTenant(deps.db, flow.runtime.tenant, (trx) => takePending(trx, flow.binding));
   if (!pending || pending.step !== 'show-codes') throw new HttpError(400, 'pending_gone', flow.t.recoveryCodes.title, flow.t.errors.pendingGone);
+  // The new account's passkey is its first factor; the request decides whether that is enough.
+  const { login } = pending;
   ctx.status = 303;
-  ctx.redirect(await flow.complete(pending.login));
+  ctx.redirect(await continueOrFinish(ctx, flow, deps, { userId: login.userId, factor: 'passkey', amr: login.amr, at: new Date(login.authTime * 1000), newAccount: true }));
+}
+
+/** A new account that cannot meet what the application requires: why, and the way back. */
+export async function showRequirements(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const description = await loadUnmet(deps, flow);
+  if (!description) throw new HttpError(400, 'pending_gone', flow.t.requirements.title, flow.t.errors.pendingGone);
+  htmlResponse(ctx, requirementsPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', description }));
+}
+
+/** "Back to the application": it receives unmet_authentication_requirements. */
+export async function leaveRequirements(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const description = await loadUnmet(deps, flow);
+  if (!description) throw new HttpError(400, 'pending_gone', flow.t.requirements.title, flow.t.errors.pendingGone);
+  ctx.status = 303;
+  ctx.redirect(await endUnmet(ctx, flow, description));
 }

@@ -7,10 +7,10 @@ import { registerAccountRoutes } from '../account/routes.ts';
 import { accountFlow, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
 import { identifyWithoutScript, passkeyOptions, passkeyVerify, renderSignIn } from './sign-in.ts';
 import { registerOptions, registerVerify, showCreatePasskey, showSignUp, submitSignUp } from './sign-up.ts';
-import { continueAfterCodes, showRecovery, showRecoveryCodes, submitRecovery } from './recovery.ts';
+import { continueAfterCodes, leaveRequirements, showRecovery, showRecoveryCodes, showRequirements, submitRecovery } from './recovery.ts';
 import { showConsent, submitConsent } from './consent.ts';
 import { registerFaceRoutes } from '../factors/face/routes.ts';
-import { registerStepUpRoutes, showStepUpIntro } from '../stepup/routes.ts';
+import { registerStepUpRoutes, showStepUpIntro } from './step-up-pages.ts';
 
 export type { InteractionDeps };
 
@@ -40,6 +40,9 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
     renderSignIn(ctx, flow);
   });
   router.post('/interaction/:uid/consent', async (ctx) => submitConsent(ctx, await interactionFlow(ctx, deps), deps));
+  // A new account that cannot meet the client's requirement: the explanation, then back to the client.
+  router.get('/interaction/:uid/requirements', async (ctx) => showRequirements(ctx, await interactionFlow(ctx, deps), deps));
+  router.post('/interaction/:uid/requirements', async (ctx) => leaveRequirements(ctx, await interactionFlow(ctx, deps), deps));
 
   router.get('/account/sign-in', (ctx) => renderSignIn(ctx, accountFlow(ctx, deps, { create: true })));
   for (const [method, path, step] of STEPS) {

@@ -25,6 +25,8 @@ import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts
 import { loadPending, savePending, takePending } from './pending.ts';
 import { passkeyMessage } from './messages.ts';
 import { jsonError } from './sign-in.ts';
+import { continueOrFinish } from './step-up.ts';
+import { amrForFactor } from '../stepup/index.ts';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,40}$/;
 
@@ -226,6 +228,8 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
         return { ok: true as const, next: `${flow.base}/recovery-codes` };
       }
       await takePending(trx, flow.binding, at);
+      // After a recovery code: the new passkey is not a sign-in. What the login proved is the
+      // recovery code; continueOrFinish caps it and asks for a passkey sign-in if more is needed.
       return { ok: true as const, next: '', finish: pending.login };
     });
   } catch (error) {
@@ -242,6 +246,8 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
   }
   (ctx.state.services as Services | undefined)?.metrics.registrations.inc({ tenant: runtime.tenant.slug, outcome: outcome.ok ? 'success' : outcome.code });
   if (!outcome.ok) return jsonError(ctx, 400, outcome.message, outcome.code);
-  const redirect = outcome.finish ? await flow.complete(outcome.finish) : outcome.next;
+  const redirect = outcome.finish
+    ? await continueOrFinish(ctx, flow, deps, { userId: outcome.finish.userId, factor: 'recovery_code', amr: amrForFactor('recovery_code'), at: new Date(outcome.finish.authTime * 1000) })
+    : outcome.next;
   ctx.body = { redirect };
 }

@@ -3,10 +3,15 @@
 // has proven, and either sends the browser to the next missing factor's page
 // (`<flow.base>/stepup/<factor>`) or finishes the login with the acr and amr the policy grants.
 //
+// Every way a login finishes (sign-in, sign-up, recovery, step-up, the test helper) comes through
+// here, so one evaluation of the request decides: finish with the acr actually reached, prompt for
+// the missing factors, or end at the client with unmet_authentication_requirements.
+//
 // Where the proven factors live while the interaction runs:
 // - a signed-in session (step-up): in session_factors under the session's uid, at once;
 // - a first sign-in (no session yet): in pending_logins under `stepup:<flow.binding>`, until the
-//   login finishes; the new session's amr and login time then stand for them (see sessionFactors).
+//   login finishes; the interaction result then carries them and the login-prompt check records
+//   them under the new session's uid (src/oidc/step-up-check.ts). Nothing is inferred from amr.
 //
 // A factor page (the face pages too) lives at /t/<slug>/interaction/:uid/stepup/<factor>, finds
 // who is stepping up with stepUpSubject(), verifies, and ends with
@@ -18,6 +23,7 @@ import { enrolledFactors, recordSessionFactor, sessionFactors } from '../stepup/
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../tenancy/runtime.ts';
 import type { Flow, InteractionDeps } from './flow.ts';
+import { stepUpRequestOf } from '../oidc/step-up-request.ts';
 
 export interface FactorDone {
   userId: string;
@@ -26,6 +32,8 @@ export interface FactorDone {
   amr: string[];
   /** When it was verified. */
   at: Date;
+  /** The account was created in this interaction: an unmet requirement is explained on a page first. */
+  newAccount?: boolean;
 }
 
 /** Who is stepping up in this interaction, and what the request still needs. */
@@ -52,40 +60,17 @@ export async function requestOf(flow: Flow): Promise<StepUpRequest> {
   const details = flow.details!;
   const params = details.params as Record<string, unknown>;
   const client = await flow.runtime.provider.Client.find(params.client_id as string);
-  const metadata = (client?.metadata() ?? {}) as { default_acr_values?: string[]; default_max_age?: number };
-  const fromParam = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
-  const acrValues = fromParam.length > 0 ? fromParam : (metadata.default_acr_values ?? []);
-  let essentialAcr: string[] = [];
-  if (typeof params.claims === 'string') {
-    try {
-      const acr = JSON.parse(params.claims)?.id_token?.acr as { essential?: boolean; value?: string; values?: string[] } | undefined;
-      if (acr?.essential) essentialAcr = acr.values ?? (acr.value ? [acr.value] : []);
-    } catch {
-      // oidc-provider validated the claims parameter before the interaction began.
-    }
-  }
-  const maxAge = params.max_age !== undefined ? Number(params.max_age) : metadata.default_max_age;
-  const prompts = typeof params.prompt === 'string' ? params.prompt.split(' ') : [];
-  const minimum = flow.runtime.minimumAcr.get(params.client_id as string);
-  const startedAt = (details as { iat?: number }).iat ?? epoch(new Date());
-  return {
-    ...(acrValues.length > 0 ? { acrValues } : {}),
-    ...(essentialAcr.length > 0 ? { essentialAcr } : {}),
-    ...(maxAge !== undefined && Number.isSafeInteger(maxAge) && maxAge >= 0 ? { maxAge } : {}),
-    ...(prompts.includes('login') ? { promptLogin: true } : {}),
-    ...(minimum ? { clientMinimumAcr: minimum } : {}),
-    interactionStartedAt: startedAt,
-  };
+  return stepUpRequestOf(params, (client?.metadata() ?? {}) as unknown as Record<string, never>, {
+    minimumAcr: flow.runtime.minimumAcr.get(params.client_id as string),
+    interactionStartedAt: (details as { iat?: number }).iat ?? epoch(new Date()),
+  });
 }
 
-/** The signed-in session behind the interaction, with its login time (not in interaction details). */
-async function existingSession(flow: Flow): Promise<{ uid: string; accountId: string; loginTs?: number; amr?: string[] } | undefined> {
-  const session = flow.details?.session as { accountId?: string; uid?: string; cookie?: string; amr?: string[] } | undefined;
+/** The signed-in session behind the interaction. */
+function existingSession(flow: Flow): { uid: string; accountId: string } | undefined {
+  const session = flow.details?.session as { accountId?: string; uid?: string } | undefined;
   if (!session?.accountId || !session.uid) return undefined;
-  const stored = session.cookie ? await flow.runtime.provider.Session.find(session.cookie) : undefined;
-  const loginTs = (stored as { loginTs?: number } | undefined)?.loginTs;
-  const amr = (stored as { amr?: string[] } | undefined)?.amr ?? session.amr;
-  return { uid: session.uid, accountId: session.accountId, ...(loginTs !== undefined ? { loginTs } : {}), ...(amr ? { amr } : {}) };
+  return { uid: session.uid, accountId: session.accountId };
 }
 
 async function loadPendingStepUp(trx: TenantDb, key: string, now = new Date()): Promise<PendingStepUp | undefined> {
@@ -116,12 +101,12 @@ async function evaluate(trx: TenantDb, flow: Flow, userId: string, factors: Sess
  */
 export async function stepUpSubject(flow: Flow, deps: InteractionDeps, now = new Date()): Promise<StepUpSubject | undefined> {
   if (flow.kind !== 'interaction') return undefined;
-  const session = await existingSession(flow);
+  const session = existingSession(flow);
   return withTenant(deps.db, flow.runtime.tenant, async (trx) => {
     const pending = await loadPendingStepUp(trx, pendingKey(flow), now);
     if (pending) return { userId: pending.userId, ...(await evaluate(trx, flow, pending.userId, pending.factors, now)), existingSession: false };
     if (!session) return undefined;
-    const factors = await sessionFactors(trx, { sessionUid: session.uid, userId: session.accountId, ...(session.loginTs !== undefined ? { loginTs: session.loginTs } : {}), ...(session.amr ? { amr: session.amr } : {}) });
+    const factors = await sessionFactors(trx, { sessionUid: session.uid, userId: session.accountId });
     return { userId: session.accountId, ...(await evaluate(trx, flow, session.accountId, factors, now)), existingSession: true };
   });
 }
@@ -134,23 +119,19 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
   const authTime = epoch(done.at);
   const entry: SessionFactor = { factor: done.factor, at: authTime, amr: done.amr };
   if (flow.kind !== 'interaction') {
-    // The account page's own sign-in asks for no acr: whatever the factor proves is the login.
+    // The account page's own sign-in asks for no acr: whatever the factor proves is the login,
+    // and the factor is recorded with the new account-page session (fresh proof reads it).
     const { decision } = await withTenant(deps.db, flow.runtime.tenant, (trx) => evaluate(trx, flow, done.userId, [entry], done.at));
     const acr = decision.outcome === 'pass' ? decision.acr : flow.runtime.acrPolicy.defaultAcr;
-    return flow.complete({ userId: done.userId, amr: decision.outcome === 'pass' ? decision.amr : done.amr, acr, authTime });
+    return flow.complete({ userId: done.userId, amr: decision.outcome === 'pass' ? decision.amr : done.amr, acr, authTime, factors: [entry] });
   }
-  const session = await existingSession(flow);
+  const session = existingSession(flow);
   const stepping = session && session.accountId === done.userId ? session : undefined;
   const outcome = await withTenant(deps.db, flow.runtime.tenant, async (trx) => {
     let factors: SessionFactor[];
     if (stepping) {
       await recordSessionFactor(trx, { sessionUid: stepping.uid, userId: done.userId, factor: done.factor, at: done.at, amr: done.amr });
-      factors = await sessionFactors(trx, {
-        sessionUid: stepping.uid,
-        userId: done.userId,
-        ...(stepping.loginTs !== undefined ? { loginTs: stepping.loginTs } : {}),
-        ...(stepping.amr ? { amr: stepping.amr } : {}),
-      });
+      factors = await sessionFactors(trx, { sessionUid: stepping.uid, userId: done.userId });
     } else {
       const pending = await loadPendingStepUp(trx, pendingKey(flow), done.at);
       // Another account signing in within the same interaction starts over.
@@ -159,33 +140,55 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
       await savePendingStepUp(trx, pendingKey(flow), { userId: done.userId, factors }, done.at);
     }
     const { decision } = await evaluate(trx, flow, done.userId, factors, done.at);
-    if (decision.outcome === 'pass') {
-      if (stepping) {
-        // The login below replaces the session's amr and login time: give the factors that only
-        // the old amr implied their own rows first, so their original times survive.
-        for (const factor of factors) {
-          if (factor.factor !== done.factor) {
-            await recordSessionFactor(trx, { sessionUid: stepping.uid, userId: done.userId, factor: factor.factor, at: new Date(factor.at * 1000), amr: factor.amr });
-          }
-        }
-      }
-      await trx.deleteFrom('pending_logins').where('binding', '=', pendingKey(flow)).execute();
-    }
-    return decision;
+    if (decision.outcome === 'pass') await trx.deleteFrom('pending_logins').where('binding', '=', pendingKey(flow)).execute();
+    if (decision.outcome === 'unmet' && done.newAccount) await saveUnmet(trx, flow, decision.description, done.at);
+    return { decision, factors };
   });
-  if (outcome.outcome === 'prompt') {
-    (ctx.state.services as Services).metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor: outcome.missing[0]!, outcome: 'issued' });
-    return `${flow.base}/stepup/${outcome.missing[0]}`;
+  const { decision } = outcome;
+  if (decision.outcome === 'prompt') {
+    (ctx.state.services as Services).metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor: decision.missing[0]!, outcome: 'issued' });
+    return `${flow.base}/stepup/${decision.missing[0]}`;
   }
-  if (outcome.outcome === 'unmet') {
-    return flow.runtime.provider.interactionResult(ctx.req, ctx.res, { error: outcome.error, error_description: outcome.description }, { mergeWithLastSubmission: false });
+  if (decision.outcome === 'unmet') {
+    // A new account is told on a page why the application will not let it in yet.
+    if (done.newAccount) return `${flow.base}/requirements`;
+    return endUnmet(ctx, flow, decision.description);
   }
-  return flow.complete({ userId: done.userId, amr: outcome.amr, acr: outcome.acr, authTime });
+  // Only factors proven in this interaction travel with the login: a stepped-up session has its
+  // earlier ones recorded already.
+  const proven = stepping ? [entry] : outcome.factors;
+  return flow.complete({ userId: done.userId, amr: decision.amr, acr: decision.acr, authTime, factors: proven });
+}
+
+/** Ends the interaction at the client with unmet_authentication_requirements. */
+export function endUnmet(ctx: Context, flow: Flow, description: string): Promise<string> {
+  return flow.runtime.provider.interactionResult(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: description }, { mergeWithLastSubmission: false });
+}
+
+const unmetKey = (flow: Flow) => `unmet:${flow.binding}`;
+
+async function saveUnmet(trx: TenantDb, flow: Flow, description: string, now: Date): Promise<void> {
+  const values = { user_id: null, data: JSON.stringify({ description }), expires_at: new Date(now.getTime() + TTL_MS) };
+  await trx
+    .insertInto('pending_logins')
+    .values({ binding: unmetKey(flow), ...values })
+    .onConflict((oc) => oc.column('binding').doUpdateSet(values))
+    .execute();
+}
+
+/** Why a new account cannot continue to the client (saved by continueOrFinish), if it cannot. */
+export async function loadUnmet(deps: InteractionDeps, flow: Flow, now = new Date()): Promise<string | undefined> {
+  const row = await withTenant(deps.db, flow.runtime.tenant, (trx) =>
+    trx.selectFrom('pending_logins').select(['data']).where('binding', '=', unmetKey(flow)).where('expires_at', '>', now).executeTakeFirst(),
+  );
+  if (!row) return undefined;
+  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as { description?: string };
+  return data.description;
 }
 
 /** Factor secrets (TOTP seeds, card keys) sealed with the installation's Fernet key ring. */
 export function factorSecretBox(ctx: Context): { encrypt(plaintext: string): string; decrypt(token: string): string } {
-  const ring = (ctx.state.services as Services).face.ring;
+  const ring = (ctx.state.services as Services).keys.factorSecrets;
   return { encrypt: (plaintext) => ring.encrypt(Buffer.from(plaintext, 'utf8')), decrypt: (token) => ring.decrypt(token).toString('utf8') };
 }
 

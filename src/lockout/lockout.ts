@@ -4,6 +4,7 @@
 // shaped like the audit log's AuditEvent, for the caller to append in the same transaction.
 import { sql, type Kysely } from 'kysely';
 import { DEFAULT_RULES, decide, ruleFor, type LockoutRules } from './rules.ts';
+import type { FactorName } from '../factors/names.ts';
 
 export interface LockoutAuditEvent {
   type: 'lockout.locked' | 'lockout.disabled' | 'lockout.unlocked';
@@ -25,7 +26,7 @@ export interface LockState {
 export interface FailureInput {
   /** Null when the username did not resolve to an account (still recorded, never locks anyone). */
   userId?: string | null;
-  factor: string;
+  factor: FactorName;
   /** Short machine-readable cause: 'bad_code', 'no_match', 'spoof', 'replay', 'unknown_user' … */
   reason: string;
   ip?: string | null;
@@ -42,7 +43,7 @@ export interface LockoutOptions {
 }
 
 /** Is this user's factor usable at `now`? Check before verifying, refuse without verifying if locked. */
-export async function checkLock(db: Kysely<any>, userId: string, factor: string, now: Date = new Date()): Promise<LockState> {
+export async function checkLock(db: Kysely<any>, userId: string, factor: FactorName, now: Date = new Date()): Promise<LockState> {
   const row = await db
     .selectFrom('factor_lockouts')
     .select(['failures', 'locked_until', 'disabled'])
@@ -106,7 +107,7 @@ export async function recordFailure(db: Kysely<any>, input: FailureInput, { rule
 }
 
 /** A successful verification ends the run of consecutive failures (a disabled factor stays disabled). */
-export async function recordSuccess(db: Kysely<any>, userId: string, factor: string, now: Date = new Date()): Promise<void> {
+export async function recordSuccess(db: Kysely<any>, userId: string, factor: FactorName, now: Date = new Date()): Promise<void> {
   await db
     .updateTable('factor_lockouts')
     .set({ failures: 0, level: 0, locked_until: null, updated_at: now })
@@ -117,7 +118,7 @@ export async function recordSuccess(db: Kysely<any>, userId: string, factor: str
 }
 
 /** An administrator (or re-enrolment) lifts locks: one factor, or every factor when none is given. */
-export async function unlock(db: Kysely<any>, { userId, factor, actor = null, now = new Date() }: { userId: string; factor?: string; actor?: string | null; now?: Date }): Promise<LockoutAuditEvent[]> {
+export async function unlock(db: Kysely<any>, { userId, factor, actor = null, now = new Date() }: { userId: string; factor?: FactorName; actor?: string | null; now?: Date }): Promise<LockoutAuditEvent[]> {
   let query = db
     .updateTable('factor_lockouts')
     .set({ failures: 0, level: 0, locked_until: null, disabled: false, updated_at: now })

@@ -15,18 +15,23 @@ export interface LockoutRule {
   disableAfter: number | null;
 }
 
-export type LockoutRules = Record<string, LockoutRule>;
+import type { FactorName } from '../factors/names.ts';
 
-export const BIOMETRIC_FACTORS = new Set(['face']);
+/** Rules by factor name (src/factors/names.ts), plus `face+pad` and a `default`. */
+export type LockoutRules = Partial<Record<FactorName | 'face+pad' | 'default', LockoutRule>>;
 
-export const DEFAULT_RULES: LockoutRules = {
+export const BIOMETRIC_FACTORS: ReadonlySet<FactorName> = new Set(['face']);
+
+export const DEFAULT_RULES: Required<LockoutRules> = {
   // One-time codes: 5 free tries, then 30 s, 60 s, 120 s … capped at an hour; off after 100.
-  totp: { threshold: 5, baseDelaySeconds: 30, maxDelaySeconds: 3600, disableAfter: 100 },
+  otp: { threshold: 5, baseDelaySeconds: 30, maxDelaySeconds: 3600, disableAfter: 100 },
   // NFC cards (SUN messages): same as TOTP; a failure usually means a replayed or forged tap.
   nfc: { threshold: 5, baseDelaySeconds: 30, maxDelaySeconds: 3600, disableAfter: 100 },
   // Passkey failures are not guesses (the signature either verifies or not), and anyone can make
   // them for any account, so they slow down but never disable.
   passkey: { threshold: 20, baseDelaySeconds: 30, maxDelaySeconds: 300, disableAfter: null },
+  // Recovery codes: guessable only by brute force over a large space; same pace as app codes.
+  recovery_code: { threshold: 5, baseDelaySeconds: 30, maxDelaySeconds: 3600, disableAfter: 100 },
   // Face without presentation-attack detection.
   face: { threshold: 5, baseDelaySeconds: 30, maxDelaySeconds: 3600, disableAfter: 50 },
   // Face with presentation-attack detection (liveness) on.
@@ -35,8 +40,8 @@ export const DEFAULT_RULES: LockoutRules = {
   default: { threshold: 5, baseDelaySeconds: 30, maxDelaySeconds: 3600, disableAfter: 100 },
 };
 
-export function ruleFor(rules: LockoutRules, factor: string, { pad = false }: { pad?: boolean } = {}): LockoutRule {
-  if (BIOMETRIC_FACTORS.has(factor) && pad) return rules[`${factor}+pad`] ?? rules[factor] ?? rules.default ?? DEFAULT_RULES.default;
+export function ruleFor(rules: LockoutRules, factor: FactorName, { pad = false }: { pad?: boolean } = {}): LockoutRule {
+  if (factor === 'face' && pad) return rules['face+pad'] ?? rules[factor] ?? rules.default ?? DEFAULT_RULES.default;
   return rules[factor] ?? rules.default ?? DEFAULT_RULES.default;
 }
 

@@ -1,12 +1,10 @@
 // How sign-in results become OIDC claims and grants: consent skipping for first-party clients and
 // the acr/amr values. Kept apart from provider.ts so the sign-in and step-up code can own it.
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { RECOVERY_ACR } from '../stepup/index.ts';
 
 /** A passkey sign-in (docs/passkeys.md: acr vocabulary; step-up adds stronger values). */
 export const PASSKEY_ACR = 'urn:facet:acr:passkey';
-/** A sign-in with a one-time recovery code (followed by enrolling a new passkey). */
-export const RECOVERY_ACR = 'urn:facet:acr:recovery';
-
 /** The acr values Facet can issue. */
 export const ACR_VALUES = [PASSKEY_ACR, RECOVERY_ACR];
 

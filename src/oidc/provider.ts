@@ -110,8 +110,9 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
     scopes: ['openid', 'offline_access', 'profile', 'email', ...new Set([...resources.values()].flatMap((r) => r.scopes))],
     claims: {
-      // amr and auth_time always travel with the ID token (RFC 8176 methods, step-up decisions).
-      openid: ['sub', 'amr', 'auth_time'],
+      // acr, amr and auth_time always travel with the ID token: relying parties that enforce their
+      // own rules need the level reached every time, asked for or not (docs/step-up.md).
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
       acr: null,

@@ -1,11 +1,17 @@
 // Enforces acr in the authorization flow: plain acr_values, essential acr claims, the client's
 // default_acr_values and minimum acr, max_age and prompt=login. Added to oidc-provider's login
 // prompt as one more check; the interaction pages then ask for exactly the missing factors.
+//
+// It also records, when a login comes back from an interaction, the factors that login proved
+// under the session's uid (session_factors): the session's own record of what it has proven,
+// which later requests are judged on (never its amr).
 import type { Kysely } from 'kysely';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
-import { evaluateStepUp, type AcrPolicy, type StepUpDecision, type StepUpRequest } from '../stepup/index.ts';
-import { enrolledFactors, sessionFactors } from '../stepup/session-factors.ts';
+import { evaluateStepUp, type AcrPolicy, type SessionFactor, type StepUpDecision } from '../stepup/index.ts';
+import { enrolledFactors, recordSessionFactor, sessionFactors } from '../stepup/session-factors.ts';
+import { isFactorName } from '../factors/names.ts';
+import { stepUpRequestOf } from './step-up-request.ts';
 
 export interface StepUpCheckDeps {
   db: Kysely<any>;
@@ -15,52 +21,17 @@ export interface StepUpCheckDeps {
   now: () => number;
 }
 
-/** What the request asks for, read from oidc-provider's context. */
-export function requestedAcr(ctx: KoaContextWithOIDC, minimumAcr: Map<string, string>, interactionStartedAt: number): StepUpRequest {
-  const { oidc } = ctx;
-  const params = oidc.params as Record<string, unknown>;
-  const client = oidc.client!;
-  const fromParam = typeof params.acr_values === 'string' ? params.acr_values.split(' ').filter(Boolean) : [];
-  const acrValues = fromParam.length > 0 ? fromParam : ((client.metadata().default_acr_values as string[] | undefined) ?? []);
-  const claim = (oidc.claims as { id_token?: { acr?: { essential?: boolean; value?: string; values?: string[] } } } | undefined)?.id_token?.acr;
-  const essentialAcr = claim?.essential ? (claim.values ?? (claim.value ? [claim.value] : [])) : [];
-  const maxAgeParam = params.max_age !== undefined ? Number(params.max_age) : (client.metadata().default_max_age as number | undefined);
-  const minimum = minimumAcr.get(client.clientId);
-  return {
-    ...(acrValues.length > 0 ? { acrValues } : {}),
-    ...(essentialAcr.length > 0 ? { essentialAcr } : {}),
-    ...(maxAgeParam !== undefined && Number.isSafeInteger(maxAgeParam) && maxAgeParam >= 0 ? { maxAge: maxAgeParam } : {}),
-    ...(oidc.prompts.has('login') ? { promptLogin: true, interactionStartedAt } : {}),
-    ...(minimum ? { clientMinimumAcr: minimum } : {}),
-  };
-}
+/** The key under which an interaction result carries the factors its login proved. */
+export const LOGIN_FACTORS = 'facetFactors';
 
-const asksForAcr = (request: StepUpRequest) => Boolean(request.acrValues?.length || request.essentialAcr?.length || request.clientMinimumAcr);
+const asksForAcr = (request: { acrValues?: string[]; essentialAcr?: string[]; clientMinimumAcr?: string }) =>
+  Boolean(request.acrValues?.length || request.essentialAcr?.length || request.clientMinimumAcr);
 
-/** Evaluates the current session against the request (also used by the interaction pages). */
-export async function evaluateSessionForRequest(
-  ctx: KoaContextWithOIDC,
-  { db, scope, policy, minimumAcr, now }: StepUpCheckDeps,
-  session: { uid: string; accountId: string; loginTs?: number; amr?: string[] },
-  interactionStartedAt = Math.floor(now() / 1000),
-): Promise<StepUpDecision | undefined> {
-  const request = requestedAcr(ctx, minimumAcr, interactionStartedAt);
-  if (!asksForAcr(request)) return undefined;
-  return withTenant(db, scope, async (trx) =>
-    evaluateStepUp({
-      policy,
-      requested: request,
-      session: {
-        factors: await sessionFactors(trx, {
-          sessionUid: session.uid,
-          userId: session.accountId,
-          ...(session.loginTs !== undefined ? { loginTs: session.loginTs } : {}),
-          ...(session.amr ? { amr: session.amr } : {}),
-        }),
-      },
-      enrolled: await enrolledFactors(trx, session.accountId),
-      now: Math.floor(now() / 1000),
-    }),
+function loginFactorsOf(result: unknown): SessionFactor[] {
+  const factors = (result as Record<string, unknown> | undefined)?.[LOGIN_FACTORS];
+  if (!Array.isArray(factors)) return [];
+  return factors.filter(
+    (f): f is SessionFactor => isFactorName(f?.factor) && Number.isFinite(f?.at) && Array.isArray(f?.amr) && f.amr.every((v: unknown) => typeof v === 'string'),
   );
 }
 
@@ -68,6 +39,23 @@ export function createStepUpPolicy(deps: StepUpCheckDeps) {
   const { Check, base } = interactionPolicy;
   const policy = base();
   const login = policy.get('login')!;
+  // First of the login checks, so it runs whatever a later check decides.
+  login.checks.add(
+    new Check('record_login_factors', 'records the factors a finished login proved', async (ctx: KoaContextWithOIDC) => {
+      const session = ctx.oidc.session;
+      const finished = ctx.oidc.result?.login as { accountId?: string } | undefined;
+      if (!session?.uid || !finished?.accountId || session.accountId !== finished.accountId) return Check.NO_NEED_TO_PROMPT;
+      const factors = loginFactorsOf(ctx.oidc.result);
+      if (factors.length === 0) return Check.NO_NEED_TO_PROMPT;
+      await withTenant(deps.db, deps.scope, async (trx) => {
+        for (const factor of factors) {
+          await recordSessionFactor(trx, { sessionUid: session.uid, userId: finished.accountId!, factor: factor.factor, at: new Date(factor.at * 1000), amr: factor.amr });
+        }
+      });
+      return Check.NO_NEED_TO_PROMPT;
+    }),
+    0,
+  );
   login.checks.add(
     new Check(
       'acr_step_up',
@@ -77,13 +65,23 @@ export function createStepUpPolicy(deps: StepUpCheckDeps) {
         if (!session?.accountId) return Check.NO_NEED_TO_PROMPT;
         // Coming back from an interaction that already evaluated and finished this request.
         if (ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
-        const decision = await evaluateSessionForRequest(ctx, deps, {
-          uid: session.uid,
-          accountId: session.accountId,
-          ...(session.loginTs !== undefined ? { loginTs: session.loginTs } : {}),
-          ...(session.amr ? { amr: session.amr } : {}),
+        const client = ctx.oidc.client!;
+        const request = stepUpRequestOf(ctx.oidc.params as Record<string, unknown>, client.metadata() as unknown as Record<string, never>, {
+          minimumAcr: deps.minimumAcr.get(client.clientId),
+          interactionStartedAt: Math.floor(deps.now() / 1000),
         });
-        if (!decision || decision.outcome === 'pass') return Check.NO_NEED_TO_PROMPT;
+        if (!asksForAcr(request)) return Check.NO_NEED_TO_PROMPT;
+        const accountId = session.accountId;
+        const decision = await withTenant(deps.db, deps.scope, async (trx) =>
+          evaluateStepUp({
+            policy: deps.policy,
+            requested: request,
+            session: { factors: await sessionFactors(trx, { sessionUid: session.uid, userId: accountId }) },
+            enrolled: await enrolledFactors(trx, accountId),
+            now: Math.floor(deps.now() / 1000),
+          }),
+        );
+        if (decision.outcome === 'pass') return Check.NO_NEED_TO_PROMPT;
         if (decision.outcome === 'unmet') throw new errors.UnmetAuthenticationRequirements(decision.description);
         (ctx as { stepUp?: StepUpDecision }).stepUp = decision;
         return Check.REQUEST_PROMPT;

@@ -3,9 +3,16 @@
 // (prompt), or that this account can never meet it (unmet_authentication_requirements, OIDC Core
 // 3.1.2.6 / RFC 9470). acr values are compared by strength: meeting a stronger value meets every
 // weaker one (see acr-policy.ts).
+//
+// Recovery: a session whose factors include a recovery code but no passkey began with a recovery
+// code. It is capped at RECOVERY_ACR, below every value of the vocabulary, until the user signs in
+// with a passkey again; it passes only a request that asks for nothing.
 import { strengthOf, type AcrPolicy } from './acr-policy.ts';
 import { FACTORS, PROMPT_ORDER, type Factor } from './factors.ts';
 import { missingFactors, requirementMet } from './requirement.ts';
+
+/** The acr of a session that began with a recovery code (never part of a tenant's vocabulary). */
+export const RECOVERY_ACR = 'urn:facet:acr:recovery';
 
 export interface StepUpRequest {
   /** acr_values, in order of preference (voluntary). */
@@ -81,9 +88,14 @@ export function evaluateStepUp({ policy, requested = {}, session, enrolled, now 
   }
   const needed = Math.min(...wanted.map((acr) => strengthOf(policy, acr)));
 
+  // Began with a recovery code: nothing of the vocabulary counts as reached until a passkey.
+  const capped = latest.has('recovery_code') && !latest.has('passkey');
+  const asksForNothing = acrValues.length === 0 && !essential && clientMinimumAcr === undefined;
+  if (capped && asksForNothing) return { outcome: 'pass', acr: RECOVERY_ACR, amr: amrOf(counted) };
+
   // The strongest value the session meets (-1: none).
   let reached = -1;
-  for (let i = policy.order.length - 1; i >= 0 && reached < 0; i--) {
+  for (let i = policy.order.length - 1; i >= 0 && reached < 0 && !capped; i--) {
     if (requirementMet(policy.values[policy.order[i]], latest, now)) reached = i;
   }
   if (reached >= needed) {
@@ -107,7 +119,8 @@ export function evaluateStepUp({ policy, requested = {}, session, enrolled, now 
 function amrOf(counted: readonly SessionFactor[]): string[] {
   const sorted = [...counted].sort((a, b) => PROMPT_ORDER.indexOf(a.factor) - PROMPT_ORDER.indexOf(b.factor));
   const amr = [...new Set(sorted.flatMap((entry) => entry.amr))];
-  // RFC 8176 "mfa": more than one factor, counted by distinct factor kinds, not by entries.
-  if (new Set(counted.map((entry) => entry.factor)).size > 1 && !amr.includes('mfa')) amr.push('mfa');
+  // RFC 8176 "mfa": more than one factor, counted by distinct factor kinds, not by entries. A
+  // recovery code only recovers an account; it is not a second factor.
+  if (new Set(counted.map((entry) => entry.factor).filter((f) => f !== 'recovery_code')).size > 1 && !amr.includes('mfa')) amr.push('mfa');
   return amr;
 }

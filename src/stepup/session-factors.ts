@@ -1,11 +1,10 @@
 // What a session has proven and what an account could prove: the inputs of evaluateStepUp.
+// (Reads and writes tables: the one impure corner of stepup/, kept apart from the pure policy.)
 import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import type { Factor } from './factors.ts';
+import { isFactorName } from '../factors/names.ts';
 import type { SessionFactor } from './evaluate-step-up.ts';
-
-/** amr values back to the factor that produced them (RFC 8176 values as Facet issues them). */
-const FACTOR_OF_AMR: Record<string, Factor> = { hwk: 'passkey', swk: 'passkey', otp: 'otp', sc: 'nfc', face: 'face' };
 
 export async function recordSessionFactor(
   trx: TenantDb,
@@ -19,24 +18,15 @@ export async function recordSessionFactor(
 }
 
 /**
- * The factors a session has completed, with their times. Sessions whose factors were all proven
- * in the interaction that created them have no rows yet: their amr and login time stand in.
+ * The factors a session has completed, with their times: only what was recorded when each was
+ * proven (never inferred back from amr, which cannot tell an app code from a recovery code).
+ * OIDC sessions are keyed by their uid, account-page sessions by `account:<id hash>`.
  */
-export async function sessionFactors(
-  trx: TenantDb,
-  { sessionUid, userId, loginTs, amr = [] }: { sessionUid: string; userId: string; loginTs?: number; amr?: string[] },
-): Promise<SessionFactor[]> {
+export async function sessionFactors(trx: TenantDb, { sessionUid, userId }: { sessionUid: string; userId: string }): Promise<SessionFactor[]> {
   const rows = await trx.selectFrom('session_factors').selectAll().where('session_uid', '=', sessionUid).where('user_id', '=', userId).execute();
-  const recorded: SessionFactor[] = rows.map((row) => ({ factor: row.factor as Factor, at: Math.floor(new Date(row.at).getTime() / 1000), amr: row.amr as string[] }));
-  if (loginTs === undefined) return recorded;
-  const seen = new Set(recorded.map((f) => f.factor));
-  const implied = new Map<Factor, string[]>();
-  for (const value of amr) {
-    const factor = FACTOR_OF_AMR[value];
-    if (factor && !seen.has(factor)) implied.set(factor, [...(implied.get(factor) ?? []), value]);
-  }
-  if (implied.has('passkey') && amr.includes('user')) implied.get('passkey')!.push('user');
-  return [...recorded, ...[...implied].map(([factor, values]) => ({ factor, at: loginTs, amr: values }))];
+  return rows
+    .filter((row) => isFactorName(row.factor))
+    .map((row) => ({ factor: row.factor as Factor, at: Math.floor(new Date(row.at).getTime() / 1000), amr: row.amr as string[] }));
 }
 
 /** The factors an account has enrolled and could complete now. */

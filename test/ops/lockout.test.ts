@@ -43,7 +43,7 @@ const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
 
 describe('lockout rules', () => {
   it('waits grow exponentially up to the cap', () => {
-    const rule = DEFAULT_RULES.totp;
+    const rule = DEFAULT_RULES.otp;
     assert.equal(decide(rule, 4, t0).lockedUntil, undefined);
     assert.deepEqual(decide(rule, 5, t0).lockedUntil, at(30));
     assert.deepEqual(decide(rule, 6, t0).lockedUntil, at(60));
@@ -57,29 +57,29 @@ describe('failed attempts and lockout (PostgreSQL)', () => {
   it('locks TOTP after 5 consecutive failures with back-off, and a success resets the count', async () => {
     const user = randomUUID();
     for (let i = 1; i <= 4; i++) {
-      const { state, events } = await recordFailure(db, { userId: user, factor: 'totp', reason: 'bad_code', ip: '192.0.2.1', now: at(i) });
+      const { state, events } = await recordFailure(db, { userId: user, factor: 'otp', reason: 'bad_code', ip: '192.0.2.1', now: at(i) });
       assert.equal(state.locked, false);
       assert.equal(events.length, 0);
     }
-    const fifth = await recordFailure(db, { userId: user, factor: 'totp', reason: 'bad_code', ip: '192.0.2.1', now: at(5) });
+    const fifth = await recordFailure(db, { userId: user, factor: 'otp', reason: 'bad_code', ip: '192.0.2.1', now: at(5) });
     assert.equal(fifth.state.locked, true);
     assert.deepEqual(fifth.state.until, at(35));
     assert.equal(fifth.events[0].type, 'lockout.locked');
     assert.equal(fifth.events[0].subject, user);
     assert.equal(fifth.events[0].data.level, 0);
 
-    assert.equal((await checkLock(db, user, 'totp', at(34))).locked, true);
-    assert.equal((await checkLock(db, user, 'totp', at(35))).locked, false);
+    assert.equal((await checkLock(db, user, 'otp', at(34))).locked, true);
+    assert.equal((await checkLock(db, user, 'otp', at(35))).locked, false);
     // Other factors are not affected.
     assert.equal((await checkLock(db, user, 'nfc', at(10))).locked, false);
 
-    const sixth = await recordFailure(db, { userId: user, factor: 'totp', reason: 'bad_code', now: at(40) });
+    const sixth = await recordFailure(db, { userId: user, factor: 'otp', reason: 'bad_code', now: at(40) });
     assert.deepEqual(sixth.state.until, at(100), 'second lock lasts twice as long');
 
-    await recordSuccess(db, user, 'totp', at(200));
-    const cleared = await checkLock(db, user, 'totp', at(200));
+    await recordSuccess(db, user, 'otp', at(200));
+    const cleared = await checkLock(db, user, 'otp', at(200));
     assert.deepEqual(cleared, { locked: false, failures: 0 });
-    const again = await recordFailure(db, { userId: user, factor: 'totp', reason: 'bad_code', now: at(201) });
+    const again = await recordFailure(db, { userId: user, factor: 'otp', reason: 'bad_code', now: at(201) });
     assert.equal(again.state.failures, 1);
     assert.equal(again.state.locked, false);
   });
@@ -116,7 +116,7 @@ describe('failed attempts and lockout (PostgreSQL)', () => {
     const victim = randomUUID();
     const attackerIp = '203.0.113.66';
     const base = 10_000;
-    for (let i = 0; i < 6; i++) await recordFailure(db, { userId: null, factor: 'totp', reason: 'unknown_user', ip: attackerIp, now: at(base + i) });
+    for (let i = 0; i < 6; i++) await recordFailure(db, { userId: null, factor: 'otp', reason: 'unknown_user', ip: attackerIp, now: at(base + i) });
     for (let i = 0; i < 6; i++) await recordFailure(db, { userId: victim, factor: 'nfc', reason: 'replay', ip: attackerIp, userAgent: 'x'.repeat(2000), now: at(base + 10 + i) });
 
     const recent = await recentFailedAttempts(db, { hours: 1, now: at(base + 60) });

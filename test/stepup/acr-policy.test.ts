@@ -43,10 +43,11 @@ test('tenants add values and override defaults', () => {
   const base = { policy, requested: { acrValues: ['urn:acme:acr:recovery'] }, enrolled: new Set(['passkey', 'recovery_code'] as const), now: NOW };
   const passkey = { factor: 'passkey' as const, at: NOW - 30, amr: ['hwk', 'user'] };
   assert.deepEqual(evaluateStepUp({ ...base, session: { factors: [passkey] } }), { outcome: 'prompt', missing: ['recovery_code'], targetAcr: 'urn:acme:acr:recovery' });
-  assert.deepEqual(evaluateStepUp({ ...base, session: { factors: [passkey, { factor: 'recovery_code', at: NOW - 5, amr: ['otp'] }] } }), {
+  // A recovery code is its own factor: its amr is never "otp" and it does not make the login "mfa".
+  assert.deepEqual(evaluateStepUp({ ...base, session: { factors: [passkey, { factor: 'recovery_code', at: NOW - 5, amr: amrForFactor('recovery_code') }] } }), {
     outcome: 'pass',
     acr: 'urn:acme:acr:recovery',
-    amr: ['hwk', 'user', 'otp', 'mfa'],
+    amr: ['hwk', 'user', 'urn:facet:amr:recovery_code'],
   });
   // The overridden high needs a face within 120 s and no second possession factor.
   const high = evaluateStepUp({
@@ -97,5 +98,6 @@ test('amrForFactor: RFC 8176 values per factor', () => {
   assert.deepEqual(amrForFactor('otp'), ['otp']);
   assert.deepEqual(amrForFactor('nfc'), ['sc']);
   assert.deepEqual(amrForFactor('face'), ['face']);
-  assert.deepEqual(amrForFactor('recovery_code'), ['otp']);
+  // RFC 8176 has no value for a printed single-use code; "otp" would pass it off as the app.
+  assert.deepEqual(amrForFactor('recovery_code'), ['urn:facet:amr:recovery_code']);
 });

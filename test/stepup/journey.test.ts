@@ -140,7 +140,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     assert.equal(bad.status, 400);
     assert.match(bad.text, /That code is not right/);
     const ada = (await db((trx) => trx.selectFrom('users').select('id').where('username', '=', 'ada').executeTakeFirstOrThrow())).id;
-    const lock = await db((trx) => trx.selectFrom('factor_lockouts').selectAll().where('user_id', '=', ada).where('factor', '=', 'totp').executeTakeFirstOrThrow());
+    const lock = await db((trx) => trx.selectFrom('factor_lockouts').selectAll().where('user_id', '=', ada).where('factor', '=', 'otp').executeTakeFirstOrThrow());
     assert.equal(Number(lock.failures), 2, 'the reused and the wrong code both count towards lockout');
     assert.deepEqual((await audit('factor.otp.failed')).map((e) => e.data.reason), ['code_reused', 'invalid_code']);
 
@@ -150,7 +150,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     assert.equal(claims.acr, OTP);
     assert.ok((claims.amr as string[]).includes('otp') && (claims.amr as string[]).includes('mfa') && (claims.amr as string[]).includes('hwk'), JSON.stringify(claims.amr));
     assert.equal((await audit('factor.otp.verified')).length, 1);
-    const after = await db((trx) => trx.selectFrom('factor_lockouts').selectAll().where('user_id', '=', ada).where('factor', '=', 'totp').executeTakeFirstOrThrow());
+    const after = await db((trx) => trx.selectFrom('factor_lockouts').selectAll().where('user_id', '=', ada).where('factor', '=', 'otp').executeTakeFirstOrThrow());
     assert.equal(Number(after.failures), 0, 'a success ends the run of failures');
 
     // The session now satisfies passkey+otp: no prompt at all.
@@ -274,7 +274,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     assert.equal(blocked.status, 400);
     assert.match(blocked.text, /Too many wrong attempts/);
     const locked = await audit('lockout.locked');
-    assert.equal(locked.at(-1)!.data.factor, 'totp');
+    assert.equal(locked.at(-1)!.data.factor, 'otp');
     assert.equal((await audit('factor.otp.failed')).at(-1)!.data.reason, 'locked');
   });
 });

@@ -22,7 +22,8 @@ import type { TenantRuntime } from '../../tenancy/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../../interaction/http.ts';
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from '../../interaction/flow.ts';
 import { continueOrFinish, stepUpSubject } from '../../interaction/step-up.ts';
-import { requireAccountSession, type AccountContext } from '../../account/routes.ts';
+import { requireAccountSession, type AccountContext } from '../../account/session.ts';
+import { proofData, proofState, requireFreshProof } from '../../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../../views/strings/index.ts';
 import { issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from './challenges.ts';
@@ -117,10 +118,9 @@ export function verifyMessage(t: Strings, result: Pick<VerifyResult, 'reasons'>)
 // ---------------------------------------------------------------------------------------------
 // Enrolment (account page)
 
-async function sessionIsFresh(deps: InteractionDeps, account: AccountContext, now = Date.now()): Promise<boolean> {
-  const idHash = account.binding.slice('account:'.length);
-  const row = await withTenant(deps.db, account.runtime.tenant, (trx) => trx.selectFrom('account_sessions').select(['created_at']).where('id_hash', '=', idHash).executeTakeFirst());
-  return Boolean(row && now - new Date(row.created_at).getTime() <= ENROL_FRESHNESS_MS);
+/** A fresh proof that allows enrolling a face (src/stepup/fresh-proof.ts), if the session holds one. */
+async function freshProofFor(deps: InteractionDeps, account: AccountContext) {
+  return (await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account))).fresh;
 }
 
 function consentText(t: Strings, runtime: TenantRuntime): string {
@@ -142,7 +142,7 @@ async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
       csrf: account.csrf,
       base: account.base,
       consent: consentText(t, account.runtime),
-      state: !status.available ? 'unavailable' : (await sessionIsFresh(deps, account)) ? 'ready' : 'reauth',
+      state: !status.available ? 'unavailable' : (await freshProofFor(deps, account)) ? 'ready' : 'reauth',
     }),
   );
 }
@@ -156,7 +156,8 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   if (body.consent !== true) return json(ctx, 400, { error: t.face.consentRequired, code: 'consent_required' });
   const input = enrolBody.safeParse(body);
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
-  if (!(await sessionIsFresh(deps, account))) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/sign-in` });
+  const proof = await freshProofFor(deps, account);
+  if (!proof) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
   const retryAfter = await rateLimited(ctx, account.runtime, account.user.id);
   if (retryAfter !== undefined) {
     ctx.set('Retry-After', String(retryAfter));
@@ -176,7 +177,7 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
         actor: user.id,
         subject: user.id,
         ...facts,
-        data: { template_id: result.templateId, frames: input.data.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true },
+        data: { template_id: result.templateId, frames: input.data.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true, ...proofData(proof) },
       });
       return { ok: true as const, flagged };
     } catch (error) {
@@ -201,10 +202,12 @@ async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
   if (!account) return;
   const body = await readBody(ctx);
   checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+  const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'face' }, back: `${account.base}#face` });
+  if (!proof) return;
   await withTenant(deps.db, account.runtime.tenant, async (trx) => {
     const removed = await deleteTemplatesForUser(trx, account.user.id);
     await trx.deleteFrom('face_challenges').where('user_id', '=', account.user.id).execute();
-    if (removed > 0) await appendAudit(trx, { type: 'factor.face.deleted', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { templates: removed } });
+    if (removed > 0) await appendAudit(trx, { type: 'factor.face.deleted', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { templates: removed, ...proofData(proof) } });
   });
   ctx.status = 303;
   ctx.redirect(`${account.base}?done=faceRemoved`);

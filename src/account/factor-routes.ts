@@ -1,0 +1,271 @@
+// The account page's authenticator-app and NFC-card sections: enrolment and removal. Every change
+// needs a fresh proof (fresh-proof.ts) and is an audit event naming it. Secrets are sealed with the
+// factor-secret key ring; each code and each tap counts once.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { generateURI } from 'otplib';
+import QRCode from 'qrcode';
+import { z } from 'zod';
+import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { createTotpEnrollment } from '../factors/totp/create-enrollment.ts';
+import { createTotpStore } from '../factors/totp/store.ts';
+import { createTotpFactor, normaliseCode } from '../factors/totp/factor.ts';
+import { createNfcCardStore } from '../factors/nfc/store.ts';
+import { acceptCardTap } from '../factors/nfc/accept-card-tap.ts';
+import { parseSunUrl } from '../factors/nfc/parse-sun-url.ts';
+import { verifySun } from '../factors/nfc/verify-sun.ts';
+import type { SessionFactor } from '../stepup/index.ts';
+import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../views/step-up.ts';
+import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
+import type { SafeHtml } from '../../views/html.ts';
+import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { csrfKey, type InteractionDeps } from '../interaction/flow.ts';
+import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts';
+import { otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
+import { runAttempt } from '../interaction/attempt.ts';
+import { requireSession, type AccountContext } from './session.ts';
+import { proofData, recordAccountProof, requireFreshProof } from './fresh-proof.ts';
+
+const totpStoreFor = (ctx: Context) => createTotpStore(factorSecretBox(ctx));
+const nfcStoreFor = (ctx: Context) => createNfcCardStore(factorSecretBox(ctx));
+
+const FACTOR_NOTICES: Record<string, keyof Strings['factors']> = {
+  'otp-enrolled': 'otpEnrolled',
+  'otp-removed': 'otpRemoved',
+  'otp-already': 'otpAlready',
+  'nfc-enrolled': 'nfcEnrolled',
+  'nfc-removed': 'nfcRemoved',
+};
+
+/** The account page's authenticator-app and NFC-card sections, for one signed-in user. */
+export async function accountFactorSections(ctx: Context, trx: TenantDb, { userId, csrf, base }: { userId: string; csrf: string; base: string }): Promise<SafeHtml> {
+  const t = stringsFor(ctx.get('accept-language'));
+  const otp = await totpStoreFor(ctx).find(trx, userId);
+  const createdAt = otp?.confirmed
+    ? ((await trx.selectFrom('totp_factors').select('confirmed_at').where('user_id', '=', userId).executeTakeFirst())?.confirmed_at as Date | string | undefined)
+    : undefined;
+  const cards = await nfcStoreFor(ctx).listCards(trx, userId);
+  const notice = typeof ctx.query.factor === 'string' && FACTOR_NOTICES[ctx.query.factor] ? (t.factors[FACTOR_NOTICES[ctx.query.factor]!] as string) : undefined;
+  return accountFactorsSections({
+    t,
+    csrf,
+    base,
+    otp: otp?.confirmed ? { createdAt: new Date(createdAt ?? Date.now()) } : null,
+    cards: cards.map((c) => ({ id: c.id, name: c.name, uid: c.uid, createdAt: c.createdAt })),
+    notice,
+  });
+}
+
+async function qrFor(secret: string, issuer: string, accountName: string): Promise<string> {
+  const uri = generateURI({ issuer: issuer.replaceAll(':', ' '), label: accountName.replaceAll(':', ' '), secret });
+  return QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 });
+}
+
+async function showTotpEnrolment(ctx: Context, account: AccountContext, secret: string, { error, status = 200 }: { error?: string; status?: number } = {}) {
+  const t = stringsFor(ctx.get('accept-language'));
+  const { runtime, user } = account;
+  htmlResponse(
+    ctx,
+    totpEnrolPage({
+      t,
+      tenantName: runtime.tenant.name,
+      logoUrl: runtime.settings.logo_url,
+      nonce: securePage(ctx),
+      csrf: account.csrf,
+      base: account.base,
+      qrSvg: await qrFor(secret, runtime.tenant.name, user.email ?? user.username),
+      secret,
+      error,
+    }),
+    status,
+  );
+}
+
+async function audit(trx: TenantDb, ctx: Context, account: AccountContext, type: string, proof: SessionFactor, data: Record<string, unknown> = {}) {
+  await appendAudit(trx, { type, actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { ...data, ...proofData(proof) } });
+}
+
+/** /account/totp…: start (new secret), the QR page, confirm with one code, remove. */
+function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
+  router.post('/account/totp/start', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    if (!(await requireFreshProof(ctx, deps, account, { back: `${account.base}#otp-section` }))) return;
+    const { runtime, user } = account;
+    const enrollment = await createTotpEnrollment({ issuer: runtime.tenant.name, accountName: user.email ?? user.username });
+    const started = await withTenant(deps.db, runtime.tenant, (trx) => totpStoreFor(ctx).startEnrollment(trx, { userId: user.id, secret: enrollment.secret }));
+    ctx.status = 303;
+    ctx.redirect(started ? `${account.base}/totp` : `${account.base}?factor=otp-already#otp-section`);
+  });
+
+  router.get('/account/totp', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const stored = await withTenant(deps.db, account.runtime.tenant, (trx) => totpStoreFor(ctx).find(trx, account.user.id));
+    if (!stored || stored.confirmed) {
+      ctx.status = 303;
+      ctx.redirect(`${account.base}#otp-section`);
+      return;
+    }
+    await showTotpEnrolment(ctx, account, stored.secret);
+  });
+
+  router.post('/account/totp/confirm', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const proof = await requireFreshProof(ctx, deps, account, { back: `${account.base}/totp` });
+    if (!proof) return;
+    const t = stringsFor(ctx.get('accept-language'));
+    const { runtime, user } = account;
+    const limited = await consumeStepUpLimits(ctx, runtime, user.id);
+    const store = totpStoreFor(ctx);
+    const outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
+      const stored = await store.find(trx, user.id);
+      if (!stored || stored.confirmed) return { done: 'gone' as const };
+      if (!limited.allowed) return { done: 'retry' as const, secret: stored.secret, error: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) };
+      const result = await store.verifyCode(trx, { userId: user.id, code: normaliseCode(body.code), confirming: true });
+      if (!result.ok) return { done: 'retry' as const, secret: stored.secret, error: otpMessage(t, result.reason, runtime.tenant.name) };
+      await audit(trx, ctx, account, 'factor.otp.enrolled', proof, { algorithm: stored.algorithm, digits: stored.digits, period: stored.period });
+      return { done: 'enrolled' as const };
+    });
+    if (outcome.done === 'retry') return showTotpEnrolment(ctx, account, outcome.secret, { error: outcome.error, status: limited.allowed ? 400 : 429 });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?factor=${outcome.done === 'enrolled' ? 'otp-enrolled' : 'otp-already'}#otp-section`);
+  });
+
+  // Removing the app: a current code from it in the same form, or a fresh proof of another
+  // second factor (or a recovery code, when the app is lost).
+  router.post('/account/totp/remove', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const code = normaliseCode(body.code);
+    if (code) {
+      const proven = await runAttempt(deps.db, account.runtime.tenant, {
+        factor: createTotpFactor(factorSecretBox(ctx)),
+        userId: account.user.id,
+        input: { code },
+        facts: requestFacts(ctx),
+        flow: 'fresh-proof',
+        limit: () => consumeStepUpLimits(ctx, account.runtime, account.user.id),
+      });
+      if (proven.ok) await withTenant(deps.db, account.runtime.tenant, (trx) => recordAccountProof(trx, account, { factor: 'otp', amr: proven.amr, at: proven.at }));
+    }
+    const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'otp' }, back: `${account.base}#otp-section` });
+    if (!proof) return;
+    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      if (await totpStoreFor(ctx).remove(trx, account.user.id)) await audit(trx, ctx, account, 'factor.otp.removed', proof);
+    });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?factor=otp-removed#otp-section`);
+  });
+}
+
+const HEX_KEY = /^[0-9a-fA-F]{32}$/;
+const enrolBody = z.object({
+  name: z.string().trim().min(1).max(60),
+  uid: z.string().trim().regex(/^[0-9a-fA-F]{14}$/),
+  metaReadKey: z.string().trim().regex(HEX_KEY),
+  fileReadKey: z.string().trim().regex(HEX_KEY),
+  tap: z.string().trim().min(1).max(2048),
+});
+
+function showNfcEnrolment(ctx: Context, account: AccountContext, extra: { values?: NfcEnrolValues; errors?: Partial<Record<keyof NfcEnrolValues, string>>; formError?: string } = {}, status = 200) {
+  const t = stringsFor(ctx.get('accept-language'));
+  const { runtime } = account;
+  htmlResponse(
+    ctx,
+    nfcEnrolPage({ t, tenantName: runtime.tenant.name, logoUrl: runtime.settings.logo_url, nonce: securePage(ctx), csrf: account.csrf, base: account.base, ...extra }),
+    status,
+  );
+}
+
+/**
+ * /account/nfc…: the enrolment form, enrol (keys + one proving tap), remove. The card was
+ * programmed elsewhere (SUN/SDM in AES mode); the user enters its UID and its two AES-128 keys and
+ * pastes one tapped URL, which must verify under those keys and name that UID. Its counter
+ * becomes the card's last counter, so the same URL cannot be used afterwards.
+ */
+function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
+  router.get('/account/nfc', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (account) showNfcEnrolment(ctx, account);
+  });
+
+  router.post('/account/nfc', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const proof = await requireFreshProof(ctx, deps, account, { back: `${account.base}/nfc` });
+    if (!proof) return;
+    const t = stringsFor(ctx.get('accept-language'));
+    // Keys are never echoed back into the page.
+    const values: NfcEnrolValues = { name: String(body.name ?? ''), uid: String(body.uid ?? ''), tap: String(body.tap ?? '') };
+    const input = enrolBody.safeParse(body);
+    if (!input.success) {
+      const bad = new Set(input.error.issues.map((issue) => String(issue.path[0])));
+      const errors: Partial<Record<keyof NfcEnrolValues, string>> = {};
+      if (bad.has('name')) errors.name = t.factors.nfcNameInvalid;
+      if (bad.has('uid')) errors.uid = t.factors.nfcUidInvalid;
+      if (bad.has('metaReadKey')) errors.metaReadKey = t.factors.nfcKeyInvalid;
+      if (bad.has('fileReadKey')) errors.fileReadKey = t.factors.nfcKeyInvalid;
+      if (bad.has('tap')) errors.tap = tapMessage(t, 'malformed');
+      return showNfcEnrolment(ctx, account, { values, errors }, 400);
+    }
+    const { name, metaReadKey, fileReadKey, tap } = input.data;
+    const uid = input.data.uid.toUpperCase();
+    const { runtime, user } = account;
+    const limited = await consumeStepUpLimits(ctx, runtime, user.id);
+    if (!limited.allowed) return showNfcEnrolment(ctx, account, { values, formError: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }, 429);
+    const parsed = parseSunUrl(tap);
+    const decision = parsed.ok
+      ? acceptCardTap({
+          result: verifySun({ piccData: parsed.piccData, cmac: parsed.cmac, macInput: parsed.macInput, ...(parsed.enc !== undefined ? { encFileData: parsed.enc } : {}), metaReadKey, fileReadKey }),
+          expectedUid: uid,
+          lastCounter: null,
+        })
+      : parsed;
+    if (!decision.ok) {
+      // A tap that names another UID proves these keys are right for a different card.
+      const errors = decision.reason === 'wrong_card' ? { uid: t.stepUp.nfc.reasons.wrong_card! } : { tap: tapMessage(t, decision.reason) };
+      await withTenant(deps.db, runtime.tenant, (trx) => audit(trx, ctx, account, 'factor.nfc.enrol_failed', proof, { reason: decision.reason, uid }));
+      return showNfcEnrolment(ctx, account, { values, errors }, 400);
+    }
+    const added = await withTenant(deps.db, runtime.tenant, async (trx) => {
+      const id = await nfcStoreFor(ctx).addCard(trx, { userId: user.id, uid, metaReadKey, fileReadKey, name, lastCounter: decision.counter });
+      if (id) await audit(trx, ctx, account, 'factor.nfc.enrolled', proof, { card_id: id, uid, counter: decision.counter });
+      return id;
+    });
+    if (!added) return showNfcEnrolment(ctx, account, { values, errors: { uid: t.factors.nfcTaken } }, 409);
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?factor=nfc-enrolled#nfc-section`);
+  });
+
+  router.post('/account/nfc/:id/remove', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'nfc' }, back: `${account.base}#nfc-section` });
+    if (!proof) return;
+    const cardId = ctx.params.id!;
+    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      if (!/^[0-9a-f-]{36}$/i.test(cardId)) return;
+      if (await nfcStoreFor(ctx).removeCard(trx, { userId: account.user.id, cardId })) await audit(trx, ctx, account, 'factor.nfc.removed', proof, { card_id: cardId });
+    });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?factor=nfc-removed#nfc-section`);
+  });
+}
+
+export function registerAccountFactorRoutes(router: Router, deps: InteractionDeps): void {
+  registerTotpRoutes(router, deps);
+  registerNfcRoutes(router, deps);
+}

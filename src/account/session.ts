@@ -1,0 +1,52 @@
+// Who is signed in to the account page: the page's own session cookie (sessions.ts), resolved to
+// an active user, with the CSRF token bound to that session.
+import type { Context } from 'koa';
+import { withTenant } from '../db/tenant-scope.ts';
+import { findLiveUserById, type User } from '../accounts/users.ts';
+import type { TenantRuntime } from '../tenancy/runtime.ts';
+import { stringsFor } from '../../views/strings/index.ts';
+import { csrfToken } from '../interaction/http.ts';
+import { ACCOUNT_COOKIE, csrfKey, type InteractionDeps } from '../interaction/flow.ts';
+import { findAccountSession } from './sessions.ts';
+
+export interface AccountContext {
+  runtime: TenantRuntime;
+  user: User;
+  token: string;
+  /** `account:<id hash>`: the CSRF binding, and the session's key in session_factors. */
+  binding: string;
+  csrf: string;
+  base: string;
+}
+
+async function signedIn(ctx: Context, deps: InteractionDeps): Promise<AccountContext | undefined> {
+  const runtime = ctx.state.tenant as TenantRuntime;
+  const token = ctx.cookies.get(ACCOUNT_COOKIE, { signed: true });
+  if (!token) return undefined;
+  const found = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    const session = await findAccountSession(trx, token);
+    const user = session ? await findLiveUserById(trx, session.userId) : undefined;
+    return session && user && user.status === 'active' ? { session, user } : undefined;
+  });
+  if (!found) return undefined;
+  const binding = `account:${found.session.idHash}`;
+  return { runtime, user: found.user, token, binding, csrf: csrfToken(csrfKey(deps.config), binding), base: `${runtime.basePath}/account` };
+}
+
+/** The signed-in account, or undefined after answering (a redirect to sign-in, or a JSON 401). */
+export async function requireSession(ctx: Context, deps: InteractionDeps, { html = true } = {}): Promise<AccountContext | undefined> {
+  const account = await signedIn(ctx, deps);
+  if (!account) {
+    const runtime = ctx.state.tenant as TenantRuntime;
+    if (html) {
+      ctx.status = 303;
+      ctx.redirect(`${runtime.basePath}/account/sign-in`);
+    } else {
+      ctx.status = 401;
+      ctx.body = { error: stringsFor(ctx.get('accept-language')).errors.pendingGone, code: 'not_signed_in' };
+    }
+  }
+  return account;
+}
+
+export { requireSession as requireAccountSession };

@@ -1,0 +1,153 @@
+// The step-up pages of an interaction, /t/<slug>/interaction/:uid/stepup/<factor>. Each attempt
+// runs the one pipeline (attempt.ts) for the factor's Factor; a success goes on through
+// continueOrFinish. The face factor's pages (src/factors/face/routes.ts) end the same way.
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { HttpError } from '../errors/http-errors.ts';
+import type { Services } from '../services.ts';
+import type { LockState } from '../lockout/index.ts';
+import type { Factor } from '../factors/contract.ts';
+import type { FactorName } from '../factors/names.ts';
+import { createTotpFactor } from '../factors/totp/factor.ts';
+import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
+import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../views/step-up.ts';
+import { fill, type Strings } from '../../views/strings/index.ts';
+import type { PageContext } from '../../views/pages.ts';
+import { csrfKey, interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
+import { renderSignIn } from './sign-in.ts';
+import { runAttempt } from './attempt.ts';
+import { consumeStepUpLimits, continueOrFinish, factorSecretBox, stepUpSubject, type StepUpSubject } from './step-up.ts';
+
+type PageState = { error?: string | undefined; formError?: string | undefined; value?: string | undefined };
+
+interface StepUpPage {
+  name: 'otp' | 'nfc';
+  factor(ctx: Context): Factor<Record<string, string>>;
+  input(body: Record<string, unknown>): Record<string, string>;
+  /** The message for a failed attempt's reason code. */
+  message(t: Strings, reason: string, tenantName: string): string;
+  render(ctx: PageContext, state: PageState): string;
+}
+
+export function otpMessage(t: Strings, reason: string, tenantName: string): string {
+  const messages = t.stepUp.otp as Record<string, string>;
+  return fill(messages[reason] ?? t.errors.generic, { tenant: tenantName });
+}
+
+export function tapMessage(t: Strings, reason: string): string {
+  return t.stepUp.nfc.reasons[reason] ?? t.errors.generic;
+}
+
+const PAGES: StepUpPage[] = [
+  {
+    name: 'otp',
+    factor: (ctx) => createTotpFactor(factorSecretBox(ctx)) as Factor<Record<string, string>>,
+    input: (body) => ({ code: typeof body.code === 'string' ? body.code : '' }),
+    message: otpMessage,
+    render: otpStepUpPage,
+  },
+  {
+    name: 'nfc',
+    factor: (ctx) => createNfcFactor(factorSecretBox(ctx)) as Factor<Record<string, string>>,
+    input: (body) => ({ tap: tapOf(body.tap) }),
+    message: (t, reason) => tapMessage(t, reason),
+    render: nfcStepUpPage,
+  },
+];
+
+async function subjectOrGone(flow: Flow, deps: InteractionDeps): Promise<StepUpSubject> {
+  const subject = await stepUpSubject(flow, deps);
+  if (!subject) throw new HttpError(400, 'step_up_unavailable', flow.t.stepUp.title, flow.t.stepUp.gone);
+  return subject;
+}
+
+export function lockMessage(t: Strings, state: LockState): string {
+  if (state.disabled) return t.stepUp.disabled;
+  return fill(t.stepUp.locked, { time: `${(state.until ?? new Date()).toISOString().slice(11, 19)} UTC` });
+}
+
+function metric(ctx: Context, flow: Flow, factor: FactorName, outcome: string): void {
+  (ctx.state.services as Services).metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor, outcome });
+}
+
+function showFactorPage(ctx: Context, flow: Flow, page: StepUpPage, state: PageState = {}, status = 200): void {
+  htmlResponse(ctx, page.render(pageContext(ctx, flow), state), status);
+}
+
+async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: StepUpPage): Promise<void> {
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
+  const { t, runtime } = flow;
+  const subject = await subjectOrGone(flow, deps);
+  const input = page.input(body);
+  const outcome = await runAttempt(deps.db, runtime.tenant, {
+    factor: page.factor(ctx),
+    userId: subject.userId,
+    input,
+    facts: requestFacts(ctx),
+    clientId: (flow.details?.params.client_id as string | undefined) ?? null,
+    flow: 'step-up',
+    limit: () => consumeStepUpLimits(ctx, runtime, subject.userId),
+    metric: (result) => metric(ctx, flow, page.name, result === 'success' ? 'success' : 'failure'),
+  });
+  if (!outcome.ok) {
+    switch (outcome.refusal) {
+      case 'not_enrolled':
+        return showFactorPage(ctx, flow, page, { formError: t.stepUp.notEnrolled }, 400);
+      case 'rate_limited':
+        ctx.set('Retry-After', String(outcome.retryAfterSeconds));
+        return showFactorPage(ctx, flow, page, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429);
+      case 'locked':
+        return showFactorPage(ctx, flow, page, { formError: lockMessage(t, outcome.lock) }, 400);
+      case 'failed':
+        return showFactorPage(
+          ctx,
+          flow,
+          page,
+          {
+            error: page.message(t, outcome.reason, runtime.tenant.name),
+            ...(page.name === 'nfc' ? { value: input.tap } : {}),
+            formError: outcome.lock.locked ? lockMessage(t, outcome.lock) : undefined,
+          },
+          400,
+        );
+    }
+  }
+  ctx.status = 303;
+  ctx.redirect(await continueOrFinish(ctx, flow, deps, { userId: subject.userId, factor: page.name, amr: outcome.amr, at: outcome.at }));
+}
+
+/** GET /interaction/:uid when a signed-in session must step up: what is asked, and a way on. */
+export async function showStepUpIntro(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const subject = await subjectOrGone(flow, deps);
+  const promptDetails = (flow.details?.prompt.details ?? {}) as { missing?: FactorName[]; target_acr?: string };
+  const decision = subject.decision;
+  const missing = decision.outcome === 'prompt' ? decision.missing : (promptDetails.missing ?? []);
+  const target = decision.outcome === 'prompt' ? decision.targetAcr : (promptDetails.target_acr ?? '');
+  if (missing.length === 0) {
+    // Already satisfied (say, a factor finished in another tab): nothing left to ask.
+    ctx.status = 303;
+    ctx.redirect(`${flow.base}/stepup/passkey`);
+    return;
+  }
+  const level = flow.runtime.acrPolicy.values[target]?.description ?? target;
+  metric(ctx, flow, missing[0]!, 'issued');
+  htmlResponse(ctx, stepUpIntroPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', level, missing, next: `${flow.base}/stepup/${missing[0]}` }));
+}
+
+export function registerStepUpRoutes(router: Router, deps: InteractionDeps): void {
+  // The passkey again (max_age, an acr that wants a recent one, or after a recovery code): the
+  // sign-in page, whose verification goes through continueOrFinish like every other factor.
+  router.get('/interaction/:uid/stepup/passkey', async (ctx) => renderSignIn(ctx, await interactionFlow(ctx, deps)));
+  for (const page of PAGES) {
+    const path = `/interaction/:uid/stepup/${page.name}`;
+    router.get(path, async (ctx) => {
+      const flow = await interactionFlow(ctx, deps);
+      const subject = await subjectOrGone(flow, deps);
+      if (!subject.enrolled.has(page.name)) return showFactorPage(ctx, flow, page, { formError: flow.t.stepUp.notEnrolled }, 400);
+      showFactorPage(ctx, flow, page);
+    });
+    router.post(path, async (ctx) => attempt(ctx, await interactionFlow(ctx, deps), deps, page));
+  }
+}
