@@ -1,8 +1,10 @@
 // Configuration: one zod schema over the environment, with the defaults documented beside each
 // field. Development gets working defaults; production fails at boot on anything missing or on a
-// known development value, so a forgotten secret can never reach a real deployment.
+// known development value, and on secrets too weak to be random 32-byte keys (secret-strength.ts),
+// so a forgotten or placeholder secret can never reach a real deployment.
 import { z } from 'zod';
 import { DEV_SECRETS, isDevSecret } from './dev-secrets.ts';
+import { productionSecretProblems } from './secret-strength.ts';
 
 const csv = z
   .string()
@@ -38,7 +40,7 @@ const envSchema = z.object({
   FACET_TENANT_POOL_SIZE: z.coerce.number().int().min(1).default(100),
   /** Signing-key overlap after a rotation: the old key stays published this many seconds. */
   FACET_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
-  /** Trust X-Forwarded-* headers (set when behind a reverse proxy). */
+  /** Trust X-Forwarded-* headers (set when behind a reverse proxy; required in production). */
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'])
     .default('false')
@@ -58,7 +60,7 @@ const envSchema = z.object({
     }),
   /** OTLP endpoint for traces (unset: tracing off). */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-  /** Bearer token protecting /metrics (unset: open). */
+  /** Bearer token protecting /metrics (required in production; unset elsewhere: open). */
   METRICS_TOKEN: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Mount test-only helpers (never in production). */
@@ -113,6 +115,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   if (env.NODE_ENV === 'production') {
     const problems: string[] = [];
     if (!env.PUBLIC_URL) problems.push('PUBLIC_URL is required in production');
+    else if (!env.PUBLIC_URL.startsWith('https://')) {
+      problems.push(`PUBLIC_URL must be https:// in production (it is the base of every tenant's issuer and makes cookies Secure), not ${env.PUBLIC_URL}; behind a TLS-terminating proxy give the public https origin`);
+    }
+    // Facet listens on plain HTTP, so TLS ends at a proxy; Koa marks a request secure (and lets the
+    // Secure cookies be set) only from that proxy's X-Forwarded-Proto, which TRUST_PROXY honours.
+    if (!env.TRUST_PROXY) problems.push('TRUST_PROXY must be true in production: Facet serves plain HTTP behind a TLS-terminating proxy and sets its Secure cookies only on requests that proxy marks X-Forwarded-Proto: https');
+    if (!env.METRICS_TOKEN) problems.push('METRICS_TOKEN is required in production: /metrics is served on the public port and would be open');
     for (const name of ['FACET_KEK', 'FACET_TOKEN_HASH_KEY', 'FACET_COOKIE_KEYS', 'FACET_EMBEDDING_KEYS'] as const) {
       const value = env[name];
       if (value === undefined || (Array.isArray(value) && value.length === 0)) {
@@ -121,6 +130,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         problems.push(`${name} holds a published development value; generate a real secret`);
       }
     }
+    problems.push(...productionSecretProblems(source, isDevSecret));
     if (env.FACET_TEST_HELPERS === '1') problems.push('FACET_TEST_HELPERS must not be set in production');
     if (problems.length > 0) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
   }

@@ -3,6 +3,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { isDevSecret } from '../config/dev-secrets.ts';
+import { secretWeakness } from '../config/secret-strength.ts';
 
 export class ClientSecretError extends Error {
   override name = 'ClientSecretError';
@@ -57,6 +58,8 @@ export function resolveSecret(clientId: string, envName: string, devFallback: st
     if (value === devFallback || isDevSecret(value)) {
       throw new ClientSecretError(`client ${clientId}: ${envName} holds the published development secret; set a real one`);
     }
+    const weakness = secretWeakness(envName, value);
+    if (weakness) throw new ClientSecretError(`client ${clientId}: ${weakness}`);
     return value;
   }
   const secret = value ?? devFallback;

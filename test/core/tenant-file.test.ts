@@ -45,7 +45,12 @@ for (const [name, text, message] of cases) {
 
 test('secrets: development falls back to the documented value; production refuses missing and dev values', () => {
   assert.equal(resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', false, {}), 'dev-value-0000000000');
-  assert.equal(resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, { C_SECRET: 'a-real-secret-from-the-vault' }), 'a-real-secret-from-the-vault');
+  const strong = 'Q2hvc2VuLWJ5LWEtdmF1bHQ6IDMyIHJhbmRvbSBieXRlcyBoZXJl'; // ≥ 43 characters, not a pattern
+  assert.equal(resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, { C_SECRET: strong }), strong);
+  // Client secrets and admin tokens are held to the installation secrets' strength in production.
+  assert.throws(() => resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, { C_SECRET: 'a-real-secret-from-the-vault' }), /client c: C_SECRET is 28 characters; it must be at least 43/);
+  assert.throws(() => resolveSecret('c', 'C_SECRET', null, true, { C_SECRET: 'x'.repeat(50) }), /C_SECRET is one short block repeated/);
+  assert.equal(resolveSecret('c', 'C_SECRET', null, false, { C_SECRET: 'short-in-development' }), 'short-in-development');
   assert.throws(() => resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, {}), ClientSecretError);
   assert.throws(() => resolveSecret('c', 'C_SECRET', 'dev-value-0000000000', true, { C_SECRET: 'dev-value-0000000000' }), /published development secret/);
   assert.throws(() => resolveSecret('c', 'C_SECRET', null, false, {}), /set C_SECRET/);
