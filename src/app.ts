@@ -14,7 +14,8 @@ import { createTenantPool } from './tenancy/pool.ts';
 import { findTenant, tenantVersion } from './tenancy/registry.ts';
 import { createRuntime, delegateToProvider, type TenantRuntime } from './tenancy/runtime.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
-import { createReadiness } from './http/health.ts';
+import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
+import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
 import { serveAssets } from './http/assets.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
@@ -97,9 +98,17 @@ export function createApp({
     ctx.state.services = services;
     await next();
   });
+  // A database outage is logged once per 10 s, not once per request.
+  let lastOutageLog = 0;
+  const logOutage = (error: unknown, path: string) => {
+    if (Date.now() - lastOutageLog < 10_000) return;
+    lastOutageLog = Date.now();
+    logger.warn({ err: error, path }, 'database unavailable: answering 503 with Retry-After');
+  };
   app.use(
     errorHandler({
       onUnexpected: (error, ctx) => logger.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error'),
+      onUnavailable: (error, ctx) => logOutage(error, ctx.path),
     }),
   );
 
@@ -111,7 +120,9 @@ export function createApp({
   root.get('/ready', async (ctx) => {
     const report = await readiness({ draining: state.draining });
     ctx.status = report.ready ? 200 : 503;
-    ctx.body = report;
+    ctx.set('Cache-Control', 'no-store');
+    // Error messages name hosts and ports: only for a caller with the metrics token.
+    ctx.body = presentsToken(ctx.get('authorization'), config.metricsToken) ? report : publicReadiness(report);
   });
   root.get('/', (ctx) => {
     ctx.body = { service: 'facet', tenants: `${config.publicUrl}/t/<slug>/.well-known/openid-configuration` };
@@ -179,6 +190,18 @@ export function createApp({
           if (!handled) void koaHandler(req, res); // unknown tenant: the normal 404 path
         },
         (error) => {
+          if (isDatabaseUnavailable(error)) {
+            // A cold tenant cannot be loaded while the database is down.
+            logOutage(error, req.url ?? '');
+            if (!res.headersSent) {
+              res.statusCode = 503;
+              res.setHeader('content-type', 'application/json');
+              res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+              res.setHeader('cache-control', 'no-store');
+            }
+            res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The service is briefly unavailable. Try again in a few seconds.' }));
+            return;
+          }
           logger.error({ err: error, path: req.url }, 'unexpected error');
           if (!res.headersSent) {
             res.statusCode = 500;

@@ -17,9 +17,17 @@ export type DatabaseOptions =
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10 });
-    // An idle client losing its server must not take the process down.
+    // A connection attempt that hangs (a partitioned network) fails after 3 s instead of queueing
+    // requests forever; a refused one fails at once. Either way the request gets a 503.
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 3000 });
+    // A client losing its server (restart, failover: 57P01) must not take the process down. pg-pool
+    // listens for that only while a client is idle; a checked-out client (a request inside a
+    // transaction) emits 'error' with no listener, which ends the process. The query in flight
+    // fails on its own, and pg-pool drops the broken client when it is released.
     pool.on('error', () => {});
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     return { kind: 'postgres', db, close: () => db.destroy() };
   }

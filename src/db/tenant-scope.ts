@@ -3,6 +3,7 @@
 // another tenant's schema explicitly fails with "permission denied".
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
+import { classifyDatabaseError } from './errors.ts';
 
 export interface TenantScope {
   readonly slug: string;
@@ -20,20 +21,31 @@ interface RequestTransaction {
 const requestTransaction = new AsyncLocalStorage<RequestTransaction>();
 
 export async function withTenant<T>(db: Kysely<any>, scope: TenantScope, work: (trx: TenantDb) => Promise<T>): Promise<T> {
-  // Inside withRequestTransaction for the same tenant, every piece of work shares its transaction.
-  const shared = requestTransaction.getStore();
-  if (shared && shared.db === db && shared.scope.schema === scope.schema) {
-    shared.trx ??= (async () => {
-      const trx = await db.startTransaction().execute();
+  try {
+    // Inside withRequestTransaction for the same tenant, every piece of work shares its transaction.
+    const shared = requestTransaction.getStore();
+    if (shared && shared.db === db && shared.scope.schema === scope.schema) {
+      shared.trx ??= (async () => {
+        const trx = await db.startTransaction().execute();
+        try {
+          await enterTenant(trx, scope);
+        } catch (error) {
+          // Rolling back releases the connection, even when the rollback itself fails.
+          await trx.rollback().execute().catch(() => {});
+          throw error;
+        }
+        return trx;
+      })();
+      return await work(await shared.trx);
+    }
+    return await db.transaction().execute(async (trx) => {
       await enterTenant(trx, scope);
-      return trx;
-    })();
-    return work(await shared.trx);
+      return work(trx);
+    });
+  } catch (error) {
+    // A lost database becomes one DatabaseUnavailableError (503 with Retry-After), not a 500.
+    throw classifyDatabaseError(error);
   }
-  return db.transaction().execute(async (trx) => {
-    await enterTenant(trx, scope);
-    return work(trx);
-  });
 }
 
 /**
@@ -47,13 +59,25 @@ export async function withRequestTransaction<T>(db: Kysely<any>, scope: TenantSc
   try {
     result = await requestTransaction.run(store, work);
   } catch (error) {
-    if (store.trx) await (await store.trx).rollback().execute();
-    throw error;
+    const trx = store.trx && (await store.trx.catch(() => undefined));
+    // A failed rollback (the connection is gone) still releases it; the first error is the news.
+    await trx?.rollback().execute().catch(() => {});
+    throw classifyDatabaseError(error);
   }
   if (store.trx) {
-    const trx = await store.trx;
-    if (commitIf()) await trx.commit().execute();
-    else await trx.rollback().execute();
+    try {
+      const trx = await store.trx;
+      try {
+        if (commitIf()) await trx.commit().execute();
+        else await trx.rollback().execute();
+      } catch (error) {
+        // kysely keeps the connection checked out when COMMIT fails; a rollback releases it.
+        await trx.rollback().execute().catch(() => {});
+        throw error;
+      }
+    } catch (error) {
+      throw classifyDatabaseError(error);
+    }
   }
   return result;
 }

@@ -4,6 +4,7 @@
 // correlation id, never a stack trace.
 import type { Context, Next } from 'koa';
 import { messagePage } from '../../views/layout.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
 
 export class HttpError extends Error {
   readonly status: number;
@@ -51,7 +52,27 @@ export function respondWithError(ctx: Context, error: HttpError): void {
   };
 }
 
-export function errorHandler({ onUnexpected }: { onUnexpected: (error: unknown, ctx: Context) => void }) {
+/** Tenant OAuth endpoints that answer OAuth error JSON (RFC 6749 §5.2), not problem+json. */
+const OAUTH_JSON_ENDPOINT = /^\/t\/[a-z0-9-]+\/(?:token(?:\/introspection|\/revocation)?|request|device\/auth|me|reg(?:\/.*)?)$/;
+
+/**
+ * The database is unreachable: 503 with Retry-After, as OAuth JSON (`temporarily_unavailable`) on
+ * the OAuth endpoints, else problem+json or a page like every other error.
+ */
+export function respondUnavailable(ctx: Context, retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS): void {
+  ctx.set('Retry-After', String(retryAfterSeconds));
+  ctx.set('Cache-Control', 'no-store');
+  const detail = `The service is briefly unavailable. Try again in ${retryAfterSeconds} seconds.`;
+  if (OAUTH_JSON_ENDPOINT.test(ctx.path)) {
+    ctx.status = 503;
+    ctx.type = 'application/json';
+    ctx.body = { error: 'temporarily_unavailable', error_description: detail };
+    return;
+  }
+  respondWithError(ctx, new HttpError(503, 'temporarily_unavailable', 'Temporarily unavailable', detail));
+}
+
+export function errorHandler({ onUnexpected, onUnavailable = () => {} }: { onUnexpected: (error: unknown, ctx: Context) => void; onUnavailable?: (error: unknown, ctx: Context) => void }) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
@@ -59,6 +80,11 @@ export function errorHandler({ onUnexpected }: { onUnexpected: (error: unknown, 
         respondWithError(ctx, notFound(`nothing is served at ${ctx.path}`));
       }
     } catch (error) {
+      // Checked first: a step may wrap the outage in its own error (as its cause).
+      if (isDatabaseUnavailable(error)) {
+        onUnavailable(error, ctx);
+        return respondUnavailable(ctx);
+      }
       if (error instanceof HttpError) return respondWithError(ctx, error);
       const status = (error as { status?: number; expose?: boolean }).status;
       if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {

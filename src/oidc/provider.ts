@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { withRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
 import { loadSigningJwks } from '../keys/signing-keys.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { TenantRecord } from '../tenancy/registry.ts';
@@ -216,6 +217,29 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = deps.trustProxy;
+  // The database unreachable (src/db/errors.ts): the provider renders DatabaseUnavailableError as
+  // 503 `temporarily_unavailable`; this adds Retry-After, and answers the same when the outage
+  // surfaces after the provider's own error handling (the token transaction's commit).
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      const description = 'The service is briefly unavailable. Try again in a few seconds.';
+      ctx.status = 503;
+      if (ctx.accepts('json', 'html') === 'html') {
+        ctx.type = 'html';
+        ctx.body = messagePage({ title: 'Temporarily unavailable', tenantName: tenant.name, heading: 'Temporarily unavailable', message: description }).value;
+      } else {
+        ctx.type = 'application/json';
+        ctx.body = { error: 'temporarily_unavailable', error_description: description };
+      }
+    }
+    if (ctx.status === 503) {
+      ctx.set('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+      ctx.set('Cache-Control', 'no-store');
+    }
+  });
   // RP-initiated logout ends the families of the clients signed out, offline_access or not.
   // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
   // one durable commit per token request. Answers below 500 commit, so a revocation decided while

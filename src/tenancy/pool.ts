@@ -1,6 +1,7 @@
 // Keeps tenants' OIDC providers warm: built lazily on first request, held in a bounded LRU, and
 // rebuilt when the registry says the tenant changed (another process rotated keys or applied a
-// file). Evicted entries are closed only once their in-flight requests have finished.
+// file). Evicted entries are closed only once their in-flight requests have finished. A warm
+// tenant keeps being served while the registry cannot be read.
 import { LRUCache } from 'lru-cache';
 
 export interface PoolEntry<T> {
@@ -52,7 +53,16 @@ export function createTenantPool<T>({ max, version, build, close = () => {}, rec
     if (pending) return pending;
     const task = (async () => {
       if (cached) {
-        const v = await version(slug);
+        let v: number | undefined;
+        try {
+          v = await version(slug);
+        } catch {
+          // The registry cannot be read (database down): keep serving the warm tenant, so what
+          // needs no database (discovery, JWKS, JWT client_credentials) stays up. Asked again
+          // after recheckMs.
+          cached.checkedAt = now();
+          return cached;
+        }
         if (v === cached.version) {
           cached.checkedAt = now();
           return cached;
