@@ -13,7 +13,9 @@ import { countLockedUsers } from './lockout/index.ts';
 import { withTenant } from './db/tenant-scope.ts';
 import { listTenants } from './tenancy/registry.ts';
 import type { ExtraCheck } from './http/health.ts';
-import { assertTemplatesReadable, createFaceRuntime, type FaceRuntime } from './factors/face/runtime.ts';
+import { createFaceRuntime, type FaceRuntime } from './factors/face/runtime.ts';
+import { createPurposeRings, FACTOR_KEYS_FALLBACK_WARNING, type PurposeRings } from './crypto/purpose-rings.ts';
+import { assertSealedDataReadable } from './keys/sealed-data.ts';
 
 export interface Services {
   redis: Redis | null;
@@ -21,6 +23,8 @@ export interface Services {
   metrics: Metrics;
   jobs: JobRunner;
   face: FaceRuntime;
+  /** One key ring per purpose: face templates, factor secrets (TOTP seeds, NFC card keys). */
+  keys: PurposeRings;
   readinessChecks: ExtraCheck[];
   close(): Promise<void>;
 }
@@ -40,8 +44,11 @@ export function connectRedis(url: string, logger: Logger): Redis {
 
 /** `installation` keeps Redis keys of two Facet installations sharing one Redis apart. */
 export async function createServices({ config, db, logger, installation }: { config: Config; db: Kysely<any>; logger: Logger; installation: string }): Promise<Services> {
-  const face = await createFaceRuntime({ modelsDir: config.modelsDir, embeddingKeys: config.embeddingKeys, logger });
-  if (config.production) await assertTemplatesReadable(db, face.ring);
+  const keys = createPurposeRings(config);
+  if (keys.factorFallback) logger.warn({ variable: 'FACET_FACTOR_KEYS' }, FACTOR_KEYS_FALLBACK_WARNING);
+  // Refuses to start when a ring cannot open what is stored, rather than failing every check later.
+  await assertSealedDataReadable(db, keys, await listTenants(db));
+  const face = await createFaceRuntime({ modelsDir: config.modelsDir, ring: keys.faceTemplates, logger });
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
   const metrics = createMetrics({
     processMetrics: config.env !== 'test',
@@ -75,6 +82,7 @@ export async function createServices({ config, db, logger, installation }: { con
     metrics,
     jobs,
     face,
+    keys,
     readinessChecks: [
       async () => {
         const status = face.status();

@@ -44,6 +44,50 @@ async function withDatabase<T>(work: (database: Database, config: ReturnType<typ
   }
 }
 
+/**
+ * `facet keys rekey`: for each tenant and purpose, re-seals every stored value that the first key
+ * of its ring did not seal, in batches (one transaction each). Safe to stop and run again.
+ */
+async function rekeyCommand({ values, out }: CommandContext): Promise<number> {
+  const { KEY_PURPOSES, KEY_VARIABLES, createPurposeRings, ringFor, FACTOR_KEYS_FALLBACK_WARNING } = await import('../crypto/purpose-rings.ts');
+  const { rekeyTenant } = await import('../keys/sealed-data.ts');
+  const purpose = values.purpose ?? 'all';
+  if (purpose !== 'all' && !(KEY_PURPOSES as readonly string[]).includes(purpose)) throw new CommandError(`--purpose must be one of face, factors, all (not ${purpose})`);
+  const purposes = purpose === 'all' ? KEY_PURPOSES : [purpose as (typeof KEY_PURPOSES)[number]];
+  const batchSize = Number(values.batch ?? 200);
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new CommandError(`--batch must be a positive whole number (not ${values.batch})`);
+  return withDatabase(async ({ db }, config) => {
+    const rings = createPurposeRings(config);
+    if (rings.factorFallback && purposes.includes('factors')) out.write(`note: ${FACTOR_KEYS_FALLBACK_WARNING}\n`);
+    const tenants = values.tenant ? [await findTenant(db, values.tenant)] : await listTenants(db);
+    const totals = new Map<string, { rekeyed: number; current: number }>();
+    for (const tenant of tenants) {
+      if (!tenant) throw new CommandError(`no tenant called ${values.tenant}`);
+      const counts = await rekeyTenant(db, tenant, rings, purposes, {
+        batchSize,
+        onBatch: (c) => out.write(`tenant ${tenant.slug}: ${c.table} ${c.rekeyed} re-encrypted, ${c.current} already current so far\n`),
+      });
+      const keys = Object.fromEntries(purposes.map((p) => [p, ringFor(rings, p).primaryKeyId]));
+      await withTenant(db, tenant, (trx) => appendAudit(trx, { type: 'keys.rekeyed', actor: 'cli', data: { purposes, keys, counts } }));
+      for (const c of counts) {
+        out.write(`tenant ${tenant.slug}: ${c.purpose} ${c.table}: ${c.rekeyed} re-encrypted, ${c.current} already current\n`);
+        const total = totals.get(c.table) ?? { rekeyed: 0, current: 0 };
+        totals.set(c.table, { rekeyed: total.rekeyed + c.rekeyed, current: total.current + c.current });
+      }
+    }
+    for (const [table, total] of totals) out.write(`total ${table}: ${total.rekeyed} re-encrypted, ${total.current} already current\n`);
+    if (values.tenant) {
+      out.write(`only tenant ${values.tenant} was re-keyed: run without --tenant before removing old keys\n`);
+      return 0;
+    }
+    for (const p of purposes) {
+      const variable = p === 'factors' && rings.factorFallback ? KEY_VARIABLES.face : KEY_VARIABLES[p];
+      out.write(`${p}: everything is under the first key of ${variable} (${ringFor(rings, p).primaryKeyId}); the other keys can be removed from it\n`);
+    }
+    return 0;
+  });
+}
+
 export const commands: Record<string, Command> = {
   start: {
     summary: 'run the server (same as npm start)',
@@ -147,28 +191,17 @@ export const commands: Record<string, Command> = {
       });
     },
   },
+  'keys rekey': {
+    summary: 're-encrypt sealed data under the first key of its ring: face templates, factor secrets (resumable)',
+    usage: 'keys rekey [--purpose face|factors|all] [--tenant <slug>] [--batch 200]',
+    options: { purpose: { type: 'string' }, tenant: { type: 'string' }, batch: { type: 'string' } },
+    run: (ctx) => rekeyCommand(ctx),
+  },
   'face rekey': {
-    summary: 're-encrypt face templates under the first FACET_EMBEDDING_KEYS key (resumable)',
+    summary: 'the same as keys rekey --purpose face',
     usage: 'face rekey [--tenant <slug>] [--batch 200]',
     options: { tenant: { type: 'string' }, batch: { type: 'string' } },
-    async run({ values, out }) {
-      const { rekeyTemplates } = await import('../face/templates/index.ts');
-      const { parseKeyRing } = await import('../crypto/key-ring.ts');
-      return withDatabase(async ({ db }, config) => {
-        const ring = parseKeyRing(config.embeddingKeys.join(','));
-        const tenants = values.tenant ? [await findTenant(db, values.tenant)] : await listTenants(db);
-        for (const tenant of tenants) {
-          if (!tenant) throw new CommandError(`no tenant called ${values.tenant}`);
-          const result = await rekeyTemplates(db, ring, {
-            batchSize: Number(values.batch ?? 200),
-            runBatch: (work) => withTenant(db, tenant, work),
-            onProgress: (p) => out.write(`tenant ${tenant.slug}: ${JSON.stringify(p)}\n`),
-          });
-          await withTenant(db, tenant, (trx) => appendAudit(trx, { type: 'face.templates_rekeyed', actor: 'cli', data: { ...result, key: ring.primaryKeyId } }));
-          out.write(`tenant ${tenant.slug}: ${result.rekeyed} re-encrypted, ${result.relabelled} already current; primary key ${ring.primaryKeyId}\n`);
-        }
-      });
-    },
+    run: (ctx) => rekeyCommand({ ...ctx, values: { ...ctx.values, purpose: 'face' } }),
   },
   migrate: {
     summary: 'bring the control schema and every tenant schema up to date',

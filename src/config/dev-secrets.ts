@@ -5,6 +5,7 @@ export const DEV_SECRETS = {
   FACET_TOKEN_HASH_KEY: 'ZGV2LW9ubHktdG9rZW4taGFzaC1rZXktMzItYnl0ZXM',
   FACET_COOKIE_KEYS: 'dev-only-cookie-signing-key-change-me',
   FACET_EMBEDDING_KEYS: 'ZGV2LW9ubHktZmVybmV0LWtleS0zMi1ieXRlcy4uLi4=',
+  FACET_FACTOR_KEYS: 'ZGV2LW9ubHktZmFjdG9yLXNlY3JldHMta2V5LTMyYnk=',
   /** Demo client secrets referenced from tenants/demo.yaml. */
   DEMO_WEB_SECRET: 'demo-web-dev-secret',
   DEMO_SERVICE_SECRET: 'demo-service-dev-secret',

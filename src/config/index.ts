@@ -32,6 +32,11 @@ const envSchema = z.object({
   FACET_COOKIE_KEYS: csv.optional(),
   /** Comma-separated Fernet keys for face templates; the first encrypts, all decrypt. */
   FACET_EMBEDDING_KEYS: csv.optional(),
+  /**
+   * Comma-separated Fernet keys for factor secrets (TOTP seeds, NFC card keys); the first
+   * encrypts, all decrypt. Unset with FACET_EMBEDDING_KEYS set: falls back to that ring (warned).
+   */
+  FACET_FACTOR_KEYS: csv.optional(),
   /** Directory holding the ONNX models described by models/manifest.json. */
   FACET_MODELS_DIR: z.string().default('models/weights'),
   /** Directory of declarative tenant files applied at start. */
@@ -73,6 +78,18 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/**
+ * The factor-secret ring. Before FACET_FACTOR_KEYS existed, TOTP seeds and NFC card keys were sealed
+ * with FACET_EMBEDDING_KEYS: a deployment that sets only that keeps using it (and is warned at
+ * boot). In development the factor ring also decrypts with the development embedding key, so data
+ * sealed before the split stays readable.
+ */
+function factorKeys(env: z.infer<typeof envSchema>): { factorKeys: string[]; factorKeysFallback: boolean } {
+  if (env.FACET_FACTOR_KEYS && env.FACET_FACTOR_KEYS.length > 0) return { factorKeys: env.FACET_FACTOR_KEYS, factorKeysFallback: false };
+  if (env.FACET_EMBEDDING_KEYS && env.FACET_EMBEDDING_KEYS.length > 0) return { factorKeys: env.FACET_EMBEDDING_KEYS, factorKeysFallback: true };
+  return { factorKeys: [DEV_SECRETS.FACET_FACTOR_KEYS, DEV_SECRETS.FACET_EMBEDDING_KEYS], factorKeysFallback: false };
+}
+
 function buildConfig(env: z.infer<typeof envSchema>) {
   const production = env.NODE_ENV === 'production';
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
@@ -91,6 +108,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     tokenHashKey: env.FACET_TOKEN_HASH_KEY ?? DEV_SECRETS.FACET_TOKEN_HASH_KEY,
     cookieKeys: env.FACET_COOKIE_KEYS ?? [DEV_SECRETS.FACET_COOKIE_KEYS],
     embeddingKeys: env.FACET_EMBEDDING_KEYS ?? [DEV_SECRETS.FACET_EMBEDDING_KEYS],
+    ...factorKeys(env),
     modelsDir: env.FACET_MODELS_DIR,
     tenantsDir: env.FACET_TENANTS_DIR,
     tenantPoolSize: env.FACET_TENANT_POOL_SIZE,
@@ -129,6 +147,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       } else if ((Array.isArray(value) ? value : [value]).some(isDevSecret)) {
         problems.push(`${name} holds a published development value; generate a real secret`);
       }
+    }
+    // FACET_FACTOR_KEYS may be left out (or empty) only while the FACET_EMBEDDING_KEYS fallback applies.
+    if (env.FACET_FACTOR_KEYS?.length) {
+      if (env.FACET_FACTOR_KEYS.some(isDevSecret)) problems.push('FACET_FACTOR_KEYS holds a published development value; generate a real secret');
+    } else if (!env.FACET_EMBEDDING_KEYS?.length) {
+      problems.push('FACET_FACTOR_KEYS is required in production (or, for now, FACET_EMBEDDING_KEYS alone: it then also seals factor secrets)');
     }
     problems.push(...productionSecretProblems(source, isDevSecret));
     if (env.FACET_TEST_HELPERS === '1') problems.push('FACET_TEST_HELPERS must not be set in production');

@@ -98,7 +98,11 @@ export function parseKeyRing(envValue: string | undefined, options: { clock?: ()
  * Boot check: every sample token (e.g. a few stored face templates per tenant) must open with the
  * ring. Fails with one clear message rather than letting each face login fail later.
  */
-export function assertRingDecrypts(ring: KeyRing, sampleTokens: Iterable<string>, { variable = 'FACET_EMBEDDING_KEYS' }: { variable?: string } = {}): void {
+export function assertRingDecrypts(
+  ring: KeyRing,
+  sampleTokens: Iterable<string>,
+  { variable = 'FACET_EMBEDDING_KEYS', what = 'face templates', rekey = 'facet keys rekey' }: { variable?: string; what?: string; rekey?: string } = {},
+): void {
   let total = 0;
   let failed = 0;
   let firstCause: unknown;
@@ -114,8 +118,8 @@ export function assertRingDecrypts(ring: KeyRing, sampleTokens: Iterable<string>
   if (failed > 0) {
     throw new KeyRingError(
       'key_ring_cannot_decrypt',
-      `${variable} cannot decrypt ${failed} of ${total} sampled face templates: the key that encrypted them is not in the ring. ` +
-        'Put the previous key back after the new first key, run the template re-key, and only then remove it.',
+      `${variable} cannot decrypt ${failed} of ${total} sampled ${what}: the key that encrypted them is not in the ring. ` +
+        `Put the previous key back after the new first key, run \`${rekey}\`, and only then remove it.`,
       { cause: firstCause },
     );
   }
