@@ -10,6 +10,70 @@ import type { RecordIdCodec } from './record-ids.ts';
 /** Kinds found by something other than their id; their id is kept sealed, never in clear. */
 const SEALED_KINDS = new Set(['Session', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
+/**
+ * Payload fields (dot paths) that are, or reveal, a bearer secret. They are sealed on write into
+ * one `sealedFields` value bound to the record (kind and id hash) and opened on read, so
+ * oidc-provider and its callers see the plain values while the stored JSON never holds them.
+ * Every other field of every kind (Grant, AuthorizationCode, AccessToken, RefreshToken,
+ * ClientCredentials, ReplayDetection, RegistrationAccessToken, …) holds no secret: their ids
+ * are only hashed, and nothing else in them can be presented to the server.
+ */
+const SECRET_FIELDS: Record<string, readonly string[]> = {
+  // session.cookie is the session id (the `_session` cookie); returnTo ends in the interaction
+  // uid (the `_interaction` and `_interaction_resume` cookies); deviceCode is the device code,
+  // parJti the PAR request_uri; id_token_hint is an ID token; a request object may carry one.
+  Interaction: ['session.cookie', 'returnTo', 'deviceCode', 'parJti', 'params.id_token_hint', 'params.request', 'params.request_uri'],
+  // The logout confirmation's anti-forgery secret.
+  Session: ['state.secret'],
+  DeviceCode: ['params.id_token_hint', 'params.request'],
+  BackchannelAuthenticationRequest: ['params.id_token_hint', 'params.request', 'params.login_hint_token'],
+  PushedAuthorizationRequest: ['request'],
+  // Dynamically registered clients.
+  Client: ['client_secret'],
+};
+
+type Json = Record<string, unknown>;
+
+const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Removes the secret fields from `body` (copying the objects on their paths, never mutating oidc-provider's); returns them. */
+function takeSecrets(body: Json, paths: readonly string[]): Json | undefined {
+  const taken: Json = {};
+  for (const path of paths) {
+    const keys = path.split('.');
+    const last = keys.pop()!;
+    let parent: Json | undefined = body;
+    for (const key of keys) {
+      const child: unknown = parent[key];
+      if (!isObject(child)) {
+        parent = undefined;
+        break;
+      }
+      parent = parent[key] = { ...child };
+    }
+    if (parent?.[last] === undefined) continue;
+    taken[path] = parent[last];
+    delete parent[last];
+  }
+  return Object.keys(taken).length > 0 ? taken : undefined;
+}
+
+/** Puts opened secret fields back on their paths. */
+function restoreSecrets(payload: Json, fields: Json): void {
+  for (const [path, value] of Object.entries(fields)) {
+    const keys = path.split('.');
+    let parent = payload;
+    for (const key of keys.slice(0, -1)) {
+      if (!isObject(parent[key])) parent[key] = {};
+      parent = parent[key] as Json;
+    }
+    parent[keys.at(-1)!] = value;
+  }
+}
+
+/** What a sealed value is bound to: it opens only in the record it was written for. */
+const sealContext = (kind: string, idHash: string) => `oidc_records\0${kind}\0${idHash}`;
+
 export interface AdapterContext {
   db: Kysely<any>;
   scope: TenantScope;
@@ -32,12 +96,15 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const { jti: _jti, ...stored } = payload;
-      const body: Record<string, unknown> = { ...stored };
+      const body: Json = { ...stored };
+      const idHash = ids.hash(this.kind, id);
       if (SEALED_KINDS.has(this.kind)) body.sealedId = ids.seal(id);
       if (body.userCode) body.userCode = undefined;
+      const secrets = takeSecrets(body, SECRET_FIELDS[this.kind] ?? []);
+      if (secrets) body.sealedFields = ids.seal(JSON.stringify(secrets), sealContext(this.kind, idHash));
       const row = {
         kind: this.kind,
-        id_hash: ids.hash(this.kind, id),
+        id_hash: idHash,
         payload: JSON.stringify(body),
         grant_id: payload.grantId ?? null,
         user_code_hash: payload.userCode ? ids.hash('UserCode', payload.userCode) : null,
@@ -85,8 +152,15 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
           .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date(now()))]))
           .executeTakeFirst();
         if (!row) return undefined;
-        const { sealedId, ...payload } = row.payload as AdapterPayload & { sealedId?: string };
-        const jti = knownId ?? (sealedId ? ids.open(sealedId) : undefined);
+        const { sealedId, sealedFields, ...payload } = row.payload as AdapterPayload & { sealedId?: string; sealedFields?: string };
+        let jti = knownId;
+        try {
+          jti ??= sealedId ? ids.open(sealedId) : undefined;
+          // Unreadable (another key, altered, or moved from another record): as if it were not there.
+          if (sealedFields) restoreSecrets(payload, JSON.parse(ids.open(sealedFields, sealContext(this.kind, row.id_hash as string))) as Json);
+        } catch {
+          return undefined;
+        }
         if (!jti) return undefined;
         let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at as string).getTime() / 1000) : undefined;
         const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string, request);
