@@ -163,9 +163,19 @@ export function createApp({
   // provider, keeping the request id and the HTTP metrics. Measured in docs/benchmarks.md.
   const koaHandler = app.callback();
   const PUBLIC_DOCUMENT = /^\/t\/([a-z0-9-]{2,40})(\/\.well-known\/openid-configuration|\/jwks)(\?.*)?$/;
+  // RFC 8414 §3: the metadata of issuer https://host/t/<slug> lives at the origin's root,
+  // /.well-known/oauth-authorization-server/t/<slug> (the OpenID discovery document, a superset).
+  // The suffix forms some clients try are answered too.
+  const AS_METADATA = /^(?:\/\.well-known\/oauth-authorization-server\/t\/([a-z0-9-]{2,40})|\/t\/([a-z0-9-]{2,40})\/\.well-known\/oauth-authorization-server)(\?.*)?$/;
+  const publicDocument = (url: string) => {
+    const metadata = AS_METADATA.exec(url);
+    if (metadata) return { slug: metadata[1] ?? metadata[2]!, path: '/.well-known/openid-configuration', query: metadata[3] ?? '', route: '/.well-known/oauth-authorization-server/t/:tenant' };
+    const document = PUBLIC_DOCUMENT.exec(url);
+    return document ? { slug: document[1]!, path: document[2]!, query: document[3] ?? '', route: `/t/:tenant${document[2]}` } : undefined;
+  };
   const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    const match = req.method === 'GET' && !state.draining ? PUBLIC_DOCUMENT.exec(req.url ?? '') : null;
+    const match = req.method === 'GET' && !state.draining ? publicDocument(req.url ?? '') : undefined;
     if (!match) {
       void koaHandler(req, res);
       return;
@@ -173,15 +183,16 @@ export function createApp({
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     res.setHeader('X-Request-Id', typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID());
-    const route = `/t/:tenant${match[2]}`;
+    const { route } = match;
     res.once('finish', () => {
       services.metrics.httpRequests.inc({ method: 'GET', route, status: String(res.statusCode) });
       services.metrics.httpDuration.observe({ method: 'GET', route }, Number(process.hrtime.bigint() - started) / 1e9);
     });
     pool
-      .use(match[1]!, async (runtime) => {
-        (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
-        req.url = match[2]! + (match[3] ?? '');
+      .use(match.slug, async (runtime) => {
+        // The provider derives its mount path (/t/<slug>) from originalUrl minus url.
+        (req as IncomingMessage & { originalUrl?: string }).originalUrl = `/t/${match.slug}${match.path}${match.query}`;
+        req.url = match.path + match.query;
         await runtime.handle(req, res);
         return true;
       })

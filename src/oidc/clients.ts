@@ -17,6 +17,8 @@ export interface LoadedClients {
   /** Per-client override of the refresh-token grace window, in seconds. */
   refreshGrace: Map<string, number>;
   minimumAcr: Map<string, string>;
+  /** Resource servers (tenant file: introspection: true): they may introspect tokens addressed to their resources. */
+  introspectors: Set<string>;
 }
 
 export async function loadClients(
@@ -29,12 +31,21 @@ export async function loadClients(
   const resources = new Map<string, string[]>();
   const refreshGrace = new Map<string, number>();
   const minimumAcr = new Map<string, string>();
+  const introspectors = new Set<string>();
   for (const row of rows) {
-    const { resources: allowed = [], refresh_grace_seconds: grace, minimum_acr: minimum, ...meta } = row.metadata as ClientMetadata & {
+    const {
+      resources: allowed = [],
+      refresh_grace_seconds: grace,
+      minimum_acr: minimum,
+      introspection,
+      ...meta
+    } = row.metadata as ClientMetadata & {
       resources?: string[];
       refresh_grace_seconds?: number;
       minimum_acr?: string;
+      introspection?: boolean;
     };
+    if (introspection === true) introspectors.add(row.client_id as string);
     if (minimum) minimumAcr.set(row.client_id as string, minimum);
     const client: ClientMetadata = { ...meta, client_id: row.client_id as string };
     // A client without the code grant has no front channel: no redirect URIs, no response types.
@@ -48,7 +59,7 @@ export async function loadClients(
     resources.set(row.client_id as string, allowed);
     if (typeof grace === 'number') refreshGrace.set(row.client_id as string, grace);
   }
-  return { metadata, firstParty, resources, refreshGrace, minimumAcr };
+  return { metadata, firstParty, resources, refreshGrace, minimumAcr, introspectors };
 }
 
 export function resolveSecret(clientId: string, envName: string, devFallback: string | null, production: boolean, env: NodeJS.ProcessEnv): string {

@@ -20,6 +20,8 @@ import { resolveAcrPolicy, type AcrPolicy } from '../stepup/index.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 import { createRefreshGuard } from '../refresh/guard.ts';
 import { endFamiliesOnLogout } from '../refresh/logout.ts';
+import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, OPAQUE_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
+import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
 
 export interface ProviderDeps {
   db: Kysely<any>;
@@ -102,6 +104,16 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     onReuseDetected: (event) => deps.onReuseDetected?.({ tenant: tenant.slug, ...event }),
   });
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: basePath };
+  // Introspection (RFC 7662): a client may introspect the tokens issued to itself; a resource
+  // server (tenant file: introspection: true) also the access tokens addressed to one of its
+  // resources. Nobody else learns anything (active: false).
+  const mayIntrospect = (callerId: string, token: { clientId: string; audiences: string[]; kind: string }) => {
+    if (token.clientId === callerId) return true;
+    if (token.kind === 'RefreshToken' || !clients.introspectors.has(callerId)) return false;
+    const served = clients.resources.get(callerId) ?? [];
+    return token.audiences.some((audience) => served.includes(audience));
+  };
+  const jwtAccessTokens = createJwtAccessTokens({ db: deps.db, scope, ids: deps.ids, issuer, keys: keys as any, now, mayIntrospect });
 
   const configuration: Configuration = {
     adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, refresh, now }),
@@ -123,6 +135,29 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     conformIdTokenClaims: true,
     acrValues: [...new Set([...acrPolicy.order, ...ACR_VALUES])],
     loadExistingGrant: createLoadExistingGrant(clients.firstParty),
+    // Runs for every authorization request after oidc-provider's scope check: first-party clients
+    // allowed refresh_token keep offline_access without prompt=consent (src/oidc/offline-access.ts).
+    extraParams: { scope: async (ctx: KoaContextWithOIDC) => restoreFirstPartyOfflineAccess(ctx, clients.firstParty) },
+    // Access tokens carry the authentication's acr and auth_time (introspection, JWT access
+    // tokens), so a resource server can apply RFC 9470 step-up.
+    extraTokenClaims: async (ctx: KoaContextWithOIDC) => {
+      const entities = ctx?.oidc?.entities as Record<string, { acr?: string; authTime?: number } | undefined> | undefined;
+      const source = entities?.AuthorizationCode ?? entities?.RefreshToken ?? entities?.DeviceCode;
+      if (!source?.acr) return undefined;
+      return { acr: source.acr, ...(source.authTime ? { auth_time: source.authTime } : {}) };
+    },
+    formats: {
+      customizers: {
+        // A JWT access token issued under a grant is recorded (keyed hash of its jti), so ending the
+        // grant makes it inactive at introspection (src/oidc/jwt-access-tokens.ts).
+        jwt: async (_ctx, token, jwt) => {
+          const { grantId, clientId, accountId } = token as unknown as { grantId?: string; clientId: string; accountId?: string };
+          const { jti, exp } = jwt.payload as { jti: string; exp: number };
+          if (!grantId) return;
+          await withTenant(deps.db, scope, (trx) => recordGrantBoundJwt(trx, deps.ids, { jti, grantId, clientId, accountId, exp }));
+        },
+      },
+    },
     responseTypes: ['code', 'none'],
     interactions: {
       url: (_ctx, interaction) => `${basePath}/interaction/${interaction.uid}`,
@@ -134,9 +169,10 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       clientCredentials: { enabled: true },
       introspection: {
         enabled: true,
-        // Confidential clients (resource servers) may introspect any token of this tenant; a
-        // public client only its own.
-        allowedPolicy: async (_ctx, caller, token) => caller.clientAuthMethod !== 'none' || token.clientId === caller.clientId,
+        allowedPolicy: async (_ctx, caller, token) => {
+          const aud = (token as { aud?: string | string[] }).aud;
+          return mayIntrospect(caller.clientId, { clientId: token.clientId!, audiences: aud === undefined ? [] : Array.isArray(aud) ? aud : [aud], kind: token.kind });
+        },
       },
       revocation: {
         enabled: true,
@@ -164,12 +200,15 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       registration: { enabled: settings.dynamic_registration === true },
       resourceIndicators: {
         enabled: true,
-        // A client that may use exactly one resource gets it without asking.
-        defaultResource: async (_ctx, client) => {
+        // RFC 8707: a user's access token is addressed to a resource only when the RP asks for one
+        // (resource= on the authorization, token or refresh request); without it the token is for
+        // userinfo. client_credentials of a client with exactly one resource gets it by default.
+        defaultResource: async (ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          if (ctx.oidc.route !== 'token' || (ctx.oidc.params as { grant_type?: string }).grant_type !== 'client_credentials') return undefined!;
           const allowed = clients.resources.get(client.clientId) ?? [];
           return allowed.length === 1 ? allowed[0]! : undefined!;
         },
-        useGrantedResource: async () => true,
         getResourceServerInfo: async (_ctx, indicator, client) => {
           const resource = resources.get(indicator);
           const allowed = clients.resources.get(client.clientId) ?? [];
@@ -179,7 +218,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
           return {
             scope: resource.scopes.join(' '),
             audience: resource.indicator,
-            accessTokenTTL: resource.access_token_ttl,
+            accessTokenTTL: resource.access_token_ttl ?? (resource.access_token_format === 'jwt' ? JWT_ACCESS_TOKEN_TTL : OPAQUE_ACCESS_TOKEN_TTL),
             accessTokenFormat: resource.access_token_format,
             ...(resource.access_token_format === 'jwt' ? { jwt: { sign: { alg: 'ES256' } } } : {}),
           };
@@ -188,6 +227,9 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     },
     ttl: {
       ...TOKEN_TTLS,
+      // A resource's access_token_ttl (default: 600 s for JWT, 3600 s for opaque) wins.
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TOKEN_TTLS.AccessToken,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TOKEN_TTLS.ClientCredentials,
       // A rotated token never outlives its family's absolute lifetime (iiat is the family's start).
       RefreshToken: (_ctx, token) => {
         const started = (token as { iiat?: number }).iiat ?? Math.floor(now() / 1000);
@@ -256,6 +298,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       () => ctx.status < 500,
     );
   });
+  provider.use(jwtAccessTokens.middleware as any);
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };
 }

@@ -35,8 +35,13 @@ export const clientSchema = z
     /** The weakest acr this client ever accepts (enforced even when it asks for less). */
     minimum_acr: z.string().optional(),
     jwks_uri: z.url().optional(),
-    /** Resource indicators this client may request tokens for. */
+    /** Resource indicators this client may request tokens for (or, with `introspection`, serves). */
     resources: z.array(z.url()).default([]),
+    /**
+     * A resource server: it may introspect access tokens addressed to one of its `resources`.
+     * Every client may introspect the tokens issued to itself.
+     */
+    introspection: z.boolean().default(false),
     /** Refresh-token reuse grace window override, 0–60 s. */
     refresh_grace_seconds: z.number().int().min(0).max(60).optional(),
   })
@@ -57,7 +62,8 @@ export const resourceSchema = z
     indicator: z.url(),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default([]),
     access_token_format: z.enum(['jwt', 'opaque']).default('jwt'),
-    access_token_ttl: z.number().int().min(60).max(86400).default(3600),
+    /** Seconds; default 600 for JWT access tokens (they cannot be recalled from an API that verifies them itself), 3600 for opaque ones. */
+    access_token_ttl: z.number().int().min(60).max(86400).optional(),
   })
   .strict();
 
