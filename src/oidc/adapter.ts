@@ -162,12 +162,31 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
           return undefined;
         }
         if (!jti) return undefined;
+        if (!sealedFields && SECRET_FIELDS[this.kind]) await this.#sealLegacy(trx, row.id_hash as string, row.payload as Json);
         let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at as string).getTime() / 1000) : undefined;
         const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string, request);
         if (verdict === 'hide') return undefined;
         if (verdict === 'unconsumed') consumed = undefined;
         return { ...payload, jti, ...(userCode ? { userCode } : {}), ...(consumed ? { consumed } : {}) };
       });
+    }
+
+    /**
+     * A record written before its secret fields were sealed (a dynamically registered client never
+     * expires) is sealed when it is first read, unless it changed since.
+     */
+    async #sealLegacy(trx: TenantDb, idHash: string, stored: Json): Promise<void> {
+      const body: Json = { ...stored };
+      const secrets = takeSecrets(body, SECRET_FIELDS[this.kind] ?? []);
+      if (!secrets) return;
+      body.sealedFields = ids.seal(JSON.stringify(secrets), sealContext(this.kind, idHash));
+      await trx
+        .updateTable('oidc_records')
+        .set({ payload: JSON.stringify(body) })
+        .where('kind', '=', this.kind)
+        .where('id_hash', '=', idHash)
+        .where('payload', '=', JSON.stringify(stored))
+        .execute();
     }
 
     async consume(id: string): Promise<void> {

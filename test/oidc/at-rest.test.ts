@@ -318,6 +318,27 @@ describe('secrets at rest: the adapter seals every secret payload field and give
     assert.equal((device?.params as { id_token_hint?: string } | undefined)?.id_token_hint, 'eyJhbGciOiJFUzI1NiJ9.e30.device-hint-hhhhhhhhhhhh');
   });
 
+  test('a record written in clear before the sealing still reads, and is sealed when first read', async () => {
+    const demo = (await findTenant(facet.database.db, 'demo'))!;
+    const ids = createRecordIdCodec(facet.config.tokenHashKey);
+    const Adapter = createAdapterClass({ db: facet.database.db, scope: demo, ids });
+    const secret = 'legacy-client-secret-kkkkkkkkkkkkkkkkkk';
+    const idHash = ids.hash('Client', 'legacy-client');
+    const stored = () =>
+      withTenant(facet.database.db, demo, (trx) => trx.selectFrom('oidc_records').select('payload').where('kind', '=', 'Client').where('id_hash', '=', idHash).executeTakeFirstOrThrow());
+    await withTenant(facet.database.db, demo, (trx) =>
+      trx
+        .insertInto('oidc_records')
+        .values({ kind: 'Client', id_hash: idHash, payload: JSON.stringify({ client_id: 'legacy-client', client_secret: secret }), expires_at: null })
+        .execute(),
+    );
+    assert.ok(JSON.stringify((await stored()).payload).includes(secret), 'the legacy row holds the secret in clear');
+    const found = await new Adapter('Client').find('legacy-client');
+    assert.equal(found?.client_secret, secret);
+    assert.ok(!JSON.stringify((await stored()).payload).includes(secret), 'sealed once read');
+    assert.equal((await new Adapter('Client').find('legacy-client'))?.client_secret, secret, 'and still reads');
+  });
+
   test('a sealed field moved to another record does not open there', async () => {
     const demo = (await findTenant(facet.database.db, 'demo'))!;
     const ids = createRecordIdCodec(facet.config.tokenHashKey);
