@@ -13,8 +13,11 @@ import { clientIp } from '../ratelimit/index.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../tenancy/runtime.ts';
 
-const SIGNIN_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:passkey\/(?:options|verify)|identify|recovery)$/;
-const SIGNUP_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:signup|register\/(?:options|verify))$/;
+// One registration is one point of signup.ip: the sign-up form (it starts the registration). The
+// passkey ceremony that follows (register/options, register/verify, also used to add a passkey
+// after recovery) counts as sign-in volume, so it is limited without spending sign-ups.
+const SIGNIN_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:passkey\/(?:options|verify)|register\/(?:options|verify)|identify|recovery)$/;
+const SIGNUP_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/signup$/;
 
 export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysely<any>; logger: Logger }) {
   const router = new Router({ prefix: '/t/:slug' });

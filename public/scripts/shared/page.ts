@@ -22,5 +22,11 @@ export async function postJson(url: string, body: Json): Promise<{ ok: boolean; 
   } catch {
     data = {};
   }
+  // Every error status carries the server's own message to the page: our JSON steps say `error`,
+  // problem+json answers (429 rate limits, 403 …) say `detail`, OAuth-style ones `error_description`.
+  if (!response.ok && typeof data.error !== 'string') {
+    const message = [data.detail, data.error_description, data.title].find((value) => typeof value === 'string' && value.length > 0);
+    if (message !== undefined) data = { ...data, error: message };
+  }
   return { ok: response.ok, status: response.status, data };
 }
