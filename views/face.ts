@@ -30,13 +30,16 @@ const camera = (t: Strings) => html`<div class="camera" hidden>
 <video id="face-video" playsinline muted hidden></video>
 </div>`;
 
-export function faceEnrolPage(d: FacePageBase & { consent: string; state: 'ready' | 'reauth' | 'unavailable' }): string {
+export function faceEnrolPage(d: FacePageBase & { consent: string; state: 'ready' | 'reauth' | 'unavailable'; passkeyProof?: boolean }): string {
   const { t } = d;
   let body: SafeHtml;
   if (d.state === 'unavailable') {
     body = html`<p class="error" role="alert">${t.face.reasons.unavailable}</p>`;
   } else if (d.state === 'reauth') {
-    body = html`<p role="alert">${t.face.reauthNeeded}</p><p><a href="${d.base}/sign-in" class="button">${t.face.reauthLink}</a></p>`;
+    // A passkey-only account proves itself with a passkey sign-in; others with a second factor.
+    body = d.passkeyProof
+      ? html`<p role="alert">${t.face.reauthNeeded}</p><p><a href="${d.base}/sign-in" class="button">${t.face.reauthLink}</a></p>`
+      : html`<p role="alert">${t.freshProof.required}</p><p><a href="${d.base}/verify?next=${encodeURIComponent(`${d.base}/face`)}" class="button">${t.freshProof.title}</a></p>`;
   } else {
     body = html`<div data-page="face-enrol" data-enrol-url="${d.base}/face/enrol" data-csrf="${d.csrf}"${messages(t)}>
 <p id="face-consent-text">${d.consent}</p>

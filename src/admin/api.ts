@@ -16,6 +16,7 @@ import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../a
 import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
+import { FACTOR_NAMES } from '../factors/names.ts';
 
 const windowQuery = z.object({
   hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
@@ -23,7 +24,8 @@ const windowQuery = z.object({
   threshold: z.coerce.number().int().min(1).max(100000).default(20),
 });
 const userParams = z.object({ id: z.uuid() });
-const unlockBody = z.object({ factor: z.enum(['passkey', 'otp', 'nfc', 'face', 'recovery_code']).optional() }).strict();
+// The factor names of the one vocabulary: the same names the flows lock under.
+const unlockBody = z.object({ factor: z.enum(FACTOR_NAMES).optional() }).strict();
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   const result = schema.safeParse(value);

@@ -10,6 +10,7 @@ import { recoveryCodesPage, recoveryPage, requirementsPage } from '../../views/p
 import { RECOVERY_ACR } from '../stepup/index.ts';
 import { recoveryCodeFactor } from '../factors/recovery-code/factor.ts';
 import { runAttempt } from './attempt.ts';
+import type { Services } from '../services.ts';
 import { continueOrFinish, endUnmet, loadUnmet } from './step-up.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
@@ -34,6 +35,7 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
     facts: requestFacts(ctx),
     flow: flow.kind,
     auditData: { username },
+    metric: (result) => (ctx.state.services as Services | undefined)?.metrics.signIns.inc({ tenant: flow.runtime.tenant.slug, factor: 'recovery_code', outcome: result === 'rate_limited' ? 'failure' : result }),
     now: at,
   });
   if (!outcome.ok) {

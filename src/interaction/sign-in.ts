@@ -11,7 +11,7 @@ import { signInPage } from '../../views/pages.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { lockedMessage, passkeyMessage } from './messages.ts';
-import { checkLock, recordFailure, recordSuccess } from '../lockout/index.ts';
+import { checkLock, recordFailure, recordSuccess, type LockState } from '../lockout/index.ts';
 import { continueOrFinish } from './step-up.ts';
 
 export function signUpAllowed(flow: Flow): boolean {
@@ -62,13 +62,25 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
   const clientId = (flow.details?.params.client_id as string | undefined) ?? null;
   const at = now();
   const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
+    let lock: LockState | undefined;
     const outcome = await finishAuthentication(trx, {
       rp,
       binding: flow.binding,
       response: input.data.response as unknown as AuthenticationResponseJSON,
       userVerification: runtime.settings.user_verification,
+      // Failures slow an account down (src/lockout): while locked, the assertion is not even checked.
+      refuseBeforeVerifying: async (user) => {
+        const state = await checkLock(trx, user.id, 'passkey', at);
+        if (!state.locked) return undefined;
+        lock = state;
+        return { ok: false, code: 'locked', detail: 'passkey factor locked', userId: user.id };
+      },
       now: at,
     });
+    if (!outcome.ok && outcome.code === 'locked') {
+      await appendAudit(trx, { type: 'passkey.sign_in_failed', subject: outcome.userId ?? null, clientId, ...facts, data: { reason: 'locked', flow: flow.kind } });
+      return { ok: false as const, code: 'locked', detail: outcome.detail, message: lockedMessage(flow.t, lock ?? { disabled: true }) };
+    }
     if (!outcome.ok) {
       await appendAudit(trx, {
         type: outcome.code === 'counter_regression' ? 'passkey.counter_regression' : 'passkey.sign_in_failed',
@@ -80,12 +92,6 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
       const { events } = await recordFailure(trx, { userId: outcome.userId ?? null, factor: 'passkey', reason: outcome.code, ip: facts.ip, userAgent: facts.userAgent, now: at });
       for (const event of events) await appendAudit(trx, { ...event, ...facts });
       return { ok: false as const, code: outcome.code, detail: outcome.detail, message: passkeyMessage(flow.t, outcome.code, runtime.tenant.name) };
-    }
-    // Failures slow an account down (src/lockout): while locked, even a good assertion is refused.
-    const lock = await checkLock(trx, outcome.user.id, 'passkey', at);
-    if (lock.locked) {
-      await appendAudit(trx, { type: 'passkey.sign_in_failed', subject: outcome.user.id, clientId, ...facts, data: { reason: 'locked', flow: flow.kind } });
-      return { ok: false as const, code: 'locked', detail: 'passkey factor locked', message: lockedMessage(flow.t, lock) };
     }
     await recordSuccess(trx, outcome.user.id, 'passkey', at);
     await appendAudit(trx, {

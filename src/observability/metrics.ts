@@ -67,7 +67,7 @@ export function createMetrics({
   });
   const signIns = new Counter({
     name: `${prefix}signins_total`,
-    help: 'Sign-in attempts, by tenant, factor (passkey, totp, nfc, face) and outcome (success, failure, locked).',
+    help: 'Sign-in attempts, by tenant, factor (passkey, recovery_code) and outcome (success, failure, locked).',
     labelNames: ['tenant', 'factor', 'outcome'] as const,
     registers,
   });

@@ -58,6 +58,11 @@ describe('admin API', () => {
     assert.equal((await call('/users/00000000-0000-4000-8000-000000000000/unlock', { method: 'POST' })).status, 404);
     const badJson = await call(`/users/${userId}/unlock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     assert.equal(badJson.status, 400);
+    // Factor names outside the one vocabulary (the old spellings included) are refused.
+    for (const factor of ['totp', 'recovery', 'password']) {
+      const refused = await call(`/users/${userId}/unlock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ factor }) });
+      assert.equal(refused.status, 400, factor);
+    }
   });
 
   test('unlock clears the lock and is audited', async () => {

@@ -194,10 +194,11 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
 
-    // Enrolment needs a passkey sign-in of the last five minutes: age the session, sign in again.
+    // Enrolment needs a fresh proof (for a passkey-only account, a passkey sign-in of the last five
+    // minutes): age what the session proved, sign in again.
     const demo = (await findTenant(facet.database.db, 'demo'))!;
     userId = (await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('users').select('id').where('username', '=', 'grace').executeTakeFirstOrThrow())).id as string;
-    await withTenant(facet.database.db, demo, (trx) => trx.updateTable('account_sessions').set({ created_at: new Date(Date.now() - 6 * 60_000) }).where('user_id', '=', userId).execute());
+    await withTenant(facet.database.db, demo, (trx) => trx.updateTable('session_factors').set({ at: new Date(Date.now() - 6 * 60_000) }).where('user_id', '=', userId).execute());
     await page.getByRole('link', { name: 'Add face check' }).click();
     await page.getByText('For your safety, confirm it is you with your passkey first').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Start the camera' }).count(), 0, 'no camera without a fresh sign-in');

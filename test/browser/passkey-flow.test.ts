@@ -58,7 +58,7 @@ describe('passkey sign-in in Chromium', () => {
     rpServer?.close();
   });
 
-  async function startFlow() {
+  async function startFlow({ acr = 'urn:facet:acr:passkey' }: { acr?: string } = {}) {
     const verifier = client.randomPKCECodeVerifier();
     const state = client.randomState();
     const url = client.buildAuthorizationUrl(rp, {
@@ -67,8 +67,8 @@ describe('passkey sign-in in Chromium', () => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
       state,
-      // amr and auth_time are always in the ID token; acr when the request asks for one.
-      acr_values: 'urn:facet:acr:passkey',
+      // acr, amr and auth_time are always in the ID token.
+      acr_values: acr,
     });
     return { url, verifier, state };
   }
@@ -212,7 +212,7 @@ describe('passkey sign-in in Chromium', () => {
     assertPasskeyTokens(tokens, startedAt);
   });
 
-  test('a recovery code signs in through the OIDC flow, requires a new passkey, and the RP sees acr recovery / amr otp', async () => {
+  test('a recovery code signs in through the OIDC flow, requires a new passkey and a sign-in with it before the RP gets its passkey acr; amr never says otp', async () => {
     const { page, context, cdp } = tab;
     await signOut(page);
     await setAutofill(context, facet.baseUrl, false);
@@ -233,13 +233,44 @@ describe('passkey sign-in in Chromium', () => {
     await page.getByRole('heading', { name: 'Add a new passkey' }).waitFor();
     await screenshot(page, '08-add-passkey');
     await page.getByRole('button', { name: 'Create a passkey' }).click();
+    // The recovery code caps the session below a passkey: the RP asked for one, so sign in with the new one.
+    await page.waitForURL((u) => u.pathname.endsWith('/stepup/passkey'), { timeout: 15_000 });
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     const tokens = await finishAtRp(page, flow);
     const claims = tokens.claims()!;
     assert.equal(claims.sub, userId);
-    assert.equal(claims.acr, 'urn:facet:acr:recovery');
-    assert.deepEqual(claims.amr, ['otp']);
+    assert.equal(claims.acr, 'urn:facet:acr:passkey');
+    assert.ok(!(claims.amr as string[]).includes('otp'), `a recovery code is not an app code: ${JSON.stringify(claims.amr)}`);
+    assert.ok((claims.amr as string[]).includes('urn:facet:amr:recovery_code'), JSON.stringify(claims.amr));
     const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId: tab.authenticatorId });
     assert.equal(credentials.length, 1, 'a new passkey was created');
+  });
+
+  test('a recovery code never answers a request for the authenticator app: without an app the RP gets unmet_authentication_requirements', async () => {
+    const { page, cdp } = tab;
+    await signOut(page);
+    // Lost again: a fresh authenticator (the old one would refuse to make a second passkey for ada).
+    await cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: tab.authenticatorId });
+    tab.authenticatorId = (
+      await cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      })
+    ).authenticatorId;
+    const flow = await startFlow({ acr: 'urn:facet:acr:passkey+otp' });
+    await page.goto(flow.url.href);
+    await page.getByRole('link', { name: 'Lost your passkey? Use a recovery code' }).click();
+    await page.getByLabel('Username').fill('ada');
+    await page.getByLabel('Recovery code').fill(recoveryCodes[1]!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Add a new passkey' }).waitFor();
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.waitForURL((u) => u.href.startsWith(CALLBACK), { timeout: 15_000 }).catch(async (error) => {
+      await screenshot(page, 'failed-recovery-otp');
+      throw new Error(`stuck at ${page.url()}: ${(await page.locator('main').textContent())?.trim()}`, { cause: error });
+    });
+    const callback = new URL(page.url());
+    assert.equal(callback.searchParams.get('error'), 'unmet_authentication_requirements');
+    assert.equal(callback.searchParams.get('code'), null, 'no code, so no token with a lower acr');
   });
 
   test('the pages load their script under the CSP without violations', () => {

@@ -13,7 +13,7 @@ export class PasskeyAgent {
   csrf = '';
   readonly baseUrl: string;
   readonly slug: string;
-  readonly authenticator: SoftAuthenticator;
+  authenticator: SoftAuthenticator;
   origin: string;
 
   constructor(baseUrl: string, slug: string, authenticator: SoftAuthenticator) {
@@ -80,6 +80,18 @@ export class PasskeyAgent {
     const codes = [...codesPage.text.matchAll(/<li><code>([a-z0-9-]+)<\/code><\/li>/g)].map((m) => m[1]!);
     const done = await this.request(`${this.flowBase}/continue`, { form: { csrf: this.csrf } });
     return { ok: true as const, codes, credential: this.authenticator.credentials.at(-1)!, location: done.headers.get('location') };
+  }
+
+  /** Signs in with a recovery code, then creates the new passkey the flow asks for. */
+  async recover({ username, code }: { username: string; code: string }) {
+    await this.page(`${this.flowBase}/recovery`);
+    const submitted = await this.request(`${this.flowBase}/recovery`, { form: { csrf: this.csrf, username, code } });
+    if (submitted.status !== 303) return { ok: false as const, status: submitted.status, text: await submitted.text() };
+    await this.page(`${this.flowBase}/create-passkey`);
+    const options = await this.json(`${this.flowBase}/register/options`, { csrf: this.csrf });
+    const verified = await this.json(`${this.flowBase}/register/verify`, { csrf: this.csrf, response: this.authenticator.create(options.data, { origin: this.origin }) });
+    if (verified.status !== 200) return { ok: false as const, status: verified.status, text: JSON.stringify(verified.data) };
+    return { ok: true as const, redirect: verified.data.redirect as string };
   }
 
   /** One sign-in attempt; `tamper` may change the assertion before it is sent. */

@@ -32,6 +32,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
   let rp: client.Configuration;
   const authenticator = new SoftAuthenticator();
   let agent: PasskeyAgent;
+  let recoveryCodes: string[] = [];
 
   before(async () => {
     // One user (and one address) makes more attempts a minute here than the default limits allow.
@@ -41,6 +42,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     agent = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
     const signedUp = await agent.signUp({ username: 'ada', email: 'ada@demo.example', displayName: 'Ada Lovelace' });
     assert.ok(signedUp.ok, signedUp.ok ? '' : signedUp.text);
+    recoveryCodes = signedUp.codes;
   });
   after(async () => facet?.close());
 
@@ -173,6 +175,17 @@ describe('step-up journey: authenticator app and NFC card', () => {
 
   test('NFC: enrol a card with its keys and a proving tap, refuse a replayed tap and another card, step up to passkey+nfc', async () => {
     await agent.page('/t/demo/account/nfc');
+    // The account has an app now: a card is added only after a fresh proof of it (or a recovery code).
+    const unproven = await submit(agent, '/t/demo/account/nfc', { ...CARD, name: 'Blue card', tap: tap(CARD, 1) });
+    assert.equal(unproven.status, 303);
+    assert.match(unproven.location!, /^\/t\/demo\/account\/verify\?next=/);
+    const proofPage = await agent.page(unproven.location!);
+    assert.match(proofPage.text, /id="proof-otp"/);
+    assert.match(proofPage.text, /id="proof-recovery"/);
+    assert.doesNotMatch(proofPage.text, /id="proof-passkey"/, 'a passkey alone does not prove the app');
+    const recovered = await agent.recover({ username: 'ada', code: recoveryCodes[0]! });
+    assert.ok(recovered.ok, recovered.ok ? '' : recovered.text);
+    await agent.page('/t/demo/account/nfc');
     const wrongKeys = await submit(agent, '/t/demo/account/nfc', { name: 'Blue card', uid: CARD.uid, metaReadKey: CARD.metaReadKey, fileReadKey: OTHER_CARD.fileReadKey, tap: tap(CARD, 1) });
     assert.equal(wrongKeys.status, 400);
     assert.match(wrongKeys.text, /<p class="error" id="tap-error">This link was not made by your card, or it was changed\./);
@@ -276,5 +289,18 @@ describe('step-up journey: authenticator app and NFC card', () => {
     const locked = await audit('lockout.locked');
     assert.equal(locked.at(-1)!.data.factor, 'otp');
     assert.equal((await audit('factor.otp.failed')).at(-1)!.data.reason, 'locked');
+
+    // The admin API unlocks what the flow locked, under the same name: then the right code works.
+    const bobId = (await db((trx) => trx.selectFrom('users').select('id').where('username', '=', 'bob').executeTakeFirstOrThrow())).id;
+    const unlocked = await fetch(`${facet.baseUrl}/t/demo/admin/api/users/${bobId}/unlock`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer demo-admin-dev-token-000000', 'content-type': 'application/json' },
+      body: JSON.stringify({ factor: 'otp' }),
+    });
+    assert.equal(unlocked.status, 200);
+    assert.deepEqual(await unlocked.json(), { unlocked: ['otp'] });
+    const accepted = await submit(bob, otpPage, { code: right });
+    assert.equal(accepted.status, 303, accepted.text);
+    assert.equal((await tokensFrom(await follow(bob, accepted.location!), start.verifier)).acr, OTP);
   });
 });

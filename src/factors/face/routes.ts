@@ -14,7 +14,7 @@ import { appendAudit } from '../../audit/audit-log.ts';
 import { checkLock, recordFailure, recordSuccess } from '../../lockout/index.ts';
 import { deleteTemplatesForUser } from '../../face/templates/store.ts';
 import { FaceTemplateError } from '../../face/templates/errors.ts';
-import type { FaceFrame, VerifyResult } from '../../face/templates/service.ts';
+import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from '../../face/templates/service.ts';
 import { amrForFactor } from '../../stepup/factors.ts';
 import { HttpError } from '../../errors/http-errors.ts';
 import type { Services } from '../../services.ts';
@@ -26,7 +26,7 @@ import { requireAccountSession, type AccountContext } from '../../account/sessio
 import { proofData, proofState, requireFreshProof } from '../../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../../views/strings/index.ts';
-import { issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from './challenges.ts';
+import { hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from './challenges.ts';
 
 /** How recent the account session's passkey sign-in must be to enrol a face. */
 export const ENROL_FRESHNESS_MS = 5 * 60 * 1000;
@@ -118,9 +118,9 @@ export function verifyMessage(t: Strings, result: Pick<VerifyResult, 'reasons'>)
 // ---------------------------------------------------------------------------------------------
 // Enrolment (account page)
 
-/** A fresh proof that allows enrolling a face (src/stepup/fresh-proof.ts), if the session holds one. */
-async function freshProofFor(deps: InteractionDeps, account: AccountContext) {
-  return (await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account))).fresh;
+/** The fresh-proof state for enrolling a face (src/stepup/fresh-proof.ts). */
+async function enrolProof(deps: InteractionDeps, account: AccountContext) {
+  return withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account));
 }
 
 function consentText(t: Strings, runtime: TenantRuntime): string {
@@ -142,7 +142,10 @@ async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
       csrf: account.csrf,
       base: account.base,
       consent: consentText(t, account.runtime),
-      state: !status.available ? 'unavailable' : (await freshProofFor(deps, account)) ? 'ready' : 'reauth',
+      ...(await enrolProof(deps, account).then((proof) => ({
+        state: !status.available ? ('unavailable' as const) : proof.fresh ? ('ready' as const) : ('reauth' as const),
+        passkeyProof: proof.accepted.includes('passkey'),
+      }))),
     }),
   );
 }
@@ -156,7 +159,7 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   if (body.consent !== true) return json(ctx, 400, { error: t.face.consentRequired, code: 'consent_required' });
   const input = enrolBody.safeParse(body);
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
-  const proof = await freshProofFor(deps, account);
+  const proof = (await enrolProof(deps, account)).fresh;
   if (!proof) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
   const retryAfter = await rateLimited(ctx, account.runtime, account.user.id);
   if (retryAfter !== undefined) {
@@ -168,26 +171,30 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   const service = await face.service();
   const facts = requestFacts(ctx);
   const { runtime, user } = account;
+  // The engine runs before the transaction opens: no pooled connection waits on a face analysis.
+  let prepared: PreparedEnrolment | { refused: string[] };
+  try {
+    prepared = await service.prepareEnrolment(input.data.frames.map(decode));
+  } catch (error) {
+    if (!(error instanceof FaceTemplateError && error.code === 'face_enrol_no_usable_frame')) throw error;
+    prepared = { refused: enrolRejections(error) };
+  }
   const outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
-    try {
-      const result = await service.enroll(trx, user.id, input.data.frames.map(decode));
-      const flagged = Boolean(result.duplicates?.enabled && result.duplicates.matches.length > 0);
-      await appendAudit(trx, {
-        type: 'factor.face.enrolled',
-        actor: user.id,
-        subject: user.id,
-        ...facts,
-        data: { template_id: result.templateId, frames: input.data.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true, ...proofData(proof) },
-      });
-      return { ok: true as const, flagged };
-    } catch (error) {
-      if (error instanceof FaceTemplateError && error.code === 'face_enrol_no_usable_frame') {
-        const reasons = enrolRejections(error);
-        await appendAudit(trx, { type: 'factor.face.enrol_failed', actor: user.id, subject: user.id, ...facts, data: { reasons } });
-        return { ok: false as const, reasons };
-      }
-      throw error;
+    if ('refused' in prepared) {
+      const reasons = prepared.refused;
+      await appendAudit(trx, { type: 'factor.face.enrol_failed', actor: user.id, subject: user.id, ...facts, data: { reasons } });
+      return { ok: false as const, reasons };
     }
+    const result = await service.saveEnrolment(trx, user.id, prepared);
+    const flagged = Boolean(result.duplicates?.enabled && result.duplicates.matches.length > 0);
+    await appendAudit(trx, {
+      type: 'factor.face.enrolled',
+      actor: user.id,
+      subject: user.id,
+      ...facts,
+      data: { template_id: result.templateId, frames: input.data.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true, ...proofData(proof) },
+    });
+    return { ok: true as const, flagged };
   });
   if (!outcome.ok) {
     const code = outcome.reasons[0] ?? 'no_face';
@@ -309,6 +316,24 @@ async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> 
   const clientId = (flow.details?.params.client_id as string | undefined) ?? null;
   const times = serverFrameTimes(input.data.frames, input.data.sentAt, receivedAt);
   const frames: FaceFrame[] = input.data.frames.map((f, i) => ({ image: decode(f.image), at: times[i]! }));
+  const challengeKey = { binding: flow.binding, userId, id: input.data.challengeId };
+
+  // The face analysis (about half a second) runs before the tenant transaction opens, so a burst of
+  // face checks cannot hold the pool's connections. A short read first spares the engine when the
+  // account is locked or the challenge is gone; the transaction below decides both again, and only
+  // its takeFaceChallenge (a DELETE … RETURNING) lets a challenge be used, once.
+  const worth = await withTenant(deps.db, runtime.tenant, async (trx) => !(await checkLock(trx, userId, 'face')).locked && (await hasFaceChallenge(trx, challengeKey)));
+  let analysed: AnalysedFrames | undefined;
+  if (worth) {
+    const started = process.hrtime.bigint();
+    try {
+      analysed = await withTenant(deps.db, runtime.tenant, () => service.analyse(frames, { challenge: true })); // MUTATION
+    } catch (error) {
+      metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
+      throw error;
+    }
+    metrics.faceMatchDuration.observe({ tenant: runtime.tenant.slug }, Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, frames.length));
+  }
 
   type Outcome = { ok: true } | { ok: false; code: string; message: string; status: number };
   const outcome = await withTenant(deps.db, runtime.tenant, async (trx): Promise<Outcome> => {
@@ -323,18 +348,19 @@ async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> 
       await appendAudit(trx, { type: 'factor.face.failed', subject: userId, clientId, ...facts, data: { reason: 'locked' } });
       return { ok: false, code: 'locked', message: t.face.reasons.locked!, status: 423 };
     }
-    const challenge = await takeFaceChallenge(trx, { binding: flow.binding, userId, id: input.data.challengeId });
+    const challenge = await takeFaceChallenge(trx, challengeKey);
     if (!challenge) return fail('challenge_gone', t.face.reasons.challenge_gone!, 400);
-    const started = process.hrtime.bigint();
+    // The look before said locked or no challenge, and that changed in between: nothing was
+    // analysed, so nothing is counted against the user; they start again with a new challenge.
+    if (!analysed) return { ok: false, code: 'challenge_gone', message: t.face.reasons.challenge_gone!, status: 400 };
     let result: VerifyResult;
     try {
-      result = await service.verify(trx, userId, frames, challenge);
+      result = await service.verifyAnalysed(trx, userId, analysed, challenge);
     } catch (error) {
       metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
       if (error instanceof FaceTemplateError && error.code === 'face_template_model_mismatch') return fail('model_mismatch', t.face.reasons.model_mismatch!, 409);
       throw error;
     }
-    metrics.faceMatchDuration.observe({ tenant: runtime.tenant.slug }, Number(process.hrtime.bigint() - started) / 1e9 / Math.max(1, frames.length));
     if (result.liveness.passive !== null) metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: result.liveness.reasons.length === 0 ? 'live' : 'spoof' });
     if (!result.match) {
       const { code, message } = verifyMessage(t, result);

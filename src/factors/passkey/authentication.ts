@@ -69,8 +69,17 @@ export async function finishAuthentication(
     binding,
     response,
     userVerification,
+    refuseBeforeVerifying,
     now = new Date(),
-  }: { rp: RelyingParty; binding: string; response: AuthenticationResponseJSON; userVerification: UserVerificationPolicy; now?: Date },
+  }: {
+    rp: RelyingParty;
+    binding: string;
+    response: AuthenticationResponseJSON;
+    userVerification: UserVerificationPolicy;
+    /** Asked once the account is known, before the signature is checked (a locked factor is never verified). */
+    refuseBeforeVerifying?: (user: User) => Promise<PasskeyFailure | undefined>;
+    now?: Date;
+  },
 ): Promise<PasskeySignIn | PasskeyFailure> {
   const consumed = await consumeChallenge(trx, { binding, purpose: 'authentication', now });
   if (!consumed.ok) return failure(consumed.code, consumed.code === 'challenge_expired' ? 'challenge past its expiry' : 'no outstanding challenge');
@@ -86,6 +95,8 @@ export async function finishAuthentication(
     return failure('user_handle_mismatch', 'user handle does not match the credential', ids);
   }
   if (user.status !== 'active') return failure('account_unavailable', `account is ${user.status}`, ids);
+  const refused = await refuseBeforeVerifying?.(user);
+  if (refused) return refused;
 
   let verification;
   try {

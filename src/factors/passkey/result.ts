@@ -13,7 +13,9 @@ export type PasskeyFailureCode =
   | 'counter_regression'
   | 'attestation_refused'
   | 'already_registered'
-  | 'invalid_response';
+  | 'invalid_response'
+  /** The account's passkey factor is locked (src/lockout): refused before the signature is checked. */
+  | 'locked';
 
 export interface PasskeyFailure {
   ok: false;
