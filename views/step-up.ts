@@ -95,7 +95,9 @@ export function accountFactorsSections(d: AccountFactorsData): SafeHtml {
 ${d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : ''}
 ${d.otp
   ? html`<p>${fill(t.factors.otpOn, { date: day(d.otp.createdAt) })}</p>
-<form method="post" action="${d.base}/totp/remove">${csrfField(d.csrf)}<button type="submit" class="secondary">${t.factors.otpRemove}</button></form>`
+<form method="post" action="${d.base}/totp/remove" novalidate>${csrfField(d.csrf)}
+${field({ id: 'remove-otp-code', name: 'code', label: t.factors.otpRemoveCode, autocomplete: 'one-time-code', inputmode: 'numeric', hint: t.factors.otpRemoveHint })}
+<button type="submit" class="secondary">${t.factors.otpRemove}</button></form>`
   : html`<p>${t.factors.otpOff}</p>
 <form method="post" action="${d.base}/totp/start">${csrfField(d.csrf)}<button type="submit">${t.factors.otpAdd}</button></form>`}
 </section>

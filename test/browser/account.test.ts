@@ -8,6 +8,7 @@ import type { Browser } from 'playwright-core';
 import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { generateSync } from 'otplib';
 import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
 
 describe('account page in Chromium', () => {
@@ -114,5 +115,41 @@ describe('account page in Chromium', () => {
     await page.waitForURL(/\/account\/sign-in$/);
     await page.goto(account);
     assert.equal(new URL(page.url()).pathname, '/t/demo/account/sign-in');
+  });
+  test('the authenticator app: removed with a current code from it; without one, a fresh proof is asked for first', async () => {
+    const { page } = tab;
+    await page.goto(account);
+    if (new URL(page.url()).pathname.endsWith('/sign-in')) {
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    }
+    // Added right after signing in (the passkey sign-in is the fresh proof of a passkey-only account).
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    const secret = (await page.locator('#totp-secret').textContent())!.replaceAll(' ', '');
+    const step = Math.floor(Date.now() / 30_000);
+    await page.locator('#code').fill(generateSync({ secret, epoch: (step - 1) * 30 }));
+    await page.getByRole('button', { name: /Confirm|Turn on|Save/ }).click();
+    await page.getByText('An authenticator app is set up').waitFor();
+
+    // Without a code: a fresh proof first (the app or a recovery code; the passkey no longer does).
+    await page.getByRole('button', { name: 'Remove authenticator app' }).click();
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    assert.equal(await page.locator('#proof-passkey').count(), 0, 'a passkey alone cannot remove the app');
+    assert.equal(await page.locator('#proof-otp').count(), 1);
+    await page.goto(account);
+    assert.match((await page.locator('#otp-section').textContent())!, /An authenticator app is set up/, 'still there');
+
+    // A wrong code removes nothing; a current one removes the app, and the change is listed with its proof.
+    const good = generateSync({ secret, epoch: step * 30 });
+    await page.getByLabel('Current code from the app').fill(good.replace(/^./, (d) => String((Number(d) + 1) % 10)));
+    await page.getByRole('button', { name: 'Remove authenticator app' }).click();
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    await page.goto(account);
+    await page.getByLabel('Current code from the app').fill(good);
+    await page.getByRole('button', { name: 'Remove authenticator app' }).click();
+    await page.getByText('Authenticator app removed.').waitFor();
+    const changes = (await page.locator('#security-changes').textContent())!;
+    assert.match(changes, /Authenticator app removed \(confirmed with an app code\)/);
+    assert.match(changes, /Authenticator app added \(confirmed with a passkey\)/);
   });
 });

@@ -278,6 +278,8 @@ export const en = {
     otpOff: 'Add an app such as a password manager or authenticator to confirm sign-ins with a 6-digit code.',
     otpAdd: 'Set up an authenticator app',
     otpRemove: 'Remove authenticator app',
+    otpRemoveCode: 'Current code from the app',
+    otpRemoveHint: 'Lost the app? Leave this empty to confirm another way, for example with a recovery code.',
     otpEnrolTitle: 'Set up an authenticator app',
     otpEnrolIntro: 'Scan this QR code with your authenticator app, or type the key below into it. Then enter the code the app shows.',
     otpQrLabel: 'QR code for your authenticator app',
