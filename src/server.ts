@@ -1,6 +1,7 @@
 // Starting and stopping the HTTP server, with graceful shutdown: stop accepting, let in-flight
-// requests finish within a deadline, close pools.
-import { createServer, type Server } from 'node:http';
+// requests finish (exiting as soon as they have, within a deadline), close pools.
+import { createServer, type Server, type ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { createApp, type AppHooks, type FacetApp } from './app.ts';
@@ -39,7 +40,29 @@ export async function startFacet(
   // Not awaited: with Redis down, registering the schedules waits for it; serving must not.
   if (services.redis) void services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));
   const facet = createApp({ config, database, logger, services, hooks });
-  const server = createServer(facet.handler);
+  // What a graceful stop needs to know: the responses still to be written, and for each connection
+  // whether a request is running on it and since when it has been idle.
+  const open = new Set<ServerResponse>();
+  const connections = new Map<Socket, { busy: number; idleSince: number; bytesAtIdle: number }>();
+  const server = createServer((req, res) => {
+    if (facet.state.draining) res.setHeader('Connection', 'close');
+    const connection = connections.get(req.socket);
+    if (connection) connection.busy += 1;
+    open.add(res);
+    res.once('close', () => {
+      open.delete(res);
+      if (connection) {
+        connection.busy -= 1;
+        connection.idleSince = Date.now();
+        connection.bytesAtIdle = req.socket.bytesRead;
+      }
+    });
+    facet.handler(req, res);
+  });
+  server.on('connection', (socket: Socket) => {
+    connections.set(socket, { busy: 0, idleSince: Date.now(), bytesAtIdle: 0 });
+    socket.once('close', () => connections.delete(socket));
+  });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -49,15 +72,37 @@ export async function startFacet(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://localhost:${port}`;
 
+  // Graceful stop. At once: /ready answers 503, the listening socket closes (new connections are
+  // refused), and every response not yet started carries `Connection: close`, so its socket closes
+  // once it is sent. Idle keep-alive sockets (nothing running, nothing received since the last
+  // response) are closed once idle for IDLE_GRACE_MS: closing one the instant its last response
+  // went out races the client's next request on it (a reset); a request that does arrive is
+  // answered, with `Connection: close`. The server is closed as
+  // soon as the last connection is; `deadlineMs` only caps the wait.
+  const IDLE_GRACE_MS = 100;
   let stopping: Promise<void> | undefined;
   const stop = (deadlineMs = 10_000) =>
     (stopping ??= (async () => {
       facet.state.draining = true;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      for (const res of open) if (!res.headersSent) res.setHeader('Connection', 'close');
+      // net.Server's close: stop listening, call back when the last connection has ended. (http's
+      // own close() would also destroy every idle socket at once, racing requests on their way.)
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
+      const closeIdle = () => {
+        const now = Date.now();
+        for (const [socket, connection] of connections) {
+          // Bytes read since the last response: a request is arriving (maybe slowly); not idle.
+          if (connection.busy === 0 && now - connection.idleSince >= IDLE_GRACE_MS && socket.bytesRead === connection.bytesAtIdle) socket.destroy();
+        }
+      };
+      closeIdle();
+      const sweep = setInterval(closeIdle, 20);
       const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
+      // http's close() on the closed server only stops its connection-check timer.
+      server.close(() => {});
       facet.pool.clear();
       await services.close();
       await database.close();
