@@ -172,7 +172,7 @@ async function proofFor(DPoP: oauth.DPoPHandle, accessToken: string): Promise<st
   let proof = '';
   await oauth.protectedResourceRequest(accessToken, 'GET', new URL(API), new Headers(), null, {
     DPoP,
-    [oauth.customFetch]: async (_url: string, init: RequestInit) => {
+    [oauth.customFetch]: async (_url: string, init: oauth.CustomFetchOptions<string, oauth.ProtectedResourceRequestBody>) => {
       proof = new Headers(init.headers).get('dpop') ?? '';
       return new Response(null, { status: 204 });
     },
