@@ -31,6 +31,7 @@ export async function revokeSessionsAndGrants(trx: TenantDb, userId: string): Pr
     .where((eb) => eb.or([eb(sql`payload->>'accountId'`, '=', userId), ...(grantIds.length > 0 ? [eb('grant_id', 'in', grantIds)] : [])]))
     .executeTakeFirst();
   await trx.deleteFrom('account_sessions').where('user_id', '=', userId).execute();
+  await trx.deleteFrom('session_factors').where('user_id', '=', userId).execute();
   await trx.deleteFrom('pending_logins').where('user_id', '=', userId).execute();
   await forgetConsents(trx, userId);
   return { sessions: Number(sessions.numDeletedRows), records: Number(records.numDeletedRows) };

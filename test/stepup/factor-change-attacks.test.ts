@@ -12,6 +12,7 @@ import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
 import { PasskeyAgent } from '../passkey/agent.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
+import { purgeExpiredSignInState } from '../../src/accounts/housekeeping.ts';
 
 const codeAt = (secret: string, step: number) => generateSync({ secret, epoch: step * 30 });
 
@@ -106,5 +107,19 @@ describe('factor changes need a fresh proof, not just the passkey', () => {
     await victim.page('/t/bank/account');
     const fresh = await victim.json('/t/bank/account/passkeys/options', { csrf: victim.csrf });
     assert.equal(fresh.status, 200, JSON.stringify(fresh.data));
+  });
+
+  test('housekeeping drops what gone sessions proved and keeps what live ones did', async () => {
+    const live = await db((trx) => trx.selectFrom('session_factors').select('session_uid').where('user_id', '=', victimId).execute());
+    assert.ok(live.length > 0, 'the sign-ins above recorded their factors');
+    await db(async (trx) => {
+      for (const uid of ['account:no-such-session', 'no-such-oidc-session']) {
+        await trx.insertInto('session_factors').values({ session_uid: uid, user_id: victimId, factor: 'passkey', at: new Date(), amr: JSON.stringify(['hwk']) }).execute();
+      }
+    });
+    const purged = await db((trx) => purgeExpiredSignInState(trx));
+    assert.equal(purged.sessionFactors, 2);
+    const left = await db((trx) => trx.selectFrom('session_factors').select('session_uid').where('user_id', '=', victimId).orderBy('session_uid').execute());
+    assert.deepEqual(left.map((r: any) => r.session_uid).sort(), live.map((r: any) => r.session_uid).sort());
   });
 });
