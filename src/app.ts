@@ -17,6 +17,7 @@ import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
 import { serveAssets } from './http/assets.ts';
+import { htmlSecurityHeaders } from './http/security-headers.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
 import { metricsMiddleware } from './observability/metrics-endpoint.ts';
@@ -105,6 +106,8 @@ export function createApp({
     lastOutageLog = Date.now();
     logger.warn({ err: error, path }, 'database unavailable: answering 503 with Retry-After');
   };
+  // Outside the error handler, so error pages get the CSP and anti-framing headers too.
+  app.use(htmlSecurityHeaders);
   app.use(
     errorHandler({
       onUnexpected: (error, ctx) => logger.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error'),

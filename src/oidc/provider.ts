@@ -22,6 +22,7 @@ import { createRefreshGuard } from '../refresh/guard.ts';
 import { endFamiliesOnLogout } from '../refresh/logout.ts';
 import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, OPAQUE_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
+import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
 
 export interface ProviderDeps {
   db: Kysely<any>;
@@ -113,6 +114,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     const served = clients.resources.get(callerId) ?? [];
     return token.audiences.some((audience) => served.includes(audience));
   };
+  const pages = createProviderPages(tenant.name);
   const jwtAccessTokens = createJwtAccessTokens({ db: deps.db, scope, ids: deps.ids, issuer, keys: keys as any, now, mayIntrospect });
 
   const configuration: Configuration = {
@@ -183,20 +185,18 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
-        logoutSource: async (ctx, form) => {
-          ctx.type = 'html';
-          ctx.body = messagePage({ title: 'Sign out', tenantName: tenant.name, heading: 'Sign out?', message: 'Do you want to sign out?' })
-            .value.replace('</section>', `${form}<div class="actions"><button type="submit" form="op.logoutForm" value="yes" name="logout" autofocus>Yes, sign me out</button><button type="submit" form="op.logoutForm" class="secondary">No, stay signed in</button></div></section>`);
-        },
-        postLogoutSuccessSource: async (ctx) => {
-          ctx.type = 'html';
-          ctx.body = messagePage({ title: 'Signed out', tenantName: tenant.name, heading: 'You are signed out', message: 'You can close this window.' }).value;
-        },
+        logoutSource: pages.logoutSource,
+        postLogoutSuccessSource: pages.postLogoutSuccessSource,
       },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       dPoP: { enabled: true },
       requestObjects: { enabled: true, requireSignedRequestObject: false },
-      deviceFlow: { enabled: true },
+      deviceFlow: {
+        enabled: true,
+        userCodeInputSource: pages.userCodeInputSource as any,
+        userCodeConfirmSource: pages.userCodeConfirmSource as any,
+        successSource: pages.successSource,
+      },
       registration: { enabled: settings.dynamic_registration === true },
       resourceIndicators: {
         enabled: true,
@@ -299,6 +299,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     );
   });
   provider.use(jwtAccessTokens.middleware as any);
+  provider.use(providerSecurityHeaders as any);
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };
 }

@@ -337,6 +337,33 @@ export const en = {
     disabled: 'Too many failed attempts: this way of signing in is blocked. Contact your administrator.',
     pendingGone: 'This step has expired. Start signing in again.',
   },
+  // Pages oidc-provider asks Facet to render (src/oidc/provider-pages.ts).
+  providerPages: {
+    continue: 'Continue',
+    logoutTitle: 'Sign out',
+    logoutHeading: 'Sign out?',
+    logoutQuestion: 'Do you want to sign out?',
+    logoutYes: 'Yes, sign me out',
+    logoutNo: 'No, stay signed in',
+    loggedOutTitle: 'Signed out',
+    loggedOutHeading: 'You are signed out',
+    loggedOutMessage: 'You can close this window.',
+    deviceTitle: 'Connect a device',
+    deviceHeading: 'Connect a device',
+    deviceIntro: 'Enter the code your device shows.',
+    deviceCodeLabel: 'Code from your device',
+    deviceCodeWrong: 'That code is not right, or it has expired. Check the code on your device and try again.',
+    deviceAborted: 'The sign-in was cancelled. Start again on your device.',
+    deviceError: 'The code could not be checked. Try again.',
+    deviceConfirmTitle: 'Confirm the device',
+    deviceConfirmHeading: 'Is this your device?',
+    deviceConfirmQuestion: '{client} is asking to sign in. Your device should show this code:',
+    deviceConfirmHint: 'If you did not start this, or the code differs, choose Cancel.',
+    deviceAbort: 'Cancel',
+    deviceDoneTitle: 'Device connected',
+    deviceDoneHeading: 'Your device is signed in',
+    deviceDoneMessage: 'You signed in to {client}. You can close this window.',
+  },
 };
 
 export type Strings = typeof en;
