@@ -20,6 +20,8 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   /** A real PostgreSQL server. When unset, Facet runs on embedded PGlite in FACET_DATA_DIR. */
   DATABASE_URL: z.string().optional(),
+  /** Connections per process to DATABASE_URL (every tenant shares them); unset: 10. */
+  FACET_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).optional(),
   /** Where embedded PGlite keeps its files (`memory://` keeps nothing). */
   FACET_DATA_DIR: z.string().default('.data'),
   /** Redis for rate limits and jobs. When unset: in-memory limits and inline jobs. */
@@ -101,7 +103,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),
     database: env.DATABASE_URL
-      ? ({ kind: 'postgres', url: env.DATABASE_URL } as const)
+      ? ({ kind: 'postgres', url: env.DATABASE_URL, ...(env.FACET_DB_POOL_SIZE ? { poolSize: env.FACET_DB_POOL_SIZE } : {}) } as const)
       : ({ kind: 'pglite', dataDir: env.FACET_DATA_DIR } as const),
     redisUrl: env.REDIS_URL,
     kek: env.FACET_KEK ?? DEV_SECRETS.FACET_KEK,

@@ -15,9 +15,11 @@ export { rekeyTemplates, type RekeyOptions, type RekeyProgress } from './rekey.t
 export {
   createFaceService,
   DEFAULT_FACE_THRESHOLD,
+  type AnalysedFrames,
   type EnrolResult,
   type FaceFrame,
   type FaceService,
   type FaceServiceOptions,
+  type PreparedEnrolment,
   type VerifyResult,
 } from './service.ts';

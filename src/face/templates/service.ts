@@ -1,13 +1,19 @@
 // Face as a factor: enrol a user from a few camera frames, and verify a user against their stored
 // templates with passive (and, when a challenge was issued, active) liveness. The caller passes a
 // Kysely handle inside its tenant transaction; the engine, key ring and detector are per process.
+//
+// The engine's work (about half a second per check) needs no database, so each operation also
+// comes in two halves: `prepareEnrolment` / `analyse` run the engine before any transaction opens,
+// and `saveEnrolment` / `verifyAnalysed` then only read and write rows inside it. A pooled
+// connection is never held while a face is being analysed. `enroll` and `verify` are the two
+// halves back to back.
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
 import { checkChallenge, FaceRejected, type Challenge, type ChallengeFailure, type FaceAnalysis, type FaceEngine } from '../index.ts';
 import type { DuplicateCheck, DuplicateDetector } from '../duplicates/index.ts';
 import { compareTemplates } from './compare.ts';
 import { FaceTemplateError } from './errors.ts';
-import { loadTemplates, saveTemplate } from './store.ts';
+import { loadTemplates, saveTemplate, type StoredTemplate } from './store.ts';
 
 /**
  * Cosine similarity at or above which a probe matches a template: the threshold measured for
@@ -55,11 +61,33 @@ export interface VerifyResult {
 export interface FaceService {
   enroll(db: Kysely<any>, userId: string, frames: FaceFrame[]): Promise<EnrolResult>;
   verify(db: Kysely<any>, userId: string, frames: FaceFrame[], challenge?: Challenge): Promise<VerifyResult>;
+  /** The engine half of an enrolment (no database): the best usable frame, or face_enrol_no_usable_frame. */
+  prepareEnrolment(frames: FaceFrame[]): Promise<PreparedEnrolment>;
+  /** The database half of an enrolment: stores the prepared template (and runs duplicate detection). */
+  saveEnrolment(db: Kysely<any>, userId: string, prepared: PreparedEnrolment): Promise<EnrolResult>;
+  /** The engine half of a verification (no database). `challenge`: whether one will be checked. */
+  analyse(frames: FaceFrame[], options: { challenge: boolean }): Promise<AnalysedFrames>;
+  /** The database half of a verification: the user's templates against frames analysed before. */
+  verifyAnalysed(db: Kysely<any>, userId: string, analysed: AnalysedFrames, challenge?: Challenge): Promise<VerifyResult>;
 }
 
 interface Analysed {
   analysis: FaceAnalysis;
   at: number;
+}
+
+/** Frames the engine has analysed for a verification, with the refusals by reason. */
+export interface AnalysedFrames {
+  readonly analysed: readonly Analysed[];
+  readonly rejected: Readonly<Record<string, number>>;
+  /** Analysed for an active-liveness challenge (head turns allowed) or not (frontal required). */
+  readonly forChallenge: boolean;
+}
+
+/** The frame chosen for an enrolment, ready to be stored. */
+export interface PreparedEnrolment {
+  readonly chosen: FaceAnalysis;
+  readonly rejected: Record<string, number>;
 }
 
 export function createFaceService(options: FaceServiceOptions): FaceService {
@@ -91,10 +119,62 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     return { analysed, rejected };
   }
 
-  const best = (analysed: Analysed[]) => analysed.reduce((a, b) => (b.analysis.quality > a.analysis.quality ? b : a));
+  const best = (analysed: readonly Analysed[]) => analysed.reduce((a, b) => (b.analysis.quality > a.analysis.quality ? b : a));
 
-  return {
-    async enroll(db, userId, frames) {
+  /** The user's templates of the current model; a finished result when there are none. */
+  async function currentTemplates(db: Kysely<any>, userId: string): Promise<StoredTemplate[] | VerifyResult> {
+    const templates = await loadTemplates(db, ring, userId);
+    if (templates.length === 0) {
+      return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['not_enrolled'] };
+    }
+    const current = templates.filter((t) => t.model === engine.modelName);
+    if (current.length === 0) {
+      // Refused rather than compared across models: the user must re-enrol with the current model.
+      throw new FaceTemplateError(
+        'face_template_model_mismatch',
+        `the user's face templates were made with "${templates[0]!.model}", not the current "${engine.modelName}": re-enrol`,
+      );
+    }
+    return current;
+  }
+
+  /** Compares analysed frames with the templates and checks liveness (pure but for the clock). */
+  function decide(current: StoredTemplate[], { analysed, rejected }: AnalysedFrames, challenge: Challenge | undefined): VerifyResult {
+    const reasons: string[] = [];
+    const livenessReasons: string[] = [];
+    if (analysed.length === 0) {
+      return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['no_usable_frame', ...Object.keys(rejected)] };
+    }
+    const probe = best(analysed).analysis;
+    const similarity = Math.max(...current.map((t) => compareTemplates({ model: engine.modelName, embedding: probe.embedding }, t)));
+    if (similarity < threshold) reasons.push('below_threshold');
+
+    const passive = probe.passiveLiveness;
+    if (passive < minPassiveLiveness) livenessReasons.push('passive_liveness_failed');
+
+    let active: VerifyResult['liveness']['active'];
+    if (challenge) {
+      const result = checkChallenge(
+        challenge,
+        analysed.map(({ analysis, at }) => ({ at, pose: analysis.pose, embedding: analysis.embedding })),
+        { now: clock(), sameFaceThreshold: challengeSameFaceThreshold },
+      );
+      active = result.ok ? { ok: true } : { ok: false, reason: result.reason };
+      if (!result.ok) livenessReasons.push(`active_liveness_${result.reason}`);
+    } else if (analysed.some(({ analysis }) => compareTemplates({ model: engine.modelName, embedding: analysis.embedding }, { model: engine.modelName, embedding: probe.embedding }) < sameFaceThreshold)) {
+      reasons.push('frames_not_same_person');
+    }
+    reasons.push(...livenessReasons);
+    return {
+      match: reasons.length === 0,
+      similarity,
+      liveness: { passive, ...(active ? { active } : {}), reasons: livenessReasons },
+      reasons,
+    };
+  }
+
+  const service: FaceService = {
+    async prepareEnrolment(frames) {
       if (frames.length === 0) throw new FaceTemplateError('face_enrol_no_usable_frame', 'no frames were sent');
       const { analysed, rejected } = await analyseAll(frames, true);
       const usable = analysed.filter(({ analysis }) => {
@@ -107,7 +187,10 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
         const reasons = Object.keys(rejected).join(', ');
         throw new FaceTemplateError('face_enrol_no_usable_frame', `none of the frames can be enrolled (${reasons})`);
       }
-      const chosen = best(usable).analysis;
+      return { chosen: best(usable).analysis, rejected };
+    },
+
+    async saveEnrolment(db, userId, { chosen, rejected }) {
       const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, embedding: chosen.embedding, quality: chosen.quality });
       const result: EnrolResult = { templateId: id, quality: chosen.quality, rejected };
       if (duplicates) {
@@ -116,52 +199,29 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
       return result;
     },
 
-    async verify(db, userId, frames, challenge) {
-      const reasons: string[] = [];
-      const livenessReasons: string[] = [];
-      const templates = await loadTemplates(db, ring, userId);
-      if (templates.length === 0) {
-        return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['not_enrolled'] };
-      }
-      const current = templates.filter((t) => t.model === engine.modelName);
-      if (current.length === 0) {
-        // Refused rather than compared across models: the user must re-enrol with the current model.
-        throw new FaceTemplateError(
-          'face_template_model_mismatch',
-          `the user's face templates were made with "${templates[0]!.model}", not the current "${engine.modelName}": re-enrol`,
-        );
-      }
+    async enroll(db, userId, frames) {
+      return service.saveEnrolment(db, userId, await service.prepareEnrolment(frames));
+    },
+
+    async analyse(frames, { challenge }) {
       if (frames.length === 0) throw new FaceTemplateError('face_verify_no_frames', 'no frames were sent');
-      const { analysed, rejected } = await analyseAll(frames, !challenge);
-      if (analysed.length === 0) {
-        return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['no_usable_frame', ...Object.keys(rejected)] };
-      }
-      const probe = best(analysed).analysis;
-      const similarity = Math.max(...current.map((t) => compareTemplates({ model: engine.modelName, embedding: probe.embedding }, t)));
-      if (similarity < threshold) reasons.push('below_threshold');
+      return { ...(await analyseAll(frames, !challenge)), forChallenge: challenge };
+    },
 
-      const passive = probe.passiveLiveness;
-      if (passive < minPassiveLiveness) livenessReasons.push('passive_liveness_failed');
+    async verifyAnalysed(db, userId, analysed, challenge) {
+      if (analysed.forChallenge !== Boolean(challenge)) throw new TypeError('the frames were analysed for a different kind of check');
+      const current = await currentTemplates(db, userId);
+      if (!Array.isArray(current)) return current;
+      return decide(current, analysed, challenge);
+    },
 
-      let active: VerifyResult['liveness']['active'];
-      if (challenge) {
-        const result = checkChallenge(
-          challenge,
-          analysed.map(({ analysis, at }) => ({ at, pose: analysis.pose, embedding: analysis.embedding })),
-          { now: clock(), sameFaceThreshold: challengeSameFaceThreshold },
-        );
-        active = result.ok ? { ok: true } : { ok: false, reason: result.reason };
-        if (!result.ok) livenessReasons.push(`active_liveness_${result.reason}`);
-      } else if (analysed.some(({ analysis }) => compareTemplates({ model: engine.modelName, embedding: analysis.embedding }, { model: engine.modelName, embedding: probe.embedding }) < sameFaceThreshold)) {
-        reasons.push('frames_not_same_person');
-      }
-      reasons.push(...livenessReasons);
-      return {
-        match: reasons.length === 0,
-        similarity,
-        liveness: { passive, ...(active ? { active } : {}), reasons: livenessReasons },
-        reasons,
-      };
+    async verify(db, userId, frames, challenge) {
+      // Templates first, as a check without any would not need the engine at all.
+      const current = await currentTemplates(db, userId);
+      if (!Array.isArray(current)) return current;
+      if (frames.length === 0) throw new FaceTemplateError('face_verify_no_frames', 'no frames were sent');
+      return decide(current, await service.analyse(frames, { challenge: Boolean(challenge) }), challenge);
     },
   };
+  return service;
 }

@@ -62,6 +62,15 @@ export async function takeFaceChallenge(db: Kysely<any>, { binding, userId, id }
   return { id: row.challenge_id as string, steps, issuedAt: new Date(row.issued_at).getTime(), expiresAt: new Date(row.expires_at).getTime() };
 }
 
+/**
+ * Whether the binding holds this user's challenge with this id, without taking it: a cheap look
+ * before the slow face analysis. Only takeFaceChallenge decides (once) whether it is used.
+ */
+export async function hasFaceChallenge(db: Kysely<any>, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<boolean> {
+  const row = await db.selectFrom('face_challenges').select(['user_id', 'challenge_id']).where('binding', '=', binding).executeTakeFirst();
+  return Boolean(row && row.user_id === userId && row.challenge_id === id);
+}
+
 /** Drops expired challenges (called opportunistically when a new one is issued elsewhere). */
 export async function purgeFaceChallenges(db: Kysely<any>, now = new Date()): Promise<number> {
   const result = await db.deleteFrom('face_challenges').where('expires_at', '<', now).executeTakeFirst();

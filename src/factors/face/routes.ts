@@ -327,7 +327,7 @@ async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> 
   if (worth) {
     const started = process.hrtime.bigint();
     try {
-      analysed = await withTenant(deps.db, runtime.tenant, () => service.analyse(frames, { challenge: true })); // MUTATION
+      analysed = await service.analyse(frames, { challenge: true });
     } catch (error) {
       metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
       throw error;
