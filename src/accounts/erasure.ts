@@ -4,6 +4,7 @@
 import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
+import { deleteRecordsOf } from '../oidc/records.ts';
 
 /** Tables with a foreign key to users, removed before the user row. */
 const DEPENDENTS = ['face_vectors', 'face_templates', 'webauthn_credentials', 'recovery_codes', 'totp_factors', 'nfc_cards', 'session_factors'];
@@ -17,7 +18,7 @@ export async function eraseUser(trx: TenantDb, userId: string, { actor }: { acto
   for (const table of DEPENDENTS) {
     if (present.has(table)) await sql`delete from ${sql.table(table)} where user_id = ${userId}`.execute(trx);
   }
-  await sql`delete from oidc_records where payload->>'accountId' = ${userId}`.execute(trx);
+  await deleteRecordsOf(trx, userId);
   await trx.deleteFrom('users').where('id', '=', userId).execute();
   await appendAudit(trx, { type: 'account.erased', actor, subject: userId });
   return true;

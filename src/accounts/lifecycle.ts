@@ -2,39 +2,26 @@
 // every token issued under those grants) are revoked at once; passkeys stop working because
 // sign-in only looks at live users. Restoring brings the account and its passkeys back, not the
 // revoked sessions.
-import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { restoreUser, softDeleteUser } from './users.ts';
 import { endFamiliesForAccount } from '../refresh/families.ts';
 import { deleteTemplatesForUser } from '../face/templates/store.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { forgetConsents } from './consents.ts';
+import { endSessionsAndGrantsOf } from '../oidc/records.ts';
 
 /**
- * Revokes every oidc-provider record of the user (sessions, grants, codes, tokens, interactions:
- * all carry accountId in their payload), every record issued under one of their grants, and the
- * account-page sessions; and the consent remembered for clients.
+ * Revokes every oidc-provider record of the user and everything issued under their grants
+ * (src/oidc/records.ts), the account-page sessions and what sessions proved, and the consent
+ * remembered for clients.
  */
 export async function revokeSessionsAndGrants(trx: TenantDb, userId: string): Promise<{ sessions: number; records: number }> {
-  const grantIds = (
-    await trx
-      .selectFrom('oidc_records')
-      .select('grant_id')
-      .distinct()
-      .where('grant_id', 'is not', null)
-      .where(sql`payload->>'accountId'`, '=', userId)
-      .execute()
-  ).map((r) => r.grant_id as string);
-  const sessions = await trx.deleteFrom('oidc_records').where('kind', '=', 'Session').where(sql`payload->>'accountId'`, '=', userId).executeTakeFirst();
-  const records = await trx
-    .deleteFrom('oidc_records')
-    .where((eb) => eb.or([eb(sql`payload->>'accountId'`, '=', userId), ...(grantIds.length > 0 ? [eb('grant_id', 'in', grantIds)] : [])]))
-    .executeTakeFirst();
+  const ended = await endSessionsAndGrantsOf(trx, userId);
   await trx.deleteFrom('account_sessions').where('user_id', '=', userId).execute();
   await trx.deleteFrom('session_factors').where('user_id', '=', userId).execute();
   await trx.deleteFrom('pending_logins').where('user_id', '=', userId).execute();
   await forgetConsents(trx, userId);
-  return { sessions: Number(sessions.numDeletedRows), records: Number(records.numDeletedRows) };
+  return ended;
 }
 
 /** "Sign out everywhere": refresh-token families ended, then every session, grant and token revoked. */

@@ -5,7 +5,6 @@
 import type Router from '@koa/router';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
 import type { Config } from '../config/index.ts';
 import { badRequest } from '../errors/http-errors.ts';
 import { interactionFlow } from '../interaction/flow.ts';
@@ -14,7 +13,6 @@ import { amrForFactor } from '../stepup/index.ts';
 
 export function testInteractionRoutes(router: Router, deps: { config: Config; db: Kysely<any>; logger: Logger }) {
   router.get('/interaction/:uid/__test-complete', async (ctx) => {
-    const { provider } = ctx.state.tenant as TenantRuntime;
     const flow = await interactionFlow(ctx, deps);
     const details = flow.details!;
     const sub = typeof ctx.query.sub === 'string' ? ctx.query.sub : undefined;
@@ -23,19 +21,19 @@ export function testInteractionRoutes(router: Router, deps: { config: Config; db
       ctx.status = 303;
       ctx.redirect(await continueOrFinish(ctx, flow, deps, { userId: sub, factor: 'passkey', amr: amrForFactor('passkey', { deviceBound: true }), at: new Date() }));
       return;
-    } else if (details.prompt.name === 'consent') {
-      const accountId = details.session!.accountId;
-      const clientId = details.params.client_id as string;
-      const grant = details.grantId ? (await provider.Grant.find(details.grantId))! : new provider.Grant({ accountId, clientId });
-      const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
-      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-      const grantId = await grant.save();
-      await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
-    } else {
-      throw badRequest(`unsupported prompt ${details.prompt.name}`);
     }
-    ctx.respond = false;
+    if (details.prompt.name === 'consent') {
+      ctx.status = 303;
+      ctx.redirect(
+        await flow.runtime.oidc.grantConsent(ctx.req, ctx.res, {
+          accountId: details.session!.accountId,
+          clientId: details.clientId,
+          grantId: details.grantId,
+          missing: details.prompt.details,
+        }),
+      );
+      return;
+    }
+    throw badRequest(`unsupported prompt ${details.prompt.name}`);
   });
 }

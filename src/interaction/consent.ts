@@ -5,34 +5,37 @@ import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserById } from '../accounts/users.ts';
 import { covers, findRememberedConsent, rememberConsent, type ConsentSet } from '../accounts/consents.ts';
+import { HttpError } from '../errors/http-errors.ts';
+import type { InteractionView, MissingConsent } from '../oidc/facade.ts';
 import { consentPage } from '../../views/pages.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
-
-interface MissingConsent {
-  missingOIDCScope?: string[];
-  missingOIDCClaims?: string[];
-  missingResourceScopes?: Record<string, string[]>;
-}
 
 function asked(missing: MissingConsent): ConsentSet {
   return { scopes: missing.missingOIDCScope ?? [], claims: missing.missingOIDCClaims ?? [], resources: missing.missingResourceScopes ?? {} };
 }
 
-export async function showConsent(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+/** The consent prompt of this interaction, or a 400 page when it is not at consent (say, still at login). */
+function consentStep(flow: Flow): { details: InteractionView; accountId: string; missing: MissingConsent } {
   const details = flow.details!;
-  const missing = details.prompt.details as MissingConsent;
-  const accountId = details.session!.accountId;
+  if (details.prompt.name !== 'consent' || !details.session) throw new HttpError(400, 'not_at_consent', flow.t.signIn.title, flow.t.errors.interactionGone);
+  return { details, accountId: details.session.accountId, missing: details.prompt.details as MissingConsent };
+}
+
+export async function showConsent(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+  const { details, accountId, missing } = consentStep(flow);
   const { user, remembered } = await withTenant(deps.db, flow.runtime.tenant, async (trx) => ({
     user: await findLiveUserById(trx, accountId),
-    remembered: await findRememberedConsent(trx, accountId, String(details.params.client_id)),
+    remembered: await findRememberedConsent(trx, accountId, details.clientId),
   }));
-  // Asked before and allowed: grant again without a page (a new session has no grant yet).
-  if (remembered && covers(remembered, asked(missing))) return grantAndFinish(ctx, flow, deps, { remembered: true });
+  // Asked before and allowed: grant again without a page (a new session has no grant yet) —
+  // unless the RP asked for the question to be put again (prompt=consent, OIDC Core 3.1.2.1).
+  const promptConsent = typeof details.params.prompt === 'string' && details.params.prompt.split(' ').includes('consent');
+  if (!promptConsent && remembered && covers(remembered, asked(missing))) return grantAndFinish(ctx, flow, deps, { remembered: true });
   htmlResponse(
     ctx,
     consentPage(pageContext(ctx, flow), {
-      clientName: flow.clientName ?? String(details.params.client_id),
+      clientName: flow.clientName ?? details.clientId,
       userName: user?.display_name ?? user?.username ?? '',
       scopes: missing.missingOIDCScope ?? [],
       claims: (missing.missingOIDCClaims ?? []).filter((c) => !['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss'].includes(c)),
@@ -44,45 +47,32 @@ export async function showConsent(ctx: Context, flow: Flow, deps: InteractionDep
 export async function submitConsent(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
   const body = await readBody(ctx);
   checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
-  const { provider } = flow.runtime;
-  const details = flow.details!;
-  const accountId = details.session!.accountId;
-  const clientId = details.params.client_id as string;
+  const { details, accountId } = consentStep(flow);
   const facts = requestFacts(ctx);
   if (body.decision !== 'allow') {
-    await withTenant(deps.db, flow.runtime.tenant, (trx) => appendAudit(trx, { type: 'consent.denied', actor: accountId, subject: accountId, clientId, ...facts }));
-    const redirect = await provider.interactionResult(ctx.req, ctx.res, { error: 'access_denied', error_description: 'The user denied access.' }, { mergeWithLastSubmission: false });
+    await withTenant(deps.db, flow.runtime.tenant, (trx) => appendAudit(trx, { type: 'consent.denied', actor: accountId, subject: accountId, clientId: details.clientId, ...facts }));
     ctx.status = 303;
-    ctx.redirect(redirect);
+    ctx.redirect(await flow.runtime.oidc.fail(ctx.req, ctx.res, 'access_denied', 'The user denied access.'));
     return;
   }
   await grantAndFinish(ctx, flow, deps, { remembered: false });
 }
 
 async function grantAndFinish(ctx: Context, flow: Flow, deps: InteractionDeps, { remembered }: { remembered: boolean }): Promise<void> {
-  const { provider } = flow.runtime;
-  const details = flow.details!;
-  const accountId = details.session!.accountId;
-  const clientId = details.params.client_id as string;
+  const { details, accountId, missing } = consentStep(flow);
   const facts = requestFacts(ctx);
-  const missing = details.prompt.details as MissingConsent;
-  const grant = details.grantId ? ((await provider.Grant.find(details.grantId)) ?? new provider.Grant({ accountId, clientId })) : new provider.Grant({ accountId, clientId });
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
-  const grantId = await grant.save();
   await withTenant(deps.db, flow.runtime.tenant, async (trx) => {
-    await rememberConsent(trx, accountId, clientId, asked(missing));
+    await rememberConsent(trx, accountId, details.clientId, asked(missing));
     await appendAudit(trx, {
       type: 'consent.granted',
       actor: accountId,
       subject: accountId,
-      clientId,
+      clientId: details.clientId,
       ...facts,
       data: { scopes: missing.missingOIDCScope ?? [], claims: missing.missingOIDCClaims ?? [], remembered },
     });
   });
-  const redirect = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  const redirect = await flow.runtime.oidc.grantConsent(ctx.req, ctx.res, { accountId, clientId: details.clientId, grantId: details.grantId, missing });
   ctx.status = 303;
   ctx.redirect(redirect);
 }

@@ -11,7 +11,7 @@ import type { TenantRuntime } from '../tenancy/runtime.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { accountSessionKey, openAccountSession } from '../account/sessions.ts';
 import { recordSessionFactor } from '../stepup/session-factors.ts';
-import { LOGIN_FACTORS } from '../oidc/step-up-check.ts';
+import type { InteractionView } from '../oidc/facade.ts';
 import { stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { PageContext } from '../../views/pages.ts';
 import { csrfToken, securePage } from './http.ts';
@@ -32,7 +32,7 @@ export interface Flow {
   csrf: string;
   t: Strings;
   clientName?: string | undefined;
-  details?: Awaited<ReturnType<TenantRuntime['provider']['interactionDetails']>>;
+  details?: InteractionView;
   /** Finishes the login and returns where the browser goes next. */
   complete(login: CompletedLogin): Promise<string>;
 }
@@ -46,14 +46,13 @@ export async function interactionFlow(ctx: Context, deps: InteractionDeps): Prom
   const t = stringsFor(ctx.get('accept-language'));
   let details;
   try {
-    details = await runtime.provider.interactionDetails(ctx.req, ctx.res);
+    details = await runtime.oidc.interaction(ctx.req, ctx.res);
   } catch (cause) {
     throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone, { cause });
   }
   if (details.uid !== ctx.params.uid) throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone);
   const binding = `interaction:${details.uid}`;
-  const clientId = details.params.client_id as string;
-  const client = await runtime.provider.Client.find(clientId);
+  const client = await runtime.oidc.client(details.clientId);
   return {
     kind: 'interaction',
     runtime,
@@ -61,15 +60,10 @@ export async function interactionFlow(ctx: Context, deps: InteractionDeps): Prom
     base: `${runtime.basePath}/interaction/${details.uid}`,
     csrf: csrfToken(csrfKey(deps.config), binding),
     t,
-    clientName: client?.clientName ?? clientId,
+    clientName: client?.name ?? details.clientId,
     details,
     complete: (login) =>
-      runtime.provider.interactionResult(
-        ctx.req,
-        ctx.res,
-        { login: { accountId: login.userId, amr: login.amr, acr: login.acr, ts: login.authTime }, [LOGIN_FACTORS]: login.factors ?? [] },
-        { mergeWithLastSubmission: false },
-      ),
+      runtime.oidc.finishLogin(ctx.req, ctx.res, { accountId: login.userId, amr: login.amr, acr: login.acr, authTime: login.authTime, factors: login.factors ?? [] }),
   };
 }
 

@@ -59,7 +59,7 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
   const { runtime } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const facts = requestFacts(ctx);
-  const clientId = (flow.details?.params.client_id as string | undefined) ?? null;
+  const clientId = flow.details?.clientId ?? null;
   const at = now();
   const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
     let lock: LockState | undefined;

@@ -86,7 +86,7 @@ async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: St
     userId: subject.userId,
     input,
     facts: requestFacts(ctx),
-    clientId: (flow.details?.params.client_id as string | undefined) ?? null,
+    clientId: flow.details?.clientId ?? null,
     flow: 'step-up',
     limit: () => consumeStepUpLimits(ctx, runtime, subject.userId),
     metric: (result) => metric(ctx, flow, page.name, result === 'success' ? 'success' : 'failure'),

@@ -58,19 +58,17 @@ const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 /** The step-up request an interaction carries, read from its parameters and its client. */
 export async function requestOf(flow: Flow): Promise<StepUpRequest> {
   const details = flow.details!;
-  const params = details.params as Record<string, unknown>;
-  const client = await flow.runtime.provider.Client.find(params.client_id as string);
-  return stepUpRequestOf(params, (client?.metadata() ?? {}) as unknown as Record<string, never>, {
-    minimumAcr: flow.runtime.minimumAcr.get(params.client_id as string),
-    interactionStartedAt: (details as { iat?: number }).iat ?? epoch(new Date()),
-  });
+  const client = await flow.runtime.oidc.client(details.clientId);
+  return stepUpRequestOf(
+    details.params,
+    { default_acr_values: client?.defaultAcrValues, default_max_age: client?.defaultMaxAge },
+    { minimumAcr: flow.runtime.minimumAcr.get(details.clientId), interactionStartedAt: details.startedAt },
+  );
 }
 
 /** The signed-in session behind the interaction. */
 function existingSession(flow: Flow): { uid: string; accountId: string } | undefined {
-  const session = flow.details?.session as { accountId?: string; uid?: string } | undefined;
-  if (!session?.accountId || !session.uid) return undefined;
-  return { uid: session.uid, accountId: session.accountId };
+  return flow.details?.session;
 }
 
 async function loadPendingStepUp(trx: TenantDb, key: string, now = new Date()): Promise<PendingStepUp | undefined> {
@@ -162,7 +160,7 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
 
 /** Ends the interaction at the client with unmet_authentication_requirements. */
 export function endUnmet(ctx: Context, flow: Flow, description: string): Promise<string> {
-  return flow.runtime.provider.interactionResult(ctx.req, ctx.res, { error: 'unmet_authentication_requirements', error_description: description }, { mergeWithLastSubmission: false });
+  return flow.runtime.oidc.fail(ctx.req, ctx.res, 'unmet_authentication_requirements', description);
 }
 
 const unmetKey = (flow: Flow) => `unmet:${flow.binding}`;

@@ -2,19 +2,21 @@
 // provider and that provider's request handler. Built by the pool; handed to tenant routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
 import type { TenantRecord } from './registry.ts';
 import type { TenantProvider } from '../oidc/provider.ts';
+import { createOidcFacade, type OidcFacade } from '../oidc/facade.ts';
 
 export interface TenantRuntime extends TenantProvider {
   tenant: TenantRecord;
+  /** The one door to the tenant's oidc-provider for pages and routes (src/oidc/facade.ts). */
+  oidc: OidcFacade;
   basePath: string;
   handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 }
 
 export function createRuntime(tenant: TenantRecord, built: TenantProvider): TenantRuntime {
   const handle = built.provider.callback() as unknown as TenantRuntime['handle'];
-  return { ...built, tenant, basePath: `/t/${tenant.slug}`, handle };
+  return { ...built, tenant, basePath: `/t/${tenant.slug}`, handle, oidc: createOidcFacade(built.provider) };
 }
 
 /** Hands the request to the tenant's provider, with the tenant prefix stripped from the path. */
@@ -27,4 +29,3 @@ export async function delegateToProvider(ctx: Context, runtime: TenantRuntime): 
   ctx.status = ctx.res.statusCode;
 }
 
-export type { Provider };
