@@ -23,6 +23,7 @@ import { endFamiliesOnLogout } from '../refresh/logout.ts';
 import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, OPAQUE_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
 import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
+import { deviceAuthorizationMethod, savingSession } from './device-flow.ts';
 
 export interface ProviderDeps {
   db: Kysely<any>;
@@ -193,7 +194,8 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       requestObjects: { enabled: true, requireSignedRequestObject: false },
       deviceFlow: {
         enabled: true,
-        userCodeInputSource: pages.userCodeInputSource as any,
+        // Saves a fresh browser session before the page (src/oidc/device-flow.ts: no more 500s).
+        userCodeInputSource: savingSession(pages.userCodeInputSource as any, cookie) as any,
         userCodeConfirmSource: pages.userCodeConfirmSource as any,
         successSource: pages.successSource,
       },
@@ -300,6 +302,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   });
   provider.use(jwtAccessTokens.middleware as any);
   provider.use(providerSecurityHeaders as any);
+  provider.use(deviceAuthorizationMethod as any);
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };
 }
