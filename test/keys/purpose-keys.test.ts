@@ -4,6 +4,7 @@
 //   2. `facet keys rekey` (interrupted once, then run again: it continues);
 //   3. old keys removed: boot passes, TOTP step-up codes still verify through factorSecretBox, NFC
 //      card keys and face templates still open.
+// Then a server started with only the new keys takes a TOTP step-up over HTTP to passkey+otp.
 // Also: boot refuses a ring that cannot open stored TOTP secrets (and one that lacks the old key
 // before the re-key), and a deployment with only FACET_EMBEDDING_KEYS keeps working with one warning.
 import assert from 'node:assert/strict';
@@ -23,6 +24,7 @@ import { openConfiguredDatabase, migrateAll } from '../../src/boot.ts';
 import type { Database } from '../../src/db/client.ts';
 import { withTenant, type TenantScope } from '../../src/db/tenant-scope.ts';
 import { createTenant } from '../../src/tenancy/provision.ts';
+import { findTenant, listTenants } from '../../src/tenancy/registry.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { createKeyRing, generateFernetKey, KeyRingError, type KeyRing } from '../../src/crypto/key-ring.ts';
 import { createPurposeRings } from '../../src/crypto/purpose-rings.ts';
@@ -32,7 +34,15 @@ import { loadTemplates, saveTemplate } from '../../src/face/templates/store.ts';
 import { rekeyTenant } from '../../src/keys/sealed-data.ts';
 import { createServices, type Services } from '../../src/services.ts';
 import { factorSecretBox } from '../../src/interaction/step-up.ts';
-import { projectRoot } from '../support/facet.ts';
+import { freePort, projectRoot } from '../support/facet.ts';
+import { CookieJar, followRedirects } from '../support/http-agent.ts';
+import { discover } from '../support/rp.ts';
+import * as client from 'openid-client';
+import { applyTenantFile } from '../../src/tenancy/apply.ts';
+import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { startFacet } from '../../src/server.ts';
+import { csrfToken } from '../../src/interaction/http.ts';
+import { csrfKey } from '../../src/interaction/flow.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
 
 const E1 = generateFernetKey();
@@ -80,6 +90,8 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
   let database: Database;
   const emptyTenants = mkdtempSync(path.join(tmpdir(), 'facet-keys-'));
   const enrolled: Enrolled[] = [];
+  /** A demo-tenant user whose authenticator app steps up over HTTP after the rotation. */
+  let stepper: { userId: string; secret: string };
 
   const env = (keys: { embedding?: string[]; factor?: string[] }) => ({
     NODE_ENV: 'test',
@@ -129,6 +141,18 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
       });
       enrolled.push(entry);
     }
+    // The demo tenant (with its RP client) and one user with an authenticator app, confirmed with
+    // a code of ten minutes ago so that codes of the real clock verify later.
+    await applyTenantFile(database.db, await readTenantFile(path.join(projectRoot, 'tenants/demo.yaml')), { kek: config.kek, production: false });
+    const demo = (await findTenant(database.db, 'demo'))!;
+    stepper = await withTenant(database.db, demo, async (trx) => {
+      const user = await createUser(trx, { username: 'stepper' });
+      const secret = base32(randomBytes(20));
+      const past = Math.floor(Date.now() / 1000) - 600;
+      await totpStore.startEnrollment(trx, { userId: user.id, secret });
+      assert.equal((await totpStore.verifyCode(trx, { userId: user.id, code: code(secret, past), now: past, confirming: true })).ok, true);
+      return { userId: user.id, secret };
+    });
   });
 
   after(async () => {
@@ -177,7 +201,8 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
     assert.match(run.out, /tenant alpha: factors nfc_cards: 5 re-encrypted, 0 already current/);
     assert.match(run.out, /tenant alpha: face face_templates: 5 re-encrypted, 0 already current/);
     assert.match(run.out, /tenant beta: factors totp_factors: 2 re-encrypted, 0 already current/);
-    assert.match(run.out, /total totp_factors: 5 re-encrypted, 2 already current/);
+    assert.match(run.out, /tenant demo: factors totp_factors: 1 re-encrypted, 0 already current/);
+    assert.match(run.out, /total totp_factors: 6 re-encrypted, 2 already current/);
     assert.match(run.out, /total nfc_cards: 7 re-encrypted, 0 already current/);
     assert.match(run.out, /total face_templates: 7 re-encrypted, 0 already current/);
     assert.match(run.out, /factors: everything is under the first key of FACET_FACTOR_KEYS/);
@@ -185,7 +210,7 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
     // Running it again finds nothing to do.
     const again = facetCli({ embedding: [E2, E1], factor: [F2, F1] }, 'keys', 'rekey', '--purpose', 'all');
     assert.equal(again.code, 0, again.err);
-    assert.match(again.out, /total totp_factors: 0 re-encrypted, 7 already current/);
+    assert.match(again.out, /total totp_factors: 0 re-encrypted, 8 already current/);
     assert.match(again.out, /total nfc_cards: 0 re-encrypted, 7 already current/);
     assert.match(again.out, /total face_templates: 0 re-encrypted, 0 already current/); // skipped by key_id
     const bad = facetCli({ embedding: [E2, E1], factor: [F2, F1] }, 'keys', 'rekey', '--purpose', 'passwords');
@@ -221,6 +246,59 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
     }
   });
 
+  test('after the rotation, a TOTP step-up over HTTP on a server with only the new keys reaches passkey+otp', async () => {
+    const port = await freePort();
+    const config = loadConfig({ ...env({ embedding: [E2], factor: [F2] }), PORT: String(port), HOST: '127.0.0.1', PUBLIC_URL: `http://localhost:${port}` });
+    const running = await startFacet(config, { logger: pino({ level: 'silent' }) });
+    try {
+      const origin = `http://localhost:${port}`;
+      const rp = await discover(`${origin}/t/demo`, 'demo-web', 'demo-web-dev-secret');
+      const verifier = client.randomPKCECodeVerifier();
+      const authorize = client.buildAuthorizationUrl(rp, {
+        redirect_uri: 'http://localhost:3001/callback',
+        scope: 'openid',
+        code_challenge: await client.calculatePKCECodeChallenge(verifier),
+        code_challenge_method: 'S256',
+        acr_values: 'urn:facet:acr:passkey+otp',
+      });
+      const jar = new CookieJar();
+      const start = await followRedirects(authorize, jar, { origin });
+      const uid = /\/interaction\/([^/]+)$/.exec(start.url.pathname)?.[1];
+      assert.ok(uid, `an interaction started (${start.url})`);
+      // The passkey step of this interaction, as the passkey page records it (src/interaction/step-up.ts).
+      const demo = (await findTenant(database.db, 'demo'))!;
+      await withTenant(database.db, demo, (trx) =>
+        trx
+          .insertInto('pending_logins')
+          .values({
+            binding: `stepup:interaction:${uid}`,
+            user_id: stepper.userId,
+            data: JSON.stringify({ userId: stepper.userId, factors: [{ factor: 'passkey', at: Math.floor(Date.now() / 1000), amr: ['hwk', 'user'] }] }),
+            expires_at: new Date(Date.now() + 10 * 60_000),
+          })
+          .execute(),
+      );
+      const otpPage = new URL(`/t/demo/interaction/${uid}/stepup/otp`, origin);
+      const page = await fetch(otpPage, { headers: { cookie: jar.header(otpPage) } });
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /autocomplete="one-time-code"/);
+      const submitted = await fetch(otpPage, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { cookie: jar.header(otpPage), 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ csrf: csrfToken(csrfKey(config), `interaction:${uid}`), code: code(stepper.secret, Math.floor(Date.now() / 1000)) }),
+      });
+      assert.equal(submitted.status, 303, await submitted.text());
+      const back = await followRedirects(new URL(submitted.headers.get('location')!, otpPage), jar, { origin });
+      assert.equal(back.url.origin, 'http://localhost:3001', `the login finished at the RP (${back.url})`);
+      const claims = (await client.authorizationCodeGrant(rp, back.url, { pkceCodeVerifier: verifier })).claims()!;
+      assert.equal(claims.acr, 'urn:facet:acr:passkey+otp');
+      assert.ok((claims.amr as string[]).includes('otp'), JSON.stringify(claims.amr));
+    } finally {
+      await running.stop(2000);
+    }
+  });
+
   test('boot refuses a factor ring that cannot open the stored TOTP secrets', async () => {
     await assert.rejects(boot(configWith({ embedding: [E2], factor: [STRANGER] })), (error: unknown) => {
       assert.ok(error instanceof KeyRingError);
@@ -232,7 +310,7 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
   test('only FACET_EMBEDDING_KEYS set: factor secrets use that ring, and boot warns once', async () => {
     // Move the factor secrets back under the embedding ring, as a deployment from before the split has them.
     const legacy = createPurposeRings({ embeddingKeys: [E2], factorKeys: [E2, F2], factorKeysFallback: false });
-    for (const { tenant } of enrolled) await rekeyTenant(database.db, tenant, legacy, ['factors']);
+    for (const tenant of await listTenants(database.db)) await rekeyTenant(database.db, tenant, legacy, ['factors']);
 
     const lines: Array<{ level: number; msg: string }> = [];
     const sink = new Writable({
