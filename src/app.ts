@@ -12,7 +12,7 @@ import { buildTenantProvider } from './oidc/provider.ts';
 import { createRecordIdCodec } from './oidc/record-ids.ts';
 import { createTenantPool } from './tenancy/pool.ts';
 import { findTenant, tenantVersion } from './tenancy/registry.ts';
-import { createRuntime, delegateToProvider, type TenantRuntime } from './tenancy/runtime.ts';
+import { createRuntime, delegateToProvider, type TenantRuntime } from './oidc/runtime.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';

@@ -145,7 +145,7 @@ const server = createServer((req, res) => {
     res.end();
     return;
   }
-  // The same hand-over Facet does (src/tenancy/runtime.ts): tenant prefix stripped.
+  // The same hand-over Facet does (src/oidc/runtime.ts): tenant prefix stripped.
   (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
   req.url = `${url.pathname.slice(BASE_PATH.length) || '/'}${url.search}`;
   void handle(req, res);

@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import { withTenant } from '../db/tenant-scope.ts';
 import { findLiveUserById, type User } from '../accounts/users.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 import { stringsFor } from '../../views/strings/index.ts';
 import { csrfToken } from '../interaction/http.ts';
 import { ACCOUNT_COOKIE, csrfKey, type InteractionDeps } from '../interaction/flow.ts';

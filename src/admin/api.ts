@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { HttpError, notFound } from '../errors/http-errors.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 import type { Services } from '../services.ts';
 import { lockedAccounts, recentFailedAttempts, suspiciousActivity, unlock } from '../lockout/index.ts';
 import { appendAudit, verifyAuditChain } from '../audit/audit-log.ts';

@@ -4,8 +4,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import type { Config } from '../config/index.ts';
 import { HttpError } from '../errors/http-errors.ts';
-import { resolveSecret } from '../oidc/clients.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
+import { resolveSecret } from '../config/client-secrets.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 

@@ -11,7 +11,7 @@ import { HttpError } from '../errors/http-errors.ts';
 import { registerAdminApi } from '../admin/api.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import type { Services } from '../services.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 
 // One registration is one point of signup.ip: the sign-up form (it starts the registration). The
 // passkey ceremony that follows (register/options, register/verify, also used to add a passkey

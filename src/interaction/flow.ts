@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/index.ts';
 import { HttpError } from '../errors/http-errors.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { accountSessionKey, openAccountSession } from '../account/sessions.ts';
 import { recordSessionFactor } from '../stepup/session-factors.ts';

@@ -21,7 +21,7 @@ import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { evaluateStepUp, type Factor, type SessionFactor, type StepUpDecision, type StepUpRequest } from '../stepup/index.ts';
 import { enrolledFactors, recordSessionFactor, sessionFactors } from '../stepup/session-factors.ts';
 import type { Services } from '../services.ts';
-import type { TenantRuntime } from '../tenancy/runtime.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 import type { Flow, InteractionDeps } from './flow.ts';
 import { stepUpRequestOf } from '../oidc/step-up-request.ts';
 

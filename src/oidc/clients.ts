@@ -2,13 +2,10 @@
 // it caches). Secrets are resolved from the environment variable each client names.
 import type { ClientMetadata } from 'oidc-provider';
 import type { TenantDb } from '../db/tenant-scope.ts';
-import { isDevSecret } from '../config/dev-secrets.ts';
-import { secretWeakness } from '../config/secret-strength.ts';
+import { resolveSecret } from '../config/client-secrets.ts';
 
-export class ClientSecretError extends Error {
-  override name = 'ClientSecretError';
-  readonly code = 'client_secret_unavailable';
-}
+export { ClientSecretError, resolveSecret } from '../config/client-secrets.ts';
+
 
 export interface LoadedClients {
   metadata: ClientMetadata[];
@@ -62,18 +59,3 @@ export async function loadClients(
   return { metadata, firstParty, resources, refreshGrace, minimumAcr, introspectors };
 }
 
-export function resolveSecret(clientId: string, envName: string, devFallback: string | null, production: boolean, env: NodeJS.ProcessEnv): string {
-  const value = env[envName];
-  if (production) {
-    if (!value) throw new ClientSecretError(`client ${clientId}: environment variable ${envName} is not set (required in production)`);
-    if (value === devFallback || isDevSecret(value)) {
-      throw new ClientSecretError(`client ${clientId}: ${envName} holds the published development secret; set a real one`);
-    }
-    const weakness = secretWeakness(envName, value);
-    if (weakness) throw new ClientSecretError(`client ${clientId}: ${weakness}`);
-    return value;
-  }
-  const secret = value ?? devFallback;
-  if (!secret) throw new ClientSecretError(`client ${clientId}: set ${envName} (no development fallback is declared)`);
-  return secret;
-}

@@ -2,9 +2,9 @@
 // provider and that provider's request handler. Built by the pool; handed to tenant routes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'koa';
-import type { TenantRecord } from './registry.ts';
-import type { TenantProvider } from '../oidc/provider.ts';
-import { createOidcFacade, type OidcFacade } from '../oidc/facade.ts';
+import type { TenantRecord } from '../tenancy/registry.ts';
+import type { TenantProvider } from './provider.ts';
+import { createOidcFacade, type OidcFacade } from './facade.ts';
 
 export interface TenantRuntime extends TenantProvider {
   tenant: TenantRecord;

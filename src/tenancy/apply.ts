@@ -4,7 +4,7 @@ import { sql, type Kysely } from 'kysely';
 import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { resolveSecret } from '../oidc/clients.ts';
+import { resolveSecret } from '../config/client-secrets.ts';
 import { createTenant } from './provision.ts';
 import { findTenant } from './registry.ts';
 import type { ClientDefinition, TenantFile } from './tenant-file.ts';

@@ -18,7 +18,7 @@ import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from 
 import { amrForFactor } from '../../stepup/factors.ts';
 import { HttpError } from '../../errors/http-errors.ts';
 import type { Services } from '../../services.ts';
-import type { TenantRuntime } from '../../tenancy/runtime.ts';
+import type { TenantRuntime } from '../../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../../interaction/http.ts';
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from '../../interaction/flow.ts';
 import { continueOrFinish, stepUpSubject } from '../../interaction/step-up.ts';
