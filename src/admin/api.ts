@@ -17,6 +17,7 @@ import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
 import { FACTOR_NAMES } from '../factors/names.ts';
+import { backchannelTargetsOf, sendBackchannelLogouts, type LogoutTarget } from '../oidc/backchannel-logout.ts';
 
 const windowQuery = z.object({
   hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
@@ -94,16 +95,30 @@ export function registerAdminApi(router: Router, { config, db }: { config: Confi
     });
     ctx.body = { unlocked: events.map((e) => e.data.factor) };
   });
+  // Relying parties with a backchannel_logout_uri hear of the sessions ended here, once the
+  // transaction that ended them has committed.
+  const notifyRelyingParties = (ctx: Context, targets: LogoutTarget[]) =>
+    sendBackchannelLogouts((ctx.state.tenant as TenantRuntime).provider, targets, (err, target) =>
+      (ctx.state.log as { warn?: (o: object, m: string) => void } | undefined)?.warn?.({ err, clientId: target.clientId }, 'back-channel logout not delivered'),
+    );
   router.post(`${base}/users/:id/sign-out`, ...guard, async (ctx) => {
-    ctx.body = await withUser(ctx, async (trx, id) => {
+    const { body, targets } = await withUser(ctx, async (trx, id) => {
+      const targets = await backchannelTargetsOf(trx, id);
       const families = await endFamiliesForAccount(trx, id, 'admin_revoked');
       const revoked = await revokeSessionsAndGrants(trx, id);
       await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: ctx.state.adminActor, subject: id, data: { families_ended: families, ...revoked } });
-      return { families_ended: families, ...revoked };
+      return { body: { families_ended: families, ...revoked }, targets };
     });
+    await notifyRelyingParties(ctx, targets);
+    ctx.body = body;
   });
   router.delete(`${base}/users/:id`, ...guard, async (ctx) => {
-    await withUser(ctx, (trx, id) => softDeleteAccount(trx, id, new Date(), { actor: ctx.state.adminActor }));
+    const targets = await withUser(ctx, async (trx, id) => {
+      const targets = await backchannelTargetsOf(trx, id);
+      await softDeleteAccount(trx, id, new Date(), { actor: ctx.state.adminActor });
+      return targets;
+    });
+    await notifyRelyingParties(ctx, targets);
     ctx.status = 204;
   });
   router.post(`${base}/users/:id/restore`, ...guard, async (ctx) => {

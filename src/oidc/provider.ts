@@ -246,6 +246,15 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       introspectionSigningAlgValues: ['ES256', 'RS256'],
       authorizationSigningAlgValues: ['ES256', 'RS256'],
     },
+    // Outgoing requests (back-channel logout, jwks_uri, request_uri) keep oidc-provider's SSRF
+    // guard, which refuses special-use addresses. Outside production, loopback targets are allowed
+    // so an RP on the developer's machine (and the test suite's receiver) hears back-channel logout.
+    fetch: (url, options) => {
+      if (!deps.production && /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/.test(new URL(url instanceof Request ? url.url : url).hostname)) {
+        delete (options as { dispatcher?: unknown }).dispatcher;
+      }
+      return globalThis.fetch(url, options as RequestInit);
+    },
     renderError: async (ctx: KoaContextWithOIDC, out) => {
       ctx.type = 'html';
       const description = out.error_description ?? 'The request could not be completed.';
