@@ -117,6 +117,8 @@ for (const poolSize of [10, 4]) describe(`face checks and a database pool of ${p
       userId,
       /** Sends the three frames of the challenge; resolves with the status and body. */
       async verify() {
+        // The frames are placed a few ms before sending; they must not predate the challenge.
+        await new Promise((resolve) => setTimeout(resolve, 50));
         const sentAt = Date.now();
         const response = await post('verify', { csrf, challengeId: id, sentAt, frames: images.map((image, i) => ({ image, at: sentAt - images.length + i })) });
         return { status: response.status, body: (await response.json()) as { code?: string; redirect?: string; error?: string } };
