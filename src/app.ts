@@ -17,6 +17,7 @@ import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
 import { serveAssets } from './http/assets.ts';
+import { rejectUnstorableInput } from './http/input-guard.ts';
 import { htmlSecurityHeaders } from './http/security-headers.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
@@ -136,6 +137,9 @@ export function createApp({
 
   const tenantRouter = tenantRoutes({ config, db, logger });
   const TENANT_PATH = /^\/t\/([a-z0-9-]{2,40})(?:\/|$)/;
+  // NUL and other strings PostgreSQL cannot store: refused before the tenant is even loaded.
+  const unstorable = rejectUnstorableInput();
+  app.use((ctx: Context, next: Next) => (TENANT_PATH.test(ctx.path) ? unstorable(ctx, next) : next()));
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);
     if (!match) return next();

@@ -5,6 +5,7 @@
 import type { Context, Next } from 'koa';
 import { messagePage } from '../../views/layout.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
+import { isUnstorableInputError } from '../db/unstorable.ts';
 
 export class HttpError extends Error {
   readonly status: number;
@@ -55,6 +56,29 @@ export function respondWithError(ctx: Context, error: HttpError): void {
 /** Tenant OAuth endpoints that answer OAuth error JSON (RFC 6749 §5.2), not problem+json. */
 const OAUTH_JSON_ENDPOINT = /^\/t\/[a-z0-9-]+\/(?:token(?:\/introspection|\/revocation)?|request|device\/auth|me|reg(?:\/.*)?)$/;
 
+/** Every tenant OAuth/OIDC endpoint oidc-provider serves (browser ones included). */
+const OAUTH_ENDPOINT = /^\/t\/[a-z0-9-]+\/(?:auth(?:\/[^/]+)?|token(?:\/introspection|\/revocation)?|request|device(?:\/.*)?|me|reg(?:\/.*)?|session\/end(?:\/.*)?|backchannel)$/;
+
+/**
+ * Bad input on any tenant route: `invalid_request`, as OAuth error JSON on the OAuth endpoints (an
+ * error page when a browser asks), else problem+json or a page like every other error.
+ */
+export function respondInvalidRequest(ctx: Context, detail: string): void {
+  ctx.set('Cache-Control', 'no-store');
+  if (OAUTH_ENDPOINT.test(ctx.path)) {
+    ctx.status = 400;
+    if (wantsHtml(ctx)) {
+      ctx.type = 'html';
+      ctx.body = messagePage({ title: 'Sign-in problem', heading: 'Something went wrong', message: detail, detail: 'Error code: invalid_request' }).value;
+    } else {
+      ctx.type = 'application/json';
+      ctx.body = { error: 'invalid_request', error_description: detail };
+    }
+    return;
+  }
+  respondWithError(ctx, new HttpError(400, 'invalid_request', 'Bad request', detail));
+}
+
 /**
  * The database is unreachable: 503 with Retry-After, as OAuth JSON (`temporarily_unavailable`) on
  * the OAuth endpoints, else problem+json or a page like every other error.
@@ -86,6 +110,8 @@ export function errorHandler({ onUnexpected, onUnavailable = () => {} }: { onUne
         return respondUnavailable(ctx);
       }
       if (error instanceof HttpError) return respondWithError(ctx, error);
+      // PostgreSQL refusing a string (NUL, unpaired surrogate) that got past the early checks.
+      if (isUnstorableInputError(error)) return respondInvalidRequest(ctx, 'The request contains a NUL character or an unpaired surrogate, which is not allowed.');
       const status = (error as { status?: number; expose?: boolean }).status;
       if (status && status >= 400 && status < 500 && (error as { expose?: boolean }).expose) {
         return respondWithError(ctx, new HttpError(status, 'bad_request', 'Bad request', (error as Error).message));

@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
+import { containsUnstorable } from '../db/unstorable.ts';
 import { currentRefreshRequest, currentRouteName, type RefreshGuard } from '../refresh/guard.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 
@@ -95,6 +96,8 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      // A request parameter PostgreSQL cannot store (NUL: `nonce=%00`) is the client's error.
+      if (containsUnstorable(payload)) throw new errors.InvalidRequest('a parameter contains a NUL character or an unpaired surrogate, which is not allowed');
       const { jti: _jti, ...stored } = payload;
       const body: Json = { ...stored };
       const idHash = ids.hash(this.kind, id);

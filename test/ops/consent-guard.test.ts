@@ -28,7 +28,7 @@ describe('consent while the prompt is still login', () => {
 
     const consent = new URL(`${login.url.pathname}/consent`, facet.baseUrl);
     for (const decision of ['allow', 'deny']) {
-      const response = await fetch(consent, {
+      const response: Response = await fetch(consent, {
         method: 'POST',
         redirect: 'manual',
         headers: { cookie: jar.header(consent), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
