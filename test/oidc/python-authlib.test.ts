@@ -54,6 +54,7 @@ describe('Python relying party (Authlib)', () => {
 
     const second = await lines.next();
     assert.equal(await exited, 0, `the script succeeded (stderr: ${stderr})`);
+    assert.ok(!second.done && second.value, `the script printed its results (stderr: ${stderr})`);
     const result = JSON.parse(second.value) as {
       sub: string;
       acr: string | null;
