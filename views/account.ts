@@ -127,7 +127,7 @@ ${field({ id: 'tap', label: t.freshProof.nfc, autocomplete: 'off', required: tru
       case 'recovery_code':
         return html`<li id="proof-recovery"><a href="${d.base}/sign-in/recovery">${t.freshProof.recovery_code}</a></li>`;
       case 'face':
-        return html`<li id="proof-face"><a class="button" href="${d.base}/verify/face">${t.freshProof.face}</a></li>`;
+        return html`<li id="proof-face"><a class="button" href="${d.base}/verify/face?next=${encodeURIComponent(d.next)}${d.removing ? `&removing=${d.removing}` : ''}">${t.freshProof.face}</a></li>`;
       default:
         return html``;
     }

@@ -62,11 +62,11 @@ ${body}
   );
 }
 
-export function faceVerifyPage(d: FacePageBase & { clientName: string; available: boolean; testSteps?: string }): string {
+export function faceVerifyPage(d: FacePageBase & { clientName: string; available: boolean; testSteps?: string; verifyQuery?: string }): string {
   const { t } = d;
   return page(
     d,
-    html`<section class="card" data-page="face-verify" data-challenge-url="${d.base}/challenge" data-verify-url="${d.base}/verify" data-csrf="${d.csrf}"${
+    html`<section class="card" data-page="face-verify" data-challenge-url="${d.base}/challenge" data-verify-url="${d.base}/verify${d.verifyQuery ?? ''}" data-csrf="${d.csrf}"${
       d.testSteps ? html` data-test-steps="${d.testSteps}"` : ''
     }${messages(t)} data-msg-retry="${t.face.retry}">
 <h1>${t.face.verifyHeading}</h1>

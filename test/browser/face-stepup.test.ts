@@ -84,9 +84,9 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await new Promise<void>((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
     const file = await readTenantFile(path.join(projectRoot, 'tenants/demo.yaml'));
     file.clients.find((c) => c.client_id === 'demo-web')!.redirect_uris = [callback];
-    // Four face attempts per account and minute (one enrolment and three checks below), so the
+    // Five face attempts per account and minute (one enrolment and four checks below), so the
     // last test can meet the limit.
-    file.settings.rate_limits = { ...file.settings.rate_limits, 'stepup.account': { points: 4 } };
+    file.settings.rate_limits = { ...file.settings.rate_limits, 'stepup.account': { points: 5 } };
     await applyTenantFile(facet.database.db, file, { kek: facet.config.kek, production: false });
     await bumpConfigVersion(facet.database.db, 'demo');
     issuer = `${facet.baseUrl}/t/demo`;
@@ -180,6 +180,7 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
   }
 
   let userId: string;
+  let recoveryCodes: string[] = [];
 
   test('sign up, enrol a face on the account page, then step up to passkey+face for an RP', async () => {
     const tab = await open(videos.journey);
@@ -190,6 +191,8 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await page.getByLabel('Email').fill('grace@demo.example');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.getByRole('button', { name: 'I have saved my codes' }).waitFor();
+    recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
     await page.getByRole('button', { name: 'I have saved my codes' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
@@ -249,6 +252,28 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     assert.deepEqual(events.map((e) => e.type), ['factor.face.enrolled', 'factor.face.verified']);
     const text = JSON.stringify(events);
     assert.doesNotMatch(text, /similarity|embedding|image|passive/, 'no biometric data in audit events');
+
+    // With a face on file, the face is the account's strongest second factor: new recovery codes
+    // need a fresh face check on the account page (a passkey sign-in no longer does).
+    await page.goto(`${issuer}/account`);
+    if (new URL(page.url()).pathname.endsWith('/sign-in')) await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    assert.equal(await page.locator('#proof-passkey').count(), 0);
+    const faceProof = new URL((await page.locator('#proof-face a').getAttribute('href'))!, page.url());
+    faceProof.searchParams.set('test_steps', STEPS);
+    await page.goto(faceProof.href);
+    await page.getByRole('button', { name: 'Start' }).click();
+    await page.waitForURL((u) => u.pathname === '/t/demo/account', { timeout: 20_000 }).catch(async (error) => {
+      await shot(page, 'failed-face-proof');
+      throw new Error(`face proof: ${await page.locator('#status').textContent()}`, { cause: error });
+    });
+    await page.getByRole('button', { name: 'Make new recovery codes' }).click();
+    await page.locator('#recovery-codes').waitFor();
+    assert.equal(await page.locator('#recovery-codes li').count(), 10, 'the new codes, shown once');
+    const issued = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('data').where('subject', '=', userId).where('type', '=', 'recovery_codes.issued').orderBy('id', 'desc').executeTakeFirstOrThrow());
+    assert.equal((issued.data as { proof: { factor: string } }).proof.factor, 'face');
+    recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
     await keepPasskey(tab);
   });
 
@@ -268,7 +293,8 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
 
   test('the same passkey with another person making the right moves fails the match and then meets the rate limit; the user deletes the face template', async () => {
     assert.ok(credential, 'needs the passkey from the first test');
-    const { page } = await open(videos.other);
+    const tab = await open(videos.other);
+    const { page } = tab;
     await signInToFacePage(page);
     await page.getByRole('button', { name: 'Start' }).click();
     await page.getByText('The face did not match the one on file.').waitFor({ timeout: 20_000 });
@@ -284,20 +310,40 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     const lock = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('factor_lockouts').select(['failures']).where('user_id', '=', userId).where('factor', '=', 'face').executeTakeFirstOrThrow());
     assert.equal(lock.failures, 2);
 
-    // The fifth face attempt of this account within a minute meets the (lowered) stepup.account limit.
+    // The sixth face attempt (enrolment, step-up, the account page's face proof, the photo, the other person, this) of this account within a minute meets the (lowered) stepup.account limit.
     await page.getByRole('button', { name: 'Try again' }).click();
     await page.getByText('Too many attempts. Wait a minute and try again.').waitFor({ timeout: 20_000 });
 
-    // The user deletes the face template from the account page.
+    // The user deletes the face template from the account page. The face is their only second
+    // factor and it is paused: a recovery code is the fresh proof (it makes a new passkey, on a
+    // new authenticator, since the current one refuses a second passkey for this account).
     await page.goto(`${issuer}/account`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Delete my face check' }).click();
+    await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
+    await page.locator('#proof-recovery a').click();
+    await page.getByLabel('Username').fill('grace');
+    await page.getByLabel('Recovery code').fill(recoveryCodes[0]!);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Add a new passkey' }).waitFor();
+    await tab.cdp.send('WebAuthn.removeVirtualAuthenticator', { authenticatorId: tab.authenticatorId });
+    tab.authenticatorId = (
+      await tab.cdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      })
+    ).authenticatorId;
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
     await page.getByRole('button', { name: 'Delete my face check' }).click();
     await page.getByText('Face check deleted.').waitFor();
     assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
     await shot(page, '07-face-deleted');
     const left = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('face_templates').select('id').where('user_id', '=', userId).execute());
     assert.equal(left.length, 0);
-    assert.deepEqual((await auditTypes(userId)).at(-1), { type: 'factor.face.deleted', data: { templates: 1 } });
+    const deleted = (await auditTypes(userId)).at(-1)!;
+    assert.equal(deleted.type, 'factor.face.deleted');
+    assert.equal((deleted.data as { templates: number }).templates, 1);
+    assert.equal((deleted.data as { proof: { factor: string } }).proof.factor, 'recovery_code', 'the change names its proof');
   });
 
   test('the face pages ran under the strict CSP without violations', () => {

@@ -23,7 +23,7 @@ import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from '../../interaction/flow.ts';
 import { continueOrFinish, stepUpSubject } from '../../interaction/step-up.ts';
 import { requireAccountSession, type AccountContext } from '../../account/session.ts';
-import { proofData, proofState, requireFreshProof } from '../../account/fresh-proof.ts';
+import { proofData, proofState, recordAccountProof, requireFreshProof } from '../../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../../views/strings/index.ts';
 import { hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from './challenges.ts';
@@ -221,7 +221,30 @@ async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Verification (step-up inside an interaction)
+// Verification: as a step-up factor inside an interaction, or as the account page's fresh proof
+// (an account whose strongest second factor is the face proves it here before changing factors).
+
+/** Where a face check happens: who is checked, where its pages live, and what success leads to. */
+interface FaceCheckPlace {
+  runtime: TenantRuntime;
+  t: Strings;
+  /** Binds the challenge and the CSRF token. */
+  binding: string;
+  csrf: string;
+  /** The page's own URL base: `${base}/challenge`, `${base}/verify`. */
+  base: string;
+  /** Appended to the verify URL (the account page's way back). */
+  query: string;
+  clientName: string;
+  clientId: string | null;
+  /** The account being checked, when someone is allowed to be checked here. */
+  userId: string | undefined;
+  /** Where the browser goes when nobody may be checked here. */
+  away: string;
+  flow: 'step-up' | 'fresh-proof';
+  /** Records the success and returns where the browser goes next. */
+  succeeded(ctx: Context, userId: string, at: Date): Promise<string>;
+}
 
 /**
  * The user stepping up, if a passkey already counts in this interaction or session: a biometric
@@ -235,12 +258,59 @@ async function passkeyHolder(flow: Flow, deps: InteractionDeps): Promise<string 
   return subject.userId;
 }
 
-async function showVerify(ctx: Context, deps: InteractionDeps): Promise<void> {
+async function interactionPlace(ctx: Context, deps: InteractionDeps): Promise<FaceCheckPlace> {
   const flow = await interactionFlow(ctx, deps);
-  const userId = await passkeyHolder(flow, deps);
-  if (!userId) {
+  return {
+    runtime: flow.runtime,
+    t: flow.t,
+    binding: flow.binding,
+    csrf: flow.csrf,
+    base: `${flow.base}/stepup/face`,
+    query: '',
+    clientName: flow.clientName ?? '',
+    clientId: flow.details?.clientId ?? null,
+    userId: await passkeyHolder(flow, deps),
+    away: flow.base,
+    flow: 'step-up',
+    succeeded: (c, userId, at) => continueOrFinish(c, flow, deps, { userId, factor: 'face', amr: amrForFactor('face'), at }),
+  };
+}
+
+/** Only a path of this account page may be the way back. */
+function accountBack(base: string, value: unknown): string {
+  return typeof value === 'string' && (value === base || /^[/?#]/.test(value.slice(base.length))) && value.startsWith(base) && !value.includes('//') ? value : base;
+}
+
+/** The account page's face proof: only for a signed-in user whose accepted proofs include the face. */
+async function accountPlace(ctx: Context, deps: InteractionDeps, { json: asJson }: { json: boolean }): Promise<FaceCheckPlace | undefined> {
+  const account = await requireAccountSession(ctx, deps, { html: !asJson });
+  if (!account) return undefined;
+  const next = accountBack(account.base, ctx.query.next);
+  const state = await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account, ctx.query.removing === 'otp' ? { removing: 'otp' } : {}));
+  return {
+    runtime: account.runtime,
+    t: stringsFor(ctx.get('accept-language')),
+    binding: account.binding,
+    csrf: account.csrf,
+    base: `${account.base}/verify/face`,
+    query: `?${new URLSearchParams({ next })}`,
+    clientName: account.runtime.tenant.name,
+    clientId: null,
+    userId: state.accepted.includes('face') ? account.user.id : undefined,
+    away: `${account.base}/verify?${new URLSearchParams({ next })}`,
+    flow: 'fresh-proof',
+    succeeded: async (_c, _userId, at) => {
+      await withTenant(deps.db, account.runtime.tenant, (trx) => recordAccountProof(trx, account, { factor: 'face', amr: amrForFactor('face'), at }));
+      return next;
+    },
+  };
+}
+
+async function showVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckPlace | undefined): Promise<void> {
+  if (!place) return;
+  if (!place.userId) {
     ctx.status = 303;
-    ctx.redirect(flow.base);
+    ctx.redirect(place.away);
     return;
   }
   const status = services(ctx).face.status();
@@ -248,13 +318,14 @@ async function showVerify(ctx: Context, deps: InteractionDeps): Promise<void> {
   htmlResponse(
     ctx,
     faceVerifyPage({
-      t: flow.t,
-      tenantName: flow.runtime.tenant.name,
-      logoUrl: flow.runtime.settings.logo_url,
+      t: place.t,
+      tenantName: place.runtime.tenant.name,
+      logoUrl: place.runtime.settings.logo_url,
       nonce: securePage(ctx),
-      csrf: flow.csrf,
-      base: `${flow.base}/stepup/face`,
-      clientName: flow.clientName ?? '',
+      csrf: place.csrf,
+      base: place.base,
+      verifyQuery: place.query,
+      clientName: place.clientName,
       available: status.available,
       ...(testSteps ? { testSteps: testSteps.join(',') } : {}),
     }),
@@ -271,33 +342,33 @@ async function rateLimited(ctx: Context, runtime: TenantRuntime, userId: string)
   return undefined;
 }
 
-async function issueChallenge(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const flow = await interactionFlow(ctx, deps);
+async function issueChallenge(ctx: Context, deps: InteractionDeps, place: FaceCheckPlace | undefined): Promise<void> {
+  if (!place) return;
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
-  const userId = await passkeyHolder(flow, deps);
-  if (!userId) return json(ctx, 403, { error: flow.t.face.notSignedIn, code: 'passkey_required', redirect: flow.base });
-  if (!services(ctx).face.status().available) return json(ctx, 503, { error: flow.t.face.reasons.unavailable, code: 'unavailable' });
+  checkCsrf(ctx, csrfKey(deps.config), place.binding, body.csrf);
+  const { userId } = place;
+  if (!userId) return json(ctx, 403, { error: place.t.face.notSignedIn, code: 'passkey_required', redirect: place.away });
+  if (!services(ctx).face.status().available) return json(ctx, 503, { error: place.t.face.reasons.unavailable, code: 'unavailable' });
   const fixedSteps = deps.config.testHelpers ? parseSteps(body.testSteps) : undefined;
-  const challenge = await withTenant(deps.db, flow.runtime.tenant, async (trx) => {
+  const challenge = await withTenant(deps.db, place.runtime.tenant, async (trx) => {
     await purgeFaceChallenges(trx);
-    return issueFaceChallenge(trx, { binding: flow.binding, userId, ...(fixedSteps ? { fixedSteps } : {}) });
+    return issueFaceChallenge(trx, { binding: place.binding, userId, ...(fixedSteps ? { fixedSteps } : {}) });
   });
   json(ctx, 200, {
     id: challenge.id,
     ttlMs: challenge.expiresAt - challenge.issuedAt,
-    steps: challenge.steps.map((step) => ({ step, text: flow.t.face.steps[step] })),
+    steps: challenge.steps.map((step) => ({ step, text: place.t.face.steps[step] })),
   });
 }
 
-async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const flow = await interactionFlow(ctx, deps);
-  const { t, runtime } = flow;
+async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckPlace | undefined): Promise<void> {
+  if (!place) return;
+  const { t, runtime } = place;
   const body = await readJson(ctx);
   const receivedAt = Date.now();
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
-  const userId = await passkeyHolder(flow, deps);
-  if (!userId) return json(ctx, 403, { error: t.face.notSignedIn, code: 'passkey_required', redirect: flow.base });
+  checkCsrf(ctx, csrfKey(deps.config), place.binding, body.csrf);
+  const { userId } = place;
+  if (!userId) return json(ctx, 403, { error: t.face.notSignedIn, code: 'passkey_required', redirect: place.away });
   const input = verifyBody.safeParse(body);
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
 
@@ -313,10 +384,10 @@ async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> 
   }
   const service = await face.service();
   const facts = requestFacts(ctx);
-  const clientId = (flow.details?.params.client_id as string | undefined) ?? null;
+  const { clientId } = place;
   const times = serverFrameTimes(input.data.frames, input.data.sentAt, receivedAt);
   const frames: FaceFrame[] = input.data.frames.map((f, i) => ({ image: decode(f.image), at: times[i]! }));
-  const challengeKey = { binding: flow.binding, userId, id: input.data.challengeId };
+  const challengeKey = { binding: place.binding, userId, id: input.data.challengeId };
 
   // The face analysis (about half a second) runs before the tenant transaction opens, so a burst of
   // face checks cannot hold the pool's connections. A short read first spares the engine when the
@@ -368,22 +439,25 @@ async function submitVerify(ctx: Context, deps: InteractionDeps): Promise<void> 
       return fail(code, message, 400, scores);
     }
     await recordSuccess(trx, userId, 'face');
-    await appendAudit(trx, { type: 'factor.face.verified', actor: userId, subject: userId, clientId, ...facts, data: { challenge_steps: challenge.steps.length, frames: frames.length } });
+    await appendAudit(trx, { type: 'factor.face.verified', actor: userId, subject: userId, clientId, ...facts, data: { challenge_steps: challenge.steps.length, frames: frames.length, flow: place.flow } });
     return { ok: true };
   });
   if (!outcome.ok) {
     deps.logger.info({ tenant: runtime.tenant.slug, reason: outcome.code }, 'face check refused');
     return json(ctx, outcome.status, { error: outcome.message, code: outcome.code });
   }
-  const redirect = await continueOrFinish(ctx, flow, deps, { userId, factor: 'face', amr: amrForFactor('face'), at: new Date(receivedAt) });
-  json(ctx, 200, { redirect });
+  json(ctx, 200, { redirect: await place.succeeded(ctx, userId, new Date(receivedAt)) });
 }
 
 export function registerFaceRoutes(router: Router, deps: InteractionDeps): void {
   router.get('/account/face', (ctx) => showEnrol(ctx, deps));
   router.post('/account/face/enrol', (ctx) => submitEnrol(ctx, deps));
   router.post('/account/face/delete', (ctx) => deleteFace(ctx, deps));
-  router.get('/interaction/:uid/stepup/face', (ctx) => showVerify(ctx, deps));
-  router.post('/interaction/:uid/stepup/face/challenge', (ctx) => issueChallenge(ctx, deps));
-  router.post('/interaction/:uid/stepup/face/verify', (ctx) => submitVerify(ctx, deps));
+  router.get('/interaction/:uid/stepup/face', async (ctx) => showVerify(ctx, deps, await interactionPlace(ctx, deps)));
+  router.post('/interaction/:uid/stepup/face/challenge', async (ctx) => issueChallenge(ctx, deps, await interactionPlace(ctx, deps)));
+  router.post('/interaction/:uid/stepup/face/verify', async (ctx) => submitVerify(ctx, deps, await interactionPlace(ctx, deps)));
+  // The account page's fresh proof with the face (src/account/fresh-proof.ts).
+  router.get('/account/verify/face', async (ctx) => showVerify(ctx, deps, await accountPlace(ctx, deps, { json: false })));
+  router.post('/account/verify/face/challenge', async (ctx) => issueChallenge(ctx, deps, await accountPlace(ctx, deps, { json: true })));
+  router.post('/account/verify/face/verify', async (ctx) => submitVerify(ctx, deps, await accountPlace(ctx, deps, { json: true })));
 }
