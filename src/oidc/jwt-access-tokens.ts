@@ -21,8 +21,6 @@ export const JWT_ACCESS_TOKEN_KIND = 'JwtAccessToken';
 export const REVOKED_ACCESS_TOKEN_KIND = 'RevokedAccessToken';
 /** Default lifetime of JWT access tokens (seconds) when a resource does not set access_token_ttl. */
 export const JWT_ACCESS_TOKEN_TTL = 600;
-/** Default lifetime of opaque resource access tokens (seconds). */
-export const OPAQUE_ACCESS_TOKEN_TTL = 3600;
 
 export interface JwtAccessTokenDeps {
   db: Kysely<any>;

@@ -20,7 +20,7 @@ import { resolveAcrPolicy, type AcrPolicy } from '../stepup/index.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 import { createRefreshGuard } from '../refresh/guard.ts';
 import { endFamiliesOnLogout } from '../refresh/logout.ts';
-import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, OPAQUE_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
+import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
 import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
 import { deviceAuthorizationMethod, savingSession } from './device-flow.ts';
@@ -220,7 +220,8 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
           return {
             scope: resource.scopes.join(' '),
             audience: resource.indicator,
-            accessTokenTTL: resource.access_token_ttl ?? (resource.access_token_format === 'jwt' ? JWT_ACCESS_TOKEN_TTL : OPAQUE_ACCESS_TOKEN_TTL),
+            // Unset for opaque tokens: the AccessToken / ClientCredentials lifetimes of TOKEN_TTLS apply.
+            accessTokenTTL: resource.access_token_ttl ?? (resource.access_token_format === 'jwt' ? JWT_ACCESS_TOKEN_TTL : undefined),
             accessTokenFormat: resource.access_token_format,
             ...(resource.access_token_format === 'jwt' ? { jwt: { sign: { alg: 'ES256' } } } : {}),
           };
@@ -229,7 +230,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     },
     ttl: {
       ...TOKEN_TTLS,
-      // A resource's access_token_ttl (default: 600 s for JWT, 3600 s for opaque) wins.
+      // A resource's access_token_ttl (default for JWT access tokens: 600 s) wins.
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TOKEN_TTLS.AccessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? TOKEN_TTLS.ClientCredentials,
       // A rotated token never outlives its family's absolute lifetime (iiat is the family's start).

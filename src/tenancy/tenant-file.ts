@@ -62,7 +62,7 @@ export const resourceSchema = z
     indicator: z.url(),
     scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/)).default([]),
     access_token_format: z.enum(['jwt', 'opaque']).default('jwt'),
-    /** Seconds; default 600 for JWT access tokens (they cannot be recalled from an API that verifies them itself), 3600 for opaque ones. */
+    /** Seconds; default 600 for JWT access tokens (they cannot be recalled from an API that verifies them itself); opaque ones: 3600 (user tokens), 600 (client_credentials). */
     access_token_ttl: z.number().int().min(60).max(86400).optional(),
   })
   .strict();
