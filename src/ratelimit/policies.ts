@@ -72,3 +72,20 @@ export function mergeLimits(base: Limits, overrides: LimitOverrides | undefined)
 function positive(n: number | undefined): n is number {
   return typeof n === 'number' && Number.isFinite(n) && n >= 1;
 }
+
+/**
+ * How long the limiter waits for Redis, and its circuit breaker. A Redis that is down fails fast on
+ * its own; one that hangs (stopped process, socket open, overloaded) would hold every request
+ * that takes a point. Each Redis call gives up after `timeoutMs` and counts in the per-process
+ * limiter instead; `failuresToOpen` such failures in a row open the breaker, so requests skip Redis
+ * altogether; after `openMs` one request tries Redis again (half-open) and closes the breaker if
+ * Redis answers in time.
+ */
+export interface RedisGuard {
+  timeoutMs: number;
+  failuresToOpen: number;
+  openMs: number;
+}
+
+export const DEFAULT_REDIS_GUARD: RedisGuard = { timeoutMs: 200, failuresToOpen: 1, openMs: 2000 };
+

@@ -1,12 +1,13 @@
 // Counts requests per policy with rate-limiter-flexible. With Redis, counters are shared by every
 // app node; each Redis limiter carries an in-memory insurance limiter, so when Redis goes away
 // Facet keeps limiting per process instead of failing open, logs it once, and raises the
-// `degraded` flag (for /ready and the facet_redis_degraded metric) until Redis is back.
+// `degraded` flag (for /ready and the facet_redis_degraded metric) until Redis is back. A Redis
+// that hangs instead of failing is cut off by a timeout and a circuit breaker (DEFAULT_REDIS_GUARD).
 import { createHash, createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { rateLimitMiddleware, type KeyFn, type RateLimitMiddlewareOptions } from './middleware.ts';
-import { DEFAULT_LIMITS, mergeLimits, type Limit, type LimitOverrides, type Limits, type PolicyKey } from './policies.ts';
+import { DEFAULT_LIMITS, DEFAULT_REDIS_GUARD, mergeLimits, type Limit, type LimitOverrides, type Limits, type PolicyKey, type RedisGuard } from './policies.ts';
 
 export interface RateLimitLogger {
   warn(obj: object, msg: string): void;
@@ -44,6 +45,10 @@ export interface RateLimitsOptions {
   accountKeySecret?: string;
   logger: RateLimitLogger;
   metrics?: RateLimitMetrics;
+  /** Redis timeout and circuit breaker; defaults in DEFAULT_REDIS_GUARD. */
+  redisGuard?: Partial<RedisGuard>;
+  /** Injectable clock (tests). */
+  now?: () => number;
 }
 
 export type ConsumeResult =
@@ -58,9 +63,12 @@ export function createRateLimits({
   accountKeySecret,
   logger,
   metrics,
+  redisGuard,
+  now = Date.now,
 }: RateLimitsOptions): RateLimits {
   const base = mergeLimits(DEFAULT_LIMITS, limits);
-  const limiters = new Map<string, RateLimiterAbstract>();
+  const guard: RedisGuard = { ...DEFAULT_REDIS_GUARD, ...redisGuard };
+  const limiters = new Map<string, { limiter: RateLimiterAbstract; memory?: RateLimiterMemory }>();
   let degraded = false;
 
   function setDegraded(next: boolean, why: string) {
@@ -78,7 +86,7 @@ export function createRateLimits({
   const starting = () => !everReady && (redis?.status === 'connecting' || redis?.status === 'wait');
   const onReady = () => {
     everReady = true;
-    setDegraded(false, 'ready');
+    if (!breakerOpen()) setDegraded(false, 'ready');
   };
   const onDown = () => setDegraded(true, 'connection closed');
   if (redis) {
@@ -88,13 +96,69 @@ export function createRateLimits({
     if (redis.status !== 'ready' && redis.status !== 'connecting' && redis.status !== 'wait') setDegraded(true, `status ${redis.status}`);
   }
 
-  function limiterFor(key: PolicyKey, limit: Limit): RateLimiterAbstract {
+  // The circuit breaker: consecutive Redis timeouts, and until when Redis is skipped.
+  let failures = 0;
+  let openUntil = 0;
+  let trialRunning = false;
+  const breakerOpen = () => openUntil > 0;
+
+  function redisFailed(why: string) {
+    failures += 1;
+    if (failures < guard.failuresToOpen) return;
+    if (!breakerOpen()) logger.warn({ component: 'ratelimit', reason: why, timeoutMs: guard.timeoutMs, retryInMs: guard.openMs }, 'Redis does not answer: rate limits are per process until it does');
+    openUntil = now() + guard.openMs;
+    setDegraded(true, why);
+  }
+
+  function redisAnswered() {
+    failures = 0;
+    if (!breakerOpen()) return;
+    openUntil = 0;
+    logger.info({ component: 'ratelimit' }, 'Redis answers again: circuit breaker closed');
+    if (redis?.status === 'ready') setDegraded(false, 'breaker closed');
+  }
+
+  /**
+   * Runs one Redis limiter call under the guard. Resolves `skipped` without touching Redis while
+   * the breaker is open (one caller at a time is let through as the half-open trial once `openMs`
+   * has passed), `timeout` if Redis did not answer in `timeoutMs`.
+   */
+  async function guarded<T>(call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; reason: 'skipped' | 'timeout' }> {
+    let trial = false;
+    if (breakerOpen()) {
+      if (now() < openUntil || trialRunning) return { ok: false, reason: 'skipped' };
+      trial = trialRunning = true;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = Symbol('timeout');
+    try {
+      const pending = call();
+      const outcome = await Promise.race([pending.then((value) => ({ value })), new Promise<typeof timedOut>((resolve) => (timer = setTimeout(resolve, guard.timeoutMs, timedOut)))]);
+      if (outcome === timedOut) {
+        // The call may still complete later (a hung Redis resumes); its answer is no longer needed.
+        pending.catch(() => {});
+        redisFailed(`no answer within ${guard.timeoutMs} ms`);
+        return { ok: false, reason: 'timeout' };
+      }
+      redisAnswered();
+      return { ok: true, value: outcome.value };
+    } catch (error) {
+      // An answer, if only a refusal (RateLimiterRes means "over the limit"): Redis is there.
+      redisAnswered();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+      if (trial) trialRunning = false;
+    }
+  }
+
+  function limiterFor(key: PolicyKey, limit: Limit): { limiter: RateLimiterAbstract; memory?: RateLimiterMemory } {
     const id = `${key}:${limit.points}/${limit.duration}/${limit.blockDuration ?? 0}`;
-    let limiter = limiters.get(id);
-    if (limiter) return limiter;
+    let entry = limiters.get(id);
+    if (entry) return entry;
     const common = { points: limit.points, duration: limit.duration, blockDuration: limit.blockDuration ?? 0, keyPrefix: `${keyPrefix}:${id}` };
     if (!redis) {
-      limiter = new RateLimiterMemory(common);
+      entry = { limiter: new RateLimiterMemory(common) };
     } else {
       const insurance = new RateLimiterMemory(common);
       for (const method of ['consume', 'get', 'delete', 'block', 'penalty', 'reward', 'set'] as const) {
@@ -104,16 +168,20 @@ export function createRateLimits({
           return original(...args);
         };
       }
-      limiter = new RateLimiterRedis({
-        ...common,
-        storeClient: redis,
-        // Without this, ioredis queues commands while reconnecting and requests hang.
-        rejectIfRedisNotReady: true,
-        insuranceLimiter: insurance,
-      });
+      entry = {
+        limiter: new RateLimiterRedis({
+          ...common,
+          storeClient: redis,
+          // Without this, ioredis queues commands while reconnecting and requests hang.
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: insurance,
+        }),
+        // The same counters, used directly when Redis is cut off by the timeout or the breaker.
+        memory: insurance,
+      };
     }
-    limiters.set(id, limiter);
-    return limiter;
+    limiters.set(id, entry);
+    return entry;
   }
 
   function resolve(policy: PolicyKey, tenant: TenantRef | undefined): Limit {
@@ -132,8 +200,15 @@ export function createRateLimits({
   /** Takes one point; `allowed: false` means answer 429 with Retry-After. */
   async function consume(policy: PolicyKey, key: string, { tenant, points = 1 }: { tenant?: TenantRef; points?: number } = {}): Promise<ConsumeResult> {
     const limit = resolve(policy, tenant);
+    const { limiter, memory } = limiterFor(policy, limit);
+    const bucket = storageKey(policy, key, tenant);
     try {
-      const res = await limiterFor(policy, limit).consume(storageKey(policy, key, tenant), points);
+      let res: RateLimiterRes;
+      if (!memory) res = await limiter.consume(bucket, points);
+      else {
+        const outcome = await guarded(() => limiter.consume(bucket, points));
+        res = outcome.ok ? outcome.value : await memory.consume(bucket, points);
+      }
       return { allowed: true, remaining: res.remainingPoints, limit };
     } catch (error) {
       if (error instanceof RateLimiterRes) {
@@ -152,8 +227,14 @@ export function createRateLimits({
   /** Forgets the count for one key (e.g. after a successful sign-in, or an admin's reset). */
   async function reset(policy: PolicyKey, key: string, { tenant }: { tenant?: TenantRef } = {}): Promise<void> {
     const limit = resolve(policy, tenant);
+    const { limiter, memory } = limiterFor(policy, limit);
+    const bucket = storageKey(policy, key, tenant);
     try {
-      await limiterFor(policy, limit).delete(storageKey(policy, key, tenant));
+      if (!memory) await limiter.delete(bucket);
+      else {
+        const outcome = await guarded(() => limiter.delete(bucket));
+        if (!outcome.ok) await memory.delete(bucket);
+      }
     } catch (error) {
       logger.warn({ component: 'ratelimit', policy, err: error }, 'rate limit reset failed');
     }
