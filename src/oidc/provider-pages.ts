@@ -54,6 +54,8 @@ export function createProviderPages(tenantName: string) {
     userCodeInputSource: async (ctx: KoaContextWithOIDC, form: string, _out: unknown, err?: { name?: string; userCode?: unknown }) => {
       const t = stringsFor(ctx.get('accept-language')).providerPages;
       const { action, hidden } = formParts(form);
+      // verification_uri_complete: oidc-provider pre-fills the code (already HTML-escaped there).
+      const prefilled = /<input\s+value="([^"]*)"[^>]*name="user_code"/.exec(form)?.[1];
       const error = !err ? undefined : err.userCode || err.name === 'NoCodeError' ? t.deviceCodeWrong : err.name === 'AbortedError' ? t.deviceAborted : t.deviceError;
       page(
         ctx,
@@ -61,7 +63,7 @@ export function createProviderPages(tenantName: string) {
         html`<section class="card"><h1>${t.deviceHeading}</h1><p>${t.deviceIntro}</p>
 <form id="op.deviceInputForm" method="post" action="${action}" novalidate>${hiddenInputs(hidden.filter(([name]) => name === 'xsrf'))}
 <div class="field"><label for="user_code">${t.deviceCodeLabel}</label>
-<input id="user_code" name="user_code" type="text" autocomplete="off" autocapitalize="characters" spellcheck="false" autofocus${error ? html` aria-invalid="true" aria-describedby="user_code-error"` : ''}>
+<input id="user_code" name="user_code" type="text"${prefilled ? raw(` value="${prefilled}"`) : ''} autocomplete="off" autocapitalize="characters" spellcheck="false" autofocus${error ? html` aria-invalid="true" aria-describedby="user_code-error"` : ''}>
 ${error ? html`<p class="error" id="user_code-error" role="alert">${error}</p>` : ''}</div>
 <button type="submit">${t.continue}</button>
 </form></section>`,
