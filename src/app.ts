@@ -96,10 +96,6 @@ export function createApp({
   app.silent = true;
 
   app.use(requestLogger(logger, { metrics: services.metrics }));
-  app.use(async (ctx: Context, next: Next) => {
-    ctx.state.services = services;
-    await next();
-  });
   // A database outage is logged once per 10 s, not once per request.
   let lastOutageLog = 0;
   const logOutage = (error: unknown, path: string) => {
@@ -135,7 +131,7 @@ export function createApp({
   app.use(serveAssets());
   app.use(root.routes());
 
-  const tenantRouter = tenantRoutes({ config, db, logger });
+  const tenantRouter = tenantRoutes({ config, db, logger, services });
   const TENANT_PATH = /^\/t\/([a-z0-9-]{2,40})(?:\/|$)/;
   // NUL and other strings PostgreSQL cannot store: refused before the tenant is even loaded.
   const unstorable = rejectUnstorableInput();

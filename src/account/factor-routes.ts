@@ -25,10 +25,11 @@ import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts'
 import { otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
 import { runAttempt } from '../interaction/attempt.ts';
 import { requireSession, type AccountContext } from './session.ts';
+import type { Services } from '../services.ts';
 import { proofData, recordAccountProof, requireFreshProof } from './fresh-proof.ts';
 
-const totpStoreFor = (ctx: Context) => createTotpStore(factorSecretBox(ctx));
-const nfcStoreFor = (ctx: Context) => createNfcCardStore(factorSecretBox(ctx));
+const totpStoreFor = (services: Services) => createTotpStore(factorSecretBox(services));
+const nfcStoreFor = (services: Services) => createNfcCardStore(factorSecretBox(services));
 
 const FACTOR_NOTICES: Record<string, keyof Strings['factors']> = {
   'otp-enrolled': 'otpEnrolled',
@@ -39,13 +40,13 @@ const FACTOR_NOTICES: Record<string, keyof Strings['factors']> = {
 };
 
 /** The account page's authenticator-app and NFC-card sections, for one signed-in user. */
-export async function accountFactorSections(ctx: Context, trx: TenantDb, { userId, csrf, base }: { userId: string; csrf: string; base: string }): Promise<SafeHtml> {
+export async function accountFactorSections(ctx: Context, trx: TenantDb, { userId, csrf, base, services }: { userId: string; csrf: string; base: string; services: Services }): Promise<SafeHtml> {
   const t = stringsFor(ctx.get('accept-language'));
-  const otp = await totpStoreFor(ctx).find(trx, userId);
+  const otp = await totpStoreFor(services).find(trx, userId);
   const createdAt = otp?.confirmed
     ? ((await trx.selectFrom('totp_factors').select('confirmed_at').where('user_id', '=', userId).executeTakeFirst())?.confirmed_at as Date | string | undefined)
     : undefined;
-  const cards = await nfcStoreFor(ctx).listCards(trx, userId);
+  const cards = await nfcStoreFor(services).listCards(trx, userId);
   const notice = typeof ctx.query.factor === 'string' && FACTOR_NOTICES[ctx.query.factor] ? (t.factors[FACTOR_NOTICES[ctx.query.factor]!] as string) : undefined;
   return accountFactorsSections({
     t,
@@ -96,7 +97,7 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     if (!(await requireFreshProof(ctx, deps, account, { back: `${account.base}#otp-section` }))) return;
     const { runtime, user } = account;
     const enrollment = await createTotpEnrollment({ issuer: runtime.tenant.name, accountName: user.email ?? user.username });
-    const started = await withTenant(deps.db, runtime.tenant, (trx) => totpStoreFor(ctx).startEnrollment(trx, { userId: user.id, secret: enrollment.secret }));
+    const started = await withTenant(deps.db, runtime.tenant, (trx) => totpStoreFor(deps.services).startEnrollment(trx, { userId: user.id, secret: enrollment.secret }));
     ctx.status = 303;
     ctx.redirect(started ? `${account.base}/totp` : `${account.base}?factor=otp-already#otp-section`);
   });
@@ -104,7 +105,7 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
   router.get('/account/totp', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const stored = await withTenant(deps.db, account.runtime.tenant, (trx) => totpStoreFor(ctx).find(trx, account.user.id));
+    const stored = await withTenant(deps.db, account.runtime.tenant, (trx) => totpStoreFor(deps.services).find(trx, account.user.id));
     if (!stored || stored.confirmed) {
       ctx.status = 303;
       ctx.redirect(`${account.base}#otp-section`);
@@ -122,8 +123,8 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     if (!proof) return;
     const t = stringsFor(ctx.get('accept-language'));
     const { runtime, user } = account;
-    const limited = await consumeStepUpLimits(ctx, runtime, user.id);
-    const store = totpStoreFor(ctx);
+    const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, user.id);
+    const store = totpStoreFor(deps.services);
     const outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
       const stored = await store.find(trx, user.id);
       if (!stored || stored.confirmed) return { done: 'gone' as const };
@@ -148,19 +149,19 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     const code = normaliseCode(body.code);
     if (code) {
       const proven = await runAttempt(deps.db, account.runtime.tenant, {
-        factor: createTotpFactor(factorSecretBox(ctx)),
+        factor: createTotpFactor(factorSecretBox(deps.services)),
         userId: account.user.id,
         input: { code },
         facts: requestFacts(ctx),
         flow: 'fresh-proof',
-        limit: () => consumeStepUpLimits(ctx, account.runtime, account.user.id),
+        limit: () => consumeStepUpLimits(deps.services, ctx.ip, account.runtime, account.user.id),
       });
       if (proven.ok) await withTenant(deps.db, account.runtime.tenant, (trx) => recordAccountProof(trx, account, { factor: 'otp', amr: proven.amr, at: proven.at }));
     }
     const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'otp' }, back: `${account.base}#otp-section` });
     if (!proof) return;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
-      if (await totpStoreFor(ctx).remove(trx, account.user.id)) await audit(trx, ctx, account, 'factor.otp.removed', proof);
+      if (await totpStoreFor(deps.services).remove(trx, account.user.id)) await audit(trx, ctx, account, 'factor.otp.removed', proof);
     });
     ctx.status = 303;
     ctx.redirect(`${account.base}?factor=otp-removed#otp-section`);
@@ -222,7 +223,7 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
     const { name, metaReadKey, fileReadKey, tap } = input.data;
     const uid = input.data.uid.toUpperCase();
     const { runtime, user } = account;
-    const limited = await consumeStepUpLimits(ctx, runtime, user.id);
+    const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, user.id);
     if (!limited.allowed) return showNfcEnrolment(ctx, account, { values, formError: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }, 429);
     const parsed = parseSunUrl(tap);
     const decision = parsed.ok
@@ -239,7 +240,7 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
       return showNfcEnrolment(ctx, account, { values, errors }, 400);
     }
     const added = await withTenant(deps.db, runtime.tenant, async (trx) => {
-      const id = await nfcStoreFor(ctx).addCard(trx, { userId: user.id, uid, metaReadKey, fileReadKey, name, lastCounter: decision.counter });
+      const id = await nfcStoreFor(deps.services).addCard(trx, { userId: user.id, uid, metaReadKey, fileReadKey, name, lastCounter: decision.counter });
       if (id) await audit(trx, ctx, account, 'factor.nfc.enrolled', proof, { card_id: id, uid, counter: decision.counter });
       return id;
     });
@@ -258,7 +259,7 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
     const cardId = ctx.params.id!;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       if (!/^[0-9a-f-]{36}$/i.test(cardId)) return;
-      if (await nfcStoreFor(ctx).removeCard(trx, { userId: account.user.id, cardId })) await audit(trx, ctx, account, 'factor.nfc.removed', proof, { card_id: cardId });
+      if (await nfcStoreFor(deps.services).removeCard(trx, { userId: account.user.id, cardId })) await audit(trx, ctx, account, 'factor.nfc.removed', proof, { card_id: cardId });
     });
     ctx.status = 303;
     ctx.redirect(`${account.base}?factor=nfc-removed#nfc-section`);

@@ -17,6 +17,7 @@ import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts'
 import { lockMessage, otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
 import { runAttempt } from '../interaction/attempt.ts';
 import { requireSession, type AccountContext } from './session.ts';
+import type { Services } from '../services.ts';
 import { proofState, recordAccountProof } from './fresh-proof.ts';
 
 /** Only a path of this account page may be the way back. */
@@ -56,7 +57,7 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
     await showProofPage(ctx, deps, account, { next: backTo(account, ctx.query.next), removing: removingOf(ctx.query.removing) });
   });
 
-  const proofWith = (name: 'otp' | 'nfc', factorFor: (ctx: Context) => Factor<Record<string, string>>, inputOf: (body: Record<string, unknown>) => Record<string, string>) =>
+  const proofWith = (name: 'otp' | 'nfc', factorFor: (services: Services) => Factor<Record<string, string>>, inputOf: (body: Record<string, unknown>) => Record<string, string>) =>
     router.post(`/account/verify/${name}`, async (ctx) => {
       const account = await requireSession(ctx, deps);
       if (!account) return;
@@ -68,12 +69,12 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
       const state = await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account, removing ? { removing } : {}));
       if (!state.accepted.includes(name)) return showProofPage(ctx, deps, account, { next, removing, error: t.stepUp.notEnrolled, status: 400 });
       const outcome = await runAttempt(deps.db, account.runtime.tenant, {
-        factor: factorFor(ctx),
+        factor: factorFor(deps.services),
         userId: account.user.id,
         input: inputOf(body),
         facts: requestFacts(ctx),
         flow: 'fresh-proof',
-        limit: () => consumeStepUpLimits(ctx, account.runtime, account.user.id),
+        limit: () => consumeStepUpLimits(deps.services, ctx.ip, account.runtime, account.user.id),
       });
       if (!outcome.ok) {
         const error =
@@ -94,6 +95,6 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
       ctx.redirect(next);
     });
 
-  proofWith('otp', (ctx) => createTotpFactor(factorSecretBox(ctx)) as Factor<Record<string, string>>, (body) => ({ code: typeof body.code === 'string' ? body.code : '' }));
-  proofWith('nfc', (ctx) => createNfcFactor(factorSecretBox(ctx)) as Factor<Record<string, string>>, (body) => ({ tap: tapOf(body.tap) }));
+  proofWith('otp', (services) => createTotpFactor(factorSecretBox(services)) as Factor<Record<string, string>>, (body) => ({ code: typeof body.code === 'string' ? body.code : '' }));
+  proofWith('nfc', (services) => createNfcFactor(factorSecretBox(services)) as Factor<Record<string, string>>, (body) => ({ tap: tapOf(body.tap) }));
 }

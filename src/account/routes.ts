@@ -57,7 +57,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
     passkeys: await listCredentials(trx, user.id),
     recoveryRemaining: await remainingRecoveryCodes(trx, user.id),
     faceEnrolled: Boolean(await trx.selectFrom('face_templates').select('id').where('user_id', '=', user.id).executeTakeFirst()),
-    factorSections: await accountFactorSections(ctx, trx, { userId: user.id, csrf: account.csrf, base: account.base }),
+    factorSections: await accountFactorSections(ctx, trx, { userId: user.id, csrf: account.csrf, base: account.base, services: deps.services }),
     signIns: await trx
       .selectFrom('audit_events')
       .select(['at', 'ip', 'user_agent', 'type', sql<string>`data->>'flow'`.as('flow')])
@@ -95,7 +95,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
         userAgent: (s.user_agent as string | null) ?? null,
         method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
       })),
-      face: { enrolled: data.faceEnrolled, available: (ctx.state.services as Services).face.status().available },
+      face: { enrolled: data.faceEnrolled, available: deps.services.face.status().available },
       factorSections: data.factorSections,
       securityChanges: data.securityChanges.map((c) => ({ at: new Date(c.at as string), type: c.type as string, proof: (c.proof as string | null) ?? null })),
       notice: done ? t.account[done] : faceDone,

@@ -48,10 +48,9 @@ async function readJson(ctx: Context): Promise<unknown> {
   }
 }
 
-export function registerAdminApi(router: Router, { config, db }: { config: Config; db: Kysely<any> }): void {
+export function registerAdminApi(router: Router, { config, db, services }: { config: Config; db: Kysely<any>; services: Services }): void {
   const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
   const rateLimit = async (ctx: Context, next: Next) => {
-    const services = ctx.state.services as Services;
     const tenant = tenantOf(ctx);
     const verdict = await services.limits.consume('admin.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug: tenant.slug, settings: tenant.settings } });
     if (!verdict.allowed) {

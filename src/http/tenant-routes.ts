@@ -19,7 +19,7 @@ import type { TenantRuntime } from '../oidc/runtime.ts';
 const SIGNIN_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:passkey\/(?:options|verify)|register\/(?:options|verify)|identify|recovery)$/;
 const SIGNUP_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/signup$/;
 
-export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysely<any>; logger: Logger }) {
+export function tenantRoutes({ config, db, logger, services }: { config: Config; db: Kysely<any>; logger: Logger; services: Services }) {
   const router = new Router({ prefix: '/t/:slug' });
   // Volume limits per client IP on the sign-in and sign-up steps (per-account guessing is handled
   // by the lockout rules in src/lockout).
@@ -28,7 +28,6 @@ export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysel
       const policy = SIGNUP_STEP.test(ctx.path) ? 'signup.ip' : SIGNIN_STEP.test(ctx.path) ? 'signin.ip' : undefined;
       if (policy) {
         const runtime = ctx.state.tenant as TenantRuntime;
-        const services = ctx.state.services as Services;
         const verdict = await services.limits.consume(policy, clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug: runtime.tenant.slug, settings: runtime.tenant.settings } });
         if (!verdict.allowed) {
           ctx.set('Retry-After', String(verdict.retryAfterSeconds));
@@ -39,9 +38,9 @@ export function tenantRoutes({ config, db, logger }: { config: Config; db: Kysel
     await next();
   });
   // Test helpers first: their paths sit under the interaction routes' prefix.
-  if (config.testHelpers) testInteractionRoutes(router, { config, db, logger });
-  registerInteractionRoutes(router, { config, db, logger });
-  registerAdminApi(router, { config, db });
+  if (config.testHelpers) testInteractionRoutes(router, { config, db, logger, services });
+  registerInteractionRoutes(router, { config, db, logger, services });
+  registerAdminApi(router, { config, db, services });
   // oidc-provider accepts POST here only with SameSite=None session cookies; Facet keeps them Lax
   // (CSRF defence) and offers PAR for parameters too large or sensitive for a URL.
   router.post('/auth', () => {

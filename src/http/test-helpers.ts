@@ -3,15 +3,12 @@
 // finishes is a passkey proven now, and goes through the same decision as every other login
 // (continueOrFinish): a request that needs more than a passkey is prompted or refused as usual.
 import type Router from '@koa/router';
-import type { Kysely } from 'kysely';
-import type { Logger } from 'pino';
-import type { Config } from '../config/index.ts';
 import { badRequest } from '../errors/http-errors.ts';
-import { interactionFlow } from '../interaction/flow.ts';
+import { interactionFlow, type InteractionDeps } from '../interaction/flow.ts';
 import { continueOrFinish } from '../interaction/step-up.ts';
 import { amrForFactor } from '../stepup/index.ts';
 
-export function testInteractionRoutes(router: Router, deps: { config: Config; db: Kysely<any>; logger: Logger }) {
+export function testInteractionRoutes(router: Router, deps: InteractionDeps) {
   router.get('/interaction/:uid/__test-complete', async (ctx) => {
     const flow = await interactionFlow(ctx, deps);
     const details = flow.details!;

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/index.ts';
+import type { Services } from '../services.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { withTenant } from '../db/tenant-scope.ts';
@@ -21,6 +22,8 @@ export interface InteractionDeps {
   config: Config;
   db: Kysely<any>;
   logger: import('pino').Logger;
+  /** The installation's limits, metrics, key rings and face engine (no service locator on ctx.state). */
+  services: Services;
 }
 
 export interface Flow {

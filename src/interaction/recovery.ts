@@ -35,7 +35,7 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
     facts: requestFacts(ctx),
     flow: flow.kind,
     auditData: { username },
-    metric: (result) => (ctx.state.services as Services | undefined)?.metrics.signIns.inc({ tenant: flow.runtime.tenant.slug, factor: 'recovery_code', outcome: result === 'rate_limited' ? 'failure' : result }),
+    metric: (result) => deps.services.metrics.signIns.inc({ tenant: flow.runtime.tenant.slug, factor: 'recovery_code', outcome: result === 'rate_limited' ? 'failure' : result }),
     now: at,
   });
   if (!outcome.ok) {

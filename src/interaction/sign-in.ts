@@ -104,7 +104,7 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
     });
     return outcome;
   });
-  (ctx.state.services as Services | undefined)?.metrics.signIns.inc({
+  deps.services.metrics.signIns.inc({
     tenant: runtime.tenant.slug,
     factor: 'passkey',
     outcome: result.ok ? 'success' : result.code === 'locked' ? 'locked' : 'failure',

@@ -244,7 +244,7 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
     };
     outcome = { ok: false, code: error.code, message: messages[error.code] ?? t.errors.generic };
   }
-  (ctx.state.services as Services | undefined)?.metrics.registrations.inc({ tenant: runtime.tenant.slug, outcome: outcome.ok ? 'success' : outcome.code });
+  deps.services.metrics.registrations.inc({ tenant: runtime.tenant.slug, outcome: outcome.ok ? 'success' : outcome.code });
   if (!outcome.ok) return jsonError(ctx, 400, outcome.message, outcome.code);
   const redirect = outcome.finish
     ? await continueOrFinish(ctx, flow, deps, { userId: outcome.finish.userId, factor: 'recovery_code', amr: amrForFactor('recovery_code'), at: new Date(outcome.finish.authTime * 1000) })

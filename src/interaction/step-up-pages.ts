@@ -23,7 +23,7 @@ type PageState = { error?: string | undefined; formError?: string | undefined; v
 
 interface StepUpPage {
   name: 'otp' | 'nfc';
-  factor(ctx: Context): Factor<Record<string, string>>;
+  factor(services: Services): Factor<Record<string, string>>;
   input(body: Record<string, unknown>): Record<string, string>;
   /** The message for a failed attempt's reason code. */
   message(t: Strings, reason: string, tenantName: string): string;
@@ -42,14 +42,14 @@ export function tapMessage(t: Strings, reason: string): string {
 const PAGES: StepUpPage[] = [
   {
     name: 'otp',
-    factor: (ctx) => createTotpFactor(factorSecretBox(ctx)) as Factor<Record<string, string>>,
+    factor: (services) => createTotpFactor(factorSecretBox(services)) as Factor<Record<string, string>>,
     input: (body) => ({ code: typeof body.code === 'string' ? body.code : '' }),
     message: otpMessage,
     render: otpStepUpPage,
   },
   {
     name: 'nfc',
-    factor: (ctx) => createNfcFactor(factorSecretBox(ctx)) as Factor<Record<string, string>>,
+    factor: (services) => createNfcFactor(factorSecretBox(services)) as Factor<Record<string, string>>,
     input: (body) => ({ tap: tapOf(body.tap) }),
     message: (t, reason) => tapMessage(t, reason),
     render: nfcStepUpPage,
@@ -67,8 +67,8 @@ export function lockMessage(t: Strings, state: LockState): string {
   return fill(t.stepUp.locked, { time: `${(state.until ?? new Date()).toISOString().slice(11, 19)} UTC` });
 }
 
-function metric(ctx: Context, flow: Flow, factor: FactorName, outcome: string): void {
-  (ctx.state.services as Services).metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor, outcome });
+function metric(deps: InteractionDeps, flow: Flow, factor: FactorName, outcome: string): void {
+  deps.services.metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor, outcome });
 }
 
 function showFactorPage(ctx: Context, flow: Flow, page: StepUpPage, state: PageState = {}, status = 200): void {
@@ -82,14 +82,14 @@ async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: St
   const subject = await subjectOrGone(flow, deps);
   const input = page.input(body);
   const outcome = await runAttempt(deps.db, runtime.tenant, {
-    factor: page.factor(ctx),
+    factor: page.factor(deps.services),
     userId: subject.userId,
     input,
     facts: requestFacts(ctx),
     clientId: flow.details?.clientId ?? null,
     flow: 'step-up',
-    limit: () => consumeStepUpLimits(ctx, runtime, subject.userId),
-    metric: (result) => metric(ctx, flow, page.name, result === 'success' ? 'success' : 'failure'),
+    limit: () => consumeStepUpLimits(deps.services, ctx.ip, runtime, subject.userId),
+    metric: (result) => metric(deps, flow, page.name, result === 'success' ? 'success' : 'failure'),
   });
   if (!outcome.ok) {
     switch (outcome.refusal) {
@@ -132,7 +132,7 @@ export async function showStepUpIntro(ctx: Context, flow: Flow, deps: Interactio
     return;
   }
   const level = flow.runtime.acrPolicy.values[target]?.description ?? target;
-  metric(ctx, flow, missing[0]!, 'issued');
+  metric(deps, flow, missing[0]!, 'issued');
   htmlResponse(ctx, stepUpIntroPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', level, missing, next: `${flow.base}/stepup/${missing[0]}` }));
 }
 

@@ -144,7 +144,7 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
   });
   const { decision } = outcome;
   if (decision.outcome === 'prompt') {
-    (ctx.state.services as Services).metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor: decision.missing[0]!, outcome: 'issued' });
+    deps.services.metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor: decision.missing[0]!, outcome: 'issued' });
     return `${flow.base}/stepup/${decision.missing[0]}`;
   }
   if (decision.outcome === 'unmet') {
@@ -185,16 +185,16 @@ export async function loadUnmet(deps: InteractionDeps, flow: Flow, now = new Dat
 }
 
 /** Factor secrets (TOTP seeds, card keys) sealed with the installation's Fernet key ring. */
-export function factorSecretBox(ctx: Context): { encrypt(plaintext: string): string; decrypt(token: string): string } {
-  const ring = (ctx.state.services as Services).keys.factorSecrets;
+export function factorSecretBox(services: Services): { encrypt(plaintext: string): string; decrypt(token: string): string } {
+  const ring = services.keys.factorSecrets;
   return { encrypt: (plaintext) => ring.encrypt(Buffer.from(plaintext, 'utf8')), decrypt: (token) => ring.decrypt(token).toString('utf8') };
 }
 
 /** The stepup.ip and stepup.account rate limits for one attempt; the longest wait when refused. */
-export async function consumeStepUpLimits(ctx: Context, runtime: TenantRuntime, userId: string): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
-  const { limits } = ctx.state.services as Services;
+export async function consumeStepUpLimits(services: Services, ip: string, runtime: TenantRuntime, userId: string): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
+  const { limits } = services;
   const tenant = { slug: runtime.tenant.slug, settings: runtime.tenant.settings };
-  const byIp = await limits.consume('stepup.ip', ctx.ip, { tenant });
+  const byIp = await limits.consume('stepup.ip', ip, { tenant });
   if (!byIp.allowed) return byIp;
   return limits.consume('stepup.account', userId, { tenant });
 }

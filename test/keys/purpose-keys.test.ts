@@ -221,9 +221,8 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
     const services = await boot(configWith({ embedding: [E2], factor: [F2] }));
     try {
       assert.notEqual(services.keys.factorSecrets, services.keys.faceTemplates);
-      const ctx = { state: { services } } as unknown as Context;
-      const totp = createTotpStore(factorSecretBox(ctx));
-      const cards = createNfcCardStore(factorSecretBox(ctx));
+      const totp = createTotpStore(factorSecretBox(services));
+      const cards = createNfcCardStore(factorSecretBox(services));
       for (const { tenant, totp: secrets, cards: enrolledCards, faces } of enrolled) {
         await withTenant(database.db, tenant, async (trx) => {
           for (const { userId, secret } of secrets) {
@@ -324,10 +323,9 @@ describe('purpose-bound key rings: rotate, re-key, drop the old keys', { timeout
     const services = await boot(config, pino({ level: 'info' }, sink));
     try {
       assert.equal(services.keys.factorSecrets, services.keys.faceTemplates);
-      const ctx = { state: { services } } as unknown as Context;
       const { userId, secret } = enrolled[1]!.totp[0]!;
       const later = NOW + 300;
-      const result = await withTenant(database.db, enrolled[1]!.tenant, (trx) => createTotpStore(factorSecretBox(ctx)).verifyCode(trx, { userId, code: code(secret, later), now: later }));
+      const result = await withTenant(database.db, enrolled[1]!.tenant, (trx) => createTotpStore(factorSecretBox(services)).verifyCode(trx, { userId, code: code(secret, later), now: later }));
       assert.equal(result.ok, true);
     } finally {
       await services.close();

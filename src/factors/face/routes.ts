@@ -35,7 +35,7 @@ const MAX_ENROL_FRAMES = 5;
 const MAX_VERIFY_FRAMES = 12;
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
-const services = (ctx: Context) => ctx.state.services as Services;
+
 
 // ---------------------------------------------------------------------------------------------
 // Input: JSON with base64 frames (JPEG/PNG/WebP; the engine checks the format and pixel count).
@@ -131,7 +131,7 @@ async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   const account = await requireAccountSession(ctx, deps);
   if (!account) return;
   const t = stringsFor(ctx.get('accept-language'));
-  const status = services(ctx).face.status();
+  const status = deps.services.face.status();
   htmlResponse(
     ctx,
     faceEnrolPage({
@@ -161,12 +161,12 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
   const proof = (await enrolProof(deps, account)).fresh;
   if (!proof) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
-  const retryAfter = await rateLimited(ctx, account.runtime, account.user.id);
+  const retryAfter = await rateLimited(deps.services, ctx, account.runtime, account.user.id);
   if (retryAfter !== undefined) {
     ctx.set('Retry-After', String(retryAfter));
     return json(ctx, 429, { error: t.face.reasons.rate_limited, code: 'rate_limited' });
   }
-  const { face } = services(ctx);
+  const { face } = deps.services;
   if (!face.status().available) return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
   const service = await face.service();
   const facts = requestFacts(ctx);
@@ -313,7 +313,7 @@ async function showVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckP
     ctx.redirect(place.away);
     return;
   }
-  const status = services(ctx).face.status();
+  const status = deps.services.face.status();
   const testSteps = deps.config.testHelpers ? parseSteps(ctx.query.test_steps) : undefined;
   htmlResponse(
     ctx,
@@ -332,8 +332,8 @@ async function showVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckP
   );
 }
 
-async function rateLimited(ctx: Context, runtime: TenantRuntime, userId: string): Promise<number | undefined> {
-  const { limits } = services(ctx);
+async function rateLimited(services: Services, ctx: Context, runtime: TenantRuntime, userId: string): Promise<number | undefined> {
+  const { limits } = services;
   const tenant = { slug: runtime.tenant.slug, settings: runtime.settings };
   for (const [policy, key] of [['stepup.ip', ctx.ip], ['stepup.account', userId]] as const) {
     const result = await limits.consume(policy, key, { tenant });
@@ -348,7 +348,7 @@ async function issueChallenge(ctx: Context, deps: InteractionDeps, place: FaceCh
   checkCsrf(ctx, csrfKey(deps.config), place.binding, body.csrf);
   const { userId } = place;
   if (!userId) return json(ctx, 403, { error: place.t.face.notSignedIn, code: 'passkey_required', redirect: place.away });
-  if (!services(ctx).face.status().available) return json(ctx, 503, { error: place.t.face.reasons.unavailable, code: 'unavailable' });
+  if (!deps.services.face.status().available) return json(ctx, 503, { error: place.t.face.reasons.unavailable, code: 'unavailable' });
   const fixedSteps = deps.config.testHelpers ? parseSteps(body.testSteps) : undefined;
   const challenge = await withTenant(deps.db, place.runtime.tenant, async (trx) => {
     await purgeFaceChallenges(trx);
@@ -372,12 +372,12 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   const input = verifyBody.safeParse(body);
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
 
-  const retryAfter = await rateLimited(ctx, runtime, userId);
+  const retryAfter = await rateLimited(deps.services, ctx, runtime, userId);
   if (retryAfter !== undefined) {
     ctx.set('Retry-After', String(retryAfter));
     return json(ctx, 429, { error: t.face.reasons.rate_limited, code: 'rate_limited' });
   }
-  const { face, metrics } = services(ctx);
+  const { face, metrics } = deps.services;
   if (!face.status().available) {
     metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
     return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
