@@ -99,3 +99,14 @@ export async function pendingMigrations(db: Kysely<any>, kind: 'control' | 'tena
   const all = await migrator.getMigrations();
   return all.filter((m) => !m.executedAt).map((m) => m.name);
 }
+
+/**
+ * Runs one tenant migration's `up` again, in the caller's transaction and search path: for a
+ * migration that did nothing because the server lacked a feature then (pgvector), once it has it.
+ * Loaded by path like every migration, so src/ holds no import of migrations/.
+ */
+export async function rerunTenantMigration(db: Kysely<any>, name: string): Promise<void> {
+  if (!/^\d{4}_[\w-]+$/.test(name)) throw new RangeError(`not a migration name: ${name}`);
+  const module = (await import(pathToFileURL(path.join(MIGRATIONS_ROOT, 'tenant', `${name}.ts`)).href)) as Migration;
+  await module.up(db);
+}

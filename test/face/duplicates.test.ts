@@ -151,8 +151,20 @@ describe('duplicate enrolment detection on PGlite (pgvector)', () => {
   });
 });
 
-describe('duplicate enrolment detection on PostgreSQL without pgvector', () => {
-  const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+// Runs where the server lacks pgvector (the extension is installed per server, not per database,
+// so a machine that has it cannot show the disabled path; ../shared/bin/install-pgvector adds it).
+const pgUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const serverHasPgvector = await (async () => {
+  const probe = await openDatabase({ kind: 'postgres', url: pgUrl, poolSize: 1 });
+  try {
+    return (await sql`select 1 from pg_available_extensions where name = 'vector'`.execute(probe.db)).rows.length > 0;
+  } finally {
+    await probe.close();
+  }
+})().catch(() => false);
+
+describe('duplicate enrolment detection on PostgreSQL without pgvector', { skip: serverHasPgvector ? 'this PostgreSQL server offers pgvector' : false }, () => {
+  const url = pgUrl;
   let database: Database;
   const schema = `facet_test_dup_${randomBytes(4).toString('hex')}`;
 
@@ -183,5 +195,28 @@ describe('duplicate enrolment detection on PostgreSQL without pgvector', () => {
       const check = await createDuplicateDetector({ ring }).recordEnrolment(trx, { templateId: id, userId, model: 'm', embedding: randomUnit() });
       assert.deepEqual(check, { enabled: false, reason: PGVECTOR_MISSING, matches: [] });
     });
+  });
+});
+
+describe('enabling duplicate detection for a tenant migrated before pgvector was installed', { skip: serverHasPgvector ? false : 'this PostgreSQL server lacks pgvector' }, () => {
+  it('creates the tables by running the face-vectors migration again', async () => {
+    const database = await openDatabase({ kind: 'postgres', url: pgUrl, poolSize: 2 });
+    const schema = `facet_test_late_${randomBytes(4).toString('hex')}`;
+    try {
+      await database.db.transaction().execute(async (trx) => {
+        await sql`create schema ${sql.id(schema)}`.execute(trx);
+        await sql`select set_config('search_path', ${schema}, true)`.execute(trx);
+        await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(trx);
+        await faceTemplatesMigration.up(trx);
+        // As if 0101 ran while the server had no pgvector: nothing was created.
+        assert.equal((await sql<{ t: string | null }>`select to_regclass('face_vectors')::text as t`.execute(trx)).rows[0]!.t, null);
+        const support = await enableDuplicateDetection(trx);
+        assert.equal(support.enabled, true);
+        assert.equal((await sql<{ t: string | null }>`select to_regclass('face_vectors')::text as t`.execute(trx)).rows[0]!.t, 'face_vectors');
+      });
+    } finally {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(database.db);
+      await database.close();
+    }
   });
 });

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
-import * as faceVectorsMigration from '../../../migrations/tenant/0101_face_vectors.ts';
+import { rerunTenantMigration } from '../../db/migrations.ts';
 import { openTemplateRow, type TemplateRow } from '../templates/store.ts';
 import { orthogonalMatrixFromSeed, rotate } from './rotation.ts';
 import { detectVectorSupport, PGVECTOR_MISSING, type VectorSupport } from './support.ts';
@@ -65,7 +65,7 @@ export async function enableDuplicateDetection(db: Kysely<any>): Promise<VectorS
   const available = await sql`select 1 from pg_available_extensions where name = 'vector'`.execute(db);
   if (available.rows.length === 0) return { enabled: false, reason: PGVECTOR_MISSING };
   const table = await sql<{ ok: string | null }>`select to_regclass('face_vectors')::text as ok`.execute(db);
-  if (!table.rows[0]?.ok) await faceVectorsMigration.up(db);
+  if (!table.rows[0]?.ok) await rerunTenantMigration(db, '0101_face_vectors');
   return detectVectorSupport(db);
 }
 
