@@ -33,6 +33,7 @@ import { requireSession, type AccountContext } from './session.ts';
 import { accountFactorSections, registerAccountFactorRoutes } from './factor-routes.ts';
 import { registerProofRoutes } from './proof-routes.ts';
 import { proofData, requireFreshProof } from './fresh-proof.ts';
+import { backchannelTargetsOf, sendBackchannelLogouts } from '../oidc/backchannel-logout.ts';
 
 /** Audit events that change how the account signs in: the page's "security changes" list. */
 const SECURITY_CHANGES = [
@@ -242,10 +243,14 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     if (!account) return;
     const body = await readBody(ctx);
     checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
-    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+    const targets = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      const listeners = await backchannelTargetsOf(trx, account.user.id);
       const revoked = await signOutEverywhere(trx, account.user.id);
       await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: revoked });
+      return listeners;
     });
+    // Relying parties with a backchannel_logout_uri hear of it once the sessions are gone.
+    await sendBackchannelLogouts(account.runtime.provider, targets, (err, target) => deps.logger.warn({ err, clientId: target.clientId }, 'back-channel logout not delivered'));
     ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));
     ctx.status = 303;
     ctx.redirect(`${account.base}/sign-in`);

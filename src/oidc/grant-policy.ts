@@ -16,15 +16,18 @@ export function createLoadExistingGrant(firstParty: Set<string>) {
   return async (ctx: KoaContextWithOIDC) => {
     const clientId = ctx.oidc.client!.clientId;
     const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
+    let grant;
     if (grantId) {
-      const existing = await ctx.oidc.provider.Grant.find(grantId);
-      if (existing) return existing;
+      grant = await ctx.oidc.provider.Grant.find(grantId);
+      if (grant && !firstParty.has(clientId)) return grant;
       // The grant was revoked (e.g. refresh-token reuse): forget it, so the user simply signs in
       // and consents again instead of being stuck on a dead reference (oidc-provider #1086).
-      delete ctx.oidc.session!.authorizations?.[clientId];
+      if (!grant) delete ctx.oidc.session!.authorizations?.[clientId];
     }
     if (!firstParty.has(clientId)) return undefined;
-    const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
+    // A first-party client gets what it asks for without a consent page, now and when it later
+    // asks for more (a new scope on an existing grant extends it).
+    grant ??= new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session!.accountId! });
     grant.addOIDCScope(ctx.oidc.requestParamScopes ? [...ctx.oidc.requestParamScopes].join(' ') : 'openid');
     grant.addOIDCClaims([...(ctx.oidc.requestParamClaims ?? [])]);
     for (const [indicator, resource] of Object.entries(ctx.oidc.resourceServers ?? {})) {

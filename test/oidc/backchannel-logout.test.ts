@@ -16,6 +16,8 @@ import { createUser } from '../../src/accounts/users.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { parseTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
+import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
+import { PasskeyAgent } from '../passkey/agent.ts';
 
 const ADMIN = 'bcl-admin-dev-token-0000000';
 const SECRET = 'bcl-web-dev-secret-000000';
@@ -143,5 +145,34 @@ clients:
     const response = await fetch(`${issuer}/admin/api/users/${who.sub}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
     assert.equal(response.status, 204);
     await assertLogoutToken(await nextLogoutToken(), who);
+  });
+
+  test('the user signs out everywhere on the account page', async () => {
+    const agent = new PasskeyAgent(facet.baseUrl, 'bcl', new SoftAuthenticator());
+    const username = `bcl-page-${Date.now()}`;
+    assert.ok((await agent.signUp({ username, email: `${username}@bcl.example` })).ok);
+    const sub = (await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('users').select('id').where('username', '=', username).executeTakeFirstOrThrow())).id as string;
+    const config = await discover(issuer, 'bcl-web', SECRET);
+    const { tokens } = await codeFlow(config, { origin: facet.baseUrl, sub, redirectUri: 'http://localhost:3001/callback', scope: 'openid' });
+    await agent.page('/t/bcl/account');
+    const response = await agent.request('/t/bcl/account/sign-out-everywhere', { form: { csrf: agent.csrf } });
+    assert.equal(response.status, 303);
+    await assertLogoutToken(await nextLogoutToken(), { sub, sid: tokens.claims()!.sid as string });
+  });
+
+  test('a first-party client asking for more on an existing grant gets it without a consent page', async () => {
+    const who = await signedIn();
+    const config = await discover(issuer, 'bcl-web', SECRET);
+    const verifier = client.randomPKCECodeVerifier();
+    const more = client.buildAuthorizationUrl(config, {
+      redirect_uri: 'http://localhost:3001/callback',
+      scope: 'openid offline_access',
+      code_challenge: await client.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+    });
+    const step = await followRedirects(more, who.jar, { origin: facet.baseUrl });
+    assert.equal(step.url.origin, 'http://localhost:3001', `no interaction, straight back (got ${step.url})`);
+    const tokens = await client.authorizationCodeGrant(config, step.url, { pkceCodeVerifier: verifier });
+    assert.ok(tokens.refresh_token, 'offline_access granted on the existing grant');
   });
 });
