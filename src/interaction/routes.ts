@@ -9,7 +9,7 @@ import { identifyWithoutScript, passkeyOptions, passkeyVerify, renderSignIn } fr
 import { registerOptions, registerVerify, showCreatePasskey, showSignUp, submitSignUp } from './sign-up.ts';
 import { continueAfterCodes, leaveRequirements, showRecovery, showRecoveryCodes, showRequirements, submitRecovery } from './recovery.ts';
 import { showConsent, submitConsent } from './consent.ts';
-import { registerFaceRoutes } from '../factors/face/routes.ts';
+import { registerFaceRoutes } from './face-pages.ts';
 import { registerStepUpRoutes, showStepUpIntro } from './step-up-pages.ts';
 
 export type { InteractionDeps };

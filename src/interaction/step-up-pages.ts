@@ -1,6 +1,6 @@
 // The step-up pages of an interaction, /t/<slug>/interaction/:uid/stepup/<factor>. Each attempt
 // runs the one pipeline (attempt.ts) for the factor's Factor; a success goes on through
-// continueOrFinish. The face factor's pages (src/factors/face/routes.ts) end the same way.
+// continueOrFinish. The face factor's pages (face-pages.ts) end the same way.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { HttpError } from '../errors/http-errors.ts';

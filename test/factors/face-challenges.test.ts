@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { FACE_CHALLENGE_TTL_MS, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from '../../src/factors/face/challenges.ts';
-import { enrolRejections, serverFrameTimes, verifyMessage } from '../../src/factors/face/routes.ts';
+import { enrolRejections, serverFrameTimes, verifyMessage } from '../../src/interaction/face-pages.ts';
 import { FaceTemplateError } from '../../src/face/templates/errors.ts';
 import { en } from '../../views/strings/en.ts';
 import { createStoreDb, type StoreDb } from './store-db.ts';
