@@ -16,9 +16,14 @@ export interface BullmqRunnerOptions {
   metrics?: JobMetrics;
   /** Jobs run at once by one worker process. */
   concurrency?: number;
+  /**
+   * How often a node that registered the schedules checks they are still in Redis (a Redis that
+   * lost its data without a reconnect: FLUSHALL, a failover to an empty replica).
+   */
+  scheduleCheckMs?: number;
 }
 
-export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet-jobs', jobs, logger, metrics, concurrency = 2 }: BullmqRunnerOptions) {
+export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet-jobs', jobs, logger, metrics, concurrency = 2, scheduleCheckMs = 30_000 }: BullmqRunnerOptions) {
   // BullMQ opens its own connections (a worker needs a blocking one, with retries left to
   // ioredis); reuse the caller's settings but not its client.
   const { keyPrefix: _ignored, ...base } = redis.options as RedisOptions;
@@ -68,6 +73,34 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
     if (!jobs[name]) throw new Error(`unknown job ${name}`);
   }
 
+  const scheduled = Object.entries(jobs).filter(([, definition]) => definition.every);
+
+  /** Creates or updates every repeatable schedule (idempotent: one scheduler per job name). */
+  async function upsertSchedules(): Promise<void> {
+    for (const [name, definition] of scheduled) {
+      await queue.upsertJobScheduler(name, { every: definition.every! }, { name, data: {}, opts: jobOptions(name) });
+    }
+  }
+
+  // Schedules live in Redis: a Redis restarted without its data, flushed or failed over to an
+  // empty replica has none. Every node that registered them puts them back when its connection
+  // becomes ready again, and checks every scheduleCheckMs that they are still there.
+  let watch: { timer: NodeJS.Timeout; connection: { off(event: 'ready', listener: () => void): unknown }; onReady: () => void } | undefined;
+  let checking = false;
+  async function ensureSchedules(reason: string): Promise<void> {
+    if (checking) return;
+    checking = true;
+    try {
+      if ((await queue.getJobSchedulersCount()) >= scheduled.length) return;
+      logger.warn({ queue: queueName, reason }, 'job schedules missing from Redis; registering them again');
+      await upsertSchedules();
+    } catch (error) {
+      warnThrottled('could not check the job schedules', { err: error, queue: queueName });
+    } finally {
+      checking = false;
+    }
+  }
+
   return {
     mode: 'bullmq' as const,
     queue,
@@ -98,12 +131,20 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
         return { id: String(job.id), name, status: 'failed', attempts: failed?.attemptsMade ?? 0, error: (error as Error).message };
       }
     },
-    /** Creates or updates the repeatable schedules; safe to call from every node at start-up. */
+    /**
+     * Creates or updates the repeatable schedules; safe to call from every node at start-up. From
+     * then on they are registered again whenever this node reconnects to Redis or finds them gone.
+     */
     async schedule(): Promise<void> {
-      for (const [name, definition] of Object.entries(jobs)) {
-        if (!definition.every) continue;
-        await queue.upsertJobScheduler(name, { every: definition.every }, { name, data: {}, opts: jobOptions(name) });
-      }
+      await upsertSchedules();
+      if (watch || scheduled.length === 0) return;
+      // BullMQ's connection says 'ready' again after every reconnect of its Redis client.
+      const connection = queue.getBackend().connection;
+      const onReady = () => void ensureSchedules('reconnected');
+      connection.on('ready', onReady);
+      const timer = setInterval(() => void ensureSchedules('periodic check'), scheduleCheckMs);
+      timer.unref();
+      watch = { timer, connection, onReady };
     },
     /** Runs jobs in this process (the `facet worker` command). */
     async startWorker(): Promise<void> {
@@ -135,6 +176,10 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
     },
     /** Lets the active jobs finish, then closes BullMQ's connections (not the caller's client). */
     async close(): Promise<void> {
+      if (watch) {
+        clearInterval(watch.timer);
+        watch.connection.off('ready', watch.onReady);
+      }
       await worker?.close();
       await events?.close();
       await queue.close();

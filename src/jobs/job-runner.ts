@@ -20,6 +20,8 @@ export interface JobRunnerOptions {
   logger: JobLogger;
   metrics?: JobMetrics;
   concurrency?: number;
+  /** BullMQ only: how often registered schedules are checked to still be in Redis (default 30 s). */
+  scheduleCheckMs?: number;
   /** Inline mode only: injectable timers for tests. */
   timers?: Timers;
 }
@@ -34,10 +36,10 @@ export interface JobRunner {
   close(): Promise<void>;
 }
 
-export function createJobRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, timers }: JobRunnerOptions): JobRunner {
+export function createJobRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, timers, scheduleCheckMs }: JobRunnerOptions): JobRunner {
   for (const [name, definition] of Object.entries(jobs)) {
     if (definition.every !== undefined && !(definition.every >= 1000)) throw new Error(`job ${name}: every must be at least 1000 ms`);
   }
-  if (redis) return createBullmqRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency });
+  if (redis) return createBullmqRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, scheduleCheckMs });
   return createInlineRunner({ jobs, logger, metrics, timers });
 }

@@ -88,4 +88,3 @@ export interface RedisGuard {
 }
 
 export const DEFAULT_REDIS_GUARD: RedisGuard = { timeoutMs: 200, failuresToOpen: 1, openMs: 2000 };
-

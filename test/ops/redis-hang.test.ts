@@ -11,7 +11,6 @@ import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
 
 const SERVICE = `Basic ${Buffer.from('demo-service:demo-service-dev-secret').toString('base64')}`;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function p99(samples: number[]): number {
   const sorted = [...samples].sort((a, b) => a - b);

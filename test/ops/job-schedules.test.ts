@@ -1,0 +1,86 @@
+// Job schedules after Redis loses its data (issue 17, item 3): a Redis restart without its data
+// deleted all four BullMQ job schedules and nothing registered them again until Facet restarted.
+// Now a node that registered them does again when its connection is ready again (restart), and
+// notices within its check interval when they are gone without a reconnect (FLUSHALL). Uses its
+// own redis-server.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
+import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
+import { createJobRunner } from '../../src/jobs/index.ts';
+import { recordingLogger } from './helpers.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      if (await check()) return Date.now() - started;
+    } catch {
+      // Redis still coming back
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+describe('job schedules come back after Redis loses its data', { timeout: 120_000 }, () => {
+  let redis: RedisServer;
+  let probe: Redis;
+  before(async () => {
+    redis = await startRedisServer();
+    probe = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    probe.on('error', () => {});
+  });
+  after(async () => {
+    probe?.disconnect();
+    await redis?.stop();
+  });
+
+  const schedulers = async (prefix: string) => (await probe.zrange(`${prefix}:facet-jobs:repeat`, '0', '-1')).sort();
+
+  test('the server re-registers all four schedules after a Redis restart that lost them', async () => {
+    const facet: TestFacet = await startTestFacet({ database: 'pglite', env: { REDIS_URL: redis.url } });
+    try {
+      const prefix = `facet:${(await facet.database.db.selectFrom('facet_control.installation').select('role_prefix').executeTakeFirstOrThrow()).role_prefix}`;
+      const expected = ['purge-failed-attempts', 'purge-oidc-records', 'retire-signing-keys', 'verify-audit-chains'];
+      await waitFor(async () => (await schedulers(prefix)).length === 4, 10_000);
+      assert.deepEqual(await schedulers(prefix), expected);
+
+      await redis.restart();
+      assert.deepEqual(await schedulers(prefix).catch(() => []), [], 'the restart lost them');
+      const backMs = await waitFor(async () => (await schedulers(prefix)).length === 4, 20_000);
+      assert.deepEqual(await schedulers(prefix), expected);
+      console.log(`schedules back ${backMs} ms after the restarted Redis accepted connections`);
+    } finally {
+      await facet.close();
+    }
+  });
+
+  test('a worker notices schedules flushed away without a reconnect, and registering twice adds none', async () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const prefix = 'jobschedtest';
+    const runner = createJobRunner({
+      redis: client,
+      prefix,
+      logger: recordingLogger(),
+      scheduleCheckMs: 300,
+      jobs: { tick: { every: 60_000, handler: async () => ({}) }, tock: { every: 120_000, handler: async () => ({}) }, once: { handler: async () => ({}) } },
+    });
+    try {
+      await runner.schedule();
+      await runner.schedule();
+      assert.deepEqual(await schedulers(prefix), ['tick', 'tock']);
+      await probe.flushall();
+      const backMs = await waitFor(async () => (await schedulers(prefix)).length === 2, 5_000);
+      assert.deepEqual(await schedulers(prefix), ['tick', 'tock']);
+      console.log(`schedules back ${backMs} ms after FLUSHALL (check every 300 ms)`);
+    } finally {
+      await runner.close();
+      client.disconnect();
+    }
+  });
+});
