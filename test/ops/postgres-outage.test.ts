@@ -168,6 +168,7 @@ describe('PostgreSQL restart and stop under load', { timeout: 240_000 }, () => {
       const readyBody = await ready.text();
       assert.equal(ready.status, 503);
       assert.ok(readyMs < 1000, `/ready took ${readyMs} ms`);
+      console.log(`/ready during the stop: ${ready.status} in ${readyMs} ms`);
       for (const secret of ['127.0.0.1', String(cluster.port), 'ECONNREFUSED', 'postgres', 'connect']) assert.ok(!readyBody.includes(secret), `/ready leaks ${secret}: ${readyBody}`);
       assert.deepEqual((JSON.parse(readyBody) as { checks: Array<{ name: string; ok: boolean }> }).checks.find((c) => c.name === 'database'), { name: 'database', ok: false });
       const detailed = await (await fetch(`${facet.baseUrl}/ready`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
