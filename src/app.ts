@@ -143,7 +143,11 @@ export function createApp({
     const handled = await pool.use(slug, async (runtime) => {
       ctx.state.tenant = runtime;
       if (ctx.method === 'POST' && TOKEN_ENDPOINTS.test(ctx.path)) {
-        const verdict = await services.limits.consume('token.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug, settings: runtime.tenant.settings } });
+        const tenant = { slug, settings: runtime.tenant.settings };
+        let verdict = await services.limits.consume('token.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant });
+        // Per client: the client_id of HTTP Basic client authentication (the body is oidc-provider's to read).
+        const basicClient = basicClientId(ctx.get('authorization'));
+        if (verdict.allowed && basicClient) verdict = await services.limits.consume('token.account', basicClient, { tenant });
         if (!verdict.allowed) {
           ctx.status = 429;
           ctx.set('Retry-After', String(verdict.retryAfterSeconds));
@@ -227,4 +231,18 @@ export function createApp({
   };
 
   return { app, pool, state, handler };
+}
+
+/** The client_id of an `Authorization: Basic` header (RFC 6749 2.3.1: form-urlencoded, then base64). */
+function basicClientId(header: string): string | undefined {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon <= 0) return undefined;
+  try {
+    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
 }

@@ -10,6 +10,8 @@ import { recoveryCodesPage, recoveryPage, requirementsPage } from '../../views/p
 import { RECOVERY_ACR } from '../stepup/index.ts';
 import { recoveryCodeFactor } from '../factors/recovery-code/factor.ts';
 import { runAttempt } from './attempt.ts';
+import { consumeAccountLimits } from './account-limits.ts';
+import { fill } from '../../views/strings/index.ts';
 import type { Services } from '../services.ts';
 import { continueOrFinish, endUnmet, loadUnmet } from './step-up.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
@@ -27,6 +29,12 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
   const username = typeof body.username === 'string' ? body.username.trim() : '';
   const code = typeof body.code === 'string' ? body.code : '';
   const at = now();
+  const limited = await consumeAccountLimits(deps.services, flow.runtime, 'signin.account', [username]);
+  if (!limited.allowed) {
+    ctx.set('Retry-After', String(limited.retryAfterSeconds));
+    htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }), 429);
+    return;
+  }
   const user = username ? await withTenant(deps.db, flow.runtime.tenant, (trx) => findLiveUserByUsername(trx, username)) : undefined;
   const outcome = await runAttempt(deps.db, flow.runtime.tenant, {
     factor: recoveryCodeFactor,

@@ -13,6 +13,8 @@ import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts
 import { lockedMessage, passkeyMessage } from './messages.ts';
 import { checkLock, recordFailure, recordSuccess, type LockState } from '../lockout/index.ts';
 import { continueOrFinish } from './step-up.ts';
+import { consumeAccountLimits } from './account-limits.ts';
+import { fill } from '../../views/strings/index.ts';
 
 export function signUpAllowed(flow: Flow): boolean {
   return flow.runtime.settings.signup !== 'closed';
@@ -32,6 +34,11 @@ export async function passkeyOptions(ctx: Context, flow: Flow, deps: Interaction
   const { runtime } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const username = input.data.username || undefined;
+  const limited = await consumeAccountLimits(deps.services, runtime, 'signin.account', [username]);
+  if (!limited.allowed) {
+    ctx.set('Retry-After', String(limited.retryAfterSeconds));
+    return jsonError(ctx, 429, fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }), 'rate_limited');
+  }
   const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
     const user = username ? await findLiveUserByUsername(trx, username) : undefined;
     return startAuthentication(trx, {

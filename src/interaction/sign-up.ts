@@ -26,6 +26,8 @@ import { loadPending, savePending, takePending } from './pending.ts';
 import { passkeyMessage } from './messages.ts';
 import { jsonError } from './sign-in.ts';
 import { continueOrFinish } from './step-up.ts';
+import { consumeAccountLimits } from './account-limits.ts';
+import { fill } from '../../views/strings/index.ts';
 import { amrForFactor } from '../stepup/index.ts';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,40}$/;
@@ -63,6 +65,12 @@ export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDe
   if (!z.email().safeParse(values.email).success) errors.email = t.signUp.emailInvalid;
   if (values.displayName.length > 100) errors.displayName = t.signUp.displayNameInvalid;
   const { runtime } = flow;
+  const limited = await consumeAccountLimits(deps.services, runtime, 'signup.account', [values.username, values.email]);
+  if (!limited.allowed) {
+    ctx.set('Retry-After', String(limited.retryAfterSeconds));
+    htmlResponse(ctx, signUpPage(pageContext(ctx, flow), { values, errors: { username: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }, inviteField: policy(flow) === 'invite' }), 429);
+    return;
+  }
   await withTenant(deps.db, runtime.tenant, async (trx) => {
     if (!errors.username && (await findLiveUserByUsername(trx, values.username))) errors.username = t.signUp.usernameTaken;
     if (!errors.email && (await findLiveUserByEmail(trx, values.email))) errors.email = t.signUp.emailTaken;

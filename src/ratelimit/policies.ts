@@ -6,6 +6,8 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 export type Scope = 'ip' | 'account';
 /** `signin.ip`, `token.account`, … */
 export type PolicyKey = `${PolicyName}.${Scope}`;
+/** Every policy key, for schemas (a tenant file naming another key is refused). */
+export const POLICY_KEYS = POLICY_NAMES.flatMap((name) => [`${name}.ip`, `${name}.account`] as const) as readonly PolicyKey[];
 
 export interface Limit {
   /** Requests allowed per window. */
@@ -25,21 +27,23 @@ export type Limits = Record<PolicyKey, Limit>;
 export const DEFAULT_LIMITS: Limits = {
   // 30 sign-in attempts a minute from one address (an office behind NAT still fits).
   'signin.ip': { points: 30, duration: 60 },
-  // 10 a minute against one account, then a 5-minute pause.
+  // 10 a minute against one account (the username typed on the sign-in or recovery form), then a
+  // 5-minute pause.
   'signin.account': { points: 10, duration: 60, blockDuration: 300 },
   // 10 registrations an hour from one address.
   'signup.ip': { points: 10, duration: 3600 },
-  // 3 registration attempts an hour for one username/e-mail.
+  // 3 registration attempts an hour for one username and for one e-mail address.
   'signup.account': { points: 3, duration: 3600 },
   // 300 token requests a minute from one address (back-end clients share few addresses).
   'token.ip': { points: 300, duration: 60 },
-  // 600 a minute per client_id.
+  // 600 a minute per client_id (clients that authenticate with HTTP Basic, the default method;
+  // others are counted by address only, before their credentials are read).
   'token.account': { points: 600, duration: 60 },
   // 20 step-up attempts a minute from one address.
   'stepup.ip': { points: 20, duration: 60 },
   // 10 a minute per user, then a 5-minute pause.
   'stepup.account': { points: 10, duration: 60, blockDuration: 300 },
-  // 300 admin API calls a minute per address and per administrator.
+  // 300 admin API calls a minute per address and per administrator (the admin token's actor).
   'admin.ip': { points: 300, duration: 60 },
   'admin.account': { points: 300, duration: 60 },
 };

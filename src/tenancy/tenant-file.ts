@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { acrPolicySchema } from '../stepup/acr-policy.ts';
+import { POLICY_KEYS, type PolicyKey } from '../ratelimit/policies.ts';
 
 const secretRef = z
   .object({
@@ -82,7 +83,7 @@ export const tenantSettingsSchema = z
     /** Bearer token for the tenant admin API (/t/<slug>/admin/api), by environment variable. */
     admin_token: secretRef.optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
-    rate_limits: z.record(z.string(), z.object({ points: z.number().int().positive().optional(), duration: z.number().int().positive().optional(), blockDuration: z.number().int().min(0).optional() }).strict()).optional(),
+    rate_limits: z.partialRecord(z.enum(POLICY_KEYS as unknown as [PolicyKey, ...PolicyKey[]]), z.object({ points: z.number().int().positive().optional(), duration: z.number().int().positive().optional(), blockDuration: z.number().int().min(0).optional() }).strict()).optional(),
     /** Passkey attestation: none (default), or direct with an allow-list of authenticator AAGUIDs. */
     attestation: z
       .object({ mode: z.enum(['none', 'direct']).default('none'), aaguids: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/)).default([]) })
