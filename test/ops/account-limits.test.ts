@@ -1,0 +1,75 @@
+// The per-account rate limits of the forms and the token endpoint, over HTTP: signin.account by the
+// username typed on the sign-in and recovery forms, signup.account by the username and e-mail of a
+// registration, token.account by the client_id of HTTP Basic authentication. Each answers 429 with
+// Retry-After in the endpoint's own format; a tenant file cannot name a policy that does not exist.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
+import { PasskeyAgent } from '../passkey/agent.ts';
+import { parseTenantFile } from '../../src/tenancy/tenant-file.ts';
+
+describe('per-account rate limits', () => {
+  let facet: TestFacet;
+  let agent: PasskeyAgent;
+
+  before(async () => {
+    facet = await startTestFacet({
+      env: {
+        FACET_RATE_LIMITS: JSON.stringify({
+          'signin.ip': { points: 1000 },
+          'signup.ip': { points: 1000 },
+          'token.ip': { points: 1000 },
+          'signin.account': { points: 2, duration: 60 },
+          'signup.account': { points: 1, duration: 3600 },
+          'token.account': { points: 2, duration: 60 },
+        }),
+      },
+    });
+    agent = new PasskeyAgent(facet.baseUrl, 'demo', new SoftAuthenticator());
+  });
+  after(async () => facet?.close());
+
+  test('signin.account: the same username on the sign-in and recovery forms', async () => {
+    await agent.open();
+    for (let i = 0; i < 2; i += 1) assert.equal((await agent.json(`${agent.flowBase}/passkey/options`, { csrf: agent.csrf, username: 'Target.User' })).status, 200);
+    const refused = await agent.json(`${agent.flowBase}/passkey/options`, { csrf: agent.csrf, username: 'target.user ' });
+    assert.equal(refused.status, 429);
+    assert.equal(refused.data.code, 'rate_limited');
+    assert.match(refused.data.error, /Wait \d+ seconds/);
+    // Another name is not affected; the recovery form counts against the same name.
+    assert.equal((await agent.json(`${agent.flowBase}/passkey/options`, { csrf: agent.csrf, username: 'someone.else' })).status, 200);
+    await agent.page(`${agent.flowBase}/recovery`);
+    const recovery = await agent.request(`${agent.flowBase}/recovery`, { form: { csrf: agent.csrf, username: 'target.user', code: 'aaaa-bbbb-cccc-dddd' } });
+    assert.equal(recovery.status, 429);
+    assert.ok(Number(recovery.headers.get('retry-after')) > 0);
+    assert.match(await recovery.text(), /Too many attempts/);
+  });
+
+  test('signup.account: one e-mail address, one registration attempt an hour here', async () => {
+    await agent.page(`${agent.flowBase}/signup`);
+    const first = await agent.request(`${agent.flowBase}/signup`, { form: { csrf: agent.csrf, username: 'newcomer1', email: 'same@demo.example', displayName: '' } });
+    assert.equal(first.status, 303);
+    await agent.page(`${agent.flowBase}/signup`);
+    const second = await agent.request(`${agent.flowBase}/signup`, { form: { csrf: agent.csrf, username: 'newcomer2', email: 'Same@demo.example', displayName: '' } });
+    assert.equal(second.status, 429);
+    assert.ok(Number(second.headers.get('retry-after')) > 0);
+  });
+
+  test('token.account: one client, counted by its HTTP Basic client_id', async () => {
+    const basic = `Basic ${Buffer.from('demo-service:demo-service-dev-secret').toString('base64')}`;
+    const token = () =>
+      fetch(`${facet.baseUrl}/t/demo/token`, { method: 'POST', headers: { authorization: basic, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=orders:read' });
+    assert.equal((await token()).status, 200);
+    assert.equal((await token()).status, 200);
+    const refused = await token();
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.equal(((await refused.json()) as { error: string }).error, 'temporarily_unavailable');
+  });
+
+  test('a tenant file naming an unknown policy is refused', () => {
+    assert.throws(() => parseTenantFile('slug: x\nname: X\nsettings:\n  rate_limits:\n    signin.iq: { points: 3 }\n'), /signin\.iq/);
+    assert.doesNotThrow(() => parseTenantFile('slug: x\nname: X\nsettings:\n  rate_limits:\n    signin.account: { points: 3 }\n'));
+  });
+});
