@@ -3,8 +3,9 @@
 // sessions so the page needs no OIDC client, and "sign out everywhere" can end both.
 import { createHash, randomBytes } from 'node:crypto';
 import type { TenantDb } from '../db/tenant-scope.ts';
+import { ACCOUNT_SESSION_TTL_SECONDS } from '../config/defaults.ts';
 
-const TTL_MS = 12 * 3600 * 1000;
+const TTL_MS = ACCOUNT_SESSION_TTL_SECONDS * 1000;
 
 /** The row key of a session token (also its key in session_factors, as `account:<key>`). */
 export const accountSessionKey = (token: string): string => hash(token);

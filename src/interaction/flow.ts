@@ -7,6 +7,7 @@ import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config/index.ts';
 import type { Services } from '../services.ts';
+import { ACCOUNT_SESSION_TTL_SECONDS } from '../config/defaults.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { withTenant } from '../db/tenant-scope.ts';
@@ -105,7 +106,7 @@ export function accountFlow(ctx: Context, deps: InteractionDeps, { create }: { c
         }
         return opened;
       });
-      ctx.cookies.set(ACCOUNT_COOKIE, token, { ...options, maxAge: 12 * 3600 * 1000 });
+      ctx.cookies.set(ACCOUNT_COOKIE, token, { ...options, maxAge: ACCOUNT_SESSION_TTL_SECONDS * 1000 });
       ctx.cookies.set(FLOW_COOKIE, null, options);
       return `${runtime.basePath}/account`;
     },

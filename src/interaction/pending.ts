@@ -1,6 +1,7 @@
 // Where a sign-in or sign-up flow stands between two requests, kept server-side per binding
 // (interaction uid or account-page flow) for fifteen minutes.
 import type { TenantDb } from '../db/tenant-scope.ts';
+import { PENDING_STEP_TTL_SECONDS } from '../config/defaults.ts';
 import type { SessionFactor } from '../stepup/index.ts';
 
 export interface CompletedLogin {
@@ -26,7 +27,7 @@ export type PendingStep =
   | { step: 'add-passkey'; login: CompletedLogin }
   | { step: 'show-codes'; login: CompletedLogin };
 
-const TTL_MS = 15 * 60 * 1000;
+const TTL_MS = PENDING_STEP_TTL_SECONDS * 1000;
 
 export async function savePending(trx: TenantDb, binding: string, pending: PendingStep, now = new Date()): Promise<void> {
   const userId = pending.step === 'signup' ? null : pending.login.userId;

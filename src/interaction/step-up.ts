@@ -24,6 +24,7 @@ import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import type { Flow, InteractionDeps } from './flow.ts';
 import { stepUpRequestOf } from '../oidc/step-up-request.ts';
+import { PENDING_STEP_TTL_SECONDS } from '../config/defaults.ts';
 
 export interface FactorDone {
   userId: string;
@@ -51,7 +52,7 @@ interface PendingStepUp {
   factors: SessionFactor[];
 }
 
-const TTL_MS = 15 * 60 * 1000;
+const TTL_MS = PENDING_STEP_TTL_SECONDS * 1000;
 const pendingKey = (flow: Flow) => `stepup:${flow.binding}`;
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 

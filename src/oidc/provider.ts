@@ -12,6 +12,7 @@ import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.
 import { messagePage } from '../../views/layout.ts';
 import { createAdapterClass } from './adapter.ts';
 import { TOKEN_TTLS } from './ttl.ts';
+import { REFRESH_DEFAULTS } from '../config/defaults.ts';
 import { createFindAccount } from './accounts.ts';
 import { loadClients } from './clients.ts';
 import { ACR_VALUES, createLoadExistingGrant } from './grant-policy.ts';
@@ -95,9 +96,9 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const now = deps.now ?? Date.now;
   const acrPolicy = resolveAcrPolicy((settings as { acr?: Parameters<typeof resolveAcrPolicy>[0] }).acr ?? {});
   const familyDefaults = {
-    graceSeconds: settings.refresh_tokens?.grace_seconds ?? 10,
-    idleSeconds: settings.refresh_tokens?.idle_timeout_seconds ?? 14 * 24 * 3600,
-    absoluteSeconds: settings.refresh_tokens?.absolute_lifetime_seconds ?? 30 * 24 * 3600,
+    graceSeconds: settings.refresh_tokens?.grace_seconds ?? REFRESH_DEFAULTS.graceSeconds,
+    idleSeconds: settings.refresh_tokens?.idle_timeout_seconds ?? REFRESH_DEFAULTS.idleSeconds,
+    absoluteSeconds: settings.refresh_tokens?.absolute_lifetime_seconds ?? REFRESH_DEFAULTS.absoluteSeconds,
   };
   const refresh = createRefreshGuard({
     now,

@@ -7,6 +7,7 @@ import { createFaceEngine, loadModels, type FaceEngine } from '../../face/index.
 import { createFaceService, type FaceService } from '../../face/templates/service.ts';
 import { createDuplicateDetector } from '../../face/duplicates/index.ts';
 import type { KeyRing } from '../../crypto/key-ring.ts';
+import { FACE_RUNTIME } from '../../config/defaults.ts';
 
 export type FaceStatus = { available: true; model: string } | { available: false; reason: string };
 
@@ -18,7 +19,7 @@ export interface FaceRuntime {
   close(): Promise<void>;
 }
 
-export async function createFaceRuntime({ modelsDir, ring, workers = 1, logger }: { modelsDir: string; ring: KeyRing; workers?: number; logger: Logger }): Promise<FaceRuntime> {
+export async function createFaceRuntime({ modelsDir, ring, workers = FACE_RUNTIME.workers, logger }: { modelsDir: string; ring: KeyRing; workers?: number; logger: Logger }): Promise<FaceRuntime> {
   const models = await loadModels({ dir: modelsDir });
   const status: FaceStatus = models.available ? { available: true, model: models.embedder.name } : { available: false, reason: models.reason };
   if (!models.available) logger.warn({ modelsDir, reason: models.reason }, 'face factor disabled: models unavailable');
@@ -30,11 +31,9 @@ export async function createFaceRuntime({ modelsDir, ring, workers = 1, logger }
     service() {
       if (!status.available) return Promise.reject(new Error(`the face factor is unavailable: ${status.reason}`));
       engine ??= createFaceEngine({ modelsDir, workers });
-      // Passive PAD scores genuine LFW photos around 0.5 (docs/face-pipeline.md): recorded with
-      // every check, not used as a gate until it is calibrated on real spoof data.
-      // Duplicate enrolment detection runs where the tenant schema has pgvector and reports itself
+      // Passive PAD: FACE_RUNTIME.minPassiveLiveness says why it does not gate yet. Duplicate enrolment detection runs where the tenant schema has pgvector and reports itself
       // disabled (with the reason) where it does not.
-      service ??= engine.then((e) => createFaceService({ engine: e, ring, minPassiveLiveness: 0, duplicates: createDuplicateDetector({ ring }) }));
+      service ??= engine.then((e) => createFaceService({ engine: e, ring, minPassiveLiveness: FACE_RUNTIME.minPassiveLiveness, duplicates: createDuplicateDetector({ ring }) }));
       return service;
     },
     async close() {
