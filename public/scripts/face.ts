@@ -115,7 +115,7 @@ function initEnrol(root: HTMLElement): void {
         return window.location.assign(result.data.redirect);
       }
       if (result.status === 403 && typeof result.data.redirect === 'string') return window.location.assign(result.data.redirect);
-      status(root, String(result.data.error ?? root.dataset.msgGeneric));
+      status(root, result.message ?? root.dataset.msgGeneric!);
     } catch {
       status(root, root.dataset.msgGeneric!);
     }
@@ -133,7 +133,7 @@ function initVerify(root: HTMLElement): void {
       const issued = await post(root.dataset.challengeUrl!, { csrf: root.dataset.csrf, ...(root.dataset.testSteps ? { testSteps: root.dataset.testSteps } : {}) });
       if (!issued.ok) {
         if (typeof issued.data.redirect === 'string') return window.location.assign(issued.data.redirect);
-        status(root, String(issued.data.error ?? root.dataset.msgGeneric));
+        status(root, issued.message ?? root.dataset.msgGeneric!);
       } else {
         await runChallenge(root, issued.data, stepLine);
       }
@@ -168,7 +168,7 @@ async function runChallenge(root: HTMLElement, issued: Json, stepLine: HTMLEleme
   status(root, root.dataset.msgChecking!, false);
   const result = await post(root.dataset.verifyUrl!, { csrf: root.dataset.csrf, challengeId: issued.id, sentAt: Date.now(), frames });
   if (typeof result.data.redirect === 'string') return window.location.assign(result.data.redirect);
-  status(root, String(result.data.error ?? root.dataset.msgGeneric));
+  status(root, result.message ?? root.dataset.msgGeneric!);
 }
 
 for (const root of document.querySelectorAll<HTMLElement>('[data-page]')) {

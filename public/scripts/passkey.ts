@@ -13,7 +13,7 @@ function browserError(root: HTMLElement, error: unknown): void {
 async function signIn(root: HTMLElement, mode: 'autofill' | 'button' | 'username', username?: string): Promise<void> {
   const csrf = root.dataset.csrf!;
   const options = await post(root.dataset.optionsUrl!, { csrf, ...(username ? { username } : {}) });
-  if (!options.ok) return status(root, String(options.data.error ?? root.dataset.msgGeneric));
+  if (!options.ok) return status(root, options.message ?? root.dataset.msgGeneric!);
   let response;
   try {
     if (mode !== 'autofill') status(root, root.dataset.msgWorking!, false);
@@ -23,14 +23,14 @@ async function signIn(root: HTMLElement, mode: 'autofill' | 'button' | 'username
     return browserError(root, error);
   }
   const verified = await post(root.dataset.verifyUrl!, { csrf, response });
-  if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, String(verified.data.error ?? root.dataset.msgGeneric));
+  if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, verified.message ?? root.dataset.msgGeneric!);
   window.location.assign(verified.data.redirect);
 }
 
 async function register(root: HTMLElement): Promise<void> {
   const csrf = root.dataset.csrf!;
   const options = await post(root.dataset.optionsUrl!, { csrf });
-  if (!options.ok) return status(root, String(options.data.error ?? root.dataset.msgGeneric));
+  if (!options.ok) return status(root, options.message ?? root.dataset.msgGeneric!);
   let response;
   try {
     status(root, root.dataset.msgWorking!, false);
@@ -39,7 +39,7 @@ async function register(root: HTMLElement): Promise<void> {
     return browserError(root, error);
   }
   const verified = await post(root.dataset.verifyUrl!, { csrf, response });
-  if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, String(verified.data.error ?? root.dataset.msgGeneric));
+  if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, verified.message ?? root.dataset.msgGeneric!);
   window.location.assign(verified.data.redirect);
 }
 

@@ -4,6 +4,7 @@
 // one on /account/verify) when none was made in the last five minutes.
 import type { Context } from 'koa';
 import type { TenantDb } from '../db/tenant-scope.ts';
+import { respondProblem } from '../http/error-responder.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import type { FactorName } from '../factors/names.ts';
 import { acceptedProofs, freshProof, type FactorChange } from '../stepup/fresh-proof.ts';
@@ -48,8 +49,7 @@ export async function requireFreshProof(
   if (change.removing) query.set('removing', change.removing);
   const redirect = `${account.base}/verify?${query}`;
   if (json) {
-    ctx.status = 403;
-    ctx.body = { error: 'Confirm it is you first.', code: 'fresh_proof_required', redirect, accepted: state.accepted };
+    respondProblem(ctx, 403, 'fresh_proof_required', 'Confirm it is you first.', { redirect, accepted: state.accepted });
   } else {
     ctx.status = 303;
     ctx.redirect(redirect);

@@ -2,6 +2,7 @@
 // an active user, with the CSRF token bound to that session.
 import type { Context } from 'koa';
 import { withTenant } from '../db/tenant-scope.ts';
+import { respondProblem } from '../http/error-responder.ts';
 import { findLiveUserById, type User } from '../accounts/users.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { stringsFor } from '../../views/strings/index.ts';
@@ -42,8 +43,7 @@ export async function requireSession(ctx: Context, deps: InteractionDeps, { html
       ctx.status = 303;
       ctx.redirect(`${runtime.basePath}/account/sign-in`);
     } else {
-      ctx.status = 401;
-      ctx.body = { error: stringsFor(ctx.get('accept-language')).errors.pendingGone, code: 'not_signed_in' };
+      respondProblem(ctx, 401, 'not_signed_in', stringsFor(ctx.get('accept-language')).errors.pendingGone);
     }
   }
   return account;

@@ -1,5 +1,6 @@
 // The CLI's commands. Each opens the configured database, does one job, reports, and closes.
 import type { ParseArgsConfig } from 'node:util';
+import { FacetError } from '../errors/facet-error.ts';
 import { loadConfig } from '../config/index.ts';
 import { applyTenantFile } from '../tenancy/apply.ts';
 import { createTenant } from '../tenancy/provision.ts';
@@ -27,7 +28,7 @@ export interface Command {
   run(ctx: CommandContext): Promise<number | void>;
 }
 
-class CommandError extends Error {
+class CommandError extends FacetError {
   readonly code = 'command_failed';
 }
 

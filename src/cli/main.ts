@@ -1,11 +1,13 @@
 // `facet <command>`: operate an installation from the shell. Each command is a small function in
 // cli/commands/; this file only parses arguments and prints usage.
 import { parseArgs } from 'node:util';
+import { FacetError } from '../errors/facet-error.ts';
 import { ConfigError } from '../config/index.ts';
 import { commands, type Command } from './commands.ts';
 
-export class UsageError extends Error {
+export class UsageError extends FacetError {
   override name = 'UsageError';
+  readonly code = 'usage';
 }
 
 function usage(): string {

@@ -2,9 +2,10 @@
 // the file's development fallback outside production. Production refuses a missing, published or
 // weak secret. (Used when a tenant file is applied and by the admin API's token check.)
 import { isDevSecret } from './dev-secrets.ts';
+import { FacetError } from '../errors/facet-error.ts';
 import { secretWeakness } from './secret-strength.ts';
 
-export class ClientSecretError extends Error {
+export class ClientSecretError extends FacetError {
   override name = 'ClientSecretError';
   readonly code = 'client_secret_unavailable';
 }

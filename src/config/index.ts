@@ -3,6 +3,7 @@
 // known development value, and on secrets too weak to be random 32-byte keys (secret-strength.ts),
 // so a forgotten or placeholder secret can never reach a real deployment.
 import { z } from 'zod';
+import { FacetError } from '../errors/facet-error.ts';
 import { DEV_SECRETS, isDevSecret } from './dev-secrets.ts';
 import { productionSecretProblems } from './secret-strength.ts';
 
@@ -76,8 +77,9 @@ const envSchema = z.object({
 
 export type Config = ReturnType<typeof buildConfig>;
 
-export class ConfigError extends Error {
+export class ConfigError extends FacetError {
   override name = 'ConfigError';
+  readonly code = 'invalid_config';
 }
 
 /**

@@ -6,6 +6,7 @@
 // Token layout: 0x80 | timestamp (u64 BE seconds) | IV (16) | ciphertext | HMAC-SHA256 (32),
 // base64url with padding. Key: 32 bytes base64url, signing key first, encryption key last.
 import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { FacetError } from '../errors/facet-error.ts';
 
 const VERSION = 0x80;
 const HEADER = 1 + 8 + 16;
@@ -25,7 +26,7 @@ export type FernetErrorCode =
   | 'fernet_clock_skew'
   | 'fernet_expired';
 
-export class FernetError extends Error {
+export class FernetError extends FacetError {
   readonly code: FernetErrorCode;
   constructor(code: FernetErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);

@@ -3,13 +3,14 @@
 // not say which key made them, so each key gets a short public id (a hash of the key) that the
 // callers store beside the token to know what still needs re-encrypting.
 import { createHash } from 'node:crypto';
+import { FacetError } from '../errors/facet-error.ts';
 import { createFernet, FernetError, generateFernetKey, type Fernet, type FernetDecryptOptions } from './fernet.ts';
 
 export { generateFernetKey };
 
 export type KeyRingErrorCode = 'key_ring_empty' | 'key_ring_invalid_key' | 'key_ring_duplicate_key' | 'key_ring_cannot_decrypt';
 
-export class KeyRingError extends Error {
+export class KeyRingError extends FacetError {
   readonly code: KeyRingErrorCode;
   constructor(code: KeyRingErrorCode, message: string, options?: ErrorOptions) {
     super(message, options);

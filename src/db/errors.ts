@@ -1,6 +1,7 @@
 // Telling "the database is not there right now" apart from every other database error. An outage
 // (restart, failover, stop, network) is answered 503 with Retry-After; it is never a 500 and never
 // a reason for the process to end.
+import { FacetError } from '../errors/facet-error.ts';
 
 /** SQLSTATEs meaning the server went away or is not accepting sessions (not a bad query). */
 const UNAVAILABLE_SQLSTATES = new Set([
@@ -49,16 +50,22 @@ export const DATABASE_RETRY_AFTER_SECONDS = 2;
  * `503 {"error":"temporarily_unavailable"}` (RFC 6749 §4.1.2.1) and the authorization endpoint
  * redirects with that code; Facet's own responder turns it into problem+json or a page.
  */
-export class DatabaseUnavailableError extends Error {
-  readonly status = 503;
+export class DatabaseUnavailableError extends FacetError {
+  readonly code = 'temporarily_unavailable';
   readonly statusCode = 503;
-  readonly expose = true;
   readonly allow_redirect = true;
   readonly error = 'temporarily_unavailable';
   readonly error_description = 'The service is briefly unavailable. Try again in a few seconds.';
   readonly retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS;
   constructor(cause: unknown) {
-    super('temporarily_unavailable', { cause });
+    super('temporarily_unavailable', {
+      cause,
+      status: 503,
+      expose: true,
+      title: 'Temporarily unavailable',
+      detail: `The service is briefly unavailable. Try again in ${DATABASE_RETRY_AFTER_SECONDS} seconds.`,
+      headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+    });
     this.name = 'DatabaseUnavailableError';
   }
 }

@@ -1,5 +1,6 @@
 // The face pipeline's error family. Every refusal carries a stable `code` the caller can map to a
 // user-facing prompt; messages are generic and never contain image data or measurements of a face.
+import { FacetError } from '../errors/facet-error.ts';
 
 export type ImageRejectionCode = 'image_too_large' | 'image_too_many_pixels' | 'image_unsupported_format' | 'image_corrupt';
 
@@ -27,7 +28,7 @@ const MESSAGES: Record<FaceRejectionCode, string> = {
   head_turned: 'Look straight at the camera.',
 };
 
-export class FaceRejected extends Error {
+export class FaceRejected extends FacetError {
   readonly code: FaceRejectionCode;
   constructor(code: FaceRejectionCode, options?: { cause?: unknown }) {
     super(MESSAGES[code], options);
@@ -37,7 +38,7 @@ export class FaceRejected extends Error {
 }
 
 /** The models are missing or do not match the manifest: the face factor must be disabled. */
-export class FaceModelsUnavailable extends Error {
+export class FaceModelsUnavailable extends FacetError {
   readonly code = 'face_models_unavailable';
   constructor(reason: string, options?: { cause?: unknown }) {
     super(`Face recognition is unavailable: ${reason}`, options);
@@ -48,7 +49,7 @@ export class FaceModelsUnavailable extends Error {
 export type FaceEngineErrorCode = 'face_worker_crashed' | 'face_worker_timeout' | 'face_engine_closed' | 'face_engine_failed';
 
 /** Infrastructure failures (not the user's picture): a worker died, timed out, or the engine is closed. */
-export class FaceEngineError extends Error {
+export class FaceEngineError extends FacetError {
   readonly code: FaceEngineErrorCode;
   constructor(code: FaceEngineErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -2,11 +2,12 @@
 // already present with the right hash is left alone; a download with the wrong hash is discarded
 // (written to a temporary name first, renamed only once verified).
 import { createHash } from 'node:crypto';
+import { FacetError } from '../errors/facet-error.ts';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { verifyModels, type ModelEntry, type ModelManifest } from './models.ts';
 
-export class ModelFetchError extends Error {
+export class ModelFetchError extends FacetError {
   readonly code = 'model_fetch_failed';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

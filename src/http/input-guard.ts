@@ -4,7 +4,7 @@
 // parsed (the OIDC adapter for OAuth endpoints; PostgreSQL's refusal is mapped to 400 besides).
 import type { Context, Next } from 'koa';
 import { isUnstorableString } from '../db/unstorable.ts';
-import { respondInvalidRequest } from '../errors/http-errors.ts';
+import { respondInvalidRequest } from './error-responder.ts';
 
 function decoded(part: string): string {
   try {

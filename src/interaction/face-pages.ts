@@ -17,6 +17,7 @@ import { FaceTemplateError } from '../face/templates/errors.ts';
 import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from '../face/templates/service.ts';
 import { amrForFactor } from '../stepup/factors.ts';
 import { HttpError } from '../errors/http-errors.ts';
+import { respondProblem } from '../http/error-responder.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
@@ -83,6 +84,11 @@ export function serverFrameTimes(frames: Array<{ at: number }>, sentAt: number, 
 
 function json(ctx: Context, status: number, body: Record<string, unknown>): void {
   securePage(ctx);
+  // Refusals are problem+json (the message in `detail`, the reason in `code`, `redirect` kept).
+  if (status >= 400 && typeof body.error === 'string') {
+    const { error, code, ...extensions } = body;
+    return respondProblem(ctx, status, String(code), error, extensions);
+  }
   ctx.status = status;
   ctx.body = body;
 }
@@ -92,10 +98,9 @@ function json(ctx: Context, status: number, body: Record<string, unknown>): void
 
 const ENGINE_REJECTIONS = ['no_face', 'multiple_faces', 'face_too_small', 'face_cut_off', 'too_dark', 'too_blurred', 'head_turned', 'image_too_large', 'image_too_many_pixels', 'image_unsupported_format', 'image_corrupt', 'passive_liveness_failed', 'low_quality'];
 
-/** The reason codes of an enrolment that found no usable frame (named in the error's message). */
+/** The engine's reason codes of an enrolment that found no usable frame (carried by the error). */
 export function enrolRejections(error: FaceTemplateError): string[] {
-  const listed = /\(([^)]*)\)/.exec(error.message)?.[1] ?? '';
-  return listed.split(',').map((s) => s.trim()).filter((code) => ENGINE_REJECTIONS.includes(code));
+  return error.reasons.filter((code) => ENGINE_REJECTIONS.includes(code));
 }
 
 /** The most useful message for a verification that did not match. */

@@ -3,6 +3,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
+import { respondProblem } from '../http/error-responder.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Services } from '../services.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
@@ -132,7 +133,7 @@ export async function identifyWithoutScript(ctx: Context, flow: Flow, deps: Inte
   renderSignIn(ctx, flow, { username: typeof body.username === 'string' ? body.username : undefined, error: flow.t.common.needsJs, status: 400 });
 }
 
+/** A JSON step's refusal: problem+json with the message as `detail` and the reason as `code`. */
 export function jsonError(ctx: Context, status: number, message: string, code: string): void {
-  ctx.status = status;
-  ctx.body = { error: message, code };
+  respondProblem(ctx, status, code, message);
 }

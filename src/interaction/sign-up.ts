@@ -2,6 +2,7 @@
 // passkey at once. The account row is created only when the passkey verifies, in the same
 // transaction as the credential and the invitation's redemption.
 import { randomBytes } from 'node:crypto';
+import { FacetError } from '../errors/facet-error.ts';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
@@ -142,7 +143,7 @@ const registerBody = z.object({
   response: z.object({ id: z.string().min(1), rawId: z.string(), type: z.string(), response: z.object({}).passthrough() }).passthrough(),
 });
 
-class RollBack extends Error {
+class RollBack extends FacetError {
   readonly code: string;
   constructor(code: string) {
     super(code);

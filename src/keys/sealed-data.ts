@@ -12,6 +12,7 @@
 // locked (FOR UPDATE), and re-seals a row only when its ring's first key did not seal it. A stopped
 // run loses at most one batch; running it again continues where it stopped (done rows are skipped).
 import { sql, type Kysely } from 'kysely';
+import { FacetError } from '../errors/facet-error.ts';
 import { assertRingDecrypts, KeyRingError, type KeyRing } from '../crypto/key-ring.ts';
 import { FernetError } from '../crypto/fernet.ts';
 import { ringFor, variableFor, type KeyPurpose, type PurposeRings } from '../crypto/purpose-rings.ts';
@@ -45,7 +46,7 @@ export interface RekeyCount {
   current: number;
 }
 
-export class SealedDataError extends Error {
+export class SealedDataError extends FacetError {
   readonly code: 'sealed_value_unreadable';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

@@ -4,6 +4,7 @@
 // also how a resource server should compare the acr it finds in a token with the one it needs.
 // Tenants may add values or override defaults; acrPolicySchema is what their tenant file embeds.
 import { z } from 'zod';
+import { FacetError } from '../errors/facet-error.ts';
 import { FACTORS, type Factor } from './factors.ts';
 
 export const ACR = {
@@ -94,7 +95,7 @@ export interface AcrPolicy {
   defaultAcr: string;
 }
 
-export class AcrPolicyError extends Error {
+export class AcrPolicyError extends FacetError {
   readonly code = 'invalid_acr_policy';
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);

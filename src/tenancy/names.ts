@@ -1,11 +1,12 @@
 // Tenant naming rules in one place: the slug a person types, the schema it lives in, and the
 // database role that alone may touch that schema.
+import { FacetError } from '../errors/facet-error.ts';
 
 /** 2–40 characters of a-z, 0-9 and '-', starting and ending with a letter or digit. */
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])$/;
 const PREFIX = /^[a-z0-9]{4,12}$/;
 
-export class InvalidSlugError extends Error {
+export class InvalidSlugError extends FacetError {
   override name = 'InvalidSlugError';
   readonly code = 'invalid_slug';
 }

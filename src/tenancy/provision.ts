@@ -2,6 +2,7 @@
 // keys and the first audit event. It fully succeeds or leaves nothing behind (roles are
 // transactional in PostgreSQL too).
 import { sql, type Kysely, type Transaction } from 'kysely';
+import { FacetError } from '../errors/facet-error.ts';
 import { CONTROL_SCHEMA, migrateTenantSchema, type MigrationReport } from '../db/migrations.ts';
 import { enterTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
@@ -9,7 +10,7 @@ import { createInitialKeys } from '../keys/signing-keys.ts';
 import { findTenant, installationPrefix, type TenantRecord } from './registry.ts';
 import { assertValidSlug, ident, roleForSlug, schemaForSlug } from './names.ts';
 
-export class TenantExistsError extends Error {
+export class TenantExistsError extends FacetError {
   override name = 'TenantExistsError';
   readonly code = 'tenant_exists';
 }

@@ -1,6 +1,7 @@
 // Declarative tenants: `tenants/<slug>.yaml`, validated by this schema (also published as
 // tenants/tenant.schema.json for editors).
 import { readFile } from 'node:fs/promises';
+import { FacetError } from '../errors/facet-error.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { acrPolicySchema } from '../stepup/acr-policy.ts';
@@ -116,7 +117,7 @@ export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 export type ClientDefinition = z.infer<typeof clientSchema>;
 export type ResourceDefinition = z.infer<typeof resourceSchema>;
 
-export class TenantFileError extends Error {
+export class TenantFileError extends FacetError {
   override name = 'TenantFileError';
   readonly code = 'invalid_tenant_file';
 }

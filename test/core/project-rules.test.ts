@@ -26,6 +26,24 @@ test('a hard DELETE FROM users outside the erasure module fails the build', () =
   }
 });
 
+test('an error class outside the one family, or views imported by src/errors/, fails the build', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'facet-rules-'));
+  try {
+    mkdirSync(path.join(root, 'src/errors'), { recursive: true });
+    mkdirSync(path.join(root, 'src/factors'), { recursive: true });
+    writeFileSync(path.join(root, 'src/errors/facet-error.ts'), 'export abstract class FacetError extends Error {}\n');
+    writeFileSync(path.join(root, 'src/factors/bad.ts'), 'export class BadError extends Error {}\n');
+    writeFileSync(path.join(root, 'src/factors/good.ts'), "import { FacetError } from '../errors/facet-error.ts';\nexport class GoodError extends FacetError { readonly code = 'good'; }\n");
+    writeFileSync(path.join(root, 'src/errors/page.ts'), "import { messagePage } from '../../views/layout.ts';\n");
+    const violations = projectRuleViolations(root).sort();
+    assert.equal(violations.length, 2, violations.join('\n'));
+    assert.match(violations[0]!, /src\/errors\/page\.ts: src\/errors\/ imports views\//);
+    assert.match(violations[1]!, /src\/factors\/bad\.ts: an error class extends Error directly/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
 test('the project tree follows its rules', () => {
   assert.deepEqual(projectRuleViolations(projectRoot), []);
 });

@@ -90,19 +90,23 @@ describe('passkey protocol rules', () => {
     const foreign = await atDemo.signIn();
     assert.equal(foreign.status, 400);
     assert.equal(foreign.data.code, 'unknown_credential');
-    assert.equal(foreign.data.error, NOT_HERE);
+    assert.equal(foreign.data.detail, NOT_HERE);
     const stranger = new SoftAuthenticator();
     stranger.create({ rp: { id: 'localhost' }, user: { id: 'AAAA' }, challenge: 'x' }, { origin: facet.baseUrl });
     const nowhere = await new PasskeyAgent(facet.baseUrl, 'demo', stranger).signIn();
     assert.equal(nowhere.status, 400);
-    assert.deepEqual(nowhere.data, foreign.data, 'no difference between "elsewhere" and "nowhere"');
+    // Everything but the request's own correlation id is the same.
+    const { request_id: nowhereId, ...nowhereProblem } = nowhere.data;
+    const { request_id: foreignId, ...foreignProblem } = foreign.data;
+    assert.notEqual(nowhereId, foreignId);
+    assert.deepEqual(nowhereProblem, foreignProblem, 'no difference between "elsewhere" and "nowhere"');
   });
 
   test('an assertion made for another origin is refused', async () => {
     const result = await demoAgent.signIn({ origin: 'https://evil.example' });
     assert.equal(result.status, 400);
     assert.equal(result.data.code, 'origin_mismatch');
-    assert.equal(result.data.error, 'This passkey response came from another website and was refused.');
+    assert.equal(result.data.detail, 'This passkey response came from another website and was refused.');
   });
 
   test('a replayed assertion is refused: the challenge was used, and a new challenge does not match it', async () => {
@@ -115,7 +119,7 @@ describe('passkey protocol rules', () => {
     const again = await demoAgent.json(`${demoAgent.flowBase}/passkey/verify`, { csrf: demoAgent.csrf, response: first.response });
     assert.equal(again.status, 400);
     assert.equal(again.data.code, 'challenge_missing');
-    assert.equal(again.data.error, 'This sign-in attempt was already used or has timed out. Try again.');
+    assert.equal(again.data.detail, 'This sign-in attempt was already used or has timed out. Try again.');
     await demoAgent.json(`${demoAgent.flowBase}/passkey/options`, { csrf: demoAgent.csrf });
     const withNewChallenge = await demoAgent.json(`${demoAgent.flowBase}/passkey/verify`, { csrf: demoAgent.csrf, response: first.response });
     assert.equal(withNewChallenge.data.code, 'challenge_mismatch');
@@ -127,7 +131,7 @@ describe('passkey protocol rules', () => {
     const cloned = await demoAgent.signIn({ counter: 7 });
     assert.equal(cloned.status, 400);
     assert.equal(cloned.data.code, 'counter_regression');
-    assert.match(cloned.data.error, /looks like a copy/);
+    assert.match(cloned.data.detail, /looks like a copy/);
     const events = await audit(demo, 'passkey.counter_regression');
     assert.equal(events.length, 1);
     assert.match(events[0].data.detail, /counter value 7 was lower than expected 50/);
@@ -207,7 +211,7 @@ describe('passkey protocol rules', () => {
     assert.equal(account.status, 303, 'the account-page session was revoked');
     const refused = await agent.signIn({ counter: 101 });
     assert.equal(refused.status, 400);
-    assert.equal(refused.data.error, NOT_HERE);
+    assert.equal(refused.data.detail, NOT_HERE);
 
     await withTenant(facet.database.db, demo, (trx) => restoreAccount(trx, user.id));
     assert.equal((await agent.page('/t/demo/account')).status, 303, 'revoked sessions stay revoked');
@@ -218,7 +222,7 @@ describe('passkey protocol rules', () => {
   test('a tenant requiring direct attestation accepts only allow-listed authenticator models', async () => {
     const unattested = await new PasskeyAgent(facet.baseUrl, 'strict', new SoftAuthenticator()).signUp({ username: 'ann', email: 'ann@strict.example' });
     assert.ok(!unattested.ok);
-    assert.equal(JSON.parse(unattested.text).error, 'This organisation does not accept this kind of authenticator.');
+    assert.equal(JSON.parse(unattested.text).detail, 'This organisation does not accept this kind of authenticator.');
     const otherModel = await new PasskeyAgent(facet.baseUrl, 'strict', new SoftAuthenticator({ aaguid: '99999999-2222-3333-4444-555555555555' })).signUp({ username: 'ann', email: 'ann@strict.example' });
     assert.ok(!otherModel.ok);
     assert.equal(JSON.parse(otherModel.text).code, 'attestation_refused');
@@ -295,7 +299,7 @@ describe('passkey protocol rules', () => {
     const locked = await demoAgent.signIn({ counter: 900 });
     assert.equal(locked.status, 400);
     assert.equal(locked.data.code, 'locked');
-    assert.equal(locked.data.error, `Too many failed attempts. Try again after ${until.toISOString().slice(11, 16)} UTC.`);
+    assert.equal(locked.data.detail, `Too many failed attempts. Try again after ${until.toISOString().slice(11, 16)} UTC.`);
     await withTenant(facet.database.db, demo, (trx) => trx.deleteFrom('factor_lockouts').where('user_id', '=', user.id).execute());
     assert.equal((await demoAgent.signIn({ counter: 901 })).status, 200);
     const failures = await withTenant(facet.database.db, demo, (trx) =>

@@ -9,7 +9,15 @@ export function status(root: HTMLElement, message: string, isError = true): void
   region.classList.toggle('error', isError);
 }
 
-export async function postJson(url: string, body: Json): Promise<{ ok: boolean; status: number; data: Json }> {
+export interface JsonResult {
+  ok: boolean;
+  status: number;
+  data: Json;
+  /** For an error status: the server's own message (problem+json `detail`, else `title`; OAuth `error_description`). */
+  message: string | undefined;
+}
+
+export async function postJson(url: string, body: Json): Promise<JsonResult> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -22,11 +30,8 @@ export async function postJson(url: string, body: Json): Promise<{ ok: boolean; 
   } catch {
     data = {};
   }
-  // Every error status carries the server's own message to the page: our JSON steps say `error`,
-  // problem+json answers (429 rate limits, 403 …) say `detail`, OAuth-style ones `error_description`.
-  if (!response.ok && typeof data.error !== 'string') {
-    const message = [data.detail, data.error_description, data.title].find((value) => typeof value === 'string' && value.length > 0);
-    if (message !== undefined) data = { ...data, error: message };
-  }
-  return { ok: response.ok, status: response.status, data };
+  // Every refusal is problem+json (RFC 9457): the page shows its `detail` (or `title`) whatever the
+  // status (400, 403 CSRF, 413, 423, 429, 503 …); OAuth-style answers say `error_description`.
+  const message = response.ok ? undefined : [data.detail, data.title, data.error_description].find((value): value is string => typeof value === 'string' && value.length > 0);
+  return { ok: response.ok, status: response.status, data, message };
 }

@@ -2,6 +2,7 @@
 // `NameA<TAB>i<TAB>NameB<TAB>j`. An optional header line "<folds><TAB><pairs>" (the original view-2
 // file has one; the dev split does not) is skipped.
 import path from 'node:path';
+import { FacetError } from '../../errors/facet-error.ts';
 
 export interface FacePair {
   fold: number;
@@ -10,7 +11,7 @@ export interface FacePair {
   b: string;
 }
 
-export class PairsFileError extends Error {
+export class PairsFileError extends FacetError {
   readonly code = 'face_eval_bad_pairs_file';
   constructor(message: string) {
     super(message);

@@ -1,5 +1,6 @@
 // The face template store's error family: each refusal has a stable code for callers and a
 // message that never contains embedding values, key material or ciphertext.
+import { FacetError } from '../../errors/facet-error.ts';
 export type FaceTemplateErrorCode =
   | 'face_template_invalid_embedding'
   | 'face_template_invalid_quality'
@@ -10,11 +11,14 @@ export type FaceTemplateErrorCode =
   | 'face_enrol_no_usable_frame'
   | 'face_verify_no_frames';
 
-export class FaceTemplateError extends Error {
+export class FaceTemplateError extends FacetError {
   readonly code: FaceTemplateErrorCode;
-  constructor(code: FaceTemplateErrorCode, message: string, options?: ErrorOptions) {
+  /** The engine's rejection codes behind the refusal (face_enrol_no_usable_frame), never parsed from the message. */
+  readonly reasons: readonly string[];
+  constructor(code: FaceTemplateErrorCode, message: string, { reasons = [], ...options }: ErrorOptions & { reasons?: readonly string[] } = {}) {
     super(message, options);
     this.name = 'FaceTemplateError';
     this.code = code;
+    this.reasons = reasons;
   }
 }

@@ -184,8 +184,8 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
         return false;
       });
       if (usable.length === 0) {
-        const reasons = Object.keys(rejected).join(', ');
-        throw new FaceTemplateError('face_enrol_no_usable_frame', `none of the frames can be enrolled (${reasons})`);
+        const reasons = Object.keys(rejected);
+        throw new FaceTemplateError('face_enrol_no_usable_frame', `none of the frames can be enrolled (${reasons.join(', ')})`, { reasons });
       }
       return { chosen: best(usable).analysis, rejected };
     },

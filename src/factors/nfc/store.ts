@@ -3,6 +3,7 @@
 // injected encrypt/decrypt pair, sealed together with the user id and UID so a ciphertext copied
 // onto another row is refused.
 import type { Kysely } from 'kysely';
+import { FacetError } from '../../errors/facet-error.ts';
 import { acceptCardTap, type CardTapDecision } from './accept-card-tap.ts';
 import { isHex } from './hex.ts';
 import { keyBytes } from './keys.ts';
@@ -26,7 +27,7 @@ export interface StoredCard {
   lastUsedAt: Date | null;
 }
 
-export class NfcStoreError extends Error {
+export class NfcStoreError extends FacetError {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);

@@ -1,6 +1,7 @@
 // TOTP parameters shared by enrollment and verification. The defaults are what every mainstream
 // authenticator app understands (RFC 6238 with SHA-1, 6 digits, 30 s); changing them per tenant
 // risks apps that silently ignore the otpauth parameters and show wrong codes.
+import { FacetError } from '../../errors/facet-error.ts';
 export type TotpAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
 export interface TotpParameters {
@@ -15,7 +16,7 @@ export interface TotpParameters {
 export const TOTP_DEFAULTS = { digits: 6, period: 30, algorithm: 'sha1' } as const satisfies Required<TotpParameters>;
 
 /** A TOTP configuration problem on our side (bad stored secret, unsupported parameters), not user input. */
-export class TotpConfigError extends Error {
+export class TotpConfigError extends FacetError {
   readonly code: string;
   constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);

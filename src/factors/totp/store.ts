@@ -3,6 +3,7 @@
 // injected encrypt/decrypt pair, sealed together with the user id so a ciphertext copied onto
 // another user's row is refused rather than accepted as that user's secret.
 import type { Kysely } from 'kysely';
+import { FacetError } from '../../errors/facet-error.ts';
 import { TOTP_DEFAULTS, type TotpAlgorithm } from './options.ts';
 import { verifyTotp, type VerifyTotpResult } from './verify-totp.ts';
 
@@ -23,7 +24,7 @@ export interface StoredTotp {
   confirmed: boolean;
 }
 
-export class TotpStoreError extends Error {
+export class TotpStoreError extends FacetError {
   readonly code: string;
   constructor(code: string, message: string) {
     super(message);

@@ -1,0 +1,185 @@
+// The one error responder. Every error answer Facet writes itself goes through here, and the
+// representation is decided in one place, by route and by what the caller asked for:
+//
+// | request                                                        | answer                     |
+// |----------------------------------------------------------------|----------------------------|
+// | OAuth endpoint (token, introspection, revocation, PAR, device  | OAuth error JSON           |
+// | authorization, userinfo, registration), error OAuth has a code | (RFC 6749 §5.2)            |
+// | for (invalid_request, temporarily_unavailable, server_error)   |                            |
+// | browser OAuth endpoint (auth, device, end session), same errors| page if HTML is preferred, |
+// |                                                                | else OAuth error JSON      |
+// | admin API, a JSON body, or JSON preferred over HTML            | problem+json (RFC 9457)    |
+// | anything else preferring HTML (browser pages)                  | an HTML page               |
+//
+// Every answer carries the error's headers (Retry-After on 429 and 503) and Cache-Control: no-store.
+// Unexpected errors become a generic 500 with the request id, never a stack trace. Pages are
+// rendered here, at the HTTP edge, so src/errors/ stays free of the views.
+import type { Context, Next } from 'koa';
+import { messagePage } from '../../views/layout.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
+import { isUnstorableInputError } from '../db/unstorable.ts';
+import { HttpError, tooManyRequests } from '../errors/http-errors.ts';
+import { FacetError } from '../errors/facet-error.ts';
+
+export type Representation = 'oauth' | 'problem' | 'html';
+
+/** Tenant OAuth endpoints that answer OAuth error JSON (RFC 6749 §5.2), never pages. */
+const OAUTH_JSON_ENDPOINT = /^\/t\/[a-z0-9-]+\/(?:token(?:\/introspection|\/revocation)?|request|device\/auth|me|reg(?:\/.*)?)$/;
+/** Every tenant OAuth/OIDC endpoint oidc-provider serves (browser ones included). */
+const OAUTH_ENDPOINT = /^\/t\/[a-z0-9-]+\/(?:auth(?:\/[^/]+)?|token(?:\/introspection|\/revocation)?|request|device(?:\/.*)?|me|reg(?:\/.*)?|session\/end(?:\/.*)?|backchannel)$/;
+const ADMIN_API = /^\/t\/[a-z0-9-]+\/admin\/api(?:\/|$)/;
+
+/** Facet codes that have an OAuth error code (RFC 6749 §4.1.2.1, §5.2). */
+const OAUTH_CODES: Record<string, string> = {
+  invalid_request: 'invalid_request',
+  rate_limited: 'temporarily_unavailable',
+  temporarily_unavailable: 'temporarily_unavailable',
+  internal_error: 'server_error',
+};
+
+export function prefersHtml(ctx: Context): boolean {
+  return ctx.accepts(['application/json', 'application/problem+json', 'text/html']) === 'text/html';
+}
+
+/** Whether the request is a JSON call (admin API, a JSON body, or JSON preferred over HTML). */
+export function isJsonCall(ctx: Context): boolean {
+  return ADMIN_API.test(ctx.path) || Boolean(ctx.is('application/json')) || !prefersHtml(ctx);
+}
+
+export function representationFor(ctx: Context, code: string): Representation {
+  if (OAUTH_CODES[code] && OAUTH_ENDPOINT.test(ctx.path)) {
+    if (OAUTH_JSON_ENDPOINT.test(ctx.path) || !prefersHtml(ctx)) return 'oauth';
+    return 'html';
+  }
+  return isJsonCall(ctx) ? 'problem' : 'html';
+}
+
+export interface ErrorAnswer {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  headers?: Readonly<Record<string, string>>;
+  /** Extension members for problem+json (e.g. `redirect`). */
+  extensions?: Record<string, unknown>;
+}
+
+/** The answer an error stands for: exposed errors say what happened, others say nothing. */
+export function answerFor(error: unknown): ErrorAnswer {
+  if (error instanceof FacetError && error.expose) {
+    return { status: error.status, code: error.code, title: error.title ?? 'Error', detail: error.detail ?? error.message, headers: error.headers };
+  }
+  return { status: 500, code: 'internal_error', title: 'Internal error', detail: 'Something went wrong on our side.' };
+}
+
+/** Writes one error answer in the representation the route and the caller call for. */
+export function respondWith(ctx: Context, answer: ErrorAnswer, { page, as }: { page?: () => void; as?: Representation } = {}): void {
+  for (const [name, value] of Object.entries(answer.headers ?? {})) ctx.set(name, value);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.status = answer.status;
+  const requestId = (ctx.state.requestId as string | undefined) ?? undefined;
+  const representation = as ?? representationFor(ctx, answer.code);
+  if (representation === 'oauth') {
+    ctx.type = 'application/json';
+    ctx.body = { error: OAUTH_CODES[answer.code], error_description: answer.detail };
+    return;
+  }
+  if (representation === 'html') {
+    if (page) {
+      page();
+      ctx.status = answer.status;
+      return;
+    }
+    ctx.type = 'html';
+    ctx.body = OAUTH_ENDPOINT.test(ctx.path)
+      ? messagePage({ title: 'Sign-in problem', heading: 'Something went wrong', message: answer.detail, detail: `Error code: ${OAUTH_CODES[answer.code] ?? answer.code}` }).value
+      : messagePage({ title: answer.title, heading: answer.status === 429 ? 'Too many attempts' : answer.title, message: answer.detail, ...(requestId ? { detail: `Reference: ${requestId}` } : {}) }).value;
+    return;
+  }
+  ctx.type = 'application/problem+json';
+  ctx.body = {
+    type: `https://facet.dev/problems/${answer.code}`,
+    title: answer.title,
+    status: answer.status,
+    detail: answer.detail,
+    code: answer.code,
+    ...(answer.headers?.['Retry-After'] ? { retry_after: Number(answer.headers['Retry-After']) } : {}),
+    ...answer.extensions,
+    ...(requestId ? { request_id: requestId } : {}),
+  };
+}
+
+/** Answers an error (an exposed FacetError says what happened; anything else is a bare 500). */
+export function respondError(ctx: Context, error: unknown): void {
+  respondWith(ctx, answerFor(error));
+}
+
+/** A refusal a JSON step answers itself (no throw): problem+json, `extensions` as extra members. */
+export function respondProblem(ctx: Context, status: number, code: string, detail: string, extensions: Record<string, unknown> = {}): void {
+  respondWith(ctx, { status, code, title: TITLES[status] ?? 'Error', detail, extensions }, { as: 'problem' });
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  423: 'Locked',
+  429: 'Too Many Requests',
+  503: 'Temporarily unavailable',
+};
+
+/**
+ * The one 429: Retry-After always, OAuth JSON on OAuth endpoints, problem+json for JSON calls,
+ * and for browsers either the page the route renders itself (`page`, e.g. the form again with the
+ * message) or a small page.
+ */
+export function respondRateLimited(ctx: Context, retryAfterSeconds: number, { detail, page }: { detail?: string; page?: () => void } = {}): void {
+  const error = tooManyRequests(retryAfterSeconds, detail);
+  respondWith(ctx, answerFor(error), page ? { page } : {});
+}
+
+/** Bad input on any tenant route: `invalid_request` (OAuth JSON on OAuth endpoints). */
+export function respondInvalidRequest(ctx: Context, detail: string): void {
+  respondError(ctx, new HttpError(400, 'invalid_request', 'Bad request', detail));
+}
+
+/** The database is unreachable: 503 with Retry-After (`temporarily_unavailable` on OAuth endpoints). */
+export function respondUnavailable(ctx: Context, retryAfterSeconds = DATABASE_RETRY_AFTER_SECONDS): void {
+  respondError(
+    ctx,
+    new HttpError(503, 'temporarily_unavailable', 'Temporarily unavailable', `The service is briefly unavailable. Try again in ${retryAfterSeconds} seconds.`, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
+  );
+}
+
+export function errorHandler({ onUnexpected, onUnavailable = () => {} }: { onUnexpected: (error: unknown, ctx: Context) => void; onUnavailable?: (error: unknown, ctx: Context) => void }) {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body === undefined && ctx.respond !== false) {
+        respondError(ctx, new HttpError(404, 'not_found', 'Not found', `nothing is served at ${ctx.path}`));
+      }
+    } catch (error) {
+      // Checked first: a step may wrap the outage in its own error (as its cause).
+      if (isDatabaseUnavailable(error)) {
+        onUnavailable(error, ctx);
+        return respondUnavailable(ctx);
+      }
+      if (error instanceof FacetError && error.expose) return respondError(ctx, error);
+      // PostgreSQL refusing a string (NUL, unpaired surrogate) that got past the early checks.
+      if (isUnstorableInputError(error)) return respondInvalidRequest(ctx, 'The request contains a NUL character or an unpaired surrogate, which is not allowed.');
+      // Koa's own client errors (ctx.throw, malformed URLs) say what is wrong.
+      const { status, expose } = error as { status?: number; expose?: boolean };
+      if (status && status >= 400 && status < 500 && expose) {
+        return respondError(ctx, new HttpError(status, 'bad_request', 'Bad request', (error as Error).message));
+      }
+      onUnexpected(error, ctx);
+      respondError(ctx, error);
+    }
+  };
+}
