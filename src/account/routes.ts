@@ -45,7 +45,8 @@ const SECURITY_CHANGES = [
   'factor.nfc.removed',
   'factor.face.enrolled',
   'factor.face.deleted',
-  'recovery_codes.issued',
+  'recovery_code.issued',
+  'recovery_codes.issued', // the spelling before the event catalogue
 ];
 
 const NOTICES = ['renamed', 'removed', 'added'] as const;
@@ -91,14 +92,14 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       passkeys: data.passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt, backupEligible: p.backupEligible })),
       recoveryRemaining: data.recoveryRemaining,
       signIns: data.signIns.map((s) => ({
-        at: new Date(s.at as string),
+        at: new Date(s.at),
         ip: (s.ip as string | null) ?? null,
         userAgent: (s.user_agent as string | null) ?? null,
         method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
       })),
       face: { enrolled: data.faceEnrolled, available: deps.services.face.status().available },
       factorSections: data.factorSections,
-      securityChanges: data.securityChanges.map((c) => ({ at: new Date(c.at as string), type: c.type as string, proof: (c.proof as string | null) ?? null })),
+      securityChanges: data.securityChanges.map((c) => ({ at: new Date(c.at), type: c.type, proof: (c.proof as string | null) ?? null })),
       notice: done ? t.account[done] : faceDone,
       error,
     }),
@@ -265,7 +266,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     if (!proof) return;
     const codes = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       const issued = await issueRecoveryCodes(trx, account.user.id);
-      await appendAudit(trx, { type: 'recovery_codes.issued', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { count: issued.length, ...proofData(proof) } });
+      await appendAudit(trx, { type: 'recovery_code.issued', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { count: issued.length, ...proofData(proof) } });
       return issued;
     });
     const t = stringsFor(ctx.get('accept-language'));

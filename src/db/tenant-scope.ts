@@ -1,6 +1,7 @@
 // Every piece of tenant-scoped work runs here: one transaction that first switches to the tenant's
 // own role and schema. The role has privileges on its schema only, so even a query that names
 // another tenant's schema explicitly fails with "permission denied".
+import type { TenantSchema } from './schema.ts';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type ControlledTransaction, type Kysely, type Transaction } from 'kysely';
 import { classifyDatabaseError } from './errors.ts';
@@ -11,7 +12,7 @@ export interface TenantScope {
   readonly role: string;
 }
 
-export type TenantDb = Transaction<any>;
+export type TenantDb = Transaction<TenantSchema>;
 
 interface RequestTransaction {
   db: Kysely<any>;
@@ -36,7 +37,7 @@ export async function withTenant<T>(db: Kysely<any>, scope: TenantScope, work: (
         }
         return trx;
       })();
-      return await work(await shared.trx);
+      return await work((await shared.trx) as unknown as TenantDb);
     }
     return await db.transaction().execute(async (trx) => {
       await enterTenant(trx, scope);
@@ -82,7 +83,19 @@ export async function withRequestTransaction<T>(db: Kysely<any>, scope: TenantSc
   return result;
 }
 
+/** The request transaction (withRequestTransaction) already opened for this tenant, if any; never opens one. */
+export function openedRequestTransaction(db: Kysely<any>, scope: TenantScope): Promise<ControlledTransaction<any>> | undefined {
+  const shared = requestTransaction.getStore();
+  return shared && shared.db === db && shared.scope.schema === scope.schema ? shared.trx : undefined;
+}
+
 /** Switches an open transaction to the tenant (transaction-local, undone at commit/rollback). */
 export async function enterTenant(trx: Transaction<any>, scope: TenantScope): Promise<void> {
   await sql`select set_config('role', ${scope.role}, true), set_config('search_path', ${scope.schema}, true)`.execute(trx);
 }
+
+/**
+ * The same transaction without table types: only for code that works over a table named at run
+ * time (the key re-encryption walks several tables with one loop). Everything else is typed.
+ */
+export const untypedTables = (trx: TenantDb): Transaction<any> => trx as unknown as Transaction<any>;

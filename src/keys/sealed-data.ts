@@ -16,7 +16,7 @@ import { FacetError } from '../errors/facet-error.ts';
 import { assertRingDecrypts, KeyRingError, type KeyRing } from '../crypto/key-ring.ts';
 import { FernetError } from '../crypto/fernet.ts';
 import { ringFor, variableFor, type KeyPurpose, type PurposeRings } from '../crypto/purpose-rings.ts';
-import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { withTenant, type TenantScope, untypedTables } from '../db/tenant-scope.ts';
 import { rekeyTemplates } from '../face/templates/rekey.ts';
 import { sampleTemplateCiphertexts } from '../face/templates/store.ts';
 import { createDuplicateDetector } from '../face/duplicates/index.ts';
@@ -73,7 +73,7 @@ export async function rekeySealedColumn(
   let lastId = FIRST_ID;
   for (;;) {
     const batch = await withTenant(db, scope, async (trx) => {
-      const rows = (await trx
+      const rows = (await untypedTables(trx)
         .selectFrom(target.table)
         .select(['id', sql.ref<string>(target.column).as('sealed')])
         .where('id', '>', lastId)
@@ -94,7 +94,7 @@ export async function rekeySealedColumn(
           );
         }
         if (opened.keyId === ring.primaryKeyId) continue;
-        await trx.updateTable(target.table).set({ [target.column]: ring.encrypt(opened.plaintext) }).where('id', '=', row.id).execute();
+        await untypedTables(trx).updateTable(target.table).set({ [target.column]: ring.encrypt(opened.plaintext) }).where('id', '=', row.id).execute();
         rekeyed += 1;
       }
       return { rows: rows.length, lastId: rows.at(-1)?.id, rekeyed };

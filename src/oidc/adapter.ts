@@ -166,7 +166,7 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
         }
         if (!jti) return undefined;
         if (!sealedFields && SECRET_FIELDS[this.kind]) await this.#sealLegacy(trx, row.id_hash as string, row.payload as Json);
-        let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at as string).getTime() / 1000) : undefined;
+        let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at).getTime() / 1000) : undefined;
         const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string, request);
         if (verdict === 'hide') return undefined;
         if (verdict === 'unconsumed') consumed = undefined;

@@ -45,8 +45,9 @@ describe('passkey protocol rules', () => {
   });
   after(async () => facet?.close());
 
-  const audit = (tenant: TenantRecord, type: string) =>
-    withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('audit_events').selectAll().where('type', '=', type).orderBy('id').execute());
+  // Audit rows with their JSON data as the tests read it.
+  const audit = async (tenant: TenantRecord, type: string) =>
+    (await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('audit_events').selectAll().where('type', '=', type).orderBy('id').execute())) as Array<{ data: any; subject: string | null; type: string }>;
 
   test('sign-up stores a discoverable credential with its metadata, shows ten codes, and opens the account page', async () => {
     assert.equal(recoveryCodes.length, 10);

@@ -78,7 +78,8 @@ describe('refresh-token families', () => {
   }
 
   async function reuseAuditEvents() {
-    return withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('audit_events').selectAll().where('type', '=', 'refresh_token.reuse_detected').orderBy('id').execute());
+    const rows = await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('audit_events').selectAll().where('type', '=', 'refresh_token.reuse_detected').orderBy('id').execute());
+    return rows as Array<(typeof rows)[number] & { data: any }>;
   }
 
   test('every refresh rotates and advances the generation', async () => {

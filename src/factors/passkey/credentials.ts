@@ -71,7 +71,7 @@ export async function findCredentialWithOwner(trx: TenantDb, credentialId: strin
     email: row.email,
     email_verified: row.email_verified,
     display_name: row.display_name,
-    status: row.status,
+    status: row.status as User['status'],
     webauthn_user_handle: row.webauthn_user_handle,
     created_at: new Date(row.user_created_at),
   };
