@@ -82,8 +82,8 @@ function positive(n: number | undefined): n is number {
  * its own; one that hangs (stopped process, socket open, overloaded) would hold every request
  * that takes a point. Each Redis call gives up after `timeoutMs` and counts in the per-process
  * limiter instead; `failuresToOpen` such failures in a row open the breaker, so requests skip Redis
- * altogether; after `openMs` one request tries Redis again (half-open) and closes the breaker if
- * Redis answers in time.
+ * altogether; after `openMs` a PING in the background (half-open: no request waits for it) closes
+ * the breaker if Redis answers within `timeoutMs`, or keeps it open for another `openMs`.
  */
 export interface RedisGuard {
   timeoutMs: number;

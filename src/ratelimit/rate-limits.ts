@@ -96,7 +96,8 @@ export function createRateLimits({
     if (redis.status !== 'ready' && redis.status !== 'connecting' && redis.status !== 'wait') setDegraded(true, `status ${redis.status}`);
   }
 
-  // The circuit breaker: consecutive Redis timeouts, and until when Redis is skipped.
+  // The circuit breaker: consecutive Redis timeouts, until when Redis is skipped, and whether the
+  // half-open probe is out.
   let failures = 0;
   let openUntil = 0;
   let trialRunning = false;
@@ -118,16 +119,36 @@ export function createRateLimits({
     if (redis?.status === 'ready') setDegraded(false, 'breaker closed');
   }
 
+  /** The half-open trial: a PING in the background, so no request waits on a Redis still hung. */
+  function probeRedis() {
+    if (trialRunning || !redis) return;
+    trialRunning = true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(resolve, guard.timeoutMs, 'timeout')));
+    const ping = redis.ping().then(
+      () => 'answered' as const,
+      () => 'failed' as const,
+    );
+    void Promise.race([ping, timeout])
+      .then((outcome) => {
+        if (outcome === 'answered') redisAnswered();
+        else redisFailed(outcome === 'timeout' ? `no answer within ${guard.timeoutMs} ms` : 'ping failed');
+      })
+      .finally(() => {
+        clearTimeout(timer);
+        trialRunning = false;
+      });
+  }
+
   /**
    * Runs one Redis limiter call under the guard. Resolves `skipped` without touching Redis while
-   * the breaker is open (one caller at a time is let through as the half-open trial once `openMs`
-   * has passed), `timeout` if Redis did not answer in `timeoutMs`.
+   * the breaker is open (once `openMs` has passed, a background PING decides whether to close it),
+   * `timeout` if Redis did not answer in `timeoutMs`.
    */
   async function guarded<T>(call: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false; reason: 'skipped' | 'timeout' }> {
-    let trial = false;
     if (breakerOpen()) {
-      if (now() < openUntil || trialRunning) return { ok: false, reason: 'skipped' };
-      trial = trialRunning = true;
+      if (now() >= openUntil) probeRedis();
+      return { ok: false, reason: 'skipped' };
     }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = Symbol('timeout');
@@ -148,7 +169,6 @@ export function createRateLimits({
       throw error;
     } finally {
       clearTimeout(timer);
-      if (trial) trialRunning = false;
     }
   }
 

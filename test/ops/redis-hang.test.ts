@@ -1,8 +1,8 @@
 // A hung Redis (issue 17, item 2): the process stopped with SIGSTOP, its socket still open. Every
 // token request waited for the whole hang, because the rate limiter's Redis call had no timeout.
 // Now each Redis call of the limiter gives up after 200 ms and a circuit breaker sends the next
-// ones to the per-process limiter at once: the token endpoint's p99 during the hang stays within
-// 2x its p99 before (plus a few ms of scheduling noise), the degradation is flagged (/ready, metric),
+// ones to the per-process limiter at once (a background PING decides when to go back): the token
+// endpoint's p99 during the hang stays within 2x its p99 before (plus 10 ms of scheduling noise), the degradation is flagged (/ready, metric),
 // and the breaker closes again on its own once Redis answers. Uses its own redis-server.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -71,8 +71,9 @@ describe('Redis hangs (SIGSTOP) under token load', { timeout: 120_000 }, () => {
       `token p99 before ${before.toFixed(1)} ms (${baseline.durations.length} requests), during an 8 s hang ${hung.toFixed(1)} ms (${during.durations.length} requests), slowest during ${Math.max(...during.durations).toFixed(0)} ms`,
     );
     assert.ok(during.durations.length > baseline.durations.length, 'the endpoint kept answering through the hang');
-    assert.ok(hung <= 2 * before + 5, `p99 during the hang ${hung.toFixed(1)} ms vs ${before.toFixed(1)} ms before`);
-    assert.ok(Math.max(...during.durations) < 1000, 'no request waited for the hang');
+    assert.ok(hung <= 2 * before + 10, `p99 during the hang ${hung.toFixed(1)} ms vs ${before.toFixed(1)} ms before`);
+    // Nobody waited for the hang (8 s); a loaded machine still has its own pauses.
+    assert.ok(Math.max(...during.durations) < 2000, 'no request waited for the hang');
 
     // Redis answers again: the breaker closes on its own, limits are shared in Redis again.
     const deadline = Date.now() + 10_000;
