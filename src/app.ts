@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import type { Database } from './db/client.ts';
 import { notFound } from './errors/http-errors.ts';
-import { errorHandler } from './http/error-responder.ts';
+import { errorHandler, respondRateLimited } from './http/error-responder.ts';
 import { buildTenantProvider } from './oidc/provider.ts';
 import { createRecordIdCodec } from './oidc/record-ids.ts';
 import { createTenantPool } from './tenancy/pool.ts';
@@ -19,7 +19,7 @@ import { createReadiness, presentsToken, publicReadiness } from './http/health.t
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
 import { serveAssets } from './http/assets.ts';
 import { rejectUnstorableInput } from './http/input-guard.ts';
-import { htmlSecurityHeaders } from './http/security-headers.ts';
+import { htmlSecurityHeaders } from './http/middleware/security-headers.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
 import { metricsMiddleware } from './observability/metrics-endpoint.ts';
@@ -150,9 +150,7 @@ export function createApp({
         const basicClient = basicClientId(ctx.get('authorization'));
         if (verdict.allowed && basicClient) verdict = await services.limits.consume('token.account', basicClient, { tenant });
         if (!verdict.allowed) {
-          ctx.status = 429;
-          ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-          ctx.body = { error: 'temporarily_unavailable', error_description: 'too many requests; retry later' };
+          await respondRateLimited(ctx, verdict.retryAfterSeconds);
           return true;
         }
       }

@@ -20,6 +20,7 @@ import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValue
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { SafeHtml } from '../../views/html.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { respondRateLimited } from '../http/error-responder.ts';
 import { csrfKey, type InteractionDeps } from '../interaction/flow.ts';
 import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts';
 import { otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
@@ -134,7 +135,8 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
       await audit(trx, ctx, account, 'factor.otp.enrolled', proof, { algorithm: stored.algorithm, digits: stored.digits, period: stored.period });
       return { done: 'enrolled' as const };
     });
-    if (outcome.done === 'retry') return showTotpEnrolment(ctx, account, outcome.secret, { error: outcome.error, status: limited.allowed ? 400 : 429 });
+    if (outcome.done === 'retry' && !limited.allowed) return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: outcome.error, page: () => showTotpEnrolment(ctx, account, outcome.secret, { error: outcome.error, status: 429 }) });
+    if (outcome.done === 'retry') return showTotpEnrolment(ctx, account, outcome.secret, { error: outcome.error, status: 400 });
     ctx.status = 303;
     ctx.redirect(`${account.base}?factor=${outcome.done === 'enrolled' ? 'otp-enrolled' : 'otp-already'}#otp-section`);
   });
@@ -224,7 +226,10 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
     const uid = input.data.uid.toUpperCase();
     const { runtime, user } = account;
     const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, user.id);
-    if (!limited.allowed) return showNfcEnrolment(ctx, account, { values, formError: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }, 429);
+    if (!limited.allowed) {
+      const detail = fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds });
+      return respondRateLimited(ctx, limited.retryAfterSeconds, { detail, page: () => showNfcEnrolment(ctx, account, { values, formError: detail }, 429) });
+    }
     const parsed = parseSunUrl(tap);
     const decision = parsed.ok
       ? acceptCardTap({

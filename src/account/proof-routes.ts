@@ -12,6 +12,7 @@ import type { Factor } from '../factors/contract.ts';
 import { freshProofPage } from '../../views/account.ts';
 import { fill, stringsFor } from '../../views/strings/index.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { respondRateLimited } from '../http/error-responder.ts';
 import { csrfKey, type InteractionDeps } from '../interaction/flow.ts';
 import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts';
 import { lockMessage, otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
@@ -87,8 +88,8 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
                 : name === 'otp'
                   ? otpMessage(t, outcome.reason, account.runtime.tenant.name)
                   : tapMessage(t, outcome.reason);
-        if (outcome.refusal === 'rate_limited') ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-        return showProofPage(ctx, deps, account, { next, removing, error, status: outcome.refusal === 'rate_limited' ? 429 : 400 });
+        if (outcome.refusal === 'rate_limited') return respondRateLimited(ctx, outcome.retryAfterSeconds, { detail: error, page: () => showProofPage(ctx, deps, account, { next, removing, error, status: 429 }) });
+        return showProofPage(ctx, deps, account, { next, removing, error, status: 400 });
       }
       await withTenant(deps.db, account.runtime.tenant, (trx) => recordAccountProof(trx, account, { factor: name, amr: outcome.amr, at: outcome.at }));
       ctx.status = 303;

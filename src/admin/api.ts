@@ -1,7 +1,7 @@
 // The tenant admin JSON API (problem+json errors): security activity, lockouts, account actions.
 // Mounted at /t/<slug>/admin/api/…, behind the tenant's admin token and the `admin` rate limits.
 import type Router from '@koa/router';
-import type { Context, Next } from 'koa';
+import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
@@ -16,6 +16,8 @@ import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../a
 import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
+import { BODY_LIMITS, readBody } from '../http/middleware/body.ts';
+import { rateLimit } from '../http/middleware/rate-limit.ts';
 import { FACTOR_NAMES } from '../factors/names.ts';
 import { backchannelTargetsOf, sendBackchannelLogouts, type LogoutTarget } from '../oidc/backchannel-logout.ts';
 
@@ -34,32 +36,11 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
-async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) return {};
-  let text = '';
-  for await (const chunk of ctx.req) {
-    text += chunk;
-    if (text.length > 16_384) throw new HttpError(413, 'body_too_large', 'Payload too large', 'The body is limited to 16 KiB.');
-  }
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'Invalid JSON', 'The request body is not valid JSON.');
-  }
-}
+const readJson = (ctx: Context) => readBody(ctx, { limit: BODY_LIMITS.admin, accept: 'json' });
 
 export function registerAdminApi(router: Router, { config, db, services }: { config: Config; db: Kysely<any>; services: Services }): void {
   const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
-  const rateLimit = async (ctx: Context, next: Next) => {
-    const tenant = tenantOf(ctx);
-    const verdict = await services.limits.consume('admin.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug: tenant.slug, settings: tenant.settings } });
-    if (!verdict.allowed) {
-      ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-      throw new HttpError(429, 'rate_limited', 'Too many requests', `Retry in ${verdict.retryAfterSeconds} s.`);
-    }
-    await next();
-  };
-  const guard = [rateLimit, requireAdminToken(config)];
+  const guard = [rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy })), requireAdminToken(config)];
   const base = '/admin/api';
 
   router.get(`${base}/failed-attempts`, ...guard, async (ctx) => {

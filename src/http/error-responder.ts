@@ -73,7 +73,7 @@ export function answerFor(error: unknown): ErrorAnswer {
 }
 
 /** Writes one error answer in the representation the route and the caller call for. */
-export function respondWith(ctx: Context, answer: ErrorAnswer, { page, as }: { page?: () => void; as?: Representation } = {}): void {
+export function respondWith(ctx: Context, answer: ErrorAnswer, { as }: { as?: Representation } = {}): void {
   for (const [name, value] of Object.entries(answer.headers ?? {})) ctx.set(name, value);
   ctx.set('Cache-Control', 'no-store');
   ctx.status = answer.status;
@@ -85,11 +85,6 @@ export function respondWith(ctx: Context, answer: ErrorAnswer, { page, as }: { p
     return;
   }
   if (representation === 'html') {
-    if (page) {
-      page();
-      ctx.status = answer.status;
-      return;
-    }
     ctx.type = 'html';
     ctx.body = OAUTH_ENDPOINT.test(ctx.path)
       ? messagePage({ title: 'Sign-in problem', heading: 'Something went wrong', message: answer.detail, detail: `Error code: ${OAUTH_CODES[answer.code] ?? answer.code}` }).value
@@ -137,9 +132,16 @@ const TITLES: Record<number, string> = {
  * and for browsers either the page the route renders itself (`page`, e.g. the form again with the
  * message) or a small page.
  */
-export function respondRateLimited(ctx: Context, retryAfterSeconds: number, { detail, page }: { detail?: string; page?: () => void } = {}): void {
-  const error = tooManyRequests(retryAfterSeconds, detail);
-  respondWith(ctx, answerFor(error), page ? { page } : {});
+export async function respondRateLimited(ctx: Context, retryAfterSeconds: number, { detail, page }: { detail?: string; page?: () => void | Promise<void> } = {}): Promise<void> {
+  const answer = answerFor(tooManyRequests(retryAfterSeconds, detail));
+  if (page && representationFor(ctx, answer.code) === 'html') {
+    for (const [name, value] of Object.entries(answer.headers ?? {})) ctx.set(name, value);
+    ctx.set('Cache-Control', 'no-store');
+    await page();
+    ctx.status = 429;
+    return;
+  }
+  respondWith(ctx, answer);
 }
 
 /** Bad input on any tenant route: `invalid_request` (OAuth JSON on OAuth endpoints). */

@@ -8,6 +8,7 @@ import type { Config } from '../config/index.ts';
 import { registerInteractionRoutes } from '../interaction/routes.ts';
 import { testInteractionRoutes } from './test-helpers.ts';
 import { HttpError } from '../errors/http-errors.ts';
+import { respondRateLimited } from './error-responder.ts';
 import { registerAdminApi } from '../admin/api.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import type { Services } from '../services.ts';
@@ -30,8 +31,7 @@ export function tenantRoutes({ config, db, logger, services }: { config: Config;
         const runtime = ctx.state.tenant as TenantRuntime;
         const verdict = await services.limits.consume(policy, clientIp(ctx, { trustProxy: config.trustProxy }), { tenant: { slug: runtime.tenant.slug, settings: runtime.tenant.settings } });
         if (!verdict.allowed) {
-          ctx.set('Retry-After', String(verdict.retryAfterSeconds));
-          throw new HttpError(429, 'rate_limited', 'Too many attempts', `Too many attempts from your network. Try again in ${verdict.retryAfterSeconds} seconds.`);
+          return respondRateLimited(ctx as unknown as Context, verdict.retryAfterSeconds, { detail: `Too many attempts from your network. Try again in ${verdict.retryAfterSeconds} seconds.` });
         }
       }
     }

@@ -16,8 +16,7 @@ import { deleteTemplatesForUser } from '../face/templates/store.ts';
 import { FaceTemplateError } from '../face/templates/errors.ts';
 import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from '../face/templates/service.ts';
 import { amrForFactor } from '../stepup/factors.ts';
-import { HttpError } from '../errors/http-errors.ts';
-import { respondProblem } from '../http/error-responder.ts';
+import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
@@ -41,23 +40,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024;
 // ---------------------------------------------------------------------------------------------
 // Input: JSON with base64 frames (JPEG/PNG/WebP; the engine checks the format and pixel count).
 
-async function readJson(ctx: Context, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
-  if (!ctx.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'Bad request', 'Send the pictures as JSON.');
-  const declared = Number(ctx.get('content-length') || 0);
-  if (declared > limit) throw new HttpError(413, 'too_large', 'Request too large', 'The pictures are too large.');
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpError(413, 'too_large', 'Request too large', 'The pictures are too large.');
-    chunks.push(chunk as Buffer);
-  }
-  try {
-    const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-    return parsed && typeof parsed === 'object' ? parsed : {};
-  } catch (cause) {
-    throw new HttpError(400, 'bad_json', 'Bad request', 'The request body is not valid JSON.', { cause });
-  }
+function readJson(ctx: Context, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
+  return readBody(ctx, { limit, accept: 'json', tooLarge: 'The pictures are too large.' });
 }
 
 const base64Frame = z.string().min(100).max(Math.ceil((MAX_FRAME_BYTES * 4) / 3) + 4).regex(/^[A-Za-z0-9+/]+={0,2}$/);
@@ -167,10 +151,7 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   const proof = (await enrolProof(deps, account)).fresh;
   if (!proof) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
   const retryAfter = await rateLimited(deps.services, ctx, account.runtime, account.user.id);
-  if (retryAfter !== undefined) {
-    ctx.set('Retry-After', String(retryAfter));
-    return json(ctx, 429, { error: t.face.reasons.rate_limited, code: 'rate_limited' });
-  }
+  if (retryAfter !== undefined) return respondRateLimited(ctx, retryAfter, { detail: t.face.reasons.rate_limited });
   const { face } = deps.services;
   if (!face.status().available) return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
   const service = await face.service();
@@ -378,10 +359,7 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
 
   const retryAfter = await rateLimited(deps.services, ctx, runtime, userId);
-  if (retryAfter !== undefined) {
-    ctx.set('Retry-After', String(retryAfter));
-    return json(ctx, 429, { error: t.face.reasons.rate_limited, code: 'rate_limited' });
-  }
+  if (retryAfter !== undefined) return respondRateLimited(ctx, retryAfter, { detail: t.face.reasons.rate_limited });
   const { face, metrics } = deps.services;
   if (!face.status().available) {
     metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });

@@ -15,6 +15,7 @@ import { fill } from '../../views/strings/index.ts';
 import type { Services } from '../services.ts';
 import { continueOrFinish, endUnmet, loadUnmet } from './step-up.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
+import { respondRateLimited } from '../http/error-responder.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
 import { lockedMessage } from './messages.ts';
@@ -31,9 +32,8 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
   const at = now();
   const limited = await consumeAccountLimits(deps.services, flow.runtime, 'signin.account', [username]);
   if (!limited.allowed) {
-    ctx.set('Retry-After', String(limited.retryAfterSeconds));
-    htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }), 429);
-    return;
+    const detail = fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds });
+    return respondRateLimited(ctx, limited.retryAfterSeconds, { detail, page: () => htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: detail }), 429) });
   }
   const user = username ? await withTenant(deps.db, flow.runtime.tenant, (trx) => findLiveUserByUsername(trx, username)) : undefined;
   const outcome = await runAttempt(deps.db, flow.runtime.tenant, {

@@ -3,7 +3,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
-import { respondProblem } from '../http/error-responder.ts';
+import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Services } from '../services.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
@@ -37,8 +37,7 @@ export async function passkeyOptions(ctx: Context, flow: Flow, deps: Interaction
   const username = input.data.username || undefined;
   const limited = await consumeAccountLimits(deps.services, runtime, 'signin.account', [username]);
   if (!limited.allowed) {
-    ctx.set('Retry-After', String(limited.retryAfterSeconds));
-    return jsonError(ctx, 429, fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }), 'rate_limited');
+    return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) });
   }
   const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
     const user = username ? await findLiveUserByUsername(trx, username) : undefined;

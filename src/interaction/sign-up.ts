@@ -22,6 +22,7 @@ import {
 import { createPasskeyPage, signUpPage, type SignUpValues } from '../../views/pages.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
+import { respondRateLimited } from '../http/error-responder.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
 import { passkeyMessage } from './messages.ts';
@@ -68,9 +69,8 @@ export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDe
   const { runtime } = flow;
   const limited = await consumeAccountLimits(deps.services, runtime, 'signup.account', [values.username, values.email]);
   if (!limited.allowed) {
-    ctx.set('Retry-After', String(limited.retryAfterSeconds));
-    htmlResponse(ctx, signUpPage(pageContext(ctx, flow), { values, errors: { username: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) }, inviteField: policy(flow) === 'invite' }), 429);
-    return;
+    const detail = fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds });
+    return respondRateLimited(ctx, limited.retryAfterSeconds, { detail, page: () => htmlResponse(ctx, signUpPage(pageContext(ctx, flow), { values, errors: { username: detail }, inviteField: policy(flow) === 'invite' }), 429) });
   }
   await withTenant(deps.db, runtime.tenant, async (trx) => {
     if (!errors.username && (await findLiveUserByUsername(trx, values.username))) errors.username = t.signUp.usernameTaken;

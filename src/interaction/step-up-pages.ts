@@ -15,6 +15,7 @@ import { fill, type Strings } from '../../views/strings/index.ts';
 import type { PageContext } from '../../views/pages.ts';
 import { csrfKey, interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
+import { respondRateLimited } from '../http/error-responder.ts';
 import { renderSignIn } from './sign-in.ts';
 import { runAttempt } from './attempt.ts';
 import { consumeStepUpLimits, continueOrFinish, factorSecretBox, stepUpSubject, type StepUpSubject } from './step-up.ts';
@@ -96,8 +97,10 @@ async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: St
       case 'not_enrolled':
         return showFactorPage(ctx, flow, page, { formError: t.stepUp.notEnrolled }, 400);
       case 'rate_limited':
-        ctx.set('Retry-After', String(outcome.retryAfterSeconds));
-        return showFactorPage(ctx, flow, page, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429);
+        return respondRateLimited(ctx, outcome.retryAfterSeconds, {
+          detail: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }),
+          page: () => showFactorPage(ctx, flow, page, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429),
+        });
       case 'locked':
         return showFactorPage(ctx, flow, page, { formError: lockMessage(t, outcome.lock) }, 400);
       case 'failed':

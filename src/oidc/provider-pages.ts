@@ -5,7 +5,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { html, raw } from '../../views/html.ts';
 import { layout, messagePage } from '../../views/layout.ts';
 import { fill, stringsFor } from '../../views/strings/index.ts';
-import { setSecurityHeaders } from '../http/security-headers.ts';
+import { setSecurityHeaders } from '../http/middleware/security-headers.ts';
 
 /**
  * Set before the provider answers: oidc-provider's form_post page adds the hash of its one inline

@@ -6,7 +6,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { rateLimitMiddleware, type KeyFn, type RateLimitMiddlewareOptions } from './middleware.ts';
 import { DEFAULT_LIMITS, DEFAULT_REDIS_GUARD, mergeLimits, type Limit, type LimitOverrides, type Limits, type PolicyKey, type RedisGuard } from './policies.ts';
 
 export interface RateLimitLogger {
@@ -263,8 +262,6 @@ export function createRateLimits({
   const api: RateLimits = {
     consume,
     reset,
-    /** Koa middleware for one policy; see rateLimitMiddleware. */
-    middleware: (policy: PolicyKey, keyFn: KeyFn, options?: RateLimitMiddlewareOptions) => rateLimitMiddleware(api, policy, keyFn, options),
     /** The limits in force for a tenant (or installation-wide), for the admin console. */
     limitsFor: (tenant?: TenantRef): Limits => (tenant?.settings ? mergeLimits(base, safeOverrides(overrides, tenant.settings)) : base),
     get degraded() {
@@ -285,7 +282,6 @@ export function createRateLimits({
 export interface RateLimits {
   consume(policy: PolicyKey, key: string, options?: { tenant?: TenantRef; points?: number }): Promise<ConsumeResult>;
   reset(policy: PolicyKey, key: string, options?: { tenant?: TenantRef }): Promise<void>;
-  middleware(policy: PolicyKey, keyFn: KeyFn, options?: RateLimitMiddlewareOptions): ReturnType<typeof rateLimitMiddleware>;
   limitsFor(tenant?: TenantRef): Limits;
   readonly degraded: boolean;
   readinessCheck(): Promise<{ name: string; ok: boolean; detail?: string }>;

@@ -36,7 +36,7 @@ describe('per-account rate limits', () => {
     const refused = await agent.json(`${agent.flowBase}/passkey/options`, { csrf: agent.csrf, username: 'target.user ' });
     assert.equal(refused.status, 429);
     assert.equal(refused.data.code, 'rate_limited');
-    assert.match(refused.data.error, /Wait \d+ seconds/);
+    assert.match(refused.data.detail, /Wait \d+ seconds/);
     // Another name is not affected; the recovery form counts against the same name.
     assert.equal((await agent.json(`${agent.flowBase}/passkey/options`, { csrf: agent.csrf, username: 'someone.else' })).status, 200);
     await agent.page(`${agent.flowBase}/recovery`);
