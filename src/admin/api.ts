@@ -1,12 +1,14 @@
 // The tenant admin JSON API (problem+json errors): security activity, lockouts, account actions.
 // Mounted at /t/<slug>/admin/api/…, behind the tenant's admin token and the `admin` rate limits.
+// Every route is declared with the route guard (params, query, body and response schemas); the
+// OpenAPI 3.1 document at /t/<slug>/admin/api/openapi.json is built from those declarations.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
-import { HttpError, notFound } from '../errors/http-errors.ts';
+import { notFound } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import type { Services } from '../services.ts';
 import { lockedAccounts, recentFailedAttempts, suspiciousActivity, unlock } from '../lockout/index.ts';
@@ -16,94 +18,286 @@ import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../a
 import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
-import { BODY_LIMITS, readBody } from '../http/middleware/body.ts';
+import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
+import { openApiDocument } from '../http/openapi.ts';
 import { rateLimit } from '../http/middleware/rate-limit.ts';
 import { FACTOR_NAMES } from '../factors/names.ts';
 import { backchannelTargetsOf, sendBackchannelLogouts, type LogoutTarget } from '../oidc/backchannel-logout.ts';
 
-const windowQuery = z.object({
-  hours: z.coerce.number().int().min(1).max(24 * 30).default(24),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
-  threshold: z.coerce.number().int().min(1).max(100000).default(20),
-});
-const userParams = z.object({ id: z.uuid() });
-// The factor names of the one vocabulary: the same names the flows lock under.
-const unlockBody = z.object({ factor: z.enum(FACTOR_NAMES).optional() }).strict();
+// ---------------------------------------------------------------------------------------------
+// Declarations: what each route takes and answers.
 
-function parse<T>(schema: z.ZodType<T>, value: unknown): T {
-  const result = schema.safeParse(value);
-  if (!result.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', z.prettifyError(result.error));
-  return result.data;
+const windowQuery = z.object({
+  hours: z.coerce.number().int().min(1).max(24 * 30).default(24).describe('The window, in hours back from now.'),
+  limit: z.coerce.number().int().min(1).max(1000).default(200).describe('At most this many rows.'),
+  threshold: z.coerce.number().int().min(1).max(100000).default(20).describe('Failures at or above which an address or account is listed.'),
+});
+const userParams = z.object({ id: z.uuid().describe('The user id.') });
+// The factor names of the one vocabulary: the same names the flows lock under.
+const unlockBody = z.object({ factor: z.enum(FACTOR_NAMES).optional().describe('Unlock only this factor (default: every factor).') }).strict();
+
+const timestamp = z.iso.datetime();
+const failedAttempt = z.object({
+  id: z.string(),
+  at: timestamp,
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  userId: z.string().nullable(),
+  factor: z.string(),
+  reason: z.string(),
+  scores: z.record(z.string(), z.number()).nullable(),
+});
+const lockedFactor = z.object({ userId: z.string(), factor: z.string(), failures: z.number().int(), lockedUntil: timestamp.nullable(), disabled: z.boolean() });
+const chainVerdict = z.union([
+  z.object({ ok: z.literal(true), rows: z.number().int() }),
+  z.object({ ok: z.literal(false), rows: z.number().int(), firstBrokenId: z.string(), reason: z.string() }),
+]);
+
+const AUTH_PROBLEMS = {
+  401: 'No or a wrong admin bearer token (WWW-Authenticate: Bearer).',
+  404: 'This tenant has no admin API token configured, or no such user.',
+  429: 'Too many admin API requests from this address (Retry-After).',
+  503: 'The admin token cannot be resolved, or the database is briefly unavailable (Retry-After).',
+} as const;
+const INPUT_PROBLEMS = { 400: 'Invalid parameters (code invalid_parameters), or a body that is not JSON (invalid_json).', 413: 'The body is over 16 KiB.', 415: 'The body is not JSON.' } as const;
+
+export const ADMIN_API_BASE = '/admin/api';
+
+/** The admin API's routes, declared (paths relative to /t/<slug>/admin/api). */
+export const ADMIN_ROUTES = {
+  failedAttempts: {
+    method: 'get',
+    path: '/failed-attempts',
+    operationId: 'listFailedAttempts',
+    summary: 'Failed sign-in and factor attempts in a window, newest first',
+    tags: ['security'],
+    query: windowQuery.pick({ hours: true, limit: true }),
+    responses: { 200: { description: 'The attempts.', schema: z.object({ hours: z.number().int(), attempts: z.array(failedAttempt) }) } },
+    problems: { ...INPUT_PROBLEMS, ...AUTH_PROBLEMS },
+  },
+  suspicious: {
+    method: 'get',
+    path: '/suspicious',
+    operationId: 'suspiciousActivity',
+    summary: 'Addresses and accounts with many failures in a window',
+    tags: ['security'],
+    query: windowQuery.pick({ hours: true, threshold: true }),
+    responses: {
+      200: {
+        description: 'Addresses (and how many accounts they tried) and accounts (and from how many addresses), at or above the threshold.',
+        schema: z.object({
+          hours: z.number().int(),
+          threshold: z.number().int(),
+          ips: z.array(z.object({ ip: z.string(), failures: z.number().int(), accounts: z.number().int() })),
+          accounts: z.array(z.object({ userId: z.string(), failures: z.number().int(), ips: z.number().int() })),
+        }),
+      },
+    },
+    problems: { ...INPUT_PROBLEMS, ...AUTH_PROBLEMS },
+  },
+  locked: {
+    method: 'get',
+    path: '/locked',
+    operationId: 'listLockedFactors',
+    summary: 'Factors locked now or disabled, by user',
+    tags: ['security'],
+    responses: { 200: { description: 'The locked factors.', schema: z.object({ locked: z.array(lockedFactor) }) } },
+    problems: AUTH_PROBLEMS,
+  },
+  auditVerify: {
+    method: 'get',
+    path: '/audit/verify',
+    operationId: 'verifyAuditChain',
+    summary: "Verify the tenant's audit hash chain",
+    tags: ['audit'],
+    responses: { 200: { description: 'Whether the chain holds, and where it first breaks.', schema: chainVerdict } },
+    problems: AUTH_PROBLEMS,
+  },
+  unlock: {
+    method: 'post',
+    path: '/users/:id/unlock',
+    operationId: 'unlockUser',
+    summary: "Clear a user's factor lockouts (audited)",
+    tags: ['users'],
+    params: userParams,
+    body: unlockBody,
+    responses: { 200: { description: 'The factors that were locked and are now unlocked.', schema: z.object({ unlocked: z.array(z.string()) }) } },
+    problems: { ...INPUT_PROBLEMS, ...AUTH_PROBLEMS },
+  },
+  signOut: {
+    method: 'post',
+    path: '/users/:id/sign-out',
+    operationId: 'signOutUserEverywhere',
+    summary: "End every session, grant and refresh-token family of a user (audited; relying parties get back-channel logout)",
+    tags: ['users'],
+    params: userParams,
+    responses: {
+      200: {
+        description: 'What was ended.',
+        schema: z.object({ families_ended: z.number().int(), sessions: z.number().int(), records: z.number().int() }),
+      },
+    },
+    problems: { 400: INPUT_PROBLEMS[400], ...AUTH_PROBLEMS },
+  },
+  deleteUser: {
+    method: 'delete',
+    path: '/users/:id',
+    operationId: 'deleteUser',
+    summary: 'Soft-delete a user: signed out everywhere, erased after the retention period unless restored',
+    tags: ['users'],
+    params: userParams,
+    responses: { 204: { description: 'Deleted.' } },
+    problems: { 400: INPUT_PROBLEMS[400], ...AUTH_PROBLEMS },
+  },
+  restoreUser: {
+    method: 'post',
+    path: '/users/:id/restore',
+    operationId: 'restoreUser',
+    summary: 'Restore a soft-deleted user (not their sessions)',
+    tags: ['users'],
+    params: userParams,
+    responses: { 204: { description: 'Restored.' } },
+    problems: { 400: INPUT_PROBLEMS[400], ...AUTH_PROBLEMS },
+  },
+  openapi: {
+    method: 'get',
+    path: '/openapi.json',
+    operationId: 'getOpenApiDocument',
+    summary: 'This API described as OpenAPI 3.1 (built from the route declarations)',
+    tags: ['meta'],
+    public: true,
+    responses: { 200: { description: 'The OpenAPI document.', schema: z.object({ openapi: z.literal('3.1.0') }).loose() } },
+    problems: { 429: AUTH_PROBLEMS[429] },
+  },
+} satisfies Record<string, RouteSpec>;
+
+/** The OpenAPI 3.1 document of the admin API of the tenant whose API lives at `serverUrl`. */
+export function adminApiDocument(serverUrl: string) {
+  return openApiDocument({
+    title: 'Facet admin API',
+    version: '1',
+    description:
+      'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
+    serverUrl,
+    routes: Object.values(ADMIN_ROUTES) as RouteSpec[],
+    bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
+  });
 }
 
-const readJson = (ctx: Context) => readBody(ctx, { limit: BODY_LIMITS.admin, accept: 'json' });
+// ---------------------------------------------------------------------------------------------
+// Handlers.
 
 export function registerAdminApi(router: Router, { config, db, services }: { config: Config; db: Kysely<any>; services: Services }): void {
   const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
-  const guard = [rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy })), requireAdminToken(config)];
-  const base = '/admin/api';
-
-  router.get(`${base}/failed-attempts`, ...guard, async (ctx) => {
-    const { hours, limit } = parse(windowQuery, ctx.query);
-    ctx.body = { hours, attempts: await withTenant(db, tenantOf(ctx), (trx) => recentFailedAttempts(trx, { hours, limit })) };
-  });
-  router.get(`${base}/suspicious`, ...guard, async (ctx) => {
-    const { hours, threshold } = parse(windowQuery, ctx.query);
-    ctx.body = { hours, threshold, ...(await withTenant(db, tenantOf(ctx), (trx) => suspiciousActivity(trx, { hours, threshold }))) };
-  });
-  router.get(`${base}/locked`, ...guard, async (ctx) => {
-    ctx.body = { locked: await withTenant(db, tenantOf(ctx), (trx) => lockedAccounts(trx)) };
-  });
-  router.get(`${base}/audit/verify`, ...guard, async (ctx) => {
-    ctx.body = await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx));
-  });
-
-  const withUser = async <T>(ctx: Context, work: (trx: Parameters<Parameters<typeof withTenant>[2]>[0], id: string) => Promise<T>, { live = true } = {}) => {
-    const { id } = parse(userParams, ctx.params);
-    return withTenant(db, tenantOf(ctx), async (trx) => {
-      if (live && !(await findLiveUserById(trx, id))) throw notFound(`no user ${id} in this tenant`);
-      return work(trx, id);
-    });
+  const limited = rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy }));
+  const guard = [limited, requireAdminToken(config)];
+  const base = ADMIN_API_BASE;
+  const options = {
+    // In development and tests every reply is checked against its declaration.
+    checkResponses: !config.production,
   };
+  const mount = ({ spec, handle }: GuardedRoute) => router[spec.method](`${base}${spec.path}`, ...(spec.public ? [limited] : guard), handle);
 
-  router.post(`${base}/users/:id/unlock`, ...guard, async (ctx) => {
-    const { factor } = parse(unlockBody, await readJson(ctx));
-    const events = await withUser(ctx, async (trx, id) => {
-      const unlocked = await unlock(trx, { userId: id, ...(factor ? { factor } : {}), actor: ctx.state.adminActor });
-      for (const event of unlocked) await appendAudit(trx, { ...event, actor: ctx.state.adminActor });
-      return unlocked;
+  const withUser = async <T>(ctx: Context, id: string, work: (trx: Parameters<Parameters<typeof withTenant>[2]>[0]) => Promise<T>, { live = true } = {}) =>
+    withTenant(db, tenantOf(ctx), async (trx) => {
+      if (live && !(await findLiveUserById(trx, id))) throw notFound(`no user ${id} in this tenant`);
+      return work(trx);
     });
-    ctx.body = { unlocked: events.map((e) => e.data.factor) };
-  });
   // Relying parties with a backchannel_logout_uri hear of the sessions ended here, once the
   // transaction that ended them has committed.
   const notifyRelyingParties = (ctx: Context, targets: LogoutTarget[]) =>
     sendBackchannelLogouts((ctx.state.tenant as TenantRuntime).provider, targets, (err, target) =>
       (ctx.state.log as { warn?: (o: object, m: string) => void } | undefined)?.warn?.({ err, clientId: target.clientId }, 'back-channel logout not delivered'),
     );
-  router.post(`${base}/users/:id/sign-out`, ...guard, async (ctx) => {
-    const { body, targets } = await withUser(ctx, async (trx, id) => {
-      const targets = await backchannelTargetsOf(trx, id);
-      const families = await endFamiliesForAccount(trx, id, 'admin_revoked');
-      const revoked = await revokeSessionsAndGrants(trx, id);
-      await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: ctx.state.adminActor, subject: id, data: { families_ended: families, ...revoked } });
-      return { body: { families_ended: families, ...revoked }, targets };
-    });
-    await notifyRelyingParties(ctx, targets);
-    ctx.body = body;
-  });
-  router.delete(`${base}/users/:id`, ...guard, async (ctx) => {
-    const targets = await withUser(ctx, async (trx, id) => {
-      const targets = await backchannelTargetsOf(trx, id);
-      await softDeleteAccount(trx, id, new Date(), { actor: ctx.state.adminActor });
-      return targets;
-    });
-    await notifyRelyingParties(ctx, targets);
-    ctx.status = 204;
-  });
-  router.post(`${base}/users/:id/restore`, ...guard, async (ctx) => {
-    const restored = await withUser(ctx, (trx, id) => restoreAccount(trx, id, { actor: ctx.state.adminActor }), { live: false });
-    if (!restored) throw notFound('no deleted user with that id');
-    ctx.status = 204;
-  });
+
+  mount(
+    route(
+      ADMIN_ROUTES.failedAttempts,
+      async (ctx, { query: { hours, limit } }) => ({
+        status: 200,
+        body: { hours, attempts: await withTenant(db, tenantOf(ctx), (trx) => recentFailedAttempts(trx, { hours, limit })) },
+      }),
+      options,
+    ),
+  );
+  mount(
+    route(
+      ADMIN_ROUTES.suspicious,
+      async (ctx, { query: { hours, threshold } }) => ({
+        status: 200,
+        body: { hours, threshold, ...(await withTenant(db, tenantOf(ctx), (trx) => suspiciousActivity(trx, { hours, threshold }))) },
+      }),
+      options,
+    ),
+  );
+  mount(route(ADMIN_ROUTES.locked, async (ctx) => ({ status: 200, body: { locked: await withTenant(db, tenantOf(ctx), (trx) => lockedAccounts(trx)) } }), options));
+  mount(route(ADMIN_ROUTES.auditVerify, async (ctx) => ({ status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx)) }), options));
+
+  mount(
+    route(
+      ADMIN_ROUTES.unlock,
+      async (ctx, { params: { id }, body: { factor } }) => {
+        const events = await withUser(ctx, id, async (trx) => {
+          const unlocked = await unlock(trx, { userId: id, ...(factor ? { factor } : {}), actor: ctx.state.adminActor });
+          for (const event of unlocked) await appendAudit(trx, { ...event, actor: ctx.state.adminActor });
+          return unlocked;
+        });
+        return { status: 200, body: { unlocked: events.map((e) => e.data.factor) } };
+      },
+      options,
+    ),
+  );
+  mount(
+    route(
+      ADMIN_ROUTES.signOut,
+      async (ctx, { params: { id } }) => {
+        const { body, targets } = await withUser(ctx, id, async (trx) => {
+          const targets = await backchannelTargetsOf(trx, id);
+          const families = await endFamiliesForAccount(trx, id, 'admin_revoked');
+          const revoked = await revokeSessionsAndGrants(trx, id);
+          await appendAudit(trx, { type: 'account.signed_out_everywhere', actor: ctx.state.adminActor, subject: id, data: { families_ended: families, ...revoked } });
+          return { body: { families_ended: families, ...revoked }, targets };
+        });
+        await notifyRelyingParties(ctx, targets);
+        return { status: 200, body };
+      },
+      options,
+    ),
+  );
+  mount(
+    route(
+      ADMIN_ROUTES.deleteUser,
+      async (ctx, { params: { id } }) => {
+        const targets = await withUser(ctx, id, async (trx) => {
+          const targets = await backchannelTargetsOf(trx, id);
+          await softDeleteAccount(trx, id, new Date(), { actor: ctx.state.adminActor });
+          return targets;
+        });
+        await notifyRelyingParties(ctx, targets);
+        return { status: 204 };
+      },
+      options,
+    ),
+  );
+  mount(
+    route(
+      ADMIN_ROUTES.restoreUser,
+      async (ctx, { params: { id } }) => {
+        const restored = await withUser(ctx, id, (trx) => restoreAccount(trx, id, { actor: ctx.state.adminActor }), { live: false });
+        if (!restored) throw notFound('no deleted user with that id');
+        return { status: 204 };
+      },
+      options,
+    ),
+  );
+  mount(
+    route(
+      ADMIN_ROUTES.openapi,
+      async (ctx) => {
+        const runtime = ctx.state.tenant as TenantRuntime;
+        return { status: 200, body: adminApiDocument(`${config.publicUrl}${runtime.basePath}${base}`) };
+      },
+      options,
+    ),
+  );
 }

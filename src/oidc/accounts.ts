@@ -2,11 +2,14 @@
 import type { Kysely } from 'kysely';
 import type { Account, FindAccount } from 'oidc-provider';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
-import { findLiveUserById } from '../accounts/users.ts';
+import { findLiveUserById, type User } from '../accounts/users.ts';
+import type { Rotations } from '../refresh/rotation.ts';
 
-export function createFindAccount(db: Kysely<any>, scope: TenantScope): FindAccount {
+export function createFindAccount(db: Kysely<any>, scope: TenantScope, rotations?: Rotations): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
-    const user = await withTenant(db, scope, (trx) => findLiveUserById(trx, sub));
+    // A refresh grant read the live account with its token (src/refresh/rotation.ts).
+    const known = rotations?.account(sub);
+    const user = known ? (known.row as User | undefined) : await withTenant(db, scope, (trx) => findLiveUserById(trx, sub));
     if (!user || user.status !== 'active') return undefined;
     return {
       accountId: user.id,

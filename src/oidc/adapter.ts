@@ -6,6 +6,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { containsUnstorable } from '../db/unstorable.ts';
 import { currentRefreshRequest, currentRouteName, type RefreshGuard } from '../refresh/guard.ts';
+import type { Rotations } from '../refresh/rotation.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 
 /** Kinds found by something other than their id; their id is kept sealed, never in clear. */
@@ -80,10 +81,12 @@ export interface AdapterContext {
   scope: TenantScope;
   ids: RecordIdCodec;
   refresh?: RefreshGuard;
+  /** The refresh grant in two statements (src/refresh/rotation.ts). */
+  rotations?: Rotations;
   now?: () => number;
 }
 
-export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: AdapterContext) {
+export function createAdapterClass({ db, scope, ids, refresh, rotations, now = Date.now }: AdapterContext) {
   return class TenantAdapter implements Adapter {
     readonly kind: string;
 
@@ -114,6 +117,8 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
         uid: payload.uid ?? null,
         expires_at: expiresIn ? new Date(now() + expiresIn * 1000) : null,
       };
+      // Within a refresh rotation, the successor and the access token are written by its one commit.
+      if (rotations?.store(row)) return;
       await withTenant(db, scope, async (trx) => {
         await trx
           .insertInto('oidc_records')
@@ -144,8 +149,40 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
       return this.#findWhere('user_code_hash', ids.hash('UserCode', userCode), undefined, userCode);
     }
 
+    /** The payload as oidc-provider sees it (sealed id and fields opened), or undefined when unreadable. */
+    #open(idHash: string, stored: Json, knownId?: string): { payload: AdapterPayload; jti: string; sealed: boolean } | undefined {
+      const { sealedId, sealedFields, ...payload } = stored as AdapterPayload & { sealedId?: string; sealedFields?: string };
+      let jti = knownId;
+      try {
+        jti ??= sealedId ? ids.open(sealedId) : undefined;
+        // Unreadable (another key, altered, or moved from another record): as if it were not there.
+        if (sealedFields) restoreSecrets(payload, JSON.parse(ids.open(sealedFields, sealContext(this.kind, idHash))) as Json);
+      } catch {
+        return undefined;
+      }
+      return jti ? { payload, jti, sealed: Boolean(sealedFields) } : undefined;
+    }
+
     async #findWhere(column: 'id_hash' | 'uid' | 'user_code_hash', value: string, knownId?: string, userCode?: string) {
       const request = this.#guarded() ? await currentRefreshRequest() : undefined;
+      if (rotations && column === 'id_hash' && knownId) {
+        // A refresh grant: the token, its family, grant and account in one read; the grant and the
+        // account are then served from it.
+        if (request) {
+          const found = await rotations.find(value, request);
+          if (found === undefined) return undefined;
+          if (found) {
+            const opened = this.#open(found.idHash, found.payload, knownId);
+            return opened && { ...opened.payload, jti: opened.jti, ...(found.consumed ? { consumed: found.consumed } : {}) };
+          }
+        } else if (this.kind === 'Grant') {
+          const known = rotations.grant(value);
+          if (known) {
+            const opened = known.payload && this.#open(value, known.payload, knownId);
+            return opened ? { ...opened.payload, jti: opened.jti } : undefined;
+          }
+        }
+      }
       return withTenant(db, scope, async (trx: TenantDb) => {
         const row = await trx
           .selectFrom('oidc_records')
@@ -155,17 +192,10 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
           .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', new Date(now()))]))
           .executeTakeFirst();
         if (!row) return undefined;
-        const { sealedId, sealedFields, ...payload } = row.payload as AdapterPayload & { sealedId?: string; sealedFields?: string };
-        let jti = knownId;
-        try {
-          jti ??= sealedId ? ids.open(sealedId) : undefined;
-          // Unreadable (another key, altered, or moved from another record): as if it were not there.
-          if (sealedFields) restoreSecrets(payload, JSON.parse(ids.open(sealedFields, sealContext(this.kind, row.id_hash as string))) as Json);
-        } catch {
-          return undefined;
-        }
-        if (!jti) return undefined;
-        if (!sealedFields && SECRET_FIELDS[this.kind]) await this.#sealLegacy(trx, row.id_hash as string, row.payload as Json);
+        const opened = this.#open(row.id_hash as string, row.payload as Json, knownId);
+        if (!opened) return undefined;
+        const { payload, jti } = opened;
+        if (!opened.sealed && SECRET_FIELDS[this.kind]) await this.#sealLegacy(trx, row.id_hash as string, row.payload as Json);
         let consumed = row.consumed_at ? Math.floor(new Date(row.consumed_at).getTime() / 1000) : undefined;
         const verdict = await this.#guarded()?.onFind(trx, payload, row.id_hash as string, request);
         if (verdict === 'hide') return undefined;
@@ -194,6 +224,8 @@ export function createAdapterClass({ db, scope, ids, refresh, now = Date.now }: 
 
     async consume(id: string): Promise<void> {
       const idHash = ids.hash(this.kind, id);
+      // The presented token of a refresh rotation: spent by the rotation's one commit.
+      if (this.#guarded() && rotations?.consume(idHash)) return;
       const request = this.#guarded() ? await currentRefreshRequest() : undefined;
       const outcome = await withTenant(db, scope, async (trx) => {
         const guard = this.#guarded();

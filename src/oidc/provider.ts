@@ -6,7 +6,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { withRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
 import { loadSigningJwks } from '../keys/signing-keys.ts';
-import { appendAudit } from '../audit/audit-log.ts';
+import { appendAudit, type AuditEvent } from '../audit/audit-log.ts';
 import type { TenantRecord } from '../tenancy/registry.ts';
 import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
 import { messagePage } from '../../views/layout.ts';
@@ -20,6 +20,7 @@ import { createStepUpPolicy } from './step-up-check.ts';
 import { resolveAcrPolicy, type AcrPolicy } from '../stepup/index.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 import { createRefreshGuard } from '../refresh/guard.ts';
+import { createRotations, type Rotations } from '../refresh/rotation.ts';
 import { endFamiliesOnLogout } from '../refresh/logout.ts';
 import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
@@ -44,7 +45,7 @@ export interface ProviderDeps {
  * Token issuance and revocation are audit events (never the token itself), written in the
  * request's own transaction so they commit, or not, with what they describe.
  */
-async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, scope: TenantScope, slug: string): Promise<void> {
+async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, scope: TenantScope, slug: string, rotations: Rotations): Promise<void> {
   if (ctx.status !== 200) return;
   const clientId = ctx.oidc?.client?.clientId ?? null;
   const facts = { clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
@@ -60,14 +61,15 @@ async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, s
   // request log; the client itself (creation, changes) is what the audit trail records.
   if (ctx.oidc?.params?.grant_type === 'client_credentials') return;
   const accountId = (ctx.oidc?.entities as { Account?: { accountId: string } } | undefined)?.Account?.accountId ?? null;
-  await withTenant(deps.db, scope, (trx) =>
-    appendAudit(trx, {
-      type: 'token.issued',
-      ...facts,
-      subject: accountId,
-      data: { grant_type: ctx.oidc?.params?.grant_type ?? null, kinds, scope: body?.scope ?? null },
-    }),
-  );
+  const event: AuditEvent = {
+    type: 'token.issued',
+    ...facts,
+    subject: accountId,
+    data: { grant_type: (ctx.oidc?.params?.grant_type as string | undefined) ?? null, kinds, scope: (body?.scope as string | undefined) ?? null },
+  };
+  // A refresh rotation appends it in its one commit (src/refresh/rotation.ts).
+  if (rotations.audit(event)) return;
+  await withTenant(deps.db, scope, (trx) => appendAudit(trx, event));
 }
 
 export interface TenantProvider {
@@ -106,6 +108,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
     limitsFor: (clientId) => ({ ...familyDefaults, graceSeconds: clients.refreshGrace.get(clientId) ?? familyDefaults.graceSeconds }),
     onReuseDetected: (event) => deps.onReuseDetected?.({ tenant: tenant.slug, ...event }),
   });
+  const rotations = createRotations({ db: deps.db, scope, guard: refresh, grantHash: (grantId) => deps.ids.hash('Grant', grantId), now });
   const cookie = { httpOnly: true, sameSite: 'lax' as const, secure: deps.secureCookies, path: basePath };
   // Introspection (RFC 7662): a client may introspect the tokens issued to itself; a resource
   // server (tenant file: introspection: true) also the access tokens addressed to one of its
@@ -120,9 +123,9 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const jwtAccessTokens = createJwtAccessTokens({ db: deps.db, scope, ids: deps.ids, issuer, keys: keys as any, now, mayIntrospect });
 
   const configuration: Configuration = {
-    adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, refresh, now }),
+    adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, refresh, rotations, now }),
     clients: clients.metadata,
-    findAccount: createFindAccount(deps.db, scope),
+    findAccount: createFindAccount(deps.db, scope, rotations),
     jwks: { keys: keys as any },
     cookies: { keys: deps.cookieKeys, long: cookie, short: cookie },
     scopes: ['openid', 'offline_access', 'profile', 'email', ...new Set([...resources.values()].flatMap((r) => r.scopes))],
@@ -298,16 +301,22 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   // RP-initiated logout ends the families of the clients signed out, offline_access or not.
   // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
   // one durable commit per token request. Answers below 500 commit, so a revocation decided while
-  // refusing a reused refresh token is kept.
+  // refusing a reused refresh token is kept. A refresh rotation is one read and one write
+  // (src/refresh/rotation.ts), applied here before the answer leaves.
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/revocation')) return next();
     return withRequestTransaction(
       deps.db,
       scope,
-      async () => {
-        await next();
-        await auditTokenEndpoint(ctx as KoaContextWithOIDC, deps, scope, tenant.slug);
-      },
+      () =>
+        rotations.run(async () => {
+          await next();
+          await auditTokenEndpoint(ctx as KoaContextWithOIDC, deps, scope, tenant.slug, rotations);
+          if ((await rotations.finish(ctx.status === 200)) === 'refused') {
+            ctx.status = 400;
+            ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+          }
+        }),
       () => ctx.status < 500,
     );
   });

@@ -8,7 +8,11 @@ import type { FamilyState } from './reuse-policy.ts';
 
 export async function lockFamily(trx: TenantDb, grantId: string): Promise<FamilyState | undefined> {
   const row = await trx.selectFrom('refresh_families').selectAll().where('grant_id', '=', grantId).forUpdate().executeTakeFirst();
-  if (!row) return undefined;
+  return row ? familyFromRow(row) : undefined;
+}
+
+/** A refresh_families row (from kysely, or as JSON from refresh_find) as the rule sees it. */
+export function familyFromRow(row: Record<string, any>): FamilyState {
   return {
     clientId: row.client_id,
     jkt: row.jkt,
@@ -25,7 +29,7 @@ export async function lockFamily(trx: TenantDb, grantId: string): Promise<Family
 /** A new refresh token was stored: it becomes the family's live token (creating the family). */
 export async function adoptToken(
   trx: TenantDb,
-  token: { grantId: string; clientId: string; accountId: string | null; sessionUid: string | null; jkt: string | null; tokenHash: string },
+  token: { grantId: string; grantHash?: string; clientId: string; accountId: string | null; sessionUid: string | null; jkt: string | null; tokenHash: string },
   now: Date,
 ): Promise<void> {
   const family = await lockFamily(trx, token.grantId);
@@ -41,6 +45,8 @@ export async function adoptToken(
         current_hash: token.tokenHash,
         created_at: now,
         last_used_at: now,
+        // Read by refresh_find to fetch the grant with the token (migrations/tenant/0510).
+        ...(token.grantHash ? { grant_hash: token.grantHash } : {}),
       })
       .execute();
     return;

@@ -5,7 +5,7 @@
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import Provider from 'oidc-provider';
 import type { TenantDb } from '../db/tenant-scope.ts';
-import { decideRefresh, type FamilyLimits, type ReuseDecision } from './reuse-policy.ts';
+import { decideRefresh, type FamilyLimits, type FamilyState, type ReuseDecision } from './reuse-policy.ts';
 import { adoptToken, advanceWithinGrace, endFamily, lockFamily, recordReuse, spendCurrent } from './families.ts';
 
 export interface RefreshGuardOptions {
@@ -74,6 +74,14 @@ export function createRefreshGuard({ limitsFor, grantHash, now, onReuseDetected 
   }
 
   return {
+    /** The rule on a family read without its lock (the fast path, src/refresh/rotation.ts). */
+    decide(family: FamilyState, tokenHash: string, request: RequestFacts): ReuseDecision {
+      return decideRefresh(family, { tokenHash, clientId: request.clientId, dpopJkt: request.dpopJkt, now: new Date(now()) }, limitsFor(family.clientId));
+    },
+
+    /** Locks the family and applies the rule: ends the family (and audits a reuse) when it says so. */
+    judge,
+
     /**
      * A stored refresh token was found. During a refresh grant, decides whether it may be used:
      * returns 'hide' (answer as if not found), 'unconsumed' (a grace retry) or 'as-is'.
@@ -119,6 +127,7 @@ export function createRefreshGuard({ limitsFor, grantHash, now, onReuseDetected 
         trx,
         {
           grantId: payload.grantId,
+          grantHash: grantHash(payload.grantId),
           clientId: payload.clientId,
           accountId: payload.accountId ?? null,
           sessionUid: payload.sessionUid ?? null,

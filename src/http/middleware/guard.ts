@@ -1,0 +1,104 @@
+// The route guard: a route declares its path parameters, query, body and responses as zod schemas;
+// the guard parses the input before the handler runs (a specific 400 problem otherwise), reads the
+// body with the one body reader, and writes the handler's reply. The same declarations build the
+// OpenAPI document (src/http/openapi.ts), so the published contract cannot drift from the code.
+// With `checkResponses` (development and tests) a reply outside its declared schema is a 500 and
+// a log line, never a silent change of contract.
+import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
+import { HttpError } from '../../errors/http-errors.ts';
+import { BODY_LIMITS, readBody } from './body.ts';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface ResponseSpec {
+  description: string;
+  /** The JSON body (as sent: dates are ISO strings). No schema: no body (204). */
+  schema?: z.ZodType;
+}
+
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: HttpMethod;
+  /** Koa-router path relative to the API's base, e.g. `/users/:id/unlock`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags?: string[];
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Whether a body must be sent (default: false; an empty body parses as {}). */
+  bodyRequired?: boolean;
+  /** Body size limit in bytes (default BODY_LIMITS.admin). */
+  bodyLimit?: number;
+  /** The answers of success, by status. */
+  responses: Record<number, ResponseSpec>;
+  /** The problem+json answers this route can give, by status (401, 404, 429 …). */
+  problems?: Record<number, string>;
+  /** No authentication (e.g. the API description itself). */
+  public?: boolean;
+}
+
+export interface GuardedInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  params: z.output<P>;
+  query: z.output<Q>;
+  body: z.output<B>;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+export interface GuardedRoute {
+  spec: RouteSpec;
+  handle: Middleware;
+}
+
+export interface GuardOptions {
+  /** Check every reply against its declared schema (development and tests). */
+  checkResponses?: boolean;
+  onContractBreach?: (spec: RouteSpec, status: number, error: unknown) => void;
+}
+
+const EMPTY = z.object({});
+
+function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', `${where}: ${z.prettifyError(result.error)}`);
+  return result.data;
+}
+
+/** Declares one route: its schemas, and the handler that gets the parsed input and returns a reply. */
+export function guard<P extends z.ZodType = typeof EMPTY, Q extends z.ZodType = typeof EMPTY, B extends z.ZodType = typeof EMPTY>(
+  spec: RouteSpec<P, Q, B>,
+  handler: (ctx: Context, input: GuardedInput<P, Q, B>) => Promise<Reply>,
+  options: GuardOptions = {},
+): GuardedRoute {
+  const handle: Middleware = async (ctx) => {
+    const params = parse(spec.params ?? EMPTY, ctx.params ?? {}, 'path');
+    const query = parse(spec.query ?? EMPTY, ctx.query, 'query');
+    let body: unknown = {};
+    if (spec.body) {
+      const raw = await readBody(ctx, { limit: spec.bodyLimit ?? BODY_LIMITS.admin, accept: 'json' });
+      if (spec.bodyRequired && Object.keys(raw).length === 0) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', 'body: a JSON body is required');
+      body = parse(spec.body, raw, 'body');
+    }
+    const reply = await handler(ctx, { params, query, body } as GuardedInput<P, Q, B>);
+    const declared = spec.responses[reply.status];
+    if (options.checkResponses) {
+      try {
+        if (!declared) throw new Error(`status ${reply.status} is not declared`);
+        if (declared.schema) declared.schema.parse(JSON.parse(JSON.stringify(reply.body ?? null)));
+        else if (reply.body !== undefined) throw new Error(`status ${reply.status} declares no body`);
+      } catch (error) {
+        options.onContractBreach?.(spec as RouteSpec, reply.status, error);
+        throw new Error(`${spec.operationId}: the reply breaks its declared response (${(error as Error).message})`, { cause: error });
+      }
+    }
+    ctx.status = reply.status;
+    if (reply.body !== undefined) ctx.body = reply.body;
+  };
+  return { spec: spec as RouteSpec, handle };
+}

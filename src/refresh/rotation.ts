@@ -1,0 +1,229 @@
+// The refresh grant in two statements (issue 16; migrations/tenant/0510_refresh_rotation.ts).
+//
+// oidc-provider's refresh grant reads the presented token, its grant and its account, then
+// spends the token and stores a successor and an access token. Within one token request this
+// module turns that into:
+//   1. `refresh_find`: one read (no transaction of our own, no lock) of the token with its family,
+//      grant and account. The family rule (reuse-policy.ts) decides on what was read; a plain
+//      rotation or a grace retry goes on, anything else falls back to the locked path (guard.ts).
+//   2. nothing while oidc-provider works: spending, storing and the audit event are collected;
+//   3. `refresh_rotate` at the end of the request, before the answer is written: one round trip
+//      and one commit that locks the family, checks it is still at the generation the decision
+//      was taken on, and applies everything. When another request moved the family in between,
+//      nothing was written; the decision is taken again under the row lock (guard.judge) and
+//      applied (a grace retry) or the request is refused (reuse: the family ends).
+// No client ever holds a token that is not durable: the answer leaves after the commit.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { openedRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { classifyDatabaseError } from '../db/errors.ts';
+import type { AuditEvent } from '../audit/audit-log.ts';
+import { familyFromRow } from './families.ts';
+import type { RefreshGuard, RequestFacts } from './guard.ts';
+
+/** One oidc_records row as the adapter writes it (payload as JSON text). */
+export interface RecordRow {
+  kind: string;
+  id_hash: string;
+  payload: string;
+  grant_id: string | null;
+  user_code_hash: string | null;
+  uid: string | null;
+  expires_at: Date | null;
+}
+
+type Json = Record<string, unknown>;
+
+interface Rotation {
+  grantId: string;
+  grantHash: string;
+  presented: string;
+  /** The presented token's `rotations` (its generation, for the audit of a reuse). */
+  rotations: number;
+  /** The family generation the decision was taken on. */
+  generation: number;
+  grace: boolean;
+  request: RequestFacts;
+  /** Read with the token: the grant's payload (null: not there), the live account's row (null: none). */
+  grant: Json | null | undefined;
+  account: { id: string; row: Json | null } | undefined;
+  consumed: boolean;
+  successor?: string;
+  records: RecordRow[];
+  audit?: AuditEvent;
+}
+
+interface RequestState {
+  rotation?: Rotation;
+}
+
+const requests = new AsyncLocalStorage<RequestState>();
+
+/** What the adapter returns for the presented token when the fast path took it. */
+export interface FoundToken {
+  idHash: string;
+  payload: Json;
+  /** Unix seconds, or undefined when the token counts as unspent (a grace retry). */
+  consumed: number | undefined;
+}
+
+export interface RotationDeps {
+  db: Kysely<any>;
+  scope: TenantScope;
+  guard: RefreshGuard;
+  grantHash(grantId: string): string;
+  now: () => number;
+}
+
+export function createRotations({ db, scope, guard, grantHash, now }: RotationDeps) {
+  const fn = (name: string) => sql.id(scope.schema, name);
+
+  /** In the request's transaction when one is already open (never opens one), else on its own. */
+  async function send<R>(query: RawBuilder<R>) {
+    try {
+      const open = openedRequestTransaction(db, scope);
+      return await query.execute(open ? await open : db);
+    } catch (error) {
+      throw classifyDatabaseError(error);
+    }
+  }
+
+  const rotate = (executor: Kysely<any>, rotation: Rotation, generation: number, grace: boolean, at: Date) =>
+    sql<{ applied: boolean }>`select ${fn('refresh_rotate')}(${scope.role}, ${rotation.grantId}, ${rotation.grantHash}, ${generation}, ${grace},
+      ${rotation.presented}, ${rotation.successor ?? null}, ${at}, ${JSON.stringify(rotation.records)}::jsonb, ${rotation.audit ? JSON.stringify(auditRow(rotation.audit)) : null}::jsonb) as applied`.execute(executor);
+
+  return {
+    /** Runs one token request with the fast path available. */
+    run<T>(work: () => Promise<T>): Promise<T> {
+      return requests.run({}, work);
+    },
+
+    /**
+     * The presented refresh token, read with its family, grant and account in one statement.
+     * Returns null when the fast path does not apply (outside a token request, a token without a
+     * family, a decision other than rotate / grace retry): the caller then takes the locked path.
+     */
+    async find(tokenHash: string, request: RequestFacts): Promise<FoundToken | undefined | null> {
+      const state = requests.getStore();
+      if (!state || state.rotation) return null;
+      const { rows } = await send(
+        sql<{ id_hash: string; payload: Json; consumed_at: string | Date | null; family: Json | null; grant_payload: Json | null; account: Json | null }>`
+          select * from ${fn('refresh_find')}(${scope.role}, ${tokenHash}, ${new Date(now())})`,
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      if (!row.family) return null;
+      const family = familyFromRow(row.family);
+      const decision = guard.decide(family, tokenHash, request);
+      if (decision.action !== 'rotate' && decision.action !== 'grace_rotate') return null;
+      const grantId = row.family.grant_id as string;
+      state.rotation = {
+        grantId,
+        grantHash: grantHash(grantId),
+        presented: tokenHash,
+        rotations: typeof row.payload.rotations === 'number' ? row.payload.rotations : 0,
+        generation: family.generation,
+        grace: decision.action === 'grace_rotate',
+        request,
+        // Known only when the family names its grant's hash (families from before 0510 do not yet).
+        grant: row.family.grant_hash ? row.grant_payload : undefined,
+        account: row.family.account_id ? { id: row.family.account_id as string, row: row.account } : undefined,
+        consumed: false,
+        records: [],
+      };
+      const consumed = decision.action === 'rotate' && row.consumed_at ? Math.floor(new Date(row.consumed_at).getTime() / 1000) : undefined;
+      return { idHash: row.id_hash, payload: row.payload, consumed };
+    },
+
+    /** The grant read with the token (`{ payload }`, payload undefined when it is gone), or undefined when not known. */
+    grant(idHash: string): { payload: Json | undefined } | undefined {
+      const rotation = requests.getStore()?.rotation;
+      if (!rotation || rotation.grant === undefined || rotation.grantHash !== idHash) return undefined;
+      return { payload: rotation.grant ?? undefined };
+    },
+
+    /** The live account read with the token (`{ row }`, row undefined when there is none), or undefined when not known. */
+    account(id: string): { row: Json | undefined } | undefined {
+      const rotation = requests.getStore()?.rotation;
+      if (!rotation?.account || rotation.account.id !== id) return undefined;
+      return { row: rotation.account.row ?? undefined };
+    },
+
+    /** oidc-provider spends the presented token: noted, written by refresh_rotate. */
+    consume(idHash: string): boolean {
+      const rotation = requests.getStore()?.rotation;
+      if (!rotation || rotation.consumed || rotation.presented !== idHash) return false;
+      rotation.consumed = true;
+      return true;
+    },
+
+    /** A record stored after the token was spent (its successor, the access token): written by refresh_rotate. */
+    store(row: RecordRow): boolean {
+      const rotation = requests.getStore()?.rotation;
+      if (!rotation?.consumed) return false;
+      if (row.kind === 'RefreshToken' && row.grant_id === rotation.grantId) {
+        // One successor per rotation; anything else goes the ordinary way.
+        if (rotation.successor && rotation.successor !== row.id_hash) return false;
+        rotation.successor = row.id_hash;
+      }
+      rotation.records = rotation.records.filter((r) => !(r.kind === row.kind && r.id_hash === row.id_hash));
+      rotation.records.push(row);
+      return true;
+    },
+
+    /** The token endpoint's audit event, appended by refresh_rotate. */
+    audit(event: AuditEvent): boolean {
+      const rotation = requests.getStore()?.rotation;
+      if (!rotation?.consumed) return false;
+      rotation.audit = event;
+      return true;
+    },
+
+    /**
+     * Ends the request's rotation: one refresh_rotate. Returns 'refused' when the family moved
+     * and the new decision refuses the token (the caller answers invalid_grant; a revocation
+     * decided meanwhile is in the request transaction, committed with that answer).
+     */
+    async finish(succeeded: boolean): Promise<'none' | 'applied' | 'refused'> {
+      const state = requests.getStore();
+      const rotation = state?.rotation;
+      if (!state || !rotation) return 'none';
+      state.rotation = undefined;
+      // Refused by oidc-provider (or nothing spent): nothing was written, nothing is.
+      if (!succeeded || !rotation.consumed) return 'none';
+      if (!rotation.successor) throw new Error('refresh rotation without a successor token');
+      const at = new Date(now());
+      const open = openedRequestTransaction(db, scope);
+      let applied: boolean;
+      try {
+        applied = (await rotate(open ? await open : db, rotation, rotation.generation, rotation.grace, at)).rows[0]?.applied === true;
+      } catch (error) {
+        throw classifyDatabaseError(error);
+      }
+      if (applied) return 'applied';
+      // Another request moved the family since it was read: decide again, under the lock.
+      return withTenant(db, scope, async (trx) => {
+        const { decision, family } = await guard.judge(trx, rotation.grantId, rotation.presented, rotation.rotations, rotation.request);
+        if (!family || (decision.action !== 'rotate' && decision.action !== 'grace_rotate')) return 'refused' as const;
+        const again = await rotate(trx, rotation, family.generation, decision.action === 'grace_rotate', at);
+        if (again.rows[0]?.applied !== true) throw new Error('refresh_rotate refused a decision taken under the family lock');
+        return 'applied' as const;
+      });
+    },
+  };
+}
+
+export type Rotations = ReturnType<typeof createRotations>;
+
+function auditRow(event: AuditEvent) {
+  return {
+    type: event.type,
+    actor: event.actor ?? null,
+    subject: event.subject ?? null,
+    client_id: event.clientId ?? null,
+    ip: event.ip ?? null,
+    user_agent: event.userAgent ?? null,
+    request_id: event.requestId ?? null,
+    data: event.data ?? {},
+  };
+}
