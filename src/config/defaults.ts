@@ -35,6 +35,19 @@ export const FACE_UPLOAD = {
   maxBodyBytes: 8 * 1024 * 1024,
 } as const;
 
+/**
+ * Request bodies, in bytes (src/http/middleware/body.ts, the one body reader; over the limit: 413
+ * body_too_large, checked against Content-Length before reading).
+ */
+export const BODY_LIMITS = {
+  /** Forms and the JSON steps of the pages: a passkey response is ~2 KiB, a form far less. */
+  page: 64 * 1024,
+  /** The admin API's JSON bodies: small commands. */
+  admin: 16 * 1024,
+  /** Camera frames as base64 JSON (the face upload cap above). */
+  pictures: FACE_UPLOAD.maxBodyBytes,
+} as const;
+
 /** The face engine as the server runs it. */
 export const FACE_RUNTIME = {
   /**

@@ -17,6 +17,7 @@ import { FaceTemplateError } from '../face/templates/errors.ts';
 import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from '../face/templates/service.ts';
 import { amrForFactor } from '../stepup/factors.ts';
 import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
+import { BODY_LIMITS } from '../http/middleware/body.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
@@ -33,15 +34,14 @@ export const ENROL_FRESHNESS_MS = 5 * 60 * 1000;
 const MAX_FRAME_BYTES = 512 * 1024;
 const MAX_ENROL_FRAMES = 5;
 const MAX_VERIFY_FRAMES = 12;
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 
 
 // ---------------------------------------------------------------------------------------------
 // Input: JSON with base64 frames (JPEG/PNG/WebP; the engine checks the format and pixel count).
 
-function readJson(ctx: Context, limit = MAX_BODY_BYTES): Promise<Record<string, unknown>> {
-  return readBody(ctx, { limit, accept: 'json', tooLarge: 'The pictures are too large.' });
+function readJson(ctx: Context): Promise<Record<string, unknown>> {
+  return readBody(ctx, { limit: BODY_LIMITS.pictures, accept: 'json', tooLarge: 'The pictures are too large.' });
 }
 
 const base64Frame = z.string().min(100).max(Math.ceil((MAX_FRAME_BYTES * 4) / 3) + 4).regex(/^[A-Za-z0-9+/]+={0,2}$/);

@@ -8,16 +8,10 @@
 // messages instead of our codes. Reading a body is twenty lines; the dependency is removed.
 import type { Context, Next } from 'koa';
 import { HttpError } from '../../errors/http-errors.ts';
+import { BODY_LIMITS } from '../../config/defaults.ts';
 
-/** Body size limits in bytes. */
-export const BODY_LIMITS = {
-  /** Forms and the JSON steps of the pages (a passkey response is ~2 KiB; a form far less). */
-  page: 64 * 1024,
-  /** The admin API's JSON bodies (small commands). */
-  admin: 16 * 1024,
-  /** Camera frames as base64 JSON (src/config face upload limits: 5–12 frames of ≤ 512 KiB). */
-  pictures: 8 * 1024 * 1024,
-} as const;
+/** Body size limits in bytes: src/config/defaults.ts. */
+export { BODY_LIMITS };
 
 export interface ReadBodyOptions {
   /** Bytes (default BODY_LIMITS.page). */
