@@ -37,6 +37,14 @@ export interface AccountSessionsTable {
   expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
+export interface AdminRolesTable {
+  user_id: string;
+  role: string;
+  source: string;
+  granted_by: string | null;
+  granted_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface AuditCheckpointsTable {
   seq: ColumnType<string, string | number | bigint, string | number | bigint>;
   event_id: ColumnType<string, string | number | bigint, string | number | bigint>;
@@ -96,6 +104,18 @@ export interface ClientsTable {
   source: ColumnType<string, string | undefined, string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface ConsoleSessionsTable {
+  id_hash: string;
+  user_id: string;
+  acr: string;
+  amr: ColumnType<unknown, string | undefined, string>;
+  auth_time: ColumnType<Date, Date | string, Date | string>;
+  csrf: string;
+  id_token: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
 }
 
 export interface FaceChallengesTable {
@@ -172,6 +192,7 @@ export interface InvitesTable {
   expires_at: ColumnType<Date, Date | string, Date | string>;
   used_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   used_by: string | null;
+  role: string | null;
 }
 
 export interface NfcCardsTable {
@@ -309,11 +330,13 @@ export interface WebauthnCredentialsTable {
 
 export interface TenantSchema {
   account_sessions: AccountSessionsTable;
+  admin_roles: AdminRolesTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_events: AuditEventsTable;
   audit_exports: AuditExportsTable;
   audit_signing_keys: AuditSigningKeysTable;
   clients: ClientsTable;
+  console_sessions: ConsoleSessionsTable;
   face_challenges: FaceChallengesTable;
   face_duplicate_flags: FaceDuplicateFlagsTable;
   face_templates: FaceTemplatesTable;
