@@ -7,7 +7,8 @@ import { generateURI } from 'otplib';
 import QRCode from 'qrcode';
 import { z } from 'zod';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
-import { appendAudit } from '../audit/audit-log.ts';
+import { appendAudit, type AuditEvent } from '../audit/audit-log.ts';
+import type { AuditData, AuditEventType } from '../audit/catalogue.ts';
 import { createTotpEnrollment } from '../factors/totp/create-enrollment.ts';
 import { createTotpStore } from '../factors/totp/store.ts';
 import { createTotpFactor, normaliseCode } from '../factors/totp/factor.ts';
@@ -84,8 +85,11 @@ async function showTotpEnrolment(ctx: Context, account: AccountContext, secret: 
   );
 }
 
-async function audit(trx: TenantDb, ctx: Context, account: AccountContext, type: string, proof: SessionFactor, data: Record<string, unknown> = {}) {
-  await appendAudit(trx, { type, actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { ...data, ...proofData(proof) } });
+type FactorChange = 'factor.otp.enrolled' | 'factor.otp.removed' | 'factor.nfc.enrolled' | 'factor.nfc.enrol_failed' | 'factor.nfc.removed';
+async function audit<T extends FactorChange & AuditEventType>(trx: TenantDb, ctx: Context, account: AccountContext, type: T, proof: SessionFactor, data: Omit<AuditData<T>, 'proof'> = {} as AuditData<T>) {
+  // The callers' data is checked against the catalogue (AuditData<T>); the proof is added here.
+  const event = { type, actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { ...data, ...proofData(proof) } } as unknown as AuditEvent<T>;
+  await appendAudit(trx, event);
 }
 
 /** /account/totp…: start (new secret), the QR page, confirm with one code, remove. */

@@ -18,6 +18,7 @@ import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../a
 import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
+import { registerAuditApi } from './audit-api.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { openApiDocument } from '../http/openapi.ts';
 import { rateLimit } from '../http/middleware/rate-limit.ts';
@@ -232,6 +233,7 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   );
   mount(route(ADMIN_ROUTES.locked, async (ctx) => ({ status: 200, body: { locked: await withTenant(db, tenantOf(ctx), (trx) => lockedAccounts(trx)) } }), options));
   mount(route(ADMIN_ROUTES.auditVerify, async (ctx) => ({ status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx)) }), options));
+  registerAuditApi(router, { config, db, services, guard });
 
   mount(
     route(

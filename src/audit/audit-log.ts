@@ -2,19 +2,22 @@
 // chained by a database trigger, so any edit or deletion breaks the chain at a nameable row.
 import { sql } from 'kysely';
 import type { TenantDb } from '../db/tenant-scope.ts';
+import type { AuditData, AuditEventType } from './catalogue.ts';
 
-export interface AuditEvent {
-  type: string;
+/** The columns every event has besides its type and data. */
+export interface AuditEventFacts {
   actor?: string | null;
   subject?: string | null;
   clientId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
   requestId?: string | null;
-  data?: Record<string, unknown>;
 }
 
-export async function appendAudit(trx: TenantDb, event: AuditEvent): Promise<void> {
+/** An event of one catalogued type (src/audit/catalogue.ts): an undeclared type does not compile. */
+export type AuditEvent<T extends AuditEventType = AuditEventType> = T extends AuditEventType ? AuditEventFacts & { type: T; data?: AuditData<T> } : never;
+
+export async function appendAudit<T extends AuditEventType>(trx: TenantDb, event: AuditEvent<T>): Promise<void> {
   await trx
     .insertInto('audit_events')
     .values({

@@ -12,6 +12,7 @@ import { rotateKeys } from '../keys/signing-keys.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/client.ts';
 import { createInvite } from '../accounts/invites.ts';
+import { auditCommands } from './audit-commands.ts';
 
 export interface CommandContext {
   positionals: string[];
@@ -136,8 +137,8 @@ export const commands: Record<string, Command> = {
     positionals: 1,
     async run({ positionals, out }) {
       const { facetJobs } = await import('../jobs/definitions.ts');
-      return withDatabase(async ({ db }) => {
-        const jobs = facetJobs({ db });
+      return withDatabase(async ({ db }, config) => {
+        const jobs = facetJobs({ db, audit: { kek: config.kek, publicUrl: config.publicUrl, settings: config.audit } });
         const job = jobs[positionals[0]!];
         if (!job) throw new CommandError(`no job called ${positionals[0]}; one of: ${Object.keys(jobs).join(', ')}`);
         const lines: string[] = [];
@@ -304,4 +305,5 @@ export const commands: Record<string, Command> = {
       });
     },
   },
+  ...auditCommands,
 };

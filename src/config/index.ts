@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { FacetError } from '../errors/facet-error.ts';
 import { DEV_SECRETS, isDevSecret } from './dev-secrets.ts';
 import { productionSecretProblems } from './secret-strength.ts';
+import { auditSettings } from '../audit/settings.ts';
 
 const csv = z
   .string()
@@ -94,7 +95,7 @@ function factorKeys(env: z.infer<typeof envSchema>): { factorKeys: string[]; fac
   return { factorKeys: [DEV_SECRETS.FACET_FACTOR_KEYS, DEV_SECRETS.FACET_EMBEDDING_KEYS], factorKeysFallback: false };
 }
 
-function buildConfig(env: z.infer<typeof envSchema>) {
+function buildConfig(env: z.infer<typeof envSchema>, source: NodeJS.ProcessEnv = {}) {
   const production = env.NODE_ENV === 'production';
   const publicUrl = (env.PUBLIC_URL ?? `http://localhost:${env.PORT}`).replace(/\/$/, '');
   return {
@@ -123,6 +124,7 @@ function buildConfig(env: z.infer<typeof envSchema>) {
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     logLevel: env.LOG_LEVEL,
     testHelpers: env.FACET_TEST_HELPERS === '1' && !production,
+    audit: auditSettings(source),
   };
 }
 
@@ -162,5 +164,5 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     if (env.FACET_TEST_HELPERS === '1') problems.push('FACET_TEST_HELPERS must not be set in production');
     if (problems.length > 0) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
   }
-  return buildConfig(env);
+  return buildConfig(env, source);
 }

@@ -4,6 +4,7 @@
 // Failures carry a stable reason code; pages turn codes into words.
 import type { TenantDb } from '../db/tenant-scope.ts';
 import type { FactorName } from './names.ts';
+import type { FactorFailedEvent, FactorVerifiedEvent } from '../audit/catalogue.ts';
 
 export type Verification =
   | { ok: true; amr: string[]; data: Record<string, unknown> }
@@ -13,7 +14,7 @@ export type Verification =
 export interface Factor<Input> {
   readonly name: FactorName;
   /** Audit event types for this factor's attempts (each contains the factor's name). */
-  readonly audit: { verified: string; failed: string };
+  readonly audit: { verified: FactorVerifiedEvent; failed: FactorFailedEvent };
   enrolled(trx: TenantDb, userId: string): Promise<boolean>;
   /** Checks one attempt; a success consumes what it used (a code, a tap counter). */
   verify(trx: TenantDb, attempt: { userId: string; input: Input; now: Date }): Promise<Verification>;

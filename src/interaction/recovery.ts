@@ -66,7 +66,7 @@ export async function showRecoveryCodes(ctx: Context, flow: Flow, deps: Interact
     if (!pending || pending.step !== 'show-codes') return undefined;
     // Reloading shows a new set and voids the previous one: codes exist in clear only in this response.
     const issued = await issueRecoveryCodes(trx, pending.login.userId);
-    await appendAudit(trx, { type: 'recovery_codes.issued', actor: pending.login.userId, subject: pending.login.userId, ...facts, data: { count: issued.length } });
+    await appendAudit(trx, { type: 'recovery_code.issued', actor: pending.login.userId, subject: pending.login.userId, ...facts, data: { count: issued.length } });
     return issued;
   });
   if (!codes) throw new HttpError(400, 'pending_gone', flow.t.recoveryCodes.title, flow.t.errors.pendingGone);

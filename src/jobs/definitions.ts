@@ -9,11 +9,64 @@ import { purgeFailedAttempts } from '../lockout/index.ts';
 import { retireExpiredKeys } from '../keys/signing-keys.ts';
 import { appendAudit, verifyAuditChain } from '../audit/audit-log.ts';
 import type { JobDefinitions } from './types.ts';
+import type { AuditSettings } from '../audit/settings.ts';
+import { checkpointTenant, directorySink, httpSink, type CheckpointSink } from '../audit/checkpoints.ts';
+import { purgeExpiredExports, runExport } from '../audit/export.ts';
+import { findTenant } from '../tenancy/registry.ts';
+
+export interface AuditJobOptions {
+  kek: string;
+  publicUrl: string;
+  settings: AuditSettings;
+}
+
+export function checkpointSinks(settings: AuditSettings): CheckpointSink[] {
+  return [...(settings.checkpointDir ? [directorySink(settings.checkpointDir)] : []), ...(settings.checkpointUrl ? [httpSink(settings.checkpointUrl)] : [])];
+}
+
+/** Exports, checkpoints and expired-export removal (issue 13): docs/audit.md. */
+function auditJobs(db: Kysely<any>, { kek, publicUrl, settings }: AuditJobOptions): JobDefinitions {
+  const sinks = checkpointSinks(settings);
+  return {
+    'audit-export': {
+      attempts: 2,
+      async handler({ data, progress, log }) {
+        const tenant = await findTenant(db, String(data.tenant));
+        if (!tenant) throw new Error(`no tenant ${String(data.tenant)}`);
+        const result = await runExport(db, tenant, String(data.exportId), { kek, publicUrl, dir: settings.exportDir, ttlMs: settings.exportTtlMs, sinks, progress });
+        log.info({ tenant: tenant.slug, exportId: data.exportId, ...result }, 'audit export written');
+        return result;
+      },
+    },
+    'audit-checkpoint': {
+      every: settings.checkpointEveryMs,
+      async handler({ log }) {
+        const made: Record<string, number> = {};
+        for (const tenant of await listTenants(db)) {
+          const checkpoint = await checkpointTenant(db, tenant, { kek, issuer: `${publicUrl}/t/${tenant.slug}`, reason: 'scheduled', skipIfUnchanged: true, sinks });
+          if (checkpoint.created) made[tenant.slug] = checkpoint.seq;
+        }
+        log.info({ made }, 'audit chain heads signed');
+        return { made };
+      },
+    },
+    'purge-audit-exports': {
+      every: 60 * MINUTE,
+      async handler({ log }) {
+        let removed = 0;
+        for (const tenant of await listTenants(db)) removed += await purgeExpiredExports(db, tenant, settings.exportDir);
+        log.info({ removed }, 'expired audit exports removed');
+        return { removed };
+      },
+    },
+  };
+}
 
 const MINUTE = 60_000;
 
-export function facetJobs({ db, failedAttemptRetentionDays = 30 }: { db: Kysely<any>; failedAttemptRetentionDays?: number }): JobDefinitions {
+export function facetJobs({ db, failedAttemptRetentionDays = 30, audit }: { db: Kysely<any>; failedAttemptRetentionDays?: number; audit?: AuditJobOptions }): JobDefinitions {
   return {
+    ...(audit ? auditJobs(db, audit) : {}),
     'purge-oidc-records': {
       every: 15 * MINUTE,
       async handler({ progress, log }) {

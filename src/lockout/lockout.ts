@@ -5,13 +5,11 @@
 import { sql, type Kysely } from 'kysely';
 import { DEFAULT_RULES, decide, ruleFor, type LockoutRules } from './rules.ts';
 import type { FactorName } from '../factors/names.ts';
+import type { AuditData } from '../audit/catalogue.ts';
 
-export interface LockoutAuditEvent {
-  type: 'lockout.locked' | 'lockout.disabled' | 'lockout.unlocked';
-  subject: string;
-  actor?: string | null;
-  data: Record<string, unknown>;
-}
+export type LockoutAuditEvent = {
+  [T in 'lockout.locked' | 'lockout.disabled' | 'lockout.unlocked']: { type: T; subject: string; actor?: string | null; data: AuditData<T> };
+}['lockout.locked' | 'lockout.disabled' | 'lockout.unlocked'];
 
 export interface LockState {
   locked: boolean;

@@ -271,7 +271,7 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await page.getByRole('button', { name: 'Make new recovery codes' }).click();
     await page.locator('#recovery-codes').waitFor();
     assert.equal(await page.locator('#recovery-codes li').count(), 10, 'the new codes, shown once');
-    const issued = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('data').where('subject', '=', userId).where('type', '=', 'recovery_codes.issued').orderBy('id', 'desc').executeTakeFirstOrThrow());
+    const issued = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('data').where('subject', '=', userId).where('type', '=', 'recovery_code.issued').orderBy('id', 'desc').executeTakeFirstOrThrow());
     assert.equal((issued.data as { proof: { factor: string } }).proof.factor, 'face');
     recoveryCodes = await page.locator('#recovery-codes code').allTextContents();
     await keepPasskey(tab);

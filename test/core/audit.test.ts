@@ -22,7 +22,7 @@ for (const backend of backends) {
       await migrateControl(database.db);
       tenant = await createTenant(database.db, { slug: 'ledger' }, { kek: Buffer.alloc(32, 4).toString('base64url') });
       await withTenant(database.db, tenant, async (trx) => {
-        for (let i = 0; i < 5; i += 1) await appendAudit(trx, { type: 'test.event', actor: 'tester', data: { i } });
+        for (let i = 0; i < 5; i += 1) await appendAudit(trx, { type: 'tenant.settings_changed', actor: 'tester', data: { i } });
       });
     });
     after(async () => {
@@ -33,7 +33,7 @@ for (const backend of backends) {
     const table = () => sql.table(`${tenant.schema}.audit_events`);
 
     test('concurrent appends keep one unbroken chain', async () => {
-      await Promise.all(Array.from({ length: 10 }, (_, i) => withTenant(database.db, tenant, (trx) => appendAudit(trx, { type: 'test.parallel', data: { i } }))));
+      await Promise.all(Array.from({ length: 10 }, (_, i) => withTenant(database.db, tenant, (trx) => appendAudit(trx, { type: 'client.updated', data: { i } }))));
       const verdict = await withTenant(database.db, tenant, (trx) => verifyAuditChain(trx, { batchSize: 4 }));
       assert.deepEqual(verdict, { ok: true, rows: 16 });
     });

@@ -51,7 +51,7 @@ describe('factor changes need a fresh proof, not just the passkey', () => {
     const signedIn = await attacker.signIn();
     assert.equal(signedIn.status, 200, JSON.stringify(signedIn.data));
     await attacker.page('/t/bank/account');
-    const changes = await db((trx) => trx.selectFrom('audit_events').select('id').where('subject', '=', victimId).where('type', 'in', ['factor.otp.removed', 'factor.otp.enrolled', 'factor.nfc.enrolled', 'passkey.registered', 'recovery_codes.issued']).execute());
+    const changes = await db((trx) => trx.selectFrom('audit_events').select('id').where('subject', '=', victimId).where('type', 'in', ['factor.otp.removed', 'factor.otp.enrolled', 'factor.nfc.enrolled', 'passkey.registered', 'recovery_code.issued']).execute());
 
     for (const [where, form] of [
       ['/t/bank/account/totp/remove', {}],
@@ -80,7 +80,7 @@ describe('factor changes need a fresh proof, not just the passkey', () => {
     assert.equal(Number((await db((trx) => trx.selectFrom('totp_factors').select('confirmed_at').where('user_id', '=', victimId).executeTakeFirstOrThrow())).confirmed_at !== null), 1);
     assert.equal(await count('nfc_cards'), 0);
     assert.equal(await count('webauthn_credentials'), 1);
-    const after = await db((trx) => trx.selectFrom('audit_events').select('id').where('subject', '=', victimId).where('type', 'in', ['factor.otp.removed', 'factor.otp.enrolled', 'factor.nfc.enrolled', 'passkey.registered', 'recovery_codes.issued']).execute());
+    const after = await db((trx) => trx.selectFrom('audit_events').select('id').where('subject', '=', victimId).where('type', 'in', ['factor.otp.removed', 'factor.otp.enrolled', 'factor.nfc.enrolled', 'passkey.registered', 'recovery_code.issued']).execute());
     assert.equal(after.length, changes.length, 'no change was made');
   });
 

@@ -67,8 +67,8 @@ for (const backend of backends) {
 
     test('the audit trail is append-only for the tenant role and its chain verifies', async () => {
       await withTenant(database.db, alpha, async (trx) => {
-        await appendAudit(trx, { type: 'test.one', data: { n: 1 } });
-        await appendAudit(trx, { type: 'test.two', data: { n: 2 } });
+        await appendAudit(trx, { type: 'tenant.settings_changed', data: { n: 1 } });
+        await appendAudit(trx, { type: 'client.updated', data: { n: 2 } });
       });
       await assert.rejects(
         withTenant(database.db, alpha, (trx) => sql`update audit_events set type = 'forged'`.execute(trx)),

@@ -1,0 +1,206 @@
+// Signed checkpoints: Facet signs the chain head (id, hash, time) together with the previous
+// checkpoint's signature, like CloudTrail's digest files. Copies go to a sink outside the
+// database (a directory, an HTTP endpoint) as they are made, so a complete rewrite of the chain by
+// whoever owns the database is caught by comparing the chain with checkpoints held elsewhere.
+import { mkdir, readdir, readFile, writeFile, rename } from 'node:fs/promises';
+import path from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import type { JSONWebKeySet } from 'jose';
+import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
+import { auditKeySet, auditSigner, CHECKPOINT_TYP, verifyAuditJws } from './signing.ts';
+import { AUDIT_ROW_SELECT, GENESIS_HASH, rowHash, sha256Hex, toAuditRow } from './rows.ts';
+
+export interface CheckpointPayload {
+  tenant: string;
+  iss: string;
+  seq: number;
+  event_id: string;
+  event_hash: string;
+  event_at: string | null;
+  signed_at: string;
+  reason: string;
+  /** The previous checkpoint: its seq and the SHA-256 of its JWS (null for the first one). */
+  prev: { seq: number; jws_sha256: string } | null;
+}
+
+export interface Checkpoint {
+  seq: number;
+  eventId: string;
+  eventHash: string;
+  jws: string;
+}
+
+export interface CheckpointSink {
+  deliver(tenant: string, checkpoint: Checkpoint & { keys: JSONWebKeySet }): Promise<void>;
+}
+
+/** Writes <dir>/<tenant>/checkpoint-<seq>.jws and keys.json (atomically, by rename). */
+export function directorySink(dir: string): CheckpointSink {
+  return {
+    async deliver(tenant, checkpoint) {
+      const folder = path.join(dir, tenant);
+      await mkdir(folder, { recursive: true });
+      const write = async (name: string, text: string) => {
+        const tmp = path.join(folder, `.${name}.tmp`);
+        await writeFile(tmp, text);
+        await rename(tmp, path.join(folder, name));
+      };
+      await write(`checkpoint-${String(checkpoint.seq).padStart(10, '0')}.jws`, `${checkpoint.jws}\n`);
+      await write('keys.json', `${JSON.stringify(checkpoint.keys, null, 2)}\n`);
+    },
+  };
+}
+
+/** POSTs each checkpoint as JSON ({ tenant, seq, event_id, event_hash, jws }). */
+export function httpSink(url: string, { timeoutMs = 5000 }: { timeoutMs?: number } = {}): CheckpointSink {
+  return {
+    async deliver(tenant, checkpoint) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tenant, seq: checkpoint.seq, event_id: checkpoint.eventId, event_hash: checkpoint.eventHash, jws: checkpoint.jws }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      if (!response.ok) throw new Error(`checkpoint sink ${url} answered ${response.status}`);
+    },
+  };
+}
+
+/**
+ * Signs the current chain head in the caller's transaction. A scheduled checkpoint with nothing
+ * new since the last one is skipped (returns the last one).
+ */
+export async function createCheckpoint(
+  trx: TenantDb,
+  { kek, slug, issuer, reason, skipIfUnchanged = false, now = new Date() }: { kek: string; slug: string; issuer: string; reason: string; skipIfUnchanged?: boolean; now?: Date },
+): Promise<Checkpoint & { created: boolean }> {
+  // Key first (it may append audit.key_created), then the checkpoint lock, then the head.
+  const signer = await auditSigner(trx, { kek, slug });
+  await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.audit_checkpoints'))`.execute(trx);
+  const head = (
+    await sql<{ id: string; hash: string; at: string }>`
+      select e.id::text as id, e.hash, to_char(e.at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as at from audit_events e order by e.id desc limit 1`.execute(trx)
+  ).rows[0];
+  const last = (await sql<{ seq: string; event_id: string; event_hash: string; jws: string }>`
+      select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.jws from audit_checkpoints c order by c.seq desc limit 1`.execute(trx)).rows[0];
+  const eventId = head?.id ?? '0';
+  if (skipIfUnchanged && last && last.event_id === eventId) {
+    return { seq: Number(last.seq), eventId: last.event_id, eventHash: last.event_hash, jws: last.jws, created: false };
+  }
+  const seq = last ? Number(last.seq) + 1 : 1;
+  const payload: CheckpointPayload = {
+    tenant: slug,
+    iss: issuer,
+    seq,
+    event_id: eventId,
+    event_hash: head?.hash ?? GENESIS_HASH,
+    event_at: head?.at ?? null,
+    signed_at: now.toISOString(),
+    reason,
+    prev: last ? { seq: Number(last.seq), jws_sha256: sha256Hex(last.jws) } : null,
+  };
+  const jws = await signer.sign(payload as unknown as Record<string, unknown>, CHECKPOINT_TYP);
+  await sql`insert into audit_checkpoints (seq, event_id, event_hash, reason, jws) values (${seq}, ${eventId}::bigint, ${payload.event_hash}, ${reason}, ${jws})`.execute(trx);
+  return { seq, eventId, eventHash: payload.event_hash, jws, created: true };
+}
+
+/** Checkpoints a tenant in its own transaction and hands the result to the sinks after commit. */
+export async function checkpointTenant(
+  db: Kysely<any>,
+  tenant: TenantScope,
+  options: { kek: string; issuer: string; reason: string; skipIfUnchanged?: boolean; sinks?: CheckpointSink[] },
+): Promise<Checkpoint & { created: boolean }> {
+  const result = await withTenant(db, tenant, async (trx) => {
+    const checkpoint = await createCheckpoint(trx, { ...options, slug: tenant.slug });
+    return { checkpoint, keys: await auditKeySet(trx) };
+  });
+  if (result.checkpoint.created) {
+    for (const sink of options.sinks ?? []) await sink.deliver(tenant.slug, { ...result.checkpoint, keys: result.keys });
+  }
+  return result.checkpoint;
+}
+
+export async function listCheckpoints(trx: TenantDb, { limit = 100 }: { limit?: number } = {}) {
+  const { rows } = await sql<{ seq: string; event_id: string; event_hash: string; reason: string; jws: string; created_at: Date }>`
+    select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.reason, c.jws, c.created_at from audit_checkpoints c order by c.seq desc limit ${limit}`.execute(trx);
+  return rows.map((r) => ({ seq: Number(r.seq), event_id: r.event_id, event_hash: r.event_hash, reason: r.reason, created_at: new Date(r.created_at).toISOString(), jws: r.jws }));
+}
+
+export interface VerifyDbReport {
+  ok: boolean;
+  rows: number;
+  checkpoints: number;
+  problems: string[];
+  notes: string[];
+}
+
+/** Reads checkpoint-*.jws (and keys.json) from a sink directory. */
+export async function readCheckpointDir(dir: string): Promise<{ jws: string[]; keys: JSONWebKeySet | null }> {
+  const names = (await readdir(dir)).filter((n) => /^checkpoint-\d+\.jws$/.test(n)).sort();
+  const jws = await Promise.all(names.map(async (n) => (await readFile(path.join(dir, n), 'utf8')).trim()));
+  let keys: JSONWebKeySet | null = null;
+  try {
+    keys = JSON.parse(await readFile(path.join(dir, 'keys.json'), 'utf8')) as JSONWebKeySet;
+  } catch {
+    keys = null;
+  }
+  return { jws, keys };
+}
+
+/**
+ * Walks the tenant's chain (recomputing every hash in JavaScript, not trusting the database's
+ * functions) and checks it against signed checkpoints held outside the database: each must verify
+ * with the pinned keys, link to the one before, and name a row the chain still has with that hash.
+ */
+export async function verifyChainAgainstCheckpoints(
+  trx: TenantDb,
+  { slug, checkpoints, keys, batchSize = 2000 }: { slug: string; checkpoints: string[]; keys: JSONWebKeySet; batchSize?: number },
+): Promise<VerifyDbReport> {
+  const problems: string[] = [];
+  const notes: string[] = [];
+  const expected = new Map<string, { seq: number; hash: string }>();
+  let previous: { seq: number; sha: string } | null = null;
+  const sorted: Array<{ payload: CheckpointPayload; jws: string }> = [];
+  for (const jws of checkpoints) {
+    try {
+      const { payload } = await verifyAuditJws(jws, keys, CHECKPOINT_TYP);
+      sorted.push({ payload: payload as unknown as CheckpointPayload, jws });
+    } catch (error) {
+      problems.push(`a checkpoint does not verify with the given keys: ${(error as Error).message}`);
+    }
+  }
+  sorted.sort((a, b) => a.payload.seq - b.payload.seq);
+  for (const { payload, jws } of sorted) {
+    if (payload.tenant !== slug) problems.push(`checkpoint ${payload.seq} is for tenant ${payload.tenant}, not ${slug}`);
+    if (previous && payload.seq === previous.seq + 1 && payload.prev?.jws_sha256 !== previous.sha) problems.push(`checkpoint ${payload.seq} does not sign checkpoint ${previous.seq}`);
+    if (previous && payload.seq !== previous.seq + 1) notes.push(`checkpoints ${previous.seq + 1}…${payload.seq - 1} are not in the directory`);
+    previous = { seq: payload.seq, sha: sha256Hex(jws) };
+    if (payload.event_id !== '0') expected.set(payload.event_id, { seq: payload.seq, hash: payload.event_hash });
+  }
+  let rows = 0;
+  let afterId = '0';
+  let prevHash = GENESIS_HASH;
+  let brokenAt: string | null = null;
+  for (;;) {
+    const batch = await sql<Record<string, unknown>>`select ${sql.raw(AUDIT_ROW_SELECT)} from audit_events e where e.id > ${afterId}::bigint order by e.id limit ${batchSize}`.execute(trx);
+    for (const raw of batch.rows) {
+      const row = toAuditRow(raw);
+      rows += 1;
+      if (!brokenAt && (row.prev_hash !== prevHash || rowHash(row) !== row.hash)) {
+        brokenAt = row.id;
+        problems.push(`the chain breaks at event ${row.id} (${row.prev_hash !== prevHash ? 'prev_hash does not match the previous row' : 'hash does not match the row'})`);
+      }
+      const want = expected.get(row.id);
+      if (want) {
+        if (want.hash !== row.hash) problems.push(`event ${row.id} has hash ${row.hash.slice(0, 16)}…, but checkpoint ${want.seq} signed ${want.hash.slice(0, 16)}… (the chain was rewritten)`);
+        expected.delete(row.id);
+      }
+      prevHash = row.hash;
+      afterId = row.id;
+    }
+    if (batch.rows.length < batchSize) break;
+  }
+  for (const [id, want] of expected) problems.push(`checkpoint ${want.seq} signed event ${id}, which the chain no longer has`);
+  if (sorted.length === 0) notes.push('no checkpoints given: only the chain\'s internal consistency was checked, which a complete rewrite passes');
+  return { ok: problems.length === 0, rows, checkpoints: sorted.length, problems, notes };
+}

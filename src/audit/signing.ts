@@ -1,0 +1,59 @@
+// The tenant's audit-signing keys (ES256): they sign export manifests and chain checkpoints, and
+// their public halves are published to auditors at GET /t/<slug>/audit/keys.json. They are not the
+// token signing keys: an auditor pins this set, and token-key rotation never touches it.
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { CompactSign, compactVerify, exportJWK, generateKeyPair, importJWK, createLocalJWKSet, type JWK, type JSONWebKeySet } from 'jose';
+import type { TenantDb } from '../db/tenant-scope.ts';
+import { openWithKek, sealWithKek } from '../keys/key-encryption.ts';
+import { appendAudit } from './audit-log.ts';
+
+const aad = (slug: string, kid: string) => `${slug}/audit/${kid}`;
+
+export interface AuditSigner {
+  kid: string;
+  sign(payload: Record<string, unknown>, typ: string): Promise<string>;
+}
+
+/** The active audit-signing key, created (and audited) on first use. */
+export async function auditSigner(trx: TenantDb, { kek, slug }: { kek: string; slug: string }): Promise<AuditSigner> {
+  // One creator at a time: two first exports must not make two keys.
+  await sql`select pg_advisory_xact_lock(hashtext(current_schema() || '.audit_signing_keys'))`.execute(trx);
+  const { rows } = await sql<{ kid: string; private_jwk_encrypted: string }>`
+    select kid, private_jwk_encrypted from audit_signing_keys where status = 'active' order by created_at desc limit 1`.execute(trx);
+  let kid: string;
+  let privateJwk: JWK;
+  if (rows[0]) {
+    kid = rows[0].kid;
+    privateJwk = JSON.parse(openWithKek(kek, rows[0].private_jwk_encrypted, aad(slug, kid))) as JWK;
+  } else {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    kid = `audit-es256-${new Date().toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
+    privateJwk = { ...(await exportJWK(pair.privateKey)), kid, alg: 'ES256', use: 'sig' };
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid, alg: 'ES256', use: 'sig' };
+    await sql`insert into audit_signing_keys (kid, public_jwk, private_jwk_encrypted) values (${kid}, ${JSON.stringify(publicJwk)}::jsonb, ${sealWithKek(kek, JSON.stringify(privateJwk), aad(slug, kid))})`.execute(trx);
+    await appendAudit(trx, { type: 'audit.key_created', actor: 'system', data: { kid } });
+  }
+  const key = await importJWK(privateJwk, 'ES256');
+  return {
+    kid,
+    sign: (payload, typ) =>
+      new CompactSign(new TextEncoder().encode(JSON.stringify(payload))).setProtectedHeader({ alg: 'ES256', kid, typ }).sign(key),
+  };
+}
+
+/** Every audit key's public half (retired ones too: old exports and checkpoints still verify). */
+export async function auditKeySet(trx: TenantDb): Promise<JSONWebKeySet> {
+  const { rows } = await sql<{ public_jwk: JWK | string }>`select public_jwk from audit_signing_keys order by created_at`.execute(trx);
+  return { keys: rows.map((r) => (typeof r.public_jwk === 'string' ? (JSON.parse(r.public_jwk) as JWK) : r.public_jwk)) };
+}
+
+/** Verifies a compact JWS against a key set; returns the parsed payload and header. */
+export async function verifyAuditJws(jws: string, keys: JSONWebKeySet, typ: string): Promise<{ payload: Record<string, unknown>; kid: string }> {
+  const { payload, protectedHeader } = await compactVerify(jws, createLocalJWKSet(keys), { algorithms: ['ES256'] });
+  if (protectedHeader.typ !== typ) throw new Error(`signed object is a ${protectedHeader.typ ?? 'untyped JWS'}, expected ${typ}`);
+  return { payload: JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>, kid: protectedHeader.kid ?? '' };
+}
+
+export const MANIFEST_TYP = 'facet-audit-manifest+jws';
+export const CHECKPOINT_TYP = 'facet-audit-checkpoint+jws';
