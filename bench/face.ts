@@ -51,7 +51,7 @@ const naiveMs = performance.now() - t0;
 
 // Template sealing: Fernet (AES-128-CBC + HMAC-SHA256, our module) against bare AES-256-GCM.
 const ring = createKeyRing([generateFernetKey()]);
-const plain = encodeTemplate({ userId: '6f1c2d4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f', model: all.model, embedding: sample[0]! });
+const plain = encodeTemplate({ userId: '6f1c2d4e-1a2b-4c3d-8e9f-0a1b2c3d4e5f', model: all.model, pipelineVersion: 2, embedding: sample[0]! });
 const rounds = 20_000;
 t0 = performance.now();
 for (let i = 0; i < rounds; i++) decodeTemplate(ring.decrypt(ring.encrypt(plain)));

@@ -31,10 +31,14 @@ export function detectorInput(image: RgbImage, { size = 640 }: { size?: number }
   const resized = scale === 1 ? image : cropResize(image, { x: 0, y: 0, width: image.width, height: image.height }, w, h);
   const width = Math.ceil(w / 32) * 32;
   const height = Math.ceil(h / 32) * 32;
+  return { tensor: planarBgr(resized, width, height), width, height, scale };
+}
+
+/** YuNet's input: BGR, raw 0..255, planar, padded with black right/bottom to width x height. */
+export function planarBgr(image: RgbImage, width = image.width, height = image.height): Float32Array {
+  const { data, width: w, height: h } = image;
   const tensor = new Float32Array(3 * width * height);
-  // YuNet wants BGR, raw 0..255, planar.
   const plane = width * height;
-  const { data } = resized;
   for (let y = 0; y < h; y += 1) {
     for (let x = 0; x < w; x += 1) {
       const s = (y * w + x) * 3;
@@ -44,7 +48,7 @@ export function detectorInput(image: RgbImage, { size = 640 }: { size?: number }
       tensor[2 * plane + t] = data[s];
     }
   }
-  return { tensor, width, height, scale };
+  return tensor;
 }
 
 export interface TensorLike { data: ArrayLike<number> }

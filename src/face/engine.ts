@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { decodeImage, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './decode.ts';
 import { FaceEngineError, FaceModelsUnavailable, FaceRejected, type FaceRejectionCode } from './errors.ts';
 import { loadModels, type ModelManifest } from './models.ts';
-import { PIPELINE_DEFAULTS, type PipelineOptions, type PipelineResult } from './pipeline.ts';
+import { CURRENT_PIPELINE_VERSION, PIPELINE_DEFAULTS, type PipelineOptions, type PipelineResult } from './pipeline.ts';
 import { createWorkerPool } from './pool.ts';
 import type { AnalyzeRequest, WorkerInit, WorkerReply } from './worker.ts';
 
@@ -32,7 +32,7 @@ export interface FaceEngineOptions {
   /** Pictures are shrunk to this long side before analysis (default 1280). */
   workingSize?: number;
   /** Overrides for the pipeline's thresholds (brightness, sharpness, pose...). */
-  pipeline?: Omit<PipelineOptions, 'requireFrontal' | 'minFaceSize'>;
+  pipeline?: Omit<PipelineOptions, 'requireFrontal' | 'minFaceSize' | 'alsoEmbed'>;
   /** Alternative manifest (tests); defaults to models/manifest.json. */
   manifest?: ModelManifest;
 }
@@ -45,11 +45,18 @@ export interface AnalyzeOptions {
   requireFrontal?: boolean;
   /** Accept other faces in view and analyse the most central one (photo-collection evaluation only). */
   allowOtherFaces?: boolean;
+  /**
+   * Pipeline versions to embed besides the current one, e.g. the version an enrolled template was
+   * made with, so it is compared like with like (`FaceAnalysis.embeddings[version]`).
+   */
+  alsoEmbed?: number[];
 }
 
 export interface FaceEngine {
   /** Stored with each template so a model change can be detected. */
   readonly modelName: string;
+  /** The pipeline version `analyze` makes `embedding` with (stored with each template). */
+  readonly pipelineVersion: number;
   readonly embeddingSize: number;
   /** Throws FaceRejected for a picture that cannot be used, FaceEngineError for infrastructure faults. */
   analyze(image: Uint8Array, opts?: AnalyzeOptions): Promise<FaceAnalysis>;
@@ -88,14 +95,15 @@ export async function createFaceEngine({
   return {
     modelName: models.embedder.name,
     embeddingSize: models.embedder.embeddingSize ?? 128,
-    async analyze(bytes, { requireFrontal = true, allowOtherFaces = false } = {}) {
+    pipelineVersion: pipeline.pipelineVersion ?? CURRENT_PIPELINE_VERSION,
+    async analyze(bytes, { requireFrontal = true, allowOtherFaces = false, alsoEmbed = [] } = {}) {
       const decoded = await decodeImage(bytes, { maxBytes, maxPixels, workingSize });
       // sharp's output buffer is external memory that cannot be transferred: copy it once into a
       // plain ArrayBuffer, which then moves to the worker without a second copy.
       const pixels = decoded.data.slice();
       const request: Omit<AnalyzeRequest, 'id'> = {
         image: { data: pixels, width: decoded.width, height: decoded.height },
-        options: { ...pipeline, minFaceSize: minFaceSize / decoded.scale, requireFrontal, allowOtherFaces },
+        options: { ...pipeline, minFaceSize: minFaceSize / decoded.scale, requireFrontal, allowOtherFaces, alsoEmbed },
       };
       const reply = await pool.run<WorkerReply>(request, [pixels.buffer as ArrayBuffer]);
       if (reply.type === 'rejected') throw new FaceRejected(reply.code as FaceRejectionCode);
@@ -109,6 +117,8 @@ export async function createFaceEngine({
         pose: result.pose,
         quality: result.quality,
         embedding: result.embedding,
+        pipelineVersion: result.pipelineVersion,
+        embeddings: result.embeddings,
         passiveLiveness: result.passiveLiveness,
       };
     },

@@ -2,24 +2,62 @@
 // liveness. Model execution is behind `FaceRunners`, so this runs the same in a worker thread, in
 // a benchmark, or anywhere sessions exist.
 import { alignFace } from './align.ts';
-import { decodeDetections, detectorInput, type Box, type Detection, type TensorLike } from './detect.ts';
+import { decodeDetections, detectorInput, planarBgr, type Box, type Detection, type TensorLike } from './detect.ts';
 import { embedderInput, l2Normalise } from './embed.ts';
 import { FaceRejected } from './errors.ts';
 import { livenessInput, passiveScore } from './passive.ts';
-import type { RgbImage } from './pixels.ts';
+import { cropResize, flipHorizontal, type RgbImage } from './pixels.ts';
 import { estimateHeadPose, type HeadPose } from './pose.ts';
 import { faceImageStats, qualityScore } from './quality.ts';
 
 export interface FaceRunners {
   detect(tensor: Float32Array, width: number, height: number): Promise<Record<string, TensorLike>>;
-  embed(tensor: Float32Array): Promise<ArrayLike<number>>;
+  /** `count` aligned faces stacked in one tensor; returns their embeddings back to back. */
+  embed(tensor: Float32Array, count?: number): Promise<ArrayLike<number>>;
   /** One logits vector per liveness model, given one input per model (in manifest order). */
   liveness(tensors: Float32Array[]): Promise<Array<ArrayLike<number>>>;
   /** Box scale each liveness model expects, in the same order. */
   livenessScales: number[];
 }
 
+/**
+ * What turns a face into an embedding. An embedding made by one version is only comparable with
+ * embeddings of the same version (and model), so templates record the version they were made with.
+ * - 1: landmarks from the detection of the whole picture (scaled to ≤ 640), one embedding.
+ * - 2: landmarks from a second detection on a crop around the face, scaled so the face spans
+ *   `refineFaceSize` pixels when it spanned fewer in the first detection; embedding of the aligned
+ *   face plus that of its mirror image (flip averaging).
+ */
+export interface PipelineVersionSpec {
+  /** Re-detect faces that spanned fewer detector pixels than this; 0 = never. */
+  refineFaceSize: number;
+  /** Add the embedding of the mirrored aligned face. */
+  flip: boolean;
+}
+
+export const PIPELINE_VERSIONS: Readonly<Record<number, PipelineVersionSpec>> = {
+  1: { refineFaceSize: 0, flip: false },
+  2: { refineFaceSize: 192, flip: true },
+};
+
+/** The version new templates are made with. */
+export const CURRENT_PIPELINE_VERSION = 2;
+
+export function pipelineVersionSpec(version: number): PipelineVersionSpec {
+  const spec = PIPELINE_VERSIONS[version];
+  if (!spec) throw new RangeError(`unknown face pipeline version ${version}`);
+  return spec;
+}
+
 export interface PipelineOptions {
+  /** Version whose embedding is `embedding` (default CURRENT_PIPELINE_VERSION). */
+  pipelineVersion?: number;
+  /** Further versions to embed in the same pass (e.g. the one an old template was made with). */
+  alsoEmbed?: number[];
+  /** Overrides the version's refinement size (evaluation of alternatives only). */
+  refineFaceSize?: number;
+  /** Overrides the version's flip averaging (evaluation of alternatives only). */
+  flip?: boolean;
   /** Smallest accepted face (shorter side of the detector's box), in pixels of the working image. */
   minFaceSize?: number;
   /** Refuse turned heads (enrolment, verification); off for liveness-challenge frames. */
@@ -42,7 +80,9 @@ export interface PipelineOptions {
   maxPitch?: number;
 }
 
-export const PIPELINE_DEFAULTS: Required<PipelineOptions> = {
+export const PIPELINE_DEFAULTS: Required<Omit<PipelineOptions, 'refineFaceSize' | 'flip'>> & Pick<PipelineOptions, 'refineFaceSize' | 'flip'> = {
+  pipelineVersion: CURRENT_PIPELINE_VERSION,
+  alsoEmbed: [],
   minFaceSize: 64,
   requireFrontal: true,
   detectorSize: 640,
@@ -67,8 +107,11 @@ export interface PipelineResult {
   pose: HeadPose;
   /** 0..1, see quality.ts. */
   quality: number;
-  /** L2-normalised. */
+  /** L2-normalised, made by `pipelineVersion`. */
   embedding: Float32Array;
+  pipelineVersion: number;
+  /** Embeddings of the versions asked for with `alsoEmbed` (and `pipelineVersion`'s), by version. */
+  embeddings: Record<number, Float32Array>;
   /** 0..1, 1 = real (MiniFASNet pair; never evaluated on spoofs here — see docs/face-pipeline.md). */
   passiveLiveness: number;
 }
@@ -80,7 +123,9 @@ export async function detectFaces(image: RgbImage, runners: FaceRunners, { detec
 }
 
 /** Picks the face to analyse, or refuses the picture with the reason a user can act on. */
-export function selectFace(detections: Detection[], image: { width: number; height: number }, o: Required<PipelineOptions>): Detection {
+type ResolvedOptions = typeof PIPELINE_DEFAULTS;
+
+export function selectFace(detections: Detection[], image: { width: number; height: number }, o: ResolvedOptions): Detection {
   if (detections.length === 0) throw new FaceRejected('no_face');
   const byArea = [...detections].sort((p, q) => q.box.width * q.box.height - p.box.width * p.box.height);
   const similar = byArea.filter((other) => other.box.width >= byArea[0].box.width * o.multipleFaceRatio);
@@ -105,21 +150,101 @@ export function selectFace(detections: Detection[], image: { width: number; heig
   return face;
 }
 
+/**
+ * Landmarks from a second detection at a resolution that suits the face: a square crop of twice
+ * the face's size around it, scaled so the face spans about `faceSize` pixels. Small faces (an LFW
+ * face is ~100 px) get coarse landmarks from a detection of the whole picture, and the 5-point
+ * alignment inherits their error. Falls back to the first detection when the crop finds no face.
+ */
+export async function refineDetection(image: RgbImage, face: Detection, runners: FaceRunners, { faceSize, scoreThreshold = 0.5 }: { faceSize: number; scoreThreshold?: number }): Promise<Detection> {
+  const span = Math.max(face.box.width, face.box.height);
+  const side = 2 * span;
+  const pixels = Math.max(32, Math.ceil((2 * faceSize) / 32) * 32);
+  const cx = face.box.x + face.box.width / 2;
+  const cy = face.box.y + face.box.height / 2;
+  const rect = { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
+  const crop = cropResize(image, rect, pixels, pixels);
+  const outputs = await runners.detect(planarBgr(crop), pixels, pixels);
+  const found = decodeDetections(outputs, { width: pixels, height: pixels, scale: 1 }, { scoreThreshold });
+  if (found.length === 0) return face;
+  const centre = pixels / 2;
+  const nearest = found.reduce((best, d) =>
+    Math.hypot(d.box.x + d.box.width / 2 - centre, d.box.y + d.box.height / 2 - centre) < Math.hypot(best.box.x + best.box.width / 2 - centre, best.box.y + best.box.height / 2 - centre) ? d : best,
+  );
+  // Crop pixel u samples source x = rect.x + (u + 0.5)·s − 0.5 (cropResize's pixel-centre mapping).
+  const s = side / pixels;
+  const back = (u: number, origin: number) => origin + (u + 0.5) * s - 0.5;
+  return { ...face, landmarks: nearest.landmarks.map(([u, v]) => [back(u, rect.x), back(v, rect.y)] as [number, number]) };
+}
+
+interface EmbeddingPlan { version: number; refineFaceSize: number; flip: boolean }
+
 export async function analyzePicture(image: RgbImage, runners: FaceRunners, options: PipelineOptions = {}): Promise<PipelineResult> {
-  const o = { ...PIPELINE_DEFAULTS, ...options };
+  const o: ResolvedOptions = { ...PIPELINE_DEFAULTS, ...options };
+  const detectorScale = Math.max(1, Math.max(image.width, image.height) / o.detectorSize);
   const face = selectFace(await detectFaces(image, runners, o), image, o);
-  const aligned = alignFace(image, face.landmarks);
+  const plans: EmbeddingPlan[] = [...new Set([o.pipelineVersion, ...o.alsoEmbed])].map((version) => {
+    const spec = pipelineVersionSpec(version);
+    const own = version === o.pipelineVersion;
+    return { version, refineFaceSize: (own ? o.refineFaceSize : undefined) ?? spec.refineFaceSize, flip: (own ? o.flip : undefined) ?? spec.flip };
+  });
+  // One refined detection per distinct size (normally at most one).
+  const refined = new Map<number, Detection>();
+  const span = Math.max(face.box.width, face.box.height);
+  for (const { refineFaceSize } of plans) {
+    if (refineFaceSize > 0 && span / detectorScale < refineFaceSize && !refined.has(refineFaceSize)) {
+      refined.set(refineFaceSize, await refineDetection(image, face, runners, { faceSize: refineFaceSize }));
+    }
+  }
+  const landmarksFor = (plan: EmbeddingPlan) => (refined.get(plan.refineFaceSize) ?? face).landmarks;
+  const main = plans[0]!;
+  const landmarks = landmarksFor(main);
+
+  const aligned = alignFace(image, landmarks);
   const stats = faceImageStats(aligned);
   if (stats.brightness < o.minBrightness) throw new FaceRejected('too_dark');
   if (stats.sharpness < o.minSharpness) throw new FaceRejected('too_blurred');
   const pose = estimateHeadPose(face.landmarks, face.box);
   if (o.requireFrontal && (Math.abs(pose.yaw) > o.maxYaw || Math.abs(pose.pitch) > o.maxPitch)) throw new FaceRejected('head_turned');
 
-  const embedding = l2Normalise(await runners.embed(embedderInput(aligned)));
+  // Every aligned face (and mirror image) of every version in one batch.
+  const faces: Array<{ plan: EmbeddingPlan; image: RgbImage }> = [];
+  for (const plan of plans) {
+    const own = plan === main ? aligned : alignFace(image, landmarksFor(plan));
+    faces.push({ plan, image: own });
+    if (plan.flip) faces.push({ plan, image: flipHorizontal(own) });
+  }
+  const faceLength = 3 * 112 * 112;
+  const batch = new Float32Array(faces.length * faceLength);
+  faces.forEach((f, i) => embedderInput(f.image, batch, i * faceLength));
+  const raw = await runners.embed(batch, faces.length);
+  const size = raw.length / faces.length;
+  const embeddings: Record<number, Float32Array> = {};
+  for (const plan of plans) {
+    const sum = new Float32Array(size);
+    faces.forEach((f, i) => {
+      if (f.plan !== plan) return;
+      // Each half normalised first, so neither view dominates the average.
+      const one = l2Normalise(Array.prototype.slice.call(raw, i * size, (i + 1) * size) as number[]);
+      for (let k = 0; k < size; k += 1) sum[k] += one[k]!;
+    });
+    embeddings[plan.version] = l2Normalise(sum);
+  }
+
   const logits = await runners.liveness(runners.livenessScales.map((scale) => livenessInput(image, face.box, scale)));
   const quality = qualityScore(
     { score: face.score, stats, yaw: pose.yaw, pitch: pose.pitch, faceSize: Math.min(face.box.width, face.box.height) },
     { minBrightness: o.minBrightness, minSharpness: o.minSharpness, maxYaw: o.maxYaw, maxPitch: o.maxPitch, minFaceSize: o.minFaceSize },
   );
-  return { box: face.box, landmarks: face.landmarks, score: face.score, pose, quality, embedding, passiveLiveness: passiveScore(logits) };
+  return {
+    box: face.box,
+    landmarks,
+    score: face.score,
+    pose,
+    quality,
+    embedding: embeddings[main.version]!,
+    pipelineVersion: main.version,
+    embeddings,
+    passiveLiveness: passiveScore(logits),
+  };
 }

@@ -59,6 +59,20 @@ export function cropResize(
   return warpAffine(image, { a: sx, b: 0, c: rect.x + 0.5 * sx - 0.5, d: 0, e: sy, f: rect.y + 0.5 * sy - 0.5 }, outW, outH);
 }
 
+/** The mirror image (left and right swapped). */
+export function flipHorizontal(image: RgbImage): RgbImage {
+  const { data, width, height } = image;
+  const out = new Uint8Array(data.length);
+  for (let y = 0; y < height; y += 1) {
+    for (let x = 0; x < width; x += 1) {
+      const s = (y * width + x) * 3;
+      const t = (y * width + (width - 1 - x)) * 3;
+      out[t] = data[s]; out[t + 1] = data[s + 1]; out[t + 2] = data[s + 2];
+    }
+  }
+  return { data: out, width, height };
+}
+
 /** Planar float tensor [3, H, W] from an RGB image, channel order and scaling chosen by the model. */
 export function toPlanar(
   image: RgbImage,

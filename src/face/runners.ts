@@ -39,8 +39,8 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
       const out = await detector.run({ [detector.inputNames[0]]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
       return out as Record<string, TensorLike>;
     },
-    async embed(tensor) {
-      const out = await embedder.run({ [embedder.inputNames[0]]: new ort.Tensor('float32', tensor, [1, 3, 112, 112]) });
+    async embed(tensor, count = 1) {
+      const out = await embedder.run({ [embedder.inputNames[0]]: new ort.Tensor('float32', tensor, [count, 3, 112, 112]) });
       return out[embedder.outputNames[0]].data as Float32Array;
     },
     async liveness(tensors) {

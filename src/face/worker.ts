@@ -27,7 +27,8 @@ try {
   port.on('message', async (request: AnalyzeRequest) => {
     try {
       const result = await analyzePicture(request.image, runners, request.options);
-      post({ type: 'result', id: request.id, result }, [result.embedding.buffer as ArrayBuffer]);
+      const buffers = new Set([result.embedding, ...Object.values(result.embeddings)].map((e) => e.buffer as ArrayBuffer));
+      post({ type: 'result', id: request.id, result }, [...buffers]);
     } catch (error) {
       if (error instanceof FaceRejected) post({ type: 'rejected', id: request.id, code: error.code });
       else post({ type: 'failed', id: request.id, message: (error as Error)?.message ?? String(error) });

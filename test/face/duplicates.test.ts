@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import * as faceTemplatesMigration from '../../migrations/tenant/0100_face_templates.ts';
+import * as facePipelineVersionMigration from '../../migrations/tenant/0520_face_pipeline_version.ts';
 import * as faceVectorsMigration from '../../migrations/tenant/0101_face_vectors.ts';
 import { createKeyRing, generateFernetKey } from '../../src/crypto/key-ring.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
@@ -72,6 +73,7 @@ describe('duplicate enrolment detection on PGlite (pgvector)', () => {
       await useTenant(schema);
       await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(db);
       await faceTemplatesMigration.up(db);
+      await facePipelineVersionMigration.up(db);
       await faceVectorsMigration.up(db);
     }
     await useTenant('tenant_a');
@@ -182,6 +184,7 @@ describe('duplicate enrolment detection on PostgreSQL without pgvector', { skip:
       await sql`select set_config('search_path', ${schema}, true)`.execute(trx);
       await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(trx);
       await faceTemplatesMigration.up(trx);
+      await facePipelineVersionMigration.up(trx);
       await faceVectorsMigration.up(trx);
       const support = await detectVectorSupport(trx);
       assert.deepEqual(support, { enabled: false, reason: PGVECTOR_MISSING });
@@ -208,6 +211,7 @@ describe('enabling duplicate detection for a tenant migrated before pgvector was
         await sql`select set_config('search_path', ${schema}, true)`.execute(trx);
         await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(trx);
         await faceTemplatesMigration.up(trx);
+        await facePipelineVersionMigration.up(trx);
         // As if 0101 ran while the server had no pgvector: nothing was created.
         assert.equal((await sql<{ t: string | null }>`select to_regclass('face_vectors')::text as t`.execute(trx)).rows[0]!.t, null);
         const support = await enableDuplicateDetection(trx);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { sql, type Kysely } from 'kysely';
 import * as faceTemplatesMigration from '../../migrations/tenant/0100_face_templates.ts';
+import * as facePipelineVersionMigration from '../../migrations/tenant/0520_face_pipeline_version.ts';
 import * as faceVectorsMigration from '../../migrations/tenant/0101_face_vectors.ts';
 import { createKeyRing, generateFernetKey } from '../../src/crypto/key-ring.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
@@ -40,6 +41,7 @@ describe('face service', () => {
     await sql`set search_path to tenant_s`.execute(db);
     await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(db);
     await faceTemplatesMigration.up(db);
+    await facePipelineVersionMigration.up(db);
     await faceVectorsMigration.up(db);
     service = createFaceService({ engine, ring, duplicates: createDuplicateDetector({ ring }), minEnrolQuality: 0 });
   });

@@ -5,15 +5,20 @@ import { sql, type Kysely } from 'kysely';
 import { generateFernetKey, createKeyRing, assertRingDecrypts } from '../../src/crypto/key-ring.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import * as faceTemplatesMigration from '../../migrations/tenant/0100_face_templates.ts';
+import * as facePipelineVersionMigration from '../../migrations/tenant/0520_face_pipeline_version.ts';
 import {
   compareTemplates,
+  decodeTemplate,
   deleteTemplatesForUser,
+  encodeTemplate,
   FaceTemplateError,
   loadTemplates,
   rekeyTemplates,
   sampleTemplateCiphertexts,
   saveTemplate,
 } from '../../src/face/templates/index.ts';
+import { encodeTemplateV1 } from '../../src/face/templates/codec.ts';
+import { CURRENT_PIPELINE_VERSION } from '../../src/face/pipeline.ts';
 
 function unitVector(seed: number, size = 128): Float32Array {
   const v = new Float32Array(size).map((_, i) => Math.sin(seed * 31 + i * 7.3));
@@ -38,6 +43,7 @@ before(async () => {
   await sql`set search_path to tenant_t`.execute(db);
   await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(db);
   await faceTemplatesMigration.up(db);
+  await facePipelineVersionMigration.up(db);
 });
 after(() => database.close());
 
@@ -67,6 +73,28 @@ describe('face template store', () => {
     await assert.rejects(loadTemplates(db, ring, victim), { code: 'face_template_integrity' });
     await db.updateTable('face_templates').set({ user_id: attacker, model: 'other' }).where('id', '=', id).execute();
     await assert.rejects(loadTemplates(db, ring, attacker), { code: 'face_template_integrity' });
+    // The pipeline version is bound too: relabelling a row would make it compare the wrong way.
+    await db.updateTable('face_templates').set({ model: 'm', pipeline_version: 1 }).where('id', '=', id).execute();
+    await assert.rejects(loadTemplates(db, ring, attacker), { code: 'face_template_integrity' });
+    await db.updateTable('face_templates').set({ pipeline_version: CURRENT_PIPELINE_VERSION }).where('id', '=', id).execute();
+    assert.equal((await loadTemplates(db, ring, attacker))[0]!.pipelineVersion, CURRENT_PIPELINE_VERSION);
+  });
+
+  it('reads tokens written before pipeline versions (format 0x01) as version 1', async () => {
+    const ring = createKeyRing([generateFernetKey()]);
+    const userId = await newUser();
+    const embedding = unitVector(7);
+    const old = encodeTemplateV1({ userId, model: 'm', embedding });
+    assert.equal(old[0], 0x01);
+    assert.deepEqual(decodeTemplate(old), { userId, model: 'm', pipelineVersion: 1, embedding });
+    const current = encodeTemplate({ userId, model: 'm', pipelineVersion: 2, embedding });
+    assert.equal(current[0], 0x02);
+    assert.deepEqual(decodeTemplate(current), { userId, model: 'm', pipelineVersion: 2, embedding });
+    assert.throws(() => encodeTemplate({ userId, model: 'm', pipelineVersion: 0, embedding }), { code: 'face_template_invalid_embedding' });
+    await db.insertInto('face_templates').values({ user_id: userId, model: 'm', pipeline_version: 1, ciphertext: ring.encrypt(old), quality: 0.5, key_id: ring.primaryKeyId }).execute();
+    const [loaded] = await loadTemplates(db, ring, userId);
+    assert.equal(loaded!.pipelineVersion, 1);
+    assert.deepEqual(loaded!.embedding, embedding);
   });
 
   it('rejects bad input with specific errors', async () => {
@@ -163,6 +191,7 @@ describe('face template store on PostgreSQL', () => {
         await sql`select set_config('search_path', ${schema}, true)`.execute(trx);
         await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(trx);
         await faceTemplatesMigration.up(trx);
+        await facePipelineVersionMigration.up(trx);
         const [oldKey, newKey] = [generateFernetKey(), generateFernetKey()];
         const userId = randomUUID();
         await trx.insertInto('users').values({ id: userId }).execute();

@@ -6,7 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
 import { rerunTenantMigration } from '../../db/migrations.ts';
-import { openTemplateRow, type TemplateRow } from '../templates/store.ts';
+import { CURRENT_PIPELINE_VERSION } from '../pipeline.ts';
+import { openTemplateRow, TEMPLATE_COLUMNS, type TemplateRow } from '../templates/store.ts';
 import { orthogonalMatrixFromSeed, rotate } from './rotation.ts';
 import { detectVectorSupport, PGVECTOR_MISSING, type VectorSupport } from './support.ts';
 
@@ -25,6 +26,8 @@ export interface NewEnrolment {
   templateId: string;
   userId: string;
   model: string;
+  /** Pipeline version of the embedding (default the current one): only templates of the same version are compared. */
+  pipelineVersion?: number;
   embedding: Float32Array;
 }
 
@@ -58,6 +61,30 @@ function vectorLiteral(schema: string, embedding: Float32Array): RawBuilder<unkn
 
 function cosineDistance(schema: string): RawBuilder<unknown> {
   return sql`operator(${sql.id(schema)}.<=>)`;
+}
+
+/**
+ * The enrolment search: nearest vectors of other live accounts with the same model and pipeline
+ * version, by cosine distance, so the HNSW index (vector_cosine_ops) can serve the ORDER BY.
+ */
+export function nearestTemplatesQuery(
+  schema: string,
+  query: RawBuilder<unknown>,
+  { model, pipelineVersion, excludeUserId, limit }: { model: string; pipelineVersion: number; excludeUserId: string; limit: number },
+): RawBuilder<{ template_id: string; user_id: string; similarity: number }> {
+  return sql<{ template_id: string; user_id: string; similarity: number }>`
+    select v.template_id, v.user_id, 1 - (v.embedding ${cosineDistance(schema)} ${query}) as similarity
+    from face_vectors v
+    join face_templates t on t.id = v.template_id and t.model = ${model} and t.pipeline_version = ${pipelineVersion}
+    join users u on u.id = v.user_id and u.deleted_at is null
+    where v.user_id <> ${excludeUserId}
+    order by v.embedding ${cosineDistance(schema)} ${query}
+    limit ${limit}`;
+}
+
+/** A pgvector literal of an embedding (already rotated, for nearestTemplatesQuery). */
+export function vectorParameter(schema: string, embedding: Float32Array): RawBuilder<unknown> {
+  return vectorLiteral(schema, embedding);
 }
 
 /** Creates the duplicate tables for a tenant whose migration ran before pgvector was installed. */
@@ -113,14 +140,7 @@ export function createDuplicateDetector({ ring, threshold = DEFAULT_DUPLICATE_TH
       }
       const matrix = await transform(db);
       const query = vectorLiteral(support.schema, rotate(matrix, enrolment.embedding));
-      const { rows } = await sql<{ template_id: string; user_id: string; similarity: number }>`
-        select v.template_id, v.user_id, 1 - (v.embedding ${cosineDistance(support.schema)} ${query}) as similarity
-        from face_vectors v
-        join face_templates t on t.id = v.template_id and t.model = ${enrolment.model}
-        join users u on u.id = v.user_id and u.deleted_at is null
-        where v.user_id <> ${enrolment.userId}
-        order by v.embedding ${cosineDistance(support.schema)} ${query}
-        limit ${limit}`.execute(db);
+      const { rows } = await nearestTemplatesQuery(support.schema, query, { model: enrolment.model, pipelineVersion: enrolment.pipelineVersion ?? CURRENT_PIPELINE_VERSION, excludeUserId: enrolment.userId, limit }).execute(db);
       const matches = rows
         .map((row) => ({ userId: row.user_id, templateId: row.template_id, similarity: Number(row.similarity) }))
         .filter((match) => match.similarity >= threshold);
@@ -157,7 +177,7 @@ export function createDuplicateDetector({ ring, threshold = DEFAULT_DUPLICATE_TH
         const rows = (await db
           .selectFrom('face_templates as t')
           .innerJoin('users as u', 'u.id', 't.user_id')
-          .select(['t.id', 't.user_id', 't.model', 't.ciphertext', 't.quality', 't.created_at', 't.key_id'])
+          .select(TEMPLATE_COLUMNS.map((c) => `t.${c}` as const))
           .where('u.deleted_at', 'is', null)
           .where('t.id', '>', lastId)
           .orderBy('t.id')

@@ -4,6 +4,8 @@ export {
   DEFAULT_DUPLICATE_THRESHOLD,
   DUPLICATE_VECTOR_SIZE,
   enableDuplicateDetection,
+  nearestTemplatesQuery,
+  vectorParameter,
   type DuplicateCheck,
   type DuplicateDetector,
   type DuplicateDetectorOptions,

@@ -29,6 +29,11 @@ export interface RunFaceEvalOptions {
   /** Also compare every image with every other (default true). */
   allAgainstAll?: boolean;
   workers?: number;
+  /**
+   * Which pipeline to measure: a version (default the current one), optionally with its
+   * refinement size or flip averaging overridden to compare alternatives.
+   */
+  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: boolean };
   /** Quick runs: only this many pairs per fold, and the first n identities for all-against-all. */
   pairsPerFold?: number;
   maxIdentities?: number;
@@ -41,12 +46,12 @@ export interface FaceEvalReport {
 }
 
 export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEvalReport> {
-  const { pairs, images, out, det, modelsDir, folds = 5, allAgainstAll = true, workers = 2, pairsPerFold, maxIdentities, log = console.log } = options;
+  const { pairs, images, out, det, modelsDir, folds = 5, allAgainstAll = true, workers = 2, pairsPerFold, maxIdentities, pipeline = {}, log = console.log } = options;
   let engine = options.engine;
   let close = async () => {};
   if (!engine) {
     if (!modelsDir) throw new Error('runFaceEval needs modelsDir (the face models folder) or an engine');
-    const created = await createFaceEngine({ modelsDir, workers, threadsPerWorker: 1, ...EVAL_ENGINE_OPTIONS });
+    const created = await createFaceEngine({ modelsDir, workers, threadsPerWorker: 1, ...EVAL_ENGINE_OPTIONS, pipeline: { ...EVAL_ENGINE_OPTIONS.pipeline, ...pipeline } });
     engine = created;
     close = () => created.close();
   }

@@ -5,7 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
 import { encodeTemplate } from './codec.ts';
-import { openTemplateRow, type TemplateRow } from './store.ts';
+import { openTemplateRow, TEMPLATE_COLUMNS, type TemplateRow } from './store.ts';
 
 export interface RekeyProgress {
   /** Templates re-encrypted so far in this run. */
@@ -35,7 +35,7 @@ export async function rekeyTemplates(db: Kysely<any>, ring: KeyRing, options: Re
     const handled = await runBatch(async (batchDb) => {
       const rows = (await batchDb
         .selectFrom('face_templates')
-        .select(['id', 'user_id', 'model', 'ciphertext', 'quality', 'created_at', 'key_id'])
+        .select([...TEMPLATE_COLUMNS])
         .where('id', '>', progress.lastId)
         .where((eb) => eb.or([eb('key_id', 'is', null), eb('key_id', '!=', ring.primaryKeyId)]))
         .orderBy('id')

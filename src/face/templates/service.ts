@@ -11,24 +11,36 @@ import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
 import { checkChallenge, FaceRejected, type Challenge, type ChallengeFailure, type FaceAnalysis, type FaceEngine } from '../index.ts';
 import type { DuplicateCheck, DuplicateDetector } from '../duplicates/index.ts';
+import { CURRENT_PIPELINE_VERSION, PIPELINE_VERSIONS } from '../pipeline.ts';
 import { compareTemplates } from './compare.ts';
 import { FaceTemplateError } from './errors.ts';
-import { loadTemplates, saveTemplate, type StoredTemplate } from './store.ts';
+import { deleteTemplate, loadTemplates, saveTemplate, type StoredTemplate } from './store.ts';
 
 /**
- * Cosine similarity at or above which a probe matches a template: the threshold measured for
- * FMR <= 1e-4 over all LFW dev pairs with MobileFaceNet (bench/face.ts, docs/face-templates.md).
- * A different model needs its own measured threshold.
+ * Cosine similarity at or above which a probe matches a template, per face pipeline version: the
+ * threshold measured for FMR <= 1e-4 over all LFW dev pairs with MobileFaceNet (bench/face.ts,
+ * docs/face-templates.md). Version 1 (templates enrolled before flip averaging and refined
+ * landmarks) keeps the threshold it was measured with. A different model needs its own.
  */
-export const DEFAULT_FACE_THRESHOLD = 0.401;
+export const FACE_THRESHOLDS: Readonly<Record<number, number>> = { 1: 0.401, 2: 0.401 };
+
+/** The threshold for templates of the current pipeline version. */
+export const DEFAULT_FACE_THRESHOLD = FACE_THRESHOLDS[CURRENT_PIPELINE_VERSION]!;
 
 /** A frame as uploaded; `at` is when the server received it (ms), needed for active liveness. */
 export type FaceFrame = Uint8Array | { image: Uint8Array; at: number };
 
 export interface FaceServiceOptions {
-  engine: Pick<FaceEngine, 'modelName' | 'analyze'>;
+  engine: Pick<FaceEngine, 'modelName' | 'analyze'> & Partial<Pick<FaceEngine, 'pipelineVersion'>>;
   ring: KeyRing;
+  /** Match threshold for templates of the current pipeline version (older versions use FACE_THRESHOLDS). */
   threshold?: number;
+  /**
+   * After a successful verify against a template of an older pipeline version, replace it with a
+   * template of the current version made from the verified frame (default true). The frame must
+   * reach `minEnrolQuality`; otherwise the old template stays until a better verify.
+   */
+  upgradeTemplates?: boolean;
   duplicates?: DuplicateDetector;
   /** Passive liveness (0..1, 1 = real) the compared frame must reach, at enrolment and verification. */
   minPassiveLiveness?: number;
@@ -56,6 +68,8 @@ export interface VerifyResult {
   liveness: { passive: number | null; active?: { ok: boolean; reason?: ChallengeFailure }; reasons: string[] };
   /** Why `match` is false (empty when it is true). */
   reasons: string[];
+  /** The matched template was made by an older pipeline version and has been replaced by a current one. */
+  upgraded?: { fromVersion: number; toVersion: number; replacedTemplateId: string; templateId: string };
 }
 
 export interface FaceService {
@@ -65,8 +79,12 @@ export interface FaceService {
   prepareEnrolment(frames: FaceFrame[]): Promise<PreparedEnrolment>;
   /** The database half of an enrolment: stores the prepared template (and runs duplicate detection). */
   saveEnrolment(db: Kysely<any>, userId: string, prepared: PreparedEnrolment): Promise<EnrolResult>;
-  /** The engine half of a verification (no database). `challenge`: whether one will be checked. */
-  analyse(frames: FaceFrame[], options: { challenge: boolean }): Promise<AnalysedFrames>;
+  /**
+   * The engine half of a verification (no database). `challenge`: whether one will be checked.
+   * `pipelineVersions`: versions to embed each frame with, so templates of those versions can be
+   * compared like with like (default: every version templates may still have, PIPELINE_VERSIONS).
+   */
+  analyse(frames: FaceFrame[], options: { challenge: boolean; pipelineVersions?: number[] }): Promise<AnalysedFrames>;
   /** The database half of a verification: the user's templates against frames analysed before. */
   verifyAnalysed(db: Kysely<any>, userId: string, analysed: AnalysedFrames, challenge?: Challenge): Promise<VerifyResult>;
 }
@@ -82,6 +100,8 @@ export interface AnalysedFrames {
   readonly rejected: Readonly<Record<string, number>>;
   /** Analysed for an active-liveness challenge (head turns allowed) or not (frontal required). */
   readonly forChallenge: boolean;
+  /** Pipeline versions every analysis has an embedding for (`analysis.embeddings`). */
+  readonly pipelineVersions: readonly number[];
 }
 
 /** The frame chosen for an enrolment, ready to be stored. */
@@ -95,6 +115,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     engine,
     ring,
     threshold = DEFAULT_FACE_THRESHOLD,
+    upgradeTemplates = true,
     duplicates,
     minPassiveLiveness = 0.5,
     minEnrolQuality = 0.3,
@@ -103,14 +124,18 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     clock = Date.now,
   } = options;
 
-  async function analyseAll(frames: FaceFrame[], requireFrontal: boolean) {
+  const currentVersion = engine.pipelineVersion ?? CURRENT_PIPELINE_VERSION;
+  const thresholdFor = (version: number) => (version === currentVersion ? threshold : (FACE_THRESHOLDS[version] ?? threshold));
+  const allVersions = Object.keys(PIPELINE_VERSIONS).map(Number);
+
+  async function analyseAll(frames: FaceFrame[], requireFrontal: boolean, alsoEmbed: number[] = []) {
     const analysed: Analysed[] = [];
     const rejected: Record<string, number> = {};
     for (const frame of frames) {
       const image = frame instanceof Uint8Array ? frame : frame.image;
       const at = frame instanceof Uint8Array ? clock() : frame.at;
       try {
-        analysed.push({ analysis: await engine.analyze(image, { requireFrontal }), at });
+        analysed.push({ analysis: await engine.analyze(image, { requireFrontal, ...(alsoEmbed.length ? { alsoEmbed } : {}) }), at });
       } catch (error) {
         if (!(error instanceof FaceRejected)) throw error;
         rejected[error.code] = (rejected[error.code] ?? 0) + 1;
@@ -138,16 +163,38 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     return current;
   }
 
+  /** The probe's embedding made the way `template` was (undefined when the frames were not embedded that way). */
+  function probeEmbedding(probe: FaceAnalysis, version: number): Float32Array | undefined {
+    if (version === (probe.pipelineVersion ?? currentVersion)) return probe.embedding;
+    return probe.embeddings?.[version];
+  }
+
   /** Compares analysed frames with the templates and checks liveness (pure but for the clock). */
-  function decide(current: StoredTemplate[], { analysed, rejected }: AnalysedFrames, challenge: Challenge | undefined): VerifyResult {
+  function decide(current: StoredTemplate[], { analysed, rejected }: AnalysedFrames, challenge: Challenge | undefined): VerifyResult & { matched?: StoredTemplate; probe?: FaceAnalysis } {
     const reasons: string[] = [];
     const livenessReasons: string[] = [];
     if (analysed.length === 0) {
       return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['no_usable_frame', ...Object.keys(rejected)] };
     }
     const probe = best(analysed).analysis;
-    const similarity = Math.max(...current.map((t) => compareTemplates({ model: engine.modelName, embedding: probe.embedding }, t)));
-    if (similarity < threshold) reasons.push('below_threshold');
+    // Like with like: each template against the probe embedded by the template's pipeline version,
+    // judged by that version's threshold. The reported similarity is the best margin's.
+    let similarity = -1;
+    let margin = -Infinity;
+    let matched: StoredTemplate | undefined;
+    for (const template of current) {
+      const embedding = probeEmbedding(probe, template.pipelineVersion);
+      if (!embedding) continue;
+      const score = compareTemplates({ model: engine.modelName, embedding }, template);
+      const over = score - thresholdFor(template.pipelineVersion);
+      if (over > margin) {
+        margin = over;
+        similarity = score;
+        matched = template;
+      }
+    }
+    if (!matched) reasons.push('template_version_not_analysed');
+    else if (margin < 0) reasons.push('below_threshold');
 
     const passive = probe.passiveLiveness;
     if (passive < minPassiveLiveness) livenessReasons.push('passive_liveness_failed');
@@ -170,7 +217,23 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
       similarity,
       liveness: { passive, ...(active ? { active } : {}), reasons: livenessReasons },
       reasons,
+      ...(matched ? { matched } : {}),
+      probe,
     };
+  }
+
+  /**
+   * The database half after the decision: a match against a template of an older pipeline version
+   * replaces that template with one of the current version made from the verified frame.
+   */
+  async function finish(db: Kysely<any>, userId: string, decided: ReturnType<typeof decide>): Promise<VerifyResult> {
+    const { matched, probe, ...result } = decided;
+    if (!upgradeTemplates || !result.match || !matched || !probe || matched.pipelineVersion === currentVersion) return result;
+    if ((probe.pipelineVersion ?? currentVersion) !== currentVersion || probe.quality < minEnrolQuality) return result;
+    const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding, quality: probe.quality });
+    await deleteTemplate(db, userId, matched.id);
+    if (duplicates) await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding });
+    return { ...result, upgraded: { fromVersion: matched.pipelineVersion, toVersion: currentVersion, replacedTemplateId: matched.id, templateId: id } };
   }
 
   const service: FaceService = {
@@ -191,10 +254,11 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     },
 
     async saveEnrolment(db, userId, { chosen, rejected }) {
-      const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, embedding: chosen.embedding, quality: chosen.quality });
+      const pipelineVersion = chosen.pipelineVersion ?? currentVersion;
+      const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, pipelineVersion, embedding: chosen.embedding, quality: chosen.quality });
       const result: EnrolResult = { templateId: id, quality: chosen.quality, rejected };
       if (duplicates) {
-        result.duplicates = await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, embedding: chosen.embedding });
+        result.duplicates = await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion, embedding: chosen.embedding });
       }
       return result;
     },
@@ -203,24 +267,28 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
       return service.saveEnrolment(db, userId, await service.prepareEnrolment(frames));
     },
 
-    async analyse(frames, { challenge }) {
+    async analyse(frames, { challenge, pipelineVersions = allVersions }) {
       if (frames.length === 0) throw new FaceTemplateError('face_verify_no_frames', 'no frames were sent');
-      return { ...(await analyseAll(frames, !challenge)), forChallenge: challenge };
+      const alsoEmbed = pipelineVersions.filter((v) => v !== currentVersion);
+      const versions = [currentVersion, ...alsoEmbed];
+      return { ...(await analyseAll(frames, !challenge, alsoEmbed)), forChallenge: challenge, pipelineVersions: versions };
     },
 
     async verifyAnalysed(db, userId, analysed, challenge) {
       if (analysed.forChallenge !== Boolean(challenge)) throw new TypeError('the frames were analysed for a different kind of check');
       const current = await currentTemplates(db, userId);
       if (!Array.isArray(current)) return current;
-      return decide(current, analysed, challenge);
+      return finish(db, userId, decide(current, analysed, challenge));
     },
 
     async verify(db, userId, frames, challenge) {
-      // Templates first, as a check without any would not need the engine at all.
+      // Templates first, as a check without any would not need the engine at all; and only the
+      // pipeline versions the user's templates were made with are embedded.
       const current = await currentTemplates(db, userId);
       if (!Array.isArray(current)) return current;
       if (frames.length === 0) throw new FaceTemplateError('face_verify_no_frames', 'no frames were sent');
-      return decide(current, await service.analyse(frames, { challenge: Boolean(challenge) }), challenge);
+      const pipelineVersions = [...new Set(current.map((t) => t.pipelineVersion))];
+      return finish(db, userId, decide(current, await service.analyse(frames, { challenge: Boolean(challenge), pipelineVersions }), challenge));
     },
   };
   return service;

@@ -3,12 +3,15 @@
 import type { Kysely } from 'kysely';
 import { FernetError } from '../../crypto/fernet.ts';
 import type { KeyRing } from '../../crypto/key-ring.ts';
+import { CURRENT_PIPELINE_VERSION } from '../pipeline.ts';
 import { assertUuid, decodeTemplate, encodeTemplate } from './codec.ts';
 import { FaceTemplateError } from './errors.ts';
 
 export interface NewTemplate {
   userId: string;
   model: string;
+  /** The face pipeline version that made the embedding (default: the current one). */
+  pipelineVersion?: number;
   embedding: Float32Array;
   quality: number;
 }
@@ -17,6 +20,7 @@ export interface StoredTemplate {
   id: string;
   userId: string;
   model: string;
+  pipelineVersion: number;
   embedding: Float32Array;
   quality: number;
   createdAt: Date;
@@ -27,21 +31,25 @@ export interface TemplateRow {
   id: string;
   user_id: string;
   model: string;
+  pipeline_version: number;
   ciphertext: string;
   quality: number;
   created_at: Date;
   key_id: string | null;
 }
 
+/** Columns openTemplateRow needs. */
+export const TEMPLATE_COLUMNS = ['id', 'user_id', 'model', 'pipeline_version', 'ciphertext', 'quality', 'created_at', 'key_id'] as const;
+
 export async function saveTemplate(db: Kysely<any>, ring: KeyRing, template: NewTemplate): Promise<{ id: string }> {
-  const { userId, model, embedding, quality } = template;
+  const { userId, model, pipelineVersion = CURRENT_PIPELINE_VERSION, embedding, quality } = template;
   if (typeof quality !== 'number' || !(quality >= 0 && quality <= 1)) {
     throw new FaceTemplateError('face_template_invalid_quality', 'quality must be a number between 0 and 1');
   }
-  const ciphertext = ring.encrypt(encodeTemplate({ userId, model, embedding }));
+  const ciphertext = ring.encrypt(encodeTemplate({ userId, model, pipelineVersion, embedding }));
   const row = await db
     .insertInto('face_templates')
-    .values({ user_id: userId, model, ciphertext, quality, key_id: ring.primaryKeyId })
+    .values({ user_id: userId, model, pipeline_version: pipelineVersion, ciphertext, quality, key_id: ring.primaryKeyId })
     .returning('id')
     .executeTakeFirstOrThrow();
   return { id: row.id as string };
@@ -59,13 +67,14 @@ export function openTemplateRow(ring: KeyRing, row: TemplateRow): StoredTemplate
     throw cause;
   }
   const plain = decodeTemplate(opened.plaintext);
-  if (plain.userId !== row.user_id.toLowerCase() || plain.model !== row.model) {
+  if (plain.userId !== row.user_id.toLowerCase() || plain.model !== row.model || plain.pipelineVersion !== Number(row.pipeline_version)) {
     throw new FaceTemplateError('face_template_integrity', 'a stored face template does not belong to the row that holds it');
   }
   return {
     id: row.id,
     userId: row.user_id,
     model: row.model,
+    pipelineVersion: plain.pipelineVersion,
     embedding: plain.embedding,
     quality: Number(row.quality),
     createdAt: new Date(row.created_at),
@@ -80,7 +89,7 @@ export async function loadTemplates(db: Kysely<any>, ring: KeyRing, userId: stri
   const rows = (await db
     .selectFrom('face_templates as t')
     .innerJoin('users as u', 'u.id', 't.user_id')
-    .select(['t.id', 't.user_id', 't.model', 't.ciphertext', 't.quality', 't.created_at', 't.key_id'])
+    .select(TEMPLATE_COLUMNS.map((c) => `t.${c}` as const))
     .where('t.user_id', '=', userId)
     .where('u.deleted_at', 'is', null)
     .orderBy('t.quality', 'desc')
@@ -90,6 +99,14 @@ export async function loadTemplates(db: Kysely<any>, ring: KeyRing, userId: stri
     const { openedWith: _openedWith, ...template } = openTemplateRow(ring, row);
     return template;
   });
+}
+
+/** Deletes one template of a user (a template replaced by one of the current pipeline version). */
+export async function deleteTemplate(db: Kysely<any>, userId: string, templateId: string): Promise<boolean> {
+  assertUuid(userId);
+  assertUuid(templateId);
+  const result = await db.deleteFrom('face_templates').where('id', '=', templateId).where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows) === 1;
 }
 
 /**
