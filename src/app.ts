@@ -19,6 +19,7 @@ import { createReadiness, presentsToken, publicReadiness } from './http/health.t
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
 import { serveAssets } from './http/assets.ts';
 import { rejectUnstorableInput } from './http/input-guard.ts';
+import { servePublicDocument } from './http/public-documents.ts';
 import { htmlSecurityHeaders } from './http/middleware/security-headers.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
@@ -199,7 +200,8 @@ export function createApp({
         // The provider derives its mount path (/t/<slug>) from originalUrl minus url.
         (req as IncomingMessage & { originalUrl?: string }).originalUrl = `/t/${match.slug}${match.path}${match.query}`;
         req.url = match.path + match.query;
-        await runtime.handle(req, res);
+        // From precomputed bytes with ETag / 304 (src/http/public-documents.ts); a query string goes to the provider.
+        await servePublicDocument(runtime, match.query ? undefined : match.path, req, res);
         return true;
       })
       .then(
