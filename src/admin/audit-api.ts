@@ -12,6 +12,7 @@ import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { HttpError, notFound } from '../errors/http-errors.ts';
+import { BODY_LIMITS, readBody } from '../http/middleware/body.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import type { Services } from '../services.ts';
 import { AUDIT_EVENTS, OCSF_ACTIVITIES, OCSF_CLASSES, LEGACY_AUDIT_TYPES } from '../audit/catalogue.ts';
@@ -41,19 +42,8 @@ function parse<T>(schema: z.ZodType<T>, value: unknown): T {
   return result.data;
 }
 
-async function readJson(ctx: Context): Promise<unknown> {
-  if (!ctx.is('application/json')) throw new HttpError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the export request as application/json.');
-  let text = '';
-  for await (const chunk of ctx.req) {
-    text += chunk;
-    if (text.length > 16_384) throw new HttpError(413, 'body_too_large', 'Payload too large', 'The body is limited to 16 KiB.');
-  }
-  try {
-    return text ? JSON.parse(text) : {};
-  } catch {
-    throw new HttpError(400, 'invalid_json', 'Invalid JSON', 'The request body is not valid JSON.');
-  }
-}
+// The one body reader (src/http/middleware/body.ts): JSON of at most 16 KiB.
+const readJson = (ctx: Context) => readBody(ctx, { limit: BODY_LIMITS.admin, accept: 'json' });
 
 /** The catalogue as auditors and the console read it. */
 export function catalogueDocument() {
