@@ -98,12 +98,12 @@ export function createApp({
   app.silent = true;
 
   app.use(requestLogger(logger, { metrics: services.metrics }));
-  // A database outage is logged once per 10 s, not once per request.
+  // An outage of the database (or of Redis under a job enqueue) is logged once per 10 s.
   let lastOutageLog = 0;
   const logOutage = (error: unknown, path: string) => {
     if (Date.now() - lastOutageLog < 10_000) return;
     lastOutageLog = Date.now();
-    logger.warn({ err: error, path }, 'database unavailable: answering 503 with Retry-After');
+    logger.warn({ err: error, path }, 'database (or job queue) unavailable: answering 503 with Retry-After');
   };
   // Outside the error handler, so error pages get the CSP and anti-framing headers too.
   app.use(htmlSecurityHeaders);

@@ -95,8 +95,10 @@ export async function startFacet(
           if (connection.busy === 0 && now - connection.idleSince >= IDLE_GRACE_MS && socket.bytesRead === connection.bytesAtIdle) socket.destroy();
         }
       };
-      closeIdle();
-      const sweep = setInterval(closeIdle, 20);
+      // Decided in the check phase, right after the event loop has read what arrived: a request
+      // that came in while the loop was busy counts (bytesRead moved) before its socket is judged.
+      setImmediate(closeIdle);
+      const sweep = setInterval(() => setImmediate(closeIdle), 20);
       const timer = setTimeout(() => server.closeAllConnections(), deadlineMs);
       await closed;
       clearInterval(sweep);

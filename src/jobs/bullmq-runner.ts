@@ -21,9 +21,11 @@ export interface BullmqRunnerOptions {
    * lost its data without a reconnect: FLUSHALL, a failover to an empty replica).
    */
   scheduleCheckMs?: number;
+  /** How long enqueue() waits for Redis before failing (a request must not hang on a hung Redis). */
+  enqueueTimeoutMs?: number;
 }
 
-export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet-jobs', jobs, logger, metrics, concurrency = 2, scheduleCheckMs = 30_000 }: BullmqRunnerOptions) {
+export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet-jobs', jobs, logger, metrics, concurrency = 2, scheduleCheckMs = 30_000, enqueueTimeoutMs = 2000 }: BullmqRunnerOptions) {
   // BullMQ opens its own connections (a worker needs a blocking one, with retries left to
   // ioredis); reuse the caller's settings but not its client.
   const { keyPrefix: _ignored, ...base } = redis.options as RedisOptions;
@@ -110,8 +112,20 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
      */
     async enqueue(name: string, data: Record<string, unknown> = {}, { jobId }: { jobId?: string } = {}): Promise<string> {
       assertKnown(name);
-      const job = await queue.add(name, data, { ...jobOptions(name), ...(jobId ? { jobId } : {}) });
-      return String(job.id);
+      const adding = queue.add(name, data, { ...jobOptions(name), ...(jobId ? { jobId } : {}) });
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        // ETIMEDOUT: the HTTP error handler answers 503 with Retry-After, as for any backing service.
+        timer = setTimeout(() => reject(Object.assign(new Error(`the job queue (Redis) did not answer within ${enqueueTimeoutMs} ms`), { code: 'ETIMEDOUT' })), enqueueTimeoutMs);
+      });
+      try {
+        const job = await Promise.race([adding, timeout]);
+        return String(job.id);
+      } finally {
+        clearTimeout(timer);
+        // A hung Redis may still take the job later; with a jobId that is idempotent.
+        adding.catch(() => {});
+      }
     },
     /** Adds a job and waits for its final outcome (after retries); needs a worker running somewhere. */
     async run(name: string, data: Record<string, unknown> = {}, { timeoutMs = 60_000 }: { timeoutMs?: number } = {}): Promise<JobOutcome> {

@@ -83,4 +83,22 @@ describe('job schedules come back after Redis loses its data', { timeout: 120_00
       client.disconnect();
     }
   });
+
+  test('enqueueing on a hung Redis fails after its timeout instead of hanging the request', async () => {
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+    client.on('error', () => {});
+    const runner = createJobRunner({ redis: client, prefix: 'jobhangtest', logger: recordingLogger(), jobs: { work: { handler: async () => ({}) } } });
+    try {
+      assert.ok(await runner.enqueue('work', {}, { jobId: 'before' }));
+      redis.pause();
+      const started = Date.now();
+      await assert.rejects(runner.enqueue('work', {}, { jobId: 'during' }), (error: NodeJS.ErrnoException) => error.code === 'ETIMEDOUT');
+      const waited = Date.now() - started;
+      assert.ok(waited >= 1900 && waited < 3000, `gave up after ${waited} ms`);
+    } finally {
+      redis.resume();
+      await runner.close();
+      client.disconnect();
+    }
+  });
 });
