@@ -1,7 +1,7 @@
 // The account page: passkeys (rename, remove, add), recovery codes left, recent sign-ins, sign-out.
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
-import { csrfField, field, statusRegion } from './components.ts';
+import { csrfField, field, statusRegion, webauthnMessagesJson } from './components.ts';
 import { fill } from './strings/index.ts';
 import type { PageContext } from './pages.ts';
 
@@ -42,7 +42,7 @@ ${d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : ''}
 ${statusRegion(d.error)}
 </section>
 <section class="card" aria-labelledby="passkeys-heading" data-page="register" data-options-url="${d.base}/passkeys/options" data-verify-url="${d.base}/passkeys/verify" data-csrf="${d.csrf}"
-  data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}">
+  data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}" data-messages="${webauthnMessagesJson(t)}">
 <h2 id="passkeys-heading">${t.account.passkeys}</h2>
 <ul class="passkeys" id="passkeys">
 ${d.passkeys.map(

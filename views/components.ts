@@ -36,3 +36,16 @@ export function csrfField(token: string): SafeHtml {
 export function statusRegion(message?: string): SafeHtml {
   return html`<p id="status" class="status${message ? ' error' : ''}" role="alert" aria-live="assertive">${message ?? ''}</p>`;
 }
+
+/** The passkey-failure messages a page script maps browser errors to (data-messages, JSON). */
+export function webauthnMessagesJson(t: { errors: { webauthn: Record<string, string> } }): string {
+  return JSON.stringify(t.errors.webauthn);
+}
+
+/**
+ * "Cancel and go back to the application": a POST form (works without JavaScript, carries the
+ * CSRF token) that ends the interaction with access_denied at the client.
+ */
+export function cancelForm({ action, csrf, label }: { action: string; csrf: string; label: string }): SafeHtml {
+  return html`<form method="post" action="${action}" class="cancel">${csrfField(csrf)}<button type="submit" class="link" id="cancel-to-app">${label}</button></form>`;
+}

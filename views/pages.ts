@@ -2,7 +2,7 @@
 // scripts find their endpoints in data- attributes (no inline script, CSP-friendly).
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
-import { csrfField, field, statusRegion } from './components.ts';
+import { cancelForm, csrfField, field, statusRegion, webauthnMessagesJson } from './components.ts';
 import { fill, type Strings } from './strings/index.ts';
 
 export interface PageContext {
@@ -33,7 +33,7 @@ export function signInPage(
     ctx,
     t.signIn.title,
     html`<section class="card" data-page="sign-in" data-options-url="${ctx.base}/passkey/options" data-verify-url="${ctx.base}/passkey/verify" data-csrf="${ctx.csrf}"
-  data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}" data-msg-username="${t.signIn.usernameRequired}">
+  data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}" data-msg-username="${t.signIn.usernameRequired}" data-messages="${webauthnMessagesJson(t)}">
 <h1>${fill(t.signIn.heading, { tenant: ctx.tenantName })}</h1>
 ${clientName ? html`<p class="detail">${fill(t.signIn.forClient, { client: clientName })}</p>` : ''}
 ${statusRegion(error)}
@@ -43,11 +43,13 @@ ${csrfField(ctx.csrf)}
 ${field({ id: 'username', label: t.signIn.usernameLabel, value: username, autocomplete: 'username webauthn', hint: t.signIn.usernameHint })}
 <button type="submit" class="secondary">${t.signIn.continueWithUsername}</button>
 </form>
+<p class="hint" id="other-device">${t.signIn.otherDevice}</p>
 <noscript><p class="error">${t.common.needsJs}</p></noscript>
 <nav class="links">
 ${signUpAllowed ? html`<p>${t.signIn.noAccount} <a href="${ctx.base}/signup">${t.signIn.signUpLink}</a></p>` : ''}
 <p><a href="${ctx.base}/recovery">${t.signIn.recoveryLink}</a></p>
 </nav>
+${clientName ? cancelForm({ action: `${ctx.base}/cancel`, csrf: ctx.csrf, label: fill(t.signIn.cancel, { client: clientName }) }) : ''}
 </section>`,
     true,
   );
@@ -76,7 +78,7 @@ ${csrfField(ctx.csrf)}
 ${field({ id: 'username', label: t.signUp.usernameLabel, value: values.username, autocomplete: 'username', hint: t.signUp.usernameHint, error: errors.username, required: true, autofocus: true })}
 ${field({ id: 'email', label: t.signUp.emailLabel, type: 'email', value: values.email, autocomplete: 'email', error: errors.email, required: true })}
 ${field({ id: 'displayName', label: t.signUp.displayNameLabel, value: values.displayName, autocomplete: 'name', hint: t.signUp.displayNameHint, error: errors.displayName })}
-${inviteField ? field({ id: 'invite', label: t.signUp.inviteLabel, value: values.invite, hint: t.signUp.inviteHint, error: errors.invite, required: true }) : ''}
+${inviteField ? field({ id: 'invite', label: t.signUp.inviteLabel, value: values.invite, hint: t.signUp.inviteHint, error: errors.invite, required: true }) : values.invite ? html`<input type="hidden" name="invite" value="${values.invite}">${errors.invite ? html`<p class="error" role="alert">${errors.invite}</p>` : ''}` : ''}
 <button type="submit">${t.signUp.submit}</button>
 </form>
 <nav class="links"><p><a href="${ctx.base}">${t.signUp.haveAccount}</a></p></nav>
@@ -90,11 +92,12 @@ export function createPasskeyPage(ctx: PageContext, { mode }: { mode: 'signup' |
     ctx,
     t.createPasskey.title,
     html`<section class="card" data-page="register" data-options-url="${ctx.base}/register/options" data-verify-url="${ctx.base}/register/verify" data-csrf="${ctx.csrf}"
-  data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}">
+  data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}" data-messages="${webauthnMessagesJson(t)}">
 <h1>${mode === 'signup' ? t.createPasskey.heading : t.createPasskey.addHeading}</h1>
 <p>${mode === 'signup' ? t.createPasskey.intro : t.createPasskey.addIntro}</p>
 ${statusRegion()}
 <button type="button" id="create-passkey">${t.createPasskey.button}</button>
+<p class="hint" id="other-device">${t.createPasskey.otherDevice}</p>
 <noscript><p class="error">${t.common.needsJs}</p></noscript>
 </section>`,
     true,
@@ -120,15 +123,15 @@ ${csrfField(ctx.csrf)}
   );
 }
 
-export function requirementsPage(ctx: PageContext, { clientName, description }: { clientName: string; description: string }): string {
+export function requirementsPage(ctx: PageContext, { clientName, description, newAccount = true }: { clientName: string; description: string; newAccount?: boolean }): string {
   const { t } = ctx;
   const accountBase = ctx.base.replace(/\/interaction\/[^/]+$/, '/account');
   return page(
     ctx,
     t.requirements.title,
     html`<section class="card">
-<h1>${fill(t.requirements.heading, { client: clientName })}</h1>
-<p>${fill(t.requirements.intro, { client: clientName })}</p>
+<h1>${fill(newAccount ? t.requirements.heading : t.requirements.signInHeading, { client: clientName })}</h1>
+<p>${fill(newAccount ? t.requirements.intro : t.requirements.signInIntro, { client: clientName })}</p>
 <p class="detail" id="requirement">${description}</p>
 <p>${fill(t.requirements.next, { client: clientName })}</p>
 <form method="post" action="${ctx.base}/requirements">

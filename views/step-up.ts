@@ -3,7 +3,7 @@
 // without JavaScript; the NFC page's script only adds Web NFC scanning where the browser has it.
 import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
-import { csrfField, field, statusRegion } from './components.ts';
+import { cancelForm, csrfField, field, statusRegion } from './components.ts';
 import { fill, type Strings } from './strings/index.ts';
 import type { PageContext } from './pages.ts';
 
@@ -13,7 +13,7 @@ function page(ctx: PageContext, title: string, body: SafeHtml, scripts: string[]
 
 const factorName = (t: Strings, factor: string) => t.stepUp.factorNames[factor] ?? factor;
 
-export function stepUpIntroPage(ctx: PageContext, { clientName, level, missing, next }: { clientName: string; level: string; missing: string[]; next: string }): string {
+export function stepUpIntroPage(ctx: PageContext, { clientName, level, missing, next, others = [] }: { clientName: string; level: string; missing: string[]; next: string; others?: string[] }): string {
   const { t } = ctx;
   return page(
     ctx,
@@ -24,17 +24,30 @@ export function stepUpIntroPage(ctx: PageContext, { clientName, level, missing, 
 <p>${t.stepUp.stillNeeded}</p>
 <ul id="missing-factors">${missing.map((f) => html`<li data-factor="${f}">${factorName(t, f)}</li>`)}</ul>
 <a class="button" id="step-up-continue" href="${next}">${t.stepUp.continue}</a>
+${otherWays(ctx, others)}
+${backToApp(ctx, clientName)}
 </section>`,
   );
 }
 
-/** Links to the other factors that would also do, under a factor's form. */
+/** "Try another method": links to the other factors that would also do, under a factor's form. */
 function otherWays(ctx: PageContext, others: string[]): SafeHtml | string {
   if (others.length === 0) return '';
-  return html`<nav class="links"><p>${ctx.t.stepUp.otherWays}</p>${others.map((f) => html`<p><a href="${ctx.base}/stepup/${f}">${factorName(ctx.t, f)}</a></p>`)}</nav>`;
+  return html`<nav class="links" aria-labelledby="other-ways-heading" id="other-ways"><h2 id="other-ways-heading" class="small">${ctx.t.stepUp.tryAnother}</h2>${others.map(
+    (f) => html`<p><a href="${ctx.base}/stepup/${f}" data-factor="${f}">${factorName(ctx.t, f)}</a></p>`,
+  )}</nav>`;
 }
 
-export function otpStepUpPage(ctx: PageContext, { error, formError, others = [] }: { error?: string | undefined; formError?: string | undefined; others?: string[] }): string {
+/** "Cancel and go back to the application" (access_denied at the client). */
+function backToApp(ctx: PageContext, clientName: string | undefined): SafeHtml | string {
+  if (!clientName) return '';
+  return cancelForm({ action: `${ctx.base}/cancel`, csrf: ctx.csrf, label: fill(ctx.t.stepUp.cancel, { client: clientName }) });
+}
+
+export function otpStepUpPage(
+  ctx: PageContext,
+  { error, formError, others = [], clientName }: { error?: string | undefined; formError?: string | undefined; others?: string[]; clientName?: string | undefined },
+): string {
   const { t } = ctx;
   return page(
     ctx,
@@ -49,11 +62,15 @@ ${field({ id: 'code', label: t.stepUp.otp.codeLabel, hint: t.stepUp.otp.codeHint
 <button type="submit">${t.stepUp.otp.submit}</button>
 </form>
 ${otherWays(ctx, others)}
+${backToApp(ctx, clientName)}
 </section>`,
   );
 }
 
-export function nfcStepUpPage(ctx: PageContext, { error, formError, value, others = [] }: { error?: string | undefined; formError?: string | undefined; value?: string | undefined; others?: string[] }): string {
+export function nfcStepUpPage(
+  ctx: PageContext,
+  { error, formError, value, others = [], clientName }: { error?: string | undefined; formError?: string | undefined; value?: string | undefined; others?: string[]; clientName?: string | undefined },
+): string {
   const { t } = ctx;
   return page(
     ctx,
@@ -68,6 +85,7 @@ ${field({ id: 'tap', label: t.stepUp.nfc.tapLabel, hint: t.stepUp.nfc.tapHint, e
 <button type="submit">${t.stepUp.nfc.submit}</button>
 </form>
 ${otherWays(ctx, others)}
+${backToApp(ctx, clientName)}
 </section>`,
     ['/assets/build/step-up-nfc.js'],
   );

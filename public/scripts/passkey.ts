@@ -1,18 +1,42 @@
 // Page behaviour for sign-in and passkey creation, bundled with @simplewebauthn/browser into
 // /assets/build/passkey.js. Finds its endpoints and messages in data- attributes; no inline code.
-import { status, postJson as post } from './shared/page.ts';
+// Browser failures are mapped by cause (shared/webauthn-errors.ts); a refusal from the server
+// (400, CSRF 403, 429, 503 …) shows the server's own problem+json message.
+import { status, postJson, type JsonResult, type Json } from './shared/page.ts';
+import { webauthnCause, webauthnMessage, type Ceremony, type WebAuthnMessages } from './shared/webauthn-errors.ts';
 import { browserSupportsWebAuthnAutofill, startAuthentication, startRegistration, WebAuthnAbortService } from '@simplewebauthn/browser';
 
-function browserError(root: HTMLElement, error: unknown): void {
-  const name = (error as { name?: string }).name;
-  // An autofill request ended by a button press, or a closed prompt: nothing went wrong on our side.
-  if (name === 'AbortError') return;
-  status(root, name === 'NotAllowedError' ? root.dataset.msgCancelled! : root.dataset.msgGeneric!);
+function messages(root: HTMLElement): Partial<WebAuthnMessages> {
+  try {
+    return JSON.parse(root.dataset.messages ?? '{}') as Partial<WebAuthnMessages>;
+  } catch {
+    return {};
+  }
+}
+
+function showFailure(root: HTMLElement, error: unknown, ceremony: Ceremony, username?: string): void {
+  const cause = webauthnCause(error, ceremony, { username });
+  const message = webauthnMessage(cause, messages(root), { username });
+  if (message === undefined) return; // An autofill request ended by a button press: nothing went wrong.
+  status(root, message || root.dataset.msgGeneric!);
+  // After "this device already has a passkey", point at the other-device hint.
+  root.querySelector<HTMLElement>('#other-device')?.classList.toggle('highlight', cause === 'already-registered' || cause === 'no-passkey-here');
+}
+
+/** A JSON step; a network failure becomes the "could not reach" message instead of an exception. */
+async function post(root: HTMLElement, url: string, body: Json, ceremony: Ceremony): Promise<JsonResult | undefined> {
+  try {
+    return await postJson(url, body);
+  } catch (error) {
+    showFailure(root, error instanceof TypeError ? error : Object.assign(new TypeError('fetch failed'), { cause: error }), ceremony);
+    return undefined;
+  }
 }
 
 async function signIn(root: HTMLElement, mode: 'autofill' | 'button' | 'username', username?: string): Promise<void> {
   const csrf = root.dataset.csrf!;
-  const options = await post(root.dataset.optionsUrl!, { csrf, ...(username ? { username } : {}) });
+  const options = await post(root, root.dataset.optionsUrl!, { csrf, ...(username ? { username } : {}) }, 'sign-in');
+  if (!options) return;
   if (!options.ok) return status(root, options.message ?? root.dataset.msgGeneric!);
   let response;
   try {
@@ -20,25 +44,28 @@ async function signIn(root: HTMLElement, mode: 'autofill' | 'button' | 'username
     response = await startAuthentication({ optionsJSON: options.data as any, useBrowserAutofill: mode === 'autofill' });
   } catch (error) {
     if (mode === 'autofill') return; // No credential chosen, or aborted: stay quiet.
-    return browserError(root, error);
+    return showFailure(root, error, 'sign-in', username);
   }
-  const verified = await post(root.dataset.verifyUrl!, { csrf, response });
+  const verified = await post(root, root.dataset.verifyUrl!, { csrf, response }, 'sign-in');
+  if (!verified) return;
   if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, verified.message ?? root.dataset.msgGeneric!);
   window.location.assign(verified.data.redirect);
 }
 
 async function register(root: HTMLElement): Promise<void> {
   const csrf = root.dataset.csrf!;
-  const options = await post(root.dataset.optionsUrl!, { csrf });
+  const options = await post(root, root.dataset.optionsUrl!, { csrf }, 'register');
+  if (!options) return;
   if (!options.ok) return status(root, options.message ?? root.dataset.msgGeneric!);
   let response;
   try {
     status(root, root.dataset.msgWorking!, false);
     response = await startRegistration({ optionsJSON: options.data as any });
   } catch (error) {
-    return browserError(root, error);
+    return showFailure(root, error, 'register');
   }
-  const verified = await post(root.dataset.verifyUrl!, { csrf, response });
+  const verified = await post(root, root.dataset.verifyUrl!, { csrf, response }, 'register');
+  if (!verified) return;
   if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, verified.message ?? root.dataset.msgGeneric!);
   window.location.assign(verified.data.redirect);
 }

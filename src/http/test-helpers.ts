@@ -5,7 +5,7 @@
 import type Router from '@koa/router';
 import { badRequest } from '../errors/http-errors.ts';
 import { interactionFlow, type InteractionDeps } from '../interaction/flow.ts';
-import { continueOrFinish } from '../interaction/step-up.ts';
+import { continueOrFinish, endUnmet, loadUnmet } from '../interaction/step-up.ts';
 import { amrForFactor } from '../stepup/index.ts';
 
 export function testInteractionRoutes(router: Router, deps: InteractionDeps) {
@@ -15,8 +15,11 @@ export function testInteractionRoutes(router: Router, deps: InteractionDeps) {
     const sub = typeof ctx.query.sub === 'string' ? ctx.query.sub : undefined;
     if (details.prompt.name === 'login') {
       if (!sub) throw badRequest('sub is required to finish a login prompt');
+      const next = await continueOrFinish(ctx, flow, deps, { userId: sub, factor: 'passkey', amr: amrForFactor('passkey', { deviceBound: true }), at: new Date() });
+      // An unmet requirement is explained on a page a user reads first; the helper clicks through.
+      const description = next.endsWith('/requirements') ? await loadUnmet(deps, flow) : undefined;
       ctx.status = 303;
-      ctx.redirect(await continueOrFinish(ctx, flow, deps, { userId: sub, factor: 'passkey', amr: amrForFactor('passkey', { deviceBound: true }), at: new Date() }));
+      ctx.redirect(description ? await endUnmet(ctx, flow, description) : next);
       return;
     }
     if (details.prompt.name === 'consent') {

@@ -13,7 +13,7 @@ import { runAttempt } from './attempt.ts';
 import { consumeAccountLimits } from './account-limits.ts';
 import { fill } from '../../views/strings/index.ts';
 import type { Services } from '../services.ts';
-import { continueOrFinish, endUnmet, loadUnmet } from './step-up.ts';
+import { continueOrFinish, endUnmet, loadUnmet, loadUnmetRequirement } from './step-up.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
@@ -84,11 +84,11 @@ export async function continueAfterCodes(ctx: Context, flow: Flow, deps: Interac
   ctx.redirect(await continueOrFinish(ctx, flow, deps, { userId: login.userId, factor: 'passkey', amr: login.amr, at: new Date(login.authTime * 1000), newAccount: true }));
 }
 
-/** A new account that cannot meet what the application requires: why, and the way back. */
+/** An account (new, signing in, or stepping up) that cannot meet what the application requires: why, and the way back. */
 export async function showRequirements(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
-  const description = await loadUnmet(deps, flow);
-  if (!description) throw new HttpError(400, 'pending_gone', flow.t.requirements.title, flow.t.errors.pendingGone);
-  htmlResponse(ctx, requirementsPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', description }));
+  const unmet = await loadUnmetRequirement(deps, flow);
+  if (!unmet) throw new HttpError(400, 'pending_gone', flow.t.requirements.title, flow.t.errors.pendingGone);
+  htmlResponse(ctx, requirementsPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', description: unmet.description, newAccount: unmet.newAccount }));
 }
 
 /** "Back to the application": it receives unmet_authentication_requirements. */

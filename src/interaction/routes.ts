@@ -11,6 +11,7 @@ import { continueAfterCodes, leaveRequirements, showRecovery, showRecoveryCodes,
 import { showConsent, submitConsent } from './consent.ts';
 import { registerFaceRoutes } from './face-pages.ts';
 import { registerStepUpRoutes, showStepUpIntro } from './step-up-pages.ts';
+import { cancelInteraction } from './cancel.ts';
 
 export type { InteractionDeps };
 
@@ -43,6 +44,8 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   // A new account that cannot meet the client's requirement: the explanation, then back to the client.
   router.get('/interaction/:uid/requirements', async (ctx) => showRequirements(ctx, await interactionFlow(ctx, deps), deps));
   router.post('/interaction/:uid/requirements', async (ctx) => leaveRequirements(ctx, await interactionFlow(ctx, deps), deps));
+  // "Cancel and go back to the application" (sign-in and step-up pages): access_denied at the client.
+  router.post('/interaction/:uid/cancel', async (ctx) => cancelInteraction(ctx, await interactionFlow(ctx, deps), deps));
 
   router.get('/account/sign-in', (ctx) => renderSignIn(ctx, accountFlow(ctx, deps, { create: true })));
   for (const [method, path, step] of STEPS) {

@@ -18,9 +18,9 @@ import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { renderSignIn } from './sign-in.ts';
 import { runAttempt } from './attempt.ts';
-import { consumeStepUpLimits, continueOrFinish, factorSecretBox, stepUpSubject, type StepUpSubject } from './step-up.ts';
+import { consumeStepUpLimits, continueOrFinish, factorSecretBox, otherWays, showUnmet, stepUpSubject, type StepUpSubject } from './step-up.ts';
 
-type PageState = { error?: string | undefined; formError?: string | undefined; value?: string | undefined };
+type PageState = { error?: string | undefined; formError?: string | undefined; value?: string | undefined; others?: string[]; clientName?: string | undefined };
 
 interface StepUpPage {
   name: 'otp' | 'nfc';
@@ -72,8 +72,10 @@ function metric(deps: InteractionDeps, flow: Flow, factor: FactorName, outcome: 
   deps.services.metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor, outcome });
 }
 
-function showFactorPage(ctx: Context, flow: Flow, page: StepUpPage, state: PageState = {}, status = 200): void {
-  htmlResponse(ctx, page.render(pageContext(ctx, flow), state), status);
+/** A factor's page, with the other factors that would also do and the way back to the client. */
+async function showFactorPage(ctx: Context, flow: Flow, page: StepUpPage, subject: StepUpSubject, state: PageState = {}, status = 200): Promise<void> {
+  const others = await otherWays(flow, subject, page.name);
+  htmlResponse(ctx, page.render(pageContext(ctx, flow), { others, clientName: flow.clientName, ...state }), status);
 }
 
 async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: StepUpPage): Promise<void> {
@@ -95,19 +97,20 @@ async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: St
   if (!outcome.ok) {
     switch (outcome.refusal) {
       case 'not_enrolled':
-        return showFactorPage(ctx, flow, page, { formError: t.stepUp.notEnrolled }, 400);
+        return showFactorPage(ctx, flow, page, subject, { formError: t.stepUp.notEnrolled }, 400);
       case 'rate_limited':
         return respondRateLimited(ctx, outcome.retryAfterSeconds, {
           detail: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }),
-          page: () => showFactorPage(ctx, flow, page, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429),
+          page: () => showFactorPage(ctx, flow, page, subject, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429),
         });
       case 'locked':
-        return showFactorPage(ctx, flow, page, { formError: lockMessage(t, outcome.lock) }, 400);
+        return showFactorPage(ctx, flow, page, subject, { formError: lockMessage(t, outcome.lock) }, 400);
       case 'failed':
         return showFactorPage(
           ctx,
           flow,
           page,
+          subject,
           {
             error: page.message(t, outcome.reason, runtime.tenant.name),
             ...(page.name === 'nfc' ? { value: input.tap } : {}),
@@ -126,6 +129,13 @@ export async function showStepUpIntro(ctx: Context, flow: Flow, deps: Interactio
   const subject = await subjectOrGone(flow, deps);
   const promptDetails = (flow.details?.prompt.details ?? {}) as { missing?: FactorName[]; target_acr?: string };
   const decision = subject.decision;
+  if (decision.outcome === 'unmet') {
+    // Nothing this account has enrolled can meet the request: a page says what the application
+    // needs and how to add it, before the client hears unmet_authentication_requirements.
+    ctx.status = 303;
+    ctx.redirect(await showUnmet(flow, deps, decision.description));
+    return;
+  }
   const missing = decision.outcome === 'prompt' ? decision.missing : (promptDetails.missing ?? []);
   const target = decision.outcome === 'prompt' ? decision.targetAcr : (promptDetails.target_acr ?? '');
   if (missing.length === 0) {
@@ -136,7 +146,8 @@ export async function showStepUpIntro(ctx: Context, flow: Flow, deps: Interactio
   }
   const level = flow.runtime.acrPolicy.values[target]?.description ?? target;
   metric(deps, flow, missing[0]!, 'issued');
-  htmlResponse(ctx, stepUpIntroPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', level, missing, next: `${flow.base}/stepup/${missing[0]}` }));
+  const others = await otherWays(flow, subject, missing[0]!);
+  htmlResponse(ctx, stepUpIntroPage(pageContext(ctx, flow), { clientName: flow.clientName ?? '', level, missing, next: `${flow.base}/stepup/${missing[0]}`, others }));
 }
 
 export function registerStepUpRoutes(router: Router, deps: InteractionDeps): void {
@@ -148,8 +159,8 @@ export function registerStepUpRoutes(router: Router, deps: InteractionDeps): voi
     router.get(path, async (ctx) => {
       const flow = await interactionFlow(ctx, deps);
       const subject = await subjectOrGone(flow, deps);
-      if (!subject.enrolled.has(page.name)) return showFactorPage(ctx, flow, page, { formError: flow.t.stepUp.notEnrolled }, 400);
-      showFactorPage(ctx, flow, page);
+      if (!subject.enrolled.has(page.name)) return showFactorPage(ctx, flow, page, subject, { formError: flow.t.stepUp.notEnrolled }, 400);
+      await showFactorPage(ctx, flow, page, subject);
     });
     router.post(path, async (ctx) => attempt(ctx, await interactionFlow(ctx, deps), deps, page));
   }

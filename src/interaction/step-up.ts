@@ -19,6 +19,7 @@
 import type { Context } from 'koa';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { evaluateStepUp, type Factor, type SessionFactor, type StepUpDecision, type StepUpRequest } from '../stepup/index.ts';
+import { byPromptOrder } from '../stepup/factors.ts';
 import { enrolledFactors, recordSessionFactor, sessionFactors } from '../stepup/session-factors.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
@@ -45,6 +46,8 @@ export interface StepUpSubject {
   enrolled: Set<Factor>;
   /** True when an existing session is being stepped up (false: a first sign-in in progress). */
   existingSession: boolean;
+  /** The factors proven so far that count for this request's evaluation. */
+  factors: SessionFactor[];
 }
 
 interface PendingStepUp {
@@ -103,10 +106,10 @@ export async function stepUpSubject(flow: Flow, deps: InteractionDeps, now = new
   const session = existingSession(flow);
   return withTenant(deps.db, flow.runtime.tenant, async (trx) => {
     const pending = await loadPendingStepUp(trx, pendingKey(flow), now);
-    if (pending) return { userId: pending.userId, ...(await evaluate(trx, flow, pending.userId, pending.factors, now)), existingSession: false };
+    if (pending) return { userId: pending.userId, ...(await evaluate(trx, flow, pending.userId, pending.factors, now)), existingSession: false, factors: pending.factors };
     if (!session) return undefined;
     const factors = await sessionFactors(trx, { sessionUid: session.uid, userId: session.accountId });
-    return { userId: session.accountId, ...(await evaluate(trx, flow, session.accountId, factors, now)), existingSession: true };
+    return { userId: session.accountId, ...(await evaluate(trx, flow, session.accountId, factors, now)), existingSession: true, factors };
   });
 }
 
@@ -140,7 +143,7 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
     }
     const { decision } = await evaluate(trx, flow, done.userId, factors, done.at);
     if (decision.outcome === 'pass') await trx.deleteFrom('pending_logins').where('binding', '=', pendingKey(flow)).execute();
-    if (decision.outcome === 'unmet' && done.newAccount) await saveUnmet(trx, flow, decision.description, done.at);
+    if (decision.outcome === 'unmet') await saveUnmet(trx, flow, { description: decision.description, newAccount: done.newAccount === true }, done.at);
     return { decision, factors };
   });
   const { decision } = outcome;
@@ -148,11 +151,9 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
     deps.services.metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor: decision.missing[0]!, outcome: 'issued' });
     return `${flow.base}/stepup/${decision.missing[0]}`;
   }
-  if (decision.outcome === 'unmet') {
-    // A new account is told on a page why the application will not let it in yet.
-    if (done.newAccount) return `${flow.base}/requirements`;
-    return endUnmet(ctx, flow, decision.description);
-  }
+  // The user is told on a page what the application needs and how to add it; the client gets
+  // unmet_authentication_requirements when they click through (leaveRequirements).
+  if (decision.outcome === 'unmet') return `${flow.base}/requirements`;
   // Only factors proven in this interaction travel with the login: a stepped-up session has its
   // earlier ones recorded already.
   const proven = stepping ? [entry] : outcome.factors;
@@ -166,8 +167,15 @@ export function endUnmet(ctx: Context, flow: Flow, description: string): Promise
 
 const unmetKey = (flow: Flow) => `unmet:${flow.binding}`;
 
-async function saveUnmet(trx: TenantDb, flow: Flow, description: string, now: Date): Promise<void> {
-  const values = { user_id: null, data: JSON.stringify({ description }), expires_at: new Date(now.getTime() + TTL_MS) };
+/** Why this interaction cannot continue to the client, kept for the requirements page. */
+export interface UnmetRequirement {
+  description: string;
+  /** The account was created in this interaction (the page words it differently). */
+  newAccount: boolean;
+}
+
+async function saveUnmet(trx: TenantDb, flow: Flow, unmet: UnmetRequirement, now: Date): Promise<void> {
+  const values = { user_id: null, data: JSON.stringify(unmet), expires_at: new Date(now.getTime() + TTL_MS) };
   await trx
     .insertInto('pending_logins')
     .values({ binding: unmetKey(flow), ...values })
@@ -175,14 +183,49 @@ async function saveUnmet(trx: TenantDb, flow: Flow, description: string, now: Da
     .execute();
 }
 
-/** Why a new account cannot continue to the client (saved by continueOrFinish), if it cannot. */
-export async function loadUnmet(deps: InteractionDeps, flow: Flow, now = new Date()): Promise<string | undefined> {
+/** A signed-in session asked for what it can never give (step-up intro): save why; the page's URL. */
+export async function showUnmet(flow: Flow, deps: InteractionDeps, description: string, now = new Date()): Promise<string> {
+  await withTenant(deps.db, flow.runtime.tenant, (trx) => saveUnmet(trx, flow, { description, newAccount: false }, now));
+  return `${flow.base}/requirements`;
+}
+
+/** Why this interaction cannot continue to the client (saved by continueOrFinish), if it cannot. */
+export async function loadUnmetRequirement(deps: InteractionDeps, flow: Flow, now = new Date()): Promise<UnmetRequirement | undefined> {
   const row = await withTenant(deps.db, flow.runtime.tenant, (trx) =>
     trx.selectFrom('pending_logins').select(['data']).where('binding', '=', unmetKey(flow)).where('expires_at', '>', now).executeTakeFirst(),
   );
   if (!row) return undefined;
-  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as { description?: string };
-  return data.description;
+  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<UnmetRequirement>;
+  return typeof data.description === 'string' ? { description: data.description, newAccount: data.newAccount === true } : undefined;
+}
+
+/** The description alone (see loadUnmetRequirement). */
+export async function loadUnmet(deps: InteractionDeps, flow: Flow, now = new Date()): Promise<string | undefined> {
+  return (await loadUnmetRequirement(deps, flow, now))?.description;
+}
+
+/**
+ * "Try another method": enrolled factors, other than the one on this page and those still needed
+ * after it, that would also satisfy the request or bring it a step closer — evaluated by the same
+ * policy, as if each had just been completed.
+ */
+export async function otherWays(flow: Flow, subject: StepUpSubject, current: Factor, now = new Date()): Promise<Factor[]> {
+  const { decision } = subject;
+  if (decision.outcome !== 'prompt' || flow.kind !== 'interaction') return [];
+  const requested = await requestOf(flow);
+  const at = epoch(now);
+  const trial = (factor: Factor) =>
+    evaluateStepUp({ policy: flow.runtime.acrPolicy, requested, session: { factors: [...subject.factors, { factor, at, amr: [] }] }, enrolled: subject.enrolled, now: at });
+  // What would still be asked for after this page's factor: a later step, not an alternative.
+  const afterCurrent = trial(current);
+  const later = afterCurrent.outcome === 'prompt' ? afterCurrent.missing : [];
+  return [...subject.enrolled]
+    .filter((factor) => factor !== current && factor !== 'recovery_code' && !later.includes(factor))
+    .filter((factor) => {
+      const outcome = trial(factor);
+      return outcome.outcome === 'pass' || (outcome.outcome === 'prompt' && outcome.missing.length < decision.missing.length);
+    })
+    .sort(byPromptOrder);
 }
 
 /** Factor secrets (TOTP seeds, card keys) sealed with the installation's Fernet key ring. */

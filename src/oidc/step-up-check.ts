@@ -82,7 +82,9 @@ export function createStepUpPolicy(deps: StepUpCheckDeps) {
           }),
         );
         if (decision.outcome === 'pass') return Check.NO_NEED_TO_PROMPT;
-        if (decision.outcome === 'unmet') throw new errors.UnmetAuthenticationRequirements(decision.description);
+        // Unmet: with prompt=none the client hears it at once; otherwise an interaction shows the
+        // user what the application needs first (src/interaction/step-up-pages.ts, /requirements).
+        if (decision.outcome === 'unmet' && ctx.oidc.prompts.has('none')) throw new errors.UnmetAuthenticationRequirements(decision.description);
         (ctx as { stepUp?: StepUpDecision }).stepUp = decision;
         return Check.REQUEST_PROMPT;
       },

@@ -264,6 +264,9 @@ describe('passkey sign-in in Chromium', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Add a new passkey' }).waitFor();
     await page.getByRole('button', { name: 'Create a passkey' }).click();
+    // Issue 18: a page says what the app needs first; the RP hears it when the user clicks through.
+    await page.getByRole('heading', { name: 'Partner App needs a sign-in your account cannot give yet' }).waitFor();
+    await page.getByRole('button', { name: 'Back to Partner App' }).click();
     await page.waitForURL((u) => u.href.startsWith(CALLBACK), { timeout: 15_000 }).catch(async (error) => {
       await screenshot(page, 'failed-recovery-otp');
       throw new Error(`stuck at ${page.url()}: ${(await page.locator('main').textContent())?.trim()}`, { cause: error });

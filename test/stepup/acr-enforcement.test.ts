@@ -74,11 +74,31 @@ describe('acr enforcement', () => {
     assert.equal(interaction.prompt.details.target_acr, 'urn:facet:acr:passkey+otp');
   });
 
-  test('a request no enrolled factor can satisfy ends at the RP with unmet_authentication_requirements', async () => {
-    const { step } = await signedInThenRequest(plainUser, { acr_values: 'urn:facet:acr:passkey+otp' });
+  test('a request no enrolled factor can satisfy: a page says what the app needs, then the RP gets unmet_authentication_requirements', async () => {
+    const { step, jar } = await signedInThenRequest(plainUser, { acr_values: 'urn:facet:acr:passkey+otp' });
+    // Issue 18: not a silent redirect; the user reads why first and clicks through.
+    assert.match(step.url.pathname, /^\/t\/demo\/interaction\/[^/]+\/requirements$/, `a page first, got ${step.url}`);
+    const text = await step.response!.text();
+    assert.match(text, /needs a sign-in your account cannot give yet/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(text)![1]!;
+    const back = await fetch(step.url, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: jar.header(step.url), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: new URLSearchParams({ csrf }),
+    });
+    jar.store(back);
+    assert.equal(back.status, 303);
+    const end = await followRedirects(new URL(back.headers.get('location')!, step.url), jar, { origin: facet.baseUrl });
+    assert.equal(end.url.origin, 'http://localhost:3001');
+    assert.equal(end.url.searchParams.get('error'), 'unmet_authentication_requirements');
+    assert.ok(end.url.searchParams.get('error_description'));
+  });
+
+  test('with prompt=none an unmet request ends at the RP at once', async () => {
+    const { step } = await signedInThenRequest(plainUser, { acr_values: 'urn:facet:acr:passkey+otp', prompt: 'none' });
     assert.equal(step.url.origin, 'http://localhost:3001');
     assert.equal(step.url.searchParams.get('error'), 'unmet_authentication_requirements');
-    assert.ok(step.url.searchParams.get('error_description'));
   });
 
   test('prompt=none with a needed step-up answers interaction_required or login_required', async () => {

@@ -258,7 +258,11 @@ describe('step-up journey: authenticator app and NFC card', () => {
     // Without an app, a fresh sign-in asking for passkey+otp cannot be met: the RP hears so.
     const fresh = new PasskeyAgent(facet.baseUrl, 'demo', authenticator);
     const unmet = await authorize(fresh, { acr_values: OTP });
-    const callback = await follow(fresh, await passkeyStep(fresh, unmet.location));
+    // Issue 18: a page says what the app needs first; the RP hears it when the user clicks through.
+    const requirements = await follow(fresh, await passkeyStep(fresh, unmet.location));
+    assert.match(requirements.pathname, /\/interaction\/[^/]+\/requirements$/);
+    assert.match((await fresh.page(requirements.pathname)).text, /needs a sign-in your account cannot give yet/);
+    const callback = await follow(fresh, (await submit(fresh, requirements.pathname, {})).location!);
     assert.equal(callback.origin, 'http://localhost:3001');
     assert.equal(callback.searchParams.get('error'), 'unmet_authentication_requirements');
   });

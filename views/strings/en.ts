@@ -22,6 +22,8 @@ export const en = {
     signUpLink: 'Create an account',
     recoveryLink: 'Lost your passkey? Use a recovery code',
     usernameRequired: 'Enter your username.',
+    otherDevice: 'Passkey on your phone or another device? Choose “Sign in with a passkey”, then “Use a phone or tablet” (or “another device”) and scan the QR code with that device.',
+    cancel: 'Cancel and go back to {client}',
   },
   signUp: {
     title: 'Create an account',
@@ -54,6 +56,7 @@ export const en = {
     button: 'Create a passkey',
     addHeading: 'Add a new passkey',
     addIntro: 'You signed in with a recovery code. Create a new passkey now so you can sign in next time.',
+    otherDevice: 'Want the passkey on your phone or a security key instead? Choose “Use a phone or tablet” (or “another device”) in the prompt that opens.',
   },
   recoveryCodes: {
     title: 'Your recovery codes',
@@ -68,6 +71,8 @@ export const en = {
     next: 'Add what it needs on your account page (for example an authenticator app or an NFC card), then sign in to {client} again.',
     accountLink: 'Open your account page',
     back: 'Back to {client}',
+    signInHeading: '{client} needs a sign-in your account cannot give yet',
+    signInIntro: '{client} asks for a stronger sign-in than your account is set up for:',
   },
   freshProof: {
     title: 'Confirm it is you',
@@ -236,6 +241,8 @@ export const en = {
       recovery_code: 'a recovery code',
     } as Record<string, string>,
     otherWays: 'Other ways to confirm:',
+    tryAnother: 'Try another method',
+    cancel: 'Cancel and go back to {client}',
     tooMany: 'Too many attempts. Wait {seconds} seconds and try again.',
     locked: 'Too many wrong attempts. You can try again after {time}.',
     disabled: 'This factor is blocked after too many wrong attempts. Contact your administrator.',
@@ -333,6 +340,17 @@ export const en = {
       invalid_response: 'The passkey response could not be verified. Try again.',
     } as Record<string, string>,
     browserCancelled: 'The passkey prompt was closed or timed out. Try again.',
+    // Causes of a failed passkey ceremony in the browser (public/scripts/shared/webauthn-errors.ts).
+    webauthn: {
+      'already-registered': 'This device already has a passkey for your account, so it cannot make a second one. Use another device or a security key — or choose “Use a phone or tablet” in the prompt.',
+      'no-passkey-here': 'No passkey for “{username}” was found on this device, or the prompt was closed. Check the username, use the passkey on your phone (“Use a phone or tablet”), or use a recovery code.',
+      cancelled: 'The passkey prompt was closed or timed out. Try again, or use a passkey on another device.',
+      'not-supported': 'This browser cannot use passkeys. Use an up-to-date browser, a passkey on your phone, or a recovery code.',
+      constraint: 'This device cannot confirm it is you (no fingerprint, face or screen lock set up). Set one up, or use your phone or a security key.',
+      security: 'The browser refused the passkey for this address. Go back to the application and start again.',
+      network: 'Could not reach the server. Check your connection and try again.',
+      generic: 'The passkey could not be used. Try again, use another device, or use a recovery code.',
+    },
     locked: 'Too many failed attempts. Try again after {time}.',
     disabled: 'Too many failed attempts: this way of signing in is blocked. Contact your administrator.',
     pendingGone: 'This step has expired. Start signing in again.',

@@ -1,0 +1,236 @@
+// Issue 18 in Chromium: passkey failures say what happened and what to do next (a second passkey
+// on the same device, a username with no passkey here, the server's own CSRF and 429 messages),
+// sign-in pages offer another device and a way back to the application, step-up pages offer the
+// other factors that would also do, and a requirement the account cannot meet is explained on a
+// page before the relying party hears unmet_authentication_requirements. Every page state is
+// checked with axe-core at desktop (1280×800) and phone (390×844) width, screenshots in
+// test-artifacts/passkey/.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { createServer, type Server } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import * as client from 'openid-client';
+import type { Browser, Page } from 'playwright-core';
+import { freePort, projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
+import { discover } from '../support/rp.ts';
+import { applyTenantFile } from '../../src/tenancy/apply.ts';
+import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { bumpConfigVersion, findTenant } from '../../src/tenancy/registry.ts';
+import { withTenant } from '../../src/db/tenant-scope.ts';
+import { findLiveUserByUsername } from '../../src/accounts/users.ts';
+import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
+
+const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+/** axe-core (WCAG 2 A/AA) at desktop and phone width, no horizontal scrolling; a screenshot of each. */
+export async function assertAccessible(page: Page, what: string, shot?: string): Promise<void> {
+  const before = page.viewportSize();
+  for (const viewport of VIEWPORTS) {
+    await page.setViewportSize({ width: viewport.width, height: viewport.height });
+    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+    const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
+      violations: Array<{ id: string; nodes: Array<{ html: string }> }>;
+    };
+    assert.deepEqual(
+      result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`),
+      [],
+      `${what} passes axe at ${viewport.name} width`,
+    );
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${what}: no horizontal scrolling at ${viewport.name} width`);
+    if (shot) await screenshot(page, `${shot}-${viewport.name}`);
+  }
+  if (before) await page.setViewportSize(before);
+}
+
+describe('end-user pages (issue 18) in Chromium', () => {
+  let facet: TestFacet;
+  let browser: Browser;
+  let tab: AuthenticatorPage;
+  let rp: client.Configuration;
+  let CALLBACK: string;
+  let rpServer: Server;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    facet = await startTestFacet();
+    const rpPort = await freePort();
+    CALLBACK = `http://localhost:${rpPort}/callback`;
+    rpServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<p>back at the relying party</p>'));
+    await new Promise<void>((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
+    const file = await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml'));
+    file.clients.find((c) => c.client_id === 'demo-web')!.redirect_uris = [CALLBACK];
+    await applyTenantFile(facet.database.db, file, { kek: facet.config.kek, production: false });
+    await bumpConfigVersion(facet.database.db, 'demo');
+    rp = await discover(`${facet.baseUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
+    browser = await launchBrowser();
+    tab = await pageWithAuthenticator(browser);
+    await installAutofillSwitch(tab.context);
+    await setAutofill(tab.context, facet.baseUrl, false);
+    tab.page.setDefaultTimeout(10_000);
+    tab.page.on('console', (message) => {
+      if (/Content Security Policy|Refused to/i.test(message.text())) cspViolations.push(message.text());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await facet?.close();
+    rpServer?.close();
+  });
+
+  async function startFlow(acrValues: string): Promise<URL> {
+    return client.buildAuthorizationUrl(rp, {
+      redirect_uri: CALLBACK,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      acr_values: acrValues,
+    });
+  }
+
+  async function atCallback(page: Page): Promise<URL> {
+    await page.waitForURL((u) => u.href.startsWith(CALLBACK), { timeout: 15_000 });
+    return new URL(page.url());
+  }
+
+  async function statusText(page: Page, pattern: RegExp): Promise<string> {
+    const region = page.locator('[data-page] #status', { hasText: pattern });
+    await region.waitFor();
+    return (await region.textContent())!.trim();
+  }
+
+  test('sign-in page: another-device hint, a typed username without a passkey here, the CSRF message, cancel back to the app', async () => {
+    const { page } = tab;
+    await page.goto((await startFlow('urn:facet:acr:passkey')).href);
+    await page.getByRole('heading', { name: 'Sign in to Demo Organisation' }).waitFor();
+    assert.match((await page.locator('#other-device').textContent())!, /Use a phone or tablet/);
+    await assertAccessible(page, 'sign-in page', '50-sign-in');
+
+    // A username nobody has (or whose passkey is elsewhere): not "the prompt was closed".
+    await page.getByLabel('Username').fill('nobody-here');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const text = await statusText(page, /No passkey/);
+    assert.equal(text, 'No passkey for “nobody-here” was found on this device, or the prompt was closed. Check the username, use the passkey on your phone (“Use a phone or tablet”), or use a recovery code.');
+    assert.match((await page.locator('#other-device').getAttribute('class'))!, /highlight/, 'the other-device hint is pointed at');
+    await assertAccessible(page, 'sign-in page with an error', '51-sign-in-no-passkey-here');
+
+    // A stale CSRF token: the server's own message, not a generic one.
+    await page.locator('[data-page=sign-in]').evaluate((root: HTMLElement) => {
+      root.dataset.csrf = 'forged';
+    });
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    assert.match(await statusText(page, /form/), /The form was not sent from this page, or it is too old/);
+
+    // Back to the application: it hears access_denied.
+    await page.getByRole('button', { name: 'Cancel and go back to Demo web app' }).click();
+    const callback = await atCallback(page);
+    assert.equal(callback.searchParams.get('error'), 'access_denied');
+    assert.equal(callback.searchParams.get('code'), null);
+  });
+
+  test('adding a passkey on a device that already has one says so and offers another device', async () => {
+    const { page } = tab;
+    await page.goto(`${facet.baseUrl}/t/demo/account`);
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Username').fill('grace');
+    await page.getByLabel('Email').fill('grace@demo.example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { name: 'Create a passkey' }).waitFor();
+    assert.match((await page.locator('#other-device').textContent())!, /Use a phone or tablet/);
+    await assertAccessible(page, 'create-passkey page', '52-create-passkey');
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.getByRole('button', { name: 'I have saved my codes' }).click();
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+
+    // The same authenticator again: excludeCredentials makes the browser refuse (InvalidStateError).
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    const text = await statusText(page, /already has a passkey/);
+    assert.equal(text, 'This device already has a passkey for your account, so it cannot make a second one. Use another device or a security key — or choose “Use a phone or tablet” in the prompt.');
+    assert.doesNotMatch(text, /Something went wrong/);
+  });
+
+  test('a sign-in that cannot meet the request: a page says what the app needs, then the app hears unmet_authentication_requirements', async () => {
+    const { page } = tab;
+    await page.goto((await startFlow('urn:facet:acr:passkey+otp')).href);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: 'Demo web app needs a sign-in your account cannot give yet' }).waitFor();
+    assert.match(new URL(page.url()).pathname, /\/interaction\/[^/]+\/requirements$/);
+    assert.equal(await page.getByRole('link', { name: 'Open your account page' }).count(), 1, 'how to add what is missing');
+    await assertAccessible(page, 'requirements page (sign-in)', '53-requirements-sign-in');
+    await page.getByRole('button', { name: 'Back to Demo web app' }).click();
+    const callback = await atCallback(page);
+    assert.equal(callback.searchParams.get('error'), 'unmet_authentication_requirements');
+  });
+
+  test('step-up pages offer the other factors that would also do, and a way back to the app', async () => {
+    const { page } = tab;
+    const tenant = (await findTenant(facet.database.db, 'demo'))!;
+    // An authenticator app and an NFC card on file (only their presence matters for these pages).
+    await withTenant(facet.database.db, tenant, async (trx) => {
+      const user = (await findLiveUserByUsername(trx, 'grace'))!;
+      await trx.insertInto('totp_factors').values({ user_id: user.id, secret_encrypted: 'not-used-here', confirmed_at: new Date() }).execute();
+      await trx.insertInto('nfc_cards').values({ user_id: user.id, uid: '04A1B2C3D4E580', keys_encrypted: 'not-used-here', name: 'Blue card' }).execute();
+    });
+    const either = 'urn:facet:acr:passkey+otp urn:facet:acr:passkey+nfc';
+
+    // A first sign-in asking for either: after the passkey, the app-code page offers the card.
+    await page.goto((await startFlow(either)).href);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('heading', { name: /authenticator app|NFC card/ }).waitFor();
+    const first = new URL(page.url()).pathname.endsWith('/stepup/otp') ? 'otp' : 'nfc';
+    const other = first === 'otp' ? 'nfc' : 'otp';
+    const others = page.locator('#other-ways');
+    assert.equal(await others.getByRole('heading', { name: 'Try another method' }).count(), 1);
+    assert.deepEqual(await others.locator('a').evaluateAll((links) => links.map((a) => a.getAttribute('data-factor'))), [other]);
+    await assertAccessible(page, `step-up page (${first})`, `54-step-up-${first}`);
+    await others.locator('a').click();
+    await page.waitForURL((u) => u.pathname.endsWith(`/stepup/${other}`));
+    assert.deepEqual(await page.locator('#other-ways a').evaluateAll((links) => links.map((a) => a.getAttribute('data-factor'))), [first], 'and back again');
+    await assertAccessible(page, `step-up page (${other})`, `55-step-up-${other}`);
+    await page.getByRole('button', { name: 'Cancel and go back to Demo web app' }).click();
+    assert.equal((await atCallback(page)).searchParams.get('error'), 'access_denied');
+  });
+
+  test('a signed-in session asked for more: the introduction names the next step, other ways and the way back', async () => {
+    const { page } = tab;
+    await page.goto((await startFlow('urn:facet:acr:passkey')).href);
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    const done = await atCallback(page);
+    assert.ok(done.searchParams.get('code'), 'signed in');
+    await page.goto((await startFlow('urn:facet:acr:passkey+otp urn:facet:acr:passkey+nfc')).href);
+    await page.getByRole('heading', { name: 'Demo web app asks for a stronger sign-in' }).waitFor();
+    assert.equal(await page.locator('#other-ways a').count(), 1);
+    await assertAccessible(page, 'step-up introduction', '56-step-up-intro');
+    await page.getByRole('button', { name: 'Cancel and go back to Demo web app' }).click();
+    assert.equal((await atCallback(page)).searchParams.get('error'), 'access_denied');
+  });
+
+  test('too many sign-in attempts for one username: the page shows the server’s 429 message', async () => {
+    const { page } = tab;
+    await page.goto(`${facet.baseUrl}/t/demo/account/sign-in`);
+    // Spend the username's sign-in budget (signin.account) from the page itself.
+    const statuses = await page.locator('[data-page=sign-in]').evaluate(async (root: HTMLElement) => {
+      const seen: number[] = [];
+      for (let i = 0; i < 12; i += 1) {
+        const response = await fetch(root.dataset.optionsUrl!, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify({ csrf: root.dataset.csrf, username: 'grace' }) });
+        seen.push(response.status);
+      }
+      return seen;
+    });
+    assert.ok(statuses.includes(429), `the limit answers 429 (${statuses.join(',')})`);
+    await page.getByLabel('Username').fill('grace');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const text = await statusText(page, /Too many attempts/);
+    assert.match(text, /^Too many attempts\. Wait \d+ seconds and try again\.$/);
+    await assertAccessible(page, 'sign-in page with a 429', '57-sign-in-429');
+  });
+
+  test('the pages ran their scripts under the CSP without violations', () => {
+    assert.deepEqual(cspViolations, []);
+  });
+});
