@@ -155,10 +155,13 @@ export function createApp({
           return true;
         }
       }
-      let fellThrough = false;
-      await tenantRouter(ctx, async () => {
-        fellThrough = true;
-      });
+      // The token endpoints are the provider's alone: no need to try the tenant's page routes first.
+      let fellThrough = ctx.method === 'POST' && TOKEN_ENDPOINTS.test(ctx.path);
+      if (!fellThrough) {
+        await tenantRouter(ctx, async () => {
+          fellThrough = true;
+        });
+      }
       if (fellThrough) await delegateToProvider(ctx, runtime);
       return true;
     });

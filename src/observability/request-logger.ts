@@ -36,7 +36,16 @@ export function requestLogger(
     ctx.set('X-Request-Id', requestId);
     const span = trace.getActiveSpan()?.spanContext();
     const traceFields = span && span.traceId !== '00000000000000000000000000000000' ? { traceId: span.traceId, spanId: span.spanId } : {};
-    ctx.state.log = logger.child({ requestId, ...traceFields });
+    // Created on first use: most requests (token, discovery) never log through it.
+    let child: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', {
+      get: () => (child ??= logger.child({ requestId, ...traceFields })),
+      set: (value: Logger) => {
+        child = value;
+      },
+      configurable: true,
+      enumerable: true,
+    });
 
     let failure: unknown;
     try {
