@@ -149,10 +149,10 @@ try {
   const loops = { bare: refresher(bare.port, bareTokens), facet: refresher(facet.port, facetTokens) };
   const runs = { bare: [] as Run[], facet: [] as Run[] };
   runs.bare.push(await run(loops.bare, bare.pid));
-  const before = await facet.request<{ statements: number; commits: number }>({ op: 'counters' });
+  const before = await facet.request<{ statements: number; commits: number; autocommits: number }>({ op: 'counters' });
   runs.facet.push(await run(loops.facet, facet.pid, { postgres: true }));
   runs.facet.push(await run(loops.facet, facet.pid, { postgres: true }));
-  const after = await facet.request<{ statements: number; commits: number }>({ op: 'counters' });
+  const after = await facet.request<{ statements: number; commits: number; autocommits: number }>({ op: 'counters' });
   runs.bare.push(await run(loops.bare, bare.pid));
   const oneRefresh = await statementsOfOneRefresh(facet, facetTokens);
   const facetServed = runs.facet.reduce((s, r) => s + r.served, 0);
@@ -170,6 +170,7 @@ try {
       failures: loops.facet.failures,
       statementsPerRequest: (after.statements - before.statements) / facetServed,
       commitsPerRequest: (after.commits - before.commits) / facetServed,
+      autocommitsPerRequest: (after.autocommits - before.autocommits) / facetServed,
       oneRefresh,
       cpuMsPerRequest: cpuPerRequest(runs.facet),
     },
@@ -210,8 +211,9 @@ console.log(
       ['server CPU ms', fixed(r.bare.cpuMsPerRequest.server, 3), fixed(r.facet.cpuMsPerRequest.server, 3)],
       ['PostgreSQL CPU ms (all backends)', '-', fixed(r.facet.cpuMsPerRequest.postgres, 3)],
       ['load generator CPU ms', fixed(r.bare.cpuMsPerRequest.generator, 3), fixed(r.facet.cpuMsPerRequest.generator, 3)],
-      ['SQL statements', '-', fixed(r.facet.statementsPerRequest, 1)],
-      ['transactions committed', '-', fixed(r.facet.commitsPerRequest, 1)],
+      ['SQL statements (round trips)', '-', fixed(r.facet.statementsPerRequest, 2)],
+      ['explicit COMMITs', '-', fixed(r.facet.commitsPerRequest, 2)],
+      ['single-statement transactions (autocommit)', '-', fixed(r.facet.autocommitsPerRequest, 2)],
     ],
   ),
 );

@@ -10,14 +10,21 @@ import { createUser } from '../../src/accounts/users.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
 import { serveParent } from './children.ts';
 
-const counters = { statements: 0, commits: 0 };
+// statements: every query sent (one round trip each); commits: explicit COMMITs; autocommits:
+// statements sent outside BEGIN … COMMIT, each its own transaction (refresh_find, refresh_rotate).
+const counters = { statements: 0, commits: 0, autocommits: 0 };
+const inTransaction = new WeakSet<pg.Client>();
 /** When set, the text of every statement sent is kept (one request's worth, for the report). */
 let statementLog: string[] | undefined;
 const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
 pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
   counters.statements += 1;
   const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
-  if (text && /^\s*commit\b/i.test(text)) counters.commits += 1;
+  if (text && /^\s*(begin|start transaction)\b/i.test(text)) inTransaction.add(this);
+  else if (text && /^\s*(commit|rollback)\b/i.test(text)) {
+    inTransaction.delete(this);
+    if (/^\s*commit\b/i.test(text)) counters.commits += 1;
+  } else if (!inTransaction.has(this)) counters.autocommits += 1;
   if (statementLog && statementLog.length < 500) statementLog.push(text ?? '?');
   return query.apply(this, args);
 } as typeof pg.Client.prototype.query;
