@@ -13,15 +13,24 @@ function signature(key: string, slug: string, id: string, expires: number): stri
 
 export async function createInvite(
   trx: TenantDb,
-  { slug, email, key, createdBy = null, now = new Date(), ttlSeconds = INVITE_TTL_SECONDS }: { slug: string; email: string; key: string; createdBy?: string | null; now?: Date; ttlSeconds?: number },
+  {
+    slug,
+    email,
+    key,
+    createdBy = null,
+    role = null,
+    now = new Date(),
+    ttlSeconds = INVITE_TTL_SECONDS,
+  }: { slug: string; email: string; key: string; createdBy?: string | null; role?: 'admin' | 'helpdesk' | 'auditor' | null; now?: Date; ttlSeconds?: number },
 ): Promise<{ id: string; token: string; expiresAt: Date }> {
   const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
-  const row = await trx.insertInto('invites').values({ email, created_by: createdBy, expires_at: expiresAt }).returning('id').executeTakeFirstOrThrow();
+  const row = await trx.insertInto('invites').values({ email, created_by: createdBy, expires_at: expiresAt, role }).returning('id').executeTakeFirstOrThrow();
   const expires = Math.floor(expiresAt.getTime() / 1000);
   return { id: row.id as string, token: `${row.id}.${expires}.${signature(key, slug, row.id as string, expires)}`, expiresAt };
 }
 
-export type InviteCheck = { ok: true; id: string; email: string } | { ok: false; reason: 'invalid' | 'expired' | 'used' };
+/** A valid invite; `role` is the console role its sign-up is granted (src/admin/roles.ts), if any. */
+export type InviteCheck = { ok: true; id: string; email: string; role: string | null } | { ok: false; reason: 'invalid' | 'expired' | 'used' };
 
 function parse(token: string, slug: string, key: string): { id: string; expires: number } | undefined {
   const [id, expiresText, sig] = token.split('.');
@@ -37,11 +46,11 @@ export async function checkInvite(trx: TenantDb, { token, slug, key, now = new D
   const parsed = parse(token, slug, key);
   if (!parsed) return { ok: false, reason: 'invalid' };
   if (parsed.expires * 1000 <= now.getTime()) return { ok: false, reason: 'expired' };
-  const row = await trx.selectFrom('invites').select(['id', 'email', 'used_at', 'expires_at']).where('id', '=', parsed.id).executeTakeFirst();
+  const row = await trx.selectFrom('invites').select(['id', 'email', 'used_at', 'expires_at', 'role']).where('id', '=', parsed.id).executeTakeFirst();
   if (!row) return { ok: false, reason: 'invalid' };
   if (row.used_at) return { ok: false, reason: 'used' };
   if (new Date(row.expires_at).getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-  return { ok: true, id: row.id, email: row.email };
+  return { ok: true, id: row.id, email: row.email, role: row.role };
 }
 
 /** Uses the invite for this user, atomically: of two sign-ups with one link only one succeeds. */

@@ -19,6 +19,7 @@ import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
 import { registerAuditApi } from './audit-api.ts';
+import { registerUsersApi, USER_ROUTES } from './users-api.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { openApiDocument } from '../http/openapi.ts';
 import { rateLimit } from '../http/middleware/rate-limit.ts';
@@ -180,7 +181,7 @@ export function adminApiDocument(serverUrl: string) {
     description:
       'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
     serverUrl,
-    routes: Object.values(ADMIN_ROUTES) as RouteSpec[],
+    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES)] as RouteSpec[],
     bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
   });
 }
@@ -234,6 +235,7 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   mount(route(ADMIN_ROUTES.locked, async (ctx) => ({ status: 200, body: { locked: await withTenant(db, tenantOf(ctx), (trx) => lockedAccounts(trx)) } }), options));
   mount(route(ADMIN_ROUTES.auditVerify, async (ctx) => ({ status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx)) }), options));
   registerAuditApi(router, { config, db, services, guard });
+  registerUsersApi(router, { config, db, guard, checkResponses: options.checkResponses });
 
   mount(
     route(

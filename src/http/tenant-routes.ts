@@ -10,6 +10,7 @@ import { testInteractionRoutes } from './test-helpers.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import { respondRateLimited } from './error-responder.ts';
 import { registerAdminApi } from '../admin/api.ts';
+import { consoleBridge, registerConsoleRoutes } from '../console/routes.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
@@ -41,11 +42,17 @@ export function tenantRoutes({ config, db, logger, services }: { config: Config;
   if (config.testHelpers) testInteractionRoutes(router, { config, db, logger, services });
   registerInteractionRoutes(router, { config, db, logger, services });
   registerAdminApi(router, { config, db, services });
+  registerConsoleRoutes(router, { config, db });
   // oidc-provider accepts POST here only with SameSite=None session cookies; Facet keeps them Lax
   // (CSRF defence) and offers PAR for parameters too large or sensitive for a URL.
   router.post('/auth', () => {
     throw new HttpError(405, 'method_not_allowed', 'Method not allowed', 'The authorization endpoint accepts GET. To send parameters by POST, use pushed authorization requests (PAR) and pass the request_uri.');
   });
   const routes = router.routes();
-  return (ctx: Context, next: Next) => routes(ctx as any, next);
+  // The console's API calls (/console/api/…) become admin API calls made with the console session.
+  const bridge = consoleBridge({ config, db });
+  return async (ctx: Context, next: Next) => {
+    if (await bridge(ctx)) return;
+    return routes(ctx as any, next);
+  };
 }

@@ -10,6 +10,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import type { Services } from '../services.ts';
 import { createUserWithHandle, findLiveUserByEmail, findLiveUserById, findLiveUserByUsername } from '../accounts/users.ts';
 import { checkInvite, redeemInvite } from '../accounts/invites.ts';
+import { grantRole, type Role } from '../admin/roles.ts';
 import {
   finishRegistration,
   insertCredential,
@@ -75,7 +76,9 @@ export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDe
   await withTenant(deps.db, runtime.tenant, async (trx) => {
     if (!errors.username && (await findLiveUserByUsername(trx, values.username))) errors.username = t.signUp.usernameTaken;
     if (!errors.email && (await findLiveUserByEmail(trx, values.email))) errors.email = t.signUp.emailTaken;
-    if (policy(flow) === 'invite') {
+    // An invite is required where sign-up is by invitation; where it is open, a link that carries
+    // one (a console role, for instance) is checked and redeemed all the same.
+    if (policy(flow) === 'invite' || values.invite) {
       const reason = await inviteProblem(trx, flow, deps, values.invite, values.email);
       if (reason) errors.invite = reason;
     }
@@ -87,7 +90,7 @@ export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDe
         email: values.email,
         displayName: values.displayName || null,
         handle: randomBytes(32).toString('base64url'),
-        invite: policy(flow) === 'invite' ? values.invite : null,
+        invite: policy(flow) === 'invite' || values.invite ? values.invite : null,
       },
     });
   });
@@ -198,6 +201,7 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
           const redeemed = await redeemInvite(trx, { token: s.invite, slug: runtime.tenant.slug, key: deps.config.cookieKeys[0]!, userId, now: at });
           if (!redeemed.ok) throw new RollBack(`invite_${redeemed.reason}`);
           await appendAudit(trx, { type: 'invite.redeemed', actor: userId, subject: userId, ...facts, data: { invite_id: redeemed.id } });
+          if (redeemed.role) await grantRole(trx, { userId, role: redeemed.role as Role, source: 'invite', actor: `invite:${redeemed.id}` });
         }
         await appendAudit(trx, { type: 'user.signed_up', actor: userId, subject: userId, ...facts, data: { username: s.username, flow: flow.kind } });
       } else {

@@ -18,9 +18,28 @@ export interface LoadedClients {
   introspectors: Set<string>;
 }
 
+/** The built-in first-party client of the hosted console (one per tenant; never from a tenant file). */
+export const CONSOLE_CLIENT_ID = 'facet-console';
+
+/**
+ * The console's client: authorization code + PKCE, public (the console's back end holds no client
+ * secret), redirecting only to the tenant's own /console/callback, first-party (no consent page).
+ */
+export function consoleClientMetadata(issuer: string): ClientMetadata {
+  return {
+    client_id: CONSOLE_CLIENT_ID,
+    client_name: 'Facet console',
+    redirect_uris: [`${issuer}/console/callback`],
+    grant_types: ['authorization_code'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+    scope: 'openid profile email',
+  };
+}
+
 export async function loadClients(
   trx: TenantDb,
-  { production, env = process.env }: { production: boolean; env?: NodeJS.ProcessEnv },
+  { production, env = process.env, issuer }: { production: boolean; env?: NodeJS.ProcessEnv; issuer?: string },
 ): Promise<LoadedClients> {
   const rows = await trx.selectFrom('clients').select(['client_id', 'metadata', 'secret_env', 'secret_dev', 'first_party']).orderBy('client_id').execute();
   const metadata: ClientMetadata[] = [];
@@ -29,7 +48,14 @@ export async function loadClients(
   const refreshGrace = new Map<string, number>();
   const minimumAcr = new Map<string, string>();
   const introspectors = new Set<string>();
+  if (issuer) {
+    metadata.push(consoleClientMetadata(issuer));
+    firstParty.add(CONSOLE_CLIENT_ID);
+    resources.set(CONSOLE_CLIENT_ID, []);
+  }
   for (const row of rows) {
+    // The built-in console client's id is reserved (tenant files cannot declare it).
+    if (issuer && row.client_id === CONSOLE_CLIENT_ID) continue;
     const {
       resources: allowed = [],
       refresh_grace_seconds: grace,

@@ -8,12 +8,15 @@ import { resolveSecret } from '../config/client-secrets.ts';
 import { createTenant } from './provision.ts';
 import { findTenant } from './registry.ts';
 import type { ClientDefinition, TenantFile } from './tenant-file.ts';
+import { syncFileAdmins, type FileAdminsReport } from '../admin/roles.ts';
 
 export interface ApplyReport {
   slug: string;
   created: boolean;
   settingsChanged: boolean;
   clients: { added: string[]; updated: string[]; removed: string[]; unchanged: string[] };
+  /** Console roles from `admins:` (granted, revoked, and entries naming nobody yet). */
+  admins: FileAdminsReport;
 }
 
 function clientRow(client: ClientDefinition) {
@@ -38,12 +41,14 @@ export async function applyTenantFile(
   for (const client of file.clients) {
     if (client.secret) resolveSecret(client.client_id, client.secret.env, client.secret.dev ?? null, production, env);
   }
-  const settings = { ...file.settings, resources: file.resources };
+  // `admins:` travels with the settings too: a listed user who signs up later is granted the role
+  // at their first console sign-in.
+  const settings = { ...file.settings, resources: file.resources, ...(file.admins.length > 0 ? { admins: file.admins } : {}) };
   let tenant = await findTenant(db, file.slug);
   const created = !tenant;
   if (!tenant) tenant = await createTenant(db, { slug: file.slug, name: file.name, settings }, { kek, actor });
 
-  const report: ApplyReport = { slug: file.slug, created, settingsChanged: false, clients: { added: [], updated: [], removed: [], unchanged: [] } };
+  const report: ApplyReport = { slug: file.slug, created, settingsChanged: false, clients: { added: [], updated: [], removed: [], unchanged: [] }, admins: { granted: [], revoked: [], pending: [] } };
   const settingsChanged = tenant.name !== file.name || stable(tenant.settings) !== stable(settings);
   report.settingsChanged = !created && settingsChanged;
 
@@ -84,6 +89,7 @@ export async function applyTenantFile(
       await appendAudit(trx, { type: 'client.deleted', actor, clientId });
     }
     if (report.settingsChanged) await appendAudit(trx, { type: 'tenant.settings_changed', actor });
+    report.admins = await syncFileAdmins(trx, file.admins, { actor });
   });
 
   const changed = report.settingsChanged || report.clients.added.length + report.clients.updated.length + report.clients.removed.length > 0;

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { FacetError } from '../errors/facet-error.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { acrPolicySchema } from '../stepup/acr-policy.ts';
+import { acrPolicySchema, acrValueSchema } from '../stepup/acr-policy.ts';
 import { POLICY_KEYS, type PolicyKey } from '../ratelimit/policies.ts';
 
 const secretRef = z
@@ -69,6 +69,17 @@ export const resourceSchema = z
   })
   .strict();
 
+/** Console roles (src/admin/roles.ts says what each may do). */
+export const ADMIN_ROLES = ['admin', 'helpdesk', 'auditor'] as const;
+
+/** One `admins:` entry: a user of this tenant (username or email address) and the role they hold. */
+export const fileAdminSchema = z
+  .object({
+    user: z.string().trim().min(1).max(320),
+    role: z.enum(ADMIN_ROLES).default('admin'),
+  })
+  .strict();
+
 export const tenantSettingsSchema = z
   .object({
     signup: z.enum(['open', 'invite', 'closed']).default('invite'),
@@ -81,6 +92,8 @@ export const tenantSettingsSchema = z
     face_consent_text: z.string().min(1).max(4000).optional(),
     /** The acr vocabulary (see README: acr values); defaults apply when absent. */
     acr: acrPolicySchema.optional(),
+    /** The acr a sensitive console action needs, stepped up to within 5 minutes (default urn:facet:acr:passkey+otp). */
+    admin_acr: acrValueSchema.optional(),
     /** Bearer token for the tenant admin API (/t/<slug>/admin/api), by environment variable. */
     admin_token: secretRef.optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
@@ -109,6 +122,8 @@ export const tenantFileSchema = z
     settings: tenantSettingsSchema,
     resources: z.array(resourceSchema).default([]),
     clients: z.array(clientSchema).default([]),
+    /** Console roles held by users of this tenant, by username or email (kept in step on every apply). */
+    admins: z.array(fileAdminSchema).default([]),
   })
   .strict();
 
@@ -137,6 +152,7 @@ export function parseTenantFile(text: string, source = 'tenant file'): TenantFil
   const ids = parsed.data.clients.map((c) => c.client_id);
   const dupe = ids.find((id, index) => ids.indexOf(id) !== index);
   if (dupe) throw new TenantFileError(`${source}: client_id ${dupe} appears twice`);
+  if (ids.includes('facet-console')) throw new TenantFileError(`${source}: client_id facet-console is reserved for the built-in console client`);
   return parsed.data;
 }
 
