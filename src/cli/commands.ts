@@ -13,6 +13,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import type { Database } from '../db/client.ts';
 import { createInvite } from '../accounts/invites.ts';
 import { auditCommands } from './audit-commands.ts';
+import { adminCommands } from './admin-commands.ts';
 
 export interface CommandContext {
   positionals: string[];
@@ -306,4 +307,5 @@ export const commands: Record<string, Command> = {
     },
   },
   ...auditCommands,
+  ...adminCommands,
 };
