@@ -138,6 +138,13 @@ export function createApp({
   // NUL and other strings PostgreSQL cannot store: refused before the tenant is even loaded.
   const unstorable = rejectUnstorableInput();
   app.use((ctx: Context, next: Next) => (TENANT_PATH.test(ctx.path) ? unstorable(ctx, next) : next()));
+  /** token.ip, then token.account: the client_id of HTTP Basic client authentication (the body is oidc-provider's to read). */
+  const tokenLimits = async (slug: string, runtime: TenantRuntime, ip: string, authorization: string) => {
+    const tenant = { slug, settings: runtime.tenant.settings };
+    const verdict = await services.limits.consume('token.ip', ip, { tenant });
+    const basicClient = basicClientId(authorization);
+    return verdict.allowed && basicClient ? services.limits.consume('token.account', basicClient, { tenant }) : verdict;
+  };
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);
     if (!match) return next();
@@ -145,11 +152,8 @@ export function createApp({
     const handled = await pool.use(slug, async (runtime) => {
       ctx.state.tenant = runtime;
       if (ctx.method === 'POST' && TOKEN_ENDPOINTS.test(ctx.path)) {
-        const tenant = { slug, settings: runtime.tenant.settings };
-        let verdict = await services.limits.consume('token.ip', clientIp(ctx, { trustProxy: config.trustProxy }), { tenant });
-        // Per client: the client_id of HTTP Basic client authentication (the body is oidc-provider's to read).
-        const basicClient = basicClientId(ctx.get('authorization'));
-        if (verdict.allowed && basicClient) verdict = await services.limits.consume('token.account', basicClient, { tenant });
+        // Already judged when the request came by the short token path (below).
+        const verdict = (ctx.req as LimitedRequest)[TOKEN_VERDICT] ?? (await tokenLimits(slug, runtime, clientIp(ctx, { trustProxy: config.trustProxy }), ctx.get('authorization')));
         if (!verdict.allowed) {
           await respondRateLimited(ctx, verdict.retryAfterSeconds);
           return true;
@@ -184,15 +188,67 @@ export function createApp({
     return document ? { slug: document[1]!, path: document[2]!, query: document[3] ?? '', route: `/t/:tenant${document[2]}` } : undefined;
   };
   const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+  const requestIdOf = (req: IncomingMessage) => {
+    const incoming = req.headers['x-request-id'];
+    return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  };
+
+  // POST /t/<slug>/token, the busiest endpoint, goes the same short way: rate limits, request id,
+  // HTTP metrics and the request log line kept, no outer Koa context. A request the limits refuse,
+  // or for an unknown tenant, takes the Koa path for its answer (the verdict travels with it).
+  const TOKEN_PATH = /^\/t\/([a-z0-9-]{2,40})\/token$/;
+  const serveToken = (slug: string, req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    const requestId = requestIdOf(req);
+    res.setHeader('X-Request-Id', requestId);
+    let viaKoa = false;
+    res.once('finish', () => {
+      if (viaKoa) return; // counted and logged by the Koa path
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = '/t/:tenant/token';
+      services.metrics.httpRequests.inc({ method: 'POST', route, status: String(res.statusCode) });
+      services.metrics.httpDuration.observe({ method: 'POST', route }, seconds);
+      const line = { requestId, tenant: slug, method: 'POST', route, path: `/t/${slug}/token`, status: res.statusCode, durationMs: Math.round(seconds * 1e6) / 1e3 };
+      if (res.statusCode >= 500) logger.error(line, 'request');
+      else logger.info(line, 'request');
+    });
+    pool
+      .use(slug, async (runtime) => {
+        const verdict = await tokenLimits(slug, runtime, clientIp({ req, get: (name: string) => String(req.headers[name.toLowerCase()] ?? '') }, { trustProxy: config.trustProxy }), req.headers.authorization ?? '');
+        if (!verdict.allowed) {
+          (req as LimitedRequest)[TOKEN_VERDICT] = verdict;
+          return false;
+        }
+        (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+        req.url = '/token';
+        await runtime.handle(req, res);
+        return true;
+      })
+      .then(
+        (handled) => {
+          if (handled) return;
+          viaKoa = true;
+          void koaHandler(req, res);
+        },
+        (error) => failed(error, req, res),
+      );
+  };
+
   const handler = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && !state.draining) {
+      const token = TOKEN_PATH.exec(req.url ?? '');
+      if (token) {
+        serveToken(token[1]!, req, res);
+        return;
+      }
+    }
     const match = req.method === 'GET' && !state.draining ? publicDocument(req.url ?? '') : undefined;
     if (!match) {
       void koaHandler(req, res);
       return;
     }
     const started = process.hrtime.bigint();
-    const incoming = req.headers['x-request-id'];
-    res.setHeader('X-Request-Id', typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID());
+    res.setHeader('X-Request-Id', requestIdOf(req));
     const { route } = match;
     res.once('finish', () => {
       services.metrics.httpRequests.inc({ method: 'GET', route, status: String(res.statusCode) });
@@ -211,31 +267,37 @@ export function createApp({
         (handled) => {
           if (!handled) void koaHandler(req, res); // unknown tenant: the normal 404 path
         },
-        (error) => {
-          if (isDatabaseUnavailable(error)) {
-            // A cold tenant cannot be loaded while the database is down.
-            logOutage(error, req.url ?? '');
-            if (!res.headersSent) {
-              res.statusCode = 503;
-              res.setHeader('content-type', 'application/json');
-              res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
-              res.setHeader('cache-control', 'no-store');
-            }
-            res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The service is briefly unavailable. Try again in a few seconds.' }));
-            return;
-          }
-          logger.error({ err: error, path: req.url }, 'unexpected error');
-          if (!res.headersSent) {
-            res.statusCode = 500;
-            res.setHeader('content-type', 'application/problem+json');
-          }
-          res.end(JSON.stringify({ type: 'https://facet.dev/problems/internal_error', title: 'Internal error', status: 500 }));
-        },
+        (error) => failed(error, req, res),
       );
   };
 
+  /** A failure on a short path, before or outside the provider's own error handling. */
+  function failed(error: unknown, req: IncomingMessage, res: ServerResponse): void {
+    if (isDatabaseUnavailable(error)) {
+      // A cold tenant cannot be loaded while the database is down.
+      logOutage(error, req.url ?? '');
+      if (!res.headersSent) {
+        res.statusCode = 503;
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('retry-after', String(DATABASE_RETRY_AFTER_SECONDS));
+        res.setHeader('cache-control', 'no-store');
+      }
+      res.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: 'The service is briefly unavailable. Try again in a few seconds.' }));
+      return;
+    }
+    logger.error({ err: error, path: req.url }, 'unexpected error');
+    if (!res.headersSent) {
+      res.statusCode = 500;
+      res.setHeader('content-type', 'application/problem+json');
+    }
+    res.end(JSON.stringify({ type: 'https://facet.dev/problems/internal_error', title: 'Internal error', status: 500 }));
+  }
+
   return { app, pool, state, handler };
 }
+
+const TOKEN_VERDICT = Symbol('token endpoint rate-limit verdict');
+type LimitedRequest = IncomingMessage & { [TOKEN_VERDICT]?: { allowed: boolean; retryAfterSeconds: number } };
 
 /** The client_id of an `Authorization: Basic` header (RFC 6749 2.3.1: form-urlencoded, then base64). */
 function basicClientId(header: string): string | undefined {
