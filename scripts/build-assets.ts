@@ -1,4 +1,5 @@
-// Bundles the page scripts (public/scripts/*.ts, with @simplewebauthn/browser) into public/build/,
+// Bundles the page scripts (public/scripts/*.ts, with @simplewebauthn/browser; the console's
+// Preact app, public/scripts/console.tsx) into public/build/,
 // served from our own origin so the CSP can stay 'self'. Runs on `npm install` (postinstall) and
 // `npm run build:assets`. Without esbuild (a production install that omits dev dependencies) it
 // keeps an existing build, or says clearly that pages will lack their scripts.
@@ -20,7 +21,7 @@ try {
 }
 
 const entryPoints = readdirSync(sourceDir)
-  .filter((file) => file.endsWith('.ts'))
+  .filter((file) => file.endsWith('.ts') || file.endsWith('.tsx'))
   .map((file) => path.join(sourceDir, file));
 
 const result = await esbuild.build({
@@ -34,6 +35,9 @@ const result = await esbuild.build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  // TSX (the console) compiles against Preact's automatic runtime.
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
 });
 const outputs = Object.entries(result.metafile.outputs).map(([file, meta]) => `${path.relative(root, file)} (${meta.bytes} B)`);
 console.log(`build-assets: ${outputs.join(', ')}`);

@@ -1,0 +1,220 @@
+// The hosted console in Chromium (issue 12), against real PostgreSQL when DATABASE_URL is set: a
+// newcomer follows a role-carrying invite (admin), signs up with a passkey (virtual authenticator),
+// signs in to the console through the tenant's own OIDC, searches a user, signs them out; a
+// sensitive action (deleting the user) demands a step-up: without an authenticator app the admin is
+// told how to enrol one; with it, Facet's own step-up asks for the app code and the console offers
+// the action again. No CSP violation, axe finds nothing at 1280 and 390 px in light and dark mode.
+// Screenshots: test-artifacts/passkey/console-*.png.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { generateSync } from 'otplib';
+import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { withTenant } from '../../src/db/tenant-scope.ts';
+import { createUser } from '../../src/accounts/users.ts';
+import { createInvite } from '../../src/accounts/invites.ts';
+import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
+import { launchBrowser, pageWithAuthenticator, screenshot, type AuthenticatorPage } from './support.ts';
+
+const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+const VIEWPORTS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 390, height: 844 },
+];
+
+async function assertAccessible(page: Page, what: string, shot: string): Promise<void> {
+  for (const scheme of ['light', 'dark'] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    for (const viewport of VIEWPORTS) {
+      await page.setViewportSize({ width: viewport.width, height: viewport.height });
+      if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+      const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
+        violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }>;
+      };
+      assert.deepEqual(
+        result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.html).join(' | ')}`),
+        [],
+        `${what} passes axe at ${viewport.name} width, ${scheme}`,
+      );
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${what}: no horizontal scrolling at ${viewport.name} width`);
+      await screenshot(page, `console-${shot}-${viewport.name}-${scheme}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 1280, height: 800 });
+}
+
+describe('hosted console in Chromium', () => {
+  let facet: TestFacet;
+  let demo: TenantRecord;
+  let browser: Browser;
+  let tab: AuthenticatorPage;
+  let targetId: string;
+  let otpSecret = '';
+  let lastOtpStep = 0;
+  const cspViolations: string[] = [];
+
+  before(async () => {
+    facet = await startTestFacet();
+    demo = (await findTenant(facet.database.db, 'demo'))!;
+    await withTenant(facet.database.db, demo, async (trx) => {
+      targetId = (await createUser(trx, { username: 'zoe-target', email: 'zoe@demo.example', displayName: 'Zoe Target' })).id;
+      await createUser(trx, { username: 'zack-other', email: 'zack@demo.example' });
+    });
+    browser = await launchBrowser();
+    tab = await pageWithAuthenticator(browser);
+    tab.page.setDefaultTimeout(10_000);
+    tab.page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await facet?.close();
+  });
+
+  const console_ = () => `${facet.baseUrl}/t/demo/console`;
+
+  /** Answers Facet's sign-in and step-up pages until the browser is back in the console. */
+  async function throughFacet(page: Page): Promise<void> {
+    for (let i = 0; i < 8; i += 1) {
+      await page.waitForLoadState('load');
+      const before = page.url();
+      const url = new URL(before);
+      if (url.pathname.startsWith('/t/demo/console') && !url.pathname.endsWith('/callback')) return;
+      if (await page.locator('#step-up-continue').count()) {
+        await page.locator('#step-up-continue').click();
+      } else if (await page.locator('#code').count()) {
+        let step = Math.floor(Date.now() / 30_000);
+        if (step <= lastOtpStep) step = lastOtpStep + 1;
+        lastOtpStep = step;
+        await page.locator('#code').fill(generateSync({ secret: otpSecret, epoch: step * 30 }));
+        await page.locator('#code').press('Enter');
+      } else if (await page.locator('#passkey-button').count()) {
+        // Passkey autofill may already be finishing the sign-in: the click is only a fallback.
+        await page.locator('#passkey-button').click({ timeout: 2000 }).catch(() => undefined);
+      } else {
+        return;
+      }
+      await page.waitForURL((u) => u.href !== before, { timeout: 10_000 });
+    }
+  }
+
+  test('a role-carrying invite makes the next passkey sign-up an admin; the console signs in through OIDC', async () => {
+    const { page } = tab;
+    const invite = await withTenant(facet.database.db, demo, (trx) => createInvite(trx, { slug: 'demo', email: 'root@demo.example', key: facet.config.cookieKeys[0]!, role: 'admin' }));
+    await page.goto(`${facet.baseUrl}/t/demo/account/sign-in/signup?invite=${invite.token}`);
+    await page.getByLabel('Username').fill('root-admin');
+    await page.getByLabel('Email').fill('root@demo.example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.getByRole('button', { name: 'I have saved my codes' }).click();
+    await page.waitForURL(/\/t\/demo\/account/);
+    const roles = await withTenant(facet.database.db, demo, (trx) =>
+      trx.selectFrom('admin_roles').innerJoin('users', 'users.id', 'admin_roles.user_id').select(['users.username', 'admin_roles.role', 'admin_roles.source']).execute(),
+    );
+    assert.deepEqual(roles, [{ username: 'root-admin', role: 'admin', source: 'invite' }]);
+
+    await page.goto(console_());
+    assert.match(new URL(page.url()).pathname, /\/t\/demo\/interaction\//, 'the console sends the browser to the tenant sign-in');
+    await throughFacet(page);
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/t/demo/console/users');
+    const cookies = await tab.context.cookies();
+    const session = cookies.find((c) => c.name === 'facet_console')!;
+    assert.ok(session, 'the console session cookie');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    assert.equal(session.path, '/t/demo/console');
+    assert.equal(await page.evaluate(() => document.cookie.includes('facet_console')), false, 'scripts cannot read it');
+  });
+
+  test('search a user, open their page, sign them out everywhere (with a confirmation)', async () => {
+    const { page } = tab;
+    await page.getByLabel('Search by username, email or id').fill('zoe');
+    await page.getByRole('button', { name: 'Search' }).click();
+    // The search runs on the server: zack-other (listed before) leaves the table.
+    await page.getByRole('link', { name: 'zack-other' }).waitFor({ state: 'detached' });
+    await page.getByRole('link', { name: 'zoe-target' }).waitFor();
+    await assertAccessible(page, 'users page', 'users');
+    await page.getByRole('link', { name: 'zoe-target' }).click();
+    await page.getByRole('heading', { name: 'zoe-target' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, `/t/demo/console/users/${targetId}`);
+
+    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Sign zoe-target out everywhere?' });
+    await dialog.waitFor();
+    await screenshot(page, 'console-confirm-sign-out');
+    await dialog.getByRole('button', { name: 'Sign out everywhere' }).click();
+    await page.getByText(/Signed out: \d+ session\(s\)/).waitFor();
+    const events = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['type', 'actor']).where('subject', '=', targetId).execute());
+    assert.ok(events.some((e) => e.type === 'account.signed_out_everywhere'));
+    await assertAccessible(page, 'user page', 'user');
+  });
+
+  test('a sensitive action demands a step-up: without an app the admin is told how to enrol one', async () => {
+    const { page } = tab;
+    await page.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByRole('dialog', { name: 'Delete zoe-target?' }).getByRole('button', { name: 'Delete user' }).click();
+    // Facet's own step-up: an authorization request for the admin acr; this account cannot give it.
+    await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/users'));
+    for (let i = 0; i < 4 && !(await page.getByRole('heading', { name: 'A stronger sign-in is needed' }).count()); i += 1) {
+      const back = page.getByRole('button', { name: /^Back to / });
+      if (await back.count()) await Promise.all([page.waitForNavigation(), back.click()]);
+      else await page.waitForLoadState('load');
+    }
+    await page.getByRole('heading', { name: 'A stronger sign-in is needed' }).waitFor();
+    assert.match((await page.locator('main').textContent())!, /urn:facet:acr:passkey\+otp/);
+    assert.equal(await page.getByRole('link', { name: 'Open your account page' }).count(), 1);
+    await screenshot(page, 'console-step-up-unavailable');
+    const deleted = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('users').select('deleted_at').where('id', '=', targetId).executeTakeFirstOrThrow());
+    assert.equal(deleted.deleted_at, null, 'nothing was deleted');
+  });
+
+  test('with an authenticator app the step-up asks for its code, and the console offers the action again', async () => {
+    const { page } = tab;
+    await page.getByRole('link', { name: 'Open your account page' }).click();
+    if (new URL(page.url()).pathname.endsWith('/sign-in')) {
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    }
+    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
+    otpSecret = (await page.locator('#totp-secret').textContent())!.replaceAll(' ', '');
+    lastOtpStep = Math.floor(Date.now() / 30_000) - 1;
+    await page.locator('#code').fill(generateSync({ secret: otpSecret, epoch: lastOtpStep * 30 }));
+    await page.getByRole('button', { name: /Confirm|Turn on|Save/ }).click();
+    await page.getByText('An authenticator app is set up').waitFor();
+
+    await page.goto(`${console_()}/users/${targetId}`);
+    await page.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByRole('dialog', { name: 'Delete zoe-target?' }).getByRole('button', { name: 'Delete user' }).click();
+    await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/users'));
+    await throughFacet(page);
+    // Back on the user's page, stepped up: the same action is offered again, with its confirmation.
+    const dialog = page.getByRole('dialog', { name: 'Delete zoe-target?' });
+    await dialog.waitFor();
+    assert.equal(new URL(page.url()).pathname, `/t/demo/console/users/${targetId}`);
+    await page.getByText('You confirmed it is you.').waitFor();
+    await screenshot(page, 'console-after-step-up');
+    await dialog.getByRole('button', { name: 'Delete user' }).click();
+    await page.getByText('Deleted. It can be restored').waitFor();
+    const row = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('users').select('deleted_at').where('id', '=', targetId).executeTakeFirstOrThrow());
+    assert.ok(row.deleted_at, 'deleted');
+    const signIns = await withTenant(facet.database.db, demo, (trx) =>
+      trx.selectFrom('audit_events').select(['data']).where('type', '=', 'console.signed_in').orderBy('id').execute(),
+    );
+    assert.deepEqual(
+      signIns.map((e) => (e.data as { acr: string; step_up: boolean }).step_up),
+      [false, true],
+    );
+    assert.equal((signIns[1]!.data as { acr: string }).acr, 'urn:facet:acr:passkey+otp');
+    await page.getByRole('link', { name: 'Admins' }).click();
+    await page.getByRole('heading', { name: 'Admins' }).waitFor();
+    await assertAccessible(page, 'admins page', 'admins');
+  });
+
+  test('no CSP violations', () => {
+    assert.deepEqual(cspViolations, []);
+  });
+});
