@@ -66,6 +66,8 @@ export const AUDIT_EVENTS = {
   'recovery_code.used': spec('A recovery code was accepted (it is spent).', 3002, 1, 'success', { flow }),
   'recovery_code.failed': spec('A recovery code was refused.', 3002, 1, 'failure', attemptFailed),
   'account.signed_out_everywhere': spec('Every session, grant and refresh-token family of the account was ended.', 3002, 2, 'success', { families_ended: 'number?' }),
+  'account.session_ended': spec('The user signed one of their sessions out from the account page.', 3002, 2, 'success', { session: 'string' }),
+  'account.app_revoked': spec('The user revoked an application’s access (consent and grants) from the account page.', 3005, 2, 'success', { records: 'number' }),
 
   // Account Change (3001)
   'user.signed_up': spec('A new account was created by sign-up.', 3001, 1, 'success', { username: 'string', flow }),

@@ -153,14 +153,22 @@ export async function runExport(db: Kysely<any>, tenant: TenantScope, exportId: 
     let first: AuditRow | null = null;
     let last: AuditRow | null = null;
     let rows = 0;
-    let afterId = '0';
-    for (;;) {
+    let reported = 0;
+    // Walk the id range in windows of batchSize ids: each query reads at most one window through
+    // the primary key, whatever the planner thinks of the table (a keyset "id > x order by id
+    // limit n" can turn into a scan of everything after x when statistics are missing).
+    const upper = BigInt(checkpoint.eventId);
+    const lowest = await withTenant(db, tenant, async (trx) => (await sql<{ id: string | null }>`select min(e.id)::text as id from audit_events e ${whereClause(conditions)}`.execute(trx)).rows[0]?.id);
+    let low = lowest ? BigInt(lowest) - 1n : upper;
+    while (low < upper) {
+      const high = low + BigInt(batchSize) < upper ? low + BigInt(batchSize) : upper;
       const batch = await withTenant(db, tenant, async (trx) => {
         const { rows: raw } = await sql<Record<string, unknown>>`
-          select ${sql.raw(AUDIT_ROW_SELECT)} from audit_events e ${whereClause([...conditions, sql`e.id > ${afterId}::bigint`])}
-          order by e.id limit ${batchSize}`.execute(trx);
+          select ${sql.raw(AUDIT_ROW_SELECT)} from audit_events e ${whereClause([...conditions, sql`e.id > ${String(low)}::bigint`, sql`e.id <= ${String(high)}::bigint`])}
+          order by e.id`.execute(trx);
         return raw;
       });
+      low = high;
       for (const raw of batch) {
         const row = toAuditRow(raw);
         if (format === 'jsonl') await writer.write(`${jsonlLine(row)}\n`);
@@ -169,13 +177,12 @@ export async function runExport(db: Kysely<any>, tenant: TenantScope, exportId: 
         first ??= row;
         last = row;
         rows += 1;
-        afterId = row.id;
       }
-      if (batch.length > 0) {
+      if (batch.length > 0 && (rows - reported >= 5000 || low >= upper)) {
+        reported = rows;
         await withTenant(db, tenant, (trx) => sql`update audit_exports set rows_written = ${rows} where id = ${exportId}::uuid`.execute(trx));
         await options.progress?.({ rows, total, percent: total ? Math.floor((rows / total) * 100) : 100 });
       }
-      if (batch.length < batchSize) break;
     }
     if (format === 'ocsf') await writer.write(rows > 0 ? '\n]\n' : ']\n');
     const data = await writer.close();

@@ -12,6 +12,8 @@ import { MANIFEST_TYP, verifyAuditJws } from './signing.ts';
 import { CSV_HEADER, csvRecord, DATA_FILE_NAMES, jsonlLine, ocsfEvent, parseCsvRecord, rowFromCsv, rowHash, toAuditRow, type AuditRow, type ExportFormat } from './rows.ts';
 import { ArchiveError, readTarEntries } from './tar.ts';
 
+const canonicalJwk = (key: object) => JSON.stringify(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
 export interface ExportVerdict {
   ok: boolean;
   rows: number;
@@ -42,7 +44,16 @@ async function* regionLines(file: string, offset: number, size: number, hash: Re
   if (carry.length > 0) yield `${carry}\u0000no-newline`;
 }
 
-export async function verifyExport(file: string, { keys }: { keys?: JSONWebKeySet } = {}): Promise<ExportVerdict> {
+export async function verifyExport(file: string, options: { keys?: JSONWebKeySet } = {}): Promise<ExportVerdict> {
+  try {
+    return await verifyExportUnguarded(file, options);
+  } catch (error) {
+    // Whatever a damaged archive does to the parsers, the answer is a rejection, not a crash.
+    return { ok: false, rows: 0, problems: [`the archive cannot be read (${(error as Error).message})`], firstBadLine: null, notes: [], manifest: null };
+  }
+}
+
+async function verifyExportUnguarded(file: string, { keys }: { keys?: JSONWebKeySet } = {}): Promise<ExportVerdict> {
   const problems: string[] = [];
   const notes: string[] = [];
   const verdict = (firstBadLine: number | null = null, rows = 0, manifest: Record<string, any> | null = null): ExportVerdict => ({ ok: problems.length === 0, rows, problems, firstBadLine, notes, manifest });
@@ -59,11 +70,8 @@ export async function verifyExport(file: string, { keys }: { keys?: JSONWebKeySe
     try {
       entries = await readTarEntries(handle);
     } catch (error) {
-      if (error instanceof ArchiveError) {
-        problems.push(error.message);
-        return verdict();
-      }
-      throw error;
+      problems.push(error instanceof ArchiveError ? error.message : `the archive cannot be read (${(error as Error).message})`);
+      return verdict();
     }
     const names = entries.map((e) => e.name);
     if (names.length !== 3 || names[0] !== 'manifest.jws' || names[2] !== 'keys.json' || !Object.values(DATA_FILE_NAMES).includes(names[1]!)) {
@@ -80,6 +88,7 @@ export async function verifyExport(file: string, { keys }: { keys?: JSONWebKeySe
   let archiveKeys: JSONWebKeySet;
   try {
     archiveKeys = JSON.parse(keysText) as JSONWebKeySet;
+    if (!Array.isArray(archiveKeys?.keys)) throw new Error('no "keys" array');
     if (`${JSON.stringify(archiveKeys, null, 2)}\n` !== keysText) throw new Error('not in the form Facet writes');
   } catch (error) {
     problems.push(`keys.json was altered (${(error as Error).message})`);
@@ -88,7 +97,7 @@ export async function verifyExport(file: string, { keys }: { keys?: JSONWebKeySe
   if (keys) {
     for (const key of archiveKeys.keys) {
       const pinned = keys.keys.find((k) => k.kid === key.kid);
-      if (!pinned || pinned.x !== key.x || pinned.y !== key.y) problems.push(`keys.json holds key ${key.kid ?? '(no kid)'}, which is not in the published key set given with --jwks`);
+      if (!pinned || canonicalJwk(pinned) !== canonicalJwk(key)) problems.push(`keys.json holds key ${key.kid ?? '(no kid)'}, which is not in the published key set given with --jwks`);
     }
   } else {
     notes.push('the signature was checked with the key set inside the archive; pass --jwks with the tenant\'s published key set (GET /t/<slug>/audit/keys.json) so the signature proves who made the export');
