@@ -20,6 +20,7 @@ import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
 import { registerAuditApi } from './audit-api.ts';
 import { registerUsersApi, USER_ROUTES } from './users-api.ts';
+import { KEY_CLIENT_ROUTES, registerKeysAndClientsApi } from './keys-clients-api.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { openApiDocument } from '../http/openapi.ts';
 import { rateLimit } from '../http/middleware/rate-limit.ts';
@@ -181,7 +182,7 @@ export function adminApiDocument(serverUrl: string) {
     description:
       'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
     serverUrl,
-    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES)] as RouteSpec[],
+    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_CLIENT_ROUTES)] as RouteSpec[],
     bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
   });
 }
@@ -236,6 +237,7 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   mount(route(ADMIN_ROUTES.auditVerify, async (ctx) => ({ status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx)) }), options));
   registerAuditApi(router, { config, db, services, guard });
   registerUsersApi(router, { config, db, guard, checkResponses: options.checkResponses });
+  registerKeysAndClientsApi(router, { config, db, guard, checkResponses: options.checkResponses });
 
   mount(
     route(

@@ -169,6 +169,7 @@ describe('console back end', () => {
       ['DELETE', `/users/${ids.target2}`],
       ['PUT', `/roles/${ids.nobody}/auditor`],
       ['DELETE', `/roles/${ids.hal}/helpdesk`],
+      ['POST', '/keys/rotate'],
     ] as const) {
       const response = await api(admin, route, { method });
       assert.equal(response.status, 403, `${method} ${route}`);
@@ -201,6 +202,9 @@ describe('console back end', () => {
       ['POST', `/users/${ids.target}/restore`],
       ['GET', '/audit/events'],
       ['GET', '/audit/verify'],
+      ['GET', '/clients'],
+      ['GET', '/keys'],
+      ['POST', '/keys/rotate'],
     ] as const) {
       const response = await api(hal, route, { method });
       assert.equal(response.status, 403, `${method} ${route}`);
@@ -210,18 +214,53 @@ describe('console back end', () => {
 
   test('auditor: reads, never writes', async () => {
     const aud = await signIn(ids.aud!);
-    for (const route of ['/users', `/users/${ids.target}`, '/roles', '/locked', '/audit/verify']) assert.equal((await api(aud, route)).status, 200, route);
+    for (const route of ['/users', `/users/${ids.target}`, '/roles', '/locked', '/audit/verify', '/keys', '/clients']) assert.equal((await api(aud, route)).status, 200, route);
     for (const [method, route, body] of [
       ['POST', `/users/${ids.target}/sign-out`, undefined],
       ['POST', `/users/${ids.target}/unlock`, {}],
       ['POST', `/users/${ids.target}/lock`, {}],
       ['POST', '/invites', { email: 'x@demo.example' }],
       ['DELETE', `/users/${ids.target}`, undefined],
+      ['POST', '/keys/rotate', undefined],
+      ['PUT', `/roles/${ids.nobody}/auditor`, undefined],
     ] as const) {
       const response = await api(aud, route, { method, ...(body ? { body } : {}) });
       assert.equal(response.status, 403, `${method} ${route}`);
       assert.equal(((await response.json()) as { code: string }).code, 'role_forbidden');
     }
+  });
+
+  test('with a fresh step-up (acr passkey+otp within 5 minutes) the sensitive routes answer', async () => {
+    const admin = await signIn(ids.ada!);
+    // The step-up itself runs through Facet's pages in the browser test; here the session is given its result.
+    const stepUp = (at: Date) =>
+      withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: at }).where('user_id', '=', ids.ada!).execute());
+    await stepUp(new Date());
+    const me = (await (await api(admin, '/me')).json()) as { stepUpFreshUntil: string | null };
+    assert.ok(me.stepUpFreshUntil);
+    const keysBefore = ((await (await api(admin, '/keys')).json()) as { keys: Array<{ status: string }> }).keys;
+    const rotated = await api(admin, '/keys/rotate', { method: 'POST' });
+    assert.equal(rotated.status, 200, await rotated.clone().text());
+    const keysAfter = ((await (await api(admin, '/keys')).json()) as { keys: Array<{ status: string; alg: string }> }).keys;
+    assert.equal(keysAfter.filter((k) => k.status === 'active').length, 2);
+    assert.equal(keysAfter.length, keysBefore.length + 2);
+    const granted = await api(admin, `/roles/${ids.nobody}/auditor`, { method: 'PUT' });
+    assert.deepEqual(await granted.json(), { granted: true, roles: ['auditor'] });
+    const revoked = await api(admin, `/roles/${ids.nobody}/auditor`, { method: 'DELETE' });
+    assert.deepEqual(await revoked.json(), { revoked: true, roles: [] });
+    const last = await api(admin, `/roles/${ids.ada}/admin`, { method: 'DELETE' });
+    assert.equal(last.status, 409);
+    assert.equal(((await last.json()) as { code: string }).code, 'last_admin');
+    const clients = ((await (await api(admin, '/clients')).json()) as { clients: Array<{ clientId: string; managedBy: string; readOnly: boolean }> }).clients;
+    assert.deepEqual(clients.find((c) => c.clientId === 'demo-web'), { ...clients.find((c) => c.clientId === 'demo-web')!, managedBy: 'tenants/demo.yaml', readOnly: true });
+    assert.equal(clients[0]!.clientId, 'facet-console');
+    const audit = await withTenant(facet.database.db, demo, (trx) =>
+      trx.selectFrom('audit_events').select(['type', 'actor']).where('type', 'in', ['admin.role_granted', 'admin.role_revoked', 'keys.rotated']).where('actor', '=', ids.ada!).execute(),
+    );
+    assert.deepEqual(audit.map((e) => e.type).sort(), ['admin.role_granted', 'admin.role_revoked', 'keys.rotated']);
+    // Older than 5 minutes, the same step-up no longer counts.
+    await stepUp(new Date(Date.now() - 301_000));
+    assert.equal((await api(admin, '/keys/rotate', { method: 'POST' })).status, 403);
   });
 
   test("tenant isolation: a demo console session is nobody at another tenant's console", async () => {
