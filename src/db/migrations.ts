@@ -4,7 +4,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type DatabaseIntrospector, type Kysely, type Transaction } from 'kysely';
 import { Migrator, type Migration, type MigrationProvider, type MigrationResult } from 'kysely/migration';
 
 const MIGRATIONS_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -61,9 +61,32 @@ export interface MigrationReport {
   error?: Error;
 }
 
+/**
+ * The database as kysely's Migrator sees it, with table introspection limited to `schema`. The
+ * Migrator checks for its two tables by listing every table of the database with its columns:
+ * with thousands of tenant schemas that made each tenant's check cost O(all tenants), and
+ * `facet migrate` and provisioning quadratic (docs/benchmarks.md, tenants).
+ */
+function scopedToSchema<D extends Kysely<any> | Transaction<any>>(db: D, schema: string): D {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: () => db.introspection.getSchemas(),
+    getTables: async () => {
+      const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${schema}`.execute(db);
+      return rows.map((row) => ({ name: row.name, schema, isView: false, isForeign: false, columns: [] }));
+    },
+  };
+  return new Proxy(db, {
+    get(target, property) {
+      if (property === 'introspection') return introspection;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 async function migrate(db: Kysely<any> | Transaction<any>, kind: 'control' | 'tenant', schema: string, extraFolders: string[] = []): Promise<MigrationReport> {
   const provider = new FolderMigrationProvider([path.join(MIGRATIONS_ROOT, kind), ...extraFolders], schema);
-  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+  const migrator = new Migrator({ db: scopedToSchema(db, schema), provider, migrationTableSchema: schema });
   let outcome: Awaited<ReturnType<Migrator['migrateToLatest']>>;
   try {
     outcome = await migrator.migrateToLatest();
@@ -92,7 +115,7 @@ export async function migrateTenantSchema(db: Kysely<any> | Transaction<any>, sc
 /** Names of pending migrations for a schema (used by /ready). */
 export async function pendingMigrations(db: Kysely<any>, kind: 'control' | 'tenant', schema: string): Promise<string[]> {
   const migrator = new Migrator({
-    db,
+    db: scopedToSchema(db, schema),
     provider: new FolderMigrationProvider([path.join(MIGRATIONS_ROOT, kind)], schema),
     migrationTableSchema: schema,
   });
