@@ -94,8 +94,8 @@ const summary = {
     tarAtFar1e3: 1 - report.pairs.tarAtFar1e3.fnmr,
     thresholdAtFar1e3: report.pairs.tarAtFar1e3.threshold,
     failedToEnrol: report.pairs.failedToEnrol,
-    target: 0.992,
-    meetsTarget: report.pairs.folds.mean >= 0.992,
+    target: 0.994,
+    meetsTarget: report.pairs.folds.mean >= 0.994,
   },
   allAgainstAll: {
     images: all.images,
@@ -105,6 +105,10 @@ const summary = {
     operatingPoints: all.operatingPoints,
     eer: all.eer,
     shipped: all.shipped,
+    fnmrTarget: 0.045,
+    meetsFnmrTarget: all.shipped.fnmr <= 0.045,
+    highestImpostor: all.highestImpostor,
+    duplicates: all.duplicates,
     failedToEnrol: all.failedToEnrol,
     failures: all.failures,
     timing: all.timing,
@@ -122,7 +126,8 @@ const summary = {
 };
 await writeFile(path.join(resultsDir, 'face.json'), JSON.stringify(summary, null, 2));
 console.log(`\nwritten: bench/results/face.json, bench/results/face-det.png`);
-if (!summary.pairs.meetsTarget) console.log(`NOTE: mean accuracy ${(summary.pairs.accuracyMean * 100).toFixed(2)}% is below the 99.2% target`);
+if (!summary.pairs.meetsTarget) console.log(`NOTE: mean accuracy ${(summary.pairs.accuracyMean * 100).toFixed(2)}% is below the 99.4% target`);
+if (!summary.allAgainstAll.meetsFnmrTarget) console.log(`NOTE: FNMR ${(all.shipped.fnmr * 100).toFixed(2)}% at the shipped threshold is above the 4.5% target`);
 
 // The pipeline's own latency benchmark, so one command reports everything about faces.
 if (existsSync(path.join(here, 'face-latency.ts'))) {

@@ -178,16 +178,44 @@ export const commands: Record<string, Command> = {
     },
   },
   'face eval': {
-    summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, timing)',
-    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>]',
-    options: { pairs: { type: 'string' }, images: { type: 'string' }, out: { type: 'string' }, det: { type: 'string' } },
+    summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, all against all, DET curve)',
+    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip on|off] [--quick]',
+    options: {
+      pairs: { type: 'string' },
+      images: { type: 'string' },
+      out: { type: 'string' },
+      det: { type: 'string' },
+      'pipeline-version': { type: 'string' },
+      refine: { type: 'string' },
+      flip: { type: 'string' },
+      quick: { type: 'boolean' },
+    },
     async run({ values, out }) {
       if (!values.pairs || !values.images) throw new CommandError('--pairs <file> and --images <dir> are required');
       const { runFaceEval } = await import('../face/eval/index.ts');
+      const { PIPELINE_VERSIONS } = await import('../face/pipeline.ts');
+      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: boolean } = {};
+      if (values['pipeline-version'] !== undefined) {
+        const version = Number(values['pipeline-version']);
+        if (!PIPELINE_VERSIONS[version]) throw new CommandError(`--pipeline-version must be one of ${Object.keys(PIPELINE_VERSIONS).join(', ')}`);
+        pipeline.pipelineVersion = version;
+      }
+      if (values.refine !== undefined) {
+        const size = Number(values.refine);
+        if (!Number.isInteger(size) || size < 0 || size > 1024) throw new CommandError('--refine must be a face size in pixels from 0 (off) to 1024');
+        pipeline.refineFaceSize = size;
+      }
+      if (values.flip !== undefined) {
+        if (values.flip !== 'on' && values.flip !== 'off') throw new CommandError('--flip must be on or off');
+        pipeline.flip = values.flip === 'on';
+      }
       await runFaceEval({
         pairs: values.pairs,
         images: values.images,
         modelsDir: loadConfig().modelsDir,
+        pipeline,
+        // --quick: 40 pairs per fold and the first 300 people, a smoke test in about a minute.
+        ...(values.quick ? { pairsPerFold: 40, maxIdentities: 300 } : {}),
         ...(values.out ? { out: values.out } : {}),
         ...(values.det ? { det: values.det } : {}),
         log: (line: string) => out.write(`${line}\n`),

@@ -29,6 +29,12 @@ export interface FaceEngineOptions {
   spinning?: boolean;
   /** A request unanswered this long kills and replaces its worker (default 15 s). */
   timeoutMs?: number;
+  /**
+   * Pictures allowed to wait for a worker (default 64). Beyond that `analyze` fails at once with
+   * FaceEngineError `face_engine_busy` (503, Retry-After) rather than waiting towards a timeout.
+   * A check analyses its frames one after another, so this is about the number of checks waiting.
+   */
+  maxQueued?: number;
   /** Pictures are shrunk to this long side before analysis (default 1280). */
   workingSize?: number;
   /** Overrides for the pipeline's thresholds (brightness, sharpness, pose...). */
@@ -72,6 +78,7 @@ export async function createFaceEngine({
   threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / workers)),
   spinning = false,
   timeoutMs = 15_000,
+  maxQueued = 64,
   workingSize = 1280,
   pipeline = {},
   manifest,
@@ -83,6 +90,7 @@ export async function createFaceEngine({
   const pool = createWorkerPool({
     size: workers,
     timeoutMs,
+    maxQueued,
     spawn: () => new Worker(new URL('./worker.ts', import.meta.url), { workerData: init }),
   });
   try {
@@ -97,6 +105,8 @@ export async function createFaceEngine({
     embeddingSize: models.embedder.embeddingSize ?? 128,
     pipelineVersion: pipeline.pipelineVersion ?? CURRENT_PIPELINE_VERSION,
     async analyze(bytes, { requireFrontal = true, allowOtherFaces = false, alsoEmbed = [] } = {}) {
+      // Refuse before spending a decode on a picture that could not be queued (the pool checks again).
+      if (pool.queued >= maxQueued) throw new FaceEngineError('face_engine_busy', `face analysis queue is full (${maxQueued} waiting)`);
       const decoded = await decodeImage(bytes, { maxBytes, maxPixels, workingSize });
       // sharp's output buffer is external memory that cannot be transferred: copy it once into a
       // plain ArrayBuffer, which then moves to the worker without a second copy.

@@ -46,13 +46,21 @@ export class FaceModelsUnavailable extends FacetError {
   }
 }
 
-export type FaceEngineErrorCode = 'face_worker_crashed' | 'face_worker_timeout' | 'face_engine_closed' | 'face_engine_failed';
+export type FaceEngineErrorCode = 'face_worker_crashed' | 'face_worker_timeout' | 'face_engine_closed' | 'face_engine_failed' | 'face_engine_busy';
 
-/** Infrastructure failures (not the user's picture): a worker died, timed out, or the engine is closed. */
+/**
+ * Infrastructure failures (not the user's picture): a worker died, timed out, or the engine is
+ * closed. `face_engine_busy` (the verify queue is full) is a 503 with Retry-After that may be shown.
+ */
 export class FaceEngineError extends FacetError {
   readonly code: FaceEngineErrorCode;
   constructor(code: FaceEngineErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(
+      message,
+      code === 'face_engine_busy'
+        ? { status: 503, expose: true, title: 'Face checks are busy', detail: 'Too many face checks are waiting; try again in a moment.', headers: { 'Retry-After': '2' }, ...options }
+        : options,
+    );
     this.name = 'FaceEngineError';
     this.code = code;
   }

@@ -12,6 +12,11 @@ export interface WorkerPoolOptions {
   spawn: () => Worker;
   /** A request not answered within this time kills its worker. */
   timeoutMs?: number;
+  /**
+   * Requests allowed to wait for a worker (besides those being served). One more is refused at
+   * once with `face_engine_busy` instead of queueing towards a timeout.
+   */
+  maxQueued?: number;
 }
 
 export interface WorkerPool {
@@ -22,6 +27,8 @@ export interface WorkerPool {
   readonly size: number;
   /** Workers started over the pool's life (replacements included), for tests and metrics. */
   readonly spawned: number;
+  /** Requests waiting for a worker now. */
+  readonly queued: number;
 }
 
 interface Job {
@@ -36,7 +43,7 @@ interface Job {
 
 interface Slot { worker: Worker; ready: boolean; job?: Job }
 
-export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000 }: WorkerPoolOptions): WorkerPool {
+export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000, maxQueued = Infinity }: WorkerPoolOptions): WorkerPool {
   const slots = new Set<Slot>();
   const queue: Job[] = [];
   let nextId = 1;
@@ -120,10 +127,12 @@ export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000 }: Worker
   return {
     size,
     get spawned() { return spawned; },
+    get queued() { return queue.length; },
     ready: () => readyPromise,
     run<Reply>(message: Record<string, unknown>, transfer: ArrayBuffer[] = []) {
       if (closed) return Promise.reject(new FaceEngineError('face_engine_closed', 'the face engine is closed'));
       if (broken) return Promise.reject(broken);
+      if (queue.length >= maxQueued) return Promise.reject(new FaceEngineError('face_engine_busy', `face analysis queue is full (${maxQueued} waiting)`));
       return new Promise<Reply>((resolve, reject) => {
         queue.push({ id: nextId++, message, transfer, resolve: resolve as (reply: never) => void, reject });
         dispatch();

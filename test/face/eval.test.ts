@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { EVAL_ENGINE_OPTIONS, evaluatePairs, runFaceEval } from '../../src/face/eval/index.ts';
+import { DEFAULT_DUPLICATE_THRESHOLD } from '../../src/face/duplicates/index.ts';
 import { modelsDir, faceDataDir as dataDir } from '../support/shared-data.ts';
 
 
@@ -56,6 +57,12 @@ describe('face evaluation on an LFW subset', () => {
     const text = lines.join('\n');
     assert.match(text, /TAR at FAR 1e-3/);
     assert.match(text, /shipped threshold/);
+    assert.match(text, /^pipeline version 2/m);
+    // Duplicate detection's figures on the same comparisons: flags below the highest impostor score only.
+    assert.ok(all.highestImpostor > -1 && all.highestImpostor < 1);
+    assert.equal(all.duplicates!.threshold, DEFAULT_DUPLICATE_THRESHOLD);
+    assert.equal(all.duplicates!.falseMatches === 0, all.highestImpostor < DEFAULT_DUPLICATE_THRESHOLD);
+    assert.match(text, /duplicate detection at 0\.\d{3}: \d+ impostor pairs flagged/);
     const json = JSON.parse(await readFile(path.join(out, 'eval.json'), 'utf8'));
     assert.equal(json.pairs.pairs, 20);
     assert.ok(!JSON.stringify(json).includes('"embedding"'));

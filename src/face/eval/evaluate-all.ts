@@ -24,6 +24,10 @@ export interface AllAgainstAllEvaluation {
   /** The threshold for FMR <= 1e-4, rounded up to 3 decimals (rounding up only lowers FMR). */
   shipped: OperatingPoint;
   det: DetPoint[];
+  /** Highest impostor score: any threshold above it flags no two different people of the set. */
+  highestImpostor: number;
+  /** Duplicate-enrolment detection at its threshold: impostor pairs it would flag, genuine pairs it would miss. */
+  duplicates?: { threshold: number; falseMatches: number; fmr: number; fnmr: number };
   timing: { embedWallMs: number; meanAnalyzeMs: number; scoreMs: number; comparisonsPerSecond: number };
 }
 
@@ -37,6 +41,8 @@ export interface EvaluateAllOptions {
   analyzeOptions?: Record<string, unknown>;
   /** Share with another evaluation over the same images so each is embedded once. */
   cache?: EmbeddingCache;
+  /** Also report duplicate detection at this threshold (src/face/duplicates). */
+  duplicateThreshold?: number;
 }
 
 export async function listIdentityImages(imagesDir: string, maxIdentities = Infinity): Promise<Array<{ file: string; identity: string }>> {
@@ -55,7 +61,7 @@ export async function listIdentityImages(imagesDir: string, maxIdentities = Infi
 }
 
 export async function evaluateAllAgainstAll(options: EvaluateAllOptions): Promise<AllAgainstAllEvaluation> {
-  const { engine, imagesDir, targets = [1e-3, 1e-4, 1e-5], maxIdentities, concurrency, analyzeOptions, cache } = options;
+  const { engine, imagesDir, targets = [1e-3, 1e-4, 1e-5], maxIdentities, concurrency, analyzeOptions, cache, duplicateThreshold } = options;
   const images = await listIdentityImages(imagesDir, maxIdentities);
   const embedded = await embedImages(engine, imagesDir, images.map((i) => i.file), { ...(concurrency ? { concurrency } : {}), ...(analyzeOptions ? { analyzeOptions } : {}), ...(cache ? { cache } : {}) });
   const labelOf = new Map<string, number>();
@@ -77,6 +83,13 @@ export async function evaluateAllAgainstAll(options: EvaluateAllOptions): Promis
   const exact = operatingPoint(g, m, SHIPPED_FMR);
   const rounded = Math.ceil(exact.threshold * 1000) / 1000;
   const shipped: OperatingPoint = { ...exact, threshold: rounded, ...errorRates(g, m, rounded) };
+  const duplicates =
+    duplicateThreshold === undefined
+      ? undefined
+      : (() => {
+          const rates = errorRates(g, m, duplicateThreshold);
+          return { threshold: duplicateThreshold, falseMatches: Math.round(rates.fmr * m.length), ...rates };
+        })();
   return {
     model: engine.modelName,
     images: images.length,
@@ -89,6 +102,8 @@ export async function evaluateAllAgainstAll(options: EvaluateAllOptions): Promis
     eer: equalErrorRate(g, m),
     shipped,
     det: detCurve(g, m),
+    highestImpostor: m.length ? m[m.length - 1]! : -1,
+    ...(duplicates ? { duplicates } : {}),
     timing: {
       embedWallMs: embedded.wallMs,
       meanAnalyzeMs: embedded.meanAnalyzeMs,

@@ -35,6 +35,12 @@ export function formatAllReport(result: AllAgainstAllEvaluation): string {
     ]),
     `EER: ${pct(result.eer)}`,
     `shipped threshold (FMR <= 1e-4, rounded up): ${result.shipped.threshold.toFixed(3)} → FMR ${sci(result.shipped.fmr)}, FNMR ${pct(result.shipped.fnmr)}`,
+    ...(result.duplicates
+      ? [
+          `duplicate detection at ${result.duplicates.threshold.toFixed(3)}: ${result.duplicates.falseMatches} impostor pairs flagged (FMR ${sci(result.duplicates.fmr)}), ` +
+            `${pct(result.duplicates.fnmr)} of genuine pairs missed; highest impostor score ${result.highestImpostor.toFixed(4)}`,
+        ]
+      : [`highest impostor score: ${result.highestImpostor.toFixed(4)}`]),
     `failed to enrol: ${result.failedToEnrol} ${JSON.stringify(result.failures)}`,
     `time: embedding ${result.timing.meanAnalyzeMs === 0 ? 'reused from the pairs run' : `${(result.timing.embedWallMs / 1000).toFixed(1)} s`}, scoring ${(result.timing.scoreMs / 1000).toFixed(2)} s ` +
       `(${(result.timing.comparisonsPerSecond / 1e6).toFixed(1)} M comparisons/s)`,

@@ -3,6 +3,7 @@
 // curve's points; it holds no embeddings.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_DUPLICATE_THRESHOLD } from '../duplicates/detector.ts';
 import { createFaceEngine } from '../index.ts';
 import { renderDetPng } from './det-plot.ts';
 import { EVAL_ANALYZE_OPTIONS, type EmbeddingCache, type EvalEngine } from './embed-images.ts';
@@ -59,9 +60,10 @@ export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEval
     const analyzeOptions = EVAL_ANALYZE_OPTIONS;
     const cache: EmbeddingCache = new Map();
     const report: FaceEvalReport = { pairs: await evaluatePairs({ engine, pairsFile: pairs, imagesDir: images, folds, analyzeOptions, cache, ...(pairsPerFold ? { pairsPerFold } : {}) }) };
+    log(`pipeline version ${'pipelineVersion' in engine && typeof engine.pipelineVersion === 'number' ? engine.pipelineVersion : '?'}${Object.keys(pipeline).length ? ` ${JSON.stringify(pipeline)}` : ''}`);
     log(formatPairsReport(report.pairs));
     if (allAgainstAll) {
-      report.allAgainstAll = await evaluateAllAgainstAll({ engine, imagesDir: images, analyzeOptions, cache, ...(maxIdentities ? { maxIdentities } : {}) });
+      report.allAgainstAll = await evaluateAllAgainstAll({ engine, imagesDir: images, analyzeOptions, cache, duplicateThreshold: DEFAULT_DUPLICATE_THRESHOLD, ...(maxIdentities ? { maxIdentities } : {}) });
       log('');
       log(formatAllReport(report.allAgainstAll));
       if (det) {
