@@ -33,8 +33,8 @@ export function csrfField(token: string): SafeHtml {
 }
 
 /** Where page scripts and the server put messages; announced by screen readers. */
-export function statusRegion(message?: string): SafeHtml {
-  return html`<p id="status" class="status${message ? ' error' : ''}" role="alert" aria-live="assertive">${message ?? ''}</p>`;
+export function statusRegion(message?: string, id = 'status'): SafeHtml {
+  return html`<p id="${id}" class="status${message ? ' error' : ''}" role="alert" aria-live="assertive">${message ?? ''}</p>`;
 }
 
 /** The passkey-failure messages a page script maps browser errors to (data-messages, JSON). */

@@ -26,7 +26,7 @@ function page(ctx: PageContext, title: string, body: SafeHtml, withScript = fals
 
 export function signInPage(
   ctx: PageContext,
-  { clientName, username, error, signUpAllowed }: { clientName?: string | undefined; username?: string | undefined; error?: string | undefined; signUpAllowed: boolean },
+  { clientName, username, error, notice, signUpAllowed }: { clientName?: string | undefined; username?: string | undefined; error?: string | undefined; notice?: string | undefined; signUpAllowed: boolean },
 ): string {
   const { t } = ctx;
   return page(
@@ -36,6 +36,7 @@ export function signInPage(
   data-msg-cancelled="${t.errors.browserCancelled}" data-msg-working="${t.common.working}" data-msg-generic="${t.errors.generic}" data-msg-username="${t.signIn.usernameRequired}" data-messages="${webauthnMessagesJson(t)}">
 <h1>${fill(t.signIn.heading, { tenant: ctx.tenantName })}</h1>
 ${clientName ? html`<p class="detail">${fill(t.signIn.forClient, { client: clientName })}</p>` : ''}
+${notice ? html`<p class="notice" role="status" id="notice">${notice}</p>` : ''}
 ${statusRegion(error)}
 <button type="button" id="passkey-button">${t.signIn.passkeyButton}</button>
 <form method="post" action="${ctx.base}/identify" id="username-form" novalidate>

@@ -105,22 +105,20 @@ export interface AccountFactorsData {
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
 
-/** The authenticator-app and NFC-card cards of the account page. */
+/** The authenticator-app and NFC-card cards of the account page's Security section. */
 export function accountFactorsSections(d: AccountFactorsData): SafeHtml {
   const { t } = d;
-  return html`<section class="card" aria-labelledby="otp-heading" id="otp-section">
-<h2 id="otp-heading">${t.factors.otpHeading}</h2>
+  return html`<div class="card" role="group" aria-labelledby="otp-heading" id="otp-section">
+<h3 id="otp-heading">${t.factors.otpHeading}</h3>
 ${d.notice ? html`<p class="notice" role="status">${d.notice}</p>` : ''}
 ${d.otp
   ? html`<p>${fill(t.factors.otpOn, { date: day(d.otp.createdAt) })}</p>
-<form method="post" action="${d.base}/totp/remove" novalidate>${csrfField(d.csrf)}
-${field({ id: 'remove-otp-code', name: 'code', label: t.factors.otpRemoveCode, autocomplete: 'one-time-code', inputmode: 'numeric', hint: t.factors.otpRemoveHint })}
-<button type="submit" class="secondary">${t.factors.otpRemove}</button></form>`
+<a class="button secondary" href="${d.base}/totp/remove">${t.factors.otpRemove}</a>`
   : html`<p>${t.factors.otpOff}</p>
 <form method="post" action="${d.base}/totp/start">${csrfField(d.csrf)}<button type="submit">${t.factors.otpAdd}</button></form>`}
-</section>
-<section class="card" aria-labelledby="nfc-heading" id="nfc-section">
-<h2 id="nfc-heading">${t.factors.nfcHeading}</h2>
+</div>
+<div class="card" role="group" aria-labelledby="nfc-heading" id="nfc-section">
+<h3 id="nfc-heading">${t.factors.nfcHeading}</h3>
 ${d.cards.length === 0
   ? html`<p>${t.factors.nfcNone}</p>`
   : html`<ul class="passkeys" id="nfc-cards">${d.cards.map(
@@ -128,7 +126,12 @@ ${d.cards.length === 0
 <form method="post" action="${d.base}/nfc/${c.id}/remove">${csrfField(d.csrf)}<button type="submit" class="secondary" aria-label="${t.factors.nfcRemove} ${c.name}">${t.factors.nfcRemove}</button></form></li>`,
     )}</ul>`}
 <a class="button" href="${d.base}/nfc">${t.factors.nfcAdd}</a>
-</section>`;
+</div>`;
+}
+
+/** The field the authenticator app's removal asks for (on its confirmation page). */
+export function otpRemoveFields(t: Strings): SafeHtml {
+  return field({ id: 'remove-otp-code', name: 'code', label: t.factors.otpRemoveCode, autocomplete: 'one-time-code', inputmode: 'numeric', hint: t.factors.otpRemoveHint, autofocus: true });
 }
 
 /** An account-page context: its base is /t/<slug>/account. */

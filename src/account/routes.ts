@@ -20,9 +20,14 @@ import {
   startRegistration,
   type RegistrationResponseJSON,
 } from '../factors/passkey/index.ts';
-import { accountPage } from '../../views/account.ts';
+import { accountPage, confirmPage } from '../../views/account.ts';
+import { otpRemoveFields } from '../../views/step-up.ts';
+import { listRememberedConsents, forgetConsent } from '../accounts/consents.ts';
+import { endGrantsOfClient, endSessionOf, sessionsOf } from '../oidc/records.ts';
+import { defaultPasskeyName, passkeyDisplayName, passkeyProviderName } from '../factors/passkey/providers.ts';
+import { deviceOf } from './device-name.ts';
 import { recoveryCodesPage } from '../../views/pages.ts';
-import { stringsFor } from '../../views/strings/index.ts';
+import { fill, stringsFor } from '../../views/strings/index.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { ACCOUNT_COOKIE, accountCookieOptions, csrfKey, type InteractionDeps } from '../interaction/flow.ts';
 import { jsonError } from '../interaction/sign-in.ts';
@@ -49,7 +54,7 @@ const SECURITY_CHANGES = [
   'recovery_codes.issued', // the spelling before the event catalogue
 ];
 
-const NOTICES = ['renamed', 'removed', 'added'] as const;
+const NOTICES = ['renamed', 'removed', 'added', 'sessionEnded', 'appRevoked'] as const;
 const FACE_NOTICES = { faceAdded: 'added', faceRemoved: 'removedNotice', faceFlagged: 'duplicateFlagged' } as const;
 
 async function showAccount(ctx: Context, deps: InteractionDeps, account: AccountContext, { error, status = 200 }: { error?: string; status?: number } = {}) {
@@ -68,6 +73,8 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       .orderBy('id', 'desc')
       .limit(10)
       .execute(),
+    sessions: await sessionsOf(trx, user.id),
+    apps: await listRememberedConsents(trx, user.id),
     securityChanges: await trx
       .selectFrom('audit_events')
       .select(['at', 'type', sql<string | null>`data->'proof'->>'factor'`.as('proof')])
@@ -89,14 +96,37 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       csrf: account.csrf,
       base: account.base,
       userName: user.display_name ?? user.username,
-      passkeys: data.passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt, backupEligible: p.backupEligible })),
+      passkeys: data.passkeys.map((p) => ({
+        id: p.id,
+        name: passkeyDisplayName(p.name, p.aaguid),
+        provider: passkeyProviderName(p.aaguid),
+        createdAt: p.createdAt,
+        lastUsedAt: p.lastUsedAt,
+        backupEligible: p.backupEligible,
+      })),
       recoveryRemaining: data.recoveryRemaining,
+      // A coarse device name, never the raw User-Agent; "this device" when the browser is the same.
       signIns: data.signIns.map((s) => ({
         at: new Date(s.at),
-        ip: (s.ip as string | null) ?? null,
-        userAgent: (s.user_agent as string | null) ?? null,
+        device: deviceOf(s.user_agent as string | null),
+        thisDevice: Boolean(s.user_agent) && s.user_agent === ctx.get('user-agent'),
         method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
       })),
+      sessions: await Promise.all(
+        data.sessions.map(async (session) => ({
+          uid: session.uid,
+          since: session.loginTs ? new Date(session.loginTs * 1000) : undefined,
+          apps: await Promise.all(session.clientIds.map(async (id) => (await runtime.oidc.client(id))?.name ?? id)),
+        })),
+      ),
+      apps: await Promise.all(
+        data.apps.map(async (app) => ({
+          clientId: app.clientId,
+          name: (await runtime.oidc.client(app.clientId))?.name ?? app.clientId,
+          access: [...app.scopes.map((scope) => t.consent.scopes[scope] ?? scope), ...Object.values(app.resources).flat()],
+          since: app.updatedAt,
+        })),
+      ),
       face: { enrolled: data.faceEnrolled, available: deps.services.face.status().available },
       factorSections: data.factorSections,
       securityChanges: data.securityChanges.map((c) => ({ at: new Date(c.at), type: c.type, proof: (c.proof as string | null) ?? null })),
@@ -212,7 +242,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
         attestationFormat: p.attestationFormat,
         backupEligible: p.backupEligible,
         backupState: p.backupState,
-        name: `Passkey ${at.toISOString().slice(0, 10)}`,
+        name: defaultPasskeyName(p.aaguid, at),
         userHandle: user.webauthn_user_handle,
       });
       await appendAudit(trx, {
@@ -254,7 +284,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     await sendBackchannelLogouts(account.runtime.provider, targets, (err, target) => deps.logger.warn({ err, clientId: target.clientId }, 'back-channel logout not delivered'));
     ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));
     ctx.status = 303;
-    ctx.redirect(`${account.base}/sign-in`);
+    // The sign-in page then says what happened (signedOutEverywhereNotice).
+    ctx.redirect(`${account.base}/sign-in?done=everywhere`);
   });
   // New recovery codes: the old set dies at once, the new one is shown once.
   router.post('/account/recovery-codes', async (ctx) => {
@@ -276,8 +307,107 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     );
   });
 
+  registerConfirmations(router, deps);
+  registerSessionAndAppRoutes(router, deps);
   registerAccountFactorRoutes(router, deps);
   registerProofRoutes(router, deps);
+}
+
+/**
+ * GET pages that ask before a destructive change; their forms POST to the routes that do it (which
+ * still work on their own, as the API of those forms).
+ */
+function registerConfirmations(router: Router, deps: InteractionDeps): void {
+  const confirm = (path: string, build: (ctx: Context, account: AccountContext, t: ReturnType<typeof stringsFor>) => Promise<Parameters<typeof confirmPage>[0] | undefined>) =>
+    router.get(path, async (ctx) => {
+      const account = await requireSession(ctx, deps);
+      if (!account) return;
+      const t = stringsFor(ctx.get('accept-language'));
+      const page = await build(ctx, account, t);
+      if (!page) {
+        ctx.status = 303;
+        ctx.redirect(account.base);
+        return;
+      }
+      htmlResponse(ctx, confirmPage(page));
+    });
+  const shell = (ctx: Context, account: AccountContext, t: ReturnType<typeof stringsFor>) => ({
+    t,
+    tenantName: account.runtime.tenant.name,
+    logoUrl: account.runtime.settings.logo_url,
+    nonce: securePage(ctx),
+    csrf: account.csrf,
+    base: account.base,
+  });
+  confirm('/account/passkeys/:id/remove', async (ctx, account, t) => {
+    const passkey = (await withTenant(deps.db, account.runtime.tenant, (trx) => listCredentials(trx, account.user.id))).find((p) => p.id === ctx.params.id);
+    if (!passkey) return undefined;
+    const name = passkeyDisplayName(passkey.name, passkey.aaguid);
+    return {
+      ...shell(ctx, account, t),
+      heading: fill(t.account.confirmRemovePasskey, { name }),
+      text: t.account.confirmRemovePasskeyText,
+      action: `${account.base}/passkeys/${passkey.id}/remove`,
+      button: t.account.confirmRemovePasskeyButton,
+    };
+  });
+  confirm('/account/totp/remove', async (ctx, account, t) => ({
+    ...shell(ctx, account, t),
+    heading: t.factors.otpConfirmRemove,
+    text: t.factors.otpConfirmRemoveText,
+    action: `${account.base}/totp/remove`,
+    button: t.factors.otpRemove,
+    fields: otpRemoveFields(t),
+  }));
+  confirm('/account/face/delete', async (ctx, account, t) => ({
+    ...shell(ctx, account, t),
+    heading: t.face.confirmRemove,
+    text: t.face.removeHint,
+    action: `${account.base}/face/delete`,
+    button: t.face.confirmRemoveButton,
+  }));
+  confirm('/account/sign-out-everywhere', async (ctx, account, t) => ({
+    ...shell(ctx, account, t),
+    heading: t.account.confirmEverywhere,
+    text: t.account.signOutEverywhereHint,
+    action: `${account.base}/sign-out-everywhere`,
+    button: t.account.confirmEverywhereButton,
+  }));
+}
+
+/** Signing one application session out, and revoking one application's access. */
+function registerSessionAndAppRoutes(router: Router, deps: InteractionDeps): void {
+  router.post('/account/sessions/:uid/sign-out', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const uid = ctx.params.uid!;
+    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      if (!(await endSessionOf(trx, account.user.id, uid))) return;
+      await trx.deleteFrom('session_factors').where('session_uid', '=', uid).where('user_id', '=', account.user.id).execute();
+      await appendAudit(trx, { type: 'account.session_ended', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { session: uid } });
+    });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?done=sessionEnded#devices`);
+  });
+
+  router.post('/account/apps/:clientId/revoke', async (ctx) => {
+    const account = await requireSession(ctx, deps);
+    if (!account) return;
+    const body = await readBody(ctx);
+    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
+    const clientId = ctx.params.clientId!;
+    await withTenant(deps.db, account.runtime.tenant, async (trx) => {
+      const forgotten = await forgetConsent(trx, account.user.id, clientId);
+      const records = await endGrantsOfClient(trx, account.user.id, clientId);
+      if (forgotten || records > 0) {
+        await appendAudit(trx, { type: 'account.app_revoked', actor: account.user.id, subject: account.user.id, clientId, ...requestFacts(ctx), data: { records } });
+      }
+    });
+    ctx.status = 303;
+    ctx.redirect(`${account.base}?done=appRevoked#apps`);
+  });
 }
 
 export type { AccountContext };

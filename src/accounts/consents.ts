@@ -46,3 +46,15 @@ export function covers(remembered: ConsentSet, asked: ConsentSet): boolean {
 export async function forgetConsents(trx: TenantDb, userId: string): Promise<void> {
   await trx.deleteFrom('remembered_consents').where('user_id', '=', userId).execute();
 }
+
+/** The clients the user has consented to (the account page's "Connected apps"), newest first. */
+export async function listRememberedConsents(trx: TenantDb, userId: string): Promise<Array<ConsentSet & { clientId: string; updatedAt: Date }>> {
+  const rows = await trx.selectFrom('remembered_consents').selectAll().where('user_id', '=', userId).orderBy('updated_at', 'desc').execute();
+  return rows.map((row) => ({ clientId: row.client_id, updatedAt: new Date(row.updated_at), scopes: parse(row.scopes, []), claims: parse(row.claims, []), resources: parse(row.resources, {}) }));
+}
+
+/** Forgets what the user allowed one client (revoking its access also ends its grants). */
+export async function forgetConsent(trx: TenantDb, userId: string, clientId: string): Promise<boolean> {
+  const gone = await trx.deleteFrom('remembered_consents').where('user_id', '=', userId).where('client_id', '=', clientId).executeTakeFirst();
+  return Number(gone.numDeletedRows) > 0;
+}

@@ -47,7 +47,11 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   // "Cancel and go back to the application" (sign-in and step-up pages): access_denied at the client.
   router.post('/interaction/:uid/cancel', async (ctx) => cancelInteraction(ctx, await interactionFlow(ctx, deps), deps));
 
-  router.get('/account/sign-in', (ctx) => renderSignIn(ctx, accountFlow(ctx, deps, { create: true })));
+  router.get('/account/sign-in', (ctx) => {
+    const flow = accountFlow(ctx, deps, { create: true });
+    // After "sign out everywhere": say what happened (issue 18).
+    renderSignIn(ctx, flow, ctx.query.done === 'everywhere' ? { notice: flow.t.account.signedOutEverywhereNotice } : {});
+  });
   for (const [method, path, step] of STEPS) {
     router[method](`/interaction/:uid${path}`, async (ctx) => step(ctx, await interactionFlow(ctx, deps), deps));
     router[method](`/account/sign-in${path}`, async (ctx) => step(ctx, accountFlow(ctx, deps, { create: method === 'get' }), deps));

@@ -21,8 +21,12 @@ export function signUpAllowed(flow: Flow): boolean {
   return flow.runtime.settings.signup !== 'closed';
 }
 
-export function renderSignIn(ctx: Context, flow: Flow, { username, error, status = 200 }: { username?: string | undefined; error?: string | undefined; status?: number } = {}): void {
-  htmlResponse(ctx, signInPage(pageContext(ctx, flow), { clientName: flow.clientName, username, error, signUpAllowed: signUpAllowed(flow) }), status);
+export function renderSignIn(
+  ctx: Context,
+  flow: Flow,
+  { username, error, notice, status = 200 }: { username?: string | undefined; error?: string | undefined; notice?: string | undefined; status?: number } = {},
+): void {
+  htmlResponse(ctx, signInPage(pageContext(ctx, flow), { clientName: flow.clientName, username, error, notice, signUpAllowed: signUpAllowed(flow) }), status);
 }
 
 const optionsBody = z.object({ csrf: z.string(), username: z.string().trim().max(100).optional() });

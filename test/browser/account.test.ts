@@ -58,19 +58,25 @@ describe('account page in Chromium', () => {
     await page.getByText('Passkey added.').waitFor();
     assert.equal(await page.locator('#passkeys > li').count(), 2);
 
+    // Issue 18: rename sits behind a "Rename" disclosure, not an always-open field.
     const added = page.locator('#passkeys > li').nth(1);
+    assert.equal(await added.getByRole('textbox').isVisible(), false, 'the rename field is closed');
+    await added.locator('summary', { hasText: 'Rename' }).click();
     await added.getByRole('textbox').fill('Security key');
     await added.getByRole('button', { name: 'Rename' }).click();
     await page.getByText('Passkey renamed.').waitFor();
     assert.match((await page.locator('#passkeys > li').nth(1).textContent())!, /Security key/);
     await screenshot(page, '10-account');
 
-    // Remove the passkey of the unplugged authenticator; the last one then cannot be removed.
-    await page.locator('#passkeys > li').first().getByRole('button', { name: /^Remove/ }).click();
+    // Remove the passkey of the unplugged authenticator (after a confirmation page, issue 18); the
+    // last one then cannot be removed.
+    await page.locator('#passkeys > li').first().getByRole('link', { name: /^Remove/ }).click();
+    await page.getByRole('heading', { name: /^Remove the passkey “.+”\?$/ }).waitFor();
+    await page.getByRole('button', { name: 'Yes, remove the passkey' }).click();
     await page.getByText('Passkey removed.').waitFor();
     assert.equal(await page.locator('#passkeys > li').count(), 1);
     assert.match((await page.locator('#passkeys').textContent())!, /Security key/);
-    assert.equal(await page.getByRole('button', { name: /^Remove/ }).count(), 0, 'the last passkey has no remove button');
+    assert.equal(await page.locator('#passkeys').getByRole('link', { name: /^Remove/ }).count(), 0, 'the last passkey has no remove button');
 
     // Signing in again with the remaining passkey lists the sign-in.
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
@@ -102,6 +108,7 @@ describe('account page in Chromium', () => {
     await page.locator('input[name=csrf]').first().evaluate((input: HTMLInputElement) => {
       input.value = 'forged';
     });
+    await page.locator('#passkeys > li').first().locator('summary', { hasText: 'Rename' }).click();
     const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.locator('#passkeys > li').first().getByRole('button', { name: 'Rename' }).click()]);
     assert.equal(response.status(), 403);
     await page.getByRole('heading', { name: 'This form has expired' }).waitFor();
@@ -111,8 +118,12 @@ describe('account page in Chromium', () => {
   test('sign out everywhere ends the session', async () => {
     const { page } = tab;
     await page.goto(account);
-    await page.getByRole('button', { name: 'Sign out everywhere' }).click();
-    await page.waitForURL(/\/account\/sign-in$/);
+    // Issue 18: a secondary action behind a confirmation, and a message afterwards.
+    await page.getByRole('link', { name: 'Sign out everywhere' }).click();
+    await page.getByRole('heading', { name: 'Sign out everywhere?' }).waitFor();
+    await page.getByRole('button', { name: 'Yes, sign out everywhere' }).click();
+    await page.waitForURL(/\/account\/sign-in\?done=everywhere$/);
+    await page.getByText('You have been signed out everywhere').waitFor();
     await page.goto(account);
     assert.equal(new URL(page.url()).pathname, '/t/demo/account/sign-in');
   });
@@ -132,6 +143,9 @@ describe('account page in Chromium', () => {
     await page.getByText('An authenticator app is set up').waitFor();
 
     // Without a code: a fresh proof first (the app or a recovery code; the passkey no longer does).
+    // Issue 18: the account page's link opens a confirmation page that asks for the code.
+    await page.getByRole('link', { name: 'Remove authenticator app' }).click();
+    await page.getByRole('heading', { name: 'Remove the authenticator app?' }).waitFor();
     await page.getByRole('button', { name: 'Remove authenticator app' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     assert.equal(await page.locator('#proof-passkey').count(), 0, 'a passkey alone cannot remove the app');
@@ -141,10 +155,11 @@ describe('account page in Chromium', () => {
 
     // A wrong code removes nothing; a current one removes the app, and the change is listed with its proof.
     const good = generateSync({ secret, epoch: step * 30 });
+    await page.goto(`${account}/totp/remove`);
     await page.getByLabel('Current code from the app').fill(good.replace(/^./, (d) => String((Number(d) + 1) % 10)));
     await page.getByRole('button', { name: 'Remove authenticator app' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
-    await page.goto(account);
+    await page.goto(`${account}/totp/remove`);
     await page.getByLabel('Current code from the app').fill(good);
     await page.getByRole('button', { name: 'Remove authenticator app' }).click();
     await page.getByText('Authenticator app removed.').waitFor();

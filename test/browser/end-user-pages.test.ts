@@ -53,6 +53,7 @@ describe('end-user pages (issue 18) in Chromium', () => {
   let browser: Browser;
   let tab: AuthenticatorPage;
   let rp: client.Configuration;
+  let partner: client.Configuration;
   let CALLBACK: string;
   let rpServer: Server;
   const cspViolations: string[] = [];
@@ -65,9 +66,11 @@ describe('end-user pages (issue 18) in Chromium', () => {
     await new Promise<void>((resolve) => rpServer.listen(rpPort, '127.0.0.1', resolve));
     const file = await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml'));
     file.clients.find((c) => c.client_id === 'demo-web')!.redirect_uris = [CALLBACK];
+    file.clients.find((c) => c.client_id === 'partner-app')!.redirect_uris = [CALLBACK];
     await applyTenantFile(facet.database.db, file, { kek: facet.config.kek, production: false });
     await bumpConfigVersion(facet.database.db, 'demo');
     rp = await discover(`${facet.baseUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
+    partner = await discover(`${facet.baseUrl}/t/demo`, 'partner-app', 'partner-app-dev-secret');
     browser = await launchBrowser();
     tab = await pageWithAuthenticator(browser);
     await installAutofillSwitch(tab.context);
@@ -83,8 +86,8 @@ describe('end-user pages (issue 18) in Chromium', () => {
     rpServer?.close();
   });
 
-  async function startFlow(acrValues: string): Promise<URL> {
-    return client.buildAuthorizationUrl(rp, {
+  async function startFlow(acrValues: string, config = rp): Promise<URL> {
+    return client.buildAuthorizationUrl(config, {
       redirect_uri: CALLBACK,
       scope: 'openid',
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
@@ -228,6 +231,81 @@ describe('end-user pages (issue 18) in Chromium', () => {
     const text = await statusText(page, /Too many attempts/);
     assert.match(text, /^Too many attempts\. Wait \d+ seconds and try again\.$/);
     await assertAccessible(page, 'sign-in page with a 429', '57-sign-in-429');
+  });
+
+  test('account page: sections, provider-named passkeys, readable devices, per-session sign-out, connected apps with revoke, confirmations', async () => {
+    const { page } = tab;
+    const tenant = (await findTenant(facet.database.db, 'demo'))!;
+    const userId = await withTenant(facet.database.db, tenant, async (trx) => {
+      const user = (await findLiveUserByUsername(trx, 'grace'))!;
+      // Google Password Manager's AAGUID (the virtual authenticator's is in no list).
+      await trx.updateTable('webauthn_credentials').set({ aaguid: 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4' }).where('user_id', '=', user.id).execute();
+      // The placeholder factors of the step-up test hold no real secrets: gone before the account page reads them.
+      await trx.deleteFrom('totp_factors').where('user_id', '=', user.id).execute();
+      await trx.deleteFrom('nfc_cards').where('user_id', '=', user.id).execute();
+      return user.id;
+    });
+    // A third-party app she consents to, in the browser session she already has.
+    await page.goto((await startFlow('urn:facet:acr:passkey', partner)).href);
+    if (await page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible()) await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    await page.getByRole('button', { name: 'Allow' }).click();
+    assert.ok((await atCallback(page)).searchParams.get('code'), 'consented and signed in');
+
+    await page.goto(`${facet.baseUrl}/t/demo/account`);
+    if (new URL(page.url()).pathname.endsWith('/sign-in')) {
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+    }
+    await page.getByRole('heading', { name: 'Your account', level: 1 }).waitFor().catch(async (error) => {
+      throw new Error(`stuck at ${page.url()}: ${(await page.locator('main').textContent())?.trim()}`, { cause: error });
+    });
+    const nav = page.getByRole('navigation', { name: 'Account sections' });
+    assert.deepEqual(await nav.getByRole('link').allTextContents(), ['Security', 'Devices and sessions', 'Connected apps', 'Activity']);
+    for (const heading of ['Security', 'Devices and sessions', 'Connected apps', 'Activity']) assert.equal(await page.getByRole('heading', { name: heading, level: 2 }).count(), 1, heading);
+    assert.equal((await page.locator('#passkeys .passkey-name').first().textContent())!.trim(), 'Google Password Manager', 'named after its provider');
+    assert.equal(await page.locator('#passkeys').getByRole('textbox').first().isVisible(), false, 'rename is behind a button');
+    const signIns = (await page.locator('#sign-ins').textContent())!;
+    assert.match(signIns, /Chrom\w* on Linux/, 'browser and OS, parsed');
+    assert.doesNotMatch(signIns, /Mozilla\/5\.0|AppleWebKit/, 'never the raw User-Agent');
+    assert.ok((await page.locator('#sign-ins .this-device').count()) >= 1, 'this device is marked');
+    assert.match((await page.locator('#sign-ins .this-device').first().textContent())!, /This device/);
+    assert.equal(await page.getByRole('button', { name: 'Sign out everywhere' }).count(), 0, 'not a primary button');
+    await assertAccessible(page, 'account page', '60-account');
+
+    // Connected apps: Partner App (consented), revoked: consent and grants gone, listed no more.
+    const apps = page.locator('#connected-apps');
+    assert.match((await apps.textContent())!, /Partner App/);
+    await apps.locator('li', { hasText: 'Partner App' }).getByRole('button', { name: /Revoke access/ }).click();
+    await page.getByText('Access revoked.').waitFor();
+    assert.equal(await page.locator('#connected-apps li', { hasText: 'Partner App' }).count(), 0);
+    const consents = await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('remembered_consents').select('client_id').where('user_id', '=', userId).execute());
+    assert.deepEqual(consents.map((c) => c.client_id), []);
+
+    // One application session signed out: the app's next request asks to sign in again.
+    const sessions = page.locator('#sessions > li');
+    assert.ok((await sessions.count()) >= 1, 'the app session is listed');
+    assert.match((await sessions.first().textContent())!, /Demo web app|Partner App/);
+    const before = await sessions.count();
+    await sessions.first().getByRole('button', { name: /Sign out this session/ }).click();
+    await page.getByText('That session has been signed out.').waitFor();
+    assert.equal(await page.locator('#sessions > li').count(), before - 1);
+    await page.goto((await startFlow('urn:facet:acr:passkey')).href);
+    await page.getByRole('heading', { name: 'Sign in to Demo Organisation' }).waitFor();
+
+    // Confirmations before destructive changes, each a page of its own (no script needed).
+    const passkeyId = await withTenant(facet.database.db, tenant, async (trx) => (await trx.selectFrom('webauthn_credentials').select('id').where('user_id', '=', userId).executeTakeFirstOrThrow()).id);
+    const confirmations: Array<[string, string, string]> = [
+      [`passkeys/${passkeyId}/remove`, 'Remove the passkey “Google Password Manager”?', 'Yes, remove the passkey'],
+      ['totp/remove', 'Remove the authenticator app?', 'Remove authenticator app'],
+      ['face/delete', 'Delete your face check?', 'Yes, delete my face check'],
+      ['sign-out-everywhere', 'Sign out everywhere?', 'Yes, sign out everywhere'],
+    ];
+    for (const [path, heading, button] of confirmations) {
+      await page.goto(`${facet.baseUrl}/t/demo/account/${path}`);
+      await page.getByRole('heading', { name: heading }).waitFor();
+      assert.equal(await page.getByRole('button', { name: button }).count(), 1, `${path}: the confirming button`);
+      assert.equal(await page.getByRole('link', { name: 'Cancel, keep it' }).count(), 1, `${path}: a way back`);
+      await assertAccessible(page, `confirmation ${path}`, `61-confirm-${path.split('/').at(-1)}`);
+    }
   });
 
   test('the pages ran their scripts under the CSP without violations', () => {
