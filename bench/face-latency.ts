@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { alignFace } from '../src/face/align.ts';
 import { decodeImage } from '../src/face/decode.ts';
-import { detectorInput } from '../src/face/detect.ts';
+import { detectorInput, planarBgr } from '../src/face/detect.ts';
 import { embedderInput } from '../src/face/embed.ts';
 import { checkChallenge, createChallenge, createFaceEngine, loadModels } from '../src/face/index.ts';
 import { livenessInput } from '../src/face/passive.ts';
-import { analyzePicture, detectFaces } from '../src/face/pipeline.ts';
+import { analyzePicture, detectFaces, PIPELINE_VERSIONS, CURRENT_PIPELINE_VERSION } from '../src/face/pipeline.ts';
+import { cropResize } from '../src/face/pixels.ts';
 import { createRunners } from '../src/face/runners.ts';
 import { modelsDir, faceDataDir as dataDir } from '../test/support/shared-data.ts';
 
@@ -56,6 +57,7 @@ async function throughput(run: () => Promise<unknown>, { concurrency = 4, total 
 
 const loadBefore = loadavg()[0];
 const frame = await pad(await lfw('Aaron_Sorkin', 1));
+const photo = await lfw('Aaron_Sorkin', 1); // 250x250, as uploaded photos of LFW size
 const challengeFrames = await Promise.all([lfw('Jose_Manuel_Durao_Barroso', 3), lfw('Jose_Manuel_Durao_Barroso', 4), lfw('Jose_Manuel_Durao_Barroso', 5)].map(async (p) => pad(await p)));
 
 const models = await loadModels({ dir: modelsDir });
@@ -86,8 +88,26 @@ const bareAll = await measure(async () => {
   await runners.liveness(liveIn);
 });
 rows.push(['bare detector+embedder+2 PAD models', bareAll]);
+// What version 2 adds: a second detection on a crop where the face spans refineFaceSize pixels,
+// and the mirrored face in the same embedder batch.
+const refineSize = PIPELINE_VERSIONS[CURRENT_PIPELINE_VERSION]!.refineFaceSize;
+const cropPixels = Math.ceil((2 * refineSize) / 32) * 32;
+const refineIn = planarBgr(cropResize(decoded, { x: face.box.x - face.box.width / 2, y: face.box.y - face.box.height / 2, width: 2 * face.box.width, height: 2 * face.box.width }, cropPixels, cropPixels));
+const emb2 = new Float32Array(2 * embIn.length);
+emb2.set(embIn, 0);
+emb2.set(embIn, embIn.length);
+rows.push([`YuNet refine crop ${cropPixels}x${cropPixels} (bare)`, await measure(() => runners.detect(refineIn, cropPixels, cropPixels))]);
+rows.push(['MobileFaceNet, batch of 2 (bare)', await measure(() => runners.embed(emb2, 2))]);
+const bareV2 = await measure(async () => {
+  await runners.detect(detIn.tensor, detIn.width, detIn.height);
+  await runners.detect(refineIn, cropPixels, cropPixels);
+  await runners.embed(emb2, 2);
+  await runners.liveness(liveIn);
+});
+rows.push([`bare inference of pipeline v${CURRENT_PIPELINE_VERSION} (detect, refine, embed x2, PAD x2)`, bareV2]);
 rows.push(['sharp decode 640x480 JPEG', await measure(() => decodeImage(frame))]);
 rows.push(['pipeline in-process (decode..liveness)', await measure(async () => analyzePicture(await decodeImage(frame), runners))]);
+rows.push(['pipeline v1 in-process (no refine, no flip)', await measure(async () => analyzePicture(await decodeImage(frame), runners, { pipelineVersion: 1 }))]);
 await runners.release();
 
 const engineDefault = await createFaceEngine({ modelsDir }); // 2 workers
@@ -97,6 +117,7 @@ await engineDefault.close();
 
 const engine1 = await createFaceEngine({ modelsDir, workers: 1 });
 rows.push(['engine.analyze, 1 worker', await measure(() => engine1.analyze(frame))]);
+rows.push(['engine.analyze 250x250 photo, 1 worker', await measure(() => engine1.analyze(photo))]);
 const challenge = await measure(async () => {
   const c = createChallenge({ random: () => 0 }); // any sequence: the cost is the 3 analyses + the check
   const faces = await Promise.all(challengeFrames.map((f) => engine1.analyze(f, { requireFrontal: false })));
@@ -108,6 +129,9 @@ await engine1.close();
 
 const engine2 = await createFaceEngine({ modelsDir, workers: 2 });
 const tput2 = await throughput(() => engine2.analyze(frame));
+const engine4 = await createFaceEngine({ modelsDir, workers: 4, threadsPerWorker: 1 });
+const tput4 = await throughput(() => engine4.analyze(frame), { concurrency: 8 });
+await engine4.close();
 const challenge2 = await measure(async () => {
   await Promise.all(challengeFrames.map((f) => engine2.analyze(f, { requireFrontal: false })));
 }, Math.ceil(ITERATIONS / 3));
@@ -116,12 +140,14 @@ await engine2.close();
 
 const ratio = analyze.p95 / bare.p95;
 const ratioAll = analyze.p95 / bareAll.p95;
+const ratioV2 = analyze.p95 / bareV2.p95;
 console.log(`# face-latency (${cores} cores, ${threads} onnxruntime thread(s) per worker, ${ITERATIONS} iterations, load average ${loadBefore.toFixed(2)} → ${loadavg()[0].toFixed(2)})\n`);
 console.log('| step | p50 ms | p95 ms |');
 console.log('|---|---:|---:|');
 for (const [name, m] of rows) console.log(`| ${name} | ${m.p50.toFixed(2)} | ${m.p95.toFixed(2)} |`);
 console.log(`\nanalyze p95 / bare detector+embedder p95 = ${ratio.toFixed(2)}x; / bare all four models p95 = ${ratioAll.toFixed(2)}x`);
-console.log(`throughput (4 in flight): 1 worker ${tput1.toFixed(1)}/s, 2 workers ${tput2.toFixed(1)}/s (${(tput2 / tput1).toFixed(2)}x)`);
+console.log(`analyze p95 / bare inference of the same pipeline (v${CURRENT_PIPELINE_VERSION}: detect, refine, embed x2, PAD x2) p95 = ${ratioV2.toFixed(2)}x`);
+console.log(`throughput: 1 worker ${tput1.toFixed(1)}/s, 2 workers ${tput2.toFixed(1)}/s (${(tput2 / tput1).toFixed(2)}x) (4 in flight); 4 workers x 1 thread ${tput4.toFixed(1)}/s (8 in flight)`);
 
 await mkdir(path.join(here, 'results'), { recursive: true });
 await writeFile(path.join(here, 'results', 'face-latency.json'), `${JSON.stringify({
@@ -133,5 +159,7 @@ await writeFile(path.join(here, 'results', 'face-latency.json'), `${JSON.stringi
   latencyMs: Object.fromEntries(rows.map(([name, m]) => [name, m])),
   analyzeP95OverBareP95: ratio,
   analyzeP95OverBareAllModelsP95: ratioAll,
-  throughputPerSecond: { workers1: tput1, workers2: tput2, ratio: tput2 / tput1 },
+  analyzeP95OverBareSamePipelineP95: ratioV2,
+  pipelineVersion: CURRENT_PIPELINE_VERSION,
+  throughputPerSecond: { workers1: tput1, workers2: tput2, workers4: tput4, ratio: tput2 / tput1 },
 }, null, 2)}\n`);
