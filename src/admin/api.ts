@@ -18,7 +18,7 @@ import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../a
 import { endFamiliesForAccount } from '../refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
-import { registerAuditApi } from './audit-api.ts';
+import { AUDIT_ROUTES, registerAuditApi } from './audit-api.ts';
 import { registerUsersApi, USER_ROUTES } from './users-api.ts';
 import { KEY_CLIENT_ROUTES, registerKeysAndClientsApi } from './keys-clients-api.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
@@ -182,7 +182,7 @@ export function adminApiDocument(serverUrl: string) {
     description:
       'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
     serverUrl,
-    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_CLIENT_ROUTES)] as RouteSpec[],
+    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_CLIENT_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[],
     bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
   });
 }
@@ -235,7 +235,7 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   );
   mount(route(ADMIN_ROUTES.locked, async (ctx) => ({ status: 200, body: { locked: await withTenant(db, tenantOf(ctx), (trx) => lockedAccounts(trx)) } }), options));
   mount(route(ADMIN_ROUTES.auditVerify, async (ctx) => ({ status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx)) }), options));
-  registerAuditApi(router, { config, db, services, guard });
+  registerAuditApi(router, { config, db, services, guard, checkResponses: options.checkResponses });
   registerUsersApi(router, { config, db, guard, checkResponses: options.checkResponses });
   registerKeysAndClientsApi(router, { config, db, guard, checkResponses: options.checkResponses });
 

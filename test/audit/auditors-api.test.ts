@@ -14,6 +14,7 @@ import { createTenant } from '../../src/tenancy/provision.ts';
 import { appendAudit } from '../../src/audit/audit-log.ts';
 import { verifyExport } from '../../src/audit/verify-export.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { mayCall, routeKey } from '../../src/admin/permissions.ts';
 
 const TOKEN = 'demo-admin-dev-token-000000';
 const OTHER_TOKEN = 'other-admin-dev-token-1111111';
@@ -224,6 +225,26 @@ describe('auditors: search, exports, verification', () => {
     assert.ok(demoExports.exports.length >= 1);
     const theirs = await call(`${facet.baseUrl}/t/other/admin/api/audit/exports/${demoExports.exports[0].id}`, {}, OTHER_TOKEN);
     assert.equal(theirs.status, 404);
+  });
+
+  test('the audit routes are in the OpenAPI document; an auditor may call them, and no other write', async () => {
+    const doc = await json(await fetch(`${facet.baseUrl}/t/demo/admin/api/openapi.json`));
+    for (const p of ['/audit/events', '/audit/events/{id}', '/audit/exports', '/audit/exports/{id}', '/audit/exports/{id}/download', '/audit/checkpoints', '/audit/catalogue']) {
+      assert.ok(Object.keys(doc.paths).some((k) => k.endsWith(p)), `${p} in the document`);
+    }
+    let writes = 0;
+    for (const [p, methods] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      const koaPath = `/t/:slug/admin/api${p.replace(/^.*\/admin\/api/, '').replace(/\{(\w+)\}/g, ':$1')}`;
+      for (const method of Object.keys(methods)) {
+        const key = routeKey(method, koaPath);
+        if (p.includes('/audit/')) assert.ok(mayCall(['auditor'], key), `auditor may call ${key}`);
+        if (method !== 'get' && key !== 'POST /audit/exports') {
+          writes += 1;
+          assert.equal(mayCall(['auditor'], key), false, `auditor may not call ${key}`);
+        }
+      }
+    }
+    assert.ok(writes >= 5, `${writes} write routes checked`);
   });
 
   test('the catalogue is served with its OCSF mapping', async () => {
