@@ -1,7 +1,6 @@
 // The process-wide services beside the HTTP app: Redis (optional), rate limits, metrics and the
 // job runner. Without REDIS_URL everything falls back to in-process equivalents.
 import { Redis } from 'ioredis';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import { createRateLimits, type RateLimits } from './ratelimit/index.ts';
@@ -16,6 +15,7 @@ import type { ExtraCheck } from './http/health.ts';
 import { createFaceRuntime, type FaceRuntime } from './factors/face/runtime.ts';
 import { createPurposeRings, FACTOR_KEYS_FALLBACK_WARNING, type PurposeRings } from './crypto/purpose-rings.ts';
 import { assertSealedDataReadable } from './keys/sealed-data.ts';
+import type { RootDb } from './db/client.ts';
 
 export interface Services {
   redis: Redis | null;
@@ -43,7 +43,7 @@ export function connectRedis(url: string, logger: Logger): Redis {
 }
 
 /** `installation` keeps Redis keys of two Facet installations sharing one Redis apart. */
-export async function createServices({ config, db, logger, installation }: { config: Config; db: Kysely<any>; logger: Logger; installation: string }): Promise<Services> {
+export async function createServices({ config, db, logger, installation }: { config: Config; db: RootDb; logger: Logger; installation: string }): Promise<Services> {
   const keys = createPurposeRings(config);
   if (keys.factorFallback) logger.warn({ variable: 'FACET_FACTOR_KEYS' }, FACTOR_KEYS_FALLBACK_WARNING);
   // Refuses to start when a ring cannot open what is stored, rather than failing every check later.

@@ -4,7 +4,6 @@
 // OpenAPI 3.1 document at /t/<slug>/admin/api/openapi.json is built from those declarations.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
@@ -26,6 +25,7 @@ import { openApiDocument } from '../http/openapi.ts';
 import { rateLimit } from '../http/middleware/rate-limit.ts';
 import { FACTOR_NAMES } from '../factors/names.ts';
 import { backchannelTargetsOf, sendBackchannelLogouts, type LogoutTarget } from '../oidc/backchannel-logout.ts';
+import type { RootDb } from '../db/client.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Declarations: what each route takes and answers.
@@ -190,7 +190,7 @@ export function adminApiDocument(serverUrl: string) {
 // ---------------------------------------------------------------------------------------------
 // Handlers.
 
-export function registerAdminApi(router: Router, { config, db, services }: { config: Config; db: Kysely<any>; services: Services }): void {
+export function registerAdminApi(router: Router, { config, db, services }: { config: Config; db: RootDb; services: Services }): void {
   const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
   const limited = rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy }));
   const guard = [limited, requireAdminToken(config)];

@@ -4,11 +4,12 @@
 // whoever owns the database is caught by comparing the chain with checkpoints held elsewhere.
 import { mkdir, readdir, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import type { JSONWebKeySet } from 'jose';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { auditKeySet, auditSigner, CHECKPOINT_TYP, verifyAuditJws } from './signing.ts';
 import { AUDIT_ROW_SELECT, GENESIS_HASH, rowHash, sha256Hex, toAuditRow } from './rows.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface CheckpointPayload {
   tenant: string;
@@ -106,7 +107,7 @@ export async function createCheckpoint(
 
 /** Checkpoints a tenant in its own transaction and hands the result to the sinks after commit. */
 export async function checkpointTenant(
-  db: Kysely<any>,
+  db: RootDb,
   tenant: TenantScope,
   options: { kek: string; issuer: string; reason: string; skipIfUnchanged?: boolean; sinks?: CheckpointSink[] },
 ): Promise<Checkpoint & { created: boolean }> {

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { appendAudit } from './audit-log.ts';
 import { checkpointTenant, type CheckpointSink } from './checkpoints.ts';
@@ -14,6 +14,7 @@ import { auditKeySet, auditSigner, MANIFEST_TYP } from './signing.ts';
 import { auditFilterSchema, filterConditions, filtersToJson, selectsChainSegment, whereClause, type AuditFilters } from './search.ts';
 import { AUDIT_ROW_SELECT, CSV_HEADER, csvRecord, DATA_FILE_NAMES, jsonlLine, ocsfEvent, sha256Hex, toAuditRow, type AuditRow, type ExportFormat } from './rows.ts';
 import { tarEnd, tarHeader, tarPadding } from './tar.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface ExportOptions {
   kek: string;
@@ -122,7 +123,7 @@ async function bufferedWriter(file: string) {
 }
 
 /** Runs one export to completion (the `audit-export` job). Safe to run again: a done export stays done. */
-export async function runExport(db: Kysely<any>, tenant: TenantScope, exportId: string, options: ExportOptions): Promise<{ rows: number; status: string }> {
+export async function runExport(db: RootDb, tenant: TenantScope, exportId: string, options: ExportOptions): Promise<{ rows: number; status: string }> {
   const now = options.now ?? (() => new Date());
   const batchSize = options.batchSize ?? 2000;
   const current = await withTenant(db, tenant, (trx) => exportStatus(trx, exportId));
@@ -265,7 +266,7 @@ export async function runExport(db: Kysely<any>, tenant: TenantScope, exportId: 
 }
 
 /** Deletes archives past their expiry and marks them expired (the purge job). */
-export async function purgeExpiredExports(db: Kysely<any>, tenant: TenantScope, dir: string, now = new Date()): Promise<number> {
+export async function purgeExpiredExports(db: RootDb, tenant: TenantScope, dir: string, now = new Date()): Promise<number> {
   return withTenant(db, tenant, async (trx) => {
     const { rows } = await sql<{ id: string }>`select id from audit_exports where status = 'done' and expires_at <= ${now}`.execute(trx);
     for (const row of rows) {

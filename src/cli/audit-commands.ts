@@ -2,12 +2,13 @@
 // tenant's published key set); `audit verify-db` and `audit checkpoint` open the database.
 import type { Command } from './commands.ts';
 import { FacetError } from '../errors/facet-error.ts';
+import type { RootDb } from '../db/client.ts';
 
 class AuditCommandError extends FacetError {
   readonly code = 'audit_command_failed';
 }
 
-async function withDb<T>(work: (db: import('kysely').Kysely<any>, config: import('../config/index.ts').Config) => Promise<T>): Promise<T> {
+async function withDb<T>(work: (db: RootDb, config: import('../config/index.ts').Config) => Promise<T>): Promise<T> {
   const { loadConfig } = await import('../config/index.ts');
   const { openConfiguredDatabase, migrateAll } = await import('../boot.ts');
   const config = loadConfig();

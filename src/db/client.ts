@@ -5,6 +5,13 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createPGlitePool } from './pglite-pool.ts';
 
+/**
+ * The whole pool, before a tenant is chosen: handed to withTenant (which gives a typed tenant
+ * transaction), to the control-schema registry and to health checks. Queries on tenant tables go
+ * through TenantDb / TenantKysely (src/db/tenant-scope.ts), typed by src/db/schema.ts.
+ */
+export type RootDb = Kysely<any>;
+
 export interface Database {
   kind: 'postgres' | 'pglite';
   db: Kysely<any>;

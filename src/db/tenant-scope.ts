@@ -13,6 +13,8 @@ export interface TenantScope {
 }
 
 export type TenantDb = Transaction<TenantSchema>;
+/** A handle whose queries run in one tenant's schema (a tenant transaction, or a test's scoped handle). */
+export type TenantKysely = Kysely<TenantSchema>;
 
 interface RequestTransaction {
   db: Kysely<any>;

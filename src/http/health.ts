@@ -2,9 +2,10 @@
 // Anyone may ask; internal detail (error messages that name hosts and ports, tenant lists) is only
 // shown to a caller presenting METRICS_TOKEN.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { CONTROL_SCHEMA, pendingMigrations } from '../db/migrations.ts';
 import { listTenants } from '../tenancy/registry.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface ReadinessCheck {
   name: string;
@@ -36,7 +37,7 @@ export function presentsToken(authorization: string | undefined, token: string |
 export type ExtraCheck = () => Promise<ReadinessCheck>;
 
 /** Whether every schema is migrated. Walks all tenants, so /ready keeps the answer for a while. */
-async function migrationsCheck(db: Kysely<any>): Promise<ReadinessCheck> {
+async function migrationsCheck(db: RootDb): Promise<ReadinessCheck> {
   const pending = await pendingMigrations(db, 'control', CONTROL_SCHEMA);
   const tenantPending: string[] = [];
   for (const tenant of await listTenants(db)) {
@@ -57,7 +58,7 @@ export function createReadiness({
   timeoutMs = 1000,
   now = Date.now,
 }: {
-  db: Kysely<any>;
+  db: RootDb;
   extra?: ExtraCheck[];
   migrationsTtlMs?: number;
   /** The whole database check answers within this, reachable or not (a probe must not hang). */

@@ -2,7 +2,6 @@
 // to the tenant's OIDC provider.
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import { registerInteractionRoutes } from '../interaction/routes.ts';
@@ -14,6 +13,7 @@ import { consoleBridge, registerConsoleRoutes } from '../console/routes.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
+import type { RootDb } from '../db/client.ts';
 
 // One registration is one point of signup.ip: the sign-up form (it starts the registration). The
 // passkey ceremony that follows (register/options, register/verify, also used to add a passkey
@@ -21,7 +21,7 @@ import type { TenantRuntime } from '../oidc/runtime.ts';
 const SIGNIN_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/(?:passkey\/(?:options|verify)|register\/(?:options|verify)|identify|recovery)$/;
 const SIGNUP_STEP = /\/(?:interaction\/[^/]+|account\/sign-in)\/signup$/;
 
-export function tenantRoutes({ config, db, logger, services }: { config: Config; db: Kysely<any>; logger: Logger; services: Services }) {
+export function tenantRoutes({ config, db, logger, services }: { config: Config; db: RootDb; logger: Logger; services: Services }) {
   const router = new Router({ prefix: '/t/:slug' });
   // Volume limits per client IP on the sign-in and sign-up steps (per-account guessing is handled
   // by the lockout rules in src/lockout).

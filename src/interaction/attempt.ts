@@ -4,11 +4,11 @@
 // and the caller continues (continueOrFinish, or a fresh-proof record) only on success. A locked
 // factor is refused before it is verified. Rate limits are consulted before the tenant
 // transaction opens (they may call Redis); lock, verify, audit and lockout commit together.
-import type { Kysely } from 'kysely';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { checkLock, recordFailure, recordSuccess, type LockState } from '../lockout/index.ts';
 import type { Factor } from '../factors/contract.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface RequestFacts {
   ip: string | null;
@@ -45,7 +45,7 @@ export interface Attempt<Input> {
   now?: Date;
 }
 
-export async function runAttempt<Input>(db: Kysely<any>, tenant: TenantScope, attempt: Attempt<Input>): Promise<AttemptOutcome> {
+export async function runAttempt<Input>(db: RootDb, tenant: TenantScope, attempt: Attempt<Input>): Promise<AttemptOutcome> {
   const { factor, userId, facts, flow } = attempt;
   const clientId = attempt.clientId ?? null;
   const now = attempt.now ?? new Date();

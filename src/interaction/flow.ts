@@ -4,7 +4,6 @@
 // only see this interface, so each page exists once.
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
-import type { Kysely } from 'kysely';
 import type { Config } from '../config/index.ts';
 import type { Services } from '../services.ts';
 import { ACCOUNT_SESSION_TTL_SECONDS } from '../config/defaults.ts';
@@ -18,10 +17,11 @@ import { stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { PageContext } from '../../views/pages.ts';
 import { csrfToken, securePage } from './http.ts';
 import type { CompletedLogin } from './pending.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface InteractionDeps {
   config: Config;
-  db: Kysely<any>;
+  db: RootDb;
   logger: import('pino').Logger;
   /** The installation's limits, metrics, key rings and face engine (no service locator on ctx.state). */
   services: Services;

@@ -1,6 +1,5 @@
 // The housekeeping jobs Facet runs. Each one walks every tenant and brings state to a target
 // ("no expired records", "no key past its overlap"), so running twice is harmless.
-import type { Kysely } from 'kysely';
 import { withTenant } from '../db/tenant-scope.ts';
 import { listTenants, bumpConfigVersion } from '../tenancy/registry.ts';
 import { purgeExpiredRecords } from '../oidc/adapter.ts';
@@ -13,6 +12,7 @@ import type { AuditSettings } from '../audit/settings.ts';
 import { checkpointTenant, directorySink, httpSink, type CheckpointSink } from '../audit/checkpoints.ts';
 import { purgeExpiredExports, runExport } from '../audit/export.ts';
 import { findTenant } from '../tenancy/registry.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface AuditJobOptions {
   kek: string;
@@ -25,7 +25,7 @@ export function checkpointSinks(settings: AuditSettings): CheckpointSink[] {
 }
 
 /** Exports, checkpoints and expired-export removal (issue 13): docs/audit.md. */
-function auditJobs(db: Kysely<any>, { kek, publicUrl, settings }: AuditJobOptions): JobDefinitions {
+function auditJobs(db: RootDb, { kek, publicUrl, settings }: AuditJobOptions): JobDefinitions {
   const sinks = checkpointSinks(settings);
   return {
     'audit-export': {
@@ -64,7 +64,7 @@ function auditJobs(db: Kysely<any>, { kek, publicUrl, settings }: AuditJobOption
 
 const MINUTE = 60_000;
 
-export function facetJobs({ db, failedAttemptRetentionDays = 30, audit }: { db: Kysely<any>; failedAttemptRetentionDays?: number; audit?: AuditJobOptions }): JobDefinitions {
+export function facetJobs({ db, failedAttemptRetentionDays = 30, audit }: { db: RootDb; failedAttemptRetentionDays?: number; audit?: AuditJobOptions }): JobDefinitions {
   return {
     ...(audit ? auditJobs(db, audit) : {}),
     'purge-oidc-records': {

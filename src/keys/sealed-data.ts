@@ -11,7 +11,7 @@
 // Re-keying runs in batches ordered by id, each batch in its own tenant transaction with its rows
 // locked (FOR UPDATE), and re-seals a row only when its ring's first key did not seal it. A stopped
 // run loses at most one batch; running it again continues where it stopped (done rows are skipped).
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { FacetError } from '../errors/facet-error.ts';
 import { assertRingDecrypts, KeyRingError, type KeyRing } from '../crypto/key-ring.ts';
 import { FernetError } from '../crypto/fernet.ts';
@@ -20,6 +20,7 @@ import { withTenant, type TenantScope, untypedTables } from '../db/tenant-scope.
 import { rekeyTemplates } from '../face/templates/rekey.ts';
 import { sampleTemplateCiphertexts } from '../face/templates/store.ts';
 import { createDuplicateDetector } from '../face/duplicates/index.ts';
+import type { RootDb } from '../db/client.ts';
 
 /** A sealed text column of a tenant table keyed by a uuid `id`, with no key id stored beside it. */
 export interface SealedColumn {
@@ -63,7 +64,7 @@ export interface RekeyOptions {
 
 /** Re-seals one column of one tenant under `ring`'s first key, batch by batch. */
 export async function rekeySealedColumn(
-  db: Kysely<any>,
+  db: RootDb,
   scope: TenantScope,
   ring: KeyRing,
   target: SealedColumn,
@@ -109,13 +110,13 @@ export async function rekeySealedColumn(
   }
 }
 
-async function hasTable(db: Kysely<any>, table: string): Promise<boolean> {
+async function hasTable(db: RootDb, table: string): Promise<boolean> {
   const { rows } = await sql<{ ok: string | null }>`select to_regclass(${table})::text as ok`.execute(db);
   return Boolean(rows[0]?.ok);
 }
 
 /** Re-seals every value of the given purposes in one tenant; one count per table. */
-export async function rekeyTenant(db: Kysely<any>, scope: TenantScope, rings: PurposeRings, purposes: readonly KeyPurpose[], options: RekeyOptions = {}): Promise<RekeyCount[]> {
+export async function rekeyTenant(db: RootDb, scope: TenantScope, rings: PurposeRings, purposes: readonly KeyPurpose[], options: RekeyOptions = {}): Promise<RekeyCount[]> {
   const counts: RekeyCount[] = [];
   for (const purpose of purposes) {
     const ring = ringFor(rings, purpose);
@@ -142,7 +143,7 @@ export async function rekeyTenant(db: Kysely<any>, scope: TenantScope, rings: Pu
 }
 
 /** A few stored values of one column: the oldest and the newest (old keys seal the oldest rows). */
-async function sampleColumn(db: Kysely<any>, { table, column }: SealedColumn, limit: number): Promise<string[]> {
+async function sampleColumn(db: RootDb, { table, column }: SealedColumn, limit: number): Promise<string[]> {
   const pick = (direction: 'asc' | 'desc') =>
     db.selectFrom(table).select(sql.ref<string>(column).as('sealed')).orderBy('created_at', direction).orderBy('id', direction).limit(limit).execute();
   const rows = [...(await pick('asc')), ...(await pick('desc'))] as Array<{ sealed: string }>;
@@ -150,7 +151,7 @@ async function sampleColumn(db: Kysely<any>, { table, column }: SealedColumn, li
 }
 
 /** The samples the boot check opens in one tenant, by what they are. */
-export async function sampleSealedValues(db: Kysely<any>, purpose: KeyPurpose, { limit = 3 }: { limit?: number } = {}): Promise<Array<{ what: string; tokens: string[] }>> {
+export async function sampleSealedValues(db: RootDb, purpose: KeyPurpose, { limit = 3 }: { limit?: number } = {}): Promise<Array<{ what: string; tokens: string[] }>> {
   if (purpose === 'face') {
     const samples = [{ what: 'face templates', tokens: await sampleTemplateCiphertexts(db, { limit }) }];
     if (await hasTable(db, 'face_vector_transform')) {
@@ -169,7 +170,7 @@ export async function sampleSealedValues(db: Kysely<any>, purpose: KeyPurpose, {
  * ring. Throws a KeyRingError (code key_ring_cannot_decrypt) naming the tenant, the variable and
  * what could not be opened, rather than letting every TOTP, NFC or face check fail later.
  */
-export async function assertSealedDataReadable(db: Kysely<any>, rings: PurposeRings, tenants: readonly TenantScope[], { purposes = ['face', 'factors'] as readonly KeyPurpose[] } = {}): Promise<void> {
+export async function assertSealedDataReadable(db: RootDb, rings: PurposeRings, tenants: readonly TenantScope[], { purposes = ['face', 'factors'] as readonly KeyPurpose[] } = {}): Promise<void> {
   for (const tenant of tenants) {
     await withTenant(db, tenant, async (trx) => {
       for (const purpose of purposes) {

@@ -1,6 +1,7 @@
 // Read-only queries for the admin console and the locked-accounts metric. Each takes a
 // tenant-scoped Kysely and an explicit `now`.
 import { sql, type Kysely } from 'kysely';
+import type { TenantKysely } from '../db/tenant-scope.ts';
 
 export interface FailedAttemptRow {
   id: string;
@@ -14,7 +15,7 @@ export interface FailedAttemptRow {
 }
 
 /** Failed attempts in the last `hours`, newest first. */
-export async function recentFailedAttempts(db: Kysely<any>, { hours = 24, limit = 200, userId, now = new Date() }: { hours?: number; limit?: number; userId?: string; now?: Date } = {}): Promise<FailedAttemptRow[]> {
+export async function recentFailedAttempts(db: TenantKysely, { hours = 24, limit = 200, userId, now = new Date() }: { hours?: number; limit?: number; userId?: string; now?: Date } = {}): Promise<FailedAttemptRow[]> {
   let query = db
     .selectFrom('failed_attempts')
     .selectAll()
@@ -24,7 +25,7 @@ export async function recentFailedAttempts(db: Kysely<any>, { hours = 24, limit 
     .limit(Math.min(Math.max(1, limit), 5000));
   if (userId) query = query.where('user_id', '=', userId);
   const rows = await query.execute();
-  return rows.map((r) => ({ id: String(r.id), at: new Date(r.at), ip: r.ip, userAgent: r.user_agent, userId: r.user_id, factor: r.factor, reason: r.reason, scores: r.scores }));
+  return rows.map((r) => ({ id: String(r.id), at: new Date(r.at), ip: r.ip, userAgent: r.user_agent, userId: r.user_id, factor: r.factor, reason: r.reason, scores: r.scores as Record<string, number> | null }));
 }
 
 export interface SuspiciousActivity {
@@ -34,7 +35,7 @@ export interface SuspiciousActivity {
   accounts: Array<{ userId: string; failures: number; ips: number }>;
 }
 
-export async function suspiciousActivity(db: Kysely<any>, { hours = 1, threshold = 20, now = new Date() }: { hours?: number; threshold?: number; now?: Date } = {}): Promise<SuspiciousActivity> {
+export async function suspiciousActivity(db: TenantKysely, { hours = 1, threshold = 20, now = new Date() }: { hours?: number; threshold?: number; now?: Date } = {}): Promise<SuspiciousActivity> {
   const from = since(now, hours);
   const ips = await db
     .selectFrom('failed_attempts')
@@ -57,8 +58,8 @@ export async function suspiciousActivity(db: Kysely<any>, { hours = 1, threshold
     .limit(100)
     .execute();
   return {
-    ips: ips.map((r) => ({ ip: r.ip, failures: Number(r.failures), accounts: Number(r.accounts) })),
-    accounts: accounts.map((r) => ({ userId: r.user_id, failures: Number(r.failures), ips: Number(r.ips) })),
+    ips: ips.map((r) => ({ ip: r.ip!, failures: Number(r.failures), accounts: Number(r.accounts) })),
+    accounts: accounts.map((r) => ({ userId: r.user_id!, failures: Number(r.failures), ips: Number(r.ips) })),
   };
 }
 
@@ -71,7 +72,7 @@ export interface LockedFactorRow {
 }
 
 /** Factors locked at `now` or disabled. */
-export async function lockedAccounts(db: Kysely<any>, { now = new Date() }: { now?: Date } = {}): Promise<LockedFactorRow[]> {
+export async function lockedAccounts(db: TenantKysely, { now = new Date() }: { now?: Date } = {}): Promise<LockedFactorRow[]> {
   const rows = await db
     .selectFrom('factor_lockouts')
     .select(['user_id', 'factor', 'failures', 'locked_until', 'disabled'])
@@ -83,7 +84,7 @@ export async function lockedAccounts(db: Kysely<any>, { now = new Date() }: { no
 }
 
 /** Distinct users with any factor locked or disabled: the facet_locked_accounts gauge. */
-export async function countLockedUsers(db: Kysely<any>, { now = new Date() }: { now?: Date } = {}): Promise<number> {
+export async function countLockedUsers(db: TenantKysely, { now = new Date() }: { now?: Date } = {}): Promise<number> {
   const row = await db
     .selectFrom('factor_lockouts')
     .select(sql<string>`count(distinct user_id)`.as('n'))

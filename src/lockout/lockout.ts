@@ -6,6 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import { DEFAULT_RULES, decide, ruleFor, type LockoutRules } from './rules.ts';
 import type { FactorName } from '../factors/names.ts';
 import type { AuditData } from '../audit/catalogue.ts';
+import type { TenantKysely } from '../db/tenant-scope.ts';
 
 export type LockoutAuditEvent = {
   [T in 'lockout.locked' | 'lockout.disabled' | 'lockout.unlocked']: { type: T; subject: string; actor?: string | null; data: AuditData<T> };
@@ -41,7 +42,7 @@ export interface LockoutOptions {
 }
 
 /** Is this user's factor usable at `now`? Check before verifying, refuse without verifying if locked. */
-export async function checkLock(db: Kysely<any>, userId: string, factor: FactorName, now: Date = new Date()): Promise<LockState> {
+export async function checkLock(db: TenantKysely, userId: string, factor: FactorName, now: Date = new Date()): Promise<LockState> {
   const row = await db
     .selectFrom('factor_lockouts')
     .select(['failures', 'locked_until', 'disabled'])
@@ -56,7 +57,7 @@ export async function checkLock(db: Kysely<any>, userId: string, factor: FactorN
  * Records one failed attempt and, for a known user, counts it towards the factor's lockout.
  * Returns the resulting lock state and any audit events (a lock starting, the factor disabled).
  */
-export async function recordFailure(db: Kysely<any>, input: FailureInput, { rules = DEFAULT_RULES }: LockoutOptions = {}): Promise<{ state: LockState; events: LockoutAuditEvent[] }> {
+export async function recordFailure(db: TenantKysely, input: FailureInput, { rules = DEFAULT_RULES }: LockoutOptions = {}): Promise<{ state: LockState; events: LockoutAuditEvent[] }> {
   const now = input.now ?? new Date();
   await db
     .insertInto('failed_attempts')
@@ -105,7 +106,7 @@ export async function recordFailure(db: Kysely<any>, input: FailureInput, { rule
 }
 
 /** A successful verification ends the run of consecutive failures (a disabled factor stays disabled). */
-export async function recordSuccess(db: Kysely<any>, userId: string, factor: FactorName, now: Date = new Date()): Promise<void> {
+export async function recordSuccess(db: TenantKysely, userId: string, factor: FactorName, now: Date = new Date()): Promise<void> {
   await db
     .updateTable('factor_lockouts')
     .set({ failures: 0, level: 0, locked_until: null, updated_at: now })
@@ -116,7 +117,7 @@ export async function recordSuccess(db: Kysely<any>, userId: string, factor: Fac
 }
 
 /** An administrator (or re-enrolment) lifts locks: one factor, or every factor when none is given. */
-export async function unlock(db: Kysely<any>, { userId, factor, actor = null, now = new Date() }: { userId: string; factor?: FactorName; actor?: string | null; now?: Date }): Promise<LockoutAuditEvent[]> {
+export async function unlock(db: TenantKysely, { userId, factor, actor = null, now = new Date() }: { userId: string; factor?: FactorName; actor?: string | null; now?: Date }): Promise<LockoutAuditEvent[]> {
   let query = db
     .updateTable('factor_lockouts')
     .set({ failures: 0, level: 0, locked_until: null, disabled: false, updated_at: now })
@@ -128,7 +129,7 @@ export async function unlock(db: Kysely<any>, { userId, factor, actor = null, no
 }
 
 /** Retention: deletes attempts older than `olderThan` milliseconds (default 30 days). Returns the count. */
-export async function purgeFailedAttempts(db: Kysely<any>, { olderThan = 30 * 24 * 3600 * 1000, now = new Date() }: { olderThan?: number; now?: Date } = {}): Promise<number> {
+export async function purgeFailedAttempts(db: TenantKysely, { olderThan = 30 * 24 * 3600 * 1000, now = new Date() }: { olderThan?: number; now?: Date } = {}): Promise<number> {
   const result = await db.deleteFrom('failed_attempts').where('at', '<', new Date(now.getTime() - olderThan)).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

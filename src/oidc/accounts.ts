@@ -1,11 +1,11 @@
 // How oidc-provider finds an account: the tenant's live users only (soft-deleted ones are gone).
-import type { Kysely } from 'kysely';
 import type { Account, FindAccount } from 'oidc-provider';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { findLiveUserById, type User } from '../accounts/users.ts';
 import type { Rotations } from '../refresh/rotation.ts';
+import type { RootDb } from '../db/client.ts';
 
-export function createFindAccount(db: Kysely<any>, scope: TenantScope, rotations?: Rotations): FindAccount {
+export function createFindAccount(db: RootDb, scope: TenantScope, rotations?: Rotations): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
     // A refresh grant read the live account with its token (src/refresh/rotation.ts).
     const known = rotations?.account(sub);

@@ -1,13 +1,13 @@
 // oidc-provider's storage adapter over the tenant schema. One table holds every model kind;
 // expiry is enforced in SQL (`expires_at`) and old rows are removed by the purge job. Refresh
 // tokens additionally pass through the family guard (src/refresh).
-import type { Kysely } from 'kysely';
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { containsUnstorable } from '../db/unstorable.ts';
 import { currentRefreshRequest, currentRouteName, type RefreshGuard } from '../refresh/guard.ts';
 import type { Rotations } from '../refresh/rotation.ts';
 import type { RecordIdCodec } from './record-ids.ts';
+import type { RootDb } from '../db/client.ts';
 
 /** Kinds found by something other than their id; their id is kept sealed, never in clear. */
 const SEALED_KINDS = new Set(['Session', 'DeviceCode', 'BackchannelAuthenticationRequest']);
@@ -77,7 +77,7 @@ function restoreSecrets(payload: Json, fields: Json): void {
 const sealContext = (kind: string, idHash: string) => `oidc_records\0${kind}\0${idHash}`;
 
 export interface AdapterContext {
-  db: Kysely<any>;
+  db: RootDb;
   scope: TenantScope;
   ids: RecordIdCodec;
   refresh?: RefreshGuard;
@@ -260,7 +260,7 @@ export function createAdapterClass({ db, scope, ids, refresh, rotations, now = D
 }
 
 /** Deletes expired records (the purge job). Returns how many went. */
-export async function purgeExpiredRecords(db: Kysely<any>, scope: TenantScope, now = new Date()): Promise<number> {
+export async function purgeExpiredRecords(db: RootDb, scope: TenantScope, now = new Date()): Promise<number> {
   const result = await withTenant(db, scope, (trx) => trx.deleteFrom('oidc_records').where('expires_at', '<', now).executeTakeFirst());
   return Number(result.numDeletedRows);
 }

@@ -12,10 +12,10 @@
 // An API that verifies JWTs itself sees none of this; that is why their default lifetime is short
 // (resources: access_token_ttl, default 600 s) — README "For relying parties".
 import { createLocalJWKSet, jwtVerify, type JWK, type JWTPayload } from 'jose';
-import type { Kysely } from 'kysely';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import type { RecordIdCodec } from './record-ids.ts';
+import type { RootDb } from '../db/client.ts';
 
 export const JWT_ACCESS_TOKEN_KIND = 'JwtAccessToken';
 export const REVOKED_ACCESS_TOKEN_KIND = 'RevokedAccessToken';
@@ -23,7 +23,7 @@ export const REVOKED_ACCESS_TOKEN_KIND = 'RevokedAccessToken';
 export const JWT_ACCESS_TOKEN_TTL = 600;
 
 export interface JwtAccessTokenDeps {
-  db: Kysely<any>;
+  db: RootDb;
   scope: TenantScope;
   ids: RecordIdCodec;
   issuer: string;

@@ -1,7 +1,6 @@
 // Builds one tenant's oidc-provider instance: issuer `${PUBLIC_URL}/t/<slug>`, storage in the
 // tenant schema, the tenant's own keys and clients. This file and oidc/interactions are the only
 // places that know oidc-provider's configuration surface.
-import type { Kysely } from 'kysely';
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { withRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
@@ -26,9 +25,10 @@ import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
 import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
 import { deviceAuthorizationMethod, savingSession } from './device-flow.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface ProviderDeps {
-  db: Kysely<any>;
+  db: RootDb;
   ids: RecordIdCodec;
   publicUrl: string;
   kek: string;

@@ -5,16 +5,16 @@
 // It also records, when a login comes back from an interaction, the factors that login proved
 // under the session's uid (session_factors): the session's own record of what it has proven,
 // which later requests are judged on (never its amr).
-import type { Kysely } from 'kysely';
 import { errors, interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { evaluateStepUp, type AcrPolicy, type SessionFactor, type StepUpDecision } from '../stepup/index.ts';
 import { enrolledFactors, recordSessionFactor, sessionFactors } from '../stepup/session-factors.ts';
 import { isFactorName } from '../factors/names.ts';
 import { stepUpRequestOf } from './step-up-request.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface StepUpCheckDeps {
-  db: Kysely<any>;
+  db: RootDb;
   scope: TenantScope;
   policy: AcrPolicy;
   minimumAcr: Map<string, string>;

@@ -1,13 +1,13 @@
 // RP-initiated logout ends refresh-token families. oidc-provider keeps offline_access grants
 // alive through logout by default; Facet ends the families of every client signed out of the
 // session (all of them on "sign me out", the requesting client otherwise).
-import type { Kysely } from 'kysely';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { endFamily } from './families.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface LogoutDeps {
-  db: Kysely<any>;
+  db: RootDb;
   scope: TenantScope;
   grantHash: (grantId: string) => string;
   now: () => number;

@@ -14,12 +14,13 @@
 //      applied (a grace retry) or the request is refused (reuse: the family ends).
 // No client ever holds a token that is not durable: the answer leaves after the commit.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { openedRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { classifyDatabaseError } from '../db/errors.ts';
 import type { AuditEvent } from '../audit/audit-log.ts';
 import { familyFromRow } from './families.ts';
 import type { RefreshGuard, RequestFacts } from './guard.ts';
+import type { RootDb } from '../db/client.ts';
 
 /** One oidc_records row as the adapter writes it (payload as JSON text). */
 export interface RecordRow {
@@ -68,7 +69,7 @@ export interface FoundToken {
 }
 
 export interface RotationDeps {
-  db: Kysely<any>;
+  db: RootDb;
   scope: TenantScope;
   guard: RefreshGuard;
   grantHash(grantId: string): string;
@@ -88,7 +89,7 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
     }
   }
 
-  const rotate = (executor: Kysely<any>, rotation: Rotation, generation: number, grace: boolean, at: Date) =>
+  const rotate = (executor: RootDb, rotation: Rotation, generation: number, grace: boolean, at: Date) =>
     sql<{ applied: boolean }>`select ${fn('refresh_rotate')}(${scope.role}, ${rotation.grantId}, ${rotation.grantHash}, ${generation}, ${grace},
       ${rotation.presented}, ${rotation.successor ?? null}, ${at}, ${JSON.stringify(rotation.records)}::jsonb, ${rotation.audit ? JSON.stringify(auditRow(rotation.audit)) : null}::jsonb) as applied`.execute(executor);
 

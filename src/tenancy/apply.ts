@@ -1,6 +1,6 @@
 // `facet tenant apply <file>`: makes the database match a tenant file. Idempotent: applying the
 // same file twice changes nothing and records no second set of audit events.
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
@@ -9,6 +9,7 @@ import { createTenant } from './provision.ts';
 import { findTenant } from './registry.ts';
 import type { ClientDefinition, TenantFile } from './tenant-file.ts';
 import { syncFileAdmins, type FileAdminsReport } from '../admin/roles.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface ApplyReport {
   slug: string;
@@ -33,7 +34,7 @@ function clientRow(client: ClientDefinition) {
 const stable = (value: unknown): string => JSON.stringify(value, (_k, v) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort()) : v));
 
 export async function applyTenantFile(
-  db: Kysely<any>,
+  db: RootDb,
   file: TenantFile,
   { kek, production, env = process.env, actor = 'tenant-file' }: { kek: string; production: boolean; env?: NodeJS.ProcessEnv; actor?: string },
 ): Promise<ApplyReport> {

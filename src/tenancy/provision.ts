@@ -1,7 +1,7 @@
 // Creating a tenant is one transaction: registry row, role, schema, grants, migrations, signing
 // keys and the first audit event. It fully succeeds or leaves nothing behind (roles are
 // transactional in PostgreSQL too).
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { FacetError } from '../errors/facet-error.ts';
 import { CONTROL_SCHEMA, migrateTenantSchema, type MigrationReport } from '../db/migrations.ts';
 import { enterTenant, type TenantScope } from '../db/tenant-scope.ts';
@@ -9,6 +9,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { createInitialKeys } from '../keys/signing-keys.ts';
 import { findTenant, installationPrefix, type TenantRecord } from './registry.ts';
 import { assertValidSlug, ident, roleForSlug, schemaForSlug } from './names.ts';
+import type { RootDb } from '../db/client.ts';
 
 export class TenantExistsError extends FacetError {
   override name = 'TenantExistsError';
@@ -22,7 +23,7 @@ export interface CreateTenantInput {
 }
 
 export async function createTenant(
-  db: Kysely<any>,
+  db: RootDb,
   input: CreateTenantInput,
   { kek, actor = 'system' }: { kek: string; actor?: string },
 ): Promise<TenantRecord> {
@@ -68,7 +69,7 @@ async function grantRoleToSelf(trx: Transaction<any>, role: string): Promise<voi
 }
 
 /** The grants that default privileges must not give: the audit trail is append-only. */
-export async function restrictTenantGrants(trx: Transaction<any> | Kysely<any>, scope: TenantScope): Promise<void> {
+export async function restrictTenantGrants(trx: Transaction<any> | RootDb, scope: TenantScope): Promise<void> {
   const role = ident(scope.role);
   const schema = ident(scope.schema);
   await sql.raw(`revoke update, delete, truncate on ${schema}.audit_events from ${role}`).execute(trx);
@@ -76,7 +77,7 @@ export async function restrictTenantGrants(trx: Transaction<any> | Kysely<any>, 
 }
 
 /** Brings one existing tenant schema up to date, in one transaction. */
-export async function migrateTenant(db: Kysely<any>, scope: TenantScope, { extraFolders }: { extraFolders?: string[] } = {}): Promise<MigrationReport> {
+export async function migrateTenant(db: RootDb, scope: TenantScope, { extraFolders }: { extraFolders?: string[] } = {}): Promise<MigrationReport> {
   try {
     return await db.transaction().execute(async (trx) => {
       const report = await migrateTenantSchema(trx, scope.schema, extraFolders);
@@ -90,7 +91,7 @@ export async function migrateTenant(db: Kysely<any>, scope: TenantScope, { extra
 }
 
 /** Removes a tenant entirely (tests and explicit offboarding): schema, role and registry row. */
-export async function dropTenant(db: Kysely<any>, slug: string): Promise<void> {
+export async function dropTenant(db: RootDb, slug: string): Promise<void> {
   const tenant = await findTenant(db, slug);
   if (!tenant) return;
   await db.transaction().execute(async (trx) => {

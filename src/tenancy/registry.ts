@@ -1,8 +1,9 @@
 // The tenant registry in the control schema.
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
 import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
+import type { RootDb } from '../db/client.ts';
 
 export interface TenantRecord extends TenantScope {
   name: string;
@@ -26,30 +27,30 @@ function toRecord(row: any): TenantRecord {
 }
 
 /** This installation's role prefix, created on first use. */
-export async function installationPrefix(db: Kysely<any>): Promise<string> {
+export async function installationPrefix(db: RootDb): Promise<string> {
   const candidate = randomBytes(4).toString('hex');
   await sql`insert into ${sql.table(`${CONTROL_SCHEMA}.installation`)} (id, role_prefix) values (1, ${candidate}) on conflict (id) do nothing`.execute(db);
   const row = await db.selectFrom(`${CONTROL_SCHEMA}.installation`).select('role_prefix').executeTakeFirstOrThrow();
   return row.role_prefix as string;
 }
 
-export async function findTenant(db: Kysely<any>, slug: string): Promise<TenantRecord | undefined> {
+export async function findTenant(db: RootDb, slug: string): Promise<TenantRecord | undefined> {
   const row = await db.selectFrom(tenants).selectAll().where('slug', '=', slug).executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
-export async function listTenants(db: Kysely<any>): Promise<TenantRecord[]> {
+export async function listTenants(db: RootDb): Promise<TenantRecord[]> {
   const rows = await db.selectFrom(tenants).selectAll().orderBy('slug').execute();
   return rows.map(toRecord);
 }
 
 /** Cheap check used by the provider pool to notice changes made by other processes. */
-export async function tenantVersion(db: Kysely<any>, slug: string): Promise<{ status: string; configVersion: number } | undefined> {
+export async function tenantVersion(db: RootDb, slug: string): Promise<{ status: string; configVersion: number } | undefined> {
   const row = await db.selectFrom(tenants).select(['status', 'config_version']).where('slug', '=', slug).executeTakeFirst();
   return row ? { status: row.status as string, configVersion: row.config_version as number } : undefined;
 }
 
-export async function bumpConfigVersion(db: Kysely<any>, slug: string): Promise<void> {
+export async function bumpConfigVersion(db: RootDb, slug: string): Promise<void> {
   await db
     .updateTable(tenants)
     .set({ config_version: sql`config_version + 1`, updated_at: sql`now()` })
@@ -57,7 +58,7 @@ export async function bumpConfigVersion(db: Kysely<any>, slug: string): Promise<
     .execute();
 }
 
-export async function setTenantStatus(db: Kysely<any>, slug: string, status: 'active' | 'disabled'): Promise<boolean> {
+export async function setTenantStatus(db: RootDb, slug: string, status: 'active' | 'disabled'): Promise<boolean> {
   const result = await db
     .updateTable(tenants)
     .set({ status, config_version: sql`config_version + 1`, updated_at: sql`now()` })

@@ -1,3 +1,4 @@
+import type { TenantKysely } from '../../src/db/tenant-scope.ts';
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -186,16 +187,16 @@ describe('duplicate enrolment detection on PostgreSQL without pgvector', { skip:
       await faceTemplatesMigration.up(trx);
       await facePipelineVersionMigration.up(trx);
       await faceVectorsMigration.up(trx);
-      const support = await detectVectorSupport(trx);
+      const support = await detectVectorSupport((trx as unknown as TenantKysely));
       assert.deepEqual(support, { enabled: false, reason: PGVECTOR_MISSING });
       assert.match(PGVECTOR_MISSING, /pgvector/);
       assert.equal((await sql<{ t: string | null }>`select to_regclass('face_vectors')::text as t`.execute(trx)).rows[0]!.t, null);
-      assert.deepEqual(await enableDuplicateDetection(trx), support);
+      assert.deepEqual(await enableDuplicateDetection((trx as unknown as TenantKysely)), support);
       const userId = randomUUID();
       await trx.insertInto('users').values({ id: userId }).execute();
       const ring = createKeyRing([generateFernetKey()]);
-      const { id } = await saveTemplate(trx, ring, { userId, model: 'm', embedding: randomUnit(), quality: 0.5 });
-      const check = await createDuplicateDetector({ ring }).recordEnrolment(trx, { templateId: id, userId, model: 'm', embedding: randomUnit() });
+      const { id } = await saveTemplate((trx as unknown as TenantKysely), ring, { userId, model: 'm', embedding: randomUnit(), quality: 0.5 });
+      const check = await createDuplicateDetector({ ring }).recordEnrolment((trx as unknown as TenantKysely), { templateId: id, userId, model: 'm', embedding: randomUnit() });
       assert.deepEqual(check, { enabled: false, reason: PGVECTOR_MISSING, matches: [] });
     });
   });
@@ -214,7 +215,7 @@ describe('enabling duplicate detection for a tenant migrated before pgvector was
         await facePipelineVersionMigration.up(trx);
         // As if 0101 ran while the server had no pgvector: nothing was created.
         assert.equal((await sql<{ t: string | null }>`select to_regclass('face_vectors')::text as t`.execute(trx)).rows[0]!.t, null);
-        const support = await enableDuplicateDetection(trx);
+        const support = await enableDuplicateDetection((trx as unknown as TenantKysely));
         assert.equal(support.enabled, true);
         assert.equal((await sql<{ t: string | null }>`select to_regclass('face_vectors')::text as t`.execute(trx)).rows[0]!.t, 'face_vectors');
       });

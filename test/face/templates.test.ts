@@ -1,3 +1,4 @@
+import type { TenantKysely } from '../../src/db/tenant-scope.ts';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -195,14 +196,14 @@ describe('face template store on PostgreSQL', () => {
         const [oldKey, newKey] = [generateFernetKey(), generateFernetKey()];
         const userId = randomUUID();
         await trx.insertInto('users').values({ id: userId }).execute();
-        await saveTemplate(trx, createKeyRing([oldKey]), { userId, model: 'm', embedding: unitVector(5), quality: 0.75 });
+        await saveTemplate((trx as unknown as TenantKysely), createKeyRing([oldKey]), { userId, model: 'm', embedding: unitVector(5), quality: 0.75 });
         const ring = createKeyRing([newKey, oldKey]);
-        assert.equal((await rekeyTemplates(trx, ring)).rekeyed, 1);
-        const [loaded] = await loadTemplates(trx, createKeyRing([newKey]), userId);
+        assert.equal((await rekeyTemplates((trx as unknown as TenantKysely), ring)).rekeyed, 1);
+        const [loaded] = await loadTemplates((trx as unknown as TenantKysely), createKeyRing([newKey]), userId);
         assert.deepEqual(loaded!.embedding, unitVector(5));
         assert.equal(loaded!.keyId, ring.primaryKeyId);
-        assert.equal(await deleteTemplatesForUser(trx, userId), 1);
-        assert.deepEqual(await loadTemplates(trx, ring, userId), []);
+        assert.equal(await deleteTemplatesForUser((trx as unknown as TenantKysely), userId), 1);
+        assert.deepEqual(await loadTemplates((trx as unknown as TenantKysely), ring, userId), []);
       });
     } finally {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(server.db);

@@ -3,13 +3,14 @@
 // resemblance is a lead for a human, not proof of fraud). Vectors are stored rotated by the
 // tenant's secret transform (rotation.ts), whose seed is kept Fernet-encrypted under the key ring.
 import { randomBytes } from 'node:crypto';
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
 import { rerunTenantMigration } from '../../db/migrations.ts';
 import { CURRENT_PIPELINE_VERSION } from '../pipeline.ts';
 import { openTemplateRow, TEMPLATE_COLUMNS, type TemplateRow } from '../templates/store.ts';
 import { orthogonalMatrixFromSeed, rotate } from './rotation.ts';
 import { detectVectorSupport, PGVECTOR_MISSING, type VectorSupport } from './support.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 /** The vector column is vector(128): the size of MobileFaceNet and SFace embeddings. */
 export const DUPLICATE_VECTOR_SIZE = 128;
@@ -32,13 +33,13 @@ export interface NewEnrolment {
 }
 
 export interface DuplicateDetector {
-  status(db: Kysely<any>): Promise<VectorSupport>;
+  status(db: TenantKysely): Promise<VectorSupport>;
   /** Searches other live accounts, records flags above the threshold, then indexes the new template. */
-  recordEnrolment(db: Kysely<any>, enrolment: NewEnrolment): Promise<DuplicateCheck>;
+  recordEnrolment(db: TenantKysely, enrolment: NewEnrolment): Promise<DuplicateCheck>;
   /** New transform key for the tenant; rebuilds every vector from the Fernet templates. */
-  rotateTransform(db: Kysely<any>, options?: { batchSize?: number }): Promise<{ vectors: number }>;
+  rotateTransform(db: TenantKysely, options?: { batchSize?: number }): Promise<{ vectors: number }>;
   /** Re-encrypts the transform seed under the ring's first key (part of a key-ring rotation). */
-  rekeySeed(db: Kysely<any>): Promise<boolean>;
+  rekeySeed(db: TenantKysely): Promise<boolean>;
 }
 
 export interface DuplicateDetectorOptions {
@@ -88,7 +89,7 @@ export function vectorParameter(schema: string, embedding: Float32Array): RawBui
 }
 
 /** Creates the duplicate tables for a tenant whose migration ran before pgvector was installed. */
-export async function enableDuplicateDetection(db: Kysely<any>): Promise<VectorSupport> {
+export async function enableDuplicateDetection(db: TenantKysely): Promise<VectorSupport> {
   const available = await sql`select 1 from pg_available_extensions where name = 'vector'`.execute(db);
   if (available.rows.length === 0) return { enabled: false, reason: PGVECTOR_MISSING };
   const table = await sql<{ ok: string | null }>`select to_regclass('face_vectors')::text as ok`.execute(db);
@@ -111,7 +112,7 @@ export function createDuplicateDetector({ ring, threshold = DEFAULT_DUPLICATE_TH
     return matrix;
   }
 
-  async function transform(db: Kysely<any>): Promise<Float64Array> {
+  async function transform(db: TenantKysely): Promise<Float64Array> {
     let row = await db.selectFrom('face_vector_transform').select('seed_ciphertext').executeTakeFirst();
     if (!row) {
       await db
@@ -124,7 +125,7 @@ export function createDuplicateDetector({ ring, threshold = DEFAULT_DUPLICATE_TH
     return matrixFor(ring.decrypt(row.seed_ciphertext as string));
   }
 
-  async function insertVector(db: Kysely<any>, schema: string, matrix: Float64Array, enrolment: Omit<NewEnrolment, 'model'>) {
+  async function insertVector(db: TenantKysely, schema: string, matrix: Float64Array, enrolment: Omit<NewEnrolment, 'model'>) {
     await sql`insert into face_vectors (template_id, user_id, embedding)
       values (${enrolment.templateId}, ${enrolment.userId}, ${vectorLiteral(schema, rotate(matrix, enrolment.embedding))})`.execute(db);
   }

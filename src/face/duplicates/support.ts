@@ -1,6 +1,7 @@
 // Is pgvector usable for this tenant? The extension must be offered by the server, installed, and
 // the tenant's duplicate tables must exist (migration 0101 creates them only where it was offered).
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 export type VectorSupport =
   | { enabled: true; schema: string }
@@ -11,7 +12,7 @@ export const PGVECTOR_MISSING =
   "(no 'vector' in pg_available_extensions). Install pgvector on the server (e.g. the postgresql-15-pgvector package), " +
   'then enable it for each tenant with enableDuplicateDetection().';
 
-export async function detectVectorSupport(db: Kysely<any>): Promise<VectorSupport> {
+export async function detectVectorSupport(db: TenantKysely): Promise<VectorSupport> {
   const available = await sql`select 1 from pg_available_extensions where name = 'vector'`.execute(db);
   if (available.rows.length === 0) return { enabled: false, reason: PGVECTOR_MISSING };
   const { rows } = await sql<{ schema: string }>`

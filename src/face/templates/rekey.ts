@@ -2,10 +2,10 @@
 // then be removed from FACET_EMBEDDING_KEYS. Idempotent and resumable: rows already marked with
 // the first key's id are skipped, and the walk goes in id order, so a stopped run can continue
 // from the last id it reported (or simply start again and skip what is done).
-import type { Kysely } from 'kysely';
 import type { KeyRing } from '../../crypto/key-ring.ts';
 import { encodeTemplate } from './codec.ts';
 import { openTemplateRow, TEMPLATE_COLUMNS, type TemplateRow } from './store.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 export interface RekeyProgress {
   /** Templates re-encrypted so far in this run. */
@@ -25,10 +25,10 @@ export interface RekeyOptions {
    * Runs one batch. Default: directly on `db`. Pass a function that opens a tenant transaction per
    * batch so that progress is committed batch by batch and a stop loses at most one batch.
    */
-  runBatch?: <T>(work: (db: Kysely<any>) => Promise<T>) => Promise<T>;
+  runBatch?: <T>(work: (db: TenantKysely) => Promise<T>) => Promise<T>;
 }
 
-export async function rekeyTemplates(db: Kysely<any>, ring: KeyRing, options: RekeyOptions = {}): Promise<RekeyProgress> {
+export async function rekeyTemplates(db: TenantKysely, ring: KeyRing, options: RekeyOptions = {}): Promise<RekeyProgress> {
   const { batchSize = 200, afterId, onProgress, runBatch = (work) => work(db) } = options;
   const progress: RekeyProgress = { rekeyed: 0, relabelled: 0, lastId: afterId ?? '00000000-0000-0000-0000-000000000000' };
   for (;;) {

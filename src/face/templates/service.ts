@@ -15,6 +15,7 @@ import { CURRENT_PIPELINE_VERSION, PIPELINE_VERSIONS } from '../pipeline.ts';
 import { compareTemplates } from './compare.ts';
 import { FaceTemplateError } from './errors.ts';
 import { deleteTemplate, loadTemplates, saveTemplate, type StoredTemplate } from './store.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 /**
  * Cosine similarity at or above which a probe matches a template, per face pipeline version: the
@@ -73,12 +74,12 @@ export interface VerifyResult {
 }
 
 export interface FaceService {
-  enroll(db: Kysely<any>, userId: string, frames: FaceFrame[]): Promise<EnrolResult>;
-  verify(db: Kysely<any>, userId: string, frames: FaceFrame[], challenge?: Challenge): Promise<VerifyResult>;
+  enroll(db: TenantKysely, userId: string, frames: FaceFrame[]): Promise<EnrolResult>;
+  verify(db: TenantKysely, userId: string, frames: FaceFrame[], challenge?: Challenge): Promise<VerifyResult>;
   /** The engine half of an enrolment (no database): the best usable frame, or face_enrol_no_usable_frame. */
   prepareEnrolment(frames: FaceFrame[]): Promise<PreparedEnrolment>;
   /** The database half of an enrolment: stores the prepared template (and runs duplicate detection). */
-  saveEnrolment(db: Kysely<any>, userId: string, prepared: PreparedEnrolment): Promise<EnrolResult>;
+  saveEnrolment(db: TenantKysely, userId: string, prepared: PreparedEnrolment): Promise<EnrolResult>;
   /**
    * The engine half of a verification (no database). `challenge`: whether one will be checked.
    * `pipelineVersions`: versions to embed each frame with, so templates of those versions can be
@@ -86,7 +87,7 @@ export interface FaceService {
    */
   analyse(frames: FaceFrame[], options: { challenge: boolean; pipelineVersions?: number[] }): Promise<AnalysedFrames>;
   /** The database half of a verification: the user's templates against frames analysed before. */
-  verifyAnalysed(db: Kysely<any>, userId: string, analysed: AnalysedFrames, challenge?: Challenge): Promise<VerifyResult>;
+  verifyAnalysed(db: TenantKysely, userId: string, analysed: AnalysedFrames, challenge?: Challenge): Promise<VerifyResult>;
 }
 
 interface Analysed {
@@ -147,7 +148,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
   const best = (analysed: readonly Analysed[]) => analysed.reduce((a, b) => (b.analysis.quality > a.analysis.quality ? b : a));
 
   /** The user's templates of the current model; a finished result when there are none. */
-  async function currentTemplates(db: Kysely<any>, userId: string): Promise<StoredTemplate[] | VerifyResult> {
+  async function currentTemplates(db: TenantKysely, userId: string): Promise<StoredTemplate[] | VerifyResult> {
     const templates = await loadTemplates(db, ring, userId);
     if (templates.length === 0) {
       return { match: false, similarity: -1, liveness: { passive: null, reasons: [] }, reasons: ['not_enrolled'] };
@@ -226,7 +227,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
    * The database half after the decision: a match against a template of an older pipeline version
    * replaces that template with one of the current version made from the verified frame.
    */
-  async function finish(db: Kysely<any>, userId: string, decided: ReturnType<typeof decide>): Promise<VerifyResult> {
+  async function finish(db: TenantKysely, userId: string, decided: ReturnType<typeof decide>): Promise<VerifyResult> {
     const { matched, probe, ...result } = decided;
     if (!upgradeTemplates || !result.match || !matched || !probe || matched.pipelineVersion === currentVersion) return result;
     if ((probe.pipelineVersion ?? currentVersion) !== currentVersion || probe.quality < minEnrolQuality) return result;

@@ -6,6 +6,7 @@ import type { KeyRing } from '../../crypto/key-ring.ts';
 import { CURRENT_PIPELINE_VERSION } from '../pipeline.ts';
 import { assertUuid, decodeTemplate, encodeTemplate } from './codec.ts';
 import { FaceTemplateError } from './errors.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 export interface NewTemplate {
   userId: string;
@@ -41,7 +42,7 @@ export interface TemplateRow {
 /** Columns openTemplateRow needs. */
 export const TEMPLATE_COLUMNS = ['id', 'user_id', 'model', 'pipeline_version', 'ciphertext', 'quality', 'created_at', 'key_id'] as const;
 
-export async function saveTemplate(db: Kysely<any>, ring: KeyRing, template: NewTemplate): Promise<{ id: string }> {
+export async function saveTemplate(db: TenantKysely, ring: KeyRing, template: NewTemplate): Promise<{ id: string }> {
   const { userId, model, pipelineVersion = CURRENT_PIPELINE_VERSION, embedding, quality } = template;
   if (typeof quality !== 'number' || !(quality >= 0 && quality <= 1)) {
     throw new FaceTemplateError('face_template_invalid_quality', 'quality must be a number between 0 and 1');
@@ -84,7 +85,7 @@ export function openTemplateRow(ring: KeyRing, row: TemplateRow): StoredTemplate
 }
 
 /** A live user's templates, best quality first. A soft-deleted user has none. */
-export async function loadTemplates(db: Kysely<any>, ring: KeyRing, userId: string): Promise<StoredTemplate[]> {
+export async function loadTemplates(db: TenantKysely, ring: KeyRing, userId: string): Promise<StoredTemplate[]> {
   assertUuid(userId);
   const rows = (await db
     .selectFrom('face_templates as t')
@@ -102,7 +103,7 @@ export async function loadTemplates(db: Kysely<any>, ring: KeyRing, userId: stri
 }
 
 /** Deletes one template of a user (a template replaced by one of the current pipeline version). */
-export async function deleteTemplate(db: Kysely<any>, userId: string, templateId: string): Promise<boolean> {
+export async function deleteTemplate(db: TenantKysely, userId: string, templateId: string): Promise<boolean> {
   assertUuid(userId);
   assertUuid(templateId);
   const result = await db.deleteFrom('face_templates').where('id', '=', templateId).where('user_id', '=', userId).executeTakeFirst();
@@ -113,14 +114,14 @@ export async function deleteTemplate(db: Kysely<any>, userId: string, templateId
  * Destroys a user's templates at once (soft-deleting a user calls this). Rows that reference a
  * template (duplicate-detection vectors and flags) go with it through ON DELETE CASCADE.
  */
-export async function deleteTemplatesForUser(db: Kysely<any>, userId: string): Promise<number> {
+export async function deleteTemplatesForUser(db: TenantKysely, userId: string): Promise<number> {
   assertUuid(userId);
   const result = await db.deleteFrom('face_templates').where('user_id', '=', userId).executeTakeFirst();
   return Number(result.numDeletedRows);
 }
 
 /** A few ciphertexts to test a key ring against at boot (assertRingDecrypts). */
-export async function sampleTemplateCiphertexts(db: Kysely<any>, { limit = 5 }: { limit?: number } = {}): Promise<string[]> {
+export async function sampleTemplateCiphertexts(db: TenantKysely, { limit = 5 }: { limit?: number } = {}): Promise<string[]> {
   // One per distinct key id, then the newest: a key dropped from the ring shows up in the sample.
   const rows = await db
     .selectFrom('face_templates')

@@ -1,8 +1,8 @@
 // The server side of the face prompt's active-liveness challenge: one per binding (an interaction),
 // issued with a random sequence of head movements, taken exactly once (deleted on the first
 // attempt, whatever its outcome) and refused after its short lifetime.
-import type { Kysely } from 'kysely';
 import { createChallenge, type Challenge, type ChallengeStep } from '../../face/index.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 /** Long enough to read three instructions and move, short enough that a prepared video must be ready. */
 export const FACE_CHALLENGE_TTL_MS = 45_000;
@@ -29,7 +29,7 @@ export interface IssueOptions {
 }
 
 /** Issues a new challenge for the binding, replacing any earlier one. */
-export async function issueFaceChallenge(db: Kysely<any>, { binding, userId, now = Date.now(), fixedSteps, ttlMs = FACE_CHALLENGE_TTL_MS }: IssueOptions): Promise<Challenge> {
+export async function issueFaceChallenge(db: TenantKysely, { binding, userId, now = Date.now(), fixedSteps, ttlMs = FACE_CHALLENGE_TTL_MS }: IssueOptions): Promise<Challenge> {
   const challenge = createChallenge({ now, ttlMs, steps: FACE_CHALLENGE_STEPS });
   if (fixedSteps) challenge.steps = fixedSteps;
   const values = {
@@ -51,7 +51,7 @@ export async function issueFaceChallenge(db: Kysely<any>, { binding, userId, now
  * Removes and returns the binding's challenge for this user and id. Expired challenges come back
  * too (the face check then reports `expired`); a missing, foreign or replaced one is undefined.
  */
-export async function takeFaceChallenge(db: Kysely<any>, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<Challenge | undefined> {
+export async function takeFaceChallenge(db: TenantKysely, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<Challenge | undefined> {
   const row = await db
     .deleteFrom('face_challenges')
     .where('binding', '=', binding)
@@ -66,13 +66,13 @@ export async function takeFaceChallenge(db: Kysely<any>, { binding, userId, id }
  * Whether the binding holds this user's challenge with this id, without taking it: a cheap look
  * before the slow face analysis. Only takeFaceChallenge decides (once) whether it is used.
  */
-export async function hasFaceChallenge(db: Kysely<any>, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<boolean> {
+export async function hasFaceChallenge(db: TenantKysely, { binding, userId, id }: { binding: string; userId: string; id: string }): Promise<boolean> {
   const row = await db.selectFrom('face_challenges').select(['user_id', 'challenge_id']).where('binding', '=', binding).executeTakeFirst();
   return Boolean(row && row.user_id === userId && row.challenge_id === id);
 }
 
 /** Drops expired challenges (called opportunistically when a new one is issued elsewhere). */
-export async function purgeFaceChallenges(db: Kysely<any>, now = new Date()): Promise<number> {
+export async function purgeFaceChallenges(db: TenantKysely, now = new Date()): Promise<number> {
   const result = await db.deleteFrom('face_challenges').where('expires_at', '<', now).executeTakeFirst();
   return Number(result.numDeletedRows);
 }

@@ -9,6 +9,7 @@ import { isHex } from './hex.ts';
 import { keyBytes } from './keys.ts';
 import { parseSunUrl, type RawSunFields, type SunParamNames } from './parse-sun-url.ts';
 import { verifySun } from './verify-sun.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 export interface SecretBox {
   encrypt(plaintext: string): string;
@@ -72,7 +73,7 @@ export function createNfcCardStore({ encrypt, decrypt }: SecretBox) {
    * enrolled in this tenant.
    */
   async function addCard(
-    db: Kysely<any>,
+    db: TenantKysely,
     { userId, uid, metaReadKey, fileReadKey, name, lastCounter = null }:
       { userId: string; uid: string; metaReadKey: string; fileReadKey: string; name: string; lastCounter?: number | null },
   ): Promise<string | undefined> {
@@ -92,13 +93,13 @@ export function createNfcCardStore({ encrypt, decrypt }: SecretBox) {
     return row?.id;
   }
 
-  async function listCards(db: Kysely<any>, userId: string): Promise<StoredCard[]> {
+  async function listCards(db: TenantKysely, userId: string): Promise<StoredCard[]> {
     const rows = await db.selectFrom('nfc_cards').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute();
     return rows.map(open);
   }
 
   /** Raises the card's counter to `counter` if it is higher; false when another tap got there first. */
-  async function recordTap(db: Kysely<any>, { cardId, counter }: { cardId: string; counter: number }): Promise<boolean> {
+  async function recordTap(db: TenantKysely, { cardId, counter }: { cardId: string; counter: number }): Promise<boolean> {
     const result = await db
       .updateTable('nfc_cards')
       .set({ last_counter: counter, last_used_at: new Date() })
@@ -112,7 +113,7 @@ export function createNfcCardStore({ encrypt, decrypt }: SecretBox) {
    * Verifies a tap against the user's cards and consumes it: parse, check it under each card's
    * keys, require that card's UID and a higher counter, then raise the stored counter atomically.
    */
-  async function verifyTap(db: Kysely<any>, { userId, tap, params = {} }: { userId: string; tap: string | URL | RawSunFields; params?: SunParamNames }): Promise<CardTapOutcome> {
+  async function verifyTap(db: TenantKysely, { userId, tap, params = {} }: { userId: string; tap: string | URL | RawSunFields; params?: SunParamNames }): Promise<CardTapOutcome> {
     const cards = await listCards(db, userId);
     if (cards.length === 0) return { ok: false, reason: 'not_enrolled', message: 'no NFC card is enrolled for this account' };
     const parsed = parseSunUrl(tap, params);
@@ -137,7 +138,7 @@ export function createNfcCardStore({ encrypt, decrypt }: SecretBox) {
     return worst!;
   }
 
-  async function removeCard(db: Kysely<any>, { userId, cardId }: { userId: string; cardId: string }): Promise<boolean> {
+  async function removeCard(db: TenantKysely, { userId, cardId }: { userId: string; cardId: string }): Promise<boolean> {
     const result = await db.deleteFrom('nfc_cards').where('id', '=', cardId).where('user_id', '=', userId).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }

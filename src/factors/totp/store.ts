@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import { FacetError } from '../../errors/facet-error.ts';
 import { TOTP_DEFAULTS, type TotpAlgorithm } from './options.ts';
 import { verifyTotp, type VerifyTotpResult } from './verify-totp.ts';
+import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 export interface SecretBox {
   encrypt(plaintext: string): string;
@@ -63,7 +64,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
    * false when the user already has a confirmed authenticator (remove it first, after step-up).
    */
   async function startEnrollment(
-    db: Kysely<any>,
+    db: TenantKysely,
     { userId, secret, algorithm = TOTP_DEFAULTS.algorithm, digits = TOTP_DEFAULTS.digits, period = TOTP_DEFAULTS.period }:
       { userId: string; secret: string; algorithm?: TotpAlgorithm; digits?: 6 | 8; period?: number },
   ): Promise<boolean> {
@@ -79,7 +80,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
     return row !== undefined;
   }
 
-  async function find(db: Kysely<any>, userId: string): Promise<StoredTotp | undefined> {
+  async function find(db: TenantKysely, userId: string): Promise<StoredTotp | undefined> {
     const row = await db.selectFrom('totp_factors').selectAll().where('user_id', '=', userId).executeTakeFirst();
     return row ? open(row) : undefined;
   }
@@ -89,7 +90,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
    * the replay check in the database: of two requests racing with the same code, one updates the
    * row and the other updates nothing and gets false.
    */
-  async function recordUse(db: Kysely<any>, { userId, step, confirm = false }: { userId: string; step: number; confirm?: boolean }): Promise<boolean> {
+  async function recordUse(db: TenantKysely, { userId, step, confirm = false }: { userId: string; step: number; confirm?: boolean }): Promise<boolean> {
     let query = db
       .updateTable('totp_factors')
       .set((eb) => ({
@@ -98,7 +99,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
         confirmed_at: confirm ? eb.fn.coalesce('confirmed_at', eb.val(new Date())) : eb.ref('confirmed_at'),
       }))
       .where('user_id', '=', userId)
-      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]));
+      .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', String(step))]));
     if (!confirm) query = query.where('confirmed_at', 'is not', null);
     const result = await query.executeTakeFirst();
     return result.numUpdatedRows > 0n;
@@ -109,7 +110,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
    * secret (and confirms it); otherwise only a confirmed authenticator counts.
    */
   async function verifyCode(
-    db: Kysely<any>,
+    db: TenantKysely,
     { userId, code, now, window, confirming = false }: { userId: string; code: string; now?: number; window?: number; confirming?: boolean },
   ): Promise<VerifyStoredTotpResult> {
     const factor = await find(db, userId);
@@ -128,7 +129,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
     return (await recordUse(db, { userId, step: result.step, confirm: confirming })) ? result : { ok: false, reason: 'code_reused' };
   }
 
-  async function remove(db: Kysely<any>, userId: string): Promise<boolean> {
+  async function remove(db: TenantKysely, userId: string): Promise<boolean> {
     const result = await db.deleteFrom('totp_factors').where('user_id', '=', userId).executeTakeFirst();
     return result.numDeletedRows > 0n;
   }
