@@ -82,7 +82,8 @@ export async function migrateTenant(db: RootDb, scope: TenantScope, { extraFolde
     return await db.transaction().execute(async (trx) => {
       const report = await migrateTenantSchema(trx, scope.schema, extraFolders);
       if (report.error) throw report.error;
-      await restrictTenantGrants(trx, scope);
+      // New tables get the default grants: take back what the audit trail must not allow.
+      if (report.applied.length > 0) await restrictTenantGrants(trx, scope);
       return report;
     });
   } catch (error) {
