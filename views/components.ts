@@ -33,7 +33,7 @@ export function csrfField(token: string): SafeHtml {
 }
 
 /** Where page scripts and the server put messages; announced by screen readers. */
-export function statusRegion(message?: string, id = 'status'): SafeHtml {
+export function statusRegion(message?: string | SafeHtml, id = 'status'): SafeHtml {
   return html`<p id="${id}" class="status${message ? ' error' : ''}" role="alert" aria-live="assertive">${message ?? ''}</p>`;
 }
 

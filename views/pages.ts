@@ -17,9 +17,10 @@ export interface PageContext {
 
 const SCRIPT = '/assets/build/passkey.js';
 
-function page(ctx: PageContext, title: string, body: SafeHtml, withScript = false): string {
+function page(ctx: PageContext, title: string, body: SafeHtml, withScript: boolean | string[] = false): string {
+  const scripts = Array.isArray(withScript) ? withScript : withScript ? [SCRIPT] : [];
   return layout(
-    { title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts: withScript ? [SCRIPT] : [], lang: ctx.t.lang },
+    { title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts, lang: ctx.t.lang },
     body,
   ).value;
 }
@@ -114,6 +115,14 @@ export function recoveryCodesPage(ctx: PageContext, { codes, doneHref }: { codes
 <h1>${t.recoveryCodes.heading}</h1>
 <p>${t.recoveryCodes.intro}</p>
 <ol class="codes" id="recovery-codes">${codes.map((code) => html`<li><code>${code}</code></li>`)}</ol>
+<div class="actions code-actions" data-page="recovery-codes" data-msg-copied="${t.recoveryCodes.copied}" data-msg-copy-failed="${t.recoveryCodes.copyFailed}">
+<a class="button secondary" id="codes-download" download="${ctx.tenantName.replace(/[^\w.-]+/g, '-').toLowerCase()}-recovery-codes.txt" href="data:text/plain;charset=utf-8,${encodeURIComponent(
+      `${fill(t.recoveryCodes.fileHeader, { tenant: ctx.tenantName, date: new Date().toISOString().slice(0, 10) })}\n\n${codes.join('\n')}\n`,
+    )}">${t.recoveryCodes.download}</a>
+<button type="button" class="secondary" id="codes-copy" hidden>${t.recoveryCodes.copy}</button>
+<button type="button" class="secondary" id="codes-print" hidden>${t.recoveryCodes.print}</button>
+<p class="status" id="codes-status" role="status"></p>
+</div>
 ${doneHref
   ? html`<p><a class="button" href="${doneHref}">${t.recoveryCodes.confirm}</a></p>`
   : html`<form method="post" action="${ctx.base}/continue">
@@ -121,6 +130,7 @@ ${csrfField(ctx.csrf)}
 <button type="submit">${t.recoveryCodes.confirm}</button>
 </form>`}
 </section>`,
+    ['/assets/build/recovery-codes.js'],
   );
 }
 

@@ -46,7 +46,7 @@ function backToApp(ctx: PageContext, clientName: string | undefined): SafeHtml |
 
 export function otpStepUpPage(
   ctx: PageContext,
-  { error, formError, others = [], clientName }: { error?: string | undefined; formError?: string | undefined; others?: string[]; clientName?: string | undefined },
+  { error, formError, others = [], clientName }: { error?: string | undefined; formError?: string | SafeHtml | undefined; others?: string[]; clientName?: string | undefined },
 ): string {
   const { t } = ctx;
   return page(
@@ -64,12 +64,13 @@ ${field({ id: 'code', label: t.stepUp.otp.codeLabel, hint: t.stepUp.otp.codeHint
 ${otherWays(ctx, others)}
 ${backToApp(ctx, clientName)}
 </section>`,
+    ['/assets/build/local-time.js'],
   );
 }
 
 export function nfcStepUpPage(
   ctx: PageContext,
-  { error, formError, value, others = [], clientName }: { error?: string | undefined; formError?: string | undefined; value?: string | undefined; others?: string[]; clientName?: string | undefined },
+  { error, formError, value, others = [], clientName }: { error?: string | undefined; formError?: string | SafeHtml | undefined; value?: string | undefined; others?: string[]; clientName?: string | undefined },
 ): string {
   const { t } = ctx;
   return page(
@@ -87,7 +88,7 @@ ${field({ id: 'tap', label: t.stepUp.nfc.tapLabel, hint: t.stepUp.nfc.tapHint, e
 ${otherWays(ctx, others)}
 ${backToApp(ctx, clientName)}
 </section>`,
-    ['/assets/build/step-up-nfc.js'],
+    ['/assets/build/step-up-nfc.js', '/assets/build/local-time.js'],
   );
 }
 

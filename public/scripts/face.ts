@@ -145,6 +145,35 @@ function initVerify(root: HTMLElement): void {
   });
 }
 
+/** An arrow per instruction (the preview is mirrored, so "your left" is on the left). */
+const ARROWS: Record<string, string> = { left: '←', right: '→', up: '↑', down: '↓', straight: '◎' };
+
+/**
+ * Shows one instruction large, with its arrow and a countdown of the seconds left in the step.
+ * Only the sentence is announced (the arrow and countdown are aria-hidden).
+ */
+function showStep(stepLine: HTMLElement, step: string, sentence: string, endsAt: number): () => void {
+  stepLine.replaceChildren();
+  const arrow = document.createElement('span');
+  arrow.className = 'step-arrow';
+  arrow.setAttribute('aria-hidden', 'true');
+  arrow.textContent = ARROWS[step] ?? '';
+  const text = document.createElement('span');
+  text.className = 'step-text';
+  text.textContent = sentence;
+  const countdown = document.createElement('span');
+  countdown.className = 'step-countdown';
+  countdown.setAttribute('aria-hidden', 'true');
+  const tick = () => {
+    countdown.textContent = String(Math.max(1, Math.ceil((endsAt - performance.now()) / 1000)));
+  };
+  tick();
+  stepLine.append(arrow, text, countdown);
+  stepLine.dataset.step = step;
+  const timer = setInterval(tick, 200);
+  return () => clearInterval(timer);
+}
+
 async function runChallenge(root: HTMLElement, issued: Json, stepLine: HTMLElement): Promise<void> {
   const steps = issued.steps as Array<{ step: string; text: string }>;
   const camera = await openCamera(root);
@@ -153,11 +182,15 @@ async function runChallenge(root: HTMLElement, issued: Json, stepLine: HTMLEleme
   const began = performance.now();
   try {
     for (const [i, { step, text }] of steps.entries()) {
-      stepLine.textContent = `${root.dataset.msgStepOf!.replace('{n}', String(i + 1)).replace('{total}', String(steps.length))} ${text}`;
-      stepLine.dataset.step = step;
-      for (const fraction of CAPTURE_AT) {
-        await sleep(Math.max(0, began + (i + fraction) * STEP_MS - performance.now()));
-        frames.push(await grab(camera.video));
+      const sentence = `${root.dataset.msgStepOf!.replace('{n}', String(i + 1)).replace('{total}', String(steps.length))} ${text}`;
+      const stop = showStep(stepLine, step, sentence, began + (i + 1) * STEP_MS);
+      try {
+        for (const fraction of CAPTURE_AT) {
+          await sleep(Math.max(0, began + (i + fraction) * STEP_MS - performance.now()));
+          frames.push(await grab(camera.video));
+        }
+      } finally {
+        stop();
       }
     }
   } finally {

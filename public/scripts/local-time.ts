@@ -3,6 +3,8 @@
 for (const element of document.querySelectorAll<HTMLTimeElement>('time[data-local]')) {
   const at = new Date(element.dateTime);
   if (Number.isNaN(at.getTime())) continue;
-  element.textContent = at.toLocaleString(document.documentElement.lang || undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  // data-local="time": a moment later today (a lockout's end); otherwise date and time.
+  const style: Intl.DateTimeFormatOptions = element.dataset.local === 'time' ? { timeStyle: 'short' } : { dateStyle: 'medium', timeStyle: 'short' };
+  element.textContent = at.toLocaleString(document.documentElement.lang || undefined, style);
   element.title = at.toISOString();
 }

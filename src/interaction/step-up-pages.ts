@@ -12,6 +12,7 @@ import { createTotpFactor } from '../factors/totp/factor.ts';
 import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
 import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../views/step-up.ts';
 import { fill, type Strings } from '../../views/strings/index.ts';
+import { html, type SafeHtml } from '../../views/html.ts';
 import type { PageContext } from '../../views/pages.ts';
 import { csrfKey, interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
@@ -20,7 +21,7 @@ import { renderSignIn } from './sign-in.ts';
 import { runAttempt } from './attempt.ts';
 import { consumeStepUpLimits, continueOrFinish, factorSecretBox, otherWays, showUnmet, stepUpSubject, type StepUpSubject } from './step-up.ts';
 
-type PageState = { error?: string | undefined; formError?: string | undefined; value?: string | undefined; others?: string[]; clientName?: string | undefined };
+type PageState = { error?: string | undefined; formError?: string | SafeHtml | undefined; value?: string | undefined; others?: string[]; clientName?: string | undefined };
 
 interface StepUpPage {
   name: 'otp' | 'nfc';
@@ -63,10 +64,22 @@ async function subjectOrGone(flow: Flow, deps: InteractionDeps): Promise<StepUpS
   return subject;
 }
 
-export function lockMessage(t: Strings, state: LockState): string {
+/** The lockout refusal as text: how long, and until when (UTC, for places without a script). */
+export function lockMessage(t: Strings, state: LockState, now = new Date()): string {
   if (state.disabled) return t.stepUp.disabled;
-  return fill(t.stepUp.locked, { time: `${(state.until ?? new Date()).toISOString().slice(11, 19)} UTC` });
+  const until = state.until ?? now;
+  return fill(t.stepUp.locked, { minutes: minutesUntil(until, now), time: `${until.toISOString().slice(11, 16)} UTC` });
 }
+
+/** The same on a page: the time is a <time> that local-time.js shows in the reader's own zone. */
+export function lockNotice(t: Strings, state: LockState, now = new Date()): SafeHtml {
+  if (state.disabled) return html`${t.stepUp.disabled}`;
+  const until = state.until ?? now;
+  const [before, after = ''] = fill(t.stepUp.locked, { minutes: minutesUntil(until, now) }).split('{time}');
+  return html`${before}<time datetime="${until.toISOString()}" data-local="time">${until.toISOString().slice(11, 16)} UTC</time>${after}`;
+}
+
+const minutesUntil = (until: Date, now: Date) => Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 60_000));
 
 function metric(deps: InteractionDeps, flow: Flow, factor: FactorName, outcome: string): void {
   deps.services.metrics.stepUpChallenges.inc({ tenant: flow.runtime.tenant.slug, factor, outcome });
@@ -104,18 +117,17 @@ async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: St
           page: () => showFactorPage(ctx, flow, page, subject, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429),
         });
       case 'locked':
-        return showFactorPage(ctx, flow, page, subject, { formError: lockMessage(t, outcome.lock) }, 400);
+        return showFactorPage(ctx, flow, page, subject, { formError: lockNotice(t, outcome.lock) }, 400);
       case 'failed':
         return showFactorPage(
           ctx,
           flow,
           page,
           subject,
-          {
-            error: page.message(t, outcome.reason, runtime.tenant.name),
-            ...(page.name === 'nfc' ? { value: input.tap } : {}),
-            formError: outcome.lock.locked ? lockMessage(t, outcome.lock) : undefined,
-          },
+          // One error at a time: once this failure locked the factor, only the lock is said.
+          outcome.lock.locked
+            ? { formError: lockNotice(t, outcome.lock) }
+            : { error: page.message(t, outcome.reason, runtime.tenant.name), ...(page.name === 'nfc' ? { value: input.tap } : {}) },
           400,
         );
     }

@@ -7,6 +7,7 @@
 // test-artifacts/passkey/.
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
@@ -147,6 +148,29 @@ describe('end-user pages (issue 18) in Chromium', () => {
     assert.match((await page.locator('#other-device').textContent())!, /Use a phone or tablet/);
     await assertAccessible(page, 'create-passkey page', '52-create-passkey');
     await page.getByRole('button', { name: 'Create a passkey' }).click();
+
+    // The recovery codes: each code whole on one line (desktop and phone), copy, download, print.
+    await page.getByRole('heading', { name: 'Save your recovery codes' }).waitFor();
+    const codes = (await page.locator('#recovery-codes code').allTextContents()).map((c) => c.trim());
+    assert.equal(codes.length, 10);
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 800 });
+      const lines = await page.locator('#recovery-codes code').evaluateAll((elements) => elements.map((e) => e.getClientRects().length));
+      assert.deepEqual(lines, codes.map(() => 1), `no code broken across lines at ${width} px`);
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await tab.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: facet.baseUrl });
+    await page.getByRole('button', { name: 'Copy codes' }).click();
+    await page.getByText('Codes copied to the clipboard.').waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${codes.join('\n')}\n`);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download (.txt)' }).click()]);
+    assert.equal(download.suggestedFilename(), 'demo-organisation-recovery-codes.txt');
+    const file = await readFile((await download.path())!, 'utf8');
+    assert.match(file, /^Recovery codes for Demo Organisation\. Each code signs you in once\./);
+    for (const code of codes) assert.ok(file.includes(`\n${code}\n`), `${code} in the file`);
+    assert.equal(await page.getByRole('button', { name: 'Print' }).isVisible(), true);
+    await assertAccessible(page, 'recovery codes page', '52b-recovery-codes');
+
     await page.getByRole('button', { name: 'I have saved my codes' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
 
