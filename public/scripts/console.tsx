@@ -5,7 +5,7 @@
 import { Fragment, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
-import { createApi, takePendingAction, type Api, type Me, type PendingAction, type Problem, type RoleGrant, type UserDetail, type UserSummary } from './console/api.ts';
+import { createApi, takePendingAction, type Api, type ClientSummary, type Me, type SigningKey, type PendingAction, type Problem, type RoleGrant, type UserDetail, type UserSummary } from './console/api.ts';
 
 const root = document.getElementById('console')!;
 const base = root.dataset.base!;
@@ -602,6 +602,129 @@ function Admins({ me }: { me: Me }) {
   );
 }
 
+function Keys({ me }: { me: Me }) {
+  const [keys, setKeys] = useState<SigningKey[] | undefined>();
+  const [overlap, setOverlap] = useState(0);
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [message, setMessage] = useState('');
+  const [action, setAction] = useState<Action | undefined>();
+  const page = `${base}/keys`;
+  async function load() {
+    const r = await api.keys();
+    if (!r.ok) return setProblem(r.problem);
+    setKeys(r.data.keys);
+    setOverlap(r.data.overlapSeconds);
+  }
+  const rotate: Action = {
+    kind: 'rotate',
+    title: 'Rotate the signing keys?',
+    body: 'New ES256 and RS256 keys start signing tokens now. The current keys keep verifying during the overlap, then retire. This needs a recent step-up and is audited.',
+    label: 'Rotate keys',
+    danger: true,
+    run: async () => {
+      const r = await api.rotateKeys({ page, action: 'rotate' });
+      if (!r.ok) return setProblem(r.problem);
+      setProblem(undefined);
+      setMessage(`Rotated: new keys ${r.data.created.join(', ')}.`);
+      await load();
+    },
+  };
+  useEffect(() => {
+    void load();
+    const pending = takePendingAction(page);
+    if (pending?.action === 'rotate' && me.stepUpFreshUntil) {
+      setMessage('You confirmed it is you. Confirm the rotation to go on.');
+      setAction(rotate);
+    }
+  }, []);
+  return (
+    <section aria-labelledby="keys-title">
+      <h1 id="keys-title">Signing keys</h1>
+      <p role="status" class="status">
+        {message}
+      </p>
+      <ProblemText problem={problem} />
+      <p class="detail">Rotated keys keep verifying for {Math.round(overlap / 3600)} hours, then retire.</p>
+      {keys && (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Signing keys</caption>
+            <thead>
+              <tr>
+                <th scope="col">Key id</th>
+                <th scope="col">Algorithm</th>
+                <th scope="col">Status</th>
+                <th scope="col" class="wide">Created</th>
+                <th scope="col" class="wide">Retires</th>
+              </tr>
+            </thead>
+            <tbody>
+              {keys.map((k) => (
+                <tr key={k.kid}>
+                  <td>
+                    <code class="wrap">{k.kid}</code>
+                  </td>
+                  <td>{k.alg}</td>
+                  <td>{k.status}</td>
+                  <td class="wide">{when(k.createdAt)}</td>
+                  <td class="wide">{when(k.retireAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {me.roles.includes('admin') && (
+        <button type="button" class="danger" onClick={() => setAction(rotate)}>
+          Rotate keys
+        </button>
+      )}
+      {action && <Confirm title={action.title} body={action.body} confirmLabel={action.label} danger={action.danger} onConfirm={() => void action.run()} onClose={() => setAction(undefined)} />}
+    </section>
+  );
+}
+
+function Clients() {
+  const [clients, setClients] = useState<ClientSummary[] | undefined>();
+  const [problem, setProblem] = useState<Problem | undefined>();
+  useEffect(() => {
+    void api.clients().then((r) => (r.ok ? setClients(r.data.clients) : setProblem(r.problem)));
+  }, []);
+  return (
+    <section aria-labelledby="clients-title">
+      <h1 id="clients-title">Applications</h1>
+      <ProblemText problem={problem} />
+      {clients?.map((c) => (
+        <article class="card" key={c.clientId} aria-labelledby={`client-${c.clientId}`}>
+          <h2 id={`client-${c.clientId}`}>{c.name ?? c.clientId}</h2>
+          <dl class="facts">
+            <dt>Client id</dt>
+            <dd>
+              <code>{c.clientId}</code>
+            </dd>
+            <dt>Grants</dt>
+            <dd>{c.grantTypes.join(', ')}</dd>
+            <dt>Authentication</dt>
+            <dd>{c.authMethod}</dd>
+            <dt>Redirect URIs</dt>
+            <dd>{c.redirectUris.join(', ') || '—'}</dd>
+            <dt>First party</dt>
+            <dd>{c.firstParty ? 'yes (no consent screen)' : 'no'}</dd>
+            {c.minimumAcr && (
+              <>
+                <dt>Minimum acr</dt>
+                <dd>{c.minimumAcr}</dd>
+              </>
+            )}
+            <dt>Managed by</dt>
+            <dd>{c.readOnly ? `${c.managedBy} (read-only here)` : c.managedBy}</dd>
+          </dl>
+        </article>
+      ))}
+    </section>
+  );
+}
+
 function App() {
   const [path, setPath] = useState(location.pathname);
   const [me, setMe] = useState<Me | undefined>();
@@ -621,6 +744,8 @@ function App() {
   const nav = [
     { href: `${base}/users`, label: 'Users', show: true },
     { href: `${base}/admins`, label: 'Admins', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/clients`, label: 'Applications', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/keys`, label: 'Keys', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
   ];
   return (
     <>
@@ -660,7 +785,18 @@ function App() {
       </header>
       <main id="console-main" tabIndex={-1}>
         <ProblemText problem={problem} />
-        {me && (user ? <User id={user[1]!} me={me} /> : path === `${base}/admins` ? <Admins me={me} /> : <Users />)}
+        {me &&
+          (user ? (
+            <User id={user[1]!} me={me} />
+          ) : path === `${base}/admins` ? (
+            <Admins me={me} />
+          ) : path === `${base}/keys` ? (
+            <Keys me={me} />
+          ) : path === `${base}/clients` ? (
+            <Clients />
+          ) : (
+            <Users />
+          ))}
       </main>
     </>
   );

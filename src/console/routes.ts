@@ -353,7 +353,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
 }
 
 /** The console app's own pages (client-side routes), each served the shell. */
-export const CONSOLE_PAGES = ['', '/users', '/users/:id', '/admins', '/security'] as const;
+export const CONSOLE_PAGES = ['', '/users', '/users/:id', '/admins', '/keys', '/clients'] as const;
 
 async function readForm(ctx: Context): Promise<Record<string, unknown>> {
   return readBody(ctx).catch(() => ({}));

@@ -64,6 +64,27 @@ export interface RoleGrant {
   grantedAt: string;
 }
 
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  status: 'active' | 'retiring' | 'retired';
+  createdAt: string;
+  retireAt: string | null;
+}
+
+export interface ClientSummary {
+  clientId: string;
+  name: string | null;
+  firstParty: boolean;
+  grantTypes: string[];
+  redirectUris: string[];
+  authMethod: string;
+  minimumAcr: string | null;
+  managedBy: string;
+  readOnly: boolean;
+  createdAt: string | null;
+}
+
 export interface PendingAction {
   /** The page the action belongs to (pathname). */
   page: string;
@@ -130,6 +151,9 @@ export function createApi(base: string, csrf: string) {
     invite: (email: string, role?: string) => call<{ url: string; email: string; role: string | null; expiresAt: string }>('POST', '/invites', role ? { email, role } : { email }),
     roles: () => call<{ roles: RoleGrant[]; summary: Record<string, string> }>('GET', '/roles'),
     grant: (userId: string, role: string, pending: PendingAction) => call<{ granted: boolean; roles: string[] }>('PUT', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
+    keys: () => call<{ keys: SigningKey[]; overlapSeconds: number }>('GET', '/keys'),
+    rotateKeys: (pending: PendingAction) => call<{ created: string[]; retiring: string[]; retired: string[] }>('POST', '/keys/rotate', undefined, pending),
+    clients: () => call<{ clients: ClientSummary[] }>('GET', '/clients'),
     revoke: (userId: string, role: string, pending: PendingAction) => call<{ revoked: boolean; roles: string[] }>('DELETE', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
   };
 }
