@@ -1,18 +1,10 @@
 // `facet admin …`: console roles from the command line (issue 12). grant and revoke name a user of
 // the tenant by username, email address or id; invite prints a sign-up link that carries a role.
 // Every grant and revoke is an audit event with actor `cli`.
-import type { ParseArgsConfig } from 'node:util';
 import { FacetError } from '../errors/facet-error.ts';
 import { ROLES, type Role } from '../admin/roles.ts';
 
-/** The shape of a command in ./commands.ts (not imported: commands.ts imports this file). */
-interface Command {
-  summary: string;
-  usage: string;
-  positionals?: number;
-  options?: ParseArgsConfig['options'];
-  run(ctx: { positionals: string[]; values: Record<string, any>; out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<number | void>;
-}
+import type { Command } from './command.ts';
 
 class AdminCommandError extends FacetError {
   readonly code = 'admin_command_failed';

@@ -1,6 +1,6 @@
 // `facet audit …`: what an auditor runs. `audit verify` needs nothing but the archive (and the
 // tenant's published key set); `audit verify-db` and `audit checkpoint` open the database.
-import type { Command } from './commands.ts';
+import type { Command } from './command.ts';
 import { FacetError } from '../errors/facet-error.ts';
 import type { RootDb } from '../db/client.ts';
 

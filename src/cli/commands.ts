@@ -1,5 +1,4 @@
 // The CLI's commands. Each opens the configured database, does one job, reports, and closes.
-import type { ParseArgsConfig } from 'node:util';
 import { FacetError } from '../errors/facet-error.ts';
 import { loadConfig } from '../config/index.ts';
 import { applyTenantFile } from '../tenancy/apply.ts';
@@ -15,20 +14,9 @@ import { createInvite } from '../accounts/invites.ts';
 import { auditCommands } from './audit-commands.ts';
 import { adminCommands } from './admin-commands.ts';
 
-export interface CommandContext {
-  positionals: string[];
-  values: Record<string, any>;
-  out: NodeJS.WritableStream;
-  err: NodeJS.WritableStream;
-}
+import type { Command, CommandContext } from './command.ts';
 
-export interface Command {
-  summary: string;
-  usage: string;
-  positionals?: number;
-  options?: ParseArgsConfig['options'];
-  run(ctx: CommandContext): Promise<number | void>;
-}
+export type { Command, CommandContext };
 
 class CommandError extends FacetError {
   readonly code = 'command_failed';
