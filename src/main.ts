@@ -13,6 +13,9 @@ async function main() {
   const { logger } = running;
   const base = config.publicUrl;
   logger.info({ url: base, database: config.database.kind }, 'facet is running');
+  // Development: while demo has no admin, a single-use link that makes the next passkey sign-up its admin.
+  const { firstAdminLink } = await import('./console/first-admin.ts');
+  const firstAdmin = await firstAdminLink(running.database.db, config).catch(() => undefined);
   process.stdout.write(
     [
       '',
@@ -20,6 +23,8 @@ async function main() {
       `  Try it:          ${base}/t/demo/account  (sign up with a passkey, then manage it)`,
       `  Demo discovery:  ${base}/t/demo/.well-known/openid-configuration`,
       `  Demo sign-in:    ${base}/t/demo/auth?client_id=demo-web&response_type=code&scope=openid&redirect_uri=http://localhost:3001/callback`,
+      `  Console:         ${base}/t/demo/console`,
+      ...(firstAdmin ? [`  First admin:     ${firstAdmin}`, '                   (single use: the next passkey sign-up with this link becomes demo\'s admin)'] : []),
       `  Health:          ${base}/health   Ready: ${base}/ready`,
       '',
     ].join('\n') + '\n',

@@ -5,6 +5,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { TenantDb } from '../db/tenant-scope.ts';
 
 export const INVITE_TTL_SECONDS = 7 * 24 * 3600;
+/** The email of an invite that fits any address (the development start banner's first-admin link). */
+export const ANY_EMAIL = '';
 
 function signature(key: string, slug: string, id: string, expires: number): string {
   const derived = createHmac('sha256', key).update('facet-invite-v1').digest();

@@ -9,7 +9,7 @@ import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import type { Services } from '../services.ts';
 import { createUserWithHandle, findLiveUserByEmail, findLiveUserById, findLiveUserByUsername } from '../accounts/users.ts';
-import { checkInvite, redeemInvite } from '../accounts/invites.ts';
+import { ANY_EMAIL, checkInvite, redeemInvite } from '../accounts/invites.ts';
 import { grantRole, type Role } from '../admin/roles.ts';
 import {
   finishRegistration,
@@ -107,7 +107,8 @@ async function inviteProblem(trx: TenantDb, flow: Flow, deps: InteractionDeps, t
   if (!token) return t.signUp.inviteRequired;
   const checked = await checkInvite(trx, { token, slug: flow.runtime.tenant.slug, key: deps.config.cookieKeys[0]! });
   if (!checked.ok) return checked.reason === 'expired' ? t.signUp.inviteExpired : checked.reason === 'used' ? t.signUp.inviteUsed : t.signUp.inviteInvalid;
-  if (checked.email.toLowerCase() !== email.toLowerCase()) return t.signUp.inviteEmailMismatch;
+  // An invite made for nobody in particular (ANY_EMAIL: the development start banner's first-admin link) fits any address.
+  if (checked.email !== ANY_EMAIL && checked.email.toLowerCase() !== email.toLowerCase()) return t.signUp.inviteEmailMismatch;
   return undefined;
 }
 
