@@ -38,10 +38,22 @@ export async function appendAudit<T extends AuditEventType>(trx: TenantDb, event
 
 export type ChainVerdict = { ok: true; rows: number } | { ok: false; rows: number; firstBrokenId: string; reason: string };
 
+/**
+ * The hash the first remaining row links to after retention removed older rows: the newest
+ * retention checkpoint's (a signed checkpoint of the last removed row), or null (nothing removed).
+ */
+export async function retentionAnchor(trx: TenantDb): Promise<{ eventId: string; hash: string } | null> {
+  const { rows } = await sql<{ event_id: string; event_hash: string }>`
+    select c.event_id::text as event_id, c.event_hash from audit_checkpoints c where c.reason = 'retention' order by c.seq desc limit 1`.execute(trx);
+  return rows[0] ? { eventId: rows[0].event_id, hash: rows[0].event_hash } : null;
+}
+
 /** Walks the chain in id order, in batches, and names the first row that does not fit. */
 export async function verifyAuditChain(trx: TenantDb, { batchSize = 1000 }: { batchSize?: number } = {}): Promise<ChainVerdict> {
-  let expectedPrev = '0'.repeat(64);
-  let afterId = '0';
+  // After retention, the chain continues from the signed checkpoint of the last removed row.
+  const anchor = await retentionAnchor(trx);
+  let expectedPrev = anchor?.hash ?? '0'.repeat(64);
+  let afterId = anchor?.eventId ?? '0';
   let rows = 0;
   for (;;) {
     const batch = await sql<{ id: string; prev_hash: string; hash: string; recomputed: string }>`

@@ -119,6 +119,7 @@ export const AUDIT_EVENTS = {
   'audit.export_requested': spec('An audit export was requested.', 6003, 1, 'success', { export_id: 'string', format: 'string', filters: 'object' }),
   'audit.exported': spec('An audit export was written and signed.', 6003, 2, 'success', { export_id: 'string', format: 'string', rows: 'number', sha256: 'string', first_event_id: 'string?', last_event_id: 'string?' }),
   'audit.export_failed': spec('An audit export failed.', 6003, 2, 'failure', { export_id: 'string', error: 'string' }),
+  'audit.retention_removed': spec('Rows past the retention period were removed, behind a signed checkpoint of the last one.', 6003, 4, 'success', { through_event_id: 'string', rows: 'number', cutoff: 'string', retention_days: 'number', checkpoint_seq: 'number' }),
   'audit.key_created': spec('A tenant audit-signing key was created.', 6003, 1, 'success', { kid: 'string' }),
 } as const satisfies Record<string, AuditEventSpec>;
 

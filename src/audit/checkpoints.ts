@@ -9,6 +9,7 @@ import type { JSONWebKeySet } from 'jose';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { auditKeySet, auditSigner, CHECKPOINT_TYP, verifyAuditJws } from './signing.ts';
 import { AUDIT_ROW_SELECT, GENESIS_HASH, rowHash, sha256Hex, toAuditRow } from './rows.ts';
+import { retentionAnchor } from './audit-log.ts';
 import type { RootDb } from '../db/client.ts';
 
 export interface CheckpointPayload {
@@ -178,9 +179,22 @@ export async function verifyChainAgainstCheckpoints(
     previous = { seq: payload.seq, sha: sha256Hex(jws) };
     if (payload.event_id !== '0') expected.set(payload.event_id, { seq: payload.seq, hash: payload.event_hash });
   }
+  // Retention removed the rows up to its signed anchor: the chain continues from there, and
+  // checkpoints of removed rows have nothing left to compare.
+  const anchor = await retentionAnchor(trx);
+  if (anchor) {
+    let covered = 0;
+    for (const [id] of expected) {
+      if (BigInt(id) <= BigInt(anchor.eventId)) {
+        expected.delete(id);
+        covered += 1;
+      }
+    }
+    notes.push(`events up to ${anchor.eventId} were removed by retention behind a signed checkpoint; ${covered} older checkpoint(s) name removed events`);
+  }
   let rows = 0;
-  let afterId = '0';
-  let prevHash = GENESIS_HASH;
+  let afterId = anchor?.eventId ?? '0';
+  let prevHash = anchor?.hash ?? GENESIS_HASH;
   let brokenAt: string | null = null;
   for (;;) {
     const batch = await sql<Record<string, unknown>>`select ${sql.raw(AUDIT_ROW_SELECT)} from audit_events e where e.id > ${afterId}::bigint order by e.id limit ${batchSize}`.execute(trx);

@@ -11,6 +11,7 @@ import type { JobDefinitions } from './types.ts';
 import type { AuditSettings } from '../audit/settings.ts';
 import { checkpointTenant, directorySink, httpSink, type CheckpointSink } from '../audit/checkpoints.ts';
 import { purgeExpiredExports, runExport } from '../audit/export.ts';
+import { applyRetention } from '../audit/retention.ts';
 import { findTenant } from '../tenancy/registry.ts';
 import type { RootDb } from '../db/client.ts';
 
@@ -48,6 +49,19 @@ function auditJobs(db: RootDb, { kek, publicUrl, settings }: AuditJobOptions): J
         }
         log.info({ made }, 'audit chain heads signed');
         return { made };
+      },
+    },
+    'purge-audit-events': {
+      every: 24 * 60 * MINUTE,
+      attempts: 1,
+      async handler({ log }) {
+        const removed: Record<string, number> = {};
+        for (const tenant of await listTenants(db)) {
+          const result = await applyRetention(db, tenant, { kek, issuer: `${publicUrl}/t/${tenant.slug}` });
+          if (result.removed > 0) removed[tenant.slug] = result.removed;
+        }
+        log.info({ removed }, 'audit rows past retention removed behind signed checkpoints');
+        return { removed };
       },
     },
     'purge-audit-exports': {

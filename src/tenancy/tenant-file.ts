@@ -96,6 +96,8 @@ export const tenantSettingsSchema = z
     admin_acr: acrValueSchema.optional(),
     /** Bearer token for the tenant admin API (/t/<slug>/admin/api), by environment variable. */
     admin_token: secretRef.optional(),
+    /** How long audit events are kept (days, default 400); older rows go behind a signed checkpoint (docs/audit.md). */
+    audit_retention_days: z.number().int().min(1).max(36500).optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
     rate_limits: z.partialRecord(z.enum(POLICY_KEYS as unknown as [PolicyKey, ...PolicyKey[]]), z.object({ points: z.number().int().positive().optional(), duration: z.number().int().positive().optional(), blockDuration: z.number().int().min(0).optional() }).strict()).optional(),
     /** Passkey attestation: none (default), or direct with an allow-list of authenticator AAGUIDs. */

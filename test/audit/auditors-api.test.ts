@@ -123,7 +123,7 @@ describe('auditors: search, exports, verification', () => {
       for (const e of page.events) seen.push(e.id);
       cursor = page.next;
     }
-    const expected = await withTenant(facet.database.db, demo, async (trx) => (await sql<{ id: string }>`select id::text as id from audit_events where id > ${before}::bigint order by id`.execute(trx)).rows.map((r) => r.id));
+    const expected = await withTenant(facet.database.db, demo, async (trx) => (await sql<{ id: string }>`select e.id::text as id from audit_events e where e.id > ${before}::bigint order by e.id`.execute(trx)).rows.map((r) => r.id));
     assert.ok(expected.length >= 160);
     assert.deepEqual(seen, expected);
     // Newest first pages backwards and ends.
