@@ -4,7 +4,7 @@
 // revoked sessions.
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { restoreUser, softDeleteUser } from './users.ts';
-import { endFamiliesForAccount } from '../refresh/families.ts';
+import { endFamiliesForAccount } from '../oidc/refresh/families.ts';
 import { deleteTemplatesForUser } from '../face/templates/store.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { forgetConsents } from './consents.ts';

@@ -14,7 +14,7 @@ import { lockedAccounts, recentFailedAttempts, suspiciousActivity, unlock } from
 import { appendAudit, verifyAuditChain } from '../audit/audit-log.ts';
 import { findLiveUserById } from '../accounts/users.ts';
 import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../accounts/lifecycle.ts';
-import { endFamiliesForAccount } from '../refresh/families.ts';
+import { endFamiliesForAccount } from '../oidc/refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
 import { AUDIT_ROUTES, registerAuditApi } from './audit-api.ts';

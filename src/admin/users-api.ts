@@ -15,7 +15,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserById } from '../accounts/users.ts';
 import { createInvite } from '../accounts/invites.ts';
 import { revokeSessionsAndGrants } from '../accounts/lifecycle.ts';
-import { endFamiliesForAccount } from '../refresh/families.ts';
+import { endFamiliesForAccount } from '../oidc/refresh/families.ts';
 import { unlock } from '../lockout/index.ts';
 import { FACTOR_NAMES } from '../factors/names.ts';
 import { deleteTemplatesForUser } from '../face/templates/store.ts';

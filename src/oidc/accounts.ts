@@ -2,12 +2,12 @@
 import type { Account, FindAccount } from 'oidc-provider';
 import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
 import { findLiveUserById, type User } from '../accounts/users.ts';
-import type { Rotations } from '../refresh/rotation.ts';
+import type { Rotations } from './refresh/rotation.ts';
 import type { RootDb } from '../db/client.ts';
 
 export function createFindAccount(db: RootDb, scope: TenantScope, rotations?: Rotations): FindAccount {
   return async (_ctx, sub): Promise<Account | undefined> => {
-    // A refresh grant read the live account with its token (src/refresh/rotation.ts).
+    // A refresh grant read the live account with its token (src/oidc/refresh/rotation.ts).
     const known = rotations?.account(sub);
     const user = known ? (known.row as User | undefined) : await withTenant(db, scope, (trx) => findLiveUserById(trx, sub));
     if (!user || user.status !== 'active') return undefined;

@@ -1,11 +1,11 @@
 // oidc-provider's storage adapter over the tenant schema. One table holds every model kind;
 // expiry is enforced in SQL (`expires_at`) and old rows are removed by the purge job. Refresh
-// tokens additionally pass through the family guard (src/refresh).
+// tokens additionally pass through the family guard (src/oidc/refresh).
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { containsUnstorable } from '../db/unstorable.ts';
-import { currentRefreshRequest, currentRouteName, type RefreshGuard } from '../refresh/guard.ts';
-import type { Rotations } from '../refresh/rotation.ts';
+import { currentRefreshRequest, currentRouteName, type RefreshGuard } from './refresh/guard.ts';
+import type { Rotations } from './refresh/rotation.ts';
 import type { RecordIdCodec } from './record-ids.ts';
 import type { RootDb } from '../db/client.ts';
 
@@ -81,7 +81,7 @@ export interface AdapterContext {
   scope: TenantScope;
   ids: RecordIdCodec;
   refresh?: RefreshGuard;
-  /** The refresh grant in two statements (src/refresh/rotation.ts). */
+  /** The refresh grant in two statements (src/oidc/refresh/rotation.ts). */
   rotations?: Rotations;
   now?: () => number;
 }

@@ -18,9 +18,9 @@ import { ACR_VALUES, createLoadExistingGrant } from './grant-policy.ts';
 import { createStepUpPolicy } from './step-up-check.ts';
 import { resolveAcrPolicy, type AcrPolicy } from '../stepup/index.ts';
 import type { RecordIdCodec } from './record-ids.ts';
-import { createRefreshGuard } from '../refresh/guard.ts';
-import { createRotations, type Rotations } from '../refresh/rotation.ts';
-import { endFamiliesOnLogout } from '../refresh/logout.ts';
+import { createRefreshGuard } from './refresh/guard.ts';
+import { createRotations, type Rotations } from './refresh/rotation.ts';
+import { endFamiliesOnLogout } from './refresh/logout.ts';
 import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
 import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
@@ -67,7 +67,7 @@ async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, s
     subject: accountId,
     data: { grant_type: (ctx.oidc?.params?.grant_type as string | undefined) ?? null, kinds, scope: (body?.scope as string | undefined) ?? null },
   };
-  // A refresh rotation appends it in its one commit (src/refresh/rotation.ts).
+  // A refresh rotation appends it in its one commit (src/oidc/refresh/rotation.ts).
   if (rotations.audit(event)) return;
   await withTenant(deps.db, scope, (trx) => appendAudit(trx, event));
 }
@@ -302,7 +302,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
   // one durable commit per token request. Answers below 500 commit, so a revocation decided while
   // refusing a reused refresh token is kept. A refresh rotation is one read and one write
-  // (src/refresh/rotation.ts), applied here before the answer leaves.
+  // (src/oidc/refresh/rotation.ts), applied here before the answer leaves.
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/revocation')) return next();
     return withRequestTransaction(

@@ -14,7 +14,7 @@ import { createUser } from '../../src/accounts/users.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
-import { endFamiliesForAccount } from '../../src/refresh/families.ts';
+import { endFamiliesForAccount } from '../../src/oidc/refresh/families.ts';
 import { softDeleteAccount } from '../../src/accounts/lifecycle.ts';
 import { createRecordIdCodec } from '../../src/oidc/record-ids.ts';
 

@@ -1,7 +1,7 @@
 // The family rule as a table: every kind of presentation and what it leads to.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decideRefresh, type FamilyState } from '../../src/refresh/reuse-policy.ts';
+import { decideRefresh, type FamilyState } from '../../src/oidc/refresh/reuse-policy.ts';
 
 const t0 = new Date('2026-01-01T00:00:00Z');
 const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);

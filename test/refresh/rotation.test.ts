@@ -1,4 +1,4 @@
-// The refresh grant in two statements (src/refresh/rotation.ts, migrations/tenant/0510): one read
+// The refresh grant in two statements (src/oidc/refresh/rotation.ts, migrations/tenant/0510): one read
 // (refresh_find) and one write with one commit (refresh_rotate), on real PostgreSQL and on PGlite.
 // The family rules themselves are test/refresh/families.test.ts.
 import assert from 'node:assert/strict';

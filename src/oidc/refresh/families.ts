@@ -2,8 +2,8 @@
 // family (SELECT … FOR UPDATE), so concurrent refreshes with one token are serialised and the
 // family never has two live branches.
 import { sql } from 'kysely';
-import type { TenantDb } from '../db/tenant-scope.ts';
-import { appendAudit } from '../audit/audit-log.ts';
+import type { TenantDb } from '../../db/tenant-scope.ts';
+import { appendAudit } from '../../audit/audit-log.ts';
 import type { FamilyState } from './reuse-policy.ts';
 
 export async function lockFamily(trx: TenantDb, grantId: string): Promise<FamilyState | undefined> {

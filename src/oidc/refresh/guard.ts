@@ -4,7 +4,7 @@
 // family row is locked and the rule in reuse-policy.ts decides.
 import { calculateJwkThumbprint, decodeProtectedHeader, type JWK } from 'jose';
 import Provider from 'oidc-provider';
-import type { TenantDb } from '../db/tenant-scope.ts';
+import type { TenantDb } from '../../db/tenant-scope.ts';
 import { decideRefresh, type FamilyLimits, type FamilyState, type ReuseDecision } from './reuse-policy.ts';
 import { adoptToken, advanceWithinGrace, endFamily, lockFamily, recordReuse, spendCurrent } from './families.ts';
 
@@ -74,7 +74,7 @@ export function createRefreshGuard({ limitsFor, grantHash, now, onReuseDetected 
   }
 
   return {
-    /** The rule on a family read without its lock (the fast path, src/refresh/rotation.ts). */
+    /** The rule on a family read without its lock (the fast path, src/oidc/refresh/rotation.ts). */
     decide(family: FamilyState, tokenHash: string, request: RequestFacts): ReuseDecision {
       return decideRefresh(family, { tokenHash, clientId: request.clientId, dpopJkt: request.dpopJkt, now: new Date(now()) }, limitsFor(family.clientId));
     },

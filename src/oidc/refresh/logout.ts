@@ -2,9 +2,9 @@
 // alive through logout by default; Facet ends the families of every client signed out of the
 // session (all of them on "sign me out", the requesting client otherwise).
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { withTenant, type TenantScope } from '../db/tenant-scope.ts';
+import { withTenant, type TenantScope } from '../../db/tenant-scope.ts';
 import { endFamily } from './families.ts';
-import type { RootDb } from '../db/client.ts';
+import type { RootDb } from '../../db/client.ts';
 
 export interface LogoutDeps {
   db: RootDb;

@@ -15,12 +15,12 @@
 // No client ever holds a token that is not durable: the answer leaves after the commit.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type RawBuilder } from 'kysely';
-import { openedRequestTransaction, withTenant, type TenantScope } from '../db/tenant-scope.ts';
-import { classifyDatabaseError } from '../db/errors.ts';
-import type { AuditEvent } from '../audit/audit-log.ts';
+import { openedRequestTransaction, withTenant, type TenantScope } from '../../db/tenant-scope.ts';
+import { classifyDatabaseError } from '../../db/errors.ts';
+import type { AuditEvent } from '../../audit/audit-log.ts';
 import { familyFromRow } from './families.ts';
 import type { RefreshGuard, RequestFacts } from './guard.ts';
-import type { RootDb } from '../db/client.ts';
+import type { RootDb } from '../../db/client.ts';
 
 /** One oidc_records row as the adapter writes it (payload as JSON text). */
 export interface RecordRow {
