@@ -193,7 +193,9 @@ export function adminApiDocument(serverUrl: string) {
 export function registerAdminApi(router: Router, { config, db, services }: { config: Config; db: RootDb; services: Services }): void {
   const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
   const limited = rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy }));
-  const guard = [limited, requireAdminToken(config)];
+  // Per administrator too (the token's or the console user's actor), once they are known.
+  const perAdmin = rateLimit(services.limits, 'admin.account', (ctx) => ctx.state.adminActor as string | undefined);
+  const guard = [limited, requireAdminToken(config), perAdmin];
   const base = ADMIN_API_BASE;
   const options = {
     // In development and tests every reply is checked against its declaration.

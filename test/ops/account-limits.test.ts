@@ -23,6 +23,8 @@ describe('per-account rate limits', () => {
           'signin.account': { points: 2, duration: 60 },
           'signup.account': { points: 1, duration: 3600 },
           'token.account': { points: 2, duration: 60 },
+          'admin.ip': { points: 1000 },
+          'admin.account': { points: 2, duration: 60 },
         }),
       },
     });
@@ -66,6 +68,16 @@ describe('per-account rate limits', () => {
     assert.equal(refused.status, 429);
     assert.ok(Number(refused.headers.get('retry-after')) > 0);
     assert.equal(((await refused.json()) as { error: string }).error, 'temporarily_unavailable');
+  });
+
+  test('admin.account: one administrator, whatever the address', async () => {
+    const call = () => fetch(`${facet.baseUrl}/t/demo/admin/api/locked`, { headers: { authorization: 'Bearer demo-admin-dev-token-000000' } });
+    assert.equal((await call()).status, 200);
+    assert.equal((await call()).status, 200);
+    const refused = await call();
+    assert.equal(refused.status, 429);
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.match(refused.headers.get('content-type') ?? '', /application\/problem\+json/);
   });
 
   test('a tenant file naming an unknown policy is refused', () => {
