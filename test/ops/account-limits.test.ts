@@ -8,6 +8,10 @@ import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
 import { PasskeyAgent } from '../passkey/agent.ts';
 import { parseTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { POLICY_KEYS } from '../../src/ratelimit/policies.ts';
+import { projectRoot } from '../support/facet.ts';
 
 describe('per-account rate limits', () => {
   let facet: TestFacet;
@@ -83,5 +87,19 @@ describe('per-account rate limits', () => {
   test('a tenant file naming an unknown policy is refused', () => {
     assert.throws(() => parseTenantFile('slug: x\nname: X\nsettings:\n  rate_limits:\n    signin.iq: { points: 3 }\n'), /signin\.iq/);
     assert.doesNotThrow(() => parseTenantFile('slug: x\nname: X\nsettings:\n  rate_limits:\n    signin.account: { points: 3 }\n'));
+  });
+
+  test('every policy in the defaults is applied somewhere and documented', () => {
+    const src = path.join(projectRoot, 'src');
+    const code = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.endsWith(path.join('ratelimit', 'policies.ts')))
+      .map((f) => readFileSync(path.join(src, f), 'utf8'))
+      .join('\n');
+    const docs = readFileSync(path.join(projectRoot, 'docs/operations.md'), 'utf8');
+    for (const key of POLICY_KEYS) {
+      assert.ok(code.includes(`'${key}'`), `${key} is consumed by some code`);
+      const [name, scope] = key.split('.');
+      assert.match(docs, new RegExp(`\\| \`${name}\` \\| ${scope}\\b`), `${key} is in docs/operations.md`);
+    }
   });
 });
