@@ -69,7 +69,7 @@ function cookieOptions(config: Config, runtime: TenantRuntime, sameSite: 'strict
 function safeNext(runtime: TenantRuntime, value: unknown): string {
   const base = consolePath(runtime);
   if (typeof value !== 'string' || !(value === base || value.startsWith(`${base}/`) || value.startsWith(`${base}?`))) return base;
-  if (value.startsWith(`${base}/api`) || /[\\\s]/.test(value) || value.includes('//')) return base;
+  if (value.startsWith(`${base}/api`) || /[\\\s]/.test(value) || value.includes('//') || value.includes('/..') || value.includes('%')) return base;
   return value;
 }
 

@@ -108,6 +108,17 @@ describe('console back end', () => {
     assert.match(sessionCookie, /samesite=strict/i);
   });
 
+  test('where the sign-in returns to is only ever a page of this console', async () => {
+    for (const next of ['https://evil.example/', '//evil.example/x', '/t/other/console', '/t/demo/console/../../other/console', '/t/demo/console/api/users']) {
+      const jar = new CookieJar();
+      const origin = facet.baseUrl;
+      let step = await followRedirects(`${origin}/t/demo/console/sign-in?next=${encodeURIComponent(next)}`, jar, { origin });
+      step = await finishInteractions(step, jar, { origin, sub: ids.ada! });
+      assert.equal(step.url.href, `${origin}/t/demo/console`, next);
+      await step.response?.body?.cancel();
+    }
+  });
+
   test('a user without a role is signed in but refused the console', async () => {
     const nobody = await signIn(ids.nobody!);
     assert.equal(nobody.status, 403);
