@@ -4,15 +4,27 @@ import { sql } from 'kysely';
 import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import type { RootDb } from '../db/client.ts';
+import { tenantSettingsSchema, type TenantSettings } from './tenant-file.ts';
 
 export interface TenantRecord extends TenantScope {
   name: string;
   status: 'active' | 'disabled';
-  settings: Record<string, unknown>;
+  /** Parsed once, when the tenant is loaded (defaults filled in), and read typed everywhere. */
+  settings: TenantSettings;
   configVersion: number;
 }
 
 const tenants = `${CONTROL_SCHEMA}.tenants`;
+
+/**
+ * Settings as stored by `applyTenantFile`, which validated them against this same schema. Rows
+ * written by an older version that no longer parse are served as stored until their tenant file
+ * is applied again (at every start, from FACET_TENANTS_DIR).
+ */
+function settingsOf(stored: unknown): TenantSettings {
+  const parsed = tenantSettingsSchema.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : (stored as TenantSettings);
+}
 
 function toRecord(row: any): TenantRecord {
   return {
@@ -21,7 +33,7 @@ function toRecord(row: any): TenantRecord {
     schema: row.schema_name,
     role: row.role_name,
     status: row.status,
-    settings: row.settings,
+    settings: settingsOf(row.settings),
     configVersion: row.config_version,
   };
 }
