@@ -43,6 +43,7 @@ const config = loadConfig({
   // cost is measured), with budgets the bench never reaches.
   FACET_RATE_LIMITS: JSON.stringify({ 'token.ip': { points: 1_000_000_000 }, 'token.account': { points: 1_000_000_000 } }),
   ...(process.env.FACET_TENANTS_DIR ? { FACET_TENANTS_DIR: process.env.FACET_TENANTS_DIR } : {}),
+  ...(process.env.FACET_TENANT_POOL_SIZE ? { FACET_TENANT_POOL_SIZE: process.env.FACET_TENANT_POOL_SIZE } : {}),
 });
 const facet = await startFacet(config, { logger: pino({ level: 'silent' }) });
 const tenant = (await findTenant(facet.database.db, 'demo'))!;
@@ -51,6 +52,13 @@ const user = await withTenant(facet.database.db, tenant, (trx) => createUser(trx
 serveParent({
   stop: () => facet.stop(2000),
   counters: async () => ({ ...counters }),
+  /** Heap and RSS after a full collection (the child runs with --expose-gc for the tenants bench), and the warm tenants. */
+  memory: async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    for (let i = 0; i < 3; i += 1) gc?.();
+    const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
+    return { heapUsed, rss, external, arrayBuffers, collected: Boolean(gc), warmTenants: facet.facet.pool.size };
+  },
   'log-statements': async (message: { on: boolean }) => {
     const log = statementLog ?? [];
     statementLog = message.on ? [] : undefined;

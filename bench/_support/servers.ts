@@ -22,10 +22,13 @@ export const profilesDir = path.join(os.tmpdir(), 'facet-bench-profiles');
 
 const profiling = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 
-export async function startFacetChild(database: BenchDatabase, { profileDir }: { profileDir?: string } = {}): Promise<FacetChild> {
+export async function startFacetChild(
+  database: BenchDatabase,
+  { profileDir, env = {}, execArgv = [] }: { profileDir?: string; env?: Record<string, string>; execArgv?: string[] } = {},
+): Promise<FacetChild> {
   return startServerChild('facet', path.join(benchDir, '_support/facet-server.ts'), {
-    env: { PORT: String(await freePort()), DATABASE_URL: database.url },
-    execArgv: profileDir ? profiling(profileDir) : [],
+    env: { PORT: String(await freePort()), DATABASE_URL: database.url, ...env },
+    execArgv: [...(profileDir ? profiling(profileDir) : []), ...execArgv],
   });
 }
 
