@@ -13,7 +13,8 @@ import { buildTenantProvider } from './oidc/provider.ts';
 import { createRecordIdCodec } from './oidc/record-ids.ts';
 import { createTenantPool } from './tenancy/pool.ts';
 import { findTenant, tenantVersion } from './tenancy/registry.ts';
-import { createRuntime, delegateToProvider, type TenantRuntime } from './oidc/runtime.ts';
+import { createRuntime, delegateToProvider, isProviderPath, type TenantRuntime } from './oidc/runtime.ts';
+import { pageNotFound } from './interaction/not-found.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
@@ -166,7 +167,11 @@ export function createApp({
           fellThrough = true;
         });
       }
-      if (fellThrough) await delegateToProvider(ctx, runtime);
+      if (fellThrough) {
+        // Neither Facet's pages nor the provider: the tenant's own 404 (a page for browsers).
+        if (!isProviderPath(ctx.path.slice(runtime.basePath.length) || '/')) throw pageNotFound(ctx);
+        await delegateToProvider(ctx, runtime);
+      }
       return true;
     });
     if (!handled) throw notFound(`there is no active tenant called ${slug}`);

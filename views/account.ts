@@ -62,7 +62,7 @@ export function accountPage(d: AccountPageData): string {
   const onlyOne = d.passkeys.length <= 1;
   const sections = t.account.sections;
   return layout(
-    { title: t.account.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, scripts: ['/assets/build/passkey.js', '/assets/build/local-time.js'], lang: t.lang },
+    { title: t.account.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, scripts: ['/assets/build/passkey.js', '/assets/build/local-time.js'], lang: t.lang, base: d.base, skipLabel: t.common.skipToContent },
     html`<section class="card account-head">
 <h1>${t.account.heading}</h1>
 <p class="detail">${fill(t.account.signedInAs, { user: d.userName })}</p>
@@ -182,7 +182,7 @@ export function confirmPage(
 ): string {
   const { t } = d;
   return layout(
-    { title: t.account.confirmTitle, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: t.lang },
+    { title: t.account.confirmTitle, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: t.lang, base: d.base, skipLabel: t.common.skipToContent },
     html`<section class="card" data-page="confirm">
 <h1>${d.heading}</h1>
 <p>${d.text}</p>
@@ -221,7 +221,7 @@ ${field({ id: 'tap', label: t.freshProof.nfc, autocomplete: 'off', required: tru
     }
   };
   return layout(
-    { title: t.freshProof.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: t.lang },
+    { title: t.freshProof.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: t.lang, base: d.base, skipLabel: t.common.skipToContent },
     html`<section class="card">
 <h1>${t.freshProof.heading}</h1>
 <p>${t.freshProof.intro}</p>

@@ -15,7 +15,7 @@ type FacePageBase = PageContext;
 
 function page(d: FacePageBase, body: SafeHtml): string {
   return layout(
-    { title: d.t.face.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, scripts: [SCRIPT], lang: d.t.lang },
+    { title: d.t.face.title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, scripts: [SCRIPT], lang: d.t.lang, base: d.base, skipLabel: d.t.common.skipToContent },
     body,
   ).value;
 }

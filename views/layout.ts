@@ -9,9 +9,20 @@ export interface LayoutOptions {
   nonce?: string;
   scripts?: string[];
   lang?: string;
+  /** A path under the tenant (/t/<slug>/…): the page then links the tenant's colours, /t/<slug>/brand.css. */
+  base?: string | undefined;
+  /** The skip link's text (views/strings common.skipToContent). */
+  skipLabel?: string;
 }
 
-export function layout({ title, tenantName, logoUrl, nonce, scripts = [], lang = 'en' }: LayoutOptions, body: SafeHtml): SafeHtml {
+/** The tenant's stylesheet for a path under it, or undefined outside a tenant. */
+export function brandStylesheet(base: string | undefined): string | undefined {
+  const slug = /^\/t\/([a-z0-9-]{2,40})(?:\/|$)/.exec(base ?? '')?.[1];
+  return slug ? `/t/${slug}/brand.css` : undefined;
+}
+
+export function layout({ title, tenantName, logoUrl, nonce, scripts = [], lang = 'en', base, skipLabel = 'Skip to content' }: LayoutOptions, body: SafeHtml): SafeHtml {
+  const brand = brandStylesheet(base);
   return html`<!doctype html>
 <html lang="${lang}">
 <head>
@@ -19,8 +30,11 @@ export function layout({ title, tenantName, logoUrl, nonce, scripts = [], lang =
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}${tenantName ? ` · ${tenantName}` : ''}</title>
 <link rel="stylesheet" href="/assets/facet.css">
+${brand ? html`<link rel="stylesheet" href="${brand}">` : ''}
+<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 </head>
 <body>
+<a class="skip-link" href="#main">${skipLabel}</a>
 <header class="brand">${logoUrl ? html`<img src="${logoUrl}" alt="" class="logo">` : ''}<span>${tenantName ?? 'Facet'}</span></header>
 <main id="main">${body}</main>
 ${scripts.map((src) => html`<script type="module" src="${src}" nonce="${nonce ?? ''}"></script>`)}

@@ -20,7 +20,7 @@ const SCRIPT = '/assets/build/passkey.js';
 function page(ctx: PageContext, title: string, body: SafeHtml, withScript: boolean | string[] = false): string {
   const scripts = Array.isArray(withScript) ? withScript : withScript ? [SCRIPT] : [];
   return layout(
-    { title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts, lang: ctx.t.lang },
+    { title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts, lang: ctx.t.lang, base: ctx.base, skipLabel: ctx.t.common.skipToContent },
     body,
   ).value;
 }

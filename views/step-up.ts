@@ -8,7 +8,7 @@ import { fill, type Strings } from './strings/index.ts';
 import type { PageContext } from './pages.ts';
 
 function page(ctx: PageContext, title: string, body: SafeHtml, scripts: string[] = []): string {
-  return layout({ title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts, lang: ctx.t.lang }, body).value;
+  return layout({ title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts, lang: ctx.t.lang, base: ctx.base, skipLabel: ctx.t.common.skipToContent }, body).value;
 }
 
 const factorName = (t: Strings, factor: string) => t.stepUp.factorNames[factor] ?? factor;
@@ -139,7 +139,7 @@ export function otpRemoveFields(t: Strings): SafeHtml {
 export type AccountPageShell = PageContext;
 
 function accountShell(d: AccountPageShell, title: string, body: SafeHtml): string {
-  return layout({ title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: d.t.lang }, body).value;
+  return layout({ title, tenantName: d.tenantName, ...(d.logoUrl ? { logoUrl: d.logoUrl } : {}), nonce: d.nonce, lang: d.t.lang, base: d.base, skipLabel: d.t.common.skipToContent }, body).value;
 }
 
 export function totpEnrolPage(d: AccountPageShell & { qrSvg: string; secret: string; error?: string | undefined }): string {

@@ -72,6 +72,13 @@ export function answerFor(error: unknown): ErrorAnswer {
   return { status: 500, code: 'internal_error', title: 'Internal error', detail: 'Something went wrong on our side.' };
 }
 
+/** Under a tenant, its name, logo and colours on the error page (issue 18), never a bare "Facet". */
+function tenantBrand(ctx: Context): { tenantName?: string; logoUrl?: string; base?: string } {
+  const runtime = ctx.state.tenant as { tenant?: { name?: string }; settings?: { logo_url?: string }; basePath?: string } | undefined;
+  if (!runtime?.tenant?.name) return {};
+  return { tenantName: runtime.tenant.name, ...(runtime.settings?.logo_url ? { logoUrl: runtime.settings.logo_url } : {}), ...(runtime.basePath ? { base: runtime.basePath } : {}) };
+}
+
 /** Writes one error answer in the representation the route and the caller call for. */
 export function respondWith(ctx: Context, answer: ErrorAnswer, { as }: { as?: Representation } = {}): void {
   for (const [name, value] of Object.entries(answer.headers ?? {})) ctx.set(name, value);
@@ -86,9 +93,10 @@ export function respondWith(ctx: Context, answer: ErrorAnswer, { as }: { as?: Re
   }
   if (representation === 'html') {
     ctx.type = 'html';
+    const brand = tenantBrand(ctx);
     ctx.body = OAUTH_ENDPOINT.test(ctx.path)
-      ? messagePage({ title: 'Sign-in problem', heading: 'Something went wrong', message: answer.detail, detail: `Error code: ${OAUTH_CODES[answer.code] ?? answer.code}` }).value
-      : messagePage({ title: answer.title, heading: answer.status === 429 ? 'Too many attempts' : answer.title, message: answer.detail, ...(requestId ? { detail: `Reference: ${requestId}` } : {}) }).value;
+      ? messagePage({ ...brand, title: 'Sign-in problem', heading: 'Something went wrong', message: answer.detail, detail: `Error code: ${OAUTH_CODES[answer.code] ?? answer.code}` }).value
+      : messagePage({ ...brand, title: answer.title, heading: answer.status === 429 ? 'Too many attempts' : answer.title, message: answer.detail, ...(requestId ? { detail: `Reference: ${requestId}` } : {}) }).value;
     return;
   }
   ctx.type = 'application/problem+json';

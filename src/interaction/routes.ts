@@ -12,6 +12,7 @@ import { showConsent, submitConsent } from './consent.ts';
 import { registerFaceRoutes } from './face-pages.ts';
 import { registerStepUpRoutes, showStepUpIntro } from './step-up-pages.ts';
 import { cancelInteraction } from './cancel.ts';
+import { serveBrandCss } from './brand.ts';
 
 export type { InteractionDeps };
 
@@ -47,6 +48,7 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   // "Cancel and go back to the application" (sign-in and step-up pages): access_denied at the client.
   router.post('/interaction/:uid/cancel', async (ctx) => cancelInteraction(ctx, await interactionFlow(ctx, deps), deps));
 
+  router.get('/brand.css', serveBrandCss);
   router.get('/account/sign-in', (ctx) => {
     const flow = accountFlow(ctx, deps, { create: true });
     // After "sign out everywhere": say what happened (issue 18).

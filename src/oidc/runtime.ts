@@ -19,6 +19,14 @@ export function createRuntime(tenant: TenantRecord, built: TenantProvider): Tena
   return { ...built, tenant, basePath: `/t/${tenant.slug}`, handle, oidc: createOidcFacade(built.provider) };
 }
 
+/** oidc-provider's routes (its default `routes`, discovery and the pages under them). */
+const PROVIDER_PATHS = ['/auth', '/backchannel', '/device', '/challenge', '/session/end', '/token', '/jwks', '/request', '/reg', '/me', '/credential', '/.well-known'];
+
+/** Whether a path under the tenant (prefix stripped) is one the provider answers at all. */
+export function isProviderPath(rest: string): boolean {
+  return PROVIDER_PATHS.some((route) => rest === route || rest.startsWith(`${route}/`));
+}
+
 /** Hands the request to the tenant's provider, with the tenant prefix stripped from the path. */
 export async function delegateToProvider(ctx: Context, runtime: TenantRuntime): Promise<void> {
   const rest = ctx.path.slice(runtime.basePath.length) || '/';

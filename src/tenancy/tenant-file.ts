@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { acrPolicySchema, acrValueSchema } from '../stepup/acr-policy.ts';
 import { POLICY_KEYS, type PolicyKey } from '../ratelimit/policies.ts';
+import { brandColorProblem } from './brand-color.ts';
 
 const secretRef = z
   .object({
@@ -85,6 +86,14 @@ export const tenantSettingsSchema = z
     signup: z.enum(['open', 'invite', 'closed']).default('invite'),
     user_verification: z.enum(['required', 'preferred']).default('required'),
     logo_url: z.url().optional(),
+    /** Buttons and links in the tenant's colour (#rrggbb); refused below 4.5:1 against white (src/tenancy/brand-color.ts). */
+    brand_color: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = brandColorProblem(value);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     /** A custom domain gives the tenant its own WebAuthn RP ID. */
     domain: z.string().optional(),
     dynamic_registration: z.boolean().default(false),

@@ -20,9 +20,13 @@ import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { bumpConfigVersion, findTenant } from '../../src/tenancy/registry.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findLiveUserByUsername } from '../../src/accounts/users.ts';
+import { darkModeShade } from '../../src/tenancy/brand-color.ts';
 import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
 
 const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+
+const BRAND = '#c2410c';
+const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
 
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
@@ -68,6 +72,8 @@ describe('end-user pages (issue 18) in Chromium', () => {
     const file = await readTenantFile(path.join(projectRoot, 'test/browser/fixtures/demo-with-partner.yaml'));
     file.clients.find((c) => c.client_id === 'demo-web')!.redirect_uris = [CALLBACK];
     file.clients.find((c) => c.client_id === 'partner-app')!.redirect_uris = [CALLBACK];
+    // An orange brand: every page below is checked by axe with it.
+    file.settings.brand_color = BRAND;
     await applyTenantFile(facet.database.db, file, { kek: facet.config.kek, production: false });
     await bumpConfigVersion(facet.database.db, 'demo');
     rp = await discover(`${facet.baseUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
@@ -330,6 +336,46 @@ describe('end-user pages (issue 18) in Chromium', () => {
       assert.equal(await page.getByRole('link', { name: 'Cancel, keep it' }).count(), 1, `${path}: a way back`);
       await assertAccessible(page, `confirmation ${path}`, `61-confirm-${path.split('/').at(-1)}`);
     }
+  });
+
+  test('branding: the tenant colour on buttons and links (light and dark), the tenant on error, expired and 404 pages, a skip link, a favicon', async () => {
+    const { page } = tab;
+    await page.goto(`${facet.baseUrl}/t/demo/account/sign-in`);
+    assert.equal(await page.locator('#passkey-button').evaluate((b) => getComputedStyle(b).backgroundColor), rgb(BRAND), 'buttons in the tenant colour');
+    const link = page.getByRole('link', { name: 'Create an account' });
+    assert.equal(await link.evaluate((a) => getComputedStyle(a).color), rgb(BRAND), 'links in the tenant colour');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    assert.equal(await link.evaluate((a) => getComputedStyle(a).color), rgb(darkModeShade(BRAND)), 'a lighter shade on a dark page');
+    await assertAccessible(page, 'sign-in page in dark mode', '70-brand-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    assert.equal(await page.locator('link[rel=icon]').getAttribute('href'), '/assets/favicon.svg');
+    assert.equal((await fetch(`${facet.baseUrl}/assets/favicon.svg`)).headers.get('content-type'), 'image/svg+xml');
+    // The skip link: first in the tab order, shown on focus, leads to the main content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    assert.equal(await page.evaluate(() => (document.activeElement as HTMLAnchorElement).getAttribute('href')), '#main');
+
+    // An unknown path under the tenant: its own 404 page, in HTML for a browser, problem+json for an API.
+    const missing = (await page.goto(`${facet.baseUrl}/t/demo/does-not-exist`))!;
+    assert.equal(missing.status(), 404);
+    assert.match(missing.headers()['content-type']!, /text\/html/);
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    assert.equal((await page.locator('header.brand').textContent())!.trim(), 'Demo Organisation');
+    assert.equal(await page.locator('link[href="/t/demo/brand.css"]').count(), 1);
+    assert.equal(await page.locator('h1').evaluate((h) => getComputedStyle(h).color) !== '', true);
+    await assertAccessible(page, 'tenant 404 page', '71-tenant-404');
+    const api = await fetch(`${facet.baseUrl}/t/demo/does-not-exist`, { headers: { accept: 'application/json' } });
+    assert.equal(api.status, 404);
+    assert.match(api.headers.get('content-type')!, /application\/problem\+json/);
+    assert.equal((await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration`)).status, 200, 'provider paths still answer');
+
+    // An expired (or made-up) interaction keeps the tenant's name and colours.
+    const expired = (await page.goto(`${facet.baseUrl}/t/demo/interaction/no-such-interaction`))!;
+    assert.equal(expired.status(), 400);
+    await page.getByText('This sign-in request has expired').waitFor();
+    assert.equal((await page.locator('header.brand').textContent())!.trim(), 'Demo Organisation');
+    assert.equal(await page.locator('link[href="/t/demo/brand.css"]').count(), 1);
+    await assertAccessible(page, 'expired interaction page', '72-expired');
   });
 
   test('the pages ran their scripts under the CSP without violations', () => {

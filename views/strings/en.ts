@@ -109,6 +109,7 @@ export const en = {
       'factor.face.deleted': 'Face check deleted',
       'recovery_codes.issued': 'New recovery codes',
       'recovery_code.issued': 'New recovery codes',
+      'account.signed_out_everywhere': 'Signed out everywhere (all sessions ended)',
     } as Record<string, string>,
     factors: { passkey: 'a passkey', otp: 'an app code', nfc: 'the NFC card', face: 'a face check', recovery_code: 'a recovery code' } as Record<string, string>,
     regenerate: 'Make new recovery codes',
@@ -363,6 +364,8 @@ export const en = {
     csrfTitle: 'This form has expired',
     csrf: 'The form was not sent from this page, or it is too old. Go back, reload the page and try again.',
     interactionGone: 'This sign-in request has expired. Go back to the application and start again.',
+    notFoundTitle: 'Page not found',
+    notFound: 'There is no page at this address. Check the link, or go back to the application you came from.',
     passkey: {
       challenge_missing: 'This sign-in attempt was already used or has timed out. Try again.',
       challenge_expired: 'This attempt took too long and has timed out. Try again.',

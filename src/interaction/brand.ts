@@ -1,0 +1,19 @@
+// /t/<slug>/brand.css: the tenant's colour as CSS custom properties, linked by every page under
+// the tenant (views/layout.ts). A stylesheet from our origin keeps the CSP's style-src 'self'.
+// Without a brand_color the defaults of public/facet.css stand.
+import type { Context } from 'koa';
+import type { TenantRuntime } from '../oidc/runtime.ts';
+import { brandColorProblem, darkModeShade } from '../tenancy/brand-color.ts';
+
+export function brandCss(color: string | undefined): string {
+  if (!color || brandColorProblem(color)) return '/* no tenant colour: the defaults of facet.css apply */\n';
+  return `:root { --accent: ${color}; --accent-text: light-dark(${color}, ${darkModeShade(color)}); }\n`;
+}
+
+export function serveBrandCss(ctx: Context): void {
+  const runtime = ctx.state.tenant as TenantRuntime;
+  ctx.type = 'text/css; charset=utf-8';
+  ctx.set('Cache-Control', 'public, max-age=300');
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.body = brandCss((runtime.settings as { brand_color?: string }).brand_color);
+}
