@@ -16,6 +16,7 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { grantRole, rolesOf } from '../../src/admin/roles.ts';
+import { createTenant } from '../../src/tenancy/provision.ts';
 
 describe('console back end', () => {
   let facet: TestFacet;
@@ -272,6 +273,49 @@ describe('console back end', () => {
     // Older than 5 minutes, the same step-up no longer counts.
     await stepUp(new Date(Date.now() - 301_000));
     assert.equal((await api(admin, '/keys/rotate', { method: 'POST' })).status, 403);
+  });
+
+  test('security policies: read with their defaults; changed only where no tenant file manages them (sensitive)', async () => {
+    const aud = await signIn(ids.aud!);
+    const read = (await (await api(aud, '/policies')).json()) as { policies: { signup: string; admin_acr: string }; defaults: { signup: string }; managedBy: string | null };
+    assert.equal(read.policies.signup, 'open');
+    assert.equal(read.defaults.signup, 'invite');
+    assert.equal(read.policies.admin_acr, 'urn:facet:acr:passkey+otp');
+    assert.match(read.managedBy ?? '', /demo\.yaml$/);
+    assert.equal((await api(aud, '/policies', { method: 'PUT', body: { signup: 'closed' } })).status, 403);
+    const hal = await signIn(ids.hal!);
+    assert.equal((await api(hal, '/policies')).status, 403);
+
+    const admin = await signIn(ids.ada!);
+    await withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', ids.ada!).execute());
+    const managed = await api(admin, '/policies', { method: 'PUT', body: { signup: 'closed' } });
+    assert.equal(managed.status, 409);
+    assert.equal(((await managed.json()) as { code: string }).code, 'managed_by_file');
+
+    // A tenant made without a file: its admin changes the policies after a step-up.
+    const bare = await createTenant(facet.database.db, { slug: 'bare', name: 'Bare Org', settings: { signup: 'open' } as never }, { kek: facet.config.kek, actor: 'test' });
+    const boss = await withTenant(facet.database.db, bare, async (trx) => {
+      const user = await createUser(trx, { username: 'boss', email: 'boss@bare.example' });
+      await grantRole(trx, { userId: user.id, role: 'admin', source: 'cli', actor: 'test' });
+      return user.id;
+    });
+    const bareAdmin = await signIn(boss, 'bare');
+    const put = (body: unknown) => api(bareAdmin, '/policies', { method: 'PUT', body, slug: 'bare' });
+    assert.equal(((await (await put({ signup: 'closed' })).json()) as { code: string }).code, 'step_up_required');
+    await withTenant(facet.database.db, bare, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', boss).execute());
+    const outOfRange = await put({ refresh_tokens: { grace_seconds: 61 } });
+    assert.equal(outOfRange.status, 400);
+    assert.match(((await outOfRange.json()) as { detail: string }).detail, /grace_seconds/);
+    assert.equal((await put({ colour: 'red' })).status, 400);
+    const changed = await put({ signup: 'invite', refresh_tokens: { grace_seconds: 5 } });
+    assert.equal(changed.status, 200, await changed.clone().text());
+    const now = (await (await api(bareAdmin, '/policies', { slug: 'bare' })).json()) as { policies: { signup: string; refresh_tokens: { grace_seconds: number; idle_timeout_seconds: number } }; managedBy: string | null };
+    assert.equal(now.policies.signup, 'invite');
+    assert.equal(now.policies.refresh_tokens.grace_seconds, 5);
+    assert.equal(now.policies.refresh_tokens.idle_timeout_seconds, 14 * 24 * 3600);
+    assert.equal(now.managedBy, null);
+    const event = await withTenant(facet.database.db, bare, (trx) => trx.selectFrom('audit_events').select('actor').where('type', '=', 'tenant.settings_changed').executeTakeFirst());
+    assert.equal(event?.actor, boss);
   });
 
   test("tenant isolation: a demo console session is nobody at another tenant's console", async () => {
