@@ -218,6 +218,14 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await page.getByLabel('I agree to the storage and use of my face template').check();
     await page.getByRole('button', { name: 'Start the camera' }).click();
     await page.getByRole('button', { name: 'Take pictures' }).waitFor();
+    // Issue 18: the camera preview fits a 390 px phone screen.
+    const before = page.viewportSize();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const preview = (await page.locator('#face-preview').boundingBox())!;
+    assert.ok(preview.x >= 0 && preview.x + preview.width <= 390, `preview within the screen (${preview.x}+${preview.width})`);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'no horizontal scrolling at 390 px');
+    await shot(page, '01b-camera-phone');
+    if (before) await page.setViewportSize(before);
     await shot(page, '01-enrol-camera');
     await page.getByRole('button', { name: 'Take pictures' }).click();
     await page.getByText('Face check added.').waitFor({ timeout: 20_000 }).catch(async (error) => {
@@ -234,6 +242,11 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     await shot(page, '03-face-prompt');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.locator('#face-step[data-step="left"]').waitFor();
+    // Issue 18: each instruction large, with an arrow and a countdown (only the sentence is announced).
+    assert.equal(await page.locator('#face-step .step-arrow').textContent(), '←');
+    assert.match((await page.locator('#face-step .step-countdown').textContent())!, /^\d$/);
+    assert.match((await page.locator('#face-step .step-text').textContent())!, /Turn your head to your left/);
+    assert.ok(Number.parseFloat(await page.locator('#face-step').evaluate((e) => getComputedStyle(e).fontSize)) >= 20, 'instructions in large type');
     await shot(page, '04-face-step-left');
     await page.waitForURL((u) => u.href.startsWith(callback), { timeout: 20_000 }).catch(async (error) => {
       await shot(page, 'failed-stepup');
@@ -319,7 +332,10 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     // new authenticator, since the current one refuses a second passkey for this account).
     await page.goto(`${issuer}/account`);
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    await page.getByRole('button', { name: 'Delete my face check' }).click();
+    // Issue 18: the account page links to a confirmation page first.
+    await page.getByRole('link', { name: 'Delete my face check' }).click();
+    await page.getByRole('heading', { name: 'Delete your face check?' }).waitFor();
+    await page.getByRole('button', { name: 'Yes, delete my face check' }).click();
     await page.getByRole('heading', { name: 'Confirm it is you' }).waitFor();
     await page.locator('#proof-recovery a').click();
     await page.getByLabel('Username').fill('grace');
@@ -334,7 +350,8 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     ).authenticatorId;
     await page.getByRole('button', { name: 'Create a passkey' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
-    await page.getByRole('button', { name: 'Delete my face check' }).click();
+    await page.getByRole('link', { name: 'Delete my face check' }).click();
+    await page.getByRole('button', { name: 'Yes, delete my face check' }).click();
     await page.getByText('Face check deleted.').waitFor();
     assert.match((await page.locator('#face').textContent())!, /No face check is set up/);
     await shot(page, '07-face-deleted');
