@@ -33,10 +33,11 @@ const VIEWPORTS = [
   { name: 'phone', width: 390, height: 844 },
 ];
 
-/** axe-core (WCAG 2 A/AA) at desktop and phone width, no horizontal scrolling; a screenshot of each. */
+/** axe-core (WCAG 2 A/AA) at desktop and phone width, light and dark mode, no horizontal scrolling; a screenshot of each. */
 export async function assertAccessible(page: Page, what: string, shot?: string): Promise<void> {
   const before = page.viewportSize();
-  for (const viewport of VIEWPORTS) {
+  for (const viewport of [...VIEWPORTS, { ...VIEWPORTS[0]!, name: 'desktop, dark mode', dark: true }, { ...VIEWPORTS[1]!, name: 'phone, dark mode', dark: true }]) {
+    await page.emulateMedia({ colorScheme: 'dark' in viewport ? 'dark' : 'light' });
     await page.setViewportSize({ width: viewport.width, height: viewport.height });
     if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
     const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
@@ -48,8 +49,9 @@ export async function assertAccessible(page: Page, what: string, shot?: string):
       `${what} passes axe at ${viewport.name} width`,
     );
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${what}: no horizontal scrolling at ${viewport.name} width`);
-    if (shot) await screenshot(page, `${shot}-${viewport.name}`);
+    if (shot) await screenshot(page, `${shot}-${viewport.name.replace(', dark mode', '-dark')}`);
   }
+  await page.emulateMedia({ colorScheme: 'light' });
   if (before) await page.setViewportSize(before);
 }
 
