@@ -2,7 +2,8 @@
 // session cookie (sent by the browser, HttpOnly) and the session's CSRF token in a header. A 401
 // sends the browser to sign in again; a 403 step_up_required remembers the action and sends it to
 // Facet's own step-up (the console comes back to this page and offers the action again).
-// Types follow the admin API's OpenAPI document (/t/<slug>/admin/api/openapi.json).
+// Types are generated from the admin API's OpenAPI document (./api-types.ts).
+import type { Operations } from './api-types.ts';
 
 export interface Problem {
   type?: string;
@@ -16,74 +17,15 @@ export interface Problem {
 
 export type Result<T> = { ok: true; status: number; data: T } | { ok: false; status: number; problem: Problem };
 
-export interface Me {
-  kind: 'console' | 'token';
-  user: { id: string; username: string } | null;
-  roles: string[];
-  acr: string | null;
-  adminAcr: string;
-  stepUpFreshUntil: string | null;
-  roleSummary: Record<string, string>;
-}
-
-export interface UserSummary {
-  id: string;
-  username: string;
-  email: string | null;
-  displayName: string | null;
-  status: string;
-  createdAt: string;
-  deletedAt: string | null;
-  roles: string[];
-}
-
-export interface FactorRow {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  detail: string | null;
-}
-
-export interface UserDetail {
-  user: UserSummary & { emailVerified: boolean };
-  factors: { passkeys: FactorRow[]; otp: FactorRow | null; nfc: FactorRow[]; face: FactorRow[]; recoveryCodesLeft: number };
-  lockouts: Array<{ factor: string; failures: number; lockedUntil: string | null; disabled: boolean }>;
-  connectedApps: Array<{ clientId: string; families: number; lastUsedAt: string }>;
-  sessions: { account: number; console: number };
-  events: Array<{ id: string; at: string; type: string; actor: string | null; ip: string | null; clientId: string | null }>;
-}
-
-export interface RoleGrant {
-  userId: string;
-  username: string;
-  email: string | null;
-  role: string;
-  source: string;
-  grantedBy: string | null;
-  grantedAt: string;
-}
-
-export interface SigningKey {
-  kid: string;
-  alg: string;
-  status: 'active' | 'retiring' | 'retired';
-  createdAt: string;
-  retireAt: string | null;
-}
-
-export interface ClientSummary {
-  clientId: string;
-  name: string | null;
-  firstParty: boolean;
-  grantTypes: string[];
-  redirectUris: string[];
-  authMethod: string;
-  minimumAcr: string | null;
-  managedBy: string;
-  readOnly: boolean;
-  createdAt: string | null;
-}
+// The admin API's types, generated from its OpenAPI document (scripts/console-api-types.ts).
+type Response<K extends keyof Operations> = Operations[K]['response'];
+export type Me = Response<'whoAmI'>;
+export type UserSummary = Response<'listUsers'>['users'][number];
+export type UserDetail = Response<'getUser'>;
+export type FactorRow = UserDetail['factors']['passkeys'][number];
+export type RoleGrant = Response<'listRoleGrants'>['roles'][number];
+export type SigningKey = Response<'listSigningKeys'>['keys'][number];
+export type ClientSummary = Response<'listClients'>['clients'][number];
 
 export interface PendingAction {
   /** The page the action belongs to (pathname). */
@@ -138,23 +80,23 @@ export function createApi(base: string, csrf: string) {
     return { ok: false, status: response.status, problem };
   }
   return {
-    me: () => call<Me>('GET', '/me'),
-    users: (query: Record<string, string>) => call<{ users: UserSummary[]; next: string | null }>('GET', `/users?${new URLSearchParams(query)}`),
-    user: (id: string) => call<UserDetail>('GET', `/users/${encodeURIComponent(id)}`),
-    signOut: (id: string) => call<{ families_ended: number; sessions: number; records: number }>('POST', `/users/${encodeURIComponent(id)}/sign-out`),
-    lock: (id: string, factor?: string) => call<{ locked: string }>('POST', `/users/${encodeURIComponent(id)}/lock`, factor ? { factor } : {}),
-    unlockAccount: (id: string) => call<{ unlocked: boolean }>('POST', `/users/${encodeURIComponent(id)}/unlock-account`),
-    unlockFactors: (id: string, factor?: string) => call<{ unlocked: string[] }>('POST', `/users/${encodeURIComponent(id)}/unlock`, factor ? { factor } : {}),
-    resetFactor: (id: string, factor: string) => call<{ factor: string; removed: number }>('POST', `/users/${encodeURIComponent(id)}/reset-factor`, { factor }),
+    me: () => call<Response<'whoAmI'>>('GET', '/me'),
+    users: (query: Record<string, string>) => call<Response<'listUsers'>>('GET', `/users?${new URLSearchParams(query)}`),
+    user: (id: string) => call<Response<'getUser'>>('GET', `/users/${encodeURIComponent(id)}`),
+    signOut: (id: string) => call<Response<'signOutUserEverywhere'>>('POST', `/users/${encodeURIComponent(id)}/sign-out`),
+    lock: (id: string, factor?: string) => call<Response<'lockUser'>>('POST', `/users/${encodeURIComponent(id)}/lock`, factor ? { factor } : {}),
+    unlockAccount: (id: string) => call<Response<'unlockAccount'>>('POST', `/users/${encodeURIComponent(id)}/unlock-account`),
+    unlockFactors: (id: string, factor?: string) => call<Response<'unlockUser'>>('POST', `/users/${encodeURIComponent(id)}/unlock`, factor ? { factor } : {}),
+    resetFactor: (id: string, factor: string) => call<Response<'resetUserFactor'>>('POST', `/users/${encodeURIComponent(id)}/reset-factor`, { factor }),
     deleteUser: (id: string, pending: PendingAction) => call<void>('DELETE', `/users/${encodeURIComponent(id)}`, undefined, pending),
     restoreUser: (id: string, pending: PendingAction) => call<void>('POST', `/users/${encodeURIComponent(id)}/restore`, undefined, pending),
-    invite: (email: string, role?: string) => call<{ url: string; email: string; role: string | null; expiresAt: string }>('POST', '/invites', role ? { email, role } : { email }),
-    roles: () => call<{ roles: RoleGrant[]; summary: Record<string, string> }>('GET', '/roles'),
-    grant: (userId: string, role: string, pending: PendingAction) => call<{ granted: boolean; roles: string[] }>('PUT', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
-    keys: () => call<{ keys: SigningKey[]; overlapSeconds: number }>('GET', '/keys'),
-    rotateKeys: (pending: PendingAction) => call<{ created: string[]; retiring: string[]; retired: string[] }>('POST', '/keys/rotate', undefined, pending),
-    clients: () => call<{ clients: ClientSummary[] }>('GET', '/clients'),
-    revoke: (userId: string, role: string, pending: PendingAction) => call<{ revoked: boolean; roles: string[] }>('DELETE', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
+    invite: (email: string, role?: string) => call<Response<'inviteUser'>>('POST', '/invites', role ? { email, role } : { email }),
+    roles: () => call<Response<'listRoleGrants'>>('GET', '/roles'),
+    grant: (userId: string, role: string, pending: PendingAction) => call<Response<'grantRole'>>('PUT', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
+    keys: () => call<Response<'listSigningKeys'>>('GET', '/keys'),
+    rotateKeys: (pending: PendingAction) => call<Response<'rotateSigningKeys'>>('POST', '/keys/rotate', undefined, pending),
+    clients: () => call<Response<'listClients'>>('GET', '/clients'),
+    revoke: (userId: string, role: string, pending: PendingAction) => call<Response<'revokeRole'>>('DELETE', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
   };
 }
 
