@@ -4,7 +4,7 @@
 import { html, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
 import type { PageContext } from './pages.ts';
-import { statusRegion } from './components.ts';
+import { cancelForm, statusRegion } from './components.ts';
 import type { Strings } from './strings/index.ts';
 import { fill } from './strings/index.ts';
 
@@ -62,7 +62,9 @@ ${body}
   );
 }
 
-export function faceVerifyPage(d: FacePageBase & { clientName: string; available: boolean; testSteps?: string; verifyQuery?: string }): string {
+export function faceVerifyPage(
+  d: FacePageBase & { clientName: string; available: boolean; testSteps?: string; verifyQuery?: string; stepUp?: { base: string; others: string[] } },
+): string {
   const { t } = d;
   return page(
     d,
@@ -78,6 +80,12 @@ ${camera(t)}
 <button type="button" id="face-start">${t.face.start}</button>
 <noscript><p class="error">${t.face.noCamera}</p></noscript>`
   : html`<p class="error" role="alert">${t.face.reasons.unavailable}</p>`}
+${d.stepUp && d.stepUp.others.length > 0
+  ? html`<nav class="links" aria-labelledby="other-ways-heading" id="other-ways"><h2 id="other-ways-heading" class="small">${t.stepUp.tryAnother}</h2>${d.stepUp.others.map(
+      (f) => html`<p><a href="${d.stepUp!.base}/stepup/${f}" data-factor="${f}">${t.stepUp.factorNames[f] ?? f}</a></p>`,
+    )}</nav>`
+  : ''}
+${d.stepUp ? cancelForm({ action: `${d.stepUp.base}/cancel`, csrf: d.csrf, label: fill(t.stepUp.cancel, { client: d.clientName }) }) : ''}
 </section>`,
   );
 }

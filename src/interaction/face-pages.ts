@@ -22,7 +22,7 @@ import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
-import { continueOrFinish, stepUpSubject } from './step-up.ts';
+import { continueOrFinish, otherWays, stepUpSubject } from './step-up.ts';
 import { requireAccountSession, type AccountContext } from '../account/session.ts';
 import { proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../views/face.ts';
@@ -228,6 +228,8 @@ interface FaceCheckPlace {
   /** Where the browser goes when nobody may be checked here. */
   away: string;
   flow: 'step-up' | 'fresh-proof';
+  /** Step-up only: the interaction's base, other factors that would also do, and the way back to the client. */
+  stepUp?: { base: string; others(): Promise<string[]> };
   /** Records the success and returns where the browser goes next. */
   succeeded(ctx: Context, userId: string, at: Date): Promise<string>;
 }
@@ -253,6 +255,13 @@ async function interactionPlace(ctx: Context, deps: InteractionDeps): Promise<Fa
     csrf: flow.csrf,
     base: `${flow.base}/stepup/face`,
     query: '',
+    stepUp: {
+      base: flow.base,
+      others: async () => {
+        const subject = await stepUpSubject(flow, deps);
+        return subject ? otherWays(flow, subject, 'face') : [];
+      },
+    },
     clientName: flow.clientName ?? '',
     clientId: flow.details?.clientId ?? null,
     userId: await passkeyHolder(flow, deps),
@@ -314,6 +323,7 @@ async function showVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckP
       clientName: place.clientName,
       available: status.available,
       ...(testSteps ? { testSteps: testSteps.join(',') } : {}),
+      ...(place.stepUp ? { stepUp: { base: place.stepUp.base, others: await place.stepUp.others() } } : {}),
     }),
   );
 }

@@ -239,6 +239,8 @@ describe('face step-up in Chromium with a fake camera', { timeout: 150_000 }, ()
     // The RP asks for passkey+face: passkey first, then the face page.
     const startedAt = Math.floor(Date.now() / 1000);
     const flow = await signInToFacePage(page);
+    // Issue 18: the face page, like every step-up page, has a way back to the application.
+    assert.equal(await page.getByRole('button', { name: /^Cancel and go back to / }).count(), 1);
     await shot(page, '03-face-prompt');
     await page.getByRole('button', { name: 'Start' }).click();
     await page.locator('#face-step[data-step="left"]').waitFor();
