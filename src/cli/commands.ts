@@ -167,7 +167,7 @@ export const commands: Record<string, Command> = {
   },
   'face eval': {
     summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, all against all, DET curve)',
-    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip on|off] [--quick]',
+    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--quick]',
     options: {
       pairs: { type: 'string' },
       images: { type: 'string' },
@@ -182,7 +182,7 @@ export const commands: Record<string, Command> = {
       if (!values.pairs || !values.images) throw new CommandError('--pairs <file> and --images <dir> are required');
       const { runFaceEval } = await import('../face/eval/index.ts');
       const { PIPELINE_VERSIONS } = await import('../face/pipeline.ts');
-      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: boolean } = {};
+      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: 'off' | 'mirror' | 'mirror-redetect' } = {};
       if (values['pipeline-version'] !== undefined) {
         const version = Number(values['pipeline-version']);
         if (!PIPELINE_VERSIONS[version]) throw new CommandError(`--pipeline-version must be one of ${Object.keys(PIPELINE_VERSIONS).join(', ')}`);
@@ -194,8 +194,8 @@ export const commands: Record<string, Command> = {
         pipeline.refineFaceSize = size;
       }
       if (values.flip !== undefined) {
-        if (values.flip !== 'on' && values.flip !== 'off') throw new CommandError('--flip must be on or off');
-        pipeline.flip = values.flip === 'on';
+        if (values.flip !== 'off' && values.flip !== 'mirror' && values.flip !== 'mirror-redetect') throw new CommandError('--flip must be off, mirror or mirror-redetect');
+        pipeline.flip = values.flip;
       }
       await runFaceEval({
         pairs: values.pairs,

@@ -1,12 +1,12 @@
 // One picture in, one face analysis out: detect → checks → align → quality → embed → passive
 // liveness. Model execution is behind `FaceRunners`, so this runs the same in a worker thread, in
 // a benchmark, or anywhere sessions exist.
-import { alignFace } from './align.ts';
+import { alignFace, ARCFACE_TEMPLATE, estimateSimilarity, invertSimilarity } from './align.ts';
 import { decodeDetections, detectorInput, planarBgr, type Box, type Detection, type TensorLike } from './detect.ts';
 import { embedderInput, l2Normalise } from './embed.ts';
 import { FaceRejected } from './errors.ts';
 import { livenessInput, passiveScore } from './passive.ts';
-import { cropResize, flipHorizontal, type RgbImage } from './pixels.ts';
+import { cropResize, flipHorizontal, warpAffine, type RgbImage } from './pixels.ts';
 import { estimateHeadPose, type HeadPose } from './pose.ts';
 import { faceImageStats, qualityScore } from './quality.ts';
 
@@ -20,24 +20,27 @@ export interface FaceRunners {
   livenessScales: number[];
 }
 
+/** Flip averaging: none; the mirrored aligned face; or the mirrored picture with its own landmarks. */
+export type FlipMode = 'off' | 'mirror' | 'mirror-redetect';
+
 /**
  * What turns a face into an embedding. An embedding made by one version is only comparable with
  * embeddings of the same version (and model), so templates record the version they were made with.
  * - 1: landmarks from the detection of the whole picture (scaled to ≤ 640), one embedding.
- * - 2: landmarks from a second detection on a crop around the face, scaled so the face spans
- *   `refineFaceSize` pixels when it spanned fewer in the first detection; embedding of the aligned
- *   face plus that of its mirror image (flip averaging).
+ * - 2: landmarks from a second detection on a crop twice the face's size, scaled so the face spans
+ *   256 px; plus the same for the mirrored picture (the mirrored crop is detected on its own, so its
+ *   landmark errors are independent), and the two embeddings are averaged.
+ * Head pose, box, size and every refusal come from the first detection in all versions.
  */
 export interface PipelineVersionSpec {
-  /** Re-detect faces that spanned fewer detector pixels than this; 0 = never. */
+  /** Re-detect on a crop where the face spans this many pixels; 0 = use the first detection. */
   refineFaceSize: number;
-  /** Add the embedding of the mirrored aligned face. */
-  flip: boolean;
+  flip: FlipMode;
 }
 
 export const PIPELINE_VERSIONS: Readonly<Record<number, PipelineVersionSpec>> = {
-  1: { refineFaceSize: 0, flip: false },
-  2: { refineFaceSize: 192, flip: true },
+  1: { refineFaceSize: 0, flip: 'off' },
+  2: { refineFaceSize: 256, flip: 'mirror-redetect' },
 };
 
 /** The version new templates are made with. */
@@ -57,7 +60,7 @@ export interface PipelineOptions {
   /** Overrides the version's refinement size (evaluation of alternatives only). */
   refineFaceSize?: number;
   /** Overrides the version's flip averaging (evaluation of alternatives only). */
-  flip?: boolean;
+  flip?: FlipMode;
   /** Smallest accepted face (shorter side of the detector's box), in pixels of the working image. */
   minFaceSize?: number;
   /** Refuse turned heads (enrolment, verification); off for liveness-challenge frames. */
@@ -154,19 +157,27 @@ export function selectFace(detections: Detection[], image: { width: number; heig
  * Landmarks from a second detection at a resolution that suits the face: a square crop of twice
  * the face's size around it, scaled so the face spans about `faceSize` pixels. Small faces (an LFW
  * face is ~100 px) get coarse landmarks from a detection of the whole picture, and the 5-point
- * alignment inherits their error. Falls back to the first detection when the crop finds no face.
+ * alignment inherits their error. Undefined when the crop shows no face (the caller falls back).
  */
-export async function refineDetection(image: RgbImage, face: Detection, runners: FaceRunners, { faceSize, scoreThreshold = 0.5 }: { faceSize: number; scoreThreshold?: number }): Promise<Detection> {
+export async function refineDetection(
+  image: RgbImage,
+  face: Detection,
+  runners: FaceRunners,
+  { faceSize, scoreThreshold = 0.5, mirrored = false }: { faceSize: number; scoreThreshold?: number; mirrored?: boolean },
+): Promise<Detection | undefined> {
   const span = Math.max(face.box.width, face.box.height);
   const side = 2 * span;
   const pixels = Math.max(32, Math.ceil((2 * faceSize) / 32) * 32);
   const cx = face.box.x + face.box.width / 2;
   const cy = face.box.y + face.box.height / 2;
-  const rect = { x: cx - side / 2, y: cy - side / 2, width: side, height: side };
-  const crop = cropResize(image, rect, pixels, pixels);
+  // Mirrored: the same crop of the mirror image (x → W−1−x), i.e. the crop mirrored; its landmarks
+  // are returned in the mirror image's coordinates, image-left first as YuNet gives them.
+  const rect = { x: mirrored ? image.width - cx - side / 2 : cx - side / 2, y: cy - side / 2, width: side, height: side };
+  const straight = cropResize(image, { ...rect, x: cx - side / 2 }, pixels, pixels);
+  const crop = mirrored ? flipHorizontal(straight) : straight;
   const outputs = await runners.detect(planarBgr(crop), pixels, pixels);
   const found = decodeDetections(outputs, { width: pixels, height: pixels, scale: 1 }, { scoreThreshold });
-  if (found.length === 0) return face;
+  if (found.length === 0) return undefined;
   const centre = pixels / 2;
   const nearest = found.reduce((best, d) =>
     Math.hypot(d.box.x + d.box.width / 2 - centre, d.box.y + d.box.height / 2 - centre) < Math.hypot(best.box.x + best.box.width / 2 - centre, best.box.y + best.box.height / 2 - centre) ? d : best,
@@ -177,28 +188,32 @@ export async function refineDetection(image: RgbImage, face: Detection, runners:
   return { ...face, landmarks: nearest.landmarks.map(([u, v]) => [back(u, rect.x), back(v, rect.y)] as [number, number]) };
 }
 
-interface EmbeddingPlan { version: number; refineFaceSize: number; flip: boolean }
+interface EmbeddingPlan { version: number; refineFaceSize: number; flip: FlipMode }
+
+/** The aligned face of the mirror image, sampled from `image` (x → W−1−x), given landmarks in mirror-image coordinates. */
+function alignMirrored(image: RgbImage, landmarks: ReadonlyArray<readonly [number, number]>): RgbImage {
+  const map = invertSimilarity(estimateSimilarity(landmarks, ARCFACE_TEMPLATE));
+  return warpAffine(image, { a: -map.a, b: -map.b, c: image.width - 1 - map.c, d: map.d, e: map.e, f: map.f }, 112, 112);
+}
 
 export async function analyzePicture(image: RgbImage, runners: FaceRunners, options: PipelineOptions = {}): Promise<PipelineResult> {
   const o: ResolvedOptions = { ...PIPELINE_DEFAULTS, ...options };
-  const detectorScale = Math.max(1, Math.max(image.width, image.height) / o.detectorSize);
   const face = selectFace(await detectFaces(image, runners, o), image, o);
   const plans: EmbeddingPlan[] = [...new Set([o.pipelineVersion, ...o.alsoEmbed])].map((version) => {
     const spec = pipelineVersionSpec(version);
     const own = version === o.pipelineVersion;
     return { version, refineFaceSize: (own ? o.refineFaceSize : undefined) ?? spec.refineFaceSize, flip: (own ? o.flip : undefined) ?? spec.flip };
   });
-  // One refined detection per distinct size (normally at most one).
-  const refined = new Map<number, Detection>();
-  const span = Math.max(face.box.width, face.box.height);
-  for (const { refineFaceSize } of plans) {
-    if (refineFaceSize > 0 && span / detectorScale < refineFaceSize && !refined.has(refineFaceSize)) {
-      refined.set(refineFaceSize, await refineDetection(image, face, runners, { faceSize: refineFaceSize }));
-    }
-  }
-  const landmarksFor = (plan: EmbeddingPlan) => (refined.get(plan.refineFaceSize) ?? face).landmarks;
+  // One refined detection per distinct size and side (normally one pair).
+  const refined = new Map<string, Promise<Detection | undefined>>();
+  const refine = (size: number, mirrored: boolean) => {
+    const key = `${size}:${mirrored}`;
+    if (!refined.has(key)) refined.set(key, refineDetection(image, face, runners, { faceSize: size, mirrored }));
+    return refined.get(key)!;
+  };
+  const landmarksFor = async (plan: EmbeddingPlan) => (plan.refineFaceSize > 0 ? ((await refine(plan.refineFaceSize, false)) ?? face) : face).landmarks;
   const main = plans[0]!;
-  const landmarks = landmarksFor(main);
+  const landmarks = await landmarksFor(main);
 
   const aligned = alignFace(image, landmarks);
   const stats = faceImageStats(aligned);
@@ -207,12 +222,16 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   const pose = estimateHeadPose(face.landmarks, face.box);
   if (o.requireFrontal && (Math.abs(pose.yaw) > o.maxYaw || Math.abs(pose.pitch) > o.maxPitch)) throw new FaceRejected('head_turned');
 
-  // Every aligned face (and mirror image) of every version in one batch.
+  // Every aligned face (and mirror view) of every version in one embedder batch.
   const faces: Array<{ plan: EmbeddingPlan; image: RgbImage }> = [];
   for (const plan of plans) {
-    const own = plan === main ? aligned : alignFace(image, landmarksFor(plan));
+    const own = plan === main ? aligned : alignFace(image, await landmarksFor(plan));
     faces.push({ plan, image: own });
-    if (plan.flip) faces.push({ plan, image: flipHorizontal(own) });
+    if (plan.flip === 'mirror') faces.push({ plan, image: flipHorizontal(own) });
+    if (plan.flip === 'mirror-redetect') {
+      const mirrored = plan.refineFaceSize > 0 ? await refine(plan.refineFaceSize, true) : undefined;
+      faces.push({ plan, image: mirrored ? alignMirrored(image, mirrored.landmarks) : flipHorizontal(own) });
+    }
   }
   const faceLength = 3 * 112 * 112;
   const batch = new Float32Array(faces.length * faceLength);
@@ -224,7 +243,7 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
     const sum = new Float32Array(size);
     faces.forEach((f, i) => {
       if (f.plan !== plan) return;
-      // Each half normalised first, so neither view dominates the average.
+      // Each view normalised first, so neither dominates the average.
       const one = l2Normalise(Array.prototype.slice.call(raw, i * size, (i + 1) * size) as number[]);
       for (let k = 0; k < size; k += 1) sum[k] += one[k]!;
     });

@@ -5,6 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_DUPLICATE_THRESHOLD } from '../duplicates/detector.ts';
 import { createFaceEngine } from '../index.ts';
+import type { FlipMode } from '../pipeline.ts';
 import { renderDetPng } from './det-plot.ts';
 import { EVAL_ANALYZE_OPTIONS, type EmbeddingCache, type EvalEngine } from './embed-images.ts';
 import { evaluateAllAgainstAll, SHIPPED_FMR, type AllAgainstAllEvaluation } from './evaluate-all.ts';
@@ -34,7 +35,7 @@ export interface RunFaceEvalOptions {
    * Which pipeline to measure: a version (default the current one), optionally with its
    * refinement size or flip averaging overridden to compare alternatives.
    */
-  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: boolean };
+  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: FlipMode };
   /** Quick runs: only this many pairs per fold, and the first n identities for all-against-all. */
   pairsPerFold?: number;
   maxIdentities?: number;
