@@ -176,7 +176,14 @@ ${field({ id: 'code', label: t.recovery.codeLabel, autocomplete: 'one-time-code'
 
 export function consentPage(
   ctx: PageContext,
-  { clientName, userName, scopes, claims, resources }: { clientName: string; userName: string; scopes: string[]; claims: string[]; resources: Array<{ indicator: string; scopes: string[] }> },
+  {
+    clientName,
+    userName,
+    scopes,
+    claims,
+    resources,
+    again = false,
+  }: { clientName: string; userName: string; scopes: string[]; claims: string[]; resources: Array<{ indicator: string; scopes: string[] }>; again?: boolean },
 ): string {
   const { t } = ctx;
   const describe = (scope: string) => t.consent.scopes[scope] ?? fill(t.consent.otherScope, { scope });
@@ -186,7 +193,7 @@ export function consentPage(
     html`<section class="card">
 <h1>${fill(t.consent.heading, { client: clientName })}</h1>
 <p class="detail">${fill(t.consent.signedInAs, { user: userName })}</p>
-<p>${t.consent.scopesIntro}</p>
+<p>${again ? t.consent.scopesAgain : t.consent.scopesIntro}</p>
 <ul class="scopes" id="consent-scopes">${scopes.map((s) => html`<li data-scope="${s}">${describe(s)}</li>`)}${resources.flatMap((r) =>
       r.scopes.map((s) => html`<li data-scope="${s}">${describe(s)} <span class="detail">(${r.indicator})</span></li>`),
     )}</ul>

@@ -32,12 +32,17 @@ export async function showConsent(ctx: Context, flow: Flow, deps: InteractionDep
   // unless the RP asked for the question to be put again (prompt=consent, OIDC Core 3.1.2.1).
   const promptConsent = typeof details.params.prompt === 'string' && details.params.prompt.split(' ').includes('consent');
   if (!promptConsent && remembered && covers(remembered, asked(missing))) return grantAndFinish(ctx, flow, deps, { remembered: true });
+  // prompt=consent with everything granted already: list what is asked for again, never an empty list.
+  const missingScopes = missing.missingOIDCScope ?? [];
+  const again = missingScopes.length === 0 && Object.keys(missing.missingResourceScopes ?? {}).length === 0;
+  const requested = typeof details.params.scope === 'string' ? details.params.scope.split(' ').filter(Boolean) : [];
   htmlResponse(
     ctx,
     consentPage(pageContext(ctx, flow), {
       clientName: flow.clientName ?? details.clientId,
       userName: user?.display_name ?? user?.username ?? '',
-      scopes: missing.missingOIDCScope ?? [],
+      scopes: again ? requested : missingScopes,
+      again,
       claims: (missing.missingOIDCClaims ?? []).filter((c) => !['sub', 'sid', 'auth_time', 'acr', 'amr', 'iss'].includes(c)),
       resources: Object.entries(missing.missingResourceScopes ?? {}).map(([indicator, scopes]) => ({ indicator, scopes })),
     }),

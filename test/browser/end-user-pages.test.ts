@@ -282,6 +282,15 @@ describe('end-user pages (issue 18) in Chromium', () => {
     if (await page.getByRole('button', { name: 'Sign in with a passkey' }).isVisible()) await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByRole('button', { name: 'Allow' }).click();
     assert.ok((await atCallback(page)).searchParams.get('code'), 'consented and signed in');
+    // prompt=consent with everything granted already: the page lists what it asks for, not nothing.
+    const again = await startFlow('urn:facet:acr:passkey', partner);
+    again.searchParams.set('prompt', 'consent');
+    await page.goto(again.href);
+    await page.getByText('You allowed this before; it asks you to confirm that it may:').waitFor();
+    assert.deepEqual(await page.locator('#consent-scopes li').allTextContents(), ['Know who you are']);
+    await assertAccessible(page, 'consent page asked again', '59-consent-again');
+    await page.getByRole('button', { name: 'Allow' }).click();
+    assert.ok((await atCallback(page)).searchParams.get('code'), 'allowed again');
 
     await page.goto(`${facet.baseUrl}/t/demo/account`);
     if (new URL(page.url()).pathname.endsWith('/sign-in')) {

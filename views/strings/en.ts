@@ -130,6 +130,7 @@ export const en = {
     heading: 'Allow {client} to access your account?',
     signedInAs: 'Signed in as {user}',
     scopesIntro: 'It asks to:',
+    scopesAgain: 'You allowed this before; it asks you to confirm that it may:',
     claimsIntro: 'It also asks for these details:',
     allow: 'Allow',
     deny: 'Deny',
