@@ -193,6 +193,41 @@ function Users() {
   );
 }
 
+/** Edit a profile; a problem about one field is shown next to that field. */
+function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; onSaved: (text: string) => Promise<void> }) {
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const emailProblem = problem && (problem.code === 'email_taken' || /email/.test(problem.detail)) ? problem : undefined;
+  return (
+    <details class="card">
+      <summary>Edit profile</summary>
+      <form
+        onSubmit={async (event) => {
+          event.preventDefault();
+          const form = event.currentTarget as HTMLFormElement;
+          const displayName = (form.elements.namedItem('profile-name') as HTMLInputElement).value.trim();
+          const email = (form.elements.namedItem('profile-email') as HTMLInputElement).value.trim();
+          const result = await api.editProfile(id, { displayName: displayName || null, ...(email ? { email } : {}) });
+          if (!result.ok) return setProblem(result.problem);
+          setProblem(undefined);
+          await onSaved('Profile saved.');
+        }}
+      >
+        <label for="profile-name">Display name</label>
+        <input id="profile-name" name="profile-name" maxLength={100} value={detail.user.displayName ?? ''} />
+        <label for="profile-email">Email address</label>
+        <input id="profile-email" name="profile-email" type="email" value={detail.user.email ?? ''} aria-invalid={emailProblem ? 'true' : undefined} aria-describedby={emailProblem ? 'profile-email-error' : undefined} />
+        {emailProblem && (
+          <p class="error" id="profile-email-error" role="alert">
+            {emailProblem.detail}
+          </p>
+        )}
+        {problem && !emailProblem && <ProblemText problem={problem} />}
+        <button type="submit">Save profile</button>
+      </form>
+    </details>
+  );
+}
+
 type Action = { kind: string; title: string; body: string; label: string; danger?: boolean; run: () => Promise<void> };
 
 function User({ id, me }: { id: string; me: Me }) {
@@ -343,6 +378,7 @@ function User({ id, me }: { id: string; me: Me }) {
           {isAdmin && deleted && button(all.restore!)}
         </div>
       )}
+      {isAdmin && !deleted && <ProfileForm id={id} detail={detail} onSaved={async (text) => { setMessage(text); await load(); }} />}
       <h2>Factors</h2>
       <table>
         <caption class="visually-hidden">Enrolled factors</caption>

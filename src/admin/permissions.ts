@@ -43,6 +43,7 @@ const SENSITIVE: ReadonlySet<string> = new Set<RouteKey>([
 
 /** Writes that are not sensitive (they need only a passkey sign-in). */
 const ORDINARY_WRITES: ReadonlySet<string> = new Set<RouteKey>([
+  'PATCH /users/:id',
   'POST /users/:id/lock',
   'POST /users/:id/unlock',
   'POST /users/:id/unlock-account',

@@ -79,6 +79,12 @@ export const inviteBody = z
   })
   .strict();
 const roleParams = z.object({ userId, role: roleSchema });
+export const profileBody = z
+  .object({
+    displayName: z.string().trim().max(100).nullable().optional().describe('Shown name; null clears it.'),
+    email: z.email().max(320).optional().describe('A new email address (not verified until the user verifies it).'),
+  })
+  .strict();
 
 const AUTH_PROBLEMS = {
   401: 'No or a wrong admin bearer token, or no console session.',
@@ -131,6 +137,18 @@ export const USER_ROUTES = {
     params: z.object({ id: userId }),
     responses: { 200: { description: 'The user (also a soft-deleted one).', schema: userDetail } },
     problems: { 400: INPUT_PROBLEMS[400], ...AUTH_PROBLEMS },
+  },
+  editProfile: {
+    method: 'patch',
+    path: '/users/:id',
+    operationId: 'editUserProfile',
+    summary: "Change a user's display name or email address (audited)",
+    tags: ['users'],
+    params: z.object({ id: userId }),
+    body: profileBody,
+    bodyRequired: true,
+    responses: { 200: { description: 'The profile now.', schema: z.object({ id: z.string(), username: z.string(), email: z.string().nullable(), emailVerified: z.boolean(), displayName: z.string().nullable() }) } },
+    problems: { ...INPUT_PROBLEMS, 409: 'Another account has that email address (email_taken).', ...AUTH_PROBLEMS },
   },
   lockUser: {
     method: 'post',
@@ -376,6 +394,32 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
         const detail = await withTenant(db, tenantOf(ctx), (trx) => userDetailOf(trx, id));
         if (!detail) throw notFound(`no user ${id} in this tenant`);
         return { status: 200, body: detail };
+      },
+      options,
+    ),
+  );
+
+  mount(
+    route(
+      USER_ROUTES.editProfile,
+      async (ctx, { params: { id }, body }) => {
+        const updated = await withTenant(db, tenantOf(ctx), async (trx) => {
+          const user = await live(trx, id);
+          const changes: { display_name?: string | null; email?: string; email_verified?: boolean } = {};
+          if (body.displayName !== undefined && (body.displayName || null) !== user.display_name) changes.display_name = body.displayName || null;
+          if (body.email !== undefined && body.email.toLowerCase() !== (user.email ?? '').toLowerCase()) {
+            const taken = await trx.selectFrom('users').select('id').where('deleted_at', 'is', null).where('id', '!=', id).where((eb) => eb(eb.fn('lower', ['email']), '=', body.email!.toLowerCase())).executeTakeFirst();
+            if (taken) throw new HttpError(409, 'email_taken', 'Conflict', 'Another account of this tenant has that email address.');
+            changes.email = body.email;
+            changes.email_verified = false;
+          }
+          if (Object.keys(changes).length > 0) {
+            await trx.updateTable('users').set({ ...changes, updated_at: new Date() }).where('id', '=', id).execute();
+            await appendAudit(trx, { type: 'account.profile_changed', actor: actorOf(ctx), subject: id, ...facts(ctx), data: { fields: Object.keys(changes).filter((k) => k !== 'email_verified') } });
+          }
+          return trx.selectFrom('users').select(['id', 'username', 'email', 'email_verified', 'display_name']).where('id', '=', id).executeTakeFirstOrThrow();
+        });
+        return { status: 200, body: { id: updated.id, username: updated.username, email: updated.email, emailVerified: updated.email_verified, displayName: updated.display_name } };
       },
       options,
     ),

@@ -91,6 +91,7 @@ export const AUDIT_EVENTS = {
   'account.locked': spec('An administrator locked the whole account (no sign-in, sessions ended) until unlocked.', 3001, 9, 'success', { families_ended: 'number?' }),
   'account.unlocked': spec('An administrator unlocked a locked account.', 3001, 12, 'success', {}),
   'factor.reset': spec('An administrator removed a factor of an account; the user must enrol it again.', 3001, 11, 'success', { 'factor': 'string', removed: 'number' }),
+  'account.profile_changed': spec("An administrator changed an account's profile (display name, email address).", 3001, 99, 'success', { fields: 'string[]' }),
   'account.restored': spec('A soft-deleted account was restored.', 3001, 2, 'success', {}),
   'account.erased': spec('An account was erased for good (its rows are gone; this event stays).', 3001, 6, 'success', {}),
   'invite.redeemed': spec('A sign-up used an invitation.', 3001, 1, 'success', { invite_id: 'string' }),

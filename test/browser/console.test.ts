@@ -151,6 +151,18 @@ describe('hosted console in Chromium', () => {
     await page.getByText(/Signed out: \d+ session\(s\)/).waitFor();
     const events = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['type', 'actor']).where('subject', '=', targetId).execute());
     assert.ok(events.some((e) => e.type === 'account.signed_out_everywhere'));
+
+    // Edit the profile: an email address another account has is refused next to the field.
+    await page.getByText('Edit profile').click();
+    await page.getByLabel('Email address').fill('zack@demo.example');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.locator('#profile-email-error').getByText('Another account of this tenant has that email address.').waitFor();
+    assert.equal(await page.getByLabel('Email address').getAttribute('aria-invalid'), 'true');
+    await page.getByLabel('Email address').fill('zoe.new@demo.example');
+    await page.getByLabel('Display name').fill('Zoe New');
+    await page.getByRole('button', { name: 'Save profile' }).click();
+    await page.getByText('Profile saved.').waitFor();
+    await page.getByText('zoe.new@demo.example (not verified)').waitFor();
     await assertAccessible(page, 'user page', 'user');
   });
 

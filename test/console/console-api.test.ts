@@ -162,6 +162,22 @@ describe('console back end', () => {
     assert.equal(actor?.actor, ids.ada);
   });
 
+  test('admin edits a profile (audited); an email another account has is a 409; helpdesk may not edit', async () => {
+    const admin = await signIn(ids.ada!);
+    const edited = await api(admin, `/users/${ids.target2}`, { method: 'PATCH', body: { displayName: 'Target Two', email: 'two@demo.example' } });
+    assert.equal(edited.status, 200, await edited.clone().text());
+    assert.deepEqual(await edited.json(), { id: ids.target2, username: 'target2', email: 'two@demo.example', emailVerified: false, displayName: 'Target Two' });
+    const taken = await api(admin, `/users/${ids.target2}`, { method: 'PATCH', body: { email: 'ADA@demo.example' } });
+    assert.equal(taken.status, 409);
+    assert.equal(((await taken.json()) as { code: string }).code, 'email_taken');
+    const bad = await api(admin, `/users/${ids.target2}`, { method: 'PATCH', body: { email: 'not an email' } });
+    assert.equal(bad.status, 400);
+    const event = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['actor', 'data']).where('type', '=', 'account.profile_changed').executeTakeFirst());
+    assert.deepEqual(event, { actor: ids.ada, data: { fields: ['display_name', 'email'] } });
+    const hal = await signIn(ids.hal!);
+    assert.equal((await api(hal, `/users/${ids.target2}`, { method: 'PATCH', body: { displayName: 'x' } })).status, 403);
+  });
+
   test('writes need the session CSRF token; no session is a 401 problem', async () => {
     const admin = await signIn(ids.ada!);
     const noCsrf = await api(admin, `/users/${ids.target}/sign-out`, { method: 'POST', csrf: null });

@@ -65,6 +65,21 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
+  /** PATCH /users/{id} — Change a user's display name or email address (audited) */
+  editUserProfile: {
+    response: {
+      id: string;
+      username: string;
+      email: string | null;
+      emailVerified: boolean;
+      displayName: string | null;
+    };
+    body: {
+      displayName?: string | null;
+      email?: string;
+    };
+    query: Record<string, never>;
+  };
   /** GET /audit/catalogue — Every audit event type: fields, outcome, OCSF class and activity */
   getAuditCatalogue: {
     response: {

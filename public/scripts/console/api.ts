@@ -84,6 +84,7 @@ export function createApi(base: string, csrf: string) {
     users: (query: Record<string, string>) => call<Response<'listUsers'>>('GET', `/users?${new URLSearchParams(query)}`),
     user: (id: string) => call<Response<'getUser'>>('GET', `/users/${encodeURIComponent(id)}`),
     signOut: (id: string) => call<Response<'signOutUserEverywhere'>>('POST', `/users/${encodeURIComponent(id)}/sign-out`),
+    editProfile: (id: string, body: Operations['editUserProfile']['body']) => call<Response<'editUserProfile'>>('PATCH', `/users/${encodeURIComponent(id)}`, body),
     lock: (id: string, factor?: string) => call<Response<'lockUser'>>('POST', `/users/${encodeURIComponent(id)}/lock`, factor ? { factor } : {}),
     unlockAccount: (id: string) => call<Response<'unlockAccount'>>('POST', `/users/${encodeURIComponent(id)}/unlock-account`),
     unlockFactors: (id: string, factor?: string) => call<Response<'unlockUser'>>('POST', `/users/${encodeURIComponent(id)}/unlock`, factor ? { factor } : {}),
