@@ -52,6 +52,7 @@ const SECURITY_CHANGES = [
   'factor.face.deleted',
   'recovery_code.issued',
   'recovery_codes.issued', // the spelling before the event catalogue
+  'account.signed_out_everywhere', // sessions ended (by the user or an administrator)
 ];
 
 const NOTICES = ['renamed', 'removed', 'added', 'sessionEnded', 'appRevoked'] as const;

@@ -166,5 +166,7 @@ describe('account page in Chromium', () => {
     const changes = (await page.locator('#security-changes').textContent())!;
     assert.match(changes, /Authenticator app removed \(confirmed with an app code\)/);
     assert.match(changes, /Authenticator app added \(confirmed with a passkey\)/);
+    // Issue 13: the user's own history also shows the sessions they ended.
+    assert.match(changes, /Signed out everywhere \(all sessions ended\)/);
   });
 });
