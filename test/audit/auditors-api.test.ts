@@ -1,6 +1,7 @@
-// Issue 13 over HTTP on real PostgreSQL: search with filters and a cursor that stays right while
-// others append, an export job (inline runner) with progress, a download that expires, offline
-// verification of the archive against the published key set, tenant isolation.
+// Issue 13 over HTTP on real PostgreSQL and the embedded PGlite: search with filters and a cursor
+// that stays right while others append, an export job (inline runner) with progress, a download
+// that expires, offline verification of the archive against the published key set, tenant
+// isolation, the routes in the OpenAPI document and the auditor role's reach.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { createTenant } from '../../src/tenancy/provision.ts';
 import { appendAudit } from '../../src/audit/audit-log.ts';
 import { verifyExport } from '../../src/audit/verify-export.ts';
 import { runCli } from '../../src/cli/main.ts';
+import { backends } from '../support/backends.ts';
 import { mayCall, routeKey } from '../../src/admin/permissions.ts';
 
 const TOKEN = 'demo-admin-dev-token-000000';
@@ -29,7 +31,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
   }
 }
 
-describe('auditors: search, exports, verification', () => {
+for (const backend of backends) describe(`auditors: search, exports, verification on ${backend}`, () => {
   let facet: TestFacet;
   let demo: TenantRecord;
   let api: string;
@@ -38,7 +40,7 @@ describe('auditors: search, exports, verification', () => {
 
   before(async () => {
     exportDir = mkdtempSync(path.join(tmpdir(), 'facet-audit-exports-'));
-    facet = await startTestFacet({ env: { FACET_AUDIT_EXPORT_DIR: exportDir } });
+    facet = await startTestFacet({ database: backend, env: { FACET_AUDIT_EXPORT_DIR: exportDir } });
     demo = (await findTenant(facet.database.db, 'demo'))!;
     api = `${facet.baseUrl}/t/demo/admin/api/audit`;
     await createTenant(facet.database.db, { slug: 'other', settings: { admin_token: { env: 'OTHER_ADMIN_TOKEN', dev: OTHER_TOKEN } } }, { kek: facet.config.kek });
