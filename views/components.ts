@@ -34,7 +34,8 @@ export function csrfField(token: string): SafeHtml {
 
 /** Where page scripts and the server put messages; announced by screen readers. */
 export function statusRegion(message?: string | SafeHtml, id = 'status'): SafeHtml {
-  return html`<p id="${id}" class="status${message ? ' error' : ''}" role="alert" aria-live="assertive">${message ?? ''}</p>`;
+  // role=alert alone: adding aria-live="assertive" made some screen readers read each error twice.
+  return html`<p id="${id}" class="status${message ? ' error' : ''}" role="alert">${message ?? ''}</p>`;
 }
 
 /** The passkey-failure messages a page script maps browser errors to (data-messages, JSON). */

@@ -69,6 +69,8 @@ export function signUpPage(
   { values = {}, errors = {}, inviteField, formError }: { values?: SignUpValues; errors?: Partial<Record<keyof SignUpValues, string>>; inviteField: boolean; formError?: string | undefined },
 ): string {
   const { t } = ctx;
+  // Focus goes to the first field in error (else the first field).
+  const focus = (['username', 'email', 'displayName', 'invite'] as const).find((key) => errors[key]) ?? 'username';
   return page(
     ctx,
     t.signUp.title,
@@ -77,10 +79,10 @@ export function signUpPage(
 ${statusRegion(formError)}
 <form method="post" action="${ctx.base}/signup" novalidate>
 ${csrfField(ctx.csrf)}
-${field({ id: 'username', label: t.signUp.usernameLabel, value: values.username, autocomplete: 'username', hint: t.signUp.usernameHint, error: errors.username, required: true, autofocus: true })}
-${field({ id: 'email', label: t.signUp.emailLabel, type: 'email', value: values.email, autocomplete: 'email', error: errors.email, required: true })}
-${field({ id: 'displayName', label: t.signUp.displayNameLabel, value: values.displayName, autocomplete: 'name', hint: t.signUp.displayNameHint, error: errors.displayName })}
-${inviteField ? field({ id: 'invite', label: t.signUp.inviteLabel, value: values.invite, hint: t.signUp.inviteHint, error: errors.invite, required: true }) : values.invite ? html`<input type="hidden" name="invite" value="${values.invite}">${errors.invite ? html`<p class="error" role="alert">${errors.invite}</p>` : ''}` : ''}
+${field({ id: 'username', label: t.signUp.usernameLabel, value: values.username, autocomplete: 'username', hint: t.signUp.usernameHint, error: errors.username, required: true, autofocus: focus === 'username' })}
+${field({ id: 'email', label: t.signUp.emailLabel, type: 'email', value: values.email, autocomplete: 'email', error: errors.email, required: true, autofocus: focus === 'email' })}
+${field({ id: 'displayName', label: t.signUp.displayNameLabel, value: values.displayName, autocomplete: 'name', hint: t.signUp.displayNameHint, error: errors.displayName, autofocus: focus === 'displayName' })}
+${inviteField ? field({ id: 'invite', label: t.signUp.inviteLabel, value: values.invite, hint: t.signUp.inviteHint, error: errors.invite, required: true, autofocus: focus === 'invite' }) : values.invite ? html`<input type="hidden" name="invite" value="${values.invite}">${errors.invite ? html`<p class="error" role="alert">${errors.invite}</p>` : ''}` : ''}
 <button type="submit">${t.signUp.submit}</button>
 </form>
 <nav class="links"><p><a href="${ctx.base}">${t.signUp.haveAccount}</a></p></nav>
@@ -162,11 +164,10 @@ export function recoveryPage(ctx: PageContext, { username, error }: { username?:
     html`<section class="card">
 <h1>${t.recovery.heading}</h1>
 <p>${t.recovery.intro}</p>
-${statusRegion(error)}
 <form method="post" action="${ctx.base}/recovery" novalidate>
 ${csrfField(ctx.csrf)}
-${field({ id: 'username', label: t.recovery.usernameLabel, value: username, autocomplete: 'username', required: true, autofocus: true })}
-${field({ id: 'code', label: t.recovery.codeLabel, autocomplete: 'one-time-code', hint: t.recovery.codeHint, error, required: true })}
+${field({ id: 'username', label: t.recovery.usernameLabel, value: username, autocomplete: 'username', required: true, autofocus: !error })}
+${field({ id: 'code', label: t.recovery.codeLabel, autocomplete: 'one-time-code', hint: t.recovery.codeHint, error, required: true, autofocus: Boolean(error) })}
 <button type="submit">${t.recovery.submit}</button>
 </form>
 <nav class="links"><p><a href="${ctx.base}">${t.common.back}</a></p></nav>

@@ -349,6 +349,29 @@ describe('end-user pages (issue 18) in Chromium', () => {
     }
   });
 
+  test('form errors: said once, and focus on the first field in error (sign-up, recovery code)', async () => {
+    const { page } = tab;
+    await page.goto(`${facet.baseUrl}/t/demo/account/sign-in/signup`);
+    await page.getByLabel('Username').fill('newbie');
+    await page.getByLabel('Email').fill('grace@demo.example');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('An account with this email already exists.').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'email', 'focus on the field in error, not the first field');
+    assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), 'true');
+    await assertAccessible(page, 'sign-up page with an error', '73-signup-error');
+
+    await page.goto(`${facet.baseUrl}/t/demo/account/sign-in/recovery`);
+    // (grace's sign-in budget was spent by the 429 test; the answer is the same for any username.)
+    await page.getByLabel('Username').fill('someone-else');
+    await page.getByLabel('Recovery code').fill('AAAA-BBBB-CCCC-DDDD');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('That username and code do not match an unused recovery code.').waitFor();
+    const main = (await page.locator('main').textContent())!;
+    assert.equal(main.split('That username and code do not match').length - 1, 1, 'the error is said once');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'code');
+    await assertAccessible(page, 'recovery page with an error', '74-recovery-error');
+  });
+
   test('branding: the tenant colour on buttons and links (light and dark), the tenant on error, expired and 404 pages, a skip link, a favicon', async () => {
     const { page } = tab;
     await page.goto(`${facet.baseUrl}/t/demo/account/sign-in`);
