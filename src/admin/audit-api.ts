@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
-import type { Kysely } from 'kysely';
+import type { RootDb } from '../db/client.ts';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
@@ -193,7 +193,7 @@ export function catalogueDocument() {
   };
 }
 
-export function registerAuditApi(router: Router, { config, db, services, guard, checkResponses }: { config: Config; db: Kysely<any>; services: Services; guard: Middleware[]; checkResponses: boolean }): void {
+export function registerAuditApi(router: Router, { config, db, services, guard, checkResponses }: { config: Config; db: RootDb; services: Services; guard: Middleware[]; checkResponses: boolean }): void {
   const tenantOf = (ctx: Context) => (ctx.state.tenant as TenantRuntime).tenant;
   const options = { checkResponses };
   const mount = ({ spec, handle }: GuardedRoute) => router[spec.method](`/admin/api${spec.path}`, ...guard, handle);

@@ -3,7 +3,8 @@
 // so verification continues from that checkpoint; the removal itself is an audit event. It runs
 // as the schema owner (the tenant role has no DELETE privilege), inside a transaction that sets
 // facet.audit_retention = 'on', the one thing the append-only guard lets through.
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { RootDb } from '../db/client.ts';
 import type { TenantDb, TenantScope } from '../db/tenant-scope.ts';
 import { ident } from '../tenancy/names.ts';
 import { appendAudit } from './audit-log.ts';
@@ -31,7 +32,7 @@ export interface RetentionResult {
  * delete every row up to it, append `audit.retention_removed`.
  */
 export async function applyRetention(
-  db: Kysely<any>,
+  db: RootDb,
   tenant: TenantScope & { settings?: unknown },
   { kek, issuer, days = retentionDaysOf(tenant.settings), now = new Date() }: { kek: string; issuer: string; days?: number; now?: Date },
 ): Promise<RetentionResult> {
