@@ -15,6 +15,7 @@ import { createTenantPool } from './tenancy/pool.ts';
 import { findTenant, tenantVersion } from './tenancy/registry.ts';
 import { createRuntime, delegateToProvider, isProviderPath, type TenantRuntime } from './oidc/runtime.ts';
 import { pageNotFound } from './interaction/not-found.ts';
+import { landingPage } from '../views/landing.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
@@ -128,6 +129,12 @@ export function createApp({
     ctx.body = presentsToken(ctx.get('authorization'), config.metricsToken) ? report : publicReadiness(report);
   });
   root.get('/', (ctx) => {
+    // A browser gets a small landing page (issue 18); API callers the same facts as JSON.
+    if (ctx.accepts(['application/json', 'text/html']) === 'text/html') {
+      ctx.type = 'html';
+      ctx.body = landingPage(config.publicUrl);
+      return;
+    }
     ctx.body = { service: 'facet', tenants: `${config.publicUrl}/t/<slug>/.well-known/openid-configuration` };
   });
   app.use(metricsMiddleware(services.metrics.registry, { token: config.metricsToken }));

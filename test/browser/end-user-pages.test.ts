@@ -403,6 +403,12 @@ describe('end-user pages (issue 18) in Chromium', () => {
     assert.match(api.headers.get('content-type')!, /application\/problem\+json/);
     assert.equal((await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration`)).status, 200, 'provider paths still answer');
 
+    // `/` is a small landing page in a browser, JSON for API callers.
+    await page.goto(`${facet.baseUrl}/`);
+    await page.getByRole('heading', { name: 'Facet sign-in service' }).waitFor();
+    await assertAccessible(page, 'landing page', '75-landing');
+    assert.equal(((await (await fetch(`${facet.baseUrl}/`, { headers: { accept: 'application/json' } })).json()) as { service: string }).service, 'facet');
+
     // An expired (or made-up) interaction keeps the tenant's name and colours.
     const expired = (await page.goto(`${facet.baseUrl}/t/demo/interaction/no-such-interaction`))!;
     assert.equal(expired.status(), 400);
