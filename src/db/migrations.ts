@@ -70,8 +70,12 @@ export interface MigrationReport {
 function scopedToSchema<D extends Kysely<any> | Transaction<any>>(db: D, schema: string): D {
   const introspection: DatabaseIntrospector = {
     getSchemas: () => db.introspection.getSchemas(),
+    // The Migrator only asks whether its own two tables exist: answered by name through the
+    // catalog's index (information_schema.tables scans every relation of the database).
     getTables: async () => {
-      const { rows } = await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${schema}`.execute(db);
+      const { rows } = await sql<{ name: string }>`
+        select name from unnest(array['kysely_migration', 'kysely_migration_lock']) as name
+        where to_regclass(quote_ident(${schema}) || '.' || name) is not null`.execute(db);
       return rows.map((row) => ({ name: row.name, schema, isView: false, isForeign: false, columns: [] }));
     },
   };
