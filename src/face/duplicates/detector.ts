@@ -47,14 +47,15 @@ export interface DuplicateDetectorOptions {
   /**
    * Cosine similarity at or above which two accounts are flagged. This is a 1:N search, so it
    * must be stricter than the 1:1 verification threshold: the default is the threshold measured
-   * for FMR 1e-5 on LFW with MobileFaceNet (see docs/face-templates.md).
+   * for FMR 1e-5 on LFW with MobileFaceNet and pipeline version 2, rounded up (0.4672 → 0.468;
+   * docs/face-templates.md).
    */
   threshold?: number;
   /** Nearest neighbours examined per enrolment. */
   limit?: number;
 }
 
-export const DEFAULT_DUPLICATE_THRESHOLD = 0.46;
+export const DEFAULT_DUPLICATE_THRESHOLD = 0.468;
 
 function vectorLiteral(schema: string, embedding: Float32Array): RawBuilder<unknown> {
   return sql`${`[${Array.from(embedding).join(',')}]`}::${sql.id(schema)}.vector`;
