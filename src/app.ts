@@ -64,6 +64,7 @@ export function createApp({
 
   const pool = createTenantPool<TenantRuntime>({
     max: config.tenantPoolSize,
+    recheckMs: config.tenantRecheckMs,
     version: async (slug) => {
       const v = await tenantVersion(db, slug);
       return v && v.status === 'active' ? v.configVersion : undefined;

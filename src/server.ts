@@ -9,6 +9,7 @@ import { applyTenantDirectory, createBaseLogger, migrateAll, openConfiguredDatab
 import type { Database } from './db/client.ts';
 import { createServices, type Services } from './services.ts';
 import { installationPrefix } from './tenancy/registry.ts';
+import { listenForTenantChanges } from './tenancy/change-feed.ts';
 
 export interface RunningFacet {
   server: Server;
@@ -40,6 +41,9 @@ export async function startFacet(
   // Not awaited: with Redis down, registering the schedules waits for it; serving must not.
   if (services.redis) void services.jobs.schedule().catch((error) => logger.warn({ err: error }, 'could not register job schedules'));
   const facet = createApp({ config, database, logger, services, hooks });
+  // Tenant changes made by other processes on the same PostgreSQL (keys, tenant files, policies).
+  const changeFeed =
+    config.database.kind === 'postgres' ? listenForTenantChanges({ url: config.database.url, logger, onChange: (slug) => facet.pool.expire(slug) }) : undefined;
   // What a graceful stop needs to know: the responses still to be written, and for each connection
   // whether a request is running on it and since when it has been idle.
   const open = new Set<ServerResponse>();
@@ -106,6 +110,7 @@ export async function startFacet(
       // http's close() on the closed server only stops its connection-check timer.
       server.close(() => {});
       facet.pool.clear();
+      await changeFeed?.close();
       await services.close();
       await database.close();
     })());

@@ -19,6 +19,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { DEFAULT_LIMITS } from '../ratelimit/policies.ts';
 import { tenantSettingsSchema } from '../tenancy/tenant-file.ts';
 import { findTenant } from '../tenancy/registry.ts';
+import { notifyTenantChanged } from '../tenancy/change-feed.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { DEFAULT_ADMIN_ACR } from '../console/principal.ts';
 
@@ -146,6 +147,7 @@ export function registerPoliciesApi(router: Router, { config, db, guard, checkRe
           .set({ settings: JSON.stringify(next), config_version: sql`config_version + 1`, updated_at: sql`now()` })
           .where('slug', '=', runtime.tenant.slug)
           .execute();
+        await notifyTenantChanged(db, runtime.tenant.slug);
         await withTenant(db, runtime.tenant, (trx) =>
           appendAudit(trx, { type: 'tenant.settings_changed', actor: String(ctx.state.adminActor ?? 'admin'), ip: ctx.ip, userAgent: ctx.get('user-agent') || null }),
         );

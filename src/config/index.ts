@@ -47,6 +47,8 @@ const envSchema = z.object({
   FACET_TENANTS_DIR: z.string().default('tenants'),
   /** How many tenants' OIDC providers stay warm in memory. */
   FACET_TENANT_POOL_SIZE: z.coerce.number().int().min(1).default(100),
+  /** How long a warm tenant is served before its version is read again (changes from other processes also arrive at once by LISTEN/NOTIFY on PostgreSQL). */
+  FACET_TENANT_RECHECK_MS: z.coerce.number().int().min(0).default(2000),
   /** Signing-key overlap after a rotation: the old key stays published this many seconds. */
   FACET_KEY_OVERLAP_SECONDS: z.coerce.number().int().min(0).default(7 * 24 * 3600),
   /** Trust X-Forwarded-* headers (set when behind a reverse proxy; required in production). */
@@ -117,6 +119,7 @@ function buildConfig(env: z.infer<typeof envSchema>, source: NodeJS.ProcessEnv =
     modelsDir: env.FACET_MODELS_DIR,
     tenantsDir: env.FACET_TENANTS_DIR,
     tenantPoolSize: env.FACET_TENANT_POOL_SIZE,
+    tenantRecheckMs: env.FACET_TENANT_RECHECK_MS,
     keyOverlapSeconds: env.FACET_KEY_OVERLAP_SECONDS,
     trustProxy: env.TRUST_PROXY,
     metricsToken: env.METRICS_TOKEN,

@@ -7,6 +7,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { resolveSecret } from '../config/client-secrets.ts';
 import { createTenant } from './provision.ts';
 import { findTenant } from './registry.ts';
+import { notifyTenantChanged } from './change-feed.ts';
 import type { ClientDefinition, TenantFile } from './tenant-file.ts';
 import { syncFileAdmins, type FileAdminsReport } from '../admin/roles.ts';
 import type { RootDb } from '../db/client.ts';
@@ -100,6 +101,7 @@ export async function applyTenantFile(
       .set({ name: file.name, settings: JSON.stringify(settings), config_version: sql`config_version + 1`, updated_at: sql`now()` })
       .where('slug', '=', file.slug)
       .execute();
+    await notifyTenantChanged(db, file.slug);
   }
   return report;
 }

@@ -99,6 +99,14 @@ export function createTenantPool<T>({ max, version, build, close = () => {}, rec
     invalidate(slug: string) {
       cache.delete(slug);
     },
+    /** Re-check the tenant's version on its next request (all tenants without a slug): another process changed it. */
+    expire(slug?: string) {
+      if (slug === undefined) for (const entry of cache.values()) entry.checkedAt = -Infinity;
+      else {
+        const entry = cache.peek(slug);
+        if (entry) entry.checkedAt = -Infinity;
+      }
+    },
     get size() {
       return cache.size;
     },

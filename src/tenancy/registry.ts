@@ -5,6 +5,7 @@ import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import type { RootDb } from '../db/client.ts';
 import { tenantSettingsSchema, type TenantSettings } from './tenant-file.ts';
+import { notifyTenantChanged } from './change-feed.ts';
 
 export interface TenantRecord extends TenantScope {
   name: string;
@@ -68,6 +69,7 @@ export async function bumpConfigVersion(db: RootDb, slug: string): Promise<void>
     .set({ config_version: sql`config_version + 1`, updated_at: sql`now()` })
     .where('slug', '=', slug)
     .execute();
+  await notifyTenantChanged(db, slug);
 }
 
 export async function setTenantStatus(db: RootDb, slug: string, status: 'active' | 'disabled'): Promise<boolean> {
@@ -76,5 +78,6 @@ export async function setTenantStatus(db: RootDb, slug: string, status: 'active'
     .set({ status, config_version: sql`config_version + 1`, updated_at: sql`now()` })
     .where('slug', '=', slug)
     .executeTakeFirst();
+  await notifyTenantChanged(db, slug);
   return Number(result.numUpdatedRows) > 0;
 }

@@ -68,3 +68,19 @@ test('concurrent first requests share one build', async () => {
   await Promise.all(Array.from({ length: 10 }, () => pool.use('c', async (v) => v)));
   assert.deepEqual(built, ['c@1']);
 });
+
+test('expire (another process changed the tenant) re-checks at once, and rebuilds only if the version moved', async () => {
+  const { pool, versions, built } = harness();
+  await pool.use('a', async (v) => v);
+  await pool.use('b', async (v) => v);
+  pool.expire('a');
+  assert.equal((await pool.use('a', async (v) => v))?.name, 'a@1', 'same version: the warm value stays');
+  versions.set('a', 2);
+  assert.equal((await pool.use('a', async (v) => v))?.name, 'a@1', 'inside the recheck interval nothing is read');
+  pool.expire('a');
+  assert.equal((await pool.use('a', async (v) => v))?.name, 'a@2');
+  versions.set('b', 2);
+  pool.expire();
+  assert.equal((await pool.use('b', async (v) => v))?.name, 'b@2', 'expire() without a slug re-checks every tenant');
+  assert.deepEqual(built, ['a@1', 'b@1', 'a@2', 'b@2']);
+});

@@ -1,0 +1,197 @@
+// Issue 17, scale-out: three Facet processes on one PostgreSQL and one Redis, behind a real
+// round-robin proxy (HAProxy from the distribution), behave as one IdP. An authorization code flow
+// whose requests land on different nodes; 12 concurrent refreshes of one token spread over the
+// nodes leave one family with exactly one live refresh token; a signing-key rotation and a
+// tenant-file apply made through one node are in effect on the others within 2 s. The nodes'
+// periodic tenant re-check is set to 10 minutes here, so only LISTEN/NOTIFY can explain that.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as client from 'openid-client';
+import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { startFacetProcess, type FacetProcess } from '../support/facet-process.ts';
+import { projectRoot } from '../support/facet.ts';
+import { freePort } from '../support/ports.ts';
+import { codeFlow } from '../support/code-flow.ts';
+import { discover } from '../support/rp.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { withTenant } from '../../src/db/tenant-scope.ts';
+import { createUser } from '../../src/accounts/users.ts';
+import { findTenant } from '../../src/tenancy/registry.ts';
+import { REDIS_URL } from './helpers.ts';
+
+const ADMIN = 'Bearer demo-admin-dev-token-000000';
+const haproxy = spawnSync('haproxy', ['-v']).status === 0;
+
+describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not installed', timeout: 300_000 }, () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let nodes: FacetProcess[] = [];
+  let proxy: ChildProcess | undefined;
+  let proxyUrl = '';
+  const workDir = mkdtempSync(path.join(tmpdir(), 'facet-scale-'));
+
+  before(async () => {
+    testDb = await createTestDatabase('postgres');
+    const proxyPort = await freePort();
+    proxyUrl = `http://localhost:${proxyPort}`;
+    const env = {
+      DATABASE_URL: testDb.url!,
+      REDIS_URL,
+      PUBLIC_URL: proxyUrl,
+      FACET_TENANTS_DIR: path.join(projectRoot, 'tenants'),
+      FACET_TENANT_RECHECK_MS: '600000',
+    };
+    // The first node migrates and applies the tenant files; the others find them done.
+    nodes.push(await startFacetProcess(env));
+    nodes.push(...(await Promise.all([startFacetProcess(env), startFacetProcess(env)])));
+    const config = path.join(workDir, 'haproxy.cfg');
+    writeFileSync(
+      config,
+      [
+        'global',
+        '  maxconn 512',
+        'defaults',
+        '  mode http',
+        '  option http-server-close',
+        '  timeout connect 2s',
+        '  timeout client 30s',
+        '  timeout server 30s',
+        'frontend facet',
+        `  bind 127.0.0.1:${proxyPort}`,
+        '  default_backend nodes',
+        'backend nodes',
+        '  balance roundrobin',
+        '  http-response set-header X-Facet-Node %s',
+        ...nodes.map((node, index) => `  server node${index + 1} 127.0.0.1:${node.port}`),
+        '',
+      ].join('\n'),
+    );
+    proxy = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let proxyOutput = '';
+    proxy.stderr!.on('data', (chunk) => (proxyOutput += chunk));
+    for (let i = 0; ; i += 1) {
+      const ok = await fetch(`${proxyUrl}/health`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (i > 100) throw new Error(`haproxy did not start: ${proxyOutput}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    db = await openDatabase({ kind: 'postgres', url: testDb.url! });
+  });
+
+  after(async () => {
+    proxy?.kill('SIGKILL');
+    await Promise.all(nodes.map((node) => node.kill('SIGTERM')));
+    await db?.close();
+    await testDb?.drop();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test('requests are spread over the three nodes', async () => {
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i += 1) served.add((await fetch(`${proxyUrl}/health`)).headers.get('x-facet-node') ?? '');
+    assert.deepEqual([...served].sort(), ['node1', 'node2', 'node3']);
+  });
+
+  test('a sign-in and concurrent refreshes spread over the nodes', async () => {
+    const tenant = (await findTenant(db.db, 'demo'))!;
+    const user = await withTenant(db.db, tenant, (trx) => createUser(trx, { username: 'scale-sam' }));
+    const config = await discover(`${proxyUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
+    // Authorization request, interaction pages, consent, callback and code exchange: each request
+    // goes to the next node in turn, so the flow only works if every node sees the others' state.
+    const { tokens } = await codeFlow(config, { origin: proxyUrl, sub: user.id, redirectUri: 'http://localhost:3001/callback' });
+    assert.ok(tokens.refresh_token);
+    const userinfo = await client.fetchUserInfo(config, tokens.access_token, user.id);
+    assert.equal(userinfo.sub, user.id);
+
+    const nodesSeen = new Set<string>();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const response = await fetch(`${proxyUrl}/t/demo/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}` },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
+        });
+        nodesSeen.add(response.headers.get('x-facet-node') ?? '');
+        return { status: response.status, body: (await response.json()) as Record<string, string> };
+      }),
+    );
+    assert.equal(nodesSeen.size, 3, 'the refreshes were answered by all three nodes');
+    assert.ok(results.every((r) => r.status === 200 || r.status === 400), JSON.stringify(results.map((r) => r.status)));
+    assert.ok(results.some((r) => r.status === 200));
+    // The demo client has a 10 s grace window: retries inside it are not theft, and the family
+    // ends up with exactly one live refresh token.
+    const families = await withTenant(db.db, tenant, (trx) => trx.selectFrom('refresh_families').selectAll().execute());
+    assert.equal(families.length, 1);
+    assert.equal(families[0]!.ended_at, null);
+    const live = await withTenant(db.db, tenant, (trx) =>
+      trx.selectFrom('oidc_records').select('id_hash').where('kind', '=', 'RefreshToken').where('grant_id', '=', families[0]!.grant_id).where('consumed_at', 'is', null).execute(),
+    );
+    assert.equal(live.length, 1, 'exactly one live refresh token');
+  });
+
+  /** Polls every node directly until `check` holds on each; the slowest node's delay in ms. */
+  async function untilEveryNode(check: (node: FacetProcess) => Promise<boolean>, limitMs = 2000): Promise<number> {
+    const started = Date.now();
+    const pending = new Set(nodes);
+    let slowest = 0;
+    while (pending.size > 0) {
+      for (const node of [...pending]) {
+        if (await check(node)) {
+          pending.delete(node);
+          slowest = Date.now() - started;
+        }
+      }
+      if (Date.now() - started > limitMs) break;
+      if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    assert.equal(pending.size, 0, `not in effect on node(s) ${[...pending].map((n) => n.port).join(', ')} after ${limitMs} ms`);
+    return slowest;
+  }
+
+  const kids = async (node: FacetProcess) => ((await (await fetch(`${node.baseUrl}/t/demo/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid).sort().join(',');
+
+  test('a signing-key rotation through one node is in effect on all within 2 s', async () => {
+    // Every node has the tenant warm.
+    const before = await Promise.all(nodes.map(kids));
+    assert.equal(new Set(before).size, 1);
+    const rotated = await fetch(`${nodes[0]!.baseUrl}/t/demo/admin/api/keys/rotate`, { method: 'POST', headers: { authorization: ADMIN } });
+    assert.equal(rotated.status, 200, await rotated.text());
+    const ms = await untilEveryNode(async (node) => (await kids(node)) !== before[0]);
+    console.log(`key rotation in effect on every node after ${ms} ms`);
+  });
+
+  test('a tenant-file apply is in effect on all nodes within 2 s', async () => {
+    const basic = `Basic ${Buffer.from('scale-service:scale-service-dev-secret').toString('base64')}`;
+    const grant = (node: FacetProcess) =>
+      fetch(`${node.baseUrl}/t/demo/token`, { method: 'POST', headers: { authorization: basic }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://api.demo.example/' }) });
+    for (const node of nodes) assert.equal((await grant(node)).status, 401, 'the client does not exist yet');
+    const file = path.join(workDir, 'demo.yaml');
+    writeFileSync(
+      file,
+      `${readFileSync(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8').trimEnd()}\n` +
+        [
+          '  - client_id: scale-service',
+          '    client_name: Scale-out test service',
+          '    grant_types: [client_credentials]',
+          '    token_endpoint_auth_method: client_secret_basic',
+          '    secret: { env: SCALE_SERVICE_SECRET, dev: scale-service-dev-secret }',
+          '    resources: [https://api.demo.example/]',
+          '    scope: orders:read',
+          '',
+        ].join('\n'),
+    );
+    const applied = spawnSync(process.execPath, [path.join(projectRoot, 'src/cli/main.ts'), 'tenant', 'apply', file], {
+      cwd: projectRoot,
+      env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: testDb.url!, REDIS_URL: '' },
+      encoding: 'utf8',
+    });
+    assert.equal(applied.status, 0, applied.stderr + applied.stdout);
+    assert.match(applied.stdout, /clients added \[scale-service\]/);
+    const ms = await untilEveryNode(async (node) => (await grant(node)).status === 200);
+    console.log(`tenant-file apply in effect on every node after ${ms} ms`);
+  });
+});
