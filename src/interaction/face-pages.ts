@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { checkLock, recordFailure, recordSuccess } from '../lockout/index.ts';
-import { deleteTemplatesForUser } from '../face/templates/store.ts';
+import { deleteTemplatesForUser, templateVersions } from '../face/templates/store.ts';
 import { FaceTemplateError } from '../face/templates/errors.ts';
 import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from '../face/templates/service.ts';
 import { amrForFactor } from '../stepup/factors.ts';
@@ -386,12 +386,17 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   // face checks cannot hold the pool's connections. A short read first spares the engine when the
   // account is locked or the challenge is gone; the transaction below decides both again, and only
   // its takeFaceChallenge (a DELETE … RETURNING) lets a challenge be used, once.
-  const worth = await withTenant(deps.db, runtime.tenant, async (trx) => !(await checkLock(trx, userId, 'face')).locked && (await hasFaceChallenge(trx, challengeKey)));
+  const look = await withTenant(deps.db, runtime.tenant, async (trx) => ({
+    worth: !(await checkLock(trx, userId, 'face')).locked && (await hasFaceChallenge(trx, challengeKey)),
+    // Embed the frames only the ways the user's templates were made (pipeline versions).
+    versions: await templateVersions(trx, userId),
+  }));
+  const worth = look.worth;
   let analysed: AnalysedFrames | undefined;
   if (worth) {
     const started = process.hrtime.bigint();
     try {
-      analysed = await service.analyse(frames, { challenge: true });
+      analysed = await service.analyse(frames, { challenge: true, ...(look.versions.length > 0 ? { pipelineVersions: look.versions } : {}) });
     } catch (error) {
       metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
       throw error;

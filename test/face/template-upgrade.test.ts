@@ -18,7 +18,7 @@ import { createDuplicateDetector } from '../../src/face/duplicates/index.ts';
 import { cosineSimilarity, createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { CURRENT_PIPELINE_VERSION } from '../../src/face/pipeline.ts';
 import { encodeTemplateV1 } from '../../src/face/templates/codec.ts';
-import { createFaceService, loadTemplates, type FaceService } from '../../src/face/templates/index.ts';
+import { createFaceService, loadTemplates, templateVersions, type FaceService } from '../../src/face/templates/index.ts';
 import { faceDataDir, modelsDir } from '../support/shared-data.ts';
 
 const imagesDir = path.join(faceDataDir, 'images');
@@ -85,6 +85,8 @@ describe('templates of the previous face pipeline', () => {
     await facePipelineVersionMigration.up(db);
     const [stored] = await loadTemplates(db, ring, tony);
     assert.equal(stored!.pipelineVersion, 1);
+    // What the sign-in page reads before analysing, to embed the frames the old way too.
+    assert.deepEqual(await templateVersions(db, tony), [1]);
 
     // Somebody else's face: no match, and the old template stays.
     const impostor = await service.verify(db, tony, [await picture('Silvio_Berlusconi', 1)]);
@@ -102,6 +104,7 @@ describe('templates of the previous face pipeline', () => {
     assert.equal(result.upgraded?.toVersion, CURRENT_PIPELINE_VERSION);
     const after = await loadTemplates(db, ring, tony);
     assert.deepEqual(after.map((t) => [t.id, t.pipelineVersion]), [[result.upgraded!.templateId, CURRENT_PIPELINE_VERSION]]);
+    assert.deepEqual(await templateVersions(db, tony), [CURRENT_PIPELINE_VERSION]);
     // The replacement is indexed for duplicate detection in its own version.
     const vectors = await db.selectFrom('face_vectors').select('template_id').where('user_id', '=', tony).execute();
     assert.deepEqual(vectors.map((v) => v.template_id), [result.upgraded!.templateId]);

@@ -8,6 +8,7 @@ export {
   loadTemplates,
   sampleTemplateCiphertexts,
   saveTemplate,
+  templateVersions,
   type NewTemplate,
   type StoredTemplate,
 } from './store.ts';

@@ -102,6 +102,13 @@ export async function loadTemplates(db: TenantKysely, ring: KeyRing, userId: str
   });
 }
 
+/** The pipeline versions a user's templates were made with (to embed probes only those ways). */
+export async function templateVersions(db: TenantKysely, userId: string): Promise<number[]> {
+  assertUuid(userId);
+  const rows = await db.selectFrom('face_templates').select('pipeline_version').distinct().where('user_id', '=', userId).execute();
+  return rows.map((row) => Number(row.pipeline_version));
+}
+
 /** Deletes one template of a user (a template replaced by one of the current pipeline version). */
 export async function deleteTemplate(db: TenantKysely, userId: string, templateId: string): Promise<boolean> {
   assertUuid(userId);
