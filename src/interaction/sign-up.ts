@@ -61,7 +61,11 @@ export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDe
   if (policy(flow) === 'closed') throw closed(flow);
   const body = await readBody(ctx);
   checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
-  const values = signUpBody.parse({ csrf: body.csrf, username: body.username, email: body.email, displayName: body.displayName, invite: body.invite });
+  const input = { csrf: body.csrf, username: body.username, email: body.email, displayName: body.displayName, invite: body.invite };
+  // A field sent as a JSON array, object or number is not text (was a ZodError: 500).
+  const notText = (['username', 'email', 'displayName', 'invite'] as const).filter((name) => input[name] !== undefined && typeof input[name] !== 'string');
+  if (notText.length > 0) throw new HttpError(400, 'invalid_request', 'Invalid request', `${notText.join(', ')} must be text.`);
+  const values = signUpBody.parse(input);
   const { t } = flow;
   const errors: Partial<Record<keyof SignUpValues, string>> = {};
   if (!USERNAME.test(values.username)) errors.username = t.signUp.usernameInvalid;
