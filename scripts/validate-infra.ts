@@ -62,6 +62,22 @@ export function validateInfra(root: string): string[] {
     for (const key of REQUIRED_APP_ENV) if (!appEnv.has(key)) problems.push(`docker-compose.yml: app environment lacks ${key}`);
     const workerCommand = [compose.services.worker?.command ?? []].flat().join(' ');
     if (!/src\/cli\/main\.ts worker/.test(workerCommand)) problems.push('docker-compose.yml: worker must run `node src/cli/main.ts worker`');
+    // The `scale` profile: at least three app nodes (app and the facet:local services of the
+    // profile) behind a proxy whose HAProxy config names every one of them.
+    const scaleNodes = ['app', ...Object.entries<any>(compose.services).filter(([, service]) => service.profiles?.includes('scale') && service.image === 'facet:local').map(([name]) => name)];
+    if (scaleNodes.length < 3) problems.push('docker-compose.yml: the scale profile needs at least three app nodes');
+    const proxy = compose.services.proxy;
+    if (!proxy?.profiles?.includes('scale')) problems.push('docker-compose.yml: the scale profile has no proxy');
+    else {
+      for (const name of scaleNodes) {
+        if (name !== 'app' && !envKeys(compose.services[name].environment).has('DATABASE_URL')) problems.push(`docker-compose.yml: ${name} lacks the app environment`);
+      }
+      const haproxyFile = path.join(root, 'infra', 'haproxy.cfg');
+      const haproxy = existsSync(haproxyFile) ? readFileSync(haproxyFile, 'utf8') : '';
+      if (!haproxy) problems.push('infra/haproxy.cfg: missing');
+      for (const name of scaleNodes) if (haproxy && !new RegExp(`^\\s*server\\s+\\S+\\s+${name}:3000\\b`, 'm').test(haproxy)) problems.push(`infra/haproxy.cfg: no server for app node ${name}`);
+      if (haproxy && !/^\s*balance\s+roundrobin\b/m.test(haproxy)) problems.push('infra/haproxy.cfg: not round robin');
+    }
   }
 
   // 3. Collector: OTLP in, a traces pipeline whose parts are all defined.

@@ -13,7 +13,7 @@ describe('deployment files', () => {
     assert.deepEqual(validateInfra(root), []);
   });
 
-  it('the validator catches an unknown dashboard metric, an unpinned image and a missing service', () => {
+  it('the validator catches an unknown dashboard metric, an unpinned image, a missing service and a scale-out node the proxy does not know', () => {
     const copy = mkdtempSync(path.join(tmpdir(), 'facet-infra-'));
     try {
       for (const item of ['docker-compose.yml', 'Dockerfile', 'infra']) cpSync(path.join(root, item), path.join(copy, item), { recursive: true });
@@ -23,7 +23,10 @@ describe('deployment files', () => {
       writeFileSync(dashboardPath, JSON.stringify(dashboard));
       const compose = readFileSync(path.join(copy, 'docker-compose.yml'), 'utf8').replace('redis:7.4-alpine', 'redis:latest').replace(/\n  grafana:\n/, '\n  grafana-renamed:\n');
       writeFileSync(path.join(copy, 'docker-compose.yml'), compose);
+      const haproxyPath = path.join(copy, 'infra/haproxy.cfg');
+      writeFileSync(haproxyPath, readFileSync(haproxyPath, 'utf8').replace(/^\s*server app-3 .*$/m, ''));
       const problems = validateInfra(copy);
+      assert.ok(problems.some((p) => p.includes('no server for app node app-3')), problems.join('\n'));
       assert.ok(problems.some((p) => p.includes('facet_made_up_total')), problems.join('\n'));
       assert.ok(problems.some((p) => p.includes('redis:latest is not pinned')), problems.join('\n'));
       assert.ok(problems.some((p) => p.includes('service grafana is missing')), problems.join('\n'));
