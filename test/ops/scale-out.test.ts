@@ -1,6 +1,6 @@
 // Issue 17, scale-out: three Facet processes on one PostgreSQL and one Redis, behind a real
 // round-robin proxy (HAProxy from the distribution), behave as one IdP. An authorization code flow
-// whose requests land on different nodes; 12 concurrent refreshes of one token spread over the
+// and a Chromium passkey sign-up and sign-in whose requests land on different nodes; 12 concurrent refreshes of one token spread over the
 // nodes leave one family with exactly one live refresh token; a signing-key rotation and a
 // tenant-file apply made through one node are in effect on the others within 2 s. The nodes'
 // periodic tenant re-check is set to 10 minutes here, so only LISTEN/NOTIFY can explain that.
@@ -22,6 +22,7 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
 import { REDIS_URL } from './helpers.ts';
+import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, setAutofill } from '../browser/support.ts';
 
 const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const haproxy = spawnSync('haproxy', ['-v']).status === 0;
@@ -131,6 +132,60 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
       trx.selectFrom('oidc_records').select('id_hash').where('kind', '=', 'RefreshToken').where('grant_id', '=', families[0]!.grant_id).where('consumed_at', 'is', null).execute(),
     );
     assert.equal(live.length, 1, 'exactly one live refresh token');
+  });
+
+  test('a passkey sign-up and sign-in in Chromium whose requests land on different nodes', async () => {
+    const browser = await launchBrowser();
+    try {
+      const { page, context } = await pageWithAuthenticator(browser);
+      page.setDefaultTimeout(15_000);
+      // Only the button answers (no passkey autofill request pending on the page).
+      await installAutofillSwitch(context);
+      await setAutofill(context, proxyUrl, false);
+      const CALLBACK = 'http://localhost:3001/callback';
+      const served: string[] = [];
+      page.on('response', (response) => {
+        if (response.url().startsWith(proxyUrl)) served.push(response.headers()['x-facet-node'] ?? '?');
+      });
+      const rp = await discover(`${proxyUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
+      const signIn = async (steps: () => Promise<void>) => {
+        const verifier = client.randomPKCECodeVerifier();
+        const state = client.randomState();
+        const url = client.buildAuthorizationUrl(rp, { redirect_uri: CALLBACK, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
+        // Nothing listens at the callback: the request's URL is all the relying party needs.
+        const callback = page.waitForRequest((request) => request.url().startsWith(CALLBACK), { timeout: 20_000 });
+        await page.goto(url.href);
+        await steps();
+        return client.authorizationCodeGrant(rp, new URL((await callback).url()), { pkceCodeVerifier: verifier, expectedState: state });
+      };
+      served.length = 0;
+      const first = await signIn(async () => {
+        await page.getByRole('link', { name: 'Create an account' }).click();
+        await page.getByLabel('Username').fill('scale-ada');
+        await page.getByLabel('Email').fill('scale-ada@demo.example');
+        await page.getByRole('button', { name: 'Continue' }).click();
+        await page.getByRole('button', { name: 'Create a passkey' }).click();
+        await page.getByRole('button', { name: 'I have saved my codes' }).click();
+      });
+      const signUpNodes = new Set(served);
+      assert.ok(signUpNodes.size >= 2, `sign-up requests were served by ${[...signUpNodes].join(', ')}`);
+      const sub = first.claims()!.sub;
+      assert.equal(first.claims()!.acr, 'urn:facet:acr:passkey');
+      // A fresh browser session (cookies cleared, the passkey kept): sign in with the passkey button.
+      await context.clearCookies();
+      await setAutofill(context, proxyUrl, false);
+      served.length = 0;
+      const second = await signIn(async () => {
+        await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+      });
+      const signInNodes = new Set(served);
+      assert.ok(signInNodes.size >= 2, `sign-in requests were served by ${[...signInNodes].join(', ')}`);
+      assert.equal(second.claims()!.sub, sub);
+      assert.deepEqual(second.claims()!.amr, ['hwk', 'user']);
+      console.log(`passkey sign-up served by ${[...signUpNodes].sort().join(', ')}; sign-in by ${[...signInNodes].sort().join(', ')}`);
+    } finally {
+      await browser.close();
+    }
   });
 
   /** Polls every node directly until `check` holds on each; the slowest node's delay in ms. */
