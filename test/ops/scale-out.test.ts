@@ -1,8 +1,8 @@
 // Issue 17, scale-out: three Facet processes on one PostgreSQL and one Redis, behind a real
 // round-robin proxy (HAProxy from the distribution), behave as one IdP. An authorization code flow
 // and a Chromium passkey sign-up and sign-in whose requests land on different nodes; 12 concurrent refreshes of one token spread over the
-// nodes leave one family with exactly one live refresh token; a signing-key rotation and a
-// tenant-file apply made through one node are in effect on the others within 2 s. The nodes'
+// nodes leave one family with exactly one live refresh token; a signing-key rotation, an account
+// lock and a tenant-file apply made through one node are in effect on the others within 2 s. The nodes'
 // periodic tenant re-check is set to 10 minutes here, so only LISTEN/NOTIFY can explain that.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -217,6 +217,29 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
     assert.equal(rotated.status, 200, await rotated.text());
     const ms = await untilEveryNode(async (node) => (await kids(node)) !== before[0]);
     console.log(`key rotation in effect on every node after ${ms} ms`);
+  });
+
+  test('an admin change through one node (locking an account) is in effect on the others at once', async () => {
+    const tenant = (await findTenant(db.db, 'demo'))!;
+    const user = await withTenant(db.db, tenant, (trx) => createUser(trx, { username: 'scale-lou' }));
+    const config = await discover(`${proxyUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
+    const { tokens } = await codeFlow(config, { origin: proxyUrl, sub: user.id, redirectUri: 'http://localhost:3001/callback' });
+    const locked = await fetch(`${nodes[0]!.baseUrl}/t/demo/admin/api/users/${user.id}/lock`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(locked.status, 200, await locked.text());
+    // Users, sessions and refresh families are rows, read on every request: nothing to invalidate.
+    const ms = await untilEveryNode(async (node) => {
+      const page = (await (await fetch(`${node.baseUrl}/t/demo/admin/api/users/${user.id}`, { headers: { authorization: ADMIN } })).json()) as { user?: { status?: string }; status?: string };
+      return (page.user?.status ?? page.status) === 'locked';
+    });
+    for (const node of nodes.slice(1)) {
+      const refresh = await fetch(`${node.baseUrl}/t/demo/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}` },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token! }),
+      });
+      assert.equal(refresh.status, 400, 'the locked account cannot refresh on another node');
+    }
+    console.log(`account lock in effect on every node after ${ms} ms`);
   });
 
   test('a tenant-file apply is in effect on all nodes within 2 s', async () => {
