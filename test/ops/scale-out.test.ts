@@ -2,7 +2,8 @@
 // round-robin proxy (HAProxy from the distribution), behave as one IdP. An authorization code flow
 // and a Chromium passkey sign-up and sign-in whose requests land on different nodes; 12 concurrent refreshes of one token spread over the
 // nodes leave one family with exactly one live refresh token; a signing-key rotation, an account
-// lock and a tenant-file apply made through one node are in effect on the others within 2 s. The nodes'
+// lock and a tenant-file apply made through one node are in effect on the others within 2 s; the
+// sign-up rate limit is counted once for all nodes (Redis). The nodes'
 // periodic tenant re-check is set to 10 minutes here, so only LISTEN/NOTIFY can explain that.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -45,6 +46,8 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
       PUBLIC_URL: proxyUrl,
       FACET_TENANTS_DIR: path.join(projectRoot, 'tenants'),
       FACET_TENANT_RECHECK_MS: '600000',
+      // As in startFacetProcess, but sign-ups stay limited (10 an hour per IP) to show the limit is global.
+      FACET_RATE_LIMITS: JSON.stringify({ 'signin.ip': { points: 100000 }, 'token.ip': { points: 100000 }, 'token.account': { points: 100000 }, 'admin.ip': { points: 100000 }, 'admin.account': { points: 100000 }, 'signup.ip': { points: 10, duration: 3600 } }),
     };
     // The first node migrates and applies the tenant files; the others find them done.
     nodes.push(await startFacetProcess(env));
@@ -186,6 +189,23 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
     } finally {
       await browser.close();
     }
+  });
+
+  test('rate limits are global: 10 sign-ups an hour per IP across all three nodes, not 10 per node', async () => {
+    // The passkey sign-up above spent one. Sign-up form posts, spread over the nodes by the proxy:
+    // the limiter runs before the form is read, so empty posts count like real ones.
+    const statuses: number[] = [];
+    const nodesSeen = new Set<string>();
+    for (let i = 0; i < 15; i += 1) {
+      const response = await fetch(`${proxyUrl}/t/demo/account/sign-in/signup`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: 'username=x' });
+      statuses.push(response.status);
+      nodesSeen.add(response.headers.get('x-facet-node') ?? '');
+      await response.arrayBuffer();
+    }
+    assert.equal(nodesSeen.size, 3);
+    const limited = statuses.filter((status) => status === 429).length;
+    assert.equal(limited, 15 - 9, `statuses ${statuses.join(' ')}`);
+    assert.ok(statuses.slice(9).every((status) => status === 429), `statuses ${statuses.join(' ')}`);
   });
 
   /** Polls every node directly until `check` holds on each; the slowest node's delay in ms. */
