@@ -20,9 +20,9 @@ import type { SessionFactor } from '../stepup/index.ts';
 import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../views/step-up.ts';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { SafeHtml } from '../../views/html.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
-import { csrfKey, type InteractionDeps } from '../interaction/flow.ts';
+import { type InteractionDeps } from '../interaction/flow.ts';
 import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts';
 import { otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
 import { runAttempt } from '../interaction/attempt.ts';
@@ -97,8 +97,6 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
   router.post('/account/totp/start', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     if (!(await requireFreshProof(ctx, deps, account, { back: `${account.base}#otp-section` }))) return;
     const { runtime, user } = account;
     const enrollment = await createTotpEnrollment({ issuer: runtime.tenant.name, accountName: user.email ?? user.username });
@@ -123,7 +121,6 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     const account = await requireSession(ctx, deps);
     if (!account) return;
     const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const proof = await requireFreshProof(ctx, deps, account, { back: `${account.base}/totp` });
     if (!proof) return;
     const t = stringsFor(ctx.get('accept-language'));
@@ -151,7 +148,6 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     const account = await requireSession(ctx, deps);
     if (!account) return;
     const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const code = normaliseCode(body.code);
     if (code) {
       const proven = await runAttempt(deps.db, account.runtime.tenant, {
@@ -209,7 +205,6 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
     const account = await requireSession(ctx, deps);
     if (!account) return;
     const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const proof = await requireFreshProof(ctx, deps, account, { back: `${account.base}/nfc` });
     if (!proof) return;
     const t = stringsFor(ctx.get('accept-language'));
@@ -261,8 +256,6 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
   router.post('/account/nfc/:id/remove', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'nfc' }, back: `${account.base}#nfc-section` });
     if (!proof) return;
     const cardId = ctx.params.id!;

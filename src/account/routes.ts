@@ -28,12 +28,11 @@ import { defaultPasskeyName, passkeyDisplayName, passkeyProviderName } from '../
 import { deviceOf } from './device-name.ts';
 import { recoveryCodesPage } from '../../views/pages.ts';
 import { fill, stringsFor } from '../../views/strings/index.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
-import { ACCOUNT_COOKIE, accountCookieOptions, csrfKey, type InteractionDeps } from '../interaction/flow.ts';
+import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
+import { ACCOUNT_COOKIE, accountCookieOptions, type InteractionDeps } from '../interaction/flow.ts';
 import { jsonError } from '../interaction/sign-in.ts';
 import { passkeyMessage } from '../interaction/messages.ts';
 import { closeAccountSession } from './sessions.ts';
-import type { Services } from '../services.ts';
 import { requireSession, type AccountContext } from './session.ts';
 import { accountFactorSections, registerAccountFactorRoutes } from './factor-routes.ts';
 import { registerProofRoutes } from './proof-routes.ts';
@@ -148,7 +147,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     const account = await requireSession(ctx, deps);
     if (!account) return;
     const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const name = typeof body.name === 'string' ? body.name.trim() : '';
     const t = stringsFor(ctx.get('accept-language'));
     if (name.length < 1 || name.length > 60) return showAccount(ctx, deps, account, { error: t.account.nameInvalid, status: 400 });
@@ -164,8 +162,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
   router.post('/account/passkeys/:id/remove', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'passkey' } });
     if (!proof) return;
     const t = stringsFor(ctx.get('accept-language'));
@@ -188,8 +184,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
   router.post('/account/passkeys/options', async (ctx) => {
     const account = await requireSession(ctx, deps, { html: false });
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     if (!(await requireFreshProof(ctx, deps, account, { json: true }))) return;
     const { runtime, user } = account;
     const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
@@ -210,7 +204,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     const account = await requireSession(ctx, deps, { html: false });
     if (!account) return;
     const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const proof = await requireFreshProof(ctx, deps, account, { json: true });
     if (!proof) return;
     const { runtime, user } = account;
@@ -262,8 +255,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
   router.post('/account/sign-out', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     await withTenant(deps.db, account.runtime.tenant, (trx) => closeAccountSession(trx, account.token));
     ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));
     ctx.status = 303;
@@ -273,8 +264,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
   router.post('/account/sign-out-everywhere', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const targets = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       const listeners = await backchannelTargetsOf(trx, account.user.id);
       const revoked = await signOutEverywhere(trx, account.user.id);
@@ -292,8 +281,6 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
   router.post('/account/recovery-codes', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const proof = await requireFreshProof(ctx, deps, account);
     if (!proof) return;
     const codes = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
@@ -381,8 +368,6 @@ function registerSessionAndAppRoutes(router: Router, deps: InteractionDeps): voi
   router.post('/account/sessions/:uid/sign-out', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const uid = ctx.params.uid!;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       if (!(await endSessionOf(trx, account.user.id, uid))) return;
@@ -396,8 +381,6 @@ function registerSessionAndAppRoutes(router: Router, deps: InteractionDeps): voi
   router.post('/account/apps/:clientId/revoke', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    const body = await readBody(ctx);
-    checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
     const clientId = ctx.params.clientId!;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       const forgotten = await forgetConsent(trx, account.user.id, clientId);

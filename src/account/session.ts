@@ -7,7 +7,7 @@ import { findLiveUserById, type User } from '../accounts/users.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { stringsFor } from '../../views/strings/index.ts';
 import { csrfToken } from '../interaction/http.ts';
-import { ACCOUNT_COOKIE, csrfKey, type InteractionDeps } from '../interaction/flow.ts';
+import { ACCOUNT_COOKIE, csrfKey, verifyPostedCsrf, type InteractionDeps } from '../interaction/flow.ts';
 import { findAccountSession } from './sessions.ts';
 
 export interface AccountContext {
@@ -34,9 +34,14 @@ async function signedIn(ctx: Context, deps: InteractionDeps): Promise<AccountCon
   return { runtime, user: found.user, token, binding, csrf: csrfToken(csrfKey(deps.config), binding), base: `${runtime.basePath}/account` };
 }
 
-/** The signed-in account, or undefined after answering (a redirect to sign-in, or a JSON 401). */
-export async function requireSession(ctx: Context, deps: InteractionDeps, { html = true } = {}): Promise<AccountContext | undefined> {
+/**
+ * The signed-in account, or undefined after answering (a redirect to sign-in, or a JSON 401). A
+ * POST's CSRF token is checked against the session here (`csrf: false` for routes that read a
+ * larger body themselves first, the face pictures).
+ */
+export async function requireSession(ctx: Context, deps: InteractionDeps, { html = true, csrf = true } = {}): Promise<AccountContext | undefined> {
   const account = await signedIn(ctx, deps);
+  if (account && csrf) await verifyPostedCsrf(ctx, deps.config, account.binding);
   if (!account) {
     const runtime = ctx.state.tenant as TenantRuntime;
     if (html) {

@@ -8,8 +8,8 @@ import { covers, findRememberedConsent, rememberConsent, type ConsentSet } from 
 import { HttpError } from '../errors/http-errors.ts';
 import type { InteractionView, MissingConsent } from '../oidc/facade.ts';
 import { consentPage } from '../../views/pages.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
-import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { htmlResponse, readBody, requestFacts } from './http.ts';
+import { pageContext, type Flow, type InteractionDeps } from './flow.ts';
 
 function asked(missing: MissingConsent): ConsentSet {
   return { scopes: missing.missingOIDCScope ?? [], claims: missing.missingOIDCClaims ?? [], resources: missing.missingResourceScopes ?? {} };
@@ -51,7 +51,6 @@ export async function showConsent(ctx: Context, flow: Flow, deps: InteractionDep
 
 export async function submitConsent(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const { details, accountId } = consentStep(flow);
   const facts = requestFacts(ctx);
   if (body.decision !== 'allow') {

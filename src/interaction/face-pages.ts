@@ -140,7 +140,8 @@ async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
 }
 
 async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const account = await requireAccountSession(ctx, deps, { html: false });
+  // The pictures exceed the page body limit: read at the pictures' limit, then CSRF checked here.
+  const account = await requireAccountSession(ctx, deps, { html: false, csrf: false });
   if (!account) return;
   const t = stringsFor(ctx.get('accept-language'));
   const body = await readJson(ctx);
@@ -193,8 +194,6 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
 async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
   const account = await requireAccountSession(ctx, deps);
   if (!account) return;
-  const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
   const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'face' }, back: `${account.base}#face` });
   if (!proof) return;
   await withTenant(deps.db, account.runtime.tenant, async (trx) => {
@@ -247,7 +246,8 @@ async function passkeyHolder(flow: Flow, deps: InteractionDeps): Promise<string 
 }
 
 async function interactionPlace(ctx: Context, deps: InteractionDeps): Promise<FaceCheckPlace> {
-  const flow = await interactionFlow(ctx, deps);
+  // Face requests check CSRF themselves, after reading their (larger) bodies.
+  const flow = await interactionFlow(ctx, deps, { csrf: false });
   return {
     runtime: flow.runtime,
     t: flow.t,
@@ -278,7 +278,7 @@ function accountBack(base: string, value: unknown): string {
 
 /** The account page's face proof: only for a signed-in user whose accepted proofs include the face. */
 async function accountPlace(ctx: Context, deps: InteractionDeps, { json: asJson }: { json: boolean }): Promise<FaceCheckPlace | undefined> {
-  const account = await requireAccountSession(ctx, deps, { html: !asJson });
+  const account = await requireAccountSession(ctx, deps, { html: !asJson, csrf: false });
   if (!account) return undefined;
   const next = accountBack(account.base, ctx.query.next);
   const state = await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account, ctx.query.removing === 'otp' ? { removing: 'otp' } : {}));

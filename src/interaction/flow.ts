@@ -15,7 +15,7 @@ import { recordSessionFactor } from '../stepup/session-factors.ts';
 import type { InteractionView } from '../oidc/facade.ts';
 import { stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { PageContext } from '../../views/pages.ts';
-import { csrfToken, securePage } from './http.ts';
+import { checkCsrf, csrfToken, readBody, securePage } from './http.ts';
 import type { CompletedLogin } from './pending.ts';
 import type { RootDb } from '../db/client.ts';
 
@@ -45,7 +45,22 @@ export function csrfKey(config: Config): string {
   return `csrf:${config.cookieKeys[0]}`;
 }
 
-export async function interactionFlow(ctx: Context, deps: InteractionDeps): Promise<Flow> {
+/**
+ * CSRF for every form and JSON step: a POST must carry the token of the binding it acts under (in
+ * its body's `csrf` field or an X-CSRF-Token header). Checked where the binding becomes known (the
+ * interaction, the account-page flow, the account session), so no handler writes it out.
+ */
+export async function verifyPostedCsrf(ctx: Context, config: Config, binding: string): Promise<void> {
+  if (ctx.method !== 'POST') return;
+  const body = await readBody(ctx);
+  checkCsrf(ctx, csrfKey(config), binding, ctx.get('x-csrf-token') || body.csrf);
+}
+
+/**
+ * The interaction of this request. A POST's CSRF token is checked here, unless the route reads a
+ * larger body itself first (`csrf: false`: the face pages, whose pictures exceed the page limit).
+ */
+export async function interactionFlow(ctx: Context, deps: InteractionDeps, { csrf = true }: { csrf?: boolean } = {}): Promise<Flow> {
   const runtime = ctx.state.tenant as TenantRuntime;
   const t = stringsFor(ctx.get('accept-language'));
   let details;
@@ -56,6 +71,7 @@ export async function interactionFlow(ctx: Context, deps: InteractionDeps): Prom
   }
   if (details.uid !== ctx.params.uid) throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone);
   const binding = `interaction:${details.uid}`;
+  if (csrf) await verifyPostedCsrf(ctx, deps.config, binding);
   const client = await runtime.oidc.client(details.clientId);
   return {
     kind: 'interaction',

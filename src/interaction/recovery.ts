@@ -12,11 +12,10 @@ import { recoveryCodeFactor } from '../factors/recovery-code/factor.ts';
 import { runAttempt } from './attempt.ts';
 import { consumeAccountLimits } from './account-limits.ts';
 import { fill } from '../../views/strings/index.ts';
-import type { Services } from '../services.ts';
 import { continueOrFinish, endUnmet, loadUnmet, loadUnmetRequirement } from './step-up.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
+import { htmlResponse, readBody, requestFacts } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
-import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
 import { lockedMessage } from './messages.ts';
 
@@ -26,7 +25,6 @@ export function showRecovery(ctx: Context, flow: Flow): void {
 
 export async function submitRecovery(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const username = typeof body.username === 'string' ? body.username.trim() : '';
   const code = typeof body.code === 'string' ? body.code : '';
   const at = now();
@@ -74,8 +72,6 @@ export async function showRecoveryCodes(ctx: Context, flow: Flow, deps: Interact
 }
 
 export async function continueAfterCodes(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
-  const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const pending = await withTenant(deps.db, flow.runtime.tenant, (trx) => takePending(trx, flow.binding));
   if (!pending || pending.step !== 'show-codes') throw new HttpError(400, 'pending_gone', flow.t.recoveryCodes.title, flow.t.errors.pendingGone);
   // The new account's passkey is its first factor; the request decides whether that is enough.
@@ -93,8 +89,6 @@ export async function showRequirements(ctx: Context, flow: Flow, deps: Interacti
 
 /** "Back to the application": it receives unmet_authentication_requirements. */
 export async function leaveRequirements(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
-  const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const description = await loadUnmet(deps, flow);
   if (!description) throw new HttpError(400, 'pending_gone', flow.t.requirements.title, flow.t.errors.pendingGone);
   ctx.status = 303;

@@ -4,7 +4,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { registerAccountRoutes } from '../account/routes.ts';
-import { accountFlow, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
+import { accountFlow, interactionFlow, type Flow, type InteractionDeps, verifyPostedCsrf } from './flow.ts';
 import { identifyWithoutScript, passkeyOptions, passkeyVerify, renderSignIn } from './sign-in.ts';
 import { registerOptions, registerVerify, showCreatePasskey, showSignUp, submitSignUp } from './sign-up.ts';
 import { continueAfterCodes, leaveRequirements, showRecovery, showRecoveryCodes, showRequirements, submitRecovery } from './recovery.ts';
@@ -56,7 +56,11 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   });
   for (const [method, path, step] of STEPS) {
     router[method](`/interaction/:uid${path}`, async (ctx) => step(ctx, await interactionFlow(ctx, deps), deps));
-    router[method](`/account/sign-in${path}`, async (ctx) => step(ctx, accountFlow(ctx, deps, { create: method === 'get' }), deps));
+    router[method](`/account/sign-in${path}`, async (ctx) => {
+      const flow = accountFlow(ctx, deps, { create: method === 'get' });
+      await verifyPostedCsrf(ctx, deps.config, flow.binding);
+      return step(ctx, flow, deps);
+    });
   }
   registerAccountRoutes(router, deps);
   registerFaceRoutes(router, deps);

@@ -5,11 +5,10 @@ import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
 import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import type { Services } from '../services.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
 import { finishAuthentication, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
 import { signInPage } from '../../views/pages.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
+import { htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { lockedMessage, passkeyMessage } from './messages.ts';
 import { checkLock, recordFailure, recordSuccess, type LockState } from '../lockout/index.ts';
@@ -33,7 +32,6 @@ const optionsBody = z.object({ csrf: z.string(), username: z.string().trim().max
 
 export async function passkeyOptions(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const input = optionsBody.safeParse(body);
   if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
   const { runtime } = flow;
@@ -64,7 +62,6 @@ const verifyBody = z.object({
 
 export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const input = verifyBody.safeParse(body);
   if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
   const { runtime } = flow;
@@ -132,7 +129,6 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
 /** The username form without JavaScript: passkeys need it, so say so (recovery codes still work). */
 export async function identifyWithoutScript(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   renderSignIn(ctx, flow, { username: typeof body.username === 'string' ? body.username : undefined, error: flow.t.common.needsJs, status: 400 });
 }
 

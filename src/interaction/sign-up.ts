@@ -7,7 +7,6 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import type { Services } from '../services.ts';
 import { createUserWithHandle, findLiveUserByEmail, findLiveUserById, findLiveUserByUsername } from '../accounts/users.ts';
 import { ANY_EMAIL, checkInvite, redeemInvite } from '../accounts/invites.ts';
 import { grantRole, type Role } from '../admin/roles.ts';
@@ -22,9 +21,9 @@ import {
 } from '../factors/passkey/index.ts';
 import { createPasskeyPage, signUpPage, type SignUpValues } from '../../views/pages.ts';
 import { HttpError } from '../errors/http-errors.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
+import { htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
-import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
 import { passkeyMessage } from './messages.ts';
 import { jsonError } from './sign-in.ts';
@@ -60,7 +59,6 @@ const signUpBody = z.object({
 export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
   if (policy(flow) === 'closed') throw closed(flow);
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const input = { csrf: body.csrf, username: body.username, email: body.email, displayName: body.displayName, invite: body.invite };
   // A field sent as a JSON array, object or number is not text (was a ZodError: 500).
   const notText = (['username', 'email', 'displayName', 'invite'] as const).filter((name) => input[name] !== undefined && typeof input[name] !== 'string');
@@ -123,8 +121,6 @@ export async function showCreatePasskey(ctx: Context, flow: Flow, deps: Interact
 }
 
 export async function registerOptions(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
-  const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const { runtime } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
@@ -161,7 +157,6 @@ class RollBack extends FacetError {
 
 export async function registerVerify(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const input = registerBody.safeParse(body);
   if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
   const { runtime } = flow;

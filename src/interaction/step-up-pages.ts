@@ -14,8 +14,8 @@ import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../views/step-
 import { fill, type Strings } from '../../views/strings/index.ts';
 import { html, type SafeHtml } from '../../views/html.ts';
 import type { PageContext } from '../../views/pages.ts';
-import { csrfKey, interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
-import { checkCsrf, htmlResponse, readBody, requestFacts } from './http.ts';
+import { interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
+import { htmlResponse, readBody, requestFacts } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { renderSignIn } from './sign-in.ts';
 import { runAttempt } from './attempt.ts';
@@ -93,7 +93,6 @@ async function showFactorPage(ctx: Context, flow: Flow, page: StepUpPage, subjec
 
 async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: StepUpPage): Promise<void> {
   const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), flow.binding, body.csrf);
   const { t, runtime } = flow;
   const subject = await subjectOrGone(flow, deps);
   const input = page.input(body);
