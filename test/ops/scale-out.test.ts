@@ -157,6 +157,7 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
         const url = client.buildAuthorizationUrl(rp, { redirect_uri: CALLBACK, scope: 'openid profile', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state });
         // Nothing listens at the callback: the request's URL is all the relying party needs.
         const callback = page.waitForRequest((request) => request.url().startsWith(CALLBACK), { timeout: 20_000 });
+        callback.catch(() => {}); // awaited below; a failing step is the error to report
         await page.goto(url.href);
         await steps();
         return client.authorizationCodeGrant(rp, new URL((await callback).url()), { pkceCodeVerifier: verifier, expectedState: state });
