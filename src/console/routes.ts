@@ -150,7 +150,10 @@ const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
 function jwksFor(issuer: string) {
   let set = jwksCache.get(issuer);
   if (!set) {
-    set = createRemoteJWKSet(new URL(`${issuer}/jwks`), { cooldownDuration: 5_000 });
+    // No cool-down: the only tokens verified here come from our own token endpoint (exchanged
+    // server-side), so an unknown kid means the tenant's keys were just rotated; fetch at once
+    // rather than refuse console sign-ins for the cool-down after a rotation.
+    set = createRemoteJWKSet(new URL(`${issuer}/jwks`), { cooldownDuration: 0 });
     if (jwksCache.size > 1000) jwksCache.clear();
     jwksCache.set(issuer, set);
   }
