@@ -138,6 +138,24 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
   });
 
   test('a passkey sign-up and sign-in in Chromium whose requests land on different nodes', async () => {
+    // Under a full, parallel CI run Chromium itself has been seen to go away mid-run ("Target page,
+    // context or browser has been closed", 2 in ~15 runs, never an assertion): that, and only that,
+    // is tried once more with a fresh browser and fresh names.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        browserAttempts = attempt;
+        await passkeyAcrossNodes(attempt);
+        return;
+      } catch (error) {
+        if (attempt >= 2 || !/has been closed/.test(String((error as Error)?.message))) throw error;
+        console.log(`browser went away (${(error as Error).message.split('\n')[0]}); trying once more`);
+      }
+    }
+  });
+
+  let browserAttempts = 0;
+
+  async function passkeyAcrossNodes(attempt: number) {
     const browser = await launchBrowser();
     try {
       const { page, context } = await pageWithAuthenticator(browser);
@@ -165,8 +183,8 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
       served.length = 0;
       const first = await signIn(async () => {
         await page.getByRole('link', { name: 'Create an account' }).click();
-        await page.getByLabel('Username').fill('scale-ada');
-        await page.getByLabel('Email').fill('scale-ada@demo.example');
+        await page.getByLabel('Username').fill(`scale-ada${attempt}`);
+        await page.getByLabel('Email').fill(`scale-ada${attempt}@demo.example`);
         await page.getByRole('button', { name: 'Continue' }).click();
         await page.getByRole('button', { name: 'Create a passkey' }).click();
         await page.getByRole('button', { name: 'I have saved my codes' }).click();
@@ -190,7 +208,7 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
     } finally {
       await browser.close();
     }
-  });
+  }
 
   test('rate limits are global: 10 sign-ups an hour per IP across all three nodes, not 10 per node', async () => {
     // The passkey sign-up above spent one. Sign-up form posts, spread over the nodes by the proxy:
@@ -204,9 +222,11 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
       await response.arrayBuffer();
     }
     assert.equal(nodesSeen.size, 3);
-    const limited = statuses.filter((status) => status === 429).length;
-    assert.equal(limited, 15 - 9, `statuses ${statuses.join(' ')}`);
-    assert.ok(statuses.slice(9).every((status) => status === 429), `statuses ${statuses.join(' ')}`);
+    // Ten per address in all: what the browser test's sign-up(s) left (a retried browser run may
+    // have spent a second one).
+    const allowed = statuses.filter((status) => status !== 429).length;
+    assert.ok(allowed === 9 || (browserAttempts === 2 && allowed === 8), `statuses ${statuses.join(' ')}`);
+    assert.ok(statuses.slice(allowed).every((status) => status === 429), `statuses ${statuses.join(' ')}`);
   });
 
   /** Polls every node directly until `check` holds on each; the slowest node's delay in ms. */
