@@ -56,3 +56,8 @@ export async function requireFreshProof(
   }
   return undefined;
 }
+
+/** Where a proof may send the browser back to: only a path of this account page (never another site). */
+export function accountPageReturn(base: string, value: unknown): string {
+  return typeof value === 'string' && (value === base || /^[/?#]/.test(value.slice(base.length))) && value.startsWith(base) && !value.includes('//') ? value : base;
+}

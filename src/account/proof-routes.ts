@@ -19,14 +19,7 @@ import { lockMessage, otpMessage, tapMessage } from '../interaction/step-up-page
 import { runAttempt } from '../interaction/attempt.ts';
 import { requireSession, type AccountContext } from './session.ts';
 import type { Services } from '../services.ts';
-import { proofState, recordAccountProof } from './fresh-proof.ts';
-
-/** Only a path of this account page may be the way back. */
-function backTo(account: AccountContext, value: unknown): string {
-  return typeof value === 'string' && (value === account.base || value.startsWith(`${account.base}/`) || value.startsWith(`${account.base}#`) || value.startsWith(`${account.base}?`)) && !value.includes('//', 1)
-    ? value
-    : account.base;
-}
+import { accountPageReturn, proofState, recordAccountProof } from './fresh-proof.ts';
 
 const removingOf = (value: unknown): FactorName | undefined => (isFactorName(value) ? value : undefined);
 
@@ -55,7 +48,7 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
   router.get('/account/verify', async (ctx) => {
     const account = await requireSession(ctx, deps);
     if (!account) return;
-    await showProofPage(ctx, deps, account, { next: backTo(account, ctx.query.next), removing: removingOf(ctx.query.removing) });
+    await showProofPage(ctx, deps, account, { next: accountPageReturn(account.base, ctx.query.next), removing: removingOf(ctx.query.removing) });
   });
 
   const proofWith = (name: 'otp' | 'nfc', factorFor: (services: Services) => Factor<Record<string, string>>, inputOf: (body: Record<string, unknown>) => Record<string, string>) =>
@@ -64,7 +57,7 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
       if (!account) return;
       const body = await readBody(ctx);
       const t = stringsFor(ctx.get('accept-language'));
-      const next = backTo(account, body.next);
+      const next = accountPageReturn(account.base, body.next);
       const removing = removingOf(body.removing);
       const state = await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account, removing ? { removing } : {}));
       if (!state.accepted.includes(name)) return showProofPage(ctx, deps, account, { next, removing, error: t.stepUp.notEnrolled, status: 400 });

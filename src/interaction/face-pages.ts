@@ -18,13 +18,12 @@ import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from 
 import { amrForFactor } from '../stepup/factors.ts';
 import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
 import { BODY_LIMITS } from '../http/middleware/body.ts';
-import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
-import { continueOrFinish, otherWays, stepUpSubject } from './step-up.ts';
+import { consumeStepUpLimits, continueOrFinish, otherWays, stepUpSubject } from './step-up.ts';
 import { requireAccountSession, type AccountContext } from '../account/session.ts';
-import { proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
+import { accountPageReturn, proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import { hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from '../factors/face/challenges.ts';
@@ -151,8 +150,8 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
   const proof = (await enrolProof(deps, account)).fresh;
   if (!proof) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
-  const retryAfter = await rateLimited(deps.services, ctx, account.runtime, account.user.id);
-  if (retryAfter !== undefined) return respondRateLimited(ctx, retryAfter, { detail: t.face.reasons.rate_limited });
+  const limited = await consumeStepUpLimits(deps.services, ctx.ip, account.runtime, account.user.id);
+  if (!limited.allowed) return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: t.face.reasons.rate_limited });
   const { face } = deps.services;
   if (!face.status().available) return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
   const service = await face.service();
@@ -271,16 +270,11 @@ async function interactionPlace(ctx: Context, deps: InteractionDeps): Promise<Fa
   };
 }
 
-/** Only a path of this account page may be the way back. */
-function accountBack(base: string, value: unknown): string {
-  return typeof value === 'string' && (value === base || /^[/?#]/.test(value.slice(base.length))) && value.startsWith(base) && !value.includes('//') ? value : base;
-}
-
 /** The account page's face proof: only for a signed-in user whose accepted proofs include the face. */
 async function accountPlace(ctx: Context, deps: InteractionDeps, { json: asJson }: { json: boolean }): Promise<FaceCheckPlace | undefined> {
   const account = await requireAccountSession(ctx, deps, { html: !asJson, csrf: false });
   if (!account) return undefined;
-  const next = accountBack(account.base, ctx.query.next);
+  const next = accountPageReturn(account.base, ctx.query.next);
   const state = await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account, ctx.query.removing === 'otp' ? { removing: 'otp' } : {}));
   return {
     runtime: account.runtime,
@@ -328,16 +322,6 @@ async function showVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckP
   );
 }
 
-async function rateLimited(services: Services, ctx: Context, runtime: TenantRuntime, userId: string): Promise<number | undefined> {
-  const { limits } = services;
-  const tenant = { slug: runtime.tenant.slug, settings: runtime.settings };
-  for (const [policy, key] of [['stepup.ip', ctx.ip], ['stepup.account', userId]] as const) {
-    const result = await limits.consume(policy, key, { tenant });
-    if (!result.allowed) return result.retryAfterSeconds;
-  }
-  return undefined;
-}
-
 async function issueChallenge(ctx: Context, deps: InteractionDeps, place: FaceCheckPlace | undefined): Promise<void> {
   if (!place) return;
   const body = await readBody(ctx);
@@ -368,8 +352,8 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   const input = verifyBody.safeParse(body);
   if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
 
-  const retryAfter = await rateLimited(deps.services, ctx, runtime, userId);
-  if (retryAfter !== undefined) return respondRateLimited(ctx, retryAfter, { detail: t.face.reasons.rate_limited });
+  const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, userId);
+  if (!limited.allowed) return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: t.face.reasons.rate_limited });
   const { face, metrics } = deps.services;
   if (!face.status().available) {
     metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
