@@ -82,6 +82,27 @@ export class PasskeyAgent {
     return { ok: true as const, codes, credential: this.authenticator.credentials.at(-1)!, location: done.headers.get('location') };
   }
 
+  /**
+   * Follows redirects from `start` until a Facet page answers (its CSRF token kept) or another
+   * origin (the RP's callback) is reached; returns where it stopped.
+   */
+  async follow(start: string, maxHops = 12): Promise<URL> {
+    let url = new URL(start, this.baseUrl);
+    for (let hop = 0; hop < maxHops; hop += 1) {
+      if (url.origin !== new URL(this.baseUrl).origin) return url;
+      const response = await this.request(url.pathname + url.search);
+      const location = response.headers.get('location');
+      if (response.status >= 300 && response.status < 400 && location) {
+        url = new URL(location, url);
+        continue;
+      }
+      await response.body?.cancel();
+      await this.page(url.pathname + url.search);
+      return url;
+    }
+    throw new Error('too many redirects');
+  }
+
   /** Signs in with a recovery code, then creates the new passkey the flow asks for. */
   async recover({ username, code }: { username: string; code: string }) {
     await this.page(`${this.flowBase}/recovery`);

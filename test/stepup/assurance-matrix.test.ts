@@ -104,23 +104,7 @@ describe('assurance matrix: login path × requirement × enrolled factors', () =
     return { status: response.status, location: response.headers.get('location'), text: await response.text() };
   }
 
-  /** Follows redirects until a Facet page answers (returned as a URL, its CSRF token kept) or the RP's callback. */
-  async function follow(who: PasskeyAgent, start: string): Promise<URL> {
-    let url = new URL(start, facet.baseUrl);
-    for (let hop = 0; hop < 12; hop += 1) {
-      if (url.origin !== facet.baseUrl) return url;
-      const response = await who.request(url.pathname + url.search);
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
-        url = new URL(location, url);
-        continue;
-      }
-      await response.body?.cancel();
-      await who.page(url.pathname + url.search);
-      return url;
-    }
-    throw new Error('too many redirects');
-  }
+  const follow = (who: PasskeyAgent, start: string): Promise<URL> => who.follow(start);
 
   async function passkeyStep(who: PasskeyAgent, page: URL): Promise<URL> {
     const base = page.pathname.replace(/\/stepup\/passkey$/, '');

@@ -56,23 +56,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     return { verifier, location: await follow(who, url.href) };
   }
 
-  /** Follows redirects until a page answers (returned as a path) or the RP's callback is reached. */
-  async function follow(who: PasskeyAgent, start: string): Promise<URL> {
-    let url = new URL(start, facet.baseUrl);
-    for (let hop = 0; hop < 10; hop += 1) {
-      if (url.origin !== facet.baseUrl) return url;
-      const response = await who.request(url.pathname + url.search);
-      const location = response.headers.get('location');
-      if (response.status >= 300 && response.status < 400 && location) {
-        url = new URL(location, url);
-        continue;
-      }
-      await response.body?.cancel();
-      await who.page(url.pathname + url.search);
-      return url;
-    }
-    throw new Error('too many redirects');
-  }
+  const follow = (who: PasskeyAgent, start: string): Promise<URL> => who.follow(start);
 
   /** The passkey step on an interaction's sign-in page; returns where the page script would go. */
   async function passkeyStep(who: PasskeyAgent, page: URL): Promise<string> {
