@@ -1,0 +1,65 @@
+// Small components shared by the console's pages: in-app links, problem text and confirmations.
+import { useEffect, useRef } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import type { Problem } from './api.ts';
+import { navigate } from './context.ts';
+
+/** An action waiting for its confirmation: what will happen, and how to do it. */
+export type Action = { kind: string; title: string; body: string; label: string; danger?: boolean; run: () => Promise<void> };
+
+export function Link({ href, children, class: className }: { href: string; children: ComponentChildren; class?: string }) {
+  return (
+    <a
+      href={href}
+      class={className}
+      onClick={(event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        navigate(href);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+export function ProblemText({ problem }: { problem: Problem | undefined }) {
+  if (!problem) return null;
+  return (
+    <p class="error" role="alert">
+      {problem.detail || problem.title}
+    </p>
+  );
+}
+
+/** A confirmation that says what will happen; Escape or Cancel closes it. */
+export function Confirm({ title, body, confirmLabel, danger, onConfirm, onClose }: { title: string; body: string; confirmLabel: string; danger?: boolean; onConfirm: () => void; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current!;
+    if (!dialog.open) dialog.showModal();
+    const close = () => onClose();
+    dialog.addEventListener('close', close);
+    return () => dialog.removeEventListener('close', close);
+  }, []);
+  return (
+    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-body">
+      <h2 id="confirm-title">{title}</h2>
+      <p id="confirm-body">{body}</p>
+      <div class="actions">
+        <button type="button" class={danger ? 'danger' : ''} onClick={() => { ref.current?.close(); onConfirm(); }}>
+          {confirmLabel}
+        </button>
+        <button type="button" class="secondary" onClick={() => ref.current?.close()}>
+          Cancel
+        </button>
+      </div>
+    </dialog>
+  );
+}
+
+/** The confirmation for a pending action, if any. */
+export function ConfirmAction({ action, onClose }: { action: Action | undefined; onClose: () => void }) {
+  if (!action) return null;
+  return <Confirm title={action.title} body={action.body} confirmLabel={action.label} danger={action.danger} onConfirm={() => void action.run()} onClose={onClose} />;
+}

@@ -1,0 +1,18 @@
+// What every console page shares: the mount point's data (base path, tenant, CSRF token), the admin
+// API client made from it, and client-side navigation.
+import { createApi } from './api.ts';
+
+export const root = document.getElementById('console')!;
+/** The console's base path, /t/<slug>/console. */
+export const base = root.dataset.base!;
+export const api = createApi(base, root.dataset.csrf!);
+export const tenantName = root.dataset.tenant ?? '';
+export const tenantSlug = root.dataset.slug ?? '';
+export const accountPage = root.dataset.account ?? '';
+
+export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+
+export function navigate(to: string) {
+  history.pushState(null, '', to);
+  dispatchEvent(new PopStateEvent('popstate'));
+}

@@ -1,0 +1,195 @@
+// Admins: who holds which console role; grant, revoke (both need a recent step-up) and invite.
+import { Fragment } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import type { Me, Problem, RoleGrant } from '../api.ts';
+import { takePendingAction } from '../api.ts';
+import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
+import { api, base, tenantSlug, when } from '../context.ts';
+
+export function Admins({ me }: { me: Me }) {
+  const [grants, setGrants] = useState<RoleGrant[] | undefined>();
+  const [summary, setSummary] = useState<Record<string, string>>({});
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [message, setMessage] = useState('');
+  const [who, setWho] = useState('');
+  const [role, setRole] = useState('helpdesk');
+  const [invite, setInvite] = useState<string | undefined>();
+  const [action, setAction] = useState<Action | undefined>();
+  const page = `${base}/admins`;
+  const isAdmin = me.roles.includes('admin');
+
+  async function load() {
+    const result = await api.roles();
+    if (!result.ok) return setProblem(result.problem);
+    setGrants(result.data.roles);
+    setSummary(result.data.summary);
+  }
+  useEffect(() => {
+    void load();
+  }, []);
+  useEffect(() => {
+    const pending = takePendingAction(page);
+    if (!me.stepUpFreshUntil) return;
+    if (pending?.action === 'grant' && pending.args) {
+      const { userId, role: r, username } = pending.args as { userId: string; role: string; username: string };
+      setMessage('You confirmed it is you. Confirm the change to go on.');
+      setAction(grantAction(userId, username, r));
+    }
+    if (pending?.action === 'revoke' && pending.args) {
+      const { userId, role: r, username } = pending.args as { userId: string; role: string; username: string };
+      setMessage('You confirmed it is you. Confirm the change to go on.');
+      setAction(revokeAction(userId, username, r));
+    }
+  }, []);
+
+  const finish = async (text: string, r: { ok: boolean; problem?: Problem }) => {
+    if (r.ok) {
+      setMessage(text);
+      setProblem(undefined);
+      await load();
+    } else setProblem(r.problem);
+  };
+  const grantAction = (userId: string, username: string, r: string): Action => ({
+    kind: 'grant',
+    title: `Make ${username} ${r}?`,
+    body: `${username} gets the ${r} role: ${summary[r] ?? ''}. This needs a recent step-up and is audited.`,
+    label: `Grant ${r}`,
+    run: async () => {
+      const result = await api.grant(userId, r, { page, action: 'grant', args: { userId, role: r, username } });
+      await finish(`${username} is now ${r}.`, result.ok ? result : { ok: false, problem: result.problem });
+    },
+  });
+  const revokeAction = (userId: string, username: string, r: string): Action => ({
+    kind: 'revoke',
+    title: `Take ${r} from ${username}?`,
+    body: `${username} loses the ${r} role; without any role their console sessions end. This needs a recent step-up and is audited.`,
+    label: `Revoke ${r}`,
+    danger: true,
+    run: async () => {
+      const result = await api.revoke(userId, r, { page, action: 'revoke', args: { userId, role: r, username } });
+      await finish(`${r} revoked from ${username}.`, result.ok ? result : { ok: false, problem: result.problem });
+    },
+  });
+
+  return (
+    <section aria-labelledby="admins-title">
+      <h1 id="admins-title">Admins</h1>
+      <p role="status" class="status">
+        {message}
+      </p>
+      <ProblemText problem={problem} />
+      <dl class="facts">
+        {Object.entries(summary).map(([r, text]) => (
+          <Fragment key={r}>
+            <dt>{r}</dt>
+            <dd>{text}</dd>
+          </Fragment>
+        ))}
+      </dl>
+      {grants && (
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Role grants</caption>
+            <thead>
+              <tr>
+                <th scope="col">User</th>
+                <th scope="col">Role</th>
+                <th scope="col" class="wide">Granted by</th>
+                {isAdmin && <th scope="col">Action</th>}
+              </tr>
+            </thead>
+            <tbody>
+              {grants.map((g) => (
+                <tr key={`${g.userId}-${g.role}`}>
+                  <td>
+                    <Link href={`${base}/users/${g.userId}`}>{g.username}</Link>
+                  </td>
+                  <td>{g.role}</td>
+                  <td class="wide">
+                    {g.source}
+                    {g.source === 'file' ? ` (tenants/${tenantSlug}.yaml)` : ''}, {when(g.grantedAt)}
+                  </td>
+                  {isAdmin && (
+                    <td>
+                      {g.source === 'file' ? (
+                        <span class="detail">managed by the tenant file</span>
+                      ) : (
+                        <button type="button" class="danger small" onClick={() => setAction(revokeAction(g.userId, g.username, g.role))}>
+                          Revoke<span class="visually-hidden"> {g.role} from {g.username}</span>
+                        </button>
+                      )}
+                    </td>
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {isAdmin && (
+        <>
+          <h2>Grant a role</h2>
+          <form
+            class="inline"
+            onSubmit={async (event) => {
+              event.preventDefault();
+              const found = await api.users({ q: who.trim(), limit: '2' });
+              if (!found.ok) return setProblem(found.problem);
+              const user = found.data.users.find((u) => u.username.toLowerCase() === who.trim().toLowerCase() || u.email?.toLowerCase() === who.trim().toLowerCase() || u.id === who.trim()) ?? (found.data.users.length === 1 ? found.data.users[0] : undefined);
+              if (!user) return setProblem({ title: 'Not found', status: 404, code: 'not_found', detail: `No single user matches “${who}”. Give the exact username, email address or id.` });
+              setAction(grantAction(user.id, user.username, role));
+            }}
+          >
+            <div class="field">
+              <label for="grant-user">User (username, email or id)</label>
+              <input id="grant-user" required value={who} onInput={(e) => setWho((e.target as HTMLInputElement).value)} />
+            </div>
+            <div class="field narrow">
+              <label for="grant-role">Role</label>
+              <select id="grant-role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
+                <option value="admin">admin</option>
+                <option value="helpdesk">helpdesk</option>
+                <option value="auditor">auditor</option>
+              </select>
+            </div>
+            <button type="submit">Grant…</button>
+          </form>
+          <h2>Invite a new admin</h2>
+          <form
+            class="inline"
+            onSubmit={async (event) => {
+              event.preventDefault();
+              const form = event.currentTarget as HTMLFormElement;
+              const email = (form.elements.namedItem('invite-email') as HTMLInputElement).value;
+              const r = (form.elements.namedItem('invite-role') as HTMLSelectElement).value;
+              const result = await api.invite(email, r);
+              if (!result.ok) return setProblem(result.problem);
+              setProblem(undefined);
+              setInvite(result.data.url);
+            }}
+          >
+            <div class="field">
+              <label for="invite-email">Email address</label>
+              <input id="invite-email" name="invite-email" type="email" required />
+            </div>
+            <div class="field narrow">
+              <label for="invite-role">Role</label>
+              <select id="invite-role" name="invite-role">
+                <option value="admin">admin</option>
+                <option value="helpdesk">helpdesk</option>
+                <option value="auditor">auditor</option>
+              </select>
+            </div>
+            <button type="submit">Create link</button>
+          </form>
+          {invite && (
+            <p role="status">
+              Send this single-use link (no mail is sent): <code class="wrap">{invite}</code>
+            </p>
+          )}
+        </>
+      )}
+      <ConfirmAction action={action} onClose={() => setAction(undefined)} />
+    </section>
+  );
+}
