@@ -19,7 +19,8 @@ import { clientIp } from '../ratelimit/index.ts';
 import { requireAdminToken } from './auth.ts';
 import { AUDIT_ROUTES, registerAuditApi } from './audit-api.ts';
 import { registerUsersApi, USER_ROUTES } from './users-api.ts';
-import { KEY_CLIENT_ROUTES, registerKeysAndClientsApi } from './keys-clients-api.ts';
+import { KEY_ROUTES, registerKeysApi } from './keys-api.ts';
+import { CLIENT_ROUTES, registerClientsApi } from './clients-api.ts';
 import { POLICY_ROUTES, registerPoliciesApi } from './policies-api.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { openApiDocument } from '../http/openapi.ts';
@@ -183,7 +184,7 @@ export function adminApiDocument(serverUrl: string) {
     description:
       'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
     serverUrl,
-    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_CLIENT_ROUTES), ...Object.values(POLICY_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[],
+    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_ROUTES), ...Object.values(CLIENT_ROUTES), ...Object.values(POLICY_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[],
     bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
   });
 }
@@ -240,7 +241,8 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   mount(route(ADMIN_ROUTES.auditVerify, async (ctx) => ({ status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => verifyAuditChain(trx)) }), options));
   registerAuditApi(router, { config, db, services, guard, checkResponses: options.checkResponses });
   registerUsersApi(router, { config, db, guard, checkResponses: options.checkResponses });
-  registerKeysAndClientsApi(router, { config, db, guard, checkResponses: options.checkResponses });
+  registerKeysApi(router, { config, db, guard, checkResponses: options.checkResponses });
+  registerClientsApi(router, { config, db, guard, checkResponses: options.checkResponses });
   registerPoliciesApi(router, { config, db, guard, checkResponses: options.checkResponses });
 
   mount(

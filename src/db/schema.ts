@@ -104,6 +104,7 @@ export interface ClientsTable {
   source: ColumnType<string, string | undefined, string>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  secret_sealed: string | null;
 }
 
 export interface ConsoleSessionsTable {

@@ -7,9 +7,18 @@ export class HttpError extends FacetError {
   readonly code: string;
   declare readonly title: string;
   declare readonly detail: string;
-  constructor(status: number, code: string, title: string, detail: string, options: Omit<FacetErrorOptions, 'status' | 'title' | 'detail'> = {}) {
+  /** Extension members of the problem+json answer (RFC 9457 §3.2), e.g. `errors` naming each field. */
+  readonly extensions: Readonly<Record<string, unknown>> | undefined;
+  constructor(
+    status: number,
+    code: string,
+    title: string,
+    detail: string,
+    { extensions, ...options }: Omit<FacetErrorOptions, 'status' | 'title' | 'detail'> & { extensions?: Record<string, unknown> } = {},
+  ) {
     super(detail, { expose: true, ...options, status, title, detail });
     this.code = code;
+    this.extensions = extensions;
   }
 }
 

@@ -67,7 +67,8 @@ export interface ErrorAnswer {
 /** The answer an error stands for: exposed errors say what happened, others say nothing. */
 export function answerFor(error: unknown): ErrorAnswer {
   if (error instanceof FacetError && error.expose) {
-    return { status: error.status, code: error.code, title: error.title ?? 'Error', detail: error.detail ?? error.message, headers: error.headers };
+    const extensions = error instanceof HttpError ? error.extensions : undefined;
+    return { status: error.status, code: error.code, title: error.title ?? 'Error', detail: error.detail ?? error.message, headers: error.headers, ...(extensions ? { extensions } : {}) };
   }
   return { status: 500, code: 'internal_error', title: 'Internal error', detail: 'Something went wrong on our side.' };
 }

@@ -3,6 +3,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { resolveSecret } from '../config/client-secrets.ts';
+import { openWithKek, sealWithKek } from '../keys/key-encryption.ts';
 
 export { ClientSecretError, resolveSecret } from '../config/client-secrets.ts';
 
@@ -37,11 +38,19 @@ export function consoleClientMetadata(issuer: string): ClientMetadata {
   };
 }
 
+/** What binds a console-made client's sealed secret to its tenant and client id. */
+const secretBinding = (slug: string, clientId: string) => `client-secret:${slug}:${clientId}`;
+
+/** Seals the secret of a client made in the console (stored in clients.secret_sealed). */
+export function sealClientSecret(kek: string, slug: string, clientId: string, secret: string): string {
+  return sealWithKek(kek, secret, secretBinding(slug, clientId));
+}
+
 export async function loadClients(
   trx: TenantDb,
-  { production, env = process.env, issuer }: { production: boolean; env?: NodeJS.ProcessEnv; issuer?: string },
+  { production, env = process.env, issuer, kek, slug }: { production: boolean; env?: NodeJS.ProcessEnv; issuer?: string; kek?: string; slug?: string },
 ): Promise<LoadedClients> {
-  const rows = await trx.selectFrom('clients').select(['client_id', 'metadata', 'secret_env', 'secret_dev', 'first_party']).orderBy('client_id').execute();
+  const rows = await trx.selectFrom('clients').select(['client_id', 'metadata', 'secret_env', 'secret_dev', 'secret_sealed', 'first_party']).orderBy('client_id').execute();
   const metadata: ClientMetadata[] = [];
   const firstParty = new Set<string>();
   const resources = new Map<string, string[]>();
@@ -77,6 +86,7 @@ export async function loadClients(
       if (!client.redirect_uris?.length) delete client.redirect_uris;
     }
     if (row.secret_env) client.client_secret = resolveSecret(row.client_id as string, row.secret_env as string, row.secret_dev as string | null, production, env);
+    else if (row.secret_sealed && kek && slug) client.client_secret = openWithKek(kek, row.secret_sealed, secretBinding(slug, row.client_id as string));
     metadata.push(client);
     if (row.first_party) firstParty.add(row.client_id as string);
     resources.set(row.client_id as string, allowed);

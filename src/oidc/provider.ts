@@ -91,7 +91,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const resources = new Map((settings.resources ?? []).map((r) => [r.indicator, r]));
   const { keys, clients } = await withTenant(deps.db, scope, async (trx) => ({
     keys: await loadSigningJwks(trx, { kek: deps.kek, slug: tenant.slug }),
-    clients: await loadClients(trx, { production: deps.production, issuer: issuerFor(deps.publicUrl, tenant.slug) }),
+    clients: await loadClients(trx, { production: deps.production, issuer: issuerFor(deps.publicUrl, tenant.slug), kek: deps.kek, slug: tenant.slug }),
   }));
   const issuer = issuerFor(deps.publicUrl, tenant.slug);
   const basePath = `/t/${tenant.slug}`;

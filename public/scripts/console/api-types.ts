@@ -53,6 +53,46 @@ export interface Operations {
     };
     query: Record<string, never>;
   };
+  /** POST /clients — Add an application (sensitive; audited); a confidential one gets a secret, answered only this once */
+  createClient: {
+    response: {
+      client: {
+        clientId: string;
+        name: string | null;
+        firstParty: boolean;
+        grantTypes: string[];
+        redirectUris: string[];
+        postLogoutRedirectUris: string[];
+        authMethod: string;
+        minimumAcr: string | null;
+        refreshGraceSeconds: number | null;
+        hasSecret: boolean;
+        managedBy: string;
+        readOnly: boolean;
+        createdAt: string | null;
+        updatedAt: string | null;
+      };
+      secret: string | null;
+    };
+    body: {
+      name: string;
+      redirectUris?: string[];
+      postLogoutRedirectUris?: string[];
+      grantTypes: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:device_code">;
+      authMethod?: "client_secret_basic" | "client_secret_post" | "none";
+      firstParty?: boolean;
+      minimumAcr?: string | null;
+      refreshGraceSeconds?: number | null;
+      clientId?: string;
+    };
+    query: Record<string, never>;
+  };
+  /** DELETE /clients/{id} — Delete an application: its tokens stop being accepted (sensitive; audited) */
+  deleteClient: {
+    response: void;
+    body: never;
+    query: Record<string, never>;
+  };
   /** DELETE /users/{id} — Soft-delete a user: signed out everywhere, erased after the retention period unless restored */
   deleteUser: {
     response: void;
@@ -138,6 +178,29 @@ export interface Operations {
       finished_at: string | null;
       expires_at: string | null;
       file_name: string | null;
+    };
+    body: never;
+    query: Record<string, never>;
+  };
+  /** GET /clients/{id} — One application */
+  getClient: {
+    response: {
+      client: {
+        clientId: string;
+        name: string | null;
+        firstParty: boolean;
+        grantTypes: string[];
+        redirectUris: string[];
+        postLogoutRedirectUris: string[];
+        authMethod: string;
+        minimumAcr: string | null;
+        refreshGraceSeconds: number | null;
+        hasSecret: boolean;
+        managedBy: string;
+        readOnly: boolean;
+        createdAt: string | null;
+        updatedAt: string | null;
+      };
     };
     body: never;
     query: Record<string, never>;
@@ -333,11 +396,15 @@ export interface Operations {
         firstParty: boolean;
         grantTypes: string[];
         redirectUris: string[];
+        postLogoutRedirectUris: string[];
         authMethod: string;
         minimumAcr: string | null;
+        refreshGraceSeconds: number | null;
+        hasSecret: boolean;
         managedBy: string;
         readOnly: boolean;
         createdAt: string | null;
+        updatedAt: string | null;
       }>;
     };
     body: never;
@@ -446,6 +513,39 @@ export interface Operations {
     };
     query: Record<string, never>;
   };
+  /** PUT /clients/{id} — Change an application's settings (sensitive; audited); a public client made confidential gets a secret, answered only this once */
+  replaceClient: {
+    response: {
+      client: {
+        clientId: string;
+        name: string | null;
+        firstParty: boolean;
+        grantTypes: string[];
+        redirectUris: string[];
+        postLogoutRedirectUris: string[];
+        authMethod: string;
+        minimumAcr: string | null;
+        refreshGraceSeconds: number | null;
+        hasSecret: boolean;
+        managedBy: string;
+        readOnly: boolean;
+        createdAt: string | null;
+        updatedAt: string | null;
+      };
+      secret: string | null;
+    };
+    body: {
+      name: string;
+      redirectUris?: string[];
+      postLogoutRedirectUris?: string[];
+      grantTypes: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:device_code">;
+      authMethod?: "client_secret_basic" | "client_secret_post" | "none";
+      firstParty?: boolean;
+      minimumAcr?: string | null;
+      refreshGraceSeconds?: number | null;
+    };
+    query: Record<string, never>;
+  };
   /** POST /audit/exports — Start an export (JSON Lines, CSV or OCSF JSON) as a background job */
   requestAuditExport: {
     response: {
@@ -503,6 +603,15 @@ export interface Operations {
     response: {
       revoked: boolean;
       roles: string[];
+    };
+    body: never;
+    query: Record<string, never>;
+  };
+  /** POST /clients/{id}/secret — Give a confidential application a new secret, answered only this once; the old one stops working at once (sensitive; audited) */
+  rotateClientSecret: {
+    response: {
+      clientId: string;
+      secret: string;
     };
     body: never;
     query: Record<string, never>;

@@ -64,9 +64,23 @@ export interface GuardOptions {
 
 const EMPTY = z.object({});
 
+/**
+ * Each issue as an RFC 9457 `errors` member: `in` (path, query or body), a JSON pointer to the
+ * field (`#/redirect_uris/0`) and what is wrong with it, so a form can show it beside the field.
+ */
+export function fieldErrors(where: string, error: z.ZodError): Array<{ in: string; pointer: string; detail: string }> {
+  return error.issues.map((issue) => ({
+    in: where,
+    pointer: `#/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
+    detail: issue.message,
+  }));
+}
+
 function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
-  if (!result.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', `${where}: ${z.prettifyError(result.error)}`);
+  if (!result.success) {
+    throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', `${where}: ${z.prettifyError(result.error)}`, { extensions: { errors: fieldErrors(where, result.error) } });
+  }
   return result.data;
 }
 

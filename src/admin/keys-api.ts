@@ -1,14 +1,12 @@
-// The admin API's signing keys and applications (issue 12), declared with the route guard: list the
-// tenant's signing keys (algorithm, status, dates) and rotate them (sensitive: a fresh step-up in
-// the console; audited); list the clients, each saying where it is managed — a tenant file stays
-// the source of truth for what it declares, so the console shows those read-only.
+// The admin API's signing keys (issue 12), declared with the route guard: list the tenant's signing
+// keys (algorithm, status, dates) and rotate them (sensitive: a fresh step-up in the console;
+// audited). Applications (clients) are in ./clients-api.ts.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
-import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { rotateKeys } from '../keys/signing-keys.ts';
 import { bumpConfigVersion } from '../tenancy/registry.ts';
@@ -25,21 +23,7 @@ const AUTH_PROBLEMS = {
 } as const;
 
 const keyRow = z.object({ kid: z.string(), alg: z.string(), status: z.enum(['active', 'retiring', 'retired']), createdAt: timestamp, retireAt: timestamp.nullable() });
-const clientRow = z.object({
-  clientId: z.string(),
-  name: z.string().nullable(),
-  firstParty: z.boolean(),
-  grantTypes: z.array(z.string()),
-  redirectUris: z.array(z.string()),
-  authMethod: z.string(),
-  minimumAcr: z.string().nullable(),
-  /** Where the client is defined: a tenant file (read-only here), Facet itself, or the admin API. */
-  managedBy: z.string(),
-  readOnly: z.boolean(),
-  createdAt: timestamp.nullable(),
-});
-
-export const KEY_CLIENT_ROUTES = {
+export const KEY_ROUTES = {
   listKeys: {
     method: 'get',
     path: '/keys',
@@ -58,27 +42,18 @@ export const KEY_CLIENT_ROUTES = {
     responses: { 200: { description: 'What changed.', schema: z.object({ created: z.array(z.string()), retiring: z.array(z.string()), retired: z.array(z.string()) }) } },
     problems: AUTH_PROBLEMS,
   },
-  listClients: {
-    method: 'get',
-    path: '/clients',
-    operationId: 'listClients',
-    summary: 'The applications (OIDC clients), each with where it is managed',
-    tags: ['clients'],
-    responses: { 200: { description: 'The clients.', schema: z.object({ clients: z.array(clientRow) }) } },
-    problems: AUTH_PROBLEMS,
-  },
 } satisfies Record<string, RouteSpec>;
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
 
-export function registerKeysAndClientsApi(router: Router, { config, db, guard, checkResponses }: { config: Config; db: Db; guard: Middleware[]; checkResponses: boolean }): void {
+export function registerKeysApi(router: Router, { config, db, guard, checkResponses }: { config: Config; db: Db; guard: Middleware[]; checkResponses: boolean }): void {
   const runtimeOf = (ctx: Context) => ctx.state.tenant as TenantRuntime;
   const options = { checkResponses };
   const mount = ({ spec, handle }: GuardedRoute) => router[spec.method](`/admin/api${spec.path}`, ...guard, handle);
 
   mount(
     route(
-      KEY_CLIENT_ROUTES.listKeys,
+      KEY_ROUTES.listKeys,
       async (ctx) => {
         const rows = await withTenant(db, runtimeOf(ctx).tenant, (trx) =>
           trx.selectFrom('signing_keys').select(['kid', 'alg', 'status', 'created_at', 'retire_at']).orderBy('created_at', 'desc').orderBy('kid').execute(),
@@ -97,7 +72,7 @@ export function registerKeysAndClientsApi(router: Router, { config, db, guard, c
 
   mount(
     route(
-      KEY_CLIENT_ROUTES.rotateKeys,
+      KEY_ROUTES.rotateKeys,
       async (ctx) => {
         const tenant = runtimeOf(ctx).tenant;
         const result = await withTenant(db, tenant, async (trx) => {
@@ -113,45 +88,4 @@ export function registerKeysAndClientsApi(router: Router, { config, db, guard, c
     ),
   );
 
-  mount(
-    route(
-      KEY_CLIENT_ROUTES.listClients,
-      async (ctx) => {
-        const runtime = runtimeOf(ctx);
-        const rows = await withTenant(db, runtime.tenant, (trx) =>
-          trx.selectFrom('clients').select(['client_id', 'metadata', 'first_party', 'source', 'created_at']).orderBy('client_id').execute(),
-        );
-        const builtIn = {
-          clientId: CONSOLE_CLIENT_ID,
-          name: 'Facet console',
-          firstParty: true,
-          grantTypes: ['authorization_code'],
-          redirectUris: [`${config.publicUrl}${runtime.basePath}/console/callback`],
-          authMethod: 'none',
-          minimumAcr: null,
-          managedBy: 'built in',
-          readOnly: true,
-          createdAt: null,
-        };
-        const clients = rows.map((r) => {
-          const meta = r.metadata as { client_name?: string; grant_types?: string[]; redirect_uris?: string[]; token_endpoint_auth_method?: string; minimum_acr?: string };
-          const fromFile = r.source === 'file';
-          return {
-            clientId: r.client_id,
-            name: meta.client_name ?? null,
-            firstParty: r.first_party,
-            grantTypes: meta.grant_types ?? [],
-            redirectUris: meta.redirect_uris ?? [],
-            authMethod: meta.token_endpoint_auth_method ?? 'client_secret_basic',
-            minimumAcr: meta.minimum_acr ?? null,
-            managedBy: fromFile ? `tenants/${runtime.tenant.slug}.yaml` : r.source,
-            readOnly: fromFile,
-            createdAt: iso(r.created_at),
-          };
-        });
-        return { status: 200, body: { clients: [builtIn, ...clients.filter((c) => c.clientId !== CONSOLE_CLIENT_ID)] } };
-      },
-      options,
-    ),
-  );
 }
