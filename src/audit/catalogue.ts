@@ -83,6 +83,7 @@ export const AUDIT_EVENTS = {
   'factor.face.enrolled': spec('A face template was enrolled (with the tenant consent text accepted).', 3001, 10, 'success', { template_id: 'string', frames: 'number?', rejected: 'string[]?', duplicate_flagged: 'boolean?', consent: 'boolean', proof }),
   'factor.face.enrol_failed': spec('A face enrolment was refused.', 3001, 10, 'failure', { reasons: 'unknown' }),
   'factor.face.deleted': spec('Face templates were deleted.', 3001, 11, 'success', { templates: 'number', proof }),
+  'factor.face.template_upgraded': spec('After a successful face check, a face template made by an older pipeline version was replaced by one of the current version.', 3001, 99, 'success', { template_id: 'string', replaced_template_id: 'string', from_version: 'number', to_version: 'number' }),
   'recovery_code.issued': spec('A new set of recovery codes was issued (the old ones stop working).', 3001, 10, 'success', { count: 'number', proof }),
   'lockout.locked': spec('A factor was locked for a time after repeated failures.', 3001, 9, 'other', { 'factor': 'string', failures: 'number', level: 'number?', until: 'string?' }),
   'lockout.disabled': spec('A factor was disabled until an administrator unlocks it.', 3001, 9, 'other', { 'factor': 'string', failures: 'number' }),
