@@ -21,6 +21,9 @@ export interface ApplyReport {
   admins: FileAdminsReport;
 }
 
+/** Settings a tenant file may leave to the console (the file's own value wins when it has one). */
+export const CONSOLE_BRANDING_KEYS = ['logo_url', 'brand_color'] as const;
+
 function clientRow(client: ClientDefinition) {
   const { client_id, first_party, secret, ...metadata } = client;
   return {
@@ -45,8 +48,12 @@ export async function applyTenantFile(
   }
   // `admins:` travels with the settings too: a listed user who signs up later is granted the role
   // at their first console sign-in.
-  const settings = { ...file.settings, resources: file.resources, ...(file.admins.length > 0 ? { admins: file.admins } : {}) };
   let tenant = await findTenant(db, file.slug);
+  // Branding the file does not declare (logo, colour) is set in the console (PUT …/admin/api/branding)
+  // and stays; what the file declares wins.
+  const current = (tenant?.settings ?? {}) as Record<string, unknown>;
+  const fromConsole = Object.fromEntries(CONSOLE_BRANDING_KEYS.filter((key) => file.settings[key] === undefined && current[key] !== undefined).map((key) => [key, current[key]]));
+  const settings = { ...file.settings, ...fromConsole, resources: file.resources, ...(file.admins.length > 0 ? { admins: file.admins } : {}) };
   const created = !tenant;
   if (!tenant) tenant = await createTenant(db, { slug: file.slug, name: file.name, settings }, { kek, actor });
 
