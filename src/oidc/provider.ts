@@ -301,7 +301,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   // RP-initiated logout ends the families of the clients signed out, offline_access or not.
   // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
   // one durable commit per token request. Answers below 500 commit, so a revocation decided while
-  // refusing a reused refresh token is kept. A refresh rotation is one read and one write
+  // refusing a reused refresh token is kept. A refresh rotation is at most one read and one write
   // (src/oidc/refresh/rotation.ts), applied here before the answer leaves.
   provider.use(async (ctx, next) => {
     if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/revocation')) return next();
@@ -312,9 +312,17 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
         rotations.run(async () => {
           await next();
           await auditTokenEndpoint(ctx as KoaContextWithOIDC, deps, scope, tenant.slug, rotations);
-          if ((await rotations.finish(ctx.status === 200)) === 'refused') {
+          const finished = await rotations.finish(ctx.status === 200);
+          if (finished === 'refused') {
             ctx.status = 400;
             ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+          } else if (finished === 'stale') {
+            // The grant or the account changed since it was read: nothing was written, the token
+            // still works, and a retry reads afresh.
+            ctx.status = 503;
+            ctx.body = { error: 'temporarily_unavailable', error_description: 'the grant or the account changed during this request; retry' };
+            ctx.set('Retry-After', '0');
+            ctx.set('Cache-Control', 'no-store');
           }
         }),
       () => ctx.status < 500,

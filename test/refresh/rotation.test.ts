@@ -1,6 +1,8 @@
-// The refresh grant in two statements (src/oidc/refresh/rotation.ts, migrations/tenant/0510): one read
-// (refresh_find) and one write with one commit (refresh_rotate), on real PostgreSQL and on PGlite.
-// The family rules themselves are test/refresh/families.test.ts.
+// The refresh grant in one round trip (src/oidc/refresh/rotation.ts, tenant migrations 0510 and 0540):
+// the first refresh of a family on a node is one read (refresh_find) and one write with one commit
+// (refresh_apply); the next ones are served from what the node kept and are refresh_apply alone,
+// which checks under the family lock that what was kept still holds. On real PostgreSQL and on
+// PGlite. The family rules themselves are test/refresh/families.test.ts.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -36,7 +38,7 @@ async function statementsDuring(work: () => Promise<void>): Promise<string[]> {
 }
 
 for (const database of ['postgres', 'pglite'] as const) {
-  describe(`refresh rotation in two statements (${database})`, () => {
+  describe(`refresh rotation in one round trip (${database})`, () => {
     let facet: TestFacet;
     let tenant: TenantRecord;
     let issuer: string;
@@ -71,7 +73,7 @@ for (const database of ['postgres', 'pglite'] as const) {
     const issuedEvents = () =>
       withTenant(facet.database.db, tenant, async (trx) => (await trx.selectFrom('audit_events').select('data').where('type', '=', 'token.issued').execute()).map((r) => r.data as Record<string, unknown>));
 
-    test('a refresh reads once and writes once: refresh_find, refresh_rotate, no begin or commit', { skip: database === 'pglite' && 'statements are counted on the pg client' }, async () => {
+    test('a refresh reads once and writes once: refresh_find, refresh_apply, no begin or commit; the next one is refresh_apply alone', { skip: database === 'pglite' && 'statements are counted on the pg client' }, async () => {
       const tokens = await signIn();
       let answer: Awaited<ReturnType<typeof refresh>> | undefined;
       const sent = await statementsDuring(async () => {
@@ -81,7 +83,16 @@ for (const database of ['postgres', 'pglite'] as const) {
       assert.ok(answer!.body.refresh_token && answer!.body.id_token && answer!.body.access_token);
       assert.equal(sent.length, 2, `statements sent:\n${sent.join('\n')}`);
       assert.match(sent[0]!, /\."refresh_find"\(/);
-      assert.match(sent[1]!, /\."refresh_rotate"\(/);
+      assert.match(sent[1]!, /\."refresh_apply"\(/);
+      for (let i = 0; i < 3; i++) {
+        const next = await statementsDuring(async () => {
+          answer = await refresh(answer!.body.refresh_token!);
+        });
+        assert.equal(answer!.status, 200, JSON.stringify(answer!.body));
+        assert.ok(answer!.body.refresh_token && answer!.body.id_token && answer!.body.access_token);
+        assert.equal(next.length, 1, `statements sent:\n${next.join('\n')}`);
+        assert.match(next[0]!, /^select "tenant_families"\."refresh_apply"\(/);
+      }
     });
 
     test('the rotation is complete: token spent, successor live, family moved, access token stored, audit event appended', async () => {
@@ -140,6 +151,105 @@ for (const database of ['postgres', 'pglite'] as const) {
       } finally {
         await withTenant(facet.database.db, tenant, (trx) => trx.updateTable('users').set({ status: 'active' }).where('id', '=', userId).execute());
       }
+    });
+
+    test('a kept read: an account disabled since the last rotation is refused and nothing is written', async () => {
+      const tokens = await signIn();
+      const first = await refresh(tokens.refresh_token!);
+      assert.equal(first.status, 200);
+      const before = await lastFamily();
+      await withTenant(facet.database.db, tenant, (trx) => trx.updateTable('users').set({ status: 'disabled' }).where('id', '=', userId).execute());
+      try {
+        const refused = await refresh(first.body.refresh_token!);
+        assert.equal(refused.status, 400, JSON.stringify(refused.body));
+        assert.equal(refused.body.error, 'invalid_grant');
+        const after = await lastFamily();
+        assert.equal(after.generation, before.generation);
+        assert.equal(after.current_hash, before.current_hash);
+      } finally {
+        await withTenant(facet.database.db, tenant, (trx) => trx.updateTable('users').set({ status: 'active' }).where('id', '=', userId).execute());
+      }
+      assert.equal((await refresh(first.body.refresh_token!)).status, 200, 'the token was not spent');
+    });
+
+    test('a kept read: an account changed since the last rotation answers 503 and writes nothing; the retry reads afresh and rotates', async () => {
+      const tokens = await signIn();
+      const first = await refresh(tokens.refresh_token!);
+      assert.equal(first.status, 200);
+      const before = await lastFamily();
+      const events = (await issuedEvents()).length;
+      await withTenant(facet.database.db, tenant, (trx) => trx.updateTable('users').set({ display_name: 'Rosa Renamed' }).where('id', '=', userId).execute());
+      try {
+        const stale = await refresh(first.body.refresh_token!);
+        assert.equal(stale.status, 503, JSON.stringify(stale.body));
+        assert.equal(stale.body.error, 'temporarily_unavailable');
+        const after = await lastFamily();
+        assert.equal(after.generation, before.generation);
+        assert.equal(after.current_hash, before.current_hash);
+        assert.equal((await issuedEvents()).length, events, 'no audit event');
+        const retried = await refresh(first.body.refresh_token!);
+        assert.equal(retried.status, 200, JSON.stringify(retried.body));
+        assert.equal((await lastFamily()).generation, before.generation + 1);
+      } finally {
+        await withTenant(facet.database.db, tenant, (trx) => trx.updateTable('users').set({ display_name: null }).where('id', '=', userId).execute());
+      }
+    });
+
+    test('a kept read: a token revoked since the last rotation is refused', async () => {
+      const tokens = await signIn();
+      const first = await refresh(tokens.refresh_token!);
+      assert.equal(first.status, 200);
+      const revoked = await fetch(`${issuer}/token/revocation`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`rp-a:${SECRET}`).toString('base64')}` },
+        body: new URLSearchParams({ token: first.body.refresh_token!, token_type_hint: 'refresh_token' }),
+      });
+      assert.equal(revoked.status, 200);
+      const refused = await refresh(first.body.refresh_token!);
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_grant');
+    });
+
+    /** Moves the family on as another node would have: the live token spent `secondsAgo`, a successor X stored. */
+    async function rotatedElsewhere(secondsAgo: number) {
+      const family = await lastFamily();
+      const spentAt = new Date(Date.now() - secondsAgo * 1000);
+      const elsewhere = `elsewhere-${family.generation}-${family.grant_id}`;
+      await withTenant(facet.database.db, tenant, async (trx) => {
+        await trx.updateTable('oidc_records').set({ consumed_at: spentAt }).where('kind', '=', 'RefreshToken').where('id_hash', '=', family.current_hash!).execute();
+        await trx.insertInto('oidc_records').values({ kind: 'RefreshToken', id_hash: elsewhere, payload: JSON.stringify({ kind: 'RefreshToken' }), grant_id: family.grant_id }).execute();
+        await trx
+          .updateTable('refresh_families')
+          .set({ previous_hash: family.current_hash, previous_spent_at: spentAt, current_hash: elsewhere, generation: family.generation + 1, last_used_at: spentAt })
+          .where('grant_id', '=', family.grant_id)
+          .execute();
+      });
+      return { family, elsewhere };
+    }
+
+    test('a kept read of a family another node rotated within the grace window: a grace retry, the other successor stops working', async () => {
+      const tokens = await signIn();
+      const first = await refresh(tokens.refresh_token!);
+      assert.equal(first.status, 200);
+      const { elsewhere } = await rotatedElsewhere(1);
+      const retried = await refresh(first.body.refresh_token!);
+      assert.equal(retried.status, 200, JSON.stringify(retried.body));
+      const after = await lastFamily();
+      assert.notEqual(after.current_hash, elsewhere);
+      const gone = await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('oidc_records').select('id_hash').where('kind', '=', 'RefreshToken').where('id_hash', '=', elsewhere).executeTakeFirst());
+      assert.equal(gone, undefined, 'the successor handed out by the other node was removed');
+      assert.equal((await refresh(retried.body.refresh_token!)).status, 200);
+    });
+
+    test('a kept read of a family another node rotated before the grace window: reuse, the family ends', async () => {
+      const tokens = await signIn();
+      const first = await refresh(tokens.refresh_token!);
+      assert.equal(first.status, 200);
+      await rotatedElsewhere(60);
+      const refused = await refresh(first.body.refresh_token!);
+      assert.equal(refused.status, 400, JSON.stringify(refused.body));
+      assert.equal(refused.body.error, 'invalid_grant');
+      assert.ok((await lastFamily()).ended_at, 'the family ended');
     });
   });
 }

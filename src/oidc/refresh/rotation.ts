@@ -1,17 +1,25 @@
-// The refresh grant in two statements (issue 16; migrations/tenant/0510_refresh_rotation.ts).
+// The refresh grant in one round trip (issue 16; tenant migrations 0510_refresh_rotation and
+// 0540_refresh_one_round_trip).
 //
 // oidc-provider's refresh grant reads the presented token, its grant and its account, then
 // spends the token and stores a successor and an access token. Within one token request this
 // module turns that into:
-//   1. `refresh_find`: one read (no transaction of our own, no lock) of the token with its family,
-//      grant and account. The family rule (reuse-policy.ts) decides on what was read; a plain
+//   1. the read: what this node kept when it applied the family's previous rotation (the
+//      successor's record, the family row as refresh_apply returned it, the grant and the account
+//      with their row versions) — no round trip; or, when it kept nothing (first refresh of a
+//      family here, another node rotated it, evicted), `refresh_find`: one read, no transaction of
+//      our own, no lock. The family rule (reuse-policy.ts) decides on what was read; a plain
 //      rotation or a grace retry goes on, anything else falls back to the locked path (guard.ts).
 //   2. nothing while oidc-provider works: spending, storing and the audit event are collected;
-//   3. `refresh_rotate` at the end of the request, before the answer is written: one round trip
-//      and one commit that locks the family, checks it is still at the generation the decision
-//      was taken on, and applies everything. When another request moved the family in between,
+//   3. `refresh_apply` at the end of the request, before the answer is written: one round trip
+//      and one commit that locks the family, checks it is still at the generation and token the
+//      decision was taken on and that the grant and account rows are the ones read (a kept read
+//      may be old), and applies everything. When another request moved the family in between,
 //      nothing was written; the decision is taken again under the row lock (guard.judge) and
-//      applied (a grace retry) or the request is refused (reuse: the family ends).
+//      applied (a grace retry) or the request is refused (reuse: the family ends). When the grant,
+//      the token or the account was removed or disabled, nothing is written and the request is
+//      refused (invalid_grant); when one was only changed, nothing is written and the request is
+//      answered 503 temporarily_unavailable (the token still works: a retry reads afresh).
 // No client ever holds a token that is not durable: the answer leaves after the commit.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { sql, type RawBuilder } from 'kysely';
@@ -48,6 +56,9 @@ interface Rotation {
   /** Read with the token: the grant's payload (null: not there), the live account's row (null: none). */
   grant: Json | null | undefined;
   account: { id: string; row: Json | null } | undefined;
+  /** The xmin of the grant and account rows read (checked by refresh_apply). */
+  grantVersion: string | null;
+  accountVersion: string | null;
   consumed: boolean;
   successor?: string;
   records: RecordRow[];
@@ -57,6 +68,22 @@ interface Rotation {
 interface RequestState {
   rotation?: Rotation;
 }
+
+/** What a node keeps of a rotation it applied, to serve the next one of that family without a read. */
+interface Kept {
+  payload: Json;
+  expiresAt: number | null;
+  family: Json;
+  grant: Json;
+  grantVersion: string;
+  account: { id: string; row: Json } | undefined;
+  accountVersion: string | null;
+}
+
+/** Kept rotations per tenant (one entry per family this node rotated last; oldest evicted first). */
+export const KEPT_ROTATIONS = 512;
+
+export type ApplyOutcome = 'applied' | 'moved' | 'gone' | 'stale';
 
 const requests = new AsyncLocalStorage<RequestState>();
 
@@ -78,6 +105,8 @@ export interface RotationDeps {
 
 export function createRotations({ db, scope, guard, grantHash, now }: RotationDeps) {
   const fn = (name: string) => sql.id(scope.schema, name);
+  // Keyed by the successor's hash; an entry is taken out when its token is presented.
+  const kept = new Map<string, Kept>();
 
   /** In the request's transaction when one is already open (never opens one), else on its own. */
   async function send<R>(query: RawBuilder<R>) {
@@ -89,9 +118,52 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
     }
   }
 
-  const rotate = (executor: RootDb, rotation: Rotation, generation: number, grace: boolean, at: Date) =>
-    sql<{ applied: boolean }>`select ${fn('refresh_rotate')}(${scope.role}, ${rotation.grantId}, ${rotation.grantHash}, ${generation}, ${grace},
-      ${rotation.presented}, ${rotation.successor ?? null}, ${at}, ${JSON.stringify(rotation.records)}::jsonb, ${rotation.audit ? JSON.stringify(auditRow(rotation.audit)) : null}::jsonb) as applied`.execute(executor);
+  const apply = async (executor: RootDb, rotation: Rotation, generation: number, grace: boolean, at: Date) => {
+    const { rows } = await sql<{ result: { outcome: ApplyOutcome; family?: Json } }>`select ${fn('refresh_apply')}(${scope.role}, ${rotation.grantId}, ${rotation.grantHash}, ${generation}, ${grace},
+      ${rotation.presented}, ${rotation.successor ?? null}, ${at}, ${JSON.stringify(rotation.records)}::jsonb, ${rotation.audit ? JSON.stringify(auditRow(rotation.audit)) : null}::jsonb,
+      ${rotation.grantVersion}, ${rotation.account?.id ?? null}, ${rotation.accountVersion}) as result`.execute(executor);
+    const result = rows[0]?.result;
+    if (!result) throw new Error('refresh_apply returned nothing');
+    return result;
+  };
+
+  /** Keeps an applied rotation's successor with what it was minted on, for the family's next refresh. */
+  function keep(rotation: Rotation, family: Json | undefined) {
+    const record = rotation.records.find((r) => r.kind === 'RefreshToken' && r.id_hash === rotation.successor);
+    // A family from before 0510 had its grant fetched separately: its next refresh reads afresh.
+    if (!family || !record || !rotation.grant || !rotation.grantVersion) return;
+    if (rotation.account && (!rotation.account.row || !rotation.accountVersion)) return;
+    if (kept.size >= KEPT_ROTATIONS) kept.delete(kept.keys().next().value!);
+    kept.set(record.id_hash, {
+      payload: JSON.parse(record.payload) as Json,
+      expiresAt: record.expires_at ? new Date(record.expires_at).getTime() : null,
+      family,
+      grant: rotation.grant,
+      grantVersion: rotation.grantVersion,
+      account: rotation.account ? { id: rotation.account.id, row: rotation.account.row! } : undefined,
+      accountVersion: rotation.accountVersion,
+    });
+  }
+
+  /** The presented token from what this node kept, or undefined when it kept nothing usable. */
+  function takeKept(tokenHash: string): { row: { id_hash: string; payload: Json; consumed_at: null; family: Json; grant_payload: Json; account: Json | null; grant_version: string; account_version: string | null } } | undefined {
+    const entry = kept.get(tokenHash);
+    if (!entry) return undefined;
+    kept.delete(tokenHash);
+    if (entry.expiresAt !== null && entry.expiresAt <= now()) return undefined;
+    return {
+      row: {
+        id_hash: tokenHash,
+        payload: entry.payload,
+        consumed_at: null,
+        family: entry.family,
+        grant_payload: entry.grant,
+        account: entry.account?.row ?? null,
+        grant_version: entry.grantVersion,
+        account_version: entry.accountVersion,
+      },
+    };
+  }
 
   return {
     /** Runs one token request with the fast path available. */
@@ -107,11 +179,14 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
     async find(tokenHash: string, request: RequestFacts): Promise<FoundToken | undefined | null> {
       const state = requests.getStore();
       if (!state || state.rotation) return null;
-      const { rows } = await send(
-        sql<{ id_hash: string; payload: Json; consumed_at: string | Date | null; family: Json | null; grant_payload: Json | null; account: Json | null }>`
-          select * from ${fn('refresh_find')}(${scope.role}, ${tokenHash}, ${new Date(now())})`,
-      );
-      const row = rows[0];
+      const row =
+        takeKept(tokenHash)?.row ??
+        (
+          await send(
+            sql<{ id_hash: string; payload: Json; consumed_at: string | Date | null; family: Json | null; grant_payload: Json | null; account: Json | null; grant_version: string | null; account_version: string | null }>`
+              select * from ${fn('refresh_find')}(${scope.role}, ${tokenHash}, ${new Date(now())})`,
+          )
+        ).rows[0];
       if (!row) return undefined;
       if (!row.family) return null;
       const family = familyFromRow(row.family);
@@ -129,6 +204,8 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
         // Known only when the family names its grant's hash (families from before 0510 do not yet).
         grant: row.family.grant_hash ? row.grant_payload : undefined,
         account: row.family.account_id ? { id: row.family.account_id as string, row: row.account } : undefined,
+        grantVersion: row.family.grant_hash ? row.grant_version : null,
+        accountVersion: row.family.account_id ? row.account_version : null,
         consumed: false,
         records: [],
       };
@@ -150,7 +227,7 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
       return { row: rotation.account.row ?? undefined };
     },
 
-    /** oidc-provider spends the presented token: noted, written by refresh_rotate. */
+    /** oidc-provider spends the presented token: noted, written by refresh_apply. */
     consume(idHash: string): boolean {
       const rotation = requests.getStore()?.rotation;
       if (!rotation || rotation.consumed || rotation.presented !== idHash) return false;
@@ -158,7 +235,7 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
       return true;
     },
 
-    /** A record stored after the token was spent (its successor, the access token): written by refresh_rotate. */
+    /** A record stored after the token was spent (its successor, the access token): written by refresh_apply. */
     store(row: RecordRow): boolean {
       const rotation = requests.getStore()?.rotation;
       if (!rotation?.consumed) return false;
@@ -172,7 +249,7 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
       return true;
     },
 
-    /** The token endpoint's audit event, appended by refresh_rotate. */
+    /** The token endpoint's audit event, appended by refresh_apply. */
     audit(event: AuditEvent): boolean {
       const rotation = requests.getStore()?.rotation;
       if (!rotation?.consumed) return false;
@@ -181,11 +258,13 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
     },
 
     /**
-     * Ends the request's rotation: one refresh_rotate. Returns 'refused' when the family moved
-     * and the new decision refuses the token (the caller answers invalid_grant; a revocation
-     * decided meanwhile is in the request transaction, committed with that answer).
+     * Ends the request's rotation: one refresh_apply. Returns 'refused' when the family moved and
+     * the new decision refuses the token, or the grant, the token or the account is gone (the
+     * caller answers invalid_grant; a revocation decided meanwhile is in the request transaction,
+     * committed with that answer), 'stale' when the grant or the account changed since it was
+     * read (nothing written; the caller answers 503, a retry reads afresh).
      */
-    async finish(succeeded: boolean): Promise<'none' | 'applied' | 'refused'> {
+    async finish(succeeded: boolean): Promise<'none' | 'applied' | 'refused' | 'stale'> {
       const state = requests.getStore();
       const rotation = state?.rotation;
       if (!state || !rotation) return 'none';
@@ -195,23 +274,31 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
       if (!rotation.successor) throw new Error('refresh rotation without a successor token');
       const at = new Date(now());
       const open = openedRequestTransaction(db, scope);
-      let applied: boolean;
+      let result: Awaited<ReturnType<typeof apply>>;
       try {
-        applied = (await rotate(open ? await open : db, rotation, rotation.generation, rotation.grace, at)).rows[0]?.applied === true;
+        result = await apply(open ? await open : db, rotation, rotation.generation, rotation.grace, at);
       } catch (error) {
         throw classifyDatabaseError(error);
       }
-      if (applied) return 'applied';
+      if (result.outcome !== 'moved') return conclude(rotation, result);
       // Another request moved the family since it was read: decide again, under the lock.
       return withTenant(db, scope, async (trx) => {
         const { decision, family } = await guard.judge(trx, rotation.grantId, rotation.presented, rotation.rotations, rotation.request);
         if (!family || (decision.action !== 'rotate' && decision.action !== 'grace_rotate')) return 'refused' as const;
-        const again = await rotate(trx, rotation, family.generation, decision.action === 'grace_rotate', at);
-        if (again.rows[0]?.applied !== true) throw new Error('refresh_rotate refused a decision taken under the family lock');
-        return 'applied' as const;
+        const again = await apply(trx, rotation, family.generation, decision.action === 'grace_rotate', at);
+        if (again.outcome === 'moved') throw new Error('refresh_apply refused a decision taken under the family lock');
+        return conclude(rotation, again);
       });
     },
   };
+
+  function conclude(rotation: Rotation, result: { outcome: ApplyOutcome; family?: Json }) {
+    if (result.outcome === 'applied') {
+      keep(rotation, result.family);
+      return 'applied' as const;
+    }
+    return result.outcome === 'stale' ? ('stale' as const) : ('refused' as const);
+  }
 }
 
 export type Rotations = ReturnType<typeof createRotations>;
