@@ -22,5 +22,6 @@ export {
   type FaceService,
   type FaceServiceOptions,
   type PreparedEnrolment,
+  type TemplateUpgrade,
   type VerifyResult,
 } from './service.ts';

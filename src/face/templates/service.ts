@@ -42,6 +42,12 @@ export interface FaceServiceOptions {
    * reach `minEnrolQuality`; otherwise the old template stays until a better verify.
    */
   upgradeTemplates?: boolean;
+  /**
+   * Called inside the caller's transaction right after such an upgrade, so the caller can record
+   * it (the server writes the audit event `factor.face.template_upgraded`, src/factors/face/runtime.ts).
+   * If it throws, the verify throws and the caller's transaction rolls the upgrade back.
+   */
+  onTemplateUpgraded?: (db: TenantKysely, upgrade: TemplateUpgrade & { userId: string }) => Promise<void>;
   duplicates?: DuplicateDetector;
   /** Passive liveness (0..1, 1 = real) the compared frame must reach, at enrolment and verification. */
   minPassiveLiveness?: number;
@@ -70,7 +76,15 @@ export interface VerifyResult {
   /** Why `match` is false (empty when it is true). */
   reasons: string[];
   /** The matched template was made by an older pipeline version and has been replaced by a current one. */
-  upgraded?: { fromVersion: number; toVersion: number; replacedTemplateId: string; templateId: string };
+  upgraded?: TemplateUpgrade;
+}
+
+/** A template of an older pipeline version replaced by one of the current version. */
+export interface TemplateUpgrade {
+  fromVersion: number;
+  toVersion: number;
+  replacedTemplateId: string;
+  templateId: string;
 }
 
 export interface FaceService {
@@ -117,6 +131,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     ring,
     threshold = DEFAULT_FACE_THRESHOLD,
     upgradeTemplates = true,
+    onTemplateUpgraded,
     duplicates,
     minPassiveLiveness = 0.5,
     minEnrolQuality = 0.3,
@@ -234,7 +249,9 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding, quality: probe.quality });
     await deleteTemplate(db, userId, matched.id);
     if (duplicates) await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding });
-    return { ...result, upgraded: { fromVersion: matched.pipelineVersion, toVersion: currentVersion, replacedTemplateId: matched.id, templateId: id } };
+    const upgraded: TemplateUpgrade = { fromVersion: matched.pipelineVersion, toVersion: currentVersion, replacedTemplateId: matched.id, templateId: id };
+    if (onTemplateUpgraded) await onTemplateUpgraded(db, { userId, ...upgraded });
+    return { ...result, upgraded };
   }
 
   const service: FaceService = {
