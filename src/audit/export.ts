@@ -134,19 +134,35 @@ export async function runExport(db: RootDb, tenant: TenantScope, exportId: strin
   const issuer = `${options.publicUrl}/t/${tenant.slug}`;
   const folder = path.join(options.dir, tenant.slug);
   await mkdir(folder, { recursive: true });
-  const dataTmp = path.join(folder, `.audit-export-${exportId}.data`);
-  const archiveTmp = path.join(folder, `.audit-export-${exportId}.tar`);
+  // Delivery is at-least-once: a run may be a retry after a worker died mid-export, or overlap a
+  // run whose worker only looked dead. Each run writes its own temporary files, reuses the
+  // checkpoint an earlier run made for this export, and only the first run to finish publishes.
+  const run = randomUUID();
+  const dataTmp = path.join(folder, `.audit-export-${exportId}-${run}.data`);
+  const archiveTmp = path.join(folder, `.audit-export-${exportId}-${run}.tar`);
   try {
     // The export's upper bound is a signed checkpoint of the head: the export is a snapshot by id
     // even while others append, and it can be matched against the checkpoint sink.
-    const checkpoint = await checkpointTenant(db, tenant, { kek: options.kek, issuer, reason: `export ${exportId}`, ...(options.sinks ? { sinks: options.sinks } : {}) });
+    const reason = `export ${exportId}`;
+    const earlier = await withTenant(db, tenant, async (trx) =>
+      (await sql<{ seq: string; event_id: string; event_hash: string; jws: string }>`
+        select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.jws from audit_checkpoints c where c.reason = ${reason} order by c.seq limit 1`.execute(trx)).rows[0],
+    );
+    const checkpoint = earlier
+      ? { seq: Number(earlier.seq), eventId: earlier.event_id, eventHash: earlier.event_hash, jws: earlier.jws }
+      : await checkpointTenant(db, tenant, { kek: options.kek, issuer, reason, ...(options.sinks ? { sinks: options.sinks } : {}) });
     const conditions = [...filterConditions(filters), sql`e.id <= ${checkpoint.eventId}::bigint`];
     const total = await withTenant(db, tenant, async (trx) => {
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_events e ${whereClause(conditions)}`.execute(trx);
       const n = Number(rows[0]!.n);
-      await sql`update audit_exports set status = 'running', rows_total = ${n}, rows_written = 0, error = null where id = ${exportId}::uuid`.execute(trx);
-      return n;
+      const { rows: started } = await sql`update audit_exports set status = 'running', rows_total = ${n}, rows_written = 0, error = null where id = ${exportId}::uuid and status not in ('done', 'expired') returning id`.execute(trx);
+      return started.length > 0 ? n : null;
     });
+    if (total === null) {
+      // An overlapping run finished meanwhile.
+      const done = await withTenant(db, tenant, (trx) => exportStatus(trx, exportId));
+      return { rows: done?.rows_written ?? 0, status: done?.status ?? 'done' };
+    }
 
     const writer = await bufferedWriter(dataTmp);
     if (format === 'csv') await writer.write(`${CSV_HEADER}\r\n`);
@@ -242,21 +258,30 @@ export async function runExport(db: RootDb, tenant: TenantScope, exportId: strin
       await archive.close();
     }
     const final = archivePath(options.dir, tenant.slug, exportId);
-    await rename(archiveTmp, final);
-    const archiveBytes = (await stat(final)).size;
-    await withTenant(db, tenant, async (trx) => {
+    const published = await withTenant(db, tenant, async (trx) => {
+      // The row lock makes an overlapping run wait here and then find the export done.
+      const { rows: locked } = await sql<{ status: string }>`select status from audit_exports where id = ${exportId}::uuid for update`.execute(trx);
+      if (locked[0]?.status === 'done' || locked[0]?.status === 'expired') return false;
+      await rename(archiveTmp, final);
+      const archiveBytes = (await stat(final)).size;
       await sql`
         update audit_exports set status = 'done', rows_written = ${rows}, file_name = ${path.basename(final)}, bytes = ${archiveBytes}, sha256 = ${archiveHash.digest('hex')},
           manifest = ${jws}, finished_at = ${createdAt}, expires_at = ${new Date(createdAt.getTime() + options.ttlMs)}
         where id = ${exportId}::uuid`.execute(trx);
       await appendAudit(trx, { type: 'audit.exported', actor: 'job', data: { export_id: exportId, format, rows, sha256: data.sha256, first_event_id: first?.id ?? null, last_event_id: last?.id ?? null } });
+      return true;
     });
+    if (!published) {
+      const done = await withTenant(db, tenant, (trx) => exportStatus(trx, exportId));
+      return { rows: done?.rows_written ?? rows, status: done?.status ?? 'done' };
+    }
     await options.progress?.({ rows, total, percent: 100 });
     return { rows, status: 'done' };
   } catch (error) {
     await withTenant(db, tenant, async (trx) => {
-      await sql`update audit_exports set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${exportId}::uuid`.execute(trx);
-      await appendAudit(trx, { type: 'audit.export_failed', actor: 'job', data: { export_id: exportId, error: (error as Error).message } });
+      // A failure after another run finished leaves its result alone.
+      const { rows: marked } = await sql`update audit_exports set status = 'failed', error = ${(error as Error).message}, finished_at = now() where id = ${exportId}::uuid and status not in ('done', 'expired') returning id`.execute(trx);
+      if (marked.length > 0) await appendAudit(trx, { type: 'audit.export_failed', actor: 'job', data: { export_id: exportId, error: (error as Error).message } });
     }).catch(() => {});
     throw error;
   } finally {
