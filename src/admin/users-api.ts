@@ -409,7 +409,10 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
           if (body.displayName !== undefined && (body.displayName || null) !== user.display_name) changes.display_name = body.displayName || null;
           if (body.email !== undefined && body.email.toLowerCase() !== (user.email ?? '').toLowerCase()) {
             const taken = await trx.selectFrom('users').select('id').where('deleted_at', 'is', null).where('id', '!=', id).where((eb) => eb(eb.fn('lower', ['email']), '=', body.email!.toLowerCase())).executeTakeFirst();
-            if (taken) throw new HttpError(409, 'email_taken', 'Conflict', 'Another account of this tenant has that email address.');
+            if (taken) {
+              const detail = 'Another account of this tenant has that email address.';
+              throw new HttpError(409, 'email_taken', 'Conflict', detail, { extensions: { errors: [{ in: 'body', pointer: '#/email', detail }] } });
+            }
             changes.email = body.email;
             changes.email_verified = false;
           }
