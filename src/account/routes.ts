@@ -30,7 +30,9 @@ import { recoveryCodesPage } from '../../views/pages.ts';
 import { fill, stringsFor } from '../../views/strings/index.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { ACCOUNT_COOKIE, accountCookieOptions, type InteractionDeps } from '../interaction/flow.ts';
-import { jsonError } from '../interaction/sign-in.ts';
+import { ACCOUNT_JSON_ROUTES } from '../interaction/json-api.ts';
+import { runDeclared } from '../interaction/json-step.ts';
+import { refusal } from '../errors/http-errors.ts';
 import { passkeyMessage } from '../interaction/messages.ts';
 import { closeAccountSession } from './sessions.ts';
 import { requireSession, type AccountContext } from './session.ts';
@@ -181,75 +183,77 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     ctx.redirect(`${account.base}?done=removed`);
   });
 
-  router.post('/account/passkeys/options', async (ctx) => {
+  router.post(ACCOUNT_JSON_ROUTES.addPasskeyOptions.path, async (ctx) => {
     const account = await requireSession(ctx, deps, { html: false });
     if (!account) return;
     if (!(await requireFreshProof(ctx, deps, account, { json: true }))) return;
-    const { runtime, user } = account;
-    const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
-    const options = await withTenant(deps.db, runtime.tenant, (trx) =>
-      startRegistration(trx, {
-        rp,
-        binding: account.binding,
-        user: { id: user.id, handle: user.webauthn_user_handle, username: user.username, displayName: user.display_name ?? user.username },
-        userVerification: runtime.settings.user_verification,
-        attestation: runtime.settings.attestation ?? { mode: 'none' },
-      }),
-    );
-    securePage(ctx);
-    ctx.body = options;
+    await runDeclared(ctx, ACCOUNT_JSON_ROUTES.addPasskeyOptions, deps.config, async () => {
+      const { runtime, user } = account;
+      const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+      const options = await withTenant(deps.db, runtime.tenant, (trx) =>
+        startRegistration(trx, {
+          rp,
+          binding: account.binding,
+          user: { id: user.id, handle: user.webauthn_user_handle, username: user.username, displayName: user.display_name ?? user.username },
+          userVerification: runtime.settings.user_verification,
+          attestation: runtime.settings.attestation ?? { mode: 'none' },
+        }),
+      );
+      securePage(ctx);
+      return { status: 200, body: options };
+    });
   });
 
-  router.post('/account/passkeys/verify', async (ctx) => {
+  router.post(ACCOUNT_JSON_ROUTES.addPasskeyVerify.path, async (ctx) => {
     const account = await requireSession(ctx, deps, { html: false });
     if (!account) return;
-    const body = await readBody(ctx);
     const proof = await requireFreshProof(ctx, deps, account, { json: true });
     if (!proof) return;
-    const { runtime, user } = account;
-    const t = stringsFor(ctx.get('accept-language'));
-    if (!body.response || typeof body.response !== 'object') return jsonError(ctx, 400, t.errors.generic, 'bad_request');
-    const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
-    const facts = requestFacts(ctx);
-    const at = new Date();
-    const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
-      const verified = await finishRegistration(trx, {
-        rp,
-        binding: account.binding,
-        response: body.response as RegistrationResponseJSON,
-        userVerification: runtime.settings.user_verification,
-        attestation: runtime.settings.attestation ?? { mode: 'none' },
-        now: at,
-      });
-      if (!verified.ok) {
-        await appendAudit(trx, { type: 'passkey.registration_failed', subject: user.id, ...facts, data: { reason: verified.code, detail: verified.detail, flow: 'account' } });
+    await runDeclared(ctx, ACCOUNT_JSON_ROUTES.addPasskeyVerify, deps.config, async ({ body }) => {
+      const { runtime, user } = account;
+      const t = stringsFor(ctx.get('accept-language'));
+      const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
+      const facts = requestFacts(ctx);
+      const at = new Date();
+      const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
+        const verified = await finishRegistration(trx, {
+          rp,
+          binding: account.binding,
+          response: body.response as unknown as RegistrationResponseJSON,
+          userVerification: runtime.settings.user_verification,
+          attestation: runtime.settings.attestation ?? { mode: 'none' },
+          now: at,
+        });
+        if (!verified.ok) {
+          await appendAudit(trx, { type: 'passkey.registration_failed', subject: user.id, ...facts, data: { reason: verified.code, detail: verified.detail, flow: 'account' } });
+          return verified;
+        }
+        const p = verified.passkey;
+        const stored = await insertCredential(trx, {
+          userId: user.id,
+          credentialId: p.credentialId,
+          publicKey: p.publicKey,
+          signCount: p.signCount,
+          transports: p.transports,
+          aaguid: p.aaguid,
+          attestationFormat: p.attestationFormat,
+          backupEligible: p.backupEligible,
+          backupState: p.backupState,
+          name: defaultPasskeyName(p.aaguid, at),
+          userHandle: user.webauthn_user_handle,
+        });
+        await appendAudit(trx, {
+          type: 'passkey.registered',
+          actor: user.id,
+          subject: user.id,
+          ...facts,
+          data: { credential_id: stored.credentialId, aaguid: stored.aaguid, backup_eligible: stored.backupEligible, backup_state: stored.backupState, fmt: stored.attestationFormat, ...proofData(proof) },
+        });
         return verified;
-      }
-      const p = verified.passkey;
-      const stored = await insertCredential(trx, {
-        userId: user.id,
-        credentialId: p.credentialId,
-        publicKey: p.publicKey,
-        signCount: p.signCount,
-        transports: p.transports,
-        aaguid: p.aaguid,
-        attestationFormat: p.attestationFormat,
-        backupEligible: p.backupEligible,
-        backupState: p.backupState,
-        name: defaultPasskeyName(p.aaguid, at),
-        userHandle: user.webauthn_user_handle,
       });
-      await appendAudit(trx, {
-        type: 'passkey.registered',
-        actor: user.id,
-        subject: user.id,
-        ...facts,
-        data: { credential_id: stored.credentialId, aaguid: stored.aaguid, backup_eligible: stored.backupEligible, backup_state: stored.backupState, fmt: stored.attestationFormat, ...proofData(proof) },
-      });
-      return verified;
+      if (!result.ok) throw refusal(400, result.code, passkeyMessage(t, result.code, runtime.tenant.name));
+      return { status: 200, body: { redirect: `${account.base}?done=added` } };
     });
-    if (!result.ok) return jsonError(ctx, 400, passkeyMessage(t, result.code, runtime.tenant.name), result.code);
-    ctx.body = { redirect: `${account.base}?done=added` };
   });
 
   router.post('/account/sign-out', async (ctx) => {

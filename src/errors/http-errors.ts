@@ -22,6 +22,28 @@ export class HttpError extends FacetError {
   }
 }
 
+/** The problem title of each status Facet answers with. */
+export const STATUS_TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  423: 'Locked',
+  429: 'Too Many Requests',
+  503: 'Temporarily unavailable',
+};
+
+/**
+ * A refusal a JSON step answers with: the message for the person as `detail`, the stable reason as
+ * `code`, and `extensions` as extra members (e.g. `redirect`).
+ */
+export function refusal(status: number, code: string, detail: string, extensions?: Record<string, unknown>): HttpError {
+  return new HttpError(status, code, STATUS_TITLES[status] ?? 'Error', detail, extensions ? { extensions } : {});
+}
+
 export const notFound = (detail: string) => new HttpError(404, 'not_found', 'Not found', detail);
 export const badRequest = (detail: string, code = 'bad_request') => new HttpError(400, code, 'Bad request', detail);
 export const forbidden = (detail: string, code = 'forbidden') => new HttpError(403, code, 'Forbidden', detail);

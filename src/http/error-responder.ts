@@ -18,7 +18,7 @@ import type { Context, Next } from 'koa';
 import { messagePage } from '../../views/layout.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
 import { isUnstorableInputError } from '../db/unstorable.ts';
-import { HttpError, tooManyRequests } from '../errors/http-errors.ts';
+import { HttpError, STATUS_TITLES, tooManyRequests } from '../errors/http-errors.ts';
 import { FacetError } from '../errors/facet-error.ts';
 
 export type Representation = 'oauth' | 'problem' | 'html';
@@ -120,21 +120,8 @@ export function respondError(ctx: Context, error: unknown): void {
 
 /** A refusal a JSON step answers itself (no throw): problem+json, `extensions` as extra members. */
 export function respondProblem(ctx: Context, status: number, code: string, detail: string, extensions: Record<string, unknown> = {}): void {
-  respondWith(ctx, { status, code, title: TITLES[status] ?? 'Error', detail, extensions }, { as: 'problem' });
+  respondWith(ctx, { status, code, title: STATUS_TITLES[status] ?? 'Error', detail, extensions }, { as: 'problem' });
 }
-
-const TITLES: Record<number, string> = {
-  400: 'Bad request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not found',
-  409: 'Conflict',
-  413: 'Payload too large',
-  415: 'Unsupported media type',
-  423: 'Locked',
-  429: 'Too Many Requests',
-  503: 'Temporarily unavailable',
-};
 
 /**
  * The one 429: Retry-After always, OAuth JSON on OAuth endpoints, problem+json for JSON calls,

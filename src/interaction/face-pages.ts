@@ -8,7 +8,6 @@
 // Audit events and logs carry reason codes only: never images, embeddings or scores.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { checkLock, recordFailure, recordSuccess } from '../lockout/index.ts';
@@ -16,8 +15,8 @@ import { deleteTemplatesForUser, templateVersions } from '../face/templates/stor
 import { FaceTemplateError } from '../face/templates/errors.ts';
 import type { AnalysedFrames, FaceFrame, PreparedEnrolment, VerifyResult } from '../face/templates/service.ts';
 import { amrForFactor } from '../stepup/factors.ts';
-import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
-import { BODY_LIMITS } from '../http/middleware/body.ts';
+import { refusal, tooManyRequests } from '../errors/http-errors.ts';
+import { parseDeclared, sendReply, type Reply, type RouteSpec } from '../http/middleware/guard.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
@@ -26,34 +25,21 @@ import { requireAccountSession, type AccountContext } from '../account/session.t
 import { accountPageReturn, proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
+import { ACCOUNT_JSON_ROUTES } from './json-api.ts';
+import { replyChecks } from './json-step.ts';
 import { hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from '../factors/face/challenges.ts';
 
 /** How recent the account session's passkey sign-in must be to enrol a face. */
 export const ENROL_FRESHNESS_MS = 5 * 60 * 1000;
-const MAX_FRAME_BYTES = 512 * 1024;
-const MAX_ENROL_FRAMES = 5;
-const MAX_VERIFY_FRAMES = 12;
-
-
 
 // ---------------------------------------------------------------------------------------------
-// Input: JSON with base64 frames (JPEG/PNG/WebP; the engine checks the format and pixel count).
+// Input: JSON with base64 frames (JPEG/PNG/WebP; the engine checks the format and pixel count),
+// declared in json-api.ts (sizes from FACE_UPLOAD in src/config/defaults.ts).
 
-function readJson(ctx: Context): Promise<Record<string, unknown>> {
-  return readBody(ctx, { limit: BODY_LIMITS.pictures, accept: 'json', tooLarge: 'The pictures are too large.' });
+/** Reads a body of pictures at its declared limit (larger than a page's). */
+function readPictures(ctx: Context, spec: RouteSpec): Promise<Record<string, unknown>> {
+  return readBody(ctx, { limit: spec.bodyLimit, accept: 'json', tooLarge: 'The pictures are too large.' });
 }
-
-const base64Frame = z.string().min(100).max(Math.ceil((MAX_FRAME_BYTES * 4) / 3) + 4).regex(/^[A-Za-z0-9+/]+={0,2}$/);
-
-const enrolBody = z.object({ csrf: z.string(), consent: z.literal(true), frames: z.array(base64Frame).min(1).max(MAX_ENROL_FRAMES) });
-
-const verifyBody = z.object({
-  csrf: z.string(),
-  challengeId: z.string().uuid(),
-  /** The page's clock when it sent the request; capture times are taken relative to it. */
-  sentAt: z.number().finite(),
-  frames: z.array(z.object({ image: base64Frame, at: z.number().finite() })).min(1).max(MAX_VERIFY_FRAMES),
-});
 
 const decode = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
 
@@ -65,15 +51,9 @@ export function serverFrameTimes(frames: Array<{ at: number }>, sentAt: number, 
   return frames.map((f) => receivedAt - Math.max(0, sentAt - f.at));
 }
 
-function json(ctx: Context, status: number, body: Record<string, unknown>): void {
-  securePage(ctx);
-  // Refusals are problem+json (the message in `detail`, the reason in `code`, `redirect` kept).
-  if (status >= 400 && typeof body.error === 'string') {
-    const { error, code, ...extensions } = body;
-    return respondProblem(ctx, status, String(code), error, extensions);
-  }
-  ctx.status = status;
-  ctx.body = body;
+/** A face call's success answer, checked against its declaration in development and tests. */
+function reply(ctx: Context, deps: InteractionDeps, spec: RouteSpec, answer: Reply): void {
+  sendReply(ctx, spec, answer, replyChecks(deps.config));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,25 +122,26 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   // The pictures exceed the page body limit: read at the pictures' limit, then CSRF checked here.
   const account = await requireAccountSession(ctx, deps, { html: false, csrf: false });
   if (!account) return;
+  securePage(ctx);
+  const spec = ACCOUNT_JSON_ROUTES.faceEnrol;
   const t = stringsFor(ctx.get('accept-language'));
-  const body = await readJson(ctx);
+  const body = await readPictures(ctx, spec);
   checkCsrf(ctx, csrfKey(deps.config), account.binding, body.csrf);
-  if (body.consent !== true) return json(ctx, 400, { error: t.face.consentRequired, code: 'consent_required' });
-  const input = enrolBody.safeParse(body);
-  if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
+  if (body.consent !== true) throw refusal(400, 'consent_required', t.face.consentRequired);
+  const input = parseDeclared(spec.body, body, 'body', { detail: t.face.reasons.no_frames! });
   const proof = (await enrolProof(deps, account)).fresh;
-  if (!proof) return json(ctx, 403, { error: t.face.reauthNeeded, code: 'reauth_required', redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
+  if (!proof) throw refusal(403, 'reauth_required', t.face.reauthNeeded, { redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
   const limited = await consumeStepUpLimits(deps.services, ctx.ip, account.runtime, account.user.id);
-  if (!limited.allowed) return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: t.face.reasons.rate_limited });
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, t.face.reasons.rate_limited);
   const { face } = deps.services;
-  if (!face.status().available) return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
+  if (!face.status().available) throw refusal(503, 'unavailable', t.face.reasons.unavailable!);
   const service = await face.service();
   const facts = requestFacts(ctx);
   const { runtime, user } = account;
   // The engine runs before the transaction opens: no pooled connection waits on a face analysis.
   let prepared: PreparedEnrolment | { refused: string[] };
   try {
-    prepared = await service.prepareEnrolment(input.data.frames.map(decode));
+    prepared = await service.prepareEnrolment(input.frames.map(decode));
   } catch (error) {
     if (!(error instanceof FaceTemplateError && error.code === 'face_enrol_no_usable_frame')) throw error;
     prepared = { refused: enrolRejections(error) };
@@ -178,16 +159,16 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
       actor: user.id,
       subject: user.id,
       ...facts,
-      data: { template_id: result.templateId, frames: input.data.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true, ...proofData(proof) },
+      data: { template_id: result.templateId, frames: input.frames.length, rejected: Object.keys(result.rejected), duplicate_flagged: flagged, consent: true, ...proofData(proof) },
     });
     return { ok: true as const, flagged };
   });
   if (!outcome.ok) {
     const code = outcome.reasons[0] ?? 'no_face';
     deps.logger.info({ tenant: runtime.tenant.slug, reasons: outcome.reasons }, 'face enrolment refused');
-    return json(ctx, 400, { error: t.face.reasons[code] ?? t.errors.generic, code, reasons: outcome.reasons });
+    throw refusal(400, code, t.face.reasons[code] ?? t.errors.generic, { reasons: outcome.reasons });
   }
-  json(ctx, 200, { redirect: `${account.base}?done=${outcome.flagged ? 'faceFlagged' : 'faceAdded'}` });
+  reply(ctx, deps, spec, { status: 200, body: { redirect: `${account.base}?done=${outcome.flagged ? 'faceFlagged' : 'faceAdded'}` } });
 }
 
 async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
@@ -226,6 +207,8 @@ interface FaceCheckPlace {
   /** Where the browser goes when nobody may be checked here. */
   away: string;
   flow: 'step-up' | 'fresh-proof';
+  /** The declarations of this place's challenge and verify calls. */
+  routes: { challenge: RouteSpec; verify: RouteSpec };
   /** Step-up only: the interaction's base, other factors that would also do, and the way back to the client. */
   stepUp?: { base: string; others(): Promise<string[]> };
   /** Records the success and returns where the browser goes next. */
@@ -266,6 +249,7 @@ async function interactionPlace(ctx: Context, deps: InteractionDeps): Promise<Fa
     userId: await passkeyHolder(flow, deps),
     away: flow.base,
     flow: 'step-up',
+    routes: { challenge: ACCOUNT_JSON_ROUTES.faceChallengeStepUp, verify: ACCOUNT_JSON_ROUTES.faceVerifyStepUp },
     succeeded: (c, userId, at) => continueOrFinish(c, flow, deps, { userId, factor: 'face', amr: amrForFactor('face'), at }),
   };
 }
@@ -288,6 +272,7 @@ async function accountPlace(ctx: Context, deps: InteractionDeps, { json: asJson 
     userId: state.accepted.includes('face') ? account.user.id : undefined,
     away: `${account.base}/verify?${new URLSearchParams({ next })}`,
     flow: 'fresh-proof',
+    routes: { challenge: ACCOUNT_JSON_ROUTES.faceChallengeProof, verify: ACCOUNT_JSON_ROUTES.faceVerifyProof },
     succeeded: async (_c, _userId, at) => {
       await withTenant(deps.db, account.runtime.tenant, (trx) => recordAccountProof(trx, account, { factor: 'face', amr: amrForFactor('face'), at }));
       return next;
@@ -324,47 +309,54 @@ async function showVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckP
 
 async function issueChallenge(ctx: Context, deps: InteractionDeps, place: FaceCheckPlace | undefined): Promise<void> {
   if (!place) return;
-  const body = await readBody(ctx);
-  checkCsrf(ctx, csrfKey(deps.config), place.binding, body.csrf);
+  securePage(ctx);
+  const spec = place.routes.challenge;
+  const raw = await readBody(ctx, { limit: spec.bodyLimit });
+  checkCsrf(ctx, csrfKey(deps.config), place.binding, raw.csrf);
+  const body = parseDeclared(ACCOUNT_JSON_ROUTES.faceChallengeStepUp.body, raw, 'body');
   const { userId } = place;
-  if (!userId) return json(ctx, 403, { error: place.t.face.notSignedIn, code: 'passkey_required', redirect: place.away });
-  if (!deps.services.face.status().available) return json(ctx, 503, { error: place.t.face.reasons.unavailable, code: 'unavailable' });
+  if (!userId) throw refusal(403, 'passkey_required', place.t.face.notSignedIn, { redirect: place.away });
+  if (!deps.services.face.status().available) throw refusal(503, 'unavailable', place.t.face.reasons.unavailable!);
   const fixedSteps = deps.config.testHelpers ? parseSteps(body.testSteps) : undefined;
   const challenge = await withTenant(deps.db, place.runtime.tenant, async (trx) => {
     await purgeFaceChallenges(trx);
     return issueFaceChallenge(trx, { binding: place.binding, userId, ...(fixedSteps ? { fixedSteps } : {}) });
   });
-  json(ctx, 200, {
-    id: challenge.id,
-    ttlMs: challenge.expiresAt - challenge.issuedAt,
-    steps: challenge.steps.map((step) => ({ step, text: place.t.face.steps[step] })),
+  reply(ctx, deps, spec, {
+    status: 200,
+    body: {
+      id: challenge.id,
+      ttlMs: challenge.expiresAt - challenge.issuedAt,
+      steps: challenge.steps.map((step) => ({ step, text: place.t.face.steps[step] })),
+    },
   });
 }
 
 async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceCheckPlace | undefined): Promise<void> {
   if (!place) return;
+  securePage(ctx);
   const { t, runtime } = place;
-  const body = await readJson(ctx);
+  const spec = place.routes.verify;
+  const body = await readPictures(ctx, spec);
   const receivedAt = Date.now();
   checkCsrf(ctx, csrfKey(deps.config), place.binding, body.csrf);
+  const input = parseDeclared(ACCOUNT_JSON_ROUTES.faceVerifyStepUp.body, body, 'body', { detail: t.face.reasons.no_frames! });
   const { userId } = place;
-  if (!userId) return json(ctx, 403, { error: t.face.notSignedIn, code: 'passkey_required', redirect: place.away });
-  const input = verifyBody.safeParse(body);
-  if (!input.success) return json(ctx, 400, { error: t.face.reasons.no_frames, code: 'bad_request' });
+  if (!userId) throw refusal(403, 'passkey_required', t.face.notSignedIn, { redirect: place.away });
 
   const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, userId);
-  if (!limited.allowed) return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: t.face.reasons.rate_limited });
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, t.face.reasons.rate_limited);
   const { face, metrics } = deps.services;
   if (!face.status().available) {
     metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
-    return json(ctx, 503, { error: t.face.reasons.unavailable, code: 'unavailable' });
+    throw refusal(503, 'unavailable', t.face.reasons.unavailable!);
   }
   const service = await face.service();
   const facts = requestFacts(ctx);
   const { clientId } = place;
-  const times = serverFrameTimes(input.data.frames, input.data.sentAt, receivedAt);
-  const frames: FaceFrame[] = input.data.frames.map((f, i) => ({ image: decode(f.image), at: times[i]! }));
-  const challengeKey = { binding: place.binding, userId, id: input.data.challengeId };
+  const times = serverFrameTimes(input.frames, input.sentAt, receivedAt);
+  const frames: FaceFrame[] = input.frames.map((f, i) => ({ image: decode(f.image), at: times[i]! }));
+  const challengeKey = { binding: place.binding, userId, id: input.challengeId };
 
   // The face analysis (about half a second) runs before the tenant transaction opens, so a burst of
   // face checks cannot hold the pool's connections. A short read first spares the engine when the
@@ -426,20 +418,20 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   });
   if (!outcome.ok) {
     deps.logger.info({ tenant: runtime.tenant.slug, reason: outcome.code }, 'face check refused');
-    return json(ctx, outcome.status, { error: outcome.message, code: outcome.code });
+    throw refusal(outcome.status, outcome.code, outcome.message);
   }
-  json(ctx, 200, { redirect: await place.succeeded(ctx, userId, new Date(receivedAt)) });
+  reply(ctx, deps, spec, { status: 200, body: { redirect: await place.succeeded(ctx, userId, new Date(receivedAt)) } });
 }
 
 export function registerFaceRoutes(router: Router, deps: InteractionDeps): void {
   router.get('/account/face', (ctx) => showEnrol(ctx, deps));
-  router.post('/account/face/enrol', (ctx) => submitEnrol(ctx, deps));
+  router.post(ACCOUNT_JSON_ROUTES.faceEnrol.path, (ctx) => submitEnrol(ctx, deps));
   router.post('/account/face/delete', (ctx) => deleteFace(ctx, deps));
   router.get('/interaction/:uid/stepup/face', async (ctx) => showVerify(ctx, deps, await interactionPlace(ctx, deps)));
-  router.post('/interaction/:uid/stepup/face/challenge', async (ctx) => issueChallenge(ctx, deps, await interactionPlace(ctx, deps)));
-  router.post('/interaction/:uid/stepup/face/verify', async (ctx) => submitVerify(ctx, deps, await interactionPlace(ctx, deps)));
+  router.post(ACCOUNT_JSON_ROUTES.faceChallengeStepUp.path, async (ctx) => issueChallenge(ctx, deps, await interactionPlace(ctx, deps)));
+  router.post(ACCOUNT_JSON_ROUTES.faceVerifyStepUp.path, async (ctx) => submitVerify(ctx, deps, await interactionPlace(ctx, deps)));
   // The account page's fresh proof with the face (src/account/fresh-proof.ts).
   router.get('/account/verify/face', async (ctx) => showVerify(ctx, deps, await accountPlace(ctx, deps, { json: false })));
-  router.post('/account/verify/face/challenge', async (ctx) => issueChallenge(ctx, deps, await accountPlace(ctx, deps, { json: true })));
-  router.post('/account/verify/face/verify', async (ctx) => submitVerify(ctx, deps, await accountPlace(ctx, deps, { json: true })));
+  router.post(ACCOUNT_JSON_ROUTES.faceChallengeProof.path, async (ctx) => issueChallenge(ctx, deps, await accountPlace(ctx, deps, { json: true })));
+  router.post(ACCOUNT_JSON_ROUTES.faceVerifyProof.path, async (ctx) => submitVerify(ctx, deps, await accountPlace(ctx, deps, { json: true })));
 }

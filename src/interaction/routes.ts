@@ -13,6 +13,9 @@ import { registerFaceRoutes } from './face-pages.ts';
 import { registerStepUpRoutes, showStepUpIntro } from './step-up-pages.ts';
 import { cancelInteraction } from './cancel.ts';
 import { serveBrandCss } from './brand.ts';
+import { PAGE_API_DOCUMENT_ROUTE, pageApiDocument } from './json-api.ts';
+import { runDeclared } from './json-step.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
 
 export type { InteractionDeps };
 
@@ -49,6 +52,13 @@ export function registerInteractionRoutes(router: Router, deps: InteractionDeps)
   router.post('/interaction/:uid/cancel', async (ctx) => cancelInteraction(ctx, await interactionFlow(ctx, deps), deps));
 
   router.get('/brand.css', serveBrandCss);
+  // The pages' JSON calls, described (OpenAPI 3.1, built from their declarations in json-api.ts).
+  router.get(PAGE_API_DOCUMENT_ROUTE.path, (ctx) =>
+    runDeclared(ctx, PAGE_API_DOCUMENT_ROUTE, deps.config, async () => ({
+      status: 200,
+      body: pageApiDocument(`${deps.config.publicUrl}${(ctx.state.tenant as TenantRuntime).basePath}`),
+    })),
+  );
   router.get('/account/sign-in', (ctx) => {
     const flow = accountFlow(ctx, deps, { create: true });
     // After "sign out everywhere": say what happened (issue 18).

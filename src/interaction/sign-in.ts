@@ -1,9 +1,8 @@
 // Signing in with a passkey: the page (autofill + button + username-first), the options endpoint
 // and the verification endpoint. Every outcome is an audit event.
 import type { Context } from 'koa';
-import { z } from 'zod';
 import { withTenant } from '../db/tenant-scope.ts';
-import { respondProblem, respondRateLimited } from '../http/error-responder.ts';
+import { refusal, tooManyRequests } from '../errors/http-errors.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
 import { finishAuthentication, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
@@ -15,6 +14,8 @@ import { checkLock, recordFailure, recordSuccess, type LockState } from '../lock
 import { continueOrFinish } from './step-up.ts';
 import { consumeAccountLimits } from './account-limits.ts';
 import { fill } from '../../views/strings/index.ts';
+import { FLOW_JSON_ROUTES } from './json-api.ts';
+import { jsonStep } from './json-step.ts';
 
 export function signUpAllowed(flow: Flow): boolean {
   return flow.runtime.settings.signup !== 'closed';
@@ -28,19 +29,12 @@ export function renderSignIn(
   htmlResponse(ctx, signInPage(pageContext(ctx, flow), { clientName: flow.clientName, username, error, notice, signUpAllowed: signUpAllowed(flow) }), status);
 }
 
-const optionsBody = z.object({ csrf: z.string(), username: z.string().trim().max(100).optional() });
-
-export async function passkeyOptions(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
-  const body = await readBody(ctx);
-  const input = optionsBody.safeParse(body);
-  if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
+export const passkeyOptions = jsonStep(FLOW_JSON_ROUTES.passkeyOptions, async (ctx, flow, deps, { body }) => {
   const { runtime } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
-  const username = input.data.username || undefined;
+  const username = body.username || undefined;
   const limited = await consumeAccountLimits(deps.services, runtime, 'signin.account', [username]);
-  if (!limited.allowed) {
-    return respondRateLimited(ctx, limited.retryAfterSeconds, { detail: fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) });
-  }
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }));
   const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
     const user = username ? await findLiveUserByUsername(trx, username) : undefined;
     return startAuthentication(trx, {
@@ -52,29 +46,21 @@ export async function passkeyOptions(ctx: Context, flow: Flow, deps: Interaction
     });
   });
   securePage(ctx);
-  ctx.body = options;
-}
-
-const verifyBody = z.object({
-  csrf: z.string(),
-  response: z.object({ id: z.string().min(1), rawId: z.string(), type: z.string(), response: z.object({}).passthrough() }).passthrough(),
+  return { status: 200, body: options };
 });
 
-export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
-  const body = await readBody(ctx);
-  const input = verifyBody.safeParse(body);
-  if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
+export const passkeyVerify = jsonStep(FLOW_JSON_ROUTES.passkeyVerify, async (ctx, flow, deps, { body: input }) => {
   const { runtime } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const facts = requestFacts(ctx);
   const clientId = flow.details?.clientId ?? null;
-  const at = now();
+  const at = new Date();
   const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
     let lock: LockState | undefined;
     const outcome = await finishAuthentication(trx, {
       rp,
       binding: flow.binding,
-      response: input.data.response as unknown as AuthenticationResponseJSON,
+      response: input.response as unknown as AuthenticationResponseJSON,
       userVerification: runtime.settings.user_verification,
       // Failures slow an account down (src/lockout): while locked, the assertion is not even checked.
       refuseBeforeVerifying: async (user) => {
@@ -95,7 +81,7 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
         subject: outcome.userId ?? null,
         clientId,
         ...facts,
-        data: { reason: outcome.code, detail: outcome.detail, credential_id: outcome.credentialId ?? input.data.response.id, flow: flow.kind },
+        data: { reason: outcome.code, detail: outcome.detail, credential_id: outcome.credentialId ?? input.response.id, flow: flow.kind },
       });
       const { events } = await recordFailure(trx, { userId: outcome.userId ?? null, factor: 'passkey', reason: outcome.code, ip: facts.ip, userAgent: facts.userAgent, now: at });
       for (const event of events) await appendAudit(trx, { ...event, ...facts });
@@ -119,20 +105,15 @@ export async function passkeyVerify(ctx: Context, flow: Flow, deps: InteractionD
   });
   if (!result.ok) {
     deps.logger.info({ tenant: runtime.tenant.slug, reason: result.code, detail: result.detail }, 'passkey sign-in refused');
-    return jsonError(ctx, 400, result.message, result.code);
+    throw refusal(400, result.code, result.message);
   }
   // Through step-up routing: a request for more than a passkey continues to the next factor.
   const redirect = await continueOrFinish(ctx, flow, deps, { userId: result.user.id, factor: 'passkey', amr: result.amr, at });
-  ctx.body = { redirect };
-}
+  return { status: 200, body: { redirect } };
+});
 
 /** The username form without JavaScript: passkeys need it, so say so (recovery codes still work). */
 export async function identifyWithoutScript(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
   const body = await readBody(ctx);
   renderSignIn(ctx, flow, { username: typeof body.username === 'string' ? body.username : undefined, error: flow.t.common.needsJs, status: 400 });
-}
-
-/** A JSON step's refusal: problem+json with the message as `detail` and the reason as `code`. */
-export function jsonError(ctx: Context, status: number, message: string, code: string): void {
-  respondProblem(ctx, status, code, message);
 }

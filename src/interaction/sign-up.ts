@@ -20,13 +20,14 @@ import {
   type RegistrationResponseJSON,
 } from '../factors/passkey/index.ts';
 import { createPasskeyPage, signUpPage, type SignUpValues } from '../../views/pages.ts';
-import { HttpError } from '../errors/http-errors.ts';
+import { HttpError, refusal } from '../errors/http-errors.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { loadPending, savePending, takePending } from './pending.ts';
 import { passkeyMessage } from './messages.ts';
-import { jsonError } from './sign-in.ts';
+import { FLOW_JSON_ROUTES } from './json-api.ts';
+import { jsonStep } from './json-step.ts';
 import { continueOrFinish } from './step-up.ts';
 import { consumeAccountLimits } from './account-limits.ts';
 import { fill } from '../../views/strings/index.ts';
@@ -120,7 +121,7 @@ export async function showCreatePasskey(ctx: Context, flow: Flow, deps: Interact
   htmlResponse(ctx, createPasskeyPage(pageContext(ctx, flow), { mode: pending.step === 'signup' ? 'signup' : 'add' }));
 }
 
-export async function registerOptions(ctx: Context, flow: Flow, deps: InteractionDeps): Promise<void> {
+export const registerOptions = jsonStep(FLOW_JSON_ROUTES.registerOptions, async (ctx, flow, deps) => {
   const { runtime } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
@@ -137,14 +138,9 @@ export async function registerOptions(ctx: Context, flow: Flow, deps: Interactio
     }
     return startRegistration(trx, { rp, binding: flow.binding, user, userVerification: runtime.settings.user_verification, attestation: runtime.settings.attestation ?? { mode: 'none' } });
   });
-  if (!options) return jsonError(ctx, 400, flow.t.errors.pendingGone, 'pending_gone');
+  if (!options) throw refusal(400, 'pending_gone', flow.t.errors.pendingGone);
   securePage(ctx);
-  ctx.body = options;
-}
-
-const registerBody = z.object({
-  csrf: z.string(),
-  response: z.object({ id: z.string().min(1), rawId: z.string(), type: z.string(), response: z.object({}).passthrough() }).passthrough(),
+  return { status: 200, body: options };
 });
 
 class RollBack extends FacetError {
@@ -155,15 +151,12 @@ class RollBack extends FacetError {
   }
 }
 
-export async function registerVerify(ctx: Context, flow: Flow, deps: InteractionDeps, now = () => new Date()): Promise<void> {
-  const body = await readBody(ctx);
-  const input = registerBody.safeParse(body);
-  if (!input.success) return jsonError(ctx, 400, flow.t.errors.generic, 'bad_request');
+export const registerVerify = jsonStep(FLOW_JSON_ROUTES.registerVerify, async (ctx, flow, deps, { body: input }) => {
   const { runtime } = flow;
   const { t } = flow;
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const facts = requestFacts(ctx);
-  const at = now();
+  const at = new Date();
   let outcome: { ok: true; next: string; finish?: import('./pending.ts').CompletedLogin } | { ok: false; code: string; message: string };
   try {
     outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
@@ -172,7 +165,7 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
       const verified = await finishRegistration(trx, {
         rp,
         binding: flow.binding,
-        response: input.data.response as unknown as RegistrationResponseJSON,
+        response: input.response as unknown as RegistrationResponseJSON,
         userVerification: runtime.settings.user_verification,
         attestation: runtime.settings.attestation ?? { mode: 'none' },
         now: at,
@@ -258,9 +251,9 @@ export async function registerVerify(ctx: Context, flow: Flow, deps: Interaction
     outcome = { ok: false, code: error.code, message: messages[error.code] ?? t.errors.generic };
   }
   deps.services.metrics.registrations.inc({ tenant: runtime.tenant.slug, outcome: outcome.ok ? 'success' : outcome.code });
-  if (!outcome.ok) return jsonError(ctx, 400, outcome.message, outcome.code);
+  if (!outcome.ok) throw refusal(400, outcome.code, outcome.message);
   const redirect = outcome.finish
     ? await continueOrFinish(ctx, flow, deps, { userId: outcome.finish.userId, factor: 'recovery_code', amr: amrForFactor('recovery_code'), at: new Date(outcome.finish.authTime * 1000) })
     : outcome.next;
-  ctx.body = { redirect };
-}
+  return { status: 200, body: { redirect } };
+});

@@ -28,15 +28,24 @@ function tooLarge(limit: number, detail?: string): HttpError {
   return new HttpError(413, 'body_too_large', 'Payload too large', detail ?? `The request body is limited to ${Math.floor(limit / 1024)} KiB.`);
 }
 
+/**
+ * A body, if one is sent, must be JSON: 415 otherwise. Checked on its own too, for a JSON route
+ * whose body was already read by an earlier check (the CSRF token of a page's JSON call).
+ */
+export function requireJsonBody(ctx: Context): void {
+  const sent = Number(ctx.get('content-length') || 0) > 0 || Boolean(ctx.get('transfer-encoding'));
+  if (sent && !ctx.is('application/json')) {
+    throw new HttpError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as JSON (Content-Type: application/json).');
+  }
+}
+
 /** Reads the request body once (later calls return the same object). */
 export async function readBody(ctx: Context, { limit = BODY_LIMITS.page, accept = 'form-or-json', tooLarge: tooLargeDetail }: ReadBodyOptions = {}): Promise<Record<string, any>> {
   const done = parsed.get(ctx.req);
   if (done) return done;
   const json = Boolean(ctx.is('application/json'));
   const declared = Number(ctx.get('content-length') || 0);
-  if (accept === 'json' && !json && (declared > 0 || ctx.get('transfer-encoding'))) {
-    throw new HttpError(415, 'unsupported_media_type', 'Unsupported media type', 'Send the body as JSON (Content-Type: application/json).');
-  }
+  if (accept === 'json') requireJsonBody(ctx);
   if (declared > limit) throw tooLarge(limit, tooLargeDetail);
   const chunks: Buffer[] = [];
   let size = 0;

@@ -7,7 +7,7 @@
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { HttpError } from '../../errors/http-errors.ts';
-import { BODY_LIMITS, readBody } from './body.ts';
+import { BODY_LIMITS, readBody, requireJsonBody } from './body.ts';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -76,12 +76,56 @@ export function fieldErrors(where: string, error: z.ZodError): Array<{ in: strin
   }));
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+export interface InputOptions {
+  /**
+   * What a person is told when the input is refused (the page scripts show `detail`); by default
+   * the zod issues themselves. The `errors` member names each field either way.
+   */
+  detail?: string;
+}
+
+/** Parses one part of the input against its declaration: a 400 `invalid_parameters` problem otherwise. */
+export function parseDeclared<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query' | 'body', { detail }: InputOptions = {}): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', `${where}: ${z.prettifyError(result.error)}`, { extensions: { errors: fieldErrors(where, result.error) } });
+    throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', detail ?? `${where}: ${z.prettifyError(result.error)}`, { extensions: { errors: fieldErrors(where, result.error) } });
   }
   return result.data;
+}
+
+/** Reads (with the one body reader) and parses a route's declared params, query and body. */
+export async function guardedInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+  ctx: Context,
+  spec: RouteSpec<P, Q, B>,
+  options: InputOptions = {},
+): Promise<GuardedInput<P, Q, B>> {
+  const params = parseDeclared(spec.params ?? EMPTY, ctx.params ?? {}, 'path', options);
+  const query = parseDeclared(spec.query ?? EMPTY, ctx.query, 'query', options);
+  let body: unknown = {};
+  if (spec.body) {
+    requireJsonBody(ctx);
+    const raw = await readBody(ctx, { limit: spec.bodyLimit ?? BODY_LIMITS.admin, accept: 'json' });
+    if (spec.bodyRequired && Object.keys(raw).length === 0) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', 'body: a JSON body is required');
+    body = parseDeclared(spec.body, raw, 'body', options);
+  }
+  return { params, query, body } as GuardedInput<P, Q, B>;
+}
+
+/** Writes a handler's reply, checked against the route's declared responses when asked to. */
+export function sendReply(ctx: Context, spec: RouteSpec, reply: Reply, options: GuardOptions = {}): void {
+  const declared = spec.responses[reply.status];
+  if (options.checkResponses) {
+    try {
+      if (!declared) throw new Error(`status ${reply.status} is not declared`);
+      if (declared.schema) declared.schema.parse(JSON.parse(JSON.stringify(reply.body ?? null)));
+      else if (reply.body !== undefined) throw new Error(`status ${reply.status} declares no body`);
+    } catch (error) {
+      options.onContractBreach?.(spec, reply.status, error);
+      throw new Error(`${spec.operationId}: the reply breaks its declared response (${(error as Error).message})`, { cause: error });
+    }
+  }
+  ctx.status = reply.status;
+  if (reply.body !== undefined) ctx.body = reply.body;
 }
 
 /** Declares one route: its schemas, and the handler that gets the parsed input and returns a reply. */
@@ -91,28 +135,8 @@ export function guard<P extends z.ZodType = typeof EMPTY, Q extends z.ZodType = 
   options: GuardOptions = {},
 ): GuardedRoute {
   const handle: Middleware = async (ctx) => {
-    const params = parse(spec.params ?? EMPTY, ctx.params ?? {}, 'path');
-    const query = parse(spec.query ?? EMPTY, ctx.query, 'query');
-    let body: unknown = {};
-    if (spec.body) {
-      const raw = await readBody(ctx, { limit: spec.bodyLimit ?? BODY_LIMITS.admin, accept: 'json' });
-      if (spec.bodyRequired && Object.keys(raw).length === 0) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', 'body: a JSON body is required');
-      body = parse(spec.body, raw, 'body');
-    }
-    const reply = await handler(ctx, { params, query, body } as GuardedInput<P, Q, B>);
-    const declared = spec.responses[reply.status];
-    if (options.checkResponses) {
-      try {
-        if (!declared) throw new Error(`status ${reply.status} is not declared`);
-        if (declared.schema) declared.schema.parse(JSON.parse(JSON.stringify(reply.body ?? null)));
-        else if (reply.body !== undefined) throw new Error(`status ${reply.status} declares no body`);
-      } catch (error) {
-        options.onContractBreach?.(spec as RouteSpec, reply.status, error);
-        throw new Error(`${spec.operationId}: the reply breaks its declared response (${(error as Error).message})`, { cause: error });
-      }
-    }
-    ctx.status = reply.status;
-    if (reply.body !== undefined) ctx.body = reply.body;
+    const input = await guardedInput(ctx, spec);
+    sendReply(ctx, spec as RouteSpec, await handler(ctx, input), options);
   };
   return { spec: spec as RouteSpec, handle };
 }
