@@ -8,8 +8,11 @@ import type { Me, Problem } from './console/api.ts';
 import { Link, ProblemText } from './console/components.tsx';
 import { accountPage, api, base, root, tenantName } from './console/context.ts';
 import { Admins } from './console/pages/admins.tsx';
-import { Clients } from './console/pages/clients.tsx';
+import { Client } from './console/pages/client.tsx';
+import { Clients, NewClient } from './console/pages/clients.tsx';
+import { BrandingPage } from './console/pages/branding.tsx';
 import { Keys } from './console/pages/keys.tsx';
+import { PoliciesPage } from './console/pages/policies.tsx';
 import { User } from './console/pages/user.tsx';
 import { Users } from './console/pages/users.tsx';
 
@@ -28,12 +31,15 @@ function App() {
   }, [path]);
 
   const user = new RegExp(`^${base}/users/([0-9a-f-]{36})$`).exec(path);
+  const client = new RegExp(`^${base}/clients/([^/]+)$`).exec(path);
   const stepUpFresh = me?.stepUpFreshUntil ? new Date(me.stepUpFreshUntil) : null;
   const nav = [
     { href: `${base}/users`, label: 'Users', show: true },
     { href: `${base}/admins`, label: 'Admins', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
     { href: `${base}/clients`, label: 'Applications', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
     { href: `${base}/keys`, label: 'Keys', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/policies`, label: 'Policies', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/branding`, label: 'Branding', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
   ];
   return (
     <>
@@ -78,10 +84,18 @@ function App() {
             <User id={user[1]!} me={me} />
           ) : path === `${base}/admins` ? (
             <Admins me={me} />
+          ) : path === `${base}/policies` ? (
+            <PoliciesPage me={me} />
+          ) : path === `${base}/branding` ? (
+            <BrandingPage me={me} />
           ) : path === `${base}/keys` ? (
             <Keys me={me} />
           ) : path === `${base}/clients` ? (
-            <Clients />
+            <Clients me={me} />
+          ) : path === `${base}/clients/new` ? (
+            <NewClient me={me} />
+          ) : client ? (
+            <Client id={decodeURIComponent(client[1]!)} me={me} />
           ) : (
             <Users />
           ))}

@@ -20,7 +20,7 @@ import { DEFAULT_LIMITS } from '../ratelimit/policies.ts';
 import { tenantSettingsSchema } from '../tenancy/tenant-file.ts';
 import { findTenant } from '../tenancy/registry.ts';
 import { notifyTenantChanged } from '../tenancy/change-feed.ts';
-import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
+import { fieldErrors, guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { DEFAULT_ADMIN_ACR } from '../console/principal.ts';
 
 type Db = Parameters<typeof withTenant>[0];
@@ -141,7 +141,7 @@ export function registerPoliciesApi(router: Router, { config, db, guard, checkRe
         }
         // The whole result must still be a valid settings object (the tenant file's own rules).
         const checked = tenantSettingsSchema.safeParse(next);
-        if (!checked.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', z.prettifyError(checked.error));
+        if (!checked.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', z.prettifyError(checked.error), { extensions: { errors: fieldErrors('body', checked.error) } });
         await db
           .updateTable(`${CONTROL_SCHEMA}.tenants`)
           .set({ settings: JSON.stringify(next), config_version: sql`config_version + 1`, updated_at: sql`now()` })

@@ -356,7 +356,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
 }
 
 /** The console app's own pages (client-side routes), each served the shell. */
-export const CONSOLE_PAGES = ['', '/users', '/users/:id', '/admins', '/keys', '/clients'] as const;
+export const CONSOLE_PAGES = ['', '/overview', '/users', '/users/:id', '/admins', '/keys', '/clients', '/clients/:id', '/policies', '/branding', '/audit'] as const;
 
 async function readForm(ctx: Context): Promise<Record<string, unknown>> {
   return readBody(ctx).catch(() => ({}));

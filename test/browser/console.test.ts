@@ -241,9 +241,91 @@ describe('hosted console in Chromium', () => {
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/keys', 'no second step-up within 5 minutes');
     await assertAccessible(page, 'keys page', 'keys');
     await page.getByRole('link', { name: 'Applications' }).click();
-    await page.getByRole('heading', { name: 'Demo web app' }).waitFor();
+    await page.getByRole('link', { name: 'Demo web app' }).waitFor();
     assert.match((await page.locator('main').textContent())!, /tenants\/demo\.yaml \(read-only here\)/);
     await assertAccessible(page, 'applications page', 'clients');
+    // A tenant-file application: its settings, read-only, and where to change them.
+    await page.getByRole('link', { name: 'Demo web app' }).click();
+    await page.getByRole('heading', { name: 'Demo web app' }).waitFor();
+    assert.match((await page.locator('main').textContent())!, /change tenants\/demo\.yaml and apply it/);
+    assert.equal(await page.getByRole('button', { name: 'Rotate secret' }).count(), 0);
+    assert.equal(await page.getByRole('button', { name: 'Save changes' }).count(), 0);
+  });
+
+  /** Client authentication at the introspection endpoint: 200 with the right secret, 401 otherwise. */
+  async function introspectAs(clientId: string, secret: string): Promise<number> {
+    const response = await fetch(`${facet.baseUrl}/t/demo/token/introspection`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'token=not-a-token',
+    });
+    await response.body?.cancel();
+    return response.status;
+  }
+  async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
+    for (let i = 0; i < 50; i += 1) {
+      if (await check()) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.fail(`never: ${what}`);
+  }
+
+  test('an application: created after a step-up, errors shown beside their fields, its secret shown once, then rotated', async () => {
+    const { page } = tab;
+    // The earlier step-up is no longer fresh: creating an application asks for a new one.
+    await withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ auth_time: new Date(Date.now() - 600_000) }).execute());
+    await page.goto(`${console_()}/clients`);
+    await page.getByRole('link', { name: 'New application' }).click();
+    await page.getByRole('heading', { name: 'New application' }).waitFor();
+    await page.getByLabel('Client id (optional)').fill('orders-portal');
+    await page.getByLabel('Name', { exact: true }).fill('Orders portal');
+    await page.getByLabel('Redirect URIs', { exact: true }).fill('https://orders.example/callback\njavascript:alert(1)');
+    await page.getByLabel('Refresh-token grace (seconds, optional)').fill('90');
+    await assertAccessible(page, 'new application page', 'client-new');
+    const stepUps = () => withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('data').where('type', '=', 'console.signed_in').execute()).then((rows) => rows.filter((r) => (r.data as { step_up: boolean }).step_up).length);
+    const stepUpsBefore = await stepUps();
+    await page.getByRole('button', { name: 'Create application' }).click();
+    // Facet's step-up (it may pass straight through: the tenant session's own step-up is recent).
+    await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/clients'), { timeout: 3000 }).catch(() => undefined);
+    await throughFacet(page);
+    // Back, stepped up: the console offers to finish; the server's answer lands beside the fields.
+    const dialog = page.getByRole('dialog', { name: 'Create the application “Orders portal”?' });
+    await dialog.waitFor();
+    assert.equal(new URL(page.url()).pathname, '/t/demo/console/clients/new');
+    assert.equal(await stepUps(), stepUpsBefore + 1, 'the console session stepped up again');
+    await dialog.getByRole('button', { name: 'Create application' }).click();
+    await page.locator('#client-redirects-error').getByText(/^Line 2: an http:\/\/ or https:\/\/ URL/).waitFor();
+    await page.locator('#client-grace-error').waitFor();
+    assert.equal(await page.getByLabel('Redirect URIs', { exact: true }).getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Refresh-token grace (seconds, optional)').getAttribute('aria-describedby'), 'client-grace-error');
+    assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), null);
+    await page.getByText('Please correct the fields marked below.').waitFor();
+    await assertAccessible(page, 'application form with errors', 'client-errors');
+
+    await page.getByLabel('Redirect URIs', { exact: true }).fill('https://orders.example/callback');
+    await page.getByLabel('Refresh-token grace (seconds, optional)').fill('5');
+    await page.getByRole('button', { name: 'Create application' }).click();
+    await page.getByRole('heading', { name: 'Orders portal' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/t/demo/console/clients/orders-portal');
+    const first = (await page.locator('#client-secret').textContent())!.trim();
+    assert.match(first, /^[A-Za-z0-9_-]{43}$/);
+    await eventually('the new secret authenticates', async () => (await introspectAs('orders-portal', first)) === 200);
+    await assertAccessible(page, 'application page with its secret', 'client-secret');
+    // Shown once: a reload of the page no longer has it.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Orders portal' }).waitFor();
+    assert.equal(await page.locator('#client-secret').count(), 0);
+
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('dialog', { name: 'Rotate the secret of Orders portal?' }).getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByText('A new secret was made; the old one no longer works.').waitFor();
+    const second = (await page.locator('#client-secret').textContent())!.trim();
+    assert.notEqual(second, first);
+    await eventually('the old secret is refused', async () => (await introspectAs('orders-portal', first)) === 401);
+    assert.equal(await introspectAs('orders-portal', second), 200);
+    await screenshot(page, 'console-client-rotated');
+    const events = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('type').where('client_id', '=', 'orders-portal').orderBy('id').execute());
+    assert.deepEqual(events.map((e) => e.type), ['client.created', 'client.secret_rotated']);
   });
 
   test('no CSP violations', () => {

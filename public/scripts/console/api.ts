@@ -13,6 +13,8 @@ export interface Problem {
   code: string;
   redirect?: string;
   acr?: string;
+  /** RFC 9457 extension: each bad field (JSON pointer into the body) and what is wrong with it. */
+  errors?: Array<{ in?: string; pointer: string; detail: string }>;
 }
 
 export type Result<T> = { ok: true; status: number; data: T } | { ok: false; status: number; problem: Problem };
@@ -26,6 +28,12 @@ export type FactorRow = UserDetail['factors']['passkeys'][number];
 export type RoleGrant = Response<'listRoleGrants'>['roles'][number];
 export type SigningKey = Response<'listSigningKeys'>['keys'][number];
 export type ClientSummary = Response<'listClients'>['clients'][number];
+export type ClientBody = Operations['createClient']['body'];
+export type ClientSettings = Operations['replaceClient']['body'];
+export type PoliciesAnswer = Response<'getPolicies'>;
+export type PoliciesBody = Operations['changePolicies']['body'];
+export type BrandingAnswer = Response<'getBranding'>;
+export type BrandingBody = Operations['changeBranding']['body'];
 
 export interface PendingAction {
   /** The page the action belongs to (pathname). */
@@ -97,6 +105,15 @@ export function createApi(base: string, csrf: string) {
     keys: () => call<Response<'listSigningKeys'>>('GET', '/keys'),
     rotateKeys: (pending: PendingAction) => call<Response<'rotateSigningKeys'>>('POST', '/keys/rotate', undefined, pending),
     clients: () => call<Response<'listClients'>>('GET', '/clients'),
+    client: (id: string) => call<Response<'getClient'>>('GET', `/clients/${encodeURIComponent(id)}`),
+    createClient: (body: ClientBody, pending: PendingAction) => call<Response<'createClient'>>('POST', '/clients', body, pending),
+    replaceClient: (id: string, body: ClientSettings, pending: PendingAction) => call<Response<'replaceClient'>>('PUT', `/clients/${encodeURIComponent(id)}`, body, pending),
+    rotateClientSecret: (id: string, pending: PendingAction) => call<Response<'rotateClientSecret'>>('POST', `/clients/${encodeURIComponent(id)}/secret`, undefined, pending),
+    policies: () => call<Response<'getPolicies'>>('GET', '/policies'),
+    changePolicies: (body: PoliciesBody, pending: PendingAction) => call<Response<'changePolicies'>>('PUT', '/policies', body, pending),
+    branding: () => call<Response<'getBranding'>>('GET', '/branding'),
+    changeBranding: (body: BrandingBody, pending: PendingAction) => call<Response<'changeBranding'>>('PUT', '/branding', body, pending),
+    deleteClient: (id: string, pending: PendingAction) => call<void>('DELETE', `/clients/${encodeURIComponent(id)}`, undefined, pending),
     revoke: (userId: string, role: string, pending: PendingAction) => call<Response<'revokeRole'>>('DELETE', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
   };
 }

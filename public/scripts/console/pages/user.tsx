@@ -5,15 +5,16 @@ import type { Me, PendingAction, Problem, UserDetail } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
 import { api, base, when } from '../context.ts';
+import { Field, FormProblem, fieldProps } from '../forms.tsx';
 
 /** Edit a profile; a problem about one field is shown next to that field. */
 function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; onSaved: (text: string) => Promise<void> }) {
   const [problem, setProblem] = useState<Problem | undefined>();
-  const emailProblem = problem && (problem.code === 'email_taken' || /email/.test(problem.detail)) ? problem : undefined;
   return (
     <details class="card">
       <summary>Edit profile</summary>
       <form
+        noValidate
         onSubmit={async (event) => {
           event.preventDefault();
           const form = event.currentTarget as HTMLFormElement;
@@ -25,16 +26,13 @@ function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; 
           await onSaved('Profile saved.');
         }}
       >
-        <label for="profile-name">Display name</label>
-        <input id="profile-name" name="profile-name" maxLength={100} value={detail.user.displayName ?? ''} />
-        <label for="profile-email">Email address</label>
-        <input id="profile-email" name="profile-email" type="email" value={detail.user.email ?? ''} aria-invalid={emailProblem ? 'true' : undefined} aria-describedby={emailProblem ? 'profile-email-error' : undefined} />
-        {emailProblem && (
-          <p class="error" id="profile-email-error" role="alert">
-            {emailProblem.detail}
-          </p>
-        )}
-        {problem && !emailProblem && <ProblemText problem={problem} />}
+        <FormProblem problem={problem} fields={['displayName', 'email']} />
+        <Field id="profile-name" name="displayName" label="Display name" problem={problem}>
+          <input id="profile-name" name="profile-name" maxLength={100} value={detail.user.displayName ?? ''} {...fieldProps(problem, 'displayName', 'profile-name')} />
+        </Field>
+        <Field id="profile-email" name="email" label="Email address" problem={problem}>
+          <input id="profile-email" name="profile-email" type="email" value={detail.user.email ?? ''} {...fieldProps(problem, 'email', 'profile-email')} />
+        </Field>
         <button type="submit">Save profile</button>
       </form>
     </details>

@@ -1,0 +1,137 @@
+// Branding: the tenant's display name, logo and primary colour, with a live preview of the sign-in
+// page in light and dark mode. The colour is checked as it is typed with the same contrast rule as
+// the server (src/tenancy/brand-color.ts: 4.5:1 against white); the server refuses an unreadable
+// one beside the field. What the tenant file declares is read-only. Changes need a step-up.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { BrandingAnswer, BrandingBody, Me, Problem } from '../api.ts';
+import { takePendingAction } from '../api.ts';
+import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
+import { api, base } from '../context.ts';
+import { Field, FormProblem, fieldProps } from '../forms.tsx';
+import { brandColorProblem, contrastRatio, darkModeShade, MIN_CONTRAST } from '../../../../src/tenancy/brand-color.ts';
+
+const HEX = /^#[0-9a-fA-F]{6}$/;
+
+/** A mock of the sign-in page in the chosen colour; custom properties set through the CSSOM (the CSP allows no style attribute). */
+function Preview({ name, logo, color, dark }: { name: string; logo: string; color: string; dark: boolean }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const box = ref.current!;
+    box.style.setProperty('--accent', color);
+    box.style.setProperty('--accent-text', dark ? darkModeShade(color) : color);
+  }, [color, dark]);
+  return (
+    <div ref={ref} class={`preview ${dark ? 'dark' : 'light'}`} aria-label={`Sign-in page preview, ${dark ? 'dark' : 'light'} mode`} role="img">
+      <div class="brand">
+        {logo && <img class="logo" src={logo} alt="" />}
+        <span>{name}</span>
+      </div>
+      <div class="card">
+        <p class="preview-heading">Sign in</p>
+        <p class="preview-label">Username or email</p>
+        <p class="preview-input" />
+        <span class="button preview-button">Sign in with a passkey</span>
+        <p>
+          <span class="preview-link">Create an account</span>
+        </p>
+      </div>
+    </div>
+  );
+}
+
+export function BrandingPage({ me }: { me: Me }) {
+  const page = `${base}/branding`;
+  const [answer, setAnswer] = useState<BrandingAnswer | undefined>();
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [formProblem, setFormProblem] = useState<Problem | undefined>();
+  const [message, setMessage] = useState('');
+  const [action, setAction] = useState<Action | undefined>();
+  const [name, setName] = useState('');
+  const [logo, setLogo] = useState('');
+  const [color, setColor] = useState('');
+  const isAdmin = me.roles.includes('admin');
+
+  function fill(a: BrandingAnswer, from?: BrandingBody) {
+    setName(from?.displayName ?? a.branding.displayName);
+    setLogo((from?.logoUrl !== undefined ? from.logoUrl : a.branding.logoUrl) ?? '');
+    setColor((from?.primaryColor !== undefined ? from.primaryColor : a.branding.primaryColor) ?? '');
+  }
+  async function save(body: BrandingBody) {
+    const r = await api.changeBranding(body, { page, action: 'save', args: { body: JSON.stringify(body) } });
+    if (!r.ok) return setFormProblem(r.problem);
+    setFormProblem(undefined);
+    setAnswer(r.data);
+    fill(r.data);
+    setMessage('Branding saved. The sign-in and account pages use it now.');
+  }
+  useEffect(() => {
+    const pending = takePendingAction(page);
+    const body = pending?.action === 'save' && pending.args?.body && me.stepUpFreshUntil ? (JSON.parse(pending.args.body) as BrandingBody) : undefined;
+    void api.branding().then((r) => {
+      if (!r.ok) return setProblem(r.problem);
+      setAnswer(r.data);
+      fill(r.data, body);
+    });
+    if (body) {
+      setMessage('You confirmed it is you. Confirm the change to go on.');
+      setAction({ kind: 'save', title: 'Change the branding?', body: 'The sign-in and account pages of every user show it at once. This is audited.', label: 'Save branding', run: () => save(body) });
+    }
+  }, []);
+
+  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
+  const locked = (field: 'displayName' | 'logoUrl' | 'primaryColor') => !isAdmin || answer.readOnly.includes(field);
+  const shown = HEX.test(color) ? color : answer.defaults.primaryColor;
+  const colorIssue = color && HEX.test(color) ? brandColorProblem(color) : color ? `${color} is not a colour like #1f5f3a` : undefined;
+  const ratio = contrastRatio(shown, '#ffffff');
+  return (
+    <section aria-labelledby="branding-title">
+      <h1 id="branding-title">Branding</h1>
+      <p role="status" class="status">
+        {message}
+      </p>
+      {answer.managedBy && answer.readOnly.length > 0 && (
+        <p class="detail">
+          <code>{answer.managedBy}</code> declares {answer.readOnly.join(', ')} (read-only here); the rest is set here and kept when the file is applied.
+        </p>
+      )}
+      <div class="branding-layout">
+        <form
+          class="branding-form"
+          noValidate
+          onSubmit={(event) => {
+            event.preventDefault();
+            const body: BrandingBody = {};
+            if (!locked('displayName')) body.displayName = name.trim();
+            if (!locked('logoUrl')) body.logoUrl = logo.trim() || null;
+            if (!locked('primaryColor')) body.primaryColor = color.trim() || null;
+            void save(body);
+          }}
+        >
+          <FormProblem problem={formProblem} fields={['displayName', 'logoUrl', 'primaryColor']} />
+          <Field id="brand-name" name="displayName" label="Display name" hint={locked('displayName') && answer.managedBy ? `Set in ${answer.managedBy}.` : 'Shown at the top of every sign-in page.'} problem={formProblem}>
+            <input id="brand-name" value={name} disabled={locked('displayName')} maxLength={120} onInput={(e) => setName((e.target as HTMLInputElement).value)} {...fieldProps(formProblem, 'displayName', 'brand-name')} />
+          </Field>
+          <Field id="brand-logo" name="logoUrl" label="Logo URL (optional)" hint="An https:// address of an image, shown 32 px high." problem={formProblem}>
+            <input id="brand-logo" type="url" value={logo} disabled={locked('logoUrl')} onInput={(e) => setLogo((e.target as HTMLInputElement).value)} {...fieldProps(formProblem, 'logoUrl', 'brand-logo')} />
+          </Field>
+          <Field id="brand-color" name="primaryColor" label="Primary colour (#rrggbb, optional)" hint={`Buttons and links. Needs ${MIN_CONTRAST}:1 contrast with white. Empty: the default, ${answer.defaults.primaryColor}.`} problem={formProblem}>
+            <div class="color-row">
+              <input id="brand-color" value={color} disabled={locked('primaryColor')} placeholder={answer.defaults.primaryColor} autocomplete="off" onInput={(e) => setColor((e.target as HTMLInputElement).value.trim())} {...fieldProps(formProblem, 'primaryColor', 'brand-color')} />
+              <input type="color" aria-label="Pick the primary colour" value={shown} disabled={locked('primaryColor')} onInput={(e) => setColor((e.target as HTMLInputElement).value)} />
+            </div>
+          </Field>
+          <p class={colorIssue ? 'error' : 'detail'} id="brand-contrast" aria-live="polite">
+            {colorIssue ? `Unreadable: ${colorIssue}.` : `Contrast with white: ${ratio.toFixed(2)}:1 (at least ${MIN_CONTRAST}:1 needed) — readable.`}
+          </p>
+          {isAdmin && answer.readOnly.length < 3 && <button type="submit">Save branding</button>}
+        </form>
+        <div class="previews">
+          <h2>Preview</h2>
+          <Preview name={name || answer.branding.displayName} logo={/^https:\/\//.test(logo) ? logo : ''} color={shown} dark={false} />
+          <Preview name={name || answer.branding.displayName} logo={/^https:\/\//.test(logo) ? logo : ''} color={shown} dark />
+        </div>
+      </div>
+      <ConfirmAction action={action} onClose={() => setAction(undefined)} />
+    </section>
+  );
+}

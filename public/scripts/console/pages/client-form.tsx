@@ -1,0 +1,126 @@
+// The form of an application's settings, for a new one and for editing one: redirect URIs, grant
+// types, authentication, first party, minimum acr, refresh grace. The server validates (the same
+// zod schemas as the API); its problem+json is shown next to the field it names.
+import { useState } from 'preact/hooks';
+import type { ClientBody, ClientSummary, Problem } from '../api.ts';
+import { Field, FieldError, FormProblem, fieldProps, lines } from '../forms.tsx';
+
+const GRANTS = [
+  { value: 'authorization_code', label: 'Authorization code (users sign in)' },
+  { value: 'refresh_token', label: 'Refresh tokens' },
+  { value: 'client_credentials', label: 'Client credentials (machine to machine)' },
+  { value: 'urn:ietf:params:oauth:grant-type:device_code', label: 'Device code (TVs, command lines)' },
+] as const;
+const AUTH_METHODS = [
+  { value: 'client_secret_basic', label: 'Client secret, HTTP Basic' },
+  { value: 'client_secret_post', label: 'Client secret, in the request body' },
+  { value: 'none', label: 'None (public client: a single-page or native app using PKCE)' },
+] as const;
+export const KNOWN_ACRS = ['urn:facet:acr:passkey', 'urn:facet:acr:passkey+otp', 'urn:facet:acr:passkey+nfc', 'urn:facet:acr:passkey+face', 'urn:facet:acr:high'];
+const FIELDS = ['clientId', 'name', 'redirectUris', 'postLogoutRedirectUris', 'grantTypes', 'authMethod', 'firstParty', 'minimumAcr', 'refreshGraceSeconds'] as const;
+
+type Grant = (typeof GRANTS)[number]['value'];
+
+/** The form's starting values: an existing client, a body kept across a step-up, or a blank one. */
+export function initialValues(from?: Partial<ClientSummary> | ClientBody): ClientBody {
+  return {
+    name: from?.name ?? '',
+    redirectUris: from?.redirectUris ?? [],
+    postLogoutRedirectUris: from?.postLogoutRedirectUris ?? [],
+    grantTypes: (from?.grantTypes as Grant[] | undefined) ?? ['authorization_code', 'refresh_token'],
+    authMethod: (from?.authMethod as ClientBody['authMethod']) ?? 'client_secret_basic',
+    firstParty: from?.firstParty ?? false,
+    minimumAcr: from?.minimumAcr ?? null,
+    refreshGraceSeconds: from?.refreshGraceSeconds ?? null,
+    ...(from && 'clientId' in from && from.clientId && !('readOnly' in from) ? { clientId: from.clientId } : {}),
+  };
+}
+
+export function ClientForm({ initial, isNew, submitLabel, problem, onSubmit }: { initial: ClientBody; isNew: boolean; submitLabel: string; problem: Problem | undefined; onSubmit: (body: ClientBody) => void }) {
+  const [values, setValues] = useState<ClientBody>(initial);
+  const [redirects, setRedirects] = useState((initial.redirectUris ?? []).join('\n'));
+  const [logouts, setLogouts] = useState((initial.postLogoutRedirectUris ?? []).join('\n'));
+  const [grace, setGrace] = useState(initial.refreshGraceSeconds === null || initial.refreshGraceSeconds === undefined ? '' : String(initial.refreshGraceSeconds));
+  const set = <K extends keyof ClientBody>(key: K, value: ClientBody[K]) => setValues({ ...values, [key]: value });
+  const text = (e: Event) => (e.target as HTMLInputElement).value;
+
+  return (
+    <form
+      class="client-form"
+      noValidate
+      onSubmit={(event) => {
+        event.preventDefault();
+        const body: ClientBody = {
+          ...values,
+          name: values.name.trim(),
+          redirectUris: lines(redirects),
+          postLogoutRedirectUris: lines(logouts),
+          minimumAcr: values.minimumAcr?.trim() ? values.minimumAcr.trim() : null,
+          // Not a number: sent as typed, so the server's message lands beside the field.
+          refreshGraceSeconds: grace.trim() === '' ? null : /^-?\d+$/.test(grace.trim()) ? Number(grace.trim()) : (grace.trim() as unknown as number),
+        };
+        if (!isNew || !body.clientId?.trim()) delete body.clientId;
+        onSubmit(body);
+      }}
+    >
+      <FormProblem problem={problem} fields={FIELDS} />
+      {isNew && (
+        <Field id="client-id" name="clientId" label="Client id (optional)" hint="Letters, digits, dots, dashes or underscores; left empty, Facet makes one." problem={problem}>
+          <input id="client-id" value={values.clientId ?? ''} onInput={(e) => set('clientId', text(e))} autocomplete="off" {...fieldProps(problem, 'clientId', 'client-id')} />
+        </Field>
+      )}
+      <Field id="client-name" name="name" label="Name" hint="Shown to users on the consent screen." problem={problem}>
+        <input id="client-name" required maxLength={100} value={values.name} onInput={(e) => set('name', text(e))} {...fieldProps(problem, 'name', 'client-name')} />
+      </Field>
+      <fieldset class="field" {...(fieldProps(problem, 'grantTypes', 'client-grants')['aria-invalid'] ? { 'aria-describedby': 'client-grants-error' } : {})}>
+        <legend>Grant types</legend>
+        {GRANTS.map((g) => (
+          <label class="check" key={g.value}>
+            <input
+              type="checkbox"
+              checked={values.grantTypes.includes(g.value)}
+              onChange={(e) => {
+                const on = (e.target as HTMLInputElement).checked;
+                set('grantTypes', on ? [...values.grantTypes, g.value] : values.grantTypes.filter((v) => v !== g.value));
+              }}
+            />{' '}
+            {g.label}
+          </label>
+        ))}
+        <FieldError problem={problem} name="grantTypes" id="client-grants" />
+      </fieldset>
+      <Field id="client-redirects" name="redirectUris" label="Redirect URIs" hint="One per line; http:// or https://, no fragment. Needed for the authorization code grant." problem={problem}>
+        <textarea id="client-redirects" rows={3} value={redirects} onInput={(e) => setRedirects(text(e))} {...fieldProps(problem, 'redirectUris', 'client-redirects')} />
+      </Field>
+      <Field id="client-logouts" name="postLogoutRedirectUris" label="Post-logout redirect URIs" hint="One per line (optional)." problem={problem}>
+        <textarea id="client-logouts" rows={2} value={logouts} onInput={(e) => setLogouts(text(e))} {...fieldProps(problem, 'postLogoutRedirectUris', 'client-logouts')} />
+      </Field>
+      <Field id="client-auth" name="authMethod" label="Authentication at the token endpoint" problem={problem}>
+        <select id="client-auth" value={values.authMethod} onChange={(e) => set('authMethod', (e.target as HTMLSelectElement).value as ClientBody['authMethod'])} {...fieldProps(problem, 'authMethod', 'client-auth')}>
+          {AUTH_METHODS.map((m) => (
+            <option key={m.value} value={m.value}>
+              {m.label}
+            </option>
+          ))}
+        </select>
+      </Field>
+      <div class="field">
+        <label class="check">
+          <input type="checkbox" checked={values.firstParty} onChange={(e) => set('firstParty', (e.target as HTMLInputElement).checked)} /> First party (users are not asked for consent)
+        </label>
+      </div>
+      <Field id="client-acr" name="minimumAcr" label="Minimum acr (optional)" hint="The weakest sign-in this application ever accepts, even when it asks for less." problem={problem}>
+        <input id="client-acr" list="client-acr-values" value={values.minimumAcr ?? ''} onInput={(e) => set('minimumAcr', text(e))} autocomplete="off" {...fieldProps(problem, 'minimumAcr', 'client-acr')} />
+        <datalist id="client-acr-values">
+          {KNOWN_ACRS.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
+      </Field>
+      <Field id="client-grace" name="refreshGraceSeconds" label="Refresh-token grace (seconds, optional)" hint="0–60: how long a rotated refresh token may be presented again (concurrent requests). Empty: the tenant's setting." problem={problem}>
+        <input id="client-grace" inputMode="numeric" value={grace} onInput={(e) => setGrace(text(e))} {...fieldProps(problem, 'refreshGraceSeconds', 'client-grace')} />
+      </Field>
+      <button type="submit">{submitLabel}</button>
+    </form>
+  );
+}

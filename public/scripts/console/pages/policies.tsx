@@ -1,0 +1,194 @@
+// Security policies: sign-up mode, user verification, the admin acr, refresh-token lifetimes and
+// grace, rate limits — each shown with its default and its allowed range. The API validates with
+// the tenant file's own schema; its answer lands beside the field. A tenant whose file is in the
+// tenants folder is read-only here (the file is the source of truth). Changes need a step-up.
+import { useEffect, useState } from 'preact/hooks';
+import type { Me, PoliciesAnswer, PoliciesBody, Problem } from '../api.ts';
+import { takePendingAction } from '../api.ts';
+import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
+import { api, base } from '../context.ts';
+import { Field, FieldError, FormProblem, fieldProps } from '../forms.tsx';
+import { KNOWN_ACRS } from './client-form.tsx';
+
+type Policies = PoliciesAnswer['policies'];
+type Limit = { points?: number; duration?: number; blockDuration?: number };
+
+const REFRESH = [
+  { key: 'grace_seconds', label: 'Reuse grace', unit: 'seconds', range: '0–60', min: 0, max: 60 },
+  { key: 'absolute_lifetime_seconds', label: 'Absolute lifetime', unit: 'seconds', range: 'at least 3600 (1 hour)', min: 3600 },
+  { key: 'idle_timeout_seconds', label: 'Idle timeout', unit: 'seconds', range: 'at least 300 (5 minutes)', min: 300 },
+] as const;
+const LIMIT_PARTS = [
+  { key: 'points', label: 'Requests' },
+  { key: 'duration', label: 'per seconds' },
+  { key: 'blockDuration', label: 'then blocked for (s)' },
+] as const;
+
+/** A number input's text as the API takes it: empty is "not set", a number as a number, anything else as typed (so the server names it). */
+const numberOf = (text: string): number | undefined => (text.trim() === '' ? undefined : /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : (text.trim() as unknown as number));
+const duration = (seconds: number) => (seconds % 86400 === 0 ? `${seconds / 86400} days` : seconds % 3600 === 0 ? `${seconds / 3600} hours` : `${seconds} s`);
+
+export function PoliciesPage({ me }: { me: Me }) {
+  const page = `${base}/policies`;
+  const [answer, setAnswer] = useState<PoliciesAnswer | undefined>();
+  const [problem, setProblem] = useState<Problem | undefined>();
+  const [formProblem, setFormProblem] = useState<Problem | undefined>();
+  const [message, setMessage] = useState('');
+  const [action, setAction] = useState<Action | undefined>();
+  const [draft, setDraft] = useState<Record<string, string>>({});
+  const readOnly = !me.roles.includes('admin') || Boolean(answer?.managedBy);
+
+  function fill(a: PoliciesAnswer, from?: PoliciesBody) {
+    const p = { ...a.policies, ...(from ?? {}) } as Policies;
+    const values: Record<string, string> = { signup: p.signup, user_verification: p.user_verification, admin_acr: p.admin_acr };
+    for (const r of REFRESH) values[`refresh_tokens/${r.key}`] = String((from?.refresh_tokens as Record<string, number> | undefined)?.[r.key] ?? a.policies.refresh_tokens[r.key]);
+    const limits = { ...a.policies.rate_limits, ...(from?.rate_limits ?? {}) } as Record<string, Limit>;
+    for (const [key, limit] of Object.entries(limits)) for (const part of LIMIT_PARTS) if (limit[part.key] !== undefined) values[`rate_limits/${key}/${part.key}`] = String(limit[part.key]);
+    setDraft(values);
+  }
+  async function load(from?: PoliciesBody) {
+    const r = await api.policies();
+    if (!r.ok) return setProblem(r.problem);
+    setAnswer(r.data);
+    fill(r.data, from);
+  }
+  function bodyOf(): PoliciesBody {
+    const refresh: Record<string, number> = {};
+    for (const r of REFRESH) {
+      const value = numberOf(draft[`refresh_tokens/${r.key}`] ?? '');
+      if (value !== undefined) refresh[r.key] = value;
+    }
+    const limits: Record<string, Limit> = {};
+    for (const key of Object.keys(answer!.defaults.rate_limits)) {
+      const limit: Limit = {};
+      for (const part of LIMIT_PARTS) {
+        const value = numberOf(draft[`rate_limits/${key}/${part.key}`] ?? '');
+        if (value !== undefined) limit[part.key] = value;
+      }
+      if (Object.keys(limit).length > 0) limits[key] = limit;
+    }
+    return {
+      signup: draft.signup as PoliciesBody['signup'],
+      user_verification: draft.user_verification as PoliciesBody['user_verification'],
+      admin_acr: draft.admin_acr?.trim(),
+      refresh_tokens: refresh,
+      rate_limits: limits,
+    };
+  }
+  async function save(body: PoliciesBody) {
+    const r = await api.changePolicies(body, { page, action: 'save', args: { body: JSON.stringify(body) } });
+    if (!r.ok) return setFormProblem(r.problem);
+    setFormProblem(undefined);
+    setAnswer(r.data);
+    fill(r.data);
+    setMessage('Policies saved. They apply to new requests at once.');
+  }
+  useEffect(() => {
+    const pending = takePendingAction(page);
+    const body = pending?.action === 'save' && pending.args?.body && me.stepUpFreshUntil ? (JSON.parse(pending.args.body) as PoliciesBody) : undefined;
+    void load(body);
+    if (body) {
+      setMessage('You confirmed it is you. Confirm the change to go on.');
+      setAction({ kind: 'save', title: 'Change the security policies?', body: 'The new policies apply to new requests at once. This is audited.', label: 'Save policies', run: () => save(body) });
+    }
+  }, []);
+
+  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
+  const d = answer.defaults;
+  const input = (name: string, id: string, extra: Record<string, unknown> = {}) => (
+    <input id={id} inputMode="numeric" value={draft[name] ?? ''} disabled={readOnly} onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} {...fieldProps(formProblem, name, id)} {...extra} />
+  );
+  return (
+    <section aria-labelledby="policies-title">
+      <h1 id="policies-title">Security policies</h1>
+      <p role="status" class="status">
+        {message}
+      </p>
+      {answer.managedBy && (
+        <p class="detail">
+          Managed by <code>{answer.managedBy}</code> (read-only here): change the file and apply it (<code>facet tenant apply</code>).
+        </p>
+      )}
+      <form
+        class="policy-form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          void save(bodyOf());
+        }}
+      >
+        <FormProblem problem={formProblem} fields={['signup', 'user_verification', 'admin_acr', 'refresh_tokens', 'rate_limits']} />
+        <Field id="policy-signup" name="signup" label="Sign-up" hint={`Default: ${d.signup}.`} problem={formProblem}>
+          <select id="policy-signup" value={draft.signup} disabled={readOnly} onChange={(e) => setDraft({ ...draft, signup: (e.target as HTMLSelectElement).value })} {...fieldProps(formProblem, 'signup', 'policy-signup')}>
+            <option value="open">Open: anyone may create an account</option>
+            <option value="invite">By invitation only</option>
+            <option value="closed">Closed: no new accounts</option>
+          </select>
+        </Field>
+        <Field id="policy-uv" name="user_verification" label="Passkey user verification" hint={`Default: ${d.user_verification}.`} problem={formProblem}>
+          <select id="policy-uv" value={draft.user_verification} disabled={readOnly} onChange={(e) => setDraft({ ...draft, user_verification: (e.target as HTMLSelectElement).value })} {...fieldProps(formProblem, 'user_verification', 'policy-uv')}>
+            <option value="required">Required (PIN or biometrics every time)</option>
+            <option value="preferred">Preferred</option>
+          </select>
+        </Field>
+        <Field id="policy-admin-acr" name="admin_acr" label="Admin step-up acr" hint={`What sensitive console actions need, within 5 minutes. Default: ${d.admin_acr}.`} problem={formProblem}>
+          <input id="policy-admin-acr" list="policy-acr-values" value={draft.admin_acr ?? ''} disabled={readOnly} onInput={(e) => setDraft({ ...draft, admin_acr: (e.target as HTMLInputElement).value })} {...fieldProps(formProblem, 'admin_acr', 'policy-admin-acr')} />
+          <datalist id="policy-acr-values">
+            {KNOWN_ACRS.map((a) => (
+              <option key={a} value={a} />
+            ))}
+          </datalist>
+        </Field>
+        <fieldset class="field">
+          <legend>Refresh tokens</legend>
+          {REFRESH.map((r) => (
+            <Field key={r.key} id={`policy-${r.key}`} name={`refresh_tokens/${r.key}`} label={`${r.label} (${r.unit})`} hint={`${r.range}; default ${d.refresh_tokens[r.key]} (${duration(d.refresh_tokens[r.key])}).`} problem={formProblem}>
+              {input(`refresh_tokens/${r.key}`, `policy-${r.key}`)}
+            </Field>
+          ))}
+        </fieldset>
+        <h2>Rate limits</h2>
+        <p class="hint">Empty fields use the default shown. Whole numbers above 0 (block: 0 or more).</p>
+        <div class="table-wrap">
+          <table>
+            <caption class="visually-hidden">Rate limits, with their defaults</caption>
+            <thead>
+              <tr>
+                <th scope="col">Limit</th>
+                {LIMIT_PARTS.map((p) => (
+                  <th scope="col" key={p.key}>
+                    {p.label}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {Object.entries(d.rate_limits).map(([key, def]) => (
+                <tr key={key}>
+                  <th scope="row">
+                    <code>{key}</code>
+                  </th>
+                  {LIMIT_PARTS.map((p) => {
+                    const name = `rate_limits/${key}/${p.key}`;
+                    const id = `limit-${key.replace('.', '-')}-${p.key}`;
+                    return (
+                      <td key={p.key}>
+                        <label class="visually-hidden" for={id}>
+                          {key} {p.label}
+                        </label>
+                        {input(name, id, { placeholder: def[p.key] === undefined ? '—' : String(def[p.key]), size: 6 })}
+                        <FieldError problem={formProblem} name={name} id={id} />
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {!readOnly && <button type="submit">Save policies</button>}
+      </form>
+      <ConfirmAction action={action} onClose={() => setAction(undefined)} />
+    </section>
+  );
+}
