@@ -15,7 +15,7 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { createInvite } from '../../src/accounts/invites.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
-import { launchBrowser, pageWithAuthenticator, screenshot, type AuthenticatorPage } from './support.ts';
+import { ARTIFACTS, launchBrowser, pageWithAuthenticator, screenshot, type AuthenticatorPage } from './support.ts';
 
 const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const VIEWPORTS = [
@@ -326,6 +326,52 @@ describe('hosted console in Chromium', () => {
     await screenshot(page, 'console-client-rotated');
     const events = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('type').where('client_id', '=', 'orders-portal').orderBy('id').execute());
     assert.deepEqual(events.map((e) => e.type), ['client.created', 'client.secret_rotated']);
+  });
+
+  test('policies are shown with their defaults (read-only: the tenant file manages them)', async () => {
+    const { page } = tab;
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('heading', { name: 'Security policies' }).waitFor();
+    assert.match((await page.locator('main').textContent())!, /Managed by .*demo\.yaml/);
+    assert.equal(await page.getByLabel('Sign-up', { exact: true }).inputValue(), 'open');
+    assert.equal(await page.getByLabel('Sign-up', { exact: true }).isDisabled(), true);
+    await page.getByText('0–60; default 10 (10 s).').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Save policies' }).count(), 0);
+    await assertAccessible(page, 'policies page', 'policies');
+  });
+
+  test('branding: an unreadable colour is refused beside the field; a readable one shows on the sign-in page', async () => {
+    const { page } = tab;
+    await page.getByRole('link', { name: 'Branding' }).click();
+    await page.getByRole('heading', { name: 'Branding', exact: true }).waitFor();
+    const colour = page.getByLabel('Primary colour (#rrggbb, optional)');
+    await colour.fill('#ffd700');
+    await page.locator('#brand-contrast').getByText(/^Unreadable: #ffd700 has a contrast of 1\.\d+:1/).waitFor();
+    await page.getByRole('button', { name: 'Save branding' }).click();
+    await page.locator('#brand-color-error').getByText(/contrast of 1\.\d+:1 against white/).waitFor();
+    assert.equal(await colour.getAttribute('aria-invalid'), 'true');
+    await screenshot(page, 'console-branding-refused');
+
+    await colour.fill('#1f5f3a');
+    await page.locator('#brand-contrast').getByText(/readable\.$/).waitFor();
+    const previewButton = page.locator('.preview.light .preview-button');
+    assert.equal(await previewButton.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(31, 95, 58)', 'the live preview uses the colour');
+    await assertAccessible(page, 'branding page', 'branding');
+    await page.getByRole('button', { name: 'Save branding' }).click();
+    await page.getByText('Branding saved.').waitFor();
+
+    // A visitor's sign-in page, in a fresh browser context.
+    const visitor = await browser.newContext();
+    try {
+      const signIn = await visitor.newPage();
+      await signIn.goto(`${facet.baseUrl}/t/demo/account/sign-in`);
+      const button = signIn.locator('#passkey-button');
+      await button.waitFor();
+      assert.equal(await button.evaluate((el) => getComputedStyle(el).backgroundColor), 'rgb(31, 95, 58)');
+      await signIn.screenshot({ path: `${ARTIFACTS}/console-branding-sign-in.png`, fullPage: true });
+    } finally {
+      await visitor.close();
+    }
   });
 
   test('no CSP violations', () => {

@@ -149,7 +149,8 @@ export function PoliciesPage({ me }: { me: Me }) {
         </fieldset>
         <h2>Rate limits</h2>
         <p class="hint">Empty fields use the default shown. Whole numbers above 0 (block: 0 or more).</p>
-        <div class="table-wrap">
+        {/* Focusable: on a narrow screen the table scrolls sideways, also by keyboard. */}
+        <div class="table-wrap" tabIndex={0} role="region" aria-label="Rate limits">
           <table>
             <caption class="visually-hidden">Rate limits, with their defaults</caption>
             <thead>
