@@ -103,7 +103,7 @@ interface Run {
 }
 
 /** Warm-up, then the measured closed loop; CPU of `pid` (and PostgreSQL) over both. */
-async function run(loop: Refresher, pid: number, { postgres = false } = {}): Promise<Run> {
+async function run(loop: Refresher, pid: number, { postgres = false }: { postgres?: boolean | string } = {}): Promise<Run> {
   const meter = cpuMeter({ server: pid }, { postgres });
   const warmup = await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: WARMUP_SECONDS, maxRequests: MAX_REQUESTS });
   const measurement = await closedLoop((w) => loop.step(w), { workers: WORKERS, seconds: SECONDS, maxRequests: MAX_REQUESTS });
@@ -150,8 +150,10 @@ try {
   const runs = { bare: [] as Run[], facet: [] as Run[] };
   runs.bare.push(await run(loops.bare, bare.pid));
   const before = await facet.request<{ statements: number; commits: number; autocommits: number }>({ op: 'counters' });
-  runs.facet.push(await run(loops.facet, facet.pid, { postgres: true }));
-  runs.facet.push(await run(loops.facet, facet.pid, { postgres: true }));
+  // PostgreSQL CPU: the bench database's backends and the server's own processes.
+  const databaseName = new URL(database.url).pathname.slice(1);
+  runs.facet.push(await run(loops.facet, facet.pid, { postgres: databaseName }));
+  runs.facet.push(await run(loops.facet, facet.pid, { postgres: databaseName }));
   const after = await facet.request<{ statements: number; commits: number; autocommits: number }>({ op: 'counters' });
   runs.bare.push(await run(loops.bare, bare.pid));
   const oneRefresh = await statementsOfOneRefresh(facet, facetTokens);
@@ -209,11 +211,12 @@ console.log(
     ['per refresh', 'bare', 'Facet'],
     [
       ['server CPU ms', fixed(r.bare.cpuMsPerRequest.server, 3), fixed(r.facet.cpuMsPerRequest.server, 3)],
-      ['PostgreSQL CPU ms (all backends)', '-', fixed(r.facet.cpuMsPerRequest.postgres, 3)],
+      ['PostgreSQL CPU ms (bench database backends + server processes)', '-', fixed(r.facet.cpuMsPerRequest.postgres, 3)],
       ['load generator CPU ms', fixed(r.bare.cpuMsPerRequest.generator, 3), fixed(r.facet.cpuMsPerRequest.generator, 3)],
       ['SQL statements (round trips)', '-', fixed(r.facet.statementsPerRequest, 2)],
       ['explicit COMMITs', '-', fixed(r.facet.commitsPerRequest, 2)],
       ['single-statement transactions (autocommit)', '-', fixed(r.facet.autocommitsPerRequest, 2)],
+      ['commits in all (COMMIT + single-statement transactions)', '-', fixed(r.facet.commitsPerRequest + r.facet.autocommitsPerRequest, 2)],
     ],
   ),
 );

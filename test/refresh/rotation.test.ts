@@ -12,6 +12,7 @@ import { discover } from '../support/rp.ts';
 import { codeFlow } from '../support/code-flow.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
+import { verifyAuditChain } from '../../src/audit/audit-log.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
@@ -250,6 +251,39 @@ for (const database of ['postgres', 'pglite'] as const) {
       assert.equal(refused.status, 400, JSON.stringify(refused.body));
       assert.equal(refused.body.error, 'invalid_grant');
       assert.ok((await lastFamily()).ended_at, 'the family ended');
+    });
+
+    test('rotations of several families ready at once go in one refresh_apply_batch; each is applied and audited, the chain holds', async () => {
+      const families = 8;
+      let current = await Promise.all(
+        Array.from({ length: families }, async () => {
+          const first = await refresh((await signIn()).refresh_token!);
+          assert.equal(first.status, 200);
+          return first.body.refresh_token!;
+        }),
+      );
+      let batched = false;
+      for (let round = 0; round < 6 && (!batched || round < 2); round++) {
+        const events = (await issuedEvents()).length;
+        const run = async () => {
+          const answers = await Promise.all(current.map((token) => refresh(token)));
+          for (const answer of answers) assert.equal(answer.status, 200, JSON.stringify(answer.body));
+          current = answers.map((answer) => answer.body.refresh_token!);
+        };
+        if (database === 'postgres') {
+          const sent = await statementsDuring(run);
+          if (sent.some((text) => text.includes('"refresh_apply_batch"('))) batched = true;
+          assert.ok(sent.length <= families, `at most one statement per refresh:\n${sent.join('\n')}`);
+        } else {
+          await run();
+        }
+        assert.equal((await issuedEvents()).length, events + families, 'one audit event per rotation');
+      }
+      if (database === 'postgres') assert.ok(batched, 'eight concurrent refreshes were never sent together');
+      // Every family's live token is the one handed out last, and each works once more.
+      for (const token of current) assert.equal((await refresh(token)).status, 200);
+      const chain = await withTenant(facet.database.db, tenant, (trx) => verifyAuditChain(trx));
+      assert.ok(chain.ok, JSON.stringify(chain));
     });
   });
 }

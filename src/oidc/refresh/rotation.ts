@@ -1,5 +1,5 @@
-// The refresh grant in one round trip (issue 16; tenant migrations 0510_refresh_rotation and
-// 0540_refresh_one_round_trip).
+// The refresh grant in one round trip (issue 16; tenant migrations 0510_refresh_rotation,
+// 0540_refresh_one_round_trip and 0541_refresh_apply_batch).
 //
 // oidc-provider's refresh grant reads the presented token, its grant and its account, then
 // spends the token and stores a successor and an access token. Within one token request this
@@ -16,7 +16,9 @@
 //      decision was taken on and that the grant and account rows are the ones read (a kept read
 //      may be old), and applies everything. When another request moved the family in between,
 //      nothing was written; the decision is taken again under the row lock (guard.judge) and
-//      applied (a grace retry) or the request is refused (reuse: the family ends). When the grant,
+//      applied (a grace retry) or the request is refused (reuse: the family ends). Rotations of the
+//      tenant that become ready while a previous call is in flight are sent together, as one
+//      `refresh_apply_batch` (0541): one round trip and one commit for all of them. When the grant,
 //      the token or the account was removed or disabled, nothing is written and the request is
 //      refused (invalid_grant); when one was only changed, nothing is written and the request is
 //      answered 503 temporarily_unavailable (the token still works: a retry reads afresh).
@@ -84,6 +86,10 @@ interface Kept {
 export const KEPT_ROTATIONS = 512;
 
 export type ApplyOutcome = 'applied' | 'moved' | 'gone' | 'stale';
+type ApplyResult = { outcome: ApplyOutcome; family?: Json };
+
+/** Rotations sent in one refresh_apply_batch at most. */
+const MAX_BATCH = 32;
 
 const requests = new AsyncLocalStorage<RequestState>();
 
@@ -118,14 +124,73 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
     }
   }
 
-  const apply = async (executor: RootDb, rotation: Rotation, generation: number, grace: boolean, at: Date) => {
-    const { rows } = await sql<{ result: { outcome: ApplyOutcome; family?: Json } }>`select ${fn('refresh_apply')}(${scope.role}, ${rotation.grantId}, ${rotation.grantHash}, ${generation}, ${grace},
-      ${rotation.presented}, ${rotation.successor ?? null}, ${at}, ${JSON.stringify(rotation.records)}::jsonb, ${rotation.audit ? JSON.stringify(auditRow(rotation.audit)) : null}::jsonb,
-      ${rotation.grantVersion}, ${rotation.account?.id ?? null}, ${rotation.accountVersion}) as result`.execute(executor);
+  const apply = (executor: RootDb, rotation: Rotation, generation: number, grace: boolean, at: Date) => applyItem(itemOf(rotation, generation, grace, at), executor);
+
+  // Rotations ready while this tenant's previous refresh_apply is in flight wait for it and then go
+  // together in one refresh_apply_batch: one round trip, one commit, one WAL flush (and one turn of
+  // the audit chain's lock, which is held until that flush) for all of them (migration 0541).
+  // Nothing waits for a timer: alone, a rotation is sent at once.
+  type Pending = { item: Json; resolve: (result: ApplyResult) => void; reject: (error: unknown) => void };
+  let queue: Pending[] = [];
+  let sending = false;
+
+  const itemOf = (rotation: Rotation, generation: number, grace: boolean, at: Date): Json => ({
+    grant_id: rotation.grantId,
+    grant_hash: rotation.grantHash,
+    generation,
+    grace,
+    presented: rotation.presented,
+    successor: rotation.successor ?? null,
+    at: at.toISOString(),
+    records: rotation.records,
+    audit: rotation.audit ? auditRow(rotation.audit) : null,
+    grant_version: rotation.grantVersion,
+    account_id: rotation.account?.id ?? null,
+    account_version: rotation.accountVersion,
+  });
+
+  function applyBatched(rotation: Rotation, at: Date): Promise<ApplyResult> {
+    return new Promise((resolve, reject) => {
+      queue.push({ item: itemOf(rotation, rotation.generation, rotation.grace, at), resolve, reject });
+      if (!sending) void drain();
+    });
+  }
+
+  async function drain() {
+    sending = true;
+    try {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, MAX_BATCH);
+        queue = queue.slice(batch.length);
+        if (batch.length === 1) {
+          const [one] = batch;
+          await applyItem(one!.item).then(one!.resolve, one!.reject);
+          continue;
+        }
+        let results: ApplyResult[] | undefined;
+        try {
+          const { rows } = await sql<{ results: ApplyResult[] }>`select ${fn('refresh_apply_batch')}(${scope.role}, ${JSON.stringify(batch.map((p) => p.item))}::jsonb) as results`.execute(db);
+          results = rows[0]?.results;
+        } catch {
+          // One item's error (or a deadlock with another node's batch) failed them all: each alone.
+          results = undefined;
+        }
+        if (results?.length === batch.length) batch.forEach((pending, i) => pending.resolve(results[i]!));
+        else for (const pending of batch) await applyItem(pending.item).then(pending.resolve, pending.reject);
+      }
+    } finally {
+      sending = false;
+    }
+  }
+
+  async function applyItem(item: Json, executor: RootDb = db): Promise<ApplyResult> {
+    const { rows } = await sql<{ result: ApplyResult }>`select ${fn('refresh_apply')}(${scope.role}, ${item.grant_id}, ${item.grant_hash}, ${item.generation}, ${item.grace},
+      ${item.presented}, ${item.successor}, ${new Date(item.at as string)}, ${JSON.stringify(item.records)}::jsonb, ${item.audit ? JSON.stringify(item.audit) : null}::jsonb,
+      ${item.grant_version}, ${item.account_id}, ${item.account_version}) as result`.execute(executor);
     const result = rows[0]?.result;
     if (!result) throw new Error('refresh_apply returned nothing');
     return result;
-  };
+  }
 
   /** Keeps an applied rotation's successor with what it was minted on, for the family's next refresh. */
   function keep(rotation: Rotation, family: Json | undefined) {
@@ -276,7 +341,7 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
       const open = openedRequestTransaction(db, scope);
       let result: Awaited<ReturnType<typeof apply>>;
       try {
-        result = await apply(open ? await open : db, rotation, rotation.generation, rotation.grace, at);
+        result = open ? await apply(await open, rotation, rotation.generation, rotation.grace, at) : await applyBatched(rotation, at);
       } catch (error) {
         throw classifyDatabaseError(error);
       }
@@ -292,7 +357,7 @@ export function createRotations({ db, scope, guard, grantHash, now }: RotationDe
     },
   };
 
-  function conclude(rotation: Rotation, result: { outcome: ApplyOutcome; family?: Json }) {
+  function conclude(rotation: Rotation, result: ApplyResult) {
     if (result.outcome === 'applied') {
       keep(rotation, result.family);
       return 'applied' as const;
