@@ -74,7 +74,7 @@ export async function createServices({ config, db, logger, installation }: { con
     logger,
     metrics,
   });
-  const jobs = createJobRunner({ redis, prefix: `facet:${installation}`, jobs: facetJobs({ db, audit: { kek: config.kek, publicUrl: config.publicUrl, settings: config.audit } }), logger, metrics });
+  const jobs = createJobRunner({ redis, prefix: `facet:${installation}`, jobs: facetJobs({ db, audit: { kek: config.kek, publicUrl: config.publicUrl, settings: config.audit } }), logger, metrics, lockMs: config.jobLockMs, stalledCheckMs: config.jobLockMs });
   metrics.collectors.queueDepth = () => jobs.queueDepth();
   return {
     redis,

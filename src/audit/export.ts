@@ -4,12 +4,12 @@
 // not depend on the row count: one batch of rows and one write buffer at a time.
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'kysely';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { appendAudit } from './audit-log.ts';
-import { checkpointTenant, type CheckpointSink } from './checkpoints.ts';
+import { createCheckpoint, type CheckpointSink } from './checkpoints.ts';
 import { auditKeySet, auditSigner, MANIFEST_TYP } from './signing.ts';
 import { auditFilterSchema, filterConditions, filtersToJson, selectsChainSegment, whereClause, type AuditFilters } from './search.ts';
 import { AUDIT_ROW_SELECT, CSV_HEADER, csvRecord, DATA_FILE_NAMES, jsonlLine, ocsfEvent, sha256Hex, toAuditRow, type AuditRow, type ExportFormat } from './rows.ts';
@@ -144,13 +144,19 @@ export async function runExport(db: RootDb, tenant: TenantScope, exportId: strin
     // The export's upper bound is a signed checkpoint of the head: the export is a snapshot by id
     // even while others append, and it can be matched against the checkpoint sink.
     const reason = `export ${exportId}`;
-    const earlier = await withTenant(db, tenant, async (trx) =>
-      (await sql<{ seq: string; event_id: string; event_hash: string; jws: string }>`
-        select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.jws from audit_checkpoints c where c.reason = ${reason} order by c.seq limit 1`.execute(trx)).rows[0],
-    );
-    const checkpoint = earlier
-      ? { seq: Number(earlier.seq), eventId: earlier.event_id, eventHash: earlier.event_hash, jws: earlier.jws }
-      : await checkpointTenant(db, tenant, { kek: options.kek, issuer, reason, ...(options.sinks ? { sinks: options.sinks } : {}) });
+    const made = await withTenant(db, tenant, async (trx) => {
+      // Overlapping runs take turns here (row lock), so only the first signs a checkpoint.
+      await sql`select id from audit_exports where id = ${exportId}::uuid for update`.execute(trx);
+      const earlier = (
+        await sql<{ seq: string; event_id: string; event_hash: string; jws: string }>`
+          select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.jws from audit_checkpoints c where c.reason = ${reason} order by c.seq limit 1`.execute(trx)
+      ).rows[0];
+      if (earlier) return { checkpoint: { seq: Number(earlier.seq), eventId: earlier.event_id, eventHash: earlier.event_hash, jws: earlier.jws, created: false }, keys: null };
+      return { checkpoint: await createCheckpoint(trx, { kek: options.kek, slug: tenant.slug, issuer, reason }), keys: await auditKeySet(trx) };
+    });
+    const checkpoint = made.checkpoint;
+    // As checkpointTenant does: the sinks receive a new checkpoint after it committed.
+    if (made.keys) for (const sink of options.sinks ?? []) await sink.deliver(tenant.slug, { ...checkpoint, keys: made.keys });
     const conditions = [...filterConditions(filters), sql`e.id <= ${checkpoint.eventId}::bigint`];
     const total = await withTenant(db, tenant, async (trx) => {
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_events e ${whereClause(conditions)}`.execute(trx);
@@ -290,8 +296,18 @@ export async function runExport(db: RootDb, tenant: TenantScope, exportId: strin
   }
 }
 
-/** Deletes archives past their expiry and marks them expired (the purge job). */
+/** A run's temporary files untouched this long belong to a run that died (a worker killed mid-export). */
+const ABANDONED_TEMP_MS = 60 * 60_000;
+
+/** Deletes archives past their expiry and marks them expired (the purge job), and temporary files of runs that died. */
 export async function purgeExpiredExports(db: RootDb, tenant: TenantScope, dir: string, now = new Date()): Promise<number> {
+  const folder = path.join(dir, tenant.slug);
+  for (const name of await readdir(folder).catch(() => [] as string[])) {
+    if (!name.startsWith('.audit-export-')) continue;
+    const file = path.join(folder, name);
+    const modified = await stat(file).then((s) => s.mtimeMs, () => now.getTime());
+    if (now.getTime() - modified > ABANDONED_TEMP_MS) await rm(file, { force: true });
+  }
   return withTenant(db, tenant, async (trx) => {
     const { rows } = await sql<{ id: string }>`select id from audit_exports where status = 'done' and expires_at <= ${now}`.execute(trx);
     for (const row of rows) {

@@ -28,6 +28,8 @@ const envSchema = z.object({
   FACET_DATA_DIR: z.string().default('.data'),
   /** Redis for rate limits and jobs. When unset: in-memory limits and inline jobs. */
   REDIS_URL: z.string().optional(),
+  /** A worker's lock on a running job; a job whose worker died runs again after about twice this. */
+  FACET_JOB_LOCK_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   /** Key-encryption key (32 bytes, base64url) for tenant signing keys at rest. */
   FACET_KEK: z.string().optional(),
   /** Secret (≥ 32 bytes, base64url) for the keyed hashes of token and session ids at rest. */
@@ -111,6 +113,7 @@ function buildConfig(env: z.infer<typeof envSchema>, source: NodeJS.ProcessEnv =
       ? ({ kind: 'postgres', url: env.DATABASE_URL, ...(env.FACET_DB_POOL_SIZE ? { poolSize: env.FACET_DB_POOL_SIZE } : {}) } as const)
       : ({ kind: 'pglite', dataDir: env.FACET_DATA_DIR } as const),
     redisUrl: env.REDIS_URL,
+    jobLockMs: env.FACET_JOB_LOCK_MS,
     kek: env.FACET_KEK ?? DEV_SECRETS.FACET_KEK,
     tokenHashKey: env.FACET_TOKEN_HASH_KEY ?? DEV_SECRETS.FACET_TOKEN_HASH_KEY,
     cookieKeys: env.FACET_COOKIE_KEYS ?? [DEV_SECRETS.FACET_COOKIE_KEYS],

@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, QueueEvents, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
+import { createInlineRunner } from './inline-runner.ts';
 import { childLog, DEFAULT_ATTEMPTS, DEFAULT_BACKOFF_MS, type JobDefinitions, type JobLogger, type JobMetrics, type JobOutcome } from './types.ts';
 
 export interface BullmqRunnerOptions {
@@ -21,22 +22,75 @@ export interface BullmqRunnerOptions {
    * lost its data without a reconnect: FLUSHALL, a failover to an empty replica).
    */
   scheduleCheckMs?: number;
-  /** How long enqueue() waits for Redis before failing (a request must not hang on a hung Redis). */
+  /**
+   * How long enqueue() waits for Redis (a request must not hang on a hung Redis); after that the
+   * job runs in this process instead, and so do the next ones for `breakerOpenMs`.
+   */
   enqueueTimeoutMs?: number;
+  /** How long enqueue() skips Redis after it failed or timed out, before one call tries it again. */
+  breakerOpenMs?: number;
+  /** Per-command timeout of the producer connection (adding jobs, schedules, counts). */
+  commandTimeoutMs?: number;
+  /**
+   * A worker's lock on a running job; it is renewed at half this while the worker lives. A job
+   * whose worker died (SIGKILL, OOM, lost host) is run again after about `lockMs` + `stalledCheckMs`.
+   */
+  lockMs?: number;
+  /** How often a worker looks for jobs whose worker died (BullMQ's stalled-job check). */
+  stalledCheckMs?: number;
 }
 
-export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet-jobs', jobs, logger, metrics, concurrency = 2, scheduleCheckMs = 30_000, enqueueTimeoutMs = 2000 }: BullmqRunnerOptions) {
-  // BullMQ opens its own connections (a worker needs a blocking one, with retries left to
-  // ioredis); reuse the caller's settings but not its client.
+/** Reconnect back-off of every BullMQ connection: 200 ms, 400 ms, … at most 2 s. */
+export const reconnectDelay = (times: number) => Math.min(times * 200, 2000);
+
+export function createBullmqRunner({
+  redis,
+  prefix = 'facet',
+  queueName = 'facet-jobs',
+  jobs,
+  logger,
+  metrics,
+  concurrency = 2,
+  scheduleCheckMs = 30_000,
+  enqueueTimeoutMs = 1000,
+  breakerOpenMs = 5000,
+  commandTimeoutMs = 1000,
+  lockMs = 30_000,
+  stalledCheckMs = 30_000,
+}: BullmqRunnerOptions) {
+  // BullMQ opens its own connections; reuse the caller's settings but not its client.
   const { keyPrefix: _ignored, ...base } = redis.options as RedisOptions;
+  // The producer (the Queue: adding jobs from requests, schedules, counts) fails fast: a short
+  // connect timeout, every command timed out, no queueing of commands while disconnected.
   // (ioredis 6's option types are stricter than BullMQ's copy of them; the values are the same.)
-  const connection = { ...base, maxRetriesPerRequest: null, lazyConnect: false } as ConnectionOptions;
-  const queue = new Queue(queueName, { connection, prefix });
+  const producer = {
+    ...base,
+    lazyConnect: false,
+    connectTimeout: 2000,
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: reconnectDelay,
+  } as ConnectionOptions;
+  // A worker (and QueueEvents) blocks on Redis waiting for jobs, so a per-command timeout would cut
+  // every wait short: BullMQ requires unlimited retries there, and ioredis' blocking-command guard
+  // (the command's own block time + 1 s, or 10 s) ends a wait on a hung Redis instead.
+  const consumer = {
+    ...base,
+    lazyConnect: false,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: null,
+    enableOfflineQueue: true,
+    blockingTimeout: 10_000,
+    blockingTimeoutGrace: 1000,
+    retryStrategy: reconnectDelay,
+  } as ConnectionOptions;
+  const queue = new Queue(queueName, { connection: producer, prefix });
   // Redis down means an error every reconnect attempt: say it once a minute, not once a second.
-  let lastWarned = 0;
+  const lastWarned = new Map<string, number>();
   const warnThrottled = (message: string, fields: object) => {
-    if (Date.now() - lastWarned < 60_000) return;
-    lastWarned = Date.now();
+    if (Date.now() - (lastWarned.get(message) ?? 0) < 60_000) return;
+    lastWarned.set(message, Date.now());
     logger.warn(fields, message);
   };
   queue.on('error', (error) => warnThrottled('job queue connection error', { err: error, queue: queueName }));
@@ -103,6 +157,15 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
     }
   }
 
+  // Where enqueue() runs a job while the queue is unreachable: in this process, as without Redis.
+  const here = createInlineRunner({ jobs, logger, ...(metrics ? { metrics } : {}) });
+  let openUntil = 0;
+  let trying = false;
+  async function runHere(name: string, data: Record<string, unknown>, jobId: string | undefined, reason: string): Promise<string> {
+    warnThrottled('job queue (Redis) unavailable; running jobs in this process', { queue: queueName, job: name, jobId, reason });
+    return `inline:${await here.enqueue(name, data)}`;
+  }
+
   return {
     mode: 'bullmq' as const,
     queue,
@@ -112,18 +175,28 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
      */
     async enqueue(name: string, data: Record<string, unknown> = {}, { jobId }: { jobId?: string } = {}): Promise<string> {
       assertKnown(name);
+      // Circuit breaker: after a failure, skip Redis for breakerOpenMs; then one call at a time
+      // tries it again while the others keep running here.
+      if (Date.now() < openUntil || trying) return runHere(name, data, jobId, 'breaker open');
+      trying = true;
       const adding = queue.add(name, data, { ...jobOptions(name), ...(jobId ? { jobId } : {}) });
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        // ETIMEDOUT: the HTTP error handler answers 503 with Retry-After, as for any backing service.
-        timer = setTimeout(() => reject(Object.assign(new Error(`the job queue (Redis) did not answer within ${enqueueTimeoutMs} ms`), { code: 'ETIMEDOUT' })), enqueueTimeoutMs);
+        timer = setTimeout(() => reject(new Error(`the job queue (Redis) did not answer within ${enqueueTimeoutMs} ms`)), enqueueTimeoutMs);
       });
       try {
         const job = await Promise.race([adding, timeout]);
+        if (openUntil) logger.info({ queue: queueName }, 'job queue (Redis) answers again; jobs go to the queue');
+        openUntil = 0;
         return String(job.id);
+      } catch (error) {
+        openUntil = Date.now() + breakerOpenMs;
+        return runHere(name, data, jobId, (error as Error).message);
       } finally {
+        trying = false;
         clearTimeout(timer);
-        // A hung Redis may still take the job later; with a jobId that is idempotent.
+        // A hung Redis may still take the job later and a worker run it again: handlers are
+        // idempotent (types.ts), and a jobId keeps it to one queued copy.
         adding.catch(() => {});
       }
     },
@@ -131,7 +204,7 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
     async run(name: string, data: Record<string, unknown> = {}, { timeoutMs = 60_000 }: { timeoutMs?: number } = {}): Promise<JobOutcome> {
       assertKnown(name);
       if (!events) {
-        events = new QueueEvents(queueName, { connection, prefix });
+        events = new QueueEvents(queueName, { connection: consumer, prefix });
         events.on('error', (error) => warnThrottled('job events connection error', { err: error }));
         await events.waitUntilReady();
       }
@@ -163,7 +236,7 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
     /** Runs jobs in this process (the `facet worker` command). */
     async startWorker(): Promise<void> {
       if (worker) return;
-      worker = new Worker(queueName, process, { connection, prefix, concurrency });
+      worker = new Worker(queueName, process, { connection: consumer, prefix, concurrency, lockDuration: lockMs, stalledInterval: stalledCheckMs, maxStalledCount: 1 });
       worker.on('error', (error) => warnThrottled('job worker connection error', { err: error }));
       worker.on('completed', (job) => {
         metrics?.jobRuns.inc({ job: job.name, outcome: 'completed' });
@@ -197,6 +270,7 @@ export function createBullmqRunner({ redis, prefix = 'facet', queueName = 'facet
       await worker?.close();
       await events?.close();
       await queue.close();
+      await here.close();
     },
   };
 }

@@ -22,6 +22,14 @@ export interface JobRunnerOptions {
   concurrency?: number;
   /** BullMQ only: how often registered schedules are checked to still be in Redis (default 30 s). */
   scheduleCheckMs?: number;
+  /** BullMQ only: a worker's lock on a running job (default 30 s); a dead worker's job runs again after about this plus stalledCheckMs. */
+  lockMs?: number;
+  /** BullMQ only: how often a worker looks for jobs whose worker died (default 30 s). */
+  stalledCheckMs?: number;
+  /** BullMQ only: how long enqueue() waits for Redis before running the job in this process (default 1 s). */
+  enqueueTimeoutMs?: number;
+  /** BullMQ only: how long enqueue() then skips Redis before trying it again (default 5 s). */
+  breakerOpenMs?: number;
   /** Inline mode only: injectable timers for tests. */
   timers?: Timers;
 }
@@ -36,10 +44,10 @@ export interface JobRunner {
   close(): Promise<void>;
 }
 
-export function createJobRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, timers, scheduleCheckMs }: JobRunnerOptions): JobRunner {
+export function createJobRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, timers, scheduleCheckMs, lockMs, stalledCheckMs, enqueueTimeoutMs, breakerOpenMs }: JobRunnerOptions): JobRunner {
   for (const [name, definition] of Object.entries(jobs)) {
     if (definition.every !== undefined && !(definition.every >= 1000)) throw new Error(`job ${name}: every must be at least 1000 ms`);
   }
-  if (redis) return createBullmqRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, scheduleCheckMs });
+  if (redis) return createBullmqRunner({ redis, prefix, queueName, jobs, logger, metrics, concurrency, scheduleCheckMs, lockMs, stalledCheckMs, enqueueTimeoutMs, breakerOpenMs });
   return createInlineRunner({ jobs, logger, metrics, timers });
 }
