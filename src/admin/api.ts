@@ -22,6 +22,7 @@ import { registerUsersApi, USER_ROUTES } from './users-api.ts';
 import { KEY_ROUTES, registerKeysApi } from './keys-api.ts';
 import { CLIENT_ROUTES, registerClientsApi } from './clients-api.ts';
 import { BRANDING_ROUTES, registerBrandingApi } from './branding-api.ts';
+import { OVERVIEW_ROUTES, registerOverviewApi } from './overview-api.ts';
 import { POLICY_ROUTES, registerPoliciesApi } from './policies-api.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { openApiDocument } from '../http/openapi.ts';
@@ -185,7 +186,7 @@ export function adminApiDocument(serverUrl: string) {
     description:
       'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
     serverUrl,
-    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_ROUTES), ...Object.values(CLIENT_ROUTES), ...Object.values(POLICY_ROUTES), ...Object.values(BRANDING_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[],
+    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_ROUTES), ...Object.values(CLIENT_ROUTES), ...Object.values(POLICY_ROUTES), ...Object.values(BRANDING_ROUTES), ...Object.values(OVERVIEW_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[],
     bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
   });
 }
@@ -246,6 +247,7 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   registerClientsApi(router, { config, db, guard, checkResponses: options.checkResponses });
   registerPoliciesApi(router, { config, db, guard, checkResponses: options.checkResponses });
   registerBrandingApi(router, { config, db, guard, checkResponses: options.checkResponses });
+  registerOverviewApi(router, { db, guard, checkResponses: options.checkResponses });
 
   mount(
     route(

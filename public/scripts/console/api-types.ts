@@ -261,6 +261,37 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
+  /** GET /stats/overview — Daily sign-in, user and security figures from the audit trail (UTC days) */
+  getOverview: {
+    response: {
+      days: string[];
+      authentications: Array<{
+        factor: string;
+        outcome: "success" | "failure";
+        counts: number[];
+      }>;
+      activeUsers: {
+        daily: number[];
+        monthly: number[];
+      };
+      signUps: number[];
+      failedAttempts: number[];
+      lockouts: number[];
+      refreshReuse: number[];
+      face: {
+        verified: number[];
+        failed: number[];
+        failureReasons: {
+          reason: string;
+          count: number;
+        }[];
+      };
+    };
+    body: never;
+    query: {
+      days?: number;
+    };
+  };
   /** GET /policies — The tenant's security policies, their defaults, and whether a tenant file manages them */
   getPolicies: {
     response: {
