@@ -45,16 +45,13 @@ const FACTOR_NOTICES: Record<string, keyof Strings['factors']> = {
 export async function accountFactorSections(ctx: Context, trx: TenantDb, { userId, csrf, base, services }: { userId: string; csrf: string; base: string; services: Services }): Promise<SafeHtml> {
   const t = stringsFor(ctx.get('accept-language'));
   const otp = await totpStoreFor(services).find(trx, userId);
-  const createdAt = otp?.confirmed
-    ? ((await trx.selectFrom('totp_factors').select('confirmed_at').where('user_id', '=', userId).executeTakeFirst())?.confirmed_at as Date | string | undefined)
-    : undefined;
   const cards = await nfcStoreFor(services).listCards(trx, userId);
   const notice = typeof ctx.query.factor === 'string' && FACTOR_NOTICES[ctx.query.factor] ? (t.factors[FACTOR_NOTICES[ctx.query.factor]!] as string) : undefined;
   return accountFactorsSections({
     t,
     csrf,
     base,
-    otp: otp?.confirmed ? { createdAt: new Date(createdAt ?? Date.now()) } : null,
+    otp: otp?.confirmedAt ? { createdAt: otp.confirmedAt } : null,
     cards: cards.map((c) => ({ id: c.id, name: c.name, uid: c.uid, createdAt: c.createdAt })),
     notice,
   });

@@ -5,11 +5,14 @@
 // /t/<slug>/account/sign-in. Every POST carries a CSRF token bound to that session.
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { sql } from 'kysely';
 import { withTenant } from '../db/tenant-scope.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { issueRecoveryCodes, remainingRecoveryCodes } from '../accounts/recovery-codes.ts';
 import { signOutEverywhere } from '../accounts/lifecycle.ts';
+import { lockUserRow } from '../accounts/users.ts';
+import { recentSecurityChanges, recentSignIns } from '../audit/account-activity.ts';
+import { hasTemplates } from '../face/templates/store.ts';
+import { forgetSessionFactors } from '../stepup/session-factors.ts';
 import {
   finishRegistration,
   insertCredential,
@@ -41,21 +44,6 @@ import { registerProofRoutes } from './proof-routes.ts';
 import { proofData, requireFreshProof } from './fresh-proof.ts';
 import { backchannelTargetsOf, sendBackchannelLogouts } from '../oidc/backchannel-logout.ts';
 
-/** Audit events that change how the account signs in: the page's "security changes" list. */
-const SECURITY_CHANGES = [
-  'passkey.registered',
-  'passkey.removed',
-  'factor.otp.enrolled',
-  'factor.otp.removed',
-  'factor.nfc.enrolled',
-  'factor.nfc.removed',
-  'factor.face.enrolled',
-  'factor.face.deleted',
-  'recovery_code.issued',
-  'recovery_codes.issued', // the spelling before the event catalogue
-  'account.signed_out_everywhere', // sessions ended (by the user or an administrator)
-];
-
 const NOTICES = ['renamed', 'removed', 'added', 'sessionEnded', 'appRevoked'] as const;
 const FACE_NOTICES = { faceAdded: 'added', faceRemoved: 'removedNotice', faceFlagged: 'duplicateFlagged' } as const;
 
@@ -65,26 +53,12 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
   const data = await withTenant(deps.db, runtime.tenant, async (trx) => ({
     passkeys: await listCredentials(trx, user.id),
     recoveryRemaining: await remainingRecoveryCodes(trx, user.id),
-    faceEnrolled: Boolean(await trx.selectFrom('face_templates').select('id').where('user_id', '=', user.id).executeTakeFirst()),
+    faceEnrolled: await hasTemplates(trx, user.id),
     factorSections: await accountFactorSections(ctx, trx, { userId: user.id, csrf: account.csrf, base: account.base, services: deps.services }),
-    signIns: await trx
-      .selectFrom('audit_events')
-      .select(['at', 'ip', 'user_agent', 'type', sql<string>`data->>'flow'`.as('flow')])
-      .where('subject', '=', user.id)
-      .where('type', 'in', ['passkey.sign_in', 'recovery_code.used'])
-      .orderBy('id', 'desc')
-      .limit(10)
-      .execute(),
+    signIns: await recentSignIns(trx, user.id),
     sessions: await sessionsOf(trx, user.id),
     apps: await listRememberedConsents(trx, user.id),
-    securityChanges: await trx
-      .selectFrom('audit_events')
-      .select(['at', 'type', sql<string | null>`data->'proof'->>'factor'`.as('proof')])
-      .where('subject', '=', user.id)
-      .where('type', 'in', SECURITY_CHANGES)
-      .orderBy('id', 'desc')
-      .limit(10)
-      .execute(),
+    securityChanges: await recentSecurityChanges(trx, user.id),
   }));
   const done = NOTICES.find((n) => n === ctx.query.done);
   const faceDone = Object.hasOwn(FACE_NOTICES, String(ctx.query.done)) ? t.face[FACE_NOTICES[ctx.query.done as keyof typeof FACE_NOTICES]] : undefined;
@@ -109,9 +83,9 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       recoveryRemaining: data.recoveryRemaining,
       // A coarse device name, never the raw User-Agent; "this device" when the browser is the same.
       signIns: data.signIns.map((s) => ({
-        at: new Date(s.at),
-        device: deviceOf(s.user_agent as string | null),
-        thisDevice: Boolean(s.user_agent) && s.user_agent === ctx.get('user-agent'),
+        at: s.at,
+        device: deviceOf(s.userAgent),
+        thisDevice: Boolean(s.userAgent) && s.userAgent === ctx.get('user-agent'),
         method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
       })),
       sessions: await Promise.all(
@@ -131,7 +105,7 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       ),
       face: { enrolled: data.faceEnrolled, available: deps.services.face.status().available },
       factorSections: data.factorSections,
-      securityChanges: data.securityChanges.map((c) => ({ at: new Date(c.at), type: c.type, proof: (c.proof as string | null) ?? null })),
+      securityChanges: data.securityChanges,
       notice: done ? t.account[done] : faceDone,
       error,
     }),
@@ -170,7 +144,7 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     const removed = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       // Passkeys are the only way to sign in (recovery codes only lead to enrolling a new one),
       // so the last passkey stays. Locked in the same transaction as the delete.
-      await sql`select id from users where id = ${account.user.id} for update`.execute(trx);
+      await lockUserRow(trx, account.user.id);
       const passkeys = await listCredentials(trx, account.user.id);
       if (passkeys.length <= 1) return 'last';
       const gone = await removeCredential(trx, account.user.id, ctx.params.id!);
@@ -375,7 +349,7 @@ function registerSessionAndAppRoutes(router: Router, deps: InteractionDeps): voi
     const uid = ctx.params.uid!;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       if (!(await endSessionOf(trx, account.user.id, uid))) return;
-      await trx.deleteFrom('session_factors').where('session_uid', '=', uid).where('user_id', '=', account.user.id).execute();
+      await forgetSessionFactors(trx, { sessionUid: uid, userId: account.user.id });
       await appendAudit(trx, { type: 'account.session_ended', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { session: uid } });
     });
     ctx.status = 303;

@@ -26,6 +26,15 @@ export async function findLiveUserById(trx: TenantDb, id: string): Promise<User 
   return (await liveUsers(trx).selectAll().where('id', '=', id).executeTakeFirst()) as User | undefined;
 }
 
+/**
+ * Locks the user's row until the transaction ends, so changes that must see every factor of the
+ * account (removing a passkey, never the last one) run one at a time per account.
+ */
+export async function lockUserRow(trx: TenantDb, id: string): Promise<void> {
+  if (!UUID.test(id)) return;
+  await trx.selectFrom('users').select('id').where('id', '=', id).forUpdate().execute();
+}
+
 export async function findLiveUserByUsername(trx: TenantDb, username: string): Promise<User | undefined> {
   return (await liveUsers(trx).selectAll().where((eb) => eb(eb.fn('lower', ['username']), '=', username.toLowerCase())).executeTakeFirst()) as
     | User

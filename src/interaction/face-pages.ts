@@ -27,7 +27,7 @@ import { faceEnrolPage, faceVerifyPage } from '../../views/face.ts';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import { ACCOUNT_JSON_ROUTES } from './json-api.ts';
 import { replyChecks } from './json-step.ts';
-import { hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from '../factors/face/challenges.ts';
+import { dropFaceChallengesOf, hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from '../factors/face/challenges.ts';
 
 /** How recent the account session's passkey sign-in must be to enrol a face. */
 export const ENROL_FRESHNESS_MS = 5 * 60 * 1000;
@@ -178,7 +178,7 @@ async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
   if (!proof) return;
   await withTenant(deps.db, account.runtime.tenant, async (trx) => {
     const removed = await deleteTemplatesForUser(trx, account.user.id);
-    await trx.deleteFrom('face_challenges').where('user_id', '=', account.user.id).execute();
+    await dropFaceChallengesOf(trx, account.user.id);
     if (removed > 0) await appendAudit(trx, { type: 'factor.face.deleted', actor: account.user.id, subject: account.user.id, ...requestFacts(ctx), data: { templates: removed, ...proofData(proof) } });
   });
   ctx.status = 303;

@@ -17,7 +17,6 @@ import { BODY_LIMITS, FACE_UPLOAD } from '../config/defaults.ts';
 
 const csrf = z.string().describe("The CSRF token of the page (also accepted as the X-CSRF-Token header).");
 const uidParams = z.object({ uid: z.string().min(1).describe('The OIDC interaction id.') });
-const credentialIdParams = z.object({ id: z.string().min(1) });
 
 /** A WebAuthn credential as the browser's PublicKeyCredential.toJSON() gives it. */
 const credentialJson = z

@@ -25,7 +25,7 @@ import type { Services } from '../services.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import type { Flow, InteractionDeps } from './flow.ts';
 import { stepUpRequestOf } from '../oidc/step-up-request.ts';
-import { PENDING_STEP_TTL_SECONDS } from '../config/defaults.ts';
+import { getPendingValue, putPendingValue, takePendingValue } from './pending.ts';
 
 export interface FactorDone {
   userId: string;
@@ -55,7 +55,6 @@ interface PendingStepUp {
   factors: SessionFactor[];
 }
 
-const TTL_MS = PENDING_STEP_TTL_SECONDS * 1000;
 const pendingKey = (flow: Flow) => `stepup:${flow.binding}`;
 const epoch = (d: Date) => Math.floor(d.getTime() / 1000);
 
@@ -76,18 +75,11 @@ function existingSession(flow: Flow): { uid: string; accountId: string } | undef
 }
 
 async function loadPendingStepUp(trx: TenantDb, key: string, now = new Date()): Promise<PendingStepUp | undefined> {
-  const row = await trx.selectFrom('pending_logins').select(['data']).where('binding', '=', key).where('expires_at', '>', now).executeTakeFirst();
-  if (!row) return undefined;
-  return (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as PendingStepUp;
+  return (await getPendingValue(trx, key, now)) as PendingStepUp | undefined;
 }
 
 async function savePendingStepUp(trx: TenantDb, key: string, pending: PendingStepUp, now = new Date()): Promise<void> {
-  const values = { user_id: pending.userId, data: JSON.stringify(pending), expires_at: new Date(now.getTime() + TTL_MS) };
-  await trx
-    .insertInto('pending_logins')
-    .values({ binding: key, ...values })
-    .onConflict((oc) => oc.column('binding').doUpdateSet(values))
-    .execute();
+  await putPendingValue(trx, key, pending, { userId: pending.userId, now });
 }
 
 async function evaluate(trx: TenantDb, flow: Flow, userId: string, factors: SessionFactor[], now: Date) {
@@ -142,7 +134,7 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
       await savePendingStepUp(trx, pendingKey(flow), { userId: done.userId, factors }, done.at);
     }
     const { decision } = await evaluate(trx, flow, done.userId, factors, done.at);
-    if (decision.outcome === 'pass') await trx.deleteFrom('pending_logins').where('binding', '=', pendingKey(flow)).execute();
+    if (decision.outcome === 'pass') await takePendingValue(trx, pendingKey(flow));
     if (decision.outcome === 'unmet') await saveUnmet(trx, flow, { description: decision.description, newAccount: done.newAccount === true }, done.at);
     return { decision, factors };
   });
@@ -175,12 +167,7 @@ export interface UnmetRequirement {
 }
 
 async function saveUnmet(trx: TenantDb, flow: Flow, unmet: UnmetRequirement, now: Date): Promise<void> {
-  const values = { user_id: null, data: JSON.stringify(unmet), expires_at: new Date(now.getTime() + TTL_MS) };
-  await trx
-    .insertInto('pending_logins')
-    .values({ binding: unmetKey(flow), ...values })
-    .onConflict((oc) => oc.column('binding').doUpdateSet(values))
-    .execute();
+  await putPendingValue(trx, unmetKey(flow), unmet, { userId: null, now });
 }
 
 /** A signed-in session asked for what it can never give (step-up intro): save why; the page's URL. */
@@ -191,11 +178,8 @@ export async function showUnmet(flow: Flow, deps: InteractionDeps, description: 
 
 /** Why this interaction cannot continue to the client (saved by continueOrFinish), if it cannot. */
 export async function loadUnmetRequirement(deps: InteractionDeps, flow: Flow, now = new Date()): Promise<UnmetRequirement | undefined> {
-  const row = await withTenant(deps.db, flow.runtime.tenant, (trx) =>
-    trx.selectFrom('pending_logins').select(['data']).where('binding', '=', unmetKey(flow)).where('expires_at', '>', now).executeTakeFirst(),
-  );
-  if (!row) return undefined;
-  const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Partial<UnmetRequirement>;
+  const data = (await withTenant(deps.db, flow.runtime.tenant, (trx) => getPendingValue(trx, unmetKey(flow), now))) as Partial<UnmetRequirement> | undefined;
+  if (!data) return undefined;
   return typeof data.description === 'string' ? { description: data.description, newAccount: data.newAccount === true } : undefined;
 }
 

@@ -29,6 +29,11 @@ export async function sessionFactors(trx: TenantDb, { sessionUid, userId }: { se
     .map((row) => ({ factor: row.factor as Factor, at: Math.floor(new Date(row.at).getTime() / 1000), amr: row.amr as string[] }));
 }
 
+/** Forgets what a session proved (the session was ended). */
+export async function forgetSessionFactors(trx: TenantDb, { sessionUid, userId }: { sessionUid: string; userId: string }): Promise<void> {
+  await trx.deleteFrom('session_factors').where('session_uid', '=', sessionUid).where('user_id', '=', userId).execute();
+}
+
 /** The factors an account has enrolled and could complete now. */
 export async function enrolledFactors(trx: TenantDb, userId: string): Promise<Set<Factor>> {
   const { rows } = await sql<{ passkey: boolean; otp: boolean; nfc: boolean; face: boolean; recovery: boolean }>`

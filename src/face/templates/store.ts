@@ -109,6 +109,12 @@ export async function templateVersions(db: TenantKysely, userId: string): Promis
   return rows.map((row) => Number(row.pipeline_version));
 }
 
+/** Whether a user has a face enrolled. */
+export async function hasTemplates(db: TenantKysely, userId: string): Promise<boolean> {
+  assertUuid(userId);
+  return Boolean(await db.selectFrom('face_templates').select('id').where('user_id', '=', userId).limit(1).executeTakeFirst());
+}
+
 /** Deletes one template of a user (a template replaced by one of the current pipeline version). */
 export async function deleteTemplate(db: TenantKysely, userId: string, templateId: string): Promise<boolean> {
   assertUuid(userId);

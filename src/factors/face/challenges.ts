@@ -72,6 +72,11 @@ export async function hasFaceChallenge(db: TenantKysely, { binding, userId, id }
 }
 
 /** Drops expired challenges (called opportunistically when a new one is issued elsewhere). */
+/** Drops every open challenge of a user (their face was deleted). */
+export async function dropFaceChallengesOf(db: TenantKysely, userId: string): Promise<void> {
+  await db.deleteFrom('face_challenges').where('user_id', '=', userId).execute();
+}
+
 export async function purgeFaceChallenges(db: TenantKysely, now = new Date()): Promise<number> {
   const result = await db.deleteFrom('face_challenges').where('expires_at', '<', now).executeTakeFirst();
   return Number(result.numDeletedRows);

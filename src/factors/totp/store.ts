@@ -23,6 +23,8 @@ export interface StoredTotp {
   lastUsedStep: number | null;
   /** False while enrollment waits for the first code. */
   confirmed: boolean;
+  /** When the first code confirmed it (null while unconfirmed). */
+  confirmedAt: Date | null;
 }
 
 export class TotpStoreError extends FacetError {
@@ -56,6 +58,7 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
       period: row.period,
       lastUsedStep: row.last_used_step === null ? null : Number(row.last_used_step),
       confirmed: row.confirmed_at !== null,
+      confirmedAt: row.confirmed_at === null ? null : new Date(row.confirmed_at),
     };
   }
 
