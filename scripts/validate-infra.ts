@@ -62,6 +62,17 @@ export function validateInfra(root: string): string[] {
     for (const key of REQUIRED_APP_ENV) if (!appEnv.has(key)) problems.push(`docker-compose.yml: app environment lacks ${key}`);
     const workerCommand = [compose.services.worker?.command ?? []].flat().join(' ');
     if (!/src\/cli\/main\.ts worker/.test(workerCommand)) problems.push('docker-compose.yml: worker must run `node src/cli/main.ts worker`');
+    // Audit export archives are written by the worker and downloaded through any app node: every
+    // Facet service must have FACET_AUDIT_EXPORT_DIR on a named (shared) volume.
+    for (const [name, service] of Object.entries<any>(compose.services)) {
+      if (service.image !== 'facet:local') continue;
+      const dir = envValue(service.environment, 'FACET_AUDIT_EXPORT_DIR');
+      const shared = (service.volumes ?? []).some((volume: unknown) => {
+        const [source, target] = typeof volume === 'string' ? volume.split(':') : [(volume as any)?.source, (volume as any)?.target];
+        return typeof source === 'string' && !source.startsWith('.') && !source.startsWith('/') && target === dir;
+      });
+      if (!dir || !shared) problems.push(`docker-compose.yml: ${name} must have FACET_AUDIT_EXPORT_DIR on a named volume shared by the app nodes and the worker`);
+    }
     // The `scale` profile: at least three app nodes (app and the facet:local services of the
     // profile) behind a proxy whose HAProxy config names every one of them.
     const scaleNodes = ['app', ...Object.entries<any>(compose.services).filter(([, service]) => service.profiles?.includes('scale') && service.image === 'facet:local').map(([name]) => name)];
@@ -163,6 +174,15 @@ function envKeys(environment: unknown): Set<string> {
   if (Array.isArray(environment)) return new Set(environment.map((e) => String(e).split('=')[0]));
   if (environment && typeof environment === 'object') return new Set(Object.keys(environment));
   return new Set();
+}
+
+function envValue(environment: unknown, key: string): string | undefined {
+  if (Array.isArray(environment)) return environment.map(String).find((e) => e.startsWith(`${key}=`))?.slice(key.length + 1);
+  if (environment && typeof environment === 'object') {
+    const value = (environment as Record<string, unknown>)[key];
+    return value === undefined || value === null ? undefined : String(value);
+  }
+  return undefined;
 }
 
 /** Metric names in a PromQL expression, with histogram series suffixes mapped to the metric. */
