@@ -3,7 +3,11 @@
 // sign-in pages), while faults are injected one after another. For each fault it records the
 // answers by status during the fault and after it, and how long each kind of request took to be
 // served again; at the end it checks that nothing was lost or doubled. `npm run chaos` runs it
-// with the issue's durations and prints the table; test/ops/chaos.test.ts runs it shorter in CI.
+// with the issue's durations and prints the table; test/ops/chaos.test.ts runs it shorter in CI
+// (the worker kill there is test/ops/worker-kill.test.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { Redis } from 'ioredis';
@@ -16,6 +20,7 @@ import { startRedisServer, type RedisServer } from '../support/redis-server.ts';
 import { startFacetProcess, type FacetProcess } from '../support/facet-process.ts';
 import { discover } from '../support/rp.ts';
 import { codeFlow } from '../support/code-flow.ts';
+import { runWorkerKill, type WorkerKillReport } from './worker-kill.ts';
 
 const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const WEB = `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}`;
@@ -63,18 +68,23 @@ export interface ChaosOptions {
   redisHangMs: number;
   /** Load before each fault and after its end. */
   settleMs: number;
+  /** Kill a `facet worker` mid-job (test/chaos/worker-kill.ts); CI runs that fault in test/ops/worker-kill.test.ts. */
+  workerKill?: boolean;
   log?: (line: string) => void;
 }
 
-export const FULL: ChaosOptions = { pgStopMs: 15_000, redisHangMs: 20_000, settleMs: 3000 };
+export const FULL: ChaosOptions = { pgStopMs: 15_000, redisHangMs: 20_000, settleMs: 3000, workerKill: true };
+/** The worker's job lock in the chaos runs (FACET_JOB_LOCK_MS; 30 s by default). */
+const CHAOS_JOB_LOCK_MS = 5000;
 
-export async function runChaos({ pgStopMs, redisHangMs, settleMs, log = () => {} }: ChaosOptions): Promise<ChaosReport> {
+export async function runChaos({ pgStopMs, redisHangMs, settleMs, workerKill = false, log = () => {} }: ChaosOptions): Promise<ChaosReport> {
   const cluster: PgCluster = await startPgCluster();
   const redis: RedisServer = await startRedisServer();
+  const exportDir = mkdtempSync(path.join(tmpdir(), 'facet-chaos-exports-'));
   let facet: FacetProcess | undefined;
   try {
     log(`PostgreSQL on ${cluster.port}, Redis on ${redis.port}`);
-    facet = await startFacetProcess({ DATABASE_URL: cluster.url, REDIS_URL: redis.url, METRICS_TOKEN });
+    facet = await startFacetProcess({ DATABASE_URL: cluster.url, REDIS_URL: redis.url, METRICS_TOKEN, FACET_AUDIT_EXPORT_DIR: exportDir, FACET_JOB_LOCK_MS: String(CHAOS_JOB_LOCK_MS) });
     const base = `${facet.baseUrl}/t/demo`;
 
     // Set-up: a user with three refresh-token chains, a second user the admin writes are about.
@@ -221,6 +231,33 @@ export async function runChaos({ pgStopMs, redisHangMs, settleMs, log = () => {}
       async ({ start, end }) => [`client_credentials p99 ${p99('client_credentials', start - settleMs, start).toFixed(0)} ms before, ${p99('client_credentials', start, end).toFixed(0)} ms during`],
     );
 
+    const jobChecks: ChaosCheck[] = [];
+    if (workerKill) {
+      let report: WorkerKillReport | undefined;
+      await fault(
+        'worker killed mid-job (SIGKILL)',
+        async () => {
+          report = await runWorkerKill({
+            databaseUrl: cluster.url,
+            redisUrl: redis.url,
+            tenant: 'demo',
+            exportDir,
+            lockMs: CHAOS_JOB_LOCK_MS,
+            fillerRows: 20_000,
+            exports: 4,
+            async requestExport() {
+              const response = await fetch(`${base}/admin/api/audit/exports`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'jsonl' }) });
+              if (response.status !== 202) throw new Error(`export request answered ${response.status}: ${await response.text()}`);
+              return ((await response.json()) as { id: string }).id;
+            },
+            log,
+          });
+        },
+        async () => report?.notes ?? [],
+      );
+      jobChecks.push(...(report?.checks ?? [{ name: 'worker killed mid-job', ok: false, detail: 'did not run' }]));
+    }
+
     running = false;
     await Promise.all(loops);
     probe.disconnect();
@@ -259,12 +296,14 @@ export async function runChaos({ pgStopMs, redisHangMs, settleMs, log = () => {}
     }
     checks.push({ name: 'issued access tokens still verify', ok: valid === accessTokens.length, detail: `${valid}/${accessTokens.length}` });
     checks.push({ name: 'job schedules re-registered', ok: schedulesBackMs !== undefined && schedulesBackMs < 60_000, detail: schedulesBackMs === undefined ? 'not back' : `${schedulesBackMs} ms` });
+    checks.push(...jobChecks);
     checks.push({ name: 'Facet process survived', ok: processSurvived, detail: processSurvived ? 'yes' : facet.output().slice(-500) });
     return { faults, checks, unexpected, processSurvived };
   } finally {
     await facet?.kill('SIGKILL');
     await redis.stop();
     await cluster.destroy();
+    rmSync(exportDir, { recursive: true, force: true });
   }
 }
 

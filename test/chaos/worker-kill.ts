@@ -39,7 +39,7 @@ export interface WorkerKillOptions {
   exports: number;
   /** Requests one export and puts it on the queue; returns the export id. */
   requestExport(): Promise<string>;
-  /** Puts a housekeeping job on the queue with the given job id. */
+  /** Puts a housekeeping job on the queue with the given job id (default: straight onto the queue). */
   enqueue?(name: string, jobId: string): Promise<void>;
   log?: (line: string) => void;
 }
@@ -114,8 +114,8 @@ export async function runWorkerKill(options: WorkerKillOptions): Promise<WorkerK
     first = await startWorker(env);
     const ids: string[] = [];
     for (let i = 0; i < exports; i += 1) ids.push(await options.requestExport());
-    const housekeeping = options.enqueue ? HOUSEKEEPING.map((name) => ({ name, jobId: `chaos-${name}-${Date.now()}` })) : [];
-    for (const job of housekeeping) await options.enqueue!(job.name, job.jobId);
+    const housekeeping = HOUSEKEEPING.map((name) => ({ name, jobId: `chaos-${name}-${Date.now()}` }));
+    for (const job of housekeeping) await (options.enqueue ? options.enqueue(job.name, job.jobId) : queue.add(job.name, {}, { jobId: job.jobId }).then(() => {}));
     log(`worker kill: ${ids.length} exports and ${housekeeping.length} housekeeping jobs queued`);
 
     // Wait until an export is running (its row says so and BullMQ holds it as active), then kill.

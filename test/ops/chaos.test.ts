@@ -2,6 +2,8 @@
 // and stop, Redis restart with data loss, Redis hang, all under load on Facet's own process, its
 // own PostgreSQL cluster and its own redis-server. Nothing answers 5xx other than 503 or is reset,
 // every fault recovers within 1 s of its end (the database ones) and nothing is lost or doubled.
+// The worker kill runs on its own in test/ops/worker-kill.test.ts (it needs a second process and
+// 20,000 filler audit rows; `npm run chaos` runs it inside the harness under the same load).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatReport, runChaos } from '../chaos/harness.ts';
