@@ -12,6 +12,7 @@ import { Client } from './console/pages/client.tsx';
 import { Clients, NewClient } from './console/pages/clients.tsx';
 import { BrandingPage } from './console/pages/branding.tsx';
 import { Keys } from './console/pages/keys.tsx';
+import { Overview } from './console/pages/overview.tsx';
 import { PoliciesPage } from './console/pages/policies.tsx';
 import { User } from './console/pages/user.tsx';
 import { Users } from './console/pages/users.tsx';
@@ -23,7 +24,16 @@ function App() {
   useEffect(() => {
     const onPop = () => setPath(location.pathname);
     addEventListener('popstate', onPop);
-    void api.me().then((r) => (r.ok ? setMe(r.data) : setProblem(r.problem)));
+    void api.me().then((r) => {
+      if (!r.ok) return setProblem(r.problem);
+      // The console's front page: the overview for admins and auditors, users for helpdesk.
+      if (location.pathname === base || location.pathname === `${base}/`) {
+        const home = r.data.roles.includes('admin') || r.data.roles.includes('auditor') ? `${base}/overview` : `${base}/users`;
+        history.replaceState(null, '', home);
+        setPath(home);
+      }
+      setMe(r.data);
+    });
     return () => removeEventListener('popstate', onPop);
   }, []);
   useEffect(() => {
@@ -34,6 +44,7 @@ function App() {
   const client = new RegExp(`^${base}/clients/([^/]+)$`).exec(path);
   const stepUpFresh = me?.stepUpFreshUntil ? new Date(me.stepUpFreshUntil) : null;
   const nav = [
+    { href: `${base}/overview`, label: 'Overview', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
     { href: `${base}/users`, label: 'Users', show: true },
     { href: `${base}/admins`, label: 'Admins', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
     { href: `${base}/clients`, label: 'Applications', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
@@ -84,6 +95,8 @@ function App() {
             <User id={user[1]!} me={me} />
           ) : path === `${base}/admins` ? (
             <Admins me={me} />
+          ) : path === `${base}/overview` ? (
+            <Overview />
           ) : path === `${base}/policies` ? (
             <PoliciesPage me={me} />
           ) : path === `${base}/branding` ? (
@@ -104,5 +117,4 @@ function App() {
   );
 }
 
-if (location.pathname === base || location.pathname === `${base}/`) history.replaceState(null, '', `${base}/users`);
 render(<App />, root);

@@ -343,6 +343,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
 <title>Console · ${runtime.tenant.name}</title>
 <link rel="stylesheet" href="/assets/facet.css">
 <link rel="stylesheet" href="/assets/console.css">
+<link rel="stylesheet" href="/assets/build/console.css">
 </head>
 <body class="console">
 <div id="console" data-base="${consolePath(runtime)}" data-tenant="${runtime.tenant.name}" data-slug="${runtime.tenant.slug}" data-csrf="${found.session.csrf}" data-account="${runtime.basePath}/account">

@@ -120,6 +120,21 @@ describe('hosted console in Chromium', () => {
     await page.goto(console_());
     assert.match(new URL(page.url()).pathname, /\/t\/demo\/interaction\//, 'the console sends the browser to the tenant sign-in');
     await throughFacet(page);
+    // An admin's front page: the overview, with its charts (uPlot canvases) and their numbers.
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/t/demo/console/overview');
+    await page.locator('#chart-auth canvas').waitFor();
+    const box = (await page.locator('#chart-auth canvas').boundingBox())!;
+    assert.ok(box.width > 200 && box.height > 100, `the chart is drawn (${box.width}x${box.height})`);
+    await page.getByText('Sign-ups', { exact: true }).first().waitFor();
+    const signUps = page.getByRole('figure', { name: 'Sign-ups, failed attempts, lockouts and refresh-token reuse' });
+    await signUps.getByText('The numbers, by day').click();
+    const today = new Date().toISOString().slice(0, 10);
+    // This admin's own sign-up, a moment ago, in today's row.
+    assert.equal(await signUps.locator('tbody tr').last().locator('th').textContent(), today);
+    assert.equal(await signUps.locator('tbody tr').last().locator('td').first().textContent(), '1');
+    await assertAccessible(page, 'overview page', 'overview');
+    await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/users');
     const cookies = await tab.context.cookies();

@@ -31,6 +31,7 @@ export type ClientSummary = Response<'listClients'>['clients'][number];
 export type ClientBody = Operations['createClient']['body'];
 export type ClientSettings = Operations['replaceClient']['body'];
 export type PoliciesAnswer = Response<'getPolicies'>;
+export type OverviewAnswer = Response<'getOverview'>;
 export type PoliciesBody = Operations['changePolicies']['body'];
 export type BrandingAnswer = Response<'getBranding'>;
 export type BrandingBody = Operations['changeBranding']['body'];
@@ -109,6 +110,7 @@ export function createApi(base: string, csrf: string) {
     createClient: (body: ClientBody, pending: PendingAction) => call<Response<'createClient'>>('POST', '/clients', body, pending),
     replaceClient: (id: string, body: ClientSettings, pending: PendingAction) => call<Response<'replaceClient'>>('PUT', `/clients/${encodeURIComponent(id)}`, body, pending),
     rotateClientSecret: (id: string, pending: PendingAction) => call<Response<'rotateClientSecret'>>('POST', `/clients/${encodeURIComponent(id)}/secret`, undefined, pending),
+    overview: (days: number) => call<Response<'getOverview'>>('GET', `/stats/overview?days=${days}`),
     policies: () => call<Response<'getPolicies'>>('GET', '/policies'),
     changePolicies: (body: PoliciesBody, pending: PendingAction) => call<Response<'changePolicies'>>('PUT', '/policies', body, pending),
     branding: () => call<Response<'getBranding'>>('GET', '/branding'),
