@@ -13,7 +13,8 @@ import { passkeyAmr } from './amr.ts';
 import { consumeChallenge, issueChallenge } from './challenges.ts';
 import { findCredentialWithOwner, listCredentials, recordCredentialUse, type StoredCredential } from './credentials.ts';
 import type { RelyingParty } from './relying-party.ts';
-import { classifyVerificationError, failure, type PasskeyFailure } from './result.ts';
+import { failure, type PasskeyFailure } from './result.ts';
+import { reasonToRefuse } from './response-checks.ts';
 
 export type UserVerificationPolicy = 'required' | 'preferred';
 
@@ -98,6 +99,11 @@ export async function finishAuthentication(
   const refused = await refuseBeforeVerifying?.(user);
   if (refused) return refused;
 
+  const refusedResponse = reasonToRefuse(
+    { kind: 'authentication', response },
+    { challenge: consumed.stored.challenge, origin: rp.origin, rpId: rp.id, requireUserVerification: userVerification === 'required', storedCounter: credential.signCount },
+  );
+  if (refusedResponse) return failure(refusedResponse.code, refusedResponse.detail, ids);
   let verification;
   try {
     verification = await verifyAuthenticationResponse({
@@ -114,7 +120,7 @@ export async function finishAuthentication(
       },
     });
   } catch (error) {
-    return failure(classifyVerificationError(error), (error as Error).message, ids);
+    return failure('invalid_response', (error as Error).message, ids);
   }
   if (!verification.verified) return failure('invalid_response', 'signature did not verify', ids);
   const info = verification.authenticationInfo;

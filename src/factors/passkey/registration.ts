@@ -12,7 +12,8 @@ import type { UserVerificationPolicy } from './authentication.ts';
 import { consumeChallenge, issueChallenge, type StoredChallenge } from './challenges.ts';
 import { credentialExists, listCredentials, type StoredCredential } from './credentials.ts';
 import type { RelyingParty } from './relying-party.ts';
-import { classifyVerificationError, failure, type PasskeyFailure } from './result.ts';
+import { failure, type PasskeyFailure } from './result.ts';
+import { reasonToRefuse } from './response-checks.ts';
 
 export interface AttestationPolicy {
   mode: 'none' | 'direct';
@@ -71,6 +72,11 @@ export async function finishRegistration(
 ): Promise<{ ok: true; passkey: VerifiedPasskey; challenge: StoredChallenge } | PasskeyFailure> {
   const consumed = await consumeChallenge(trx, { binding, purpose: 'registration', now });
   if (!consumed.ok) return failure(consumed.code, consumed.code === 'challenge_expired' ? 'challenge past its expiry' : 'no outstanding challenge');
+  const refusedResponse = reasonToRefuse(
+    { kind: 'registration', response },
+    { challenge: consumed.stored.challenge, origin: rp.origin, rpId: rp.id, requireUserVerification: userVerification === 'required' },
+  );
+  if (refusedResponse) return failure(refusedResponse.code, refusedResponse.detail);
   let verification;
   try {
     verification = await verifyRegistrationResponse({
@@ -81,7 +87,7 @@ export async function finishRegistration(
       requireUserVerification: userVerification === 'required',
     });
   } catch (error) {
-    return failure(classifyVerificationError(error), (error as Error).message);
+    return failure('invalid_response', (error as Error).message);
   }
   if (!verification.verified) return failure('invalid_response', 'attestation did not verify');
   const info = verification.registrationInfo;

@@ -29,14 +29,3 @@ export interface PasskeyFailure {
 export function failure(code: PasskeyFailureCode, detail: string, extra: { userId?: string; credentialId?: string } = {}): PasskeyFailure {
   return { ok: false, code, detail, ...extra };
 }
-
-/** Maps a SimpleWebAuthn verification error to our failure codes by its (stable) message. */
-export function classifyVerificationError(error: unknown): PasskeyFailureCode {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/counter value/i.test(message)) return 'counter_regression';
-  if (/origin/i.test(message)) return 'origin_mismatch';
-  if (/RP ID/i.test(message)) return 'rp_id_mismatch';
-  if (/challenge/i.test(message)) return 'challenge_mismatch';
-  if (/user verification/i.test(message)) return 'user_verification_required';
-  return 'invalid_response';
-}
