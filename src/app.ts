@@ -23,6 +23,7 @@ import { serveAssets } from './http/assets.ts';
 import { rejectUnstorableInput } from './http/input-guard.ts';
 import { servePublicDocument } from './http/public-documents.ts';
 import { htmlSecurityHeaders } from './http/middleware/security-headers.ts';
+import { languagePreference } from './http/middleware/language.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
 import { metricsMiddleware } from './observability/metrics-endpoint.ts';
@@ -110,6 +111,8 @@ export function createApp({
   };
   // Outside the error handler, so error pages get the CSP and anti-framing headers too.
   app.use(htmlSecurityHeaders);
+  // The reader's language (?lang= from the switcher, its cookie, or Accept-Language).
+  app.use(languagePreference());
   app.use(
     errorHandler({
       onUnexpected: (error, ctx) => logger.error({ err: error, requestId: ctx.state.requestId, path: ctx.path }, 'unexpected error'),

@@ -1,6 +1,7 @@
 // The page shell shared by every browser page: tenant name and logo, our stylesheet, and script
 // tags carrying the per-response CSP nonce.
 import { html, type SafeHtml } from './html.ts';
+import { LANGUAGES, stringsOf } from './strings/index.ts';
 
 export interface LayoutOptions {
   title: string;
@@ -8,6 +9,7 @@ export interface LayoutOptions {
   logoUrl?: string;
   nonce?: string;
   scripts?: string[];
+  /** The page's language (views/strings); a page that gives one also gets the language switcher. */
   lang?: string;
   /** A path under the tenant (/t/<slug>/…): the page then links the tenant's colours, /t/<slug>/brand.css. */
   base?: string | undefined;
@@ -21,8 +23,10 @@ export function brandStylesheet(base: string | undefined): string | undefined {
   return slug ? `/t/${slug}/brand.css` : undefined;
 }
 
-export function layout({ title, tenantName, logoUrl, nonce, scripts = [], lang = 'en', base, skipLabel = 'Skip to content' }: LayoutOptions, body: SafeHtml): SafeHtml {
+export function layout({ title, tenantName, logoUrl, nonce, scripts = [], lang, base, skipLabel = 'Skip to content' }: LayoutOptions, body: SafeHtml): SafeHtml {
   const brand = brandStylesheet(base);
+  const switcher = lang ? languageSwitcher(lang) : '';
+  lang ??= 'en';
   return html`<!doctype html>
 <html lang="${lang}">
 <head>
@@ -37,6 +41,7 @@ ${brand ? html`<link rel="stylesheet" href="${brand}">` : ''}
 <a class="skip-link" href="#main">${skipLabel}</a>
 <header class="brand">${logoUrl ? html`<img src="${logoUrl}" alt="" class="logo">` : ''}<span>${tenantName ?? 'Facet'}</span></header>
 <main id="main">${body}</main>
+${switcher}
 ${scripts.map((src) => html`<script type="module" src="${src}" nonce="${nonce ?? ''}"></script>`)}
 </body>
 </html>`;
@@ -49,4 +54,19 @@ export function messagePage(options: LayoutOptions & { heading: string; message:
       options.detail ? html`<p class="detail">${options.detail}</p>` : ''
     }</section>`,
   );
+}
+
+/**
+ * Links to this same page in each other language: ?lang=xx is taken by the language middleware
+ * (src/http/middleware/language.ts), remembered in a cookie, and removed before routing. Plain
+ * links, so the switcher works without JavaScript and needs no CSRF token (it changes nothing but
+ * the reader's own display preference).
+ */
+function languageSwitcher(current: string): SafeHtml {
+  const label = stringsOf(current).common.language;
+  return html`<nav class="languages" aria-label="${label}"><ul>${Object.entries(LANGUAGES).map(([code, { name }]) =>
+    code === current
+      ? html`<li><span lang="${code}" aria-current="true">${name}</span></li>`
+      : html`<li><a href="?lang=${code}" lang="${code}" hreflang="${code}">${name}</a></li>`,
+  )}</ul></nav>`;
 }

@@ -9,6 +9,7 @@ export const en = {
     needsJs: 'Passkeys need JavaScript in this browser. Turn it on, or use a recovery code.',
     working: 'Waiting for your passkey…',
     skipToContent: 'Skip to content',
+    language: 'Language',
   },
   signIn: {
     title: 'Sign in',

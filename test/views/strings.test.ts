@@ -1,0 +1,134 @@
+// Issue 18, languages: every language has every key of the English catalogue (nested maps too)
+// with the same {placeholders}; Accept-Language picks the language (q-values honoured); the
+// switcher's ?lang= link changes the page and is remembered in a cookie, under the same CSP.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { LANGUAGES, negotiateLanguage, stringsFor } from '../../views/strings/index.ts';
+import { en } from '../../views/strings/en.ts';
+import { startTestFacet, type TestFacet } from '../support/facet.ts';
+
+type Tree = { [key: string]: string | Tree };
+
+function leaves(tree: Tree, prefix = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, value] of Object.entries(tree)) {
+    if (typeof value === 'string') out.set(prefix + key, value);
+    else for (const [k, v] of leaves(value, `${prefix}${key}.`)) out.set(k, v);
+  }
+  return out;
+}
+
+const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe('the message catalogue', () => {
+  const reference = leaves(en as unknown as Tree);
+  for (const [code, { strings }] of Object.entries(LANGUAGES)) {
+    test(`${code}: every English key exists, no extra key, same placeholders, nothing left empty`, () => {
+      const own = leaves(strings as unknown as Tree);
+      const missing = [...reference.keys()].filter((key) => !own.has(key));
+      const extra = [...own.keys()].filter((key) => !reference.has(key));
+      assert.deepEqual(missing, [], `${code} lacks these keys`);
+      assert.deepEqual(extra, [], `${code} has keys English does not`);
+      for (const [key, text] of own) {
+        assert.ok(text.trim().length > 0, `${code}.${key} is empty`);
+        assert.deepEqual(placeholders(text), placeholders(reference.get(key)!), `${code}.${key} placeholders`);
+      }
+      assert.equal(strings.lang, code);
+    });
+  }
+  test('the check fails on a missing nested key (it is not vacuous)', () => {
+    const broken = structuredClone(LANGUAGES.de.strings) as unknown as Tree;
+    delete (broken.stepUp as Tree).factorNames!['face' as never];
+    assert.ok(!leaves(broken).has('stepUp.factorNames.face'));
+    assert.ok(reference.has('stepUp.factorNames.face'));
+  });
+  test('German is a translation, not a copy', () => {
+    const de = leaves(LANGUAGES.de.strings as unknown as Tree);
+    const same = [...de].filter(([key, text]) => text === reference.get(key) && text.length > 12).map(([key]) => key);
+    assert.deepEqual(same, []);
+  });
+});
+
+describe('Accept-Language negotiation', () => {
+  const cases: Array<[string | undefined, string]> = [
+    [undefined, 'en'],
+    ['', 'en'],
+    ['de', 'de'],
+    ['de-AT,de;q=0.9', 'de'],
+    ['fr-FR,fr;q=0.9,de;q=0.8,en;q=0.7', 'de'],
+    ['en;q=0.5,de;q=0.9', 'de'],
+    ['de;q=0,en', 'en'],
+    ['tr, ja', 'en'],
+    ['*', 'en'],
+    ['DE-de', 'de'],
+  ];
+  for (const [header, expected] of cases) test(`${JSON.stringify(header)} → ${expected}`, () => assert.equal(negotiateLanguage(header), expected));
+  test('stringsFor answers the catalogue', () => assert.equal(stringsFor('de-CH').signIn.title, 'Anmelden'));
+});
+
+describe('language on the pages', () => {
+  let facet: TestFacet;
+  before(async () => {
+    facet = await startTestFacet();
+  });
+  after(async () => facet?.close());
+
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(new URL(path, facet.baseUrl), { headers: { accept: 'text/html', ...headers }, redirect: 'manual' });
+
+  test('Accept-Language picks German; the switcher links to English', async () => {
+    const response = await get('/t/demo/account/sign-in', { 'accept-language': 'de-DE,de;q=0.9,en;q=0.5' });
+    const page = await response.text();
+    assert.equal(response.status, 200);
+    assert.match(page, /<html lang="de">/);
+    assert.ok(page.includes(LANGUAGES.de.strings.signIn.passkeyButton), 'German sign-in button');
+    assert.ok(!page.includes(en.signIn.passkeyButton));
+    assert.match(page, /<nav class="languages" aria-label="Sprache">/);
+    assert.match(page, /<a href="\?lang=en" lang="en" hreflang="en">English<\/a>/);
+    assert.match(page, /<span lang="de" aria-current="true">Deutsch<\/span>/);
+    assert.match(response.headers.get('vary') ?? '', /Accept-Language/i);
+  });
+
+  test('no header or an unknown language: English', async () => {
+    for (const headers of [{}, { 'accept-language': 'tr-TR' }]) {
+      const page = await (await get('/t/demo/account/sign-in', headers)).text();
+      assert.match(page, /<html lang="en">/);
+      assert.ok(page.includes(en.signIn.passkeyButton));
+    }
+  });
+
+  test('the switcher: ?lang= wins over Accept-Language, is remembered in a cookie, and the CSP stays', async () => {
+    const switched = await get('/t/demo/account/sign-in?lang=de', { 'accept-language': 'en-US' });
+    assert.equal(switched.status, 200);
+    const page = await switched.text();
+    assert.match(page, /<html lang="de">/);
+    const cookie = switched.headers.getSetCookie().find((c) => c.startsWith('facet_lang='));
+    assert.ok(cookie, 'a facet_lang cookie is set');
+    assert.match(cookie, /^facet_lang=de;/);
+    assert.match(cookie, /httponly/i);
+    assert.match(cookie, /samesite=lax/i);
+    const csp = switched.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src[^;]*'nonce-/);
+    // The nonce on the page's scripts is the one in the header.
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    for (const [, scriptNonce] of page.matchAll(/<script[^>]* nonce="([^"]*)"/g)) assert.equal(scriptNonce, nonce);
+
+    const remembered = await get('/t/demo/account/sign-in', { 'accept-language': 'en-US', cookie: 'facet_lang=de' });
+    assert.match(await remembered.text(), /<html lang="de">/);
+    const back = await get('/t/demo/account/sign-in?lang=en', { 'accept-language': 'de', cookie: 'facet_lang=de' });
+    assert.match(await back.text(), /<html lang="en">/);
+    assert.match(back.headers.getSetCookie().find((c) => c.startsWith('facet_lang='))!, /^facet_lang=en;/);
+  });
+
+  test('an unknown ?lang= or cookie value is ignored, never an error', async () => {
+    const response = await get('/t/demo/account/sign-in?lang=xx', { 'accept-language': 'de', cookie: 'facet_lang=%3Cscript%3E' });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /<html lang="de">/);
+    assert.equal(response.headers.getSetCookie().some((c) => c.startsWith('facet_lang=')), false);
+  });
+
+  test('?lang= is removed before routing: discovery and the provider never see it', async () => {
+    const response = await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration?lang=de`);
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { issuer: string }).issuer, `${facet.baseUrl}/t/demo`);
+  });
+});
