@@ -8,12 +8,14 @@ import type { RootDb } from '../db/client.ts';
 import type { TenantDb, TenantScope } from '../db/tenant-scope.ts';
 import { ident } from '../tenancy/names.ts';
 import { appendAudit } from './audit-log.ts';
+import { AUDIT_RETENTION_DAYS } from '../config/defaults.ts';
 export { retentionAnchor } from './audit-log.ts';
 import { auditSigner, CHECKPOINT_TYP } from './signing.ts';
 import { sha256Hex } from './rows.ts';
 import type { CheckpointPayload } from './checkpoints.ts';
 
-export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
+/** src/config/defaults.ts */
+export const DEFAULT_AUDIT_RETENTION_DAYS = AUDIT_RETENTION_DAYS;
 
 export function retentionDaysOf(settings: unknown): number {
   const days = (settings as { audit_retention_days?: unknown } | null)?.audit_retention_days;

@@ -20,6 +20,9 @@ export const REFRESH_DEFAULTS = {
 /** Sign-in and sign-up state between two requests of one interaction (pending steps, step-up progress). */
 export const PENDING_STEP_TTL_SECONDS = 15 * 60;
 
+/** Days audit events are kept before they go behind a signed checkpoint (tenant file: settings.audit_retention_days). */
+export const AUDIT_RETENTION_DAYS = 400;
+
 /** An account-page session (its own cookie, not an OIDC session): a working day. */
 export const ACCOUNT_SESSION_TTL_SECONDS = 12 * 3600;
 
