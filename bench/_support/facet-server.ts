@@ -11,7 +11,7 @@ import { findTenant } from '../../src/tenancy/registry.ts';
 import { serveParent } from './children.ts';
 
 // statements: every query sent (one round trip each); commits: explicit COMMITs; autocommits:
-// statements sent outside BEGIN … COMMIT, each its own transaction (refresh_find, refresh_rotate).
+// statements sent outside BEGIN … COMMIT, each its own transaction (refresh_find, refresh_apply, refresh_apply_batch).
 const counters = { statements: 0, commits: 0, autocommits: 0 };
 const inTransaction = new WeakSet<pg.Client>();
 /** When set, the text of every statement sent is kept (one request's worth, for the report). */
