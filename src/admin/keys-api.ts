@@ -9,6 +9,7 @@ import { withTenant } from '../db/tenant-scope.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { rotateKeys } from '../keys/signing-keys.ts';
+import { listAuditKeys, rotateAuditKey } from '../audit/signing.ts';
 import { bumpConfigVersion } from '../tenancy/registry.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 
@@ -23,6 +24,7 @@ const AUTH_PROBLEMS = {
 } as const;
 
 const keyRow = z.object({ kid: z.string(), alg: z.string(), status: z.enum(['active', 'retiring', 'retired']), createdAt: timestamp, retireAt: timestamp.nullable() });
+const auditKeyRow = z.object({ kid: z.string(), status: z.enum(['active', 'retired']), created_at: timestamp });
 export const KEY_ROUTES = {
   listKeys: {
     method: 'get',
@@ -40,6 +42,24 @@ export const KEY_ROUTES = {
     summary: 'Add new ES256 and RS256 keys; the old ones keep verifying for the overlap (sensitive; audited)',
     tags: ['keys'],
     responses: { 200: { description: 'What changed.', schema: z.object({ created: z.array(z.string()), retiring: z.array(z.string()), retired: z.array(z.string()) }) } },
+    problems: AUTH_PROBLEMS,
+  },
+  listAuditKeys: {
+    method: 'get',
+    path: '/keys/audit',
+    operationId: 'listAuditSigningKeys',
+    summary: "The tenant's audit-signing keys (ES256; sign export manifests and checkpoints): the active one signs, retired ones stay published at /audit/keys.json",
+    tags: ['keys', 'audit'],
+    responses: { 200: { description: 'The keys, newest first.', schema: z.object({ keys: z.array(auditKeyRow) }) } },
+    problems: AUTH_PROBLEMS,
+  },
+  rotateAuditKey: {
+    method: 'post',
+    path: '/keys/audit/rotate',
+    operationId: 'rotateAuditSigningKey',
+    summary: 'Give the tenant a new audit-signing key; the old one stops signing but stays published so old exports and checkpoints verify (sensitive; audited)',
+    tags: ['keys', 'audit'],
+    responses: { 200: { description: 'The new key and the keys it retired.', schema: z.object({ created: z.string(), retired: z.array(z.string()) }) } },
     problems: AUTH_PROBLEMS,
   },
 } satisfies Record<string, RouteSpec>;
@@ -88,4 +108,19 @@ export function registerKeysApi(router: Router, { config, db, guard, checkRespon
     ),
   );
 
+  mount(route(KEY_ROUTES.listAuditKeys, async (ctx) => ({ status: 200, body: { keys: await withTenant(db, runtimeOf(ctx).tenant, (trx) => listAuditKeys(trx)) } }), options));
+
+  mount(
+    route(
+      KEY_ROUTES.rotateAuditKey,
+      async (ctx) => {
+        const tenant = runtimeOf(ctx).tenant;
+        const result = await withTenant(db, tenant, (trx) =>
+          rotateAuditKey(trx, { kek: config.kek, slug: tenant.slug, actor: String(ctx.state.adminActor ?? 'admin'), ip: ctx.ip, userAgent: ctx.get('user-agent') || null }),
+        );
+        return { status: 200, body: result };
+      },
+      options,
+    ),
+  );
 }

@@ -125,6 +125,9 @@ export const AUDIT_EVENTS = {
   'audit.export_failed': spec('An audit export failed.', 6003, 2, 'failure', { export_id: 'string', error: 'string' }),
   'audit.retention_removed': spec('Rows past the retention period were removed, behind a signed checkpoint of the last one.', 6003, 4, 'success', { through_event_id: 'string', rows: 'number', cutoff: 'string', retention_days: 'number', checkpoint_seq: 'number' }),
   'audit.key_created': spec('A tenant audit-signing key was created.', 6003, 1, 'success', { kid: 'string' }),
+  'audit.key_rotated': spec('The tenant audit-signing key was rotated: the new key signs from now on; the retired ones stay published so what they signed still verifies.', 6003, 3, 'success', { created: 'string', retired: 'string[]' }),
+  'audit.checkpoint_sink_failed': spec('A signed checkpoint could not be delivered to an external sink (directory or HTTP); it stays in the database and delivery is retried.', 6003, 99, 'failure', { seq: 'number', sink: 'string', attempt: 'number', error: 'string', final: 'boolean' }),
+  'audit.checkpoint_delivered': spec('A signed checkpoint reached an external sink after earlier failed attempts.', 6003, 99, 'success', { seq: 'number', sink: 'string', attempts: 'number' }),
 } as const satisfies Record<string, AuditEventSpec>;
 
 export type AuditEventType = keyof typeof AUDIT_EVENTS;

@@ -100,4 +100,22 @@ export const auditCommands: Record<string, Command> = {
       });
     },
   },
+  'audit rotate-key': {
+    summary: "rotate a tenant's audit-signing key (the old one stays published, so what it signed still verifies)",
+    usage: 'audit rotate-key --tenant <slug>',
+    options: { tenant: { type: 'string' } },
+    async run({ values, out }) {
+      if (!values.tenant) throw new AuditCommandError('--tenant <slug> is required');
+      const { rotateAuditKey } = await import('../audit/signing.ts');
+      const { withTenant } = await import('../db/tenant-scope.ts');
+      const { findTenant } = await import('../tenancy/registry.ts');
+      return withDb(async (db, config) => {
+        const tenant = await findTenant(db, values.tenant);
+        if (!tenant) throw new AuditCommandError(`no tenant called ${values.tenant}`);
+        const result = await withTenant(db, tenant, (trx) => rotateAuditKey(trx, { kek: config.kek, slug: tenant.slug, actor: 'cli' }));
+        out.write(`tenant ${tenant.slug}: audit key ${result.created} signs from now on; retired ${result.retired.join(', ') || '(none)'} (still published at ${config.publicUrl}/t/${tenant.slug}/audit/keys.json)\n`);
+        return 0;
+      });
+    },
+  },
 };

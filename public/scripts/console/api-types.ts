@@ -466,6 +466,18 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
+  /** GET /keys/audit — The tenant's audit-signing keys (ES256; sign export manifests and checkpoints): the active one signs, retired ones stay published at /audit/keys.json */
+  listAuditSigningKeys: {
+    response: {
+      keys: Array<{
+        kid: string;
+        status: "active" | "retired";
+        created_at: string;
+      }>;
+    };
+    body: never;
+    query: Record<string, never>;
+  };
   /** GET /clients — The applications (OIDC clients), each with where it is managed */
   listClients: {
     response: {
@@ -682,6 +694,15 @@ export interface Operations {
     response: {
       revoked: boolean;
       roles: string[];
+    };
+    body: never;
+    query: Record<string, never>;
+  };
+  /** POST /keys/audit/rotate — Give the tenant a new audit-signing key; the old one stops signing but stays published so old exports and checkpoints verify (sensitive; audited) */
+  rotateAuditSigningKey: {
+    response: {
+      created: string;
+      retired: string[];
     };
     body: never;
     query: Record<string, never>;

@@ -1,0 +1,163 @@
+// Audit-signing key rotation (issue 13) over HTTP on real PostgreSQL: an export signed before the
+// rotation and one signed after both verify with the key set published after it; the new key signs
+// from the rotation on (the old key set does not verify the new export); checkpoints on both sides
+// of the rotation verify as one sequence; the rotation is sensitive (admin only) and audited; the
+// CLI rotates too.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { decodeProtectedHeader } from 'jose';
+import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { withTenant } from '../../src/db/tenant-scope.ts';
+import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
+import { appendAudit } from '../../src/audit/audit-log.ts';
+import { verifyExport } from '../../src/audit/verify-export.ts';
+import { checkpointTenant, listCheckpoints, verifyChainAgainstCheckpoints } from '../../src/audit/checkpoints.ts';
+import { runCli } from '../../src/cli/main.ts';
+import { isSensitive, mayCall, routeKey, scopeFor } from '../../src/admin/permissions.ts';
+
+const STATIC_TOKEN = 'demo-admin-dev-token-000000';
+
+/**
+ * The admin API's bearer credential: an access token by client_credentials for the admin resource
+ * (the demo tenant's `demo-admin` machine client), or — where the admin API still takes the
+ * tenant's static admin token — that token.
+ */
+async function adminBearer(baseUrl: string): Promise<string> {
+  const issuer = `${baseUrl}/t/demo`;
+  const response = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('demo-admin:demo-admin-dev-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${issuer}/admin/api`, scope: 'admin:read admin:write audit:read' }),
+  });
+  const body = (await response.json().catch(() => ({}))) as { access_token?: string };
+  return body.access_token ?? STATIC_TOKEN;
+}
+
+describe('audit-signing key rotation', () => {
+  let facet: TestFacet;
+  let demo: TenantRecord;
+  let dir: string;
+  let bearer: string;
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'facet-audit-keys-'));
+    facet = await startTestFacet({ database: 'postgres', env: { FACET_AUDIT_EXPORT_DIR: path.join(dir, 'exports') } });
+    demo = (await findTenant(facet.database.db, 'demo'))!;
+    bearer = await adminBearer(facet.baseUrl);
+    await withTenant(facet.database.db, demo, async (trx) => {
+      for (let i = 0; i < 10; i += 1) await appendAudit(trx, { type: 'passkey.sign_in', subject: `u${i}`, ip: '192.0.2.7', data: { credential_id: `c${i}`, amr: ['hwk'] } });
+    });
+  });
+  after(async () => {
+    await facet?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = (url: string, init: RequestInit = {}) => fetch(`${facet.baseUrl}/t/demo${url}`, { ...init, headers: { authorization: `Bearer ${bearer}`, ...(init.headers ?? {}) } });
+  const json = async (response: Response) => (await response.json()) as any;
+  const keySet = async () => (await (await fetch(`${facet.baseUrl}/t/demo/audit/keys.json`)).json()) as { keys: Array<{ kid: string }> };
+
+  async function exportArchive(name: string): Promise<{ file: string; kid: string }> {
+    const started = await call('/admin/api/audit/exports', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 'jsonl', filters: {} }) });
+    assert.equal(started.status, 202);
+    const { id } = await json(started);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const status = await json(await call(`/admin/api/audit/exports/${id}`));
+      if (status.status === 'done') break;
+      assert.notEqual(status.status, 'failed', status.error);
+      assert.ok(Date.now() < deadline, 'export did not finish');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const download = await call(`/admin/api/audit/exports/${id}/download`);
+    assert.equal(download.status, 200);
+    const archive = Buffer.from(await download.arrayBuffer());
+    const file = path.join(dir, `${name}.tar`);
+    writeFileSync(file, archive);
+    const manifest = archive.subarray(512, archive.indexOf(0, 512)).toString('utf8').trim();
+    return { file, kid: decodeProtectedHeader(manifest).kid! };
+  }
+
+  test('rotate: the new key signs; exports and checkpoints from before still verify with the published set', async () => {
+    const before = await exportArchive('before');
+    const oldSet = await keySet();
+    assert.deepEqual(oldSet.keys.map((k) => k.kid), [before.kid]);
+
+    const rotated = await call('/admin/api/keys/audit/rotate', { method: 'POST' });
+    assert.equal(rotated.status, 200);
+    const { created, retired } = await json(rotated);
+    assert.deepEqual(retired, [before.kid]);
+    assert.notEqual(created, before.kid);
+    const listed = await json(await call('/admin/api/keys/audit'));
+    assert.deepEqual(listed.keys.map((k: any) => [k.kid, k.status]), [[created, 'active'], [before.kid, 'retired']]);
+
+    const afterRotation = await exportArchive('after');
+    assert.equal(afterRotation.kid, created, 'the new key signs from the rotation on');
+    const newSet = await keySet();
+    assert.deepEqual(newSet.keys.map((k) => k.kid).sort(), [before.kid, created].sort(), 'the retired key stays published');
+
+    for (const archive of [before, afterRotation]) {
+      const verdict = await verifyExport(archive.file, { keys: newSet });
+      assert.deepEqual(verdict.problems, [], archive.file);
+      assert.equal(verdict.ok, true);
+    }
+    // The key set pinned before the rotation does not know the new key: the new export fails with it.
+    const stale = await verifyExport(afterRotation.file, { keys: oldSet });
+    assert.equal(stale.ok, false);
+    // The CLI, pinning the published set by URL.
+    const out: string[] = [];
+    const sink = { write: (s: string) => (out.push(s), true) } as any;
+    assert.equal(await runCli(['audit', 'verify', before.file, '--jwks', `${facet.baseUrl}/t/demo/audit/keys.json`], sink, sink), 0, out.join(''));
+
+    // Checkpoints on both sides of the rotation verify as one linked sequence with the new set.
+    const cp = await checkpointTenant(facet.database.db, demo, { kek: facet.config.kek, issuer: `${facet.baseUrl}/t/demo`, reason: 'test' });
+    assert.equal(decodeProtectedHeader(cp.jws).kid, created);
+    const report = await withTenant(facet.database.db, demo, async (trx) => {
+      const all = (await listCheckpoints(trx, { limit: 1000 })).map((c) => c.jws);
+      assert.ok(all.some((jws) => decodeProtectedHeader(jws).kid === before.kid), 'a checkpoint signed by the old key exists');
+      return verifyChainAgainstCheckpoints(trx, { slug: 'demo', checkpoints: all, keys: newSet });
+    });
+    assert.deepEqual(report.problems, []);
+
+    // Audited, in the chain.
+    const events = await json(await call('/admin/api/audit/events?type=audit.key_rotated'));
+    assert.equal(events.events.length, 1);
+    assert.deepEqual(events.events[0].data, { created, retired: [before.kid] });
+  });
+
+  test('rotation is an admin-only sensitive write with admin:write scope; auditors may list the keys', () => {
+    const rotate = routeKey('POST', '/t/:tenant/admin/api/keys/audit/rotate');
+    assert.equal(rotate, 'POST /keys/audit/rotate');
+    assert.equal(mayCall(['auditor'], rotate), false);
+    assert.equal(mayCall(['helpdesk'], rotate), false);
+    assert.equal(mayCall(['admin'], rotate), true);
+    assert.equal(scopeFor(rotate), 'admin:write');
+    assert.equal(isSensitive(rotate), true, 'a fresh step-up in the console');
+    assert.equal(mayCall(['auditor'], 'GET /keys/audit'), true);
+  });
+
+  test('facet audit rotate-key rotates from the command line', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, facet.testDb.env, { PUBLIC_URL: facet.baseUrl, NODE_ENV: 'test' });
+    try {
+      const out: string[] = [];
+      const sink = { write: (s: string) => (out.push(s), true) } as any;
+      const active = (await json(await call('/admin/api/keys/audit'))).keys.find((k: any) => k.status === 'active').kid;
+      assert.equal(await runCli(['audit', 'rotate-key', '--tenant', 'demo'], sink, sink), 0, out.join(''));
+      assert.match(out.join(''), new RegExp(`retired ${active}`));
+      const keys = (await json(await call('/admin/api/keys/audit'))).keys;
+      assert.equal(keys.filter((k: any) => k.status === 'active').length, 1);
+      assert.notEqual(keys.find((k: any) => k.status === 'active').kid, active);
+      assert.equal((await keySet()).keys.length, 3);
+      const missing: string[] = [];
+      const sink2 = { write: (s: string) => (missing.push(s), true) } as any;
+      assert.notEqual(await runCli(['audit', 'rotate-key'], sink2, sink2), 0);
+      assert.match(missing.join(''), /--tenant/);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
