@@ -8,6 +8,7 @@ import type { Me, Problem } from './console/api.ts';
 import { Link, ProblemText } from './console/components.tsx';
 import { accountPage, api, base, root, tenantName } from './console/context.ts';
 import { Admins } from './console/pages/admins.tsx';
+import { Audit } from './console/pages/audit.tsx';
 import { Client } from './console/pages/client.tsx';
 import { Clients, NewClient } from './console/pages/clients.tsx';
 import { BrandingPage } from './console/pages/branding.tsx';
@@ -51,6 +52,7 @@ function App() {
     { href: `${base}/keys`, label: 'Keys', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
     { href: `${base}/policies`, label: 'Policies', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
     { href: `${base}/branding`, label: 'Branding', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/audit`, label: 'Audit', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
   ];
   return (
     <>
@@ -97,6 +99,8 @@ function App() {
             <Admins me={me} />
           ) : path === `${base}/overview` ? (
             <Overview />
+          ) : path === `${base}/audit` ? (
+            <Audit me={me} />
           ) : path === `${base}/policies` ? (
             <PoliciesPage me={me} />
           ) : path === `${base}/branding` ? (

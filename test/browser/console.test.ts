@@ -6,11 +6,13 @@
 // the action again. No CSP violation, axe finds nothing at 1280 and 390 px in light and dark mode.
 // Screenshots: test-artifacts/passkey/console-*.png.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { generateSync } from 'otplib';
-import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { createInvite } from '../../src/accounts/invites.ts';
@@ -386,6 +388,70 @@ describe('hosted console in Chromium', () => {
       await signIn.screenshot({ path: `${ARTIFACTS}/console-branding-sign-in.png`, fullPage: true });
     } finally {
       await visitor.close();
+    }
+  });
+
+  test('an auditor: the Audit page filters the trail, shows an event as raw JSON, verifies the chain and exports', async () => {
+    const auditor = await pageWithAuthenticator(browser);
+    const { page } = auditor;
+    page.setDefaultTimeout(10_000);
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    try {
+      const invite = await withTenant(facet.database.db, demo, (trx) => createInvite(trx, { slug: 'demo', email: 'audrey@demo.example', key: facet.config.cookieKeys[0]!, role: 'auditor' }));
+      await page.goto(`${facet.baseUrl}/t/demo/account/sign-in/signup?invite=${invite.token}`);
+      await page.getByLabel('Username').fill('audrey');
+      await page.getByLabel('Email').fill('audrey@demo.example');
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.getByRole('button', { name: 'Create a passkey' }).click();
+      await page.getByRole('button', { name: 'I have saved my codes' }).click();
+      await page.waitForURL(/\/t\/demo\/account/);
+      await page.goto(console_());
+      await throughFacet(page);
+      // A passkey ceremony racing autofill may leave the sign-in page where it was: answer it again.
+      if (!(await page.getByRole('heading', { name: 'Overview' }).waitFor({ timeout: 4000 }).then(() => true, () => false))) await throughFacet(page);
+      await page.getByRole('heading', { name: 'Overview' }).waitFor();
+      // Read-only elsewhere: no way to add an application.
+      await page.getByRole('link', { name: 'Applications' }).click();
+      await page.getByRole('link', { name: 'Orders portal' }).waitFor();
+      assert.equal(await page.getByRole('link', { name: 'New application' }).count(), 0);
+
+      await page.getByRole('link', { name: 'Audit' }).click();
+      await page.getByRole('heading', { name: 'Audit', exact: true }).waitFor();
+      await page.locator('.audit-table tbody tr').first().waitFor();
+      await page.getByLabel('Event type').fill('client.secret_rotated');
+      await page.getByRole('button', { name: 'Filter', exact: true }).click();
+      await page.getByText('1 event on this page, newest first.').waitFor();
+      await page.locator('.audit-table tbody tr').first().getByRole('button').click();
+      await page.getByRole('heading', { name: /^Event \d+: client\.secret_rotated$/ }).waitFor();
+      const raw = JSON.parse((await page.locator('pre.raw').textContent())!) as { type: string; client_id: string; hash: string };
+      assert.deepEqual([raw.type, raw.client_id], ['client.secret_rotated', 'orders-portal']);
+      assert.match(raw.hash, /^[0-9a-f]{64}$/);
+
+      await page.getByRole('button', { name: 'Verify chain' }).click();
+      await page.locator('#chain-verdict').getByText(/^The chain holds: \d+ events verified\.$/).waitFor();
+      await assertAccessible(page, 'audit page', 'audit');
+
+      // Exports are sensitive: the auditor's session is given a fresh step-up (the step-up itself runs through Facet above).
+      await withTenant(facet.database.db, demo, (trx) =>
+        trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', trx.selectFrom('users').select('id').where('username', '=', 'audrey')).execute(),
+      );
+      await page.getByLabel('With the current filters').uncheck();
+      await page.getByRole('button', { name: 'Start export' }).click();
+      await page.getByText('Export started (jsonl).').waitFor();
+      const download = page.getByRole('link', { name: /^Download / });
+      await download.waitFor({ timeout: 30_000 });
+      await screenshot(page, 'console-audit-export');
+      const [file] = await Promise.all([page.waitForEvent('download'), download.click()]);
+      const archive = path.join(ARTIFACTS, 'console-audit-export.tar');
+      await file.saveAs(archive);
+      const verified = spawnSync(process.execPath, ['src/cli/main.ts', 'audit', 'verify', archive, '--json'], { cwd: projectRoot, encoding: 'utf8' });
+      assert.equal(verified.status, 0, `facet audit verify accepts the console's download: ${verified.stdout}${verified.stderr}`);
+      const exported = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['type', 'actor']).where('type', 'in', ['audit.export_requested', 'audit.exported']).execute());
+      assert.deepEqual(exported.map((e) => e.type).sort(), ['audit.export_requested', 'audit.exported']);
+    } finally {
+      await auditor.context.close();
     }
   });
 

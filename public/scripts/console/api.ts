@@ -32,6 +32,12 @@ export type ClientBody = Operations['createClient']['body'];
 export type ClientSettings = Operations['replaceClient']['body'];
 export type PoliciesAnswer = Response<'getPolicies'>;
 export type OverviewAnswer = Response<'getOverview'>;
+export type AuditEventRow = Response<'searchAuditEvents'>['events'][number];
+export type AuditEvent = Response<'getAuditEvent'>;
+export type AuditExport = Response<'getAuditExport'>;
+export type AuditFilters = NonNullable<Operations['requestAuditExport']['body']['filters']>;
+export type ChainVerdict = Response<'verifyAuditChain'>;
+export type AuditCatalogue = Response<'getAuditCatalogue'>;
 export type PoliciesBody = Operations['changePolicies']['body'];
 export type BrandingAnswer = Response<'getBranding'>;
 export type BrandingBody = Operations['changeBranding']['body'];
@@ -111,6 +117,14 @@ export function createApi(base: string, csrf: string) {
     replaceClient: (id: string, body: ClientSettings, pending: PendingAction) => call<Response<'replaceClient'>>('PUT', `/clients/${encodeURIComponent(id)}`, body, pending),
     rotateClientSecret: (id: string, pending: PendingAction) => call<Response<'rotateClientSecret'>>('POST', `/clients/${encodeURIComponent(id)}/secret`, undefined, pending),
     overview: (days: number) => call<Response<'getOverview'>>('GET', `/stats/overview?days=${days}`),
+    auditEvents: (query: Record<string, string>) => call<Response<'searchAuditEvents'>>('GET', `/audit/events?${new URLSearchParams(query)}`),
+    auditEvent: (id: string) => call<Response<'getAuditEvent'>>('GET', `/audit/events/${encodeURIComponent(id)}`),
+    auditCatalogue: () => call<Response<'getAuditCatalogue'>>('GET', '/audit/catalogue'),
+    verifyAuditChain: () => call<Response<'verifyAuditChain'>>('GET', '/audit/verify'),
+    auditExports: () => call<Response<'listAuditExports'>>('GET', '/audit/exports'),
+    auditExport: (id: string) => call<Response<'getAuditExport'>>('GET', `/audit/exports/${encodeURIComponent(id)}`),
+    requestAuditExport: (body: Operations['requestAuditExport']['body'], pending: PendingAction) => call<Response<'requestAuditExport'>>('POST', '/audit/exports', body, pending),
+    auditExportDownload: (id: string) => `${base}/api/audit/exports/${encodeURIComponent(id)}/download`,
     policies: () => call<Response<'getPolicies'>>('GET', '/policies'),
     changePolicies: (body: PoliciesBody, pending: PendingAction) => call<Response<'changePolicies'>>('PUT', '/policies', body, pending),
     branding: () => call<Response<'getBranding'>>('GET', '/branding'),
