@@ -101,7 +101,8 @@ export function createApp({
   app.keys = config.cookieKeys;
   app.silent = true;
 
-  app.use(requestLogger(logger, { metrics: services.metrics }));
+  // Request lines at debug in development: `npm start` shows what matters (LOG_LEVEL=debug shows them).
+  app.use(requestLogger(logger, { metrics: services.metrics, level: config.env === 'development' ? 'debug' : 'info' }));
   // An outage of the database (or of Redis under a job enqueue) is logged once per 10 s.
   let lastOutageLog = 0;
   const logOutage = (error: unknown, path: string) => {

@@ -21,20 +21,32 @@ export interface RunningFacet {
   stop(deadlineMs?: number): Promise<void>;
 }
 
+/** The steps of a start, in order. */
+export type StartStep = 'database' | 'migrations' | 'tenants' | 'services' | 'listen';
+
 export async function startFacet(
   config: Config,
-  { logger = createBaseLogger(config), applyTenants = true, hooks = {} }: { logger?: Logger; applyTenants?: boolean; hooks?: AppHooks } = {},
+  {
+    logger = createBaseLogger(config),
+    applyTenants = true,
+    hooks = {},
+    onProgress = () => {},
+  }: { logger?: Logger; applyTenants?: boolean; hooks?: AppHooks; /** Told as each start step begins (`npm start` prints them). */ onProgress?: (step: StartStep) => void } = {},
 ): Promise<RunningFacet> {
+  onProgress('database');
   const database = await openConfiguredDatabase(config);
+  onProgress('migrations');
   const migrations = await migrateAll(database);
   for (const tenant of migrations.tenants) {
     if (tenant.error) logger.error({ tenant: tenant.slug, error: tenant.error }, 'tenant migration failed');
   }
   if (applyTenants) {
+    onProgress('tenants');
     for (const report of await applyTenantDirectory(database, config)) {
       logger.info({ tenant: report.slug, created: report.created, clients: report.clients }, 'tenant file applied');
     }
   }
+  onProgress('services');
   const services = await createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
   // Without Redis the housekeeping jobs run here on timers; with Redis, in `facet worker`.
   if (!services.redis && config.env !== 'test') await services.jobs.startWorker();
@@ -68,6 +80,7 @@ export async function startFacet(
     socket.once('close', () => connections.delete(socket));
   });
   server.keepAliveTimeout = 5000;
+  onProgress('listen');
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -22,11 +22,13 @@ export interface RequestLoggerOptions {
   tenantOf?: (ctx: Context) => string | undefined;
   /** Paths not logged (still counted): health probes and scrapes would drown everything else. */
   quietPaths?: string[];
+  /** The level of a request line below 500: 'info' (production, tests), 'debug' in development so `npm start` stays readable. */
+  level?: 'info' | 'debug';
 }
 
 export function requestLogger(
   logger: Logger,
-  { metrics, routeOf = defaultRoute, tenantOf = defaultTenant, quietPaths = ['/health', '/ready', '/metrics'] }: RequestLoggerOptions = {},
+  { metrics, routeOf = defaultRoute, tenantOf = defaultTenant, quietPaths = ['/health', '/ready', '/metrics'], level = 'info' }: RequestLoggerOptions = {},
 ) {
   return async function logRequest(ctx: Context, next: Next) {
     const started = process.hrtime.bigint();
@@ -72,7 +74,7 @@ export function requestLogger(
           durationMs: Math.round(seconds * 1e6) / 1e3,
         };
         if (status >= 500) logger.error(line, 'request');
-        else logger.info(line, 'request');
+        else logger[level](line, 'request');
       }
     }
   };

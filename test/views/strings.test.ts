@@ -89,7 +89,7 @@ describe('language on the pages', () => {
   });
 
   test('no header or an unknown language: English', async () => {
-    for (const headers of [{}, { 'accept-language': 'tr-TR' }]) {
+    for (const headers of [{}, { 'accept-language': 'tr-TR' }] as Array<Record<string, string>>) {
       const page = await (await get('/t/demo/account/sign-in', headers)).text();
       assert.match(page, /<html lang="en">/);
       assert.ok(page.includes(en.signIn.passkeyButton));
