@@ -116,8 +116,8 @@ export function BrandingPage({ me }: { me: Me }) {
           </Field>
           <Field id="brand-color" name="primaryColor" label="Primary colour (#rrggbb, optional)" hint={`Buttons and links. Needs ${MIN_CONTRAST}:1 contrast with white. Empty: the default, ${answer.defaults.primaryColor}.`} problem={formProblem}>
             <div class="color-row">
-              <input id="brand-color" value={color} disabled={locked('primaryColor')} placeholder={answer.defaults.primaryColor} autocomplete="off" onInput={(e) => setColor((e.target as HTMLInputElement).value.trim())} {...fieldProps(formProblem, 'primaryColor', 'brand-color')} />
-              <input type="color" aria-label="Pick the primary colour" value={shown} disabled={locked('primaryColor')} onInput={(e) => setColor((e.target as HTMLInputElement).value)} />
+              <input id="brand-color" value={color} disabled={locked('primaryColor')} placeholder={answer.defaults.primaryColor} autocomplete="off" onInput={(e) => { setColor((e.target as HTMLInputElement).value.trim()); setFormProblem(undefined); }} {...fieldProps(formProblem, 'primaryColor', 'brand-color')} />
+              <input type="color" aria-label="Pick the primary colour" value={shown} disabled={locked('primaryColor')} onInput={(e) => { setColor((e.target as HTMLInputElement).value); setFormProblem(undefined); }} />
             </div>
           </Field>
           <p class={colorIssue ? 'error' : 'detail'} id="brand-contrast" aria-live="polite">
