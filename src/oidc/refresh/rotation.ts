@@ -82,8 +82,8 @@ interface Kept {
   accountVersion: string | null;
 }
 
-/** Kept rotations per tenant (one entry per family this node rotated last; oldest evicted first). */
-export const KEPT_ROTATIONS = 512;
+/** Kept rotations per tenant (one entry per family this node rotated last, ~1.6 KB of JSON each; oldest evicted first). */
+export const KEPT_ROTATIONS = 256;
 
 export type ApplyOutcome = 'applied' | 'moved' | 'gone' | 'stale';
 type ApplyResult = { outcome: ApplyOutcome; family?: Json };
