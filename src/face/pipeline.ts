@@ -30,21 +30,31 @@ export type FlipMode = 'off' | 'mirror' | 'mirror-redetect';
  * - 2: landmarks from a second detection on a crop twice the face's size, scaled so the face spans
  *   256 px; plus the same for the mirrored picture (the mirrored crop is detected on its own, so its
  *   landmark errors are independent), and the two embeddings are averaged.
+ * - 3: two alignments, one on the refined landmarks (crop where the face spans 256 px) and one on
+ *   the first detection's, each with its mirror image: four views, one embedder batch, averaged.
+ *   The two landmark sets come from detections at different scales and err differently, so the
+ *   average is less sensitive to either one's alignment error; one extra detection instead of two.
  * Head pose, box, size and every refusal come from the first detection in all versions.
  */
 export interface PipelineVersionSpec {
   /** Re-detect on a crop where the face spans this many pixels; 0 = use the first detection. */
   refineFaceSize: number;
   flip: FlipMode;
+  /**
+   * Also embed the face aligned on the first detection's landmarks (with its mirror image when
+   * `flip` is not off) and average it in. Only meaningful with `refineFaceSize` > 0.
+   */
+  firstLandmarks?: boolean;
 }
 
 export const PIPELINE_VERSIONS: Readonly<Record<number, PipelineVersionSpec>> = {
   1: { refineFaceSize: 0, flip: 'off' },
   2: { refineFaceSize: 256, flip: 'mirror-redetect' },
+  3: { refineFaceSize: 256, flip: 'mirror', firstLandmarks: true },
 };
 
 /** The version new templates are made with. */
-export const CURRENT_PIPELINE_VERSION = 2;
+export const CURRENT_PIPELINE_VERSION = 3;
 
 export function pipelineVersionSpec(version: number): PipelineVersionSpec {
   const spec = PIPELINE_VERSIONS[version];
@@ -61,6 +71,8 @@ export interface PipelineOptions {
   refineFaceSize?: number;
   /** Overrides the version's flip averaging (evaluation of alternatives only). */
   flip?: FlipMode;
+  /** Overrides whether the first detection's alignment is averaged in (evaluation of alternatives only). */
+  firstLandmarks?: boolean;
   /** Smallest accepted face (shorter side of the detector's box), in pixels of the working image. */
   minFaceSize?: number;
   /** Refuse turned heads (enrolment, verification); off for liveness-challenge frames. */
@@ -83,7 +95,7 @@ export interface PipelineOptions {
   maxPitch?: number;
 }
 
-export const PIPELINE_DEFAULTS: Required<Omit<PipelineOptions, 'refineFaceSize' | 'flip'>> & Pick<PipelineOptions, 'refineFaceSize' | 'flip'> = {
+export const PIPELINE_DEFAULTS: Required<Omit<PipelineOptions, 'refineFaceSize' | 'flip' | 'firstLandmarks'>> & Pick<PipelineOptions, 'refineFaceSize' | 'flip' | 'firstLandmarks'> = {
   pipelineVersion: CURRENT_PIPELINE_VERSION,
   alsoEmbed: [],
   minFaceSize: 64,
@@ -188,7 +200,7 @@ export async function refineDetection(
   return { ...face, landmarks: nearest.landmarks.map(([u, v]) => [back(u, rect.x), back(v, rect.y)] as [number, number]) };
 }
 
-interface EmbeddingPlan { version: number; refineFaceSize: number; flip: FlipMode }
+interface EmbeddingPlan { version: number; refineFaceSize: number; flip: FlipMode; firstLandmarks: boolean }
 
 /** The aligned face of the mirror image, sampled from `image` (x → W−1−x), given landmarks in mirror-image coordinates. */
 function alignMirrored(image: RgbImage, landmarks: ReadonlyArray<readonly [number, number]>): RgbImage {
@@ -202,7 +214,12 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   const plans: EmbeddingPlan[] = [...new Set([o.pipelineVersion, ...o.alsoEmbed])].map((version) => {
     const spec = pipelineVersionSpec(version);
     const own = version === o.pipelineVersion;
-    return { version, refineFaceSize: (own ? o.refineFaceSize : undefined) ?? spec.refineFaceSize, flip: (own ? o.flip : undefined) ?? spec.flip };
+    return {
+      version,
+      refineFaceSize: (own ? o.refineFaceSize : undefined) ?? spec.refineFaceSize,
+      flip: (own ? o.flip : undefined) ?? spec.flip,
+      firstLandmarks: (own ? o.firstLandmarks : undefined) ?? spec.firstLandmarks ?? false,
+    };
   });
   // One refined detection per distinct size and side (normally one pair).
   const refined = new Map<string, Promise<Detection | undefined>>();
@@ -224,6 +241,7 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
 
   // Every aligned face (and mirror view) of every version in one embedder batch.
   const faces: Array<{ plan: EmbeddingPlan; image: RgbImage }> = [];
+  let firstAligned: RgbImage | undefined;
   for (const plan of plans) {
     const own = plan === main ? aligned : alignFace(image, await landmarksFor(plan));
     faces.push({ plan, image: own });
@@ -231,6 +249,12 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
     if (plan.flip === 'mirror-redetect') {
       const mirrored = plan.refineFaceSize > 0 ? await refine(plan.refineFaceSize, true) : undefined;
       faces.push({ plan, image: mirrored ? alignMirrored(image, mirrored.landmarks) : flipHorizontal(own) });
+    }
+    if (plan.firstLandmarks && plan.refineFaceSize > 0) {
+      // The first detection's alignment (shared by every plan that asks for it), and its mirror image.
+      firstAligned ??= landmarks === face.landmarks ? aligned : alignFace(image, face.landmarks);
+      faces.push({ plan, image: firstAligned });
+      if (plan.flip !== 'off') faces.push({ plan, image: flipHorizontal(firstAligned) });
     }
   }
   const faceLength = 3 * 112 * 112;

@@ -1,8 +1,8 @@
 // A face template made by an older pipeline version is replaced by a current one after a
 // successful verify, and the server's face service (src/factors/face/runtime.ts) records that as
-// `factor.face.template_upgraded` in the verify's own transaction. The template is enrolled with
-// the previous pipeline (version 1) by an engine of that version and verified by the server's
-// service with the current one. Real engine, real LFW pictures, a real tenant (migrations, audit
+// `factor.face.template_upgraded` in the verify's own transaction. Templates are enrolled by
+// engines of older pipeline versions (1, and 2 — the release before the current one) and verified
+// by the server's service with the current one. Real engine, real LFW pictures, a real tenant (migrations, audit
 // hash chain) on PGlite.
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -35,6 +35,8 @@ describe('upgrading a face template of the previous pipeline is audited', () => 
   let tenant: TenantRecord;
   let oldEngine: FaceEngine;
   let oldService: FaceService;
+  let v2Engine: FaceEngine;
+  let v2Service: FaceService;
   let runtime: FaceRuntime;
   let service: FaceService;
   const ring = createKeyRing([generateFernetKey()]);
@@ -43,12 +45,13 @@ describe('upgrading a face template of the previous pipeline is audited', () => 
     inTenant((trx) => trx.selectFrom('audit_events').select(['type', 'actor', 'subject', 'data']).where('type', '=', 'factor.face.template_upgraded').orderBy('id').execute());
 
   /** A user with one template made by pipeline version 1, as the previous build enrolled it. */
-  async function enrolWithOldPipeline(person: string, n: number): Promise<string> {
-    const prepared = await oldService.prepareEnrolment([await picture(person, n)]);
-    assert.equal(prepared.chosen.pipelineVersion, 1);
+  async function enrolWithOldPipeline(person: string, n: number, version: 1 | 2 = 1): Promise<string> {
+    const enrolling = version === 1 ? oldService : v2Service;
+    const prepared = await enrolling.prepareEnrolment([await picture(person, n)]);
+    assert.equal(prepared.chosen.pipelineVersion, version);
     return inTenant(async (trx) => {
       const user = await createUser(trx, { username: `${person.toLowerCase()}-${n}` });
-      await oldService.saveEnrolment(trx, user.id, prepared);
+      await enrolling.saveEnrolment(trx, user.id, prepared);
       return user.id;
     });
   }
@@ -57,15 +60,17 @@ describe('upgrading a face template of the previous pipeline is audited', () => 
     database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
     await migrateControl(database.db);
     tenant = await createTenant(database.db, { slug: 'faces' }, { kek: KEK });
-    [oldEngine, runtime] = await Promise.all([
+    [oldEngine, v2Engine, runtime] = await Promise.all([
       createFaceEngine({ modelsDir, workers: 1, pipeline: { pipelineVersion: 1 } }),
+      createFaceEngine({ modelsDir, workers: 1, pipeline: { pipelineVersion: 2 } }),
       createFaceRuntime({ modelsDir, ring, workers: 1, logger: pino({ level: 'silent' }) }),
     ]);
     oldService = createFaceService({ engine: oldEngine, ring, minEnrolQuality: 0 });
+    v2Service = createFaceService({ engine: v2Engine, ring, minEnrolQuality: 0 });
     service = await runtime.service();
   });
   after(async () => {
-    await Promise.all([oldEngine?.close(), runtime?.close()]);
+    await Promise.all([oldEngine?.close(), v2Engine?.close(), runtime?.close()]);
     await database?.close();
   });
 
@@ -118,5 +123,22 @@ describe('upgrading a face template of the previous pipeline is audited', () => 
     assert.equal(again.upgraded, undefined);
     assert.equal((await upgradeEvents()).length, 1);
     assert.equal((await inTenant((trx) => verifyAuditChain(trx))).ok, true);
+  });
+
+  it('a template of the previous release (pipeline version 2) is upgraded and audited the same way', async () => {
+    assert.ok(CURRENT_PIPELINE_VERSION > 2);
+    const userId = await enrolWithOldPipeline('Tony_Blair', 5, 2);
+    const [old] = await inTenant((trx) => loadTemplates(trx, ring, userId));
+    assert.equal(old!.pipelineVersion, 2);
+    const before = (await upgradeEvents()).length;
+    const result = await inTenant(async (trx) => service.verify(trx, userId, [await picture('Tony_Blair', 6)]));
+    assert.equal(result.match, true, JSON.stringify(result));
+    assert.equal(result.upgraded?.fromVersion, 2);
+    const now = await inTenant((trx) => loadTemplates(trx, ring, userId));
+    assert.deepEqual(now.map((t) => [t.id, t.pipelineVersion]), [[result.upgraded!.templateId, CURRENT_PIPELINE_VERSION]]);
+    const events = await upgradeEvents();
+    assert.equal(events.length, before + 1);
+    const data = typeof events.at(-1)!.data === 'string' ? JSON.parse(events.at(-1)!.data as string) : events.at(-1)!.data;
+    assert.deepEqual(data, { template_id: result.upgraded!.templateId, replaced_template_id: old!.id, from_version: 2, to_version: CURRENT_PIPELINE_VERSION });
   });
 });

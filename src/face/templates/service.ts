@@ -19,11 +19,11 @@ import type { TenantKysely } from '../../db/tenant-scope.ts';
 
 /**
  * Cosine similarity at or above which a probe matches a template, per face pipeline version: the
- * threshold measured for FMR <= 1e-4 over all LFW dev pairs with MobileFaceNet (bench/face.ts,
- * docs/face-templates.md). Version 1 (templates enrolled before flip averaging and refined
- * landmarks) keeps the threshold it was measured with. A different model needs its own.
+ * threshold measured for FMR <= 1e-4 over all LFW dev pairs with MobileFaceNet (`facet face eval`,
+ * bench/face.ts, docs/face-templates.md), rounded up to three decimals. Templates of older versions
+ * keep the threshold measured for them until they are upgraded. A different model needs its own.
  */
-export const FACE_THRESHOLDS: Readonly<Record<number, number>> = { 1: 0.401, 2: 0.404 };
+export const FACE_THRESHOLDS: Readonly<Record<number, number>> = { 1: 0.401, 2: 0.404, 3: 0.406 };
 
 /** The threshold for templates of the current pipeline version. */
 export const DEFAULT_FACE_THRESHOLD = FACE_THRESHOLDS[CURRENT_PIPELINE_VERSION]!;
