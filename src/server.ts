@@ -8,8 +8,9 @@ import { createApp, type AppHooks, type FacetApp } from './app.ts';
 import { applyTenantDirectory, createBaseLogger, migrateAll, openConfiguredDatabase } from './boot.ts';
 import type { Database } from './db/client.ts';
 import { createServices, type Services } from './services.ts';
-import { installationPrefix } from './tenancy/registry.ts';
+import { installationPrefix, listTenants } from './tenancy/registry.ts';
 import { listenForTenantChanges } from './tenancy/change-feed.ts';
+import { staticAdminTokenLeftovers } from './admin/legacy-admin-token.ts';
 
 export interface RunningFacet {
   server: Server;
@@ -46,6 +47,7 @@ export async function startFacet(
       logger.info({ tenant: report.slug, created: report.created, clients: report.clients }, 'tenant file applied');
     }
   }
+  for (const message of staticAdminTokenLeftovers(await listTenants(database.db), process.env)) logger.error({ code: 'static_admin_token_gone' }, message);
   onProgress('services');
   const services = await createServices({ config, db: database.db, logger, installation: await installationPrefix(database.db) });
   // Without Redis the housekeeping jobs run here on timers; with Redis, in `facet worker`.

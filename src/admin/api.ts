@@ -16,7 +16,8 @@ import { findLiveUserById } from '../accounts/users.ts';
 import { restoreAccount, revokeSessionsAndGrants, softDeleteAccount } from '../accounts/lifecycle.ts';
 import { endFamiliesForAccount } from '../oidc/refresh/families.ts';
 import { clientIp } from '../ratelimit/index.ts';
-import { requireAdminToken } from './auth.ts';
+import { requireAdminAuth } from './auth.ts';
+import { scopeFor } from './permissions.ts';
 import { AUDIT_ROUTES, registerAuditApi } from './audit-api.ts';
 import { registerUsersApi, USER_ROUTES } from './users-api.ts';
 import { KEY_ROUTES, registerKeysApi } from './keys-api.ts';
@@ -61,10 +62,11 @@ const chainVerdict = z.union([
 ]);
 
 const AUTH_PROBLEMS = {
-  401: 'No or a wrong admin bearer token (WWW-Authenticate: Bearer).',
-  404: 'This tenant has no admin API token configured, or no such user.',
+  401: 'No admin access token, or one that is expired, of another tenant, for another audience or revoked (code invalid_token; WWW-Authenticate: Bearer).',
+  403: "The token lacks this route's scope (code insufficient_scope), or the console user's role may not call it (role_forbidden) or needs a fresh step-up (step_up_required).",
+  404: 'No such user.',
   429: 'Too many admin API requests from this address (Retry-After).',
-  503: 'The admin token cannot be resolved, or the database is briefly unavailable (Retry-After).',
+  503: 'The database is briefly unavailable (Retry-After).',
 } as const;
 const INPUT_PROBLEMS = { 400: 'Invalid parameters (code invalid_parameters), or a body that is not JSON (invalid_json).', 413: 'The body is over 16 KiB.', 415: 'The body is not JSON.' } as const;
 
@@ -180,16 +182,32 @@ export const ADMIN_ROUTES = {
 
 /** The OpenAPI 3.1 document of the admin API of the tenant whose API lives at `serverUrl`. */
 export function adminApiDocument(serverUrl: string) {
-  return openApiDocument({
+  const document = openApiDocument({
     title: 'Facet admin API',
     version: '1',
     description:
       'Per-tenant administration: security activity, lockouts, account actions. Errors are RFC 9457 problem+json with a stable `code`; 429 and 503 carry Retry-After.',
     serverUrl,
-    routes: [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_ROUTES), ...Object.values(CLIENT_ROUTES), ...Object.values(POLICY_ROUTES), ...Object.values(BRANDING_ROUTES), ...Object.values(OVERVIEW_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[],
-    bearer: { name: 'adminToken', description: "The tenant's admin API token (tenant file: settings.admin_token)." },
+    routes: ALL_ADMIN_ROUTES(),
+    bearer: {
+      name: 'adminToken',
+      description:
+        "An access token (JWT) of this tenant for the admin resource `<issuer>/admin/api`, from client_credentials by a client holding admin scopes (tenant file: admin_scopes). Each operation names the scope it needs (x-facet-scope): admin:read for reads, admin:write for writes, audit:read for the audit routes.",
+    },
   });
+  // Each operation names the admin scope a machine's token needs (OpenAPI 3.1 allows role names
+  // in a non-OAuth security requirement).
+  const paths = document.paths as Record<string, Record<string, { security?: unknown }>>;
+  for (const spec of ALL_ADMIN_ROUTES()) {
+    if (spec.public) continue;
+    const operation = paths[spec.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}')]?.[spec.method];
+    if (operation) operation.security = [{ adminToken: [scopeFor(`${spec.method.toUpperCase()} ${spec.path}`)] }];
+  }
+  return document;
 }
+
+const ALL_ADMIN_ROUTES = () =>
+  [...Object.values(ADMIN_ROUTES), ...Object.values(USER_ROUTES), ...Object.values(KEY_ROUTES), ...Object.values(CLIENT_ROUTES), ...Object.values(POLICY_ROUTES), ...Object.values(BRANDING_ROUTES), ...Object.values(OVERVIEW_ROUTES), ...Object.values(AUDIT_ROUTES)] as RouteSpec[];
 
 // ---------------------------------------------------------------------------------------------
 // Handlers.
@@ -199,7 +217,7 @@ export function registerAdminApi(router: Router, { config, db, services }: { con
   const limited = rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy }));
   // Per administrator too (the token's or the console user's actor), once they are known.
   const perAdmin = rateLimit(services.limits, 'admin.account', (ctx) => ctx.state.adminActor as string | undefined);
-  const guard = [limited, requireAdminToken(config), perAdmin];
+  const guard = [limited, requireAdminAuth(config), perAdmin];
   const base = ADMIN_API_BASE;
   const options = {
     // In development and tests every reply is checked against its declaration.

@@ -68,6 +68,17 @@ export function mayCall(roles: readonly Role[], key: string): boolean {
   return false;
 }
 
+/**
+ * The admin scope a machine's access token needs for a route (src/admin/auth.ts): the audit
+ * routes (reading the trail, verifying it, exports) need audit:read; other reads admin:read;
+ * every other write admin:write. Deny by default holds: an unknown write needs admin:write.
+ */
+export function scopeFor(key: string): 'admin:read' | 'admin:write' | 'audit:read' {
+  const path = key.slice(key.indexOf(' ') + 1);
+  if (path === '/audit' || path.startsWith('/audit/')) return 'audit:read';
+  return isRead(key) ? 'admin:read' : 'admin:write';
+}
+
 export function isSensitive(key: string): boolean {
   if (isRead(key)) return false;
   return SENSITIVE.has(key) || !ORDINARY_WRITES.has(key);

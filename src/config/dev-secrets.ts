@@ -9,7 +9,7 @@ export const DEV_SECRETS = {
   /** Demo client secrets referenced from tenants/demo.yaml. */
   DEMO_WEB_SECRET: 'demo-web-dev-secret',
   DEMO_SERVICE_SECRET: 'demo-service-dev-secret',
-  DEMO_ADMIN_TOKEN: 'demo-admin-dev-token-000000',
+  DEMO_ADMIN_SECRET: 'demo-admin-dev-secret',
 } as const;
 
 const known = new Set<string>(Object.values(DEV_SECRETS));

@@ -4,6 +4,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { TenantDb } from '../db/tenant-scope.ts';
 import { resolveSecret } from '../config/client-secrets.ts';
 import { openWithKek, sealWithKek } from '../keys/key-encryption.ts';
+import { adminResourceIndicator } from './admin-resource.ts';
 
 export { ClientSecretError, resolveSecret } from '../config/client-secrets.ts';
 
@@ -17,6 +18,8 @@ export interface LoadedClients {
   minimumAcr: Map<string, string>;
   /** Resource servers (tenant file: introspection: true): they may introspect tokens addressed to their resources. */
   introspectors: Set<string>;
+  /** Machine clients of the admin API (tenant file: admin_scopes) and the admin scopes each holds. */
+  adminScopes: Map<string, string[]>;
 }
 
 /** The built-in first-party client of the hosted console (one per tenant; never from a tenant file). */
@@ -57,6 +60,7 @@ export async function loadClients(
   const refreshGrace = new Map<string, number>();
   const minimumAcr = new Map<string, string>();
   const introspectors = new Set<string>();
+  const adminScopes = new Map<string, string[]>();
   if (issuer) {
     metadata.push(consoleClientMetadata(issuer));
     firstParty.add(CONSOLE_CLIENT_ID);
@@ -70,12 +74,14 @@ export async function loadClients(
       refresh_grace_seconds: grace,
       minimum_acr: minimum,
       introspection,
+      admin_scopes: admin,
       ...meta
     } = row.metadata as ClientMetadata & {
       resources?: string[];
       refresh_grace_seconds?: number;
       minimum_acr?: string;
       introspection?: boolean;
+      admin_scopes?: string[];
     };
     if (introspection === true) introspectors.add(row.client_id as string);
     if (minimum) minimumAcr.set(row.client_id as string, minimum);
@@ -89,9 +95,15 @@ export async function loadClients(
     else if (row.secret_sealed && kek && slug) client.client_secret = openWithKek(kek, row.secret_sealed, secretBinding(slug, row.client_id as string));
     metadata.push(client);
     if (row.first_party) firstParty.add(row.client_id as string);
-    resources.set(row.client_id as string, allowed);
+    // A client holding admin scopes may ask for the built-in admin resource (src/oidc/admin-resource.ts).
+    if (admin?.length && issuer) {
+      adminScopes.set(row.client_id as string, admin);
+      resources.set(row.client_id as string, [...allowed, adminResourceIndicator(issuer)]);
+    } else {
+      resources.set(row.client_id as string, allowed);
+    }
     if (typeof grace === 'number') refreshGrace.set(row.client_id as string, grace);
   }
-  return { metadata, firstParty, resources, refreshGrace, minimumAcr, introspectors };
+  return { metadata, firstParty, resources, refreshGrace, minimumAcr, introspectors, adminScopes };
 }
 

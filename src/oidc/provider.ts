@@ -23,6 +23,7 @@ import { createRotations, type Rotations } from './refresh/rotation.ts';
 import { endFamiliesOnLogout } from './refresh/logout.ts';
 import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
+import { ADMIN_TOKEN_TTL_SECONDS, adminResourceIndicator, createAdminTokenVerifier, type AdminTokenCheck } from './admin-resource.ts';
 import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
 import { deviceAuthorizationMethod, savingSession } from './device-flow.ts';
 import type { RootDb } from '../db/client.ts';
@@ -79,6 +80,8 @@ export interface TenantProvider {
   minimumAcr: Map<string, string>;
   firstPartyClients: Set<string>;
   settings: TenantSettings & { resources?: ResourceDefinition[] };
+  /** Checks a bearer token presented to the admin API (src/oidc/admin-resource.ts). */
+  verifyAdminToken: (token: string) => Promise<AdminTokenCheck>;
 }
 
 export function issuerFor(publicUrl: string, slug: string): string {
@@ -121,6 +124,8 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   };
   const pages = createProviderPages(tenant.name);
   const jwtAccessTokens = createJwtAccessTokens({ db: deps.db, scope, ids: deps.ids, issuer, keys: keys as any, now, mayIntrospect });
+  const adminIndicator = adminResourceIndicator(issuer);
+  const verifyAdminToken = createAdminTokenVerifier({ issuer, keys: keys as any, now, adminScopes: clients.adminScopes, isLive: jwtAccessTokens.isLive });
 
   const configuration: Configuration = {
     adapter: createAdapterClass({ db: deps.db, scope, ids: deps.ids, refresh, rotations, now }),
@@ -216,6 +221,12 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
           return allowed.length === 1 ? allowed[0]! : undefined!;
         },
         getResourceServerInfo: async (_ctx, indicator, client) => {
+          // The built-in admin resource: only for the admin scopes this client holds, as a JWT.
+          if (indicator === adminIndicator) {
+            const held = clients.adminScopes.get(client.clientId);
+            if (!held?.length) throw new errors.InvalidTarget('this client holds no admin scopes (tenant file: admin_scopes)');
+            return { scope: held.join(' '), audience: adminIndicator, accessTokenTTL: ADMIN_TOKEN_TTL_SECONDS, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'ES256' } } };
+          }
           const resource = resources.get(indicator);
           const allowed = clients.resources.get(client.clientId) ?? [];
           if (!resource || !allowed.includes(indicator)) {
@@ -332,5 +343,5 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   provider.use(providerSecurityHeaders as any);
   provider.use(deviceAuthorizationMethod as any);
   provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
-  return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr };
+  return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr, verifyAdminToken };
 }

@@ -47,9 +47,18 @@ export const clientSchema = z
     introspection: z.boolean().default(false),
     /** Refresh-token reuse grace window override, 0–60 s. */
     refresh_grace_seconds: z.number().int().min(0).max(60).optional(),
+    /**
+     * A machine client of the admin API: the admin scopes it may ask for with client_credentials
+     * on the built-in admin resource `<issuer>/admin/api` (admin:read = reads, admin:write =
+     * writes, audit:read = the audit routes). docs/admin-api.md.
+     */
+    admin_scopes: z.array(z.enum(['admin:read', 'admin:write', 'audit:read'])).optional(),
   })
   .strict()
   .superRefine((client, ctx) => {
+    if (client.admin_scopes?.length && !client.grant_types.includes('client_credentials')) {
+      ctx.addIssue({ code: 'custom', path: ['admin_scopes'], message: 'admin scopes are used with client_credentials: add it to grant_types' });
+    }
     const confidential = client.token_endpoint_auth_method.startsWith('client_secret');
     if (confidential && !client.secret) ctx.addIssue({ code: 'custom', path: ['secret'], message: `${client.token_endpoint_auth_method} needs a secret` });
     if (client.grant_types.includes('authorization_code') && client.redirect_uris.length === 0) {
@@ -103,8 +112,6 @@ export const tenantSettingsSchema = z
     acr: acrPolicySchema.optional(),
     /** The acr a sensitive console action needs, stepped up to within 5 minutes (default urn:facet:acr:passkey+otp). */
     admin_acr: acrValueSchema.optional(),
-    /** Bearer token for the tenant admin API (/t/<slug>/admin/api), by environment variable. */
-    admin_token: secretRef.optional(),
     /** How long audit events are kept (days, default 400); older rows go behind a signed checkpoint (docs/audit.md). */
     audit_retention_days: z.number().int().min(1).max(36500).optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
@@ -143,6 +150,12 @@ export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
 export type ClientDefinition = z.infer<typeof clientSchema>;
 export type ResourceDefinition = z.infer<typeof resourceSchema>;
 
+/** What a tenant file (or environment) that still sets the static admin token is told at boot. */
+export const ADMIN_TOKEN_GONE =
+  'settings.admin_token is no longer supported: the admin API takes OAuth access tokens now. Remove it and declare a machine client instead, e.g. ' +
+  '{ client_id: ops-bot, grant_types: [client_credentials], secret: { env: OPS_BOT_SECRET }, admin_scopes: [admin:read, admin:write, audit:read] }, ' +
+  'then get a token with POST /t/<slug>/token grant_type=client_credentials resource=<issuer>/admin/api (docs/admin-api.md).';
+
 export class TenantFileError extends FacetError {
   override name = 'TenantFileError';
   readonly code = 'invalid_tenant_file';
@@ -155,6 +168,8 @@ export function parseTenantFile(text: string, source = 'tenant file'): TenantFil
   } catch (cause) {
     throw new TenantFileError(`${source}: not valid YAML (${(cause as Error).message})`);
   }
+  // The static admin token is gone; say what replaces it rather than 'unrecognized key'.
+  if ((raw as { settings?: { admin_token?: unknown } } | null)?.settings?.admin_token !== undefined) throw new TenantFileError(`${source}: ${ADMIN_TOKEN_GONE}`);
   const parsed = tenantFileSchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);

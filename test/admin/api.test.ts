@@ -1,4 +1,4 @@
-// The tenant admin API: bearer token, problem+json errors, security views, account actions.
+// The tenant admin API: machine access token, problem+json errors, security views, account actions.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
@@ -6,8 +6,9 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { recordFailure } from '../../src/lockout/index.ts';
+import { adminAccessToken } from '../support/admin-client.ts';
 
-const TOKEN = 'demo-admin-dev-token-000000';
+let TOKEN = '';
 
 describe('admin API', () => {
   let facet: TestFacet;
@@ -19,6 +20,7 @@ describe('admin API', () => {
     facet = await startTestFacet();
     tenant = (await findTenant(facet.database.db, 'demo'))!;
     api = `${facet.baseUrl}/t/demo/admin/api`;
+    TOKEN = await adminAccessToken(facet.baseUrl);
     userId = (await withTenant(facet.database.db, tenant, (trx) => createUser(trx, { username: 'mallory-target' }))).id;
     await withTenant(facet.database.db, tenant, async (trx) => {
       for (let i = 0; i < 6; i += 1) await recordFailure(trx, { userId, factor: 'otp', reason: 'invalid_code', ip: '203.0.113.7', userAgent: 'test' });
@@ -72,7 +74,7 @@ describe('admin API', () => {
     const locked = (await (await call('/locked')).json()) as { locked: Array<{ userId: string }> };
     assert.ok(!locked.locked.some((l) => l.userId === userId));
     const events = await withTenant(facet.database.db, tenant, (trx) => trx.selectFrom('audit_events').select(['type', 'actor']).where('type', '=', 'lockout.unlocked').execute());
-    assert.deepEqual(events, [{ type: 'lockout.unlocked', actor: 'admin-token:demo' }]);
+    assert.deepEqual(events, [{ type: 'lockout.unlocked', actor: 'client:demo-admin' }]);
   });
 
   test('delete, then restore; the audit chain verifies', async () => {
@@ -84,10 +86,11 @@ describe('admin API', () => {
     assert.equal(verdict.ok, true);
   });
 
-  test('a tenant without an admin token has no admin API', async () => {
+  test("another tenant's admin API refuses this tenant's token", async () => {
     const { createTenant } = await import('../../src/tenancy/provision.ts');
     await createTenant(facet.database.db, { slug: 'quiet' }, { kek: facet.config.kek });
     const response = await fetch(`${facet.baseUrl}/t/quiet/admin/api/locked`, { headers: { authorization: `Bearer ${TOKEN}` } });
-    assert.equal(response.status, 404);
+    assert.equal(response.status, 401);
+    assert.equal(((await response.json()) as { code: string }).code, 'invalid_token');
   });
 });

@@ -16,8 +16,9 @@ import { recordFailure } from '../../src/lockout/index.ts';
 import { ADMIN_ROUTES } from '../../src/admin/api.ts';
 import { guard } from '../../src/http/middleware/guard.ts';
 import { errorHandler } from '../../src/http/error-responder.ts';
+import { adminAccessToken } from '../support/admin-client.ts';
 
-const TOKEN = 'demo-admin-dev-token-000000';
+let TOKEN = '';
 const problemSchema = z.object({ type: z.url(), title: z.string(), status: z.number().int(), detail: z.string(), code: z.string() });
 
 describe('admin API contract (OpenAPI 3.1 from the route guards)', () => {
@@ -29,6 +30,7 @@ describe('admin API contract (OpenAPI 3.1 from the route guards)', () => {
   before(async () => {
     facet = await startTestFacet();
     api = `${facet.baseUrl}/t/demo/admin/api`;
+    TOKEN = await adminAccessToken(facet.baseUrl);
     const tenant = (await findTenant(facet.database.db, 'demo'))!;
     userId = (await withTenant(facet.database.db, tenant, (trx) => createUser(trx, { username: 'contract-target' }))).id;
     await withTenant(facet.database.db, tenant, async (trx) => {
@@ -62,6 +64,11 @@ describe('admin API contract (OpenAPI 3.1 from the route guards)', () => {
     assert.equal(attempts.responses['429'].content['application/problem+json'].schema.$ref, '#/components/schemas/Problem');
     assert.ok(attempts.responses['429'].headers['Retry-After']);
     assert.deepEqual(document.security, [{ adminToken: [] }]);
+    // Each operation names the admin scope a machine's token needs.
+    assert.deepEqual(document.paths['/locked'].get.security, [{ adminToken: ['admin:read'] }]);
+    assert.deepEqual(document.paths['/users/{id}/unlock'].post.security, [{ adminToken: ['admin:write'] }]);
+    assert.deepEqual(document.paths['/audit/verify'].get.security, [{ adminToken: ['audit:read'] }]);
+    assert.match(document.components.securitySchemes.adminToken.description, /client_credentials/);
     assert.deepEqual(document.paths['/openapi.json'].get.security, []);
   });
 

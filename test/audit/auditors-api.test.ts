@@ -11,15 +11,26 @@ import { sql } from 'kysely';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
-import { createTenant } from '../../src/tenancy/provision.ts';
+import { applyTenantFile } from '../../src/tenancy/apply.ts';
+import { parseTenantFile } from '../../src/tenancy/tenant-file.ts';
+import { adminAccessToken } from '../support/admin-client.ts';
 import { appendAudit } from '../../src/audit/audit-log.ts';
 import { verifyExport } from '../../src/audit/verify-export.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { backends } from '../support/backends.ts';
 import { mayCall, routeKey } from '../../src/admin/permissions.ts';
 
-const TOKEN = 'demo-admin-dev-token-000000';
-const OTHER_TOKEN = 'other-admin-dev-token-1111111';
+let TOKEN = '';
+let OTHER_TOKEN = '';
+const OTHER_TENANT = `
+slug: other
+name: Other
+clients:
+  - client_id: other-auditor
+    grant_types: [client_credentials]
+    secret: { env: OTHER_AUDITOR_SECRET, dev: other-auditor-dev-secret-1111 }
+    admin_scopes: [audit:read]
+`;
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -43,7 +54,9 @@ for (const backend of backends) describe(`auditors: search, exports, verificatio
     facet = await startTestFacet({ database: backend, env: { FACET_AUDIT_EXPORT_DIR: exportDir } });
     demo = (await findTenant(facet.database.db, 'demo'))!;
     api = `${facet.baseUrl}/t/demo/admin/api/audit`;
-    await createTenant(facet.database.db, { slug: 'other', settings: { admin_token: { env: 'OTHER_ADMIN_TOKEN', dev: OTHER_TOKEN } } }, { kek: facet.config.kek });
+    await applyTenantFile(facet.database.db, parseTenantFile(OTHER_TENANT), { kek: facet.config.kek, production: false });
+    TOKEN = await adminAccessToken(facet.baseUrl);
+    OTHER_TOKEN = await adminAccessToken(facet.baseUrl, { slug: 'other', clientId: 'other-auditor', secret: 'other-auditor-dev-secret-1111', scope: 'audit:read' });
     await withTenant(facet.database.db, demo, async (trx) => {
       for (let i = 0; i < 30; i += 1) {
         await appendAudit(trx, { type: 'passkey.sign_in', actor: subject, subject, clientId: 'web', ip: '203.0.113.9', data: { credential_id: `cred-${i}`, amr: ['hwk'], flow: 'sign-in' } });

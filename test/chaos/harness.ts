@@ -21,8 +21,8 @@ import { startFacetProcess, type FacetProcess } from '../support/facet-process.t
 import { discover } from '../support/rp.ts';
 import { codeFlow } from '../support/code-flow.ts';
 import { runWorkerKill, type WorkerKillReport } from './worker-kill.ts';
+import { adminAuthorizer } from '../support/admin-client.ts';
 
-const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const WEB = `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}`;
 const SERVICE = `Basic ${Buffer.from('demo-service:demo-service-dev-secret').toString('base64')}`;
 const METRICS_TOKEN = 'chaos-metrics-token-0123456789abcdef';
@@ -86,6 +86,9 @@ export async function runChaos({ pgStopMs, redisHangMs, settleMs, workerKill = f
     log(`PostgreSQL on ${cluster.port}, Redis on ${redis.port}`);
     facet = await startFacetProcess({ DATABASE_URL: cluster.url, REDIS_URL: redis.url, METRICS_TOKEN, FACET_AUDIT_EXPORT_DIR: exportDir, FACET_JOB_LOCK_MS: String(CHAOS_JOB_LOCK_MS) });
     const base = `${facet.baseUrl}/t/demo`;
+    // The admin API's machine client; its token (10 minutes) is got now and reused through the faults.
+    const admin = adminAuthorizer(facet.baseUrl);
+    await admin();
 
     // Set-up: a user with three refresh-token chains, a second user the admin writes are about.
     const database = await openDatabase({ kind: 'postgres', url: cluster.url });
@@ -120,7 +123,7 @@ export async function runChaos({ pgStopMs, redisHangMs, settleMs, workerKill = f
         if (kind === 'refresh') {
           response = await fetch(`${base}/token`, { method: 'POST', headers: { authorization: WEB }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: chains[chain]! }) });
         } else if (kind === 'admin_write') {
-          response = await fetch(`${base}/admin/api/users/${target}/sign-out`, { method: 'POST', headers: { authorization: ADMIN } });
+          response = await fetch(`${base}/admin/api/users/${target}/sign-out`, { method: 'POST', headers: { authorization: await admin() } });
         } else if (kind === 'client_credentials') {
           response = await fetch(`${base}/token`, { method: 'POST', headers: { authorization: SERVICE }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'orders:read', resource: 'https://api.demo.example/' }) });
         } else {
@@ -246,7 +249,7 @@ export async function runChaos({ pgStopMs, redisHangMs, settleMs, workerKill = f
             fillerRows: 20_000,
             exports: 4,
             async requestExport() {
-              const response = await fetch(`${base}/admin/api/audit/exports`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: JSON.stringify({ format: 'jsonl' }) });
+              const response = await fetch(`${base}/admin/api/audit/exports`, { method: 'POST', headers: { authorization: await admin(), 'content-type': 'application/json' }, body: JSON.stringify({ format: 'jsonl' }) });
               if (response.status !== 202) throw new Error(`export request answered ${response.status}: ${await response.text()}`);
               return ((await response.json()) as { id: string }).id;
             },
@@ -274,7 +277,7 @@ export async function runChaos({ pgStopMs, redisHangMs, settleMs, workerKill = f
     } finally {
       await client.end();
     }
-    const verify = (await (await fetch(`${base}/admin/api/audit/verify`, { headers: { authorization: ADMIN } })).json()) as { ok: boolean; rows?: number };
+    const verify = (await (await fetch(`${base}/admin/api/audit/verify`, { headers: { authorization: await admin() } })).json()) as { ok: boolean; rows?: number };
     checks.push({ name: 'audit chain verifies', ok: verify.ok === true, detail: JSON.stringify(verify) });
     const refreshRefused = outcomes.filter((o) => o.kind === 'refresh' && o.status === 400).length;
     let chainsAlive = 0;

@@ -196,8 +196,8 @@ test('`npm start` in production with the issue\'s weak values exits before liste
 
 describe('a strong production configuration boots and serves over HTTP', () => {
   let facet: TestFacet;
-  // The demo tenant's client secrets and admin token come from the environment in production.
-  const tenantSecrets = { DEMO_WEB_SECRET: random(), DEMO_SERVICE_SECRET: random(), DEMO_ADMIN_TOKEN: random() };
+  // The demo tenant's client secrets (its admin API machine client's too) come from the environment in production.
+  const tenantSecrets = { DEMO_WEB_SECRET: random(), DEMO_SERVICE_SECRET: random(), DEMO_ADMIN_SECRET: random() };
   before(async () => {
     Object.assign(process.env, tenantSecrets);
     facet = await startTestFacet({

@@ -19,8 +19,8 @@ import { createUser } from '../../src/accounts/users.ts';
 import { openAccountSession } from '../../src/account/sessions.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
 import { ACCOUNT_COOKIE } from '../../src/interaction/flow.ts';
+import { adminAuthorizer } from '../support/admin-client.ts';
 
-const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const WEB = `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}`;
 const SERVICE = `Basic ${Buffer.from('demo-service:demo-service-dev-secret').toString('base64')}`;
 const AUTH_QUERY = 'client_id=demo-web&response_type=code&scope=openid&redirect_uri=http%3A%2F%2Flocalhost%3A3001%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256';
@@ -231,6 +231,8 @@ export async function runFuzz({ runs, seed, slowMs = 2000, onProgress }: { runs:
   const targets = await collectTargets(facet);
   const credentials = new Credentials(facet);
   await credentials.setup();
+  // The admin API's machine client (a token lives 10 minutes; fetched again when near expiry).
+  const admin = adminAuthorizer(facet.baseUrl);
   const table = new Map<string, Map<number, number>>();
   const failures: FuzzResult['failures'] = [];
   let slowest = { request: '', ms: 0 };
@@ -256,7 +258,7 @@ export async function runFuzz({ runs, seed, slowMs = 2000, onProgress }: { runs:
       }
       if (c.session === 'bogus') cookies.push(`${ACCOUNT_COOKIE}=x; ${ACCOUNT_COOKIE}.sig=y; _interaction=z; _session=w; facet_console=v`);
       if (cookies.length) headers.cookie = cookies.join('; ');
-      const authorization = { none: undefined, admin: ADMIN, web: WEB, service: SERVICE, 'bad-bearer': 'Bearer x.y.z', 'bad-basic': 'Basic Og==', garbage: 'Negotiate %%%' }[c.auth];
+      const authorization = { none: undefined, admin: c.auth === 'admin' ? await admin() : undefined, web: WEB, service: SERVICE, 'bad-bearer': 'Bearer x.y.z', 'bad-basic': 'Basic Og==', garbage: 'Negotiate %%%' }[c.auth];
       if (authorization) headers.authorization = authorization;
       let param = 0;
       const path = target.path.replace(/:([A-Za-z]+)/g, (_, name: string) => {

@@ -18,8 +18,9 @@ import { parseTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
 import { PasskeyAgent } from '../passkey/agent.ts';
+import { adminAuthorization } from '../support/admin-client.ts';
 
-const ADMIN = 'bcl-admin-dev-token-0000000';
+const ADMIN_SECRET = 'bcl-admin-dev-secret-000000';
 const SECRET = 'bcl-web-dev-secret-000000';
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -64,8 +65,11 @@ slug: bcl
 name: Back-channel
 settings:
   signup: open
-  admin_token: { env: BCL_ADMIN_TOKEN, dev: ${ADMIN} }
 clients:
+  - client_id: bcl-admin
+    grant_types: [client_credentials]
+    secret: { env: BCL_ADMIN_SECRET, dev: ${ADMIN_SECRET} }
+    admin_scopes: [admin:write]
   - client_id: bcl-web
     first_party: true
     redirect_uris: [http://localhost:3001/callback]
@@ -133,7 +137,7 @@ clients:
 
   test('an admin signs the user out everywhere', async () => {
     const who = await signedIn();
-    const response = await fetch(`${issuer}/admin/api/users/${who.sub}/sign-out`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
+    const response = await fetch(`${issuer}/admin/api/users/${who.sub}/sign-out`, { method: 'POST', headers: { authorization: await adminAuthorization(facet.baseUrl, { slug: 'bcl', clientId: 'bcl-admin', secret: ADMIN_SECRET }) } });
     assert.equal(response.status, 200);
     await assertLogoutToken(await nextLogoutToken(), who);
     // And the RP's tokens are dead too.
@@ -142,7 +146,7 @@ clients:
 
   test('the account is deleted', async () => {
     const who = await signedIn();
-    const response = await fetch(`${issuer}/admin/api/users/${who.sub}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN}` } });
+    const response = await fetch(`${issuer}/admin/api/users/${who.sub}`, { method: 'DELETE', headers: { authorization: await adminAuthorization(facet.baseUrl, { slug: 'bcl', clientId: 'bcl-admin', secret: ADMIN_SECRET }) } });
     assert.equal(response.status, 204);
     await assertLogoutToken(await nextLogoutToken(), who);
   });

@@ -12,6 +12,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { POLICY_KEYS } from '../../src/ratelimit/policies.ts';
 import { projectRoot } from '../support/facet.ts';
+import { adminAuthorization } from '../support/admin-client.ts';
 
 describe('per-account rate limits', () => {
   let facet: TestFacet;
@@ -75,7 +76,8 @@ describe('per-account rate limits', () => {
   });
 
   test('admin.account: one administrator, whatever the address', async () => {
-    const call = () => fetch(`${facet.baseUrl}/t/demo/admin/api/locked`, { headers: { authorization: 'Bearer demo-admin-dev-token-000000' } });
+    const authorization = await adminAuthorization(facet.baseUrl);
+    const call = () => fetch(`${facet.baseUrl}/t/demo/admin/api/locked`, { headers: { authorization } });
     assert.equal((await call()).status, 200);
     assert.equal((await call()).status, 200);
     const refused = await call();

@@ -18,8 +18,8 @@ import { findTenant, installationPrefix } from '../../src/tenancy/registry.ts';
 import { createJobRunner } from '../../src/jobs/index.ts';
 import { facetJobs } from '../../src/jobs/definitions.ts';
 import { recordingLogger } from './helpers.ts';
+import { adminAuthorization } from '../support/admin-client.ts';
 
-const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test('audit exports requested while Redis hangs: answered within the enqueue timeout, run in the app, done once', { timeout: 120_000 }, async () => {
@@ -29,6 +29,8 @@ test('audit exports requested while Redis hangs: answered within the enqueue tim
   const client = new Redis(redisServer.url, { maxRetriesPerRequest: 1 });
   client.on('error', () => {});
   let worker: ReturnType<typeof createJobRunner> | undefined;
+  // The admin API's machine client; its token is got while Redis answers and reused while it hangs.
+  const ADMIN = await adminAuthorization(facet.baseUrl);
   try {
     const requestExport = async () => {
       const started = Date.now();

@@ -15,9 +15,9 @@ import { startFacetProcess, type FacetProcess } from '../support/facet-process.t
 import { discover } from '../support/rp.ts';
 import { codeFlow } from '../support/code-flow.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
+import { adminAuthorizer } from '../support/admin-client.ts';
 
 const METRICS_TOKEN = 'ops-metrics-token-0123456789abcdef';
-const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const WEB = `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}`;
 const SERVICE = `Basic ${Buffer.from('demo-service:demo-service-dev-secret').toString('base64')}`;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -35,11 +35,15 @@ describe('PostgreSQL restart and stop under load', { timeout: 240_000 }, () => {
   let cluster: PgCluster;
   let facet: FacetProcess;
   let userId: string;
+  let adminAuth: () => Promise<string>;
   const refreshTokens: string[] = [];
 
   before(async () => {
     cluster = await startPgCluster();
     facet = await startFacetProcess({ DATABASE_URL: cluster.url, METRICS_TOKEN });
+    // Got while the database is up; reused during the outage (it lives 10 minutes).
+    adminAuth = adminAuthorizer(facet.baseUrl);
+    await adminAuth();
     const database = await openDatabase({ kind: 'postgres', url: cluster.url });
     try {
       const tenant = (await findTenant(database.db, 'demo'))!;
@@ -69,7 +73,7 @@ describe('PostgreSQL restart and stop under load', { timeout: 240_000 }, () => {
           body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshTokens[chain]! }),
         });
       } else if (kind === 'admin') {
-        response = await fetch(`${facet.baseUrl}/t/demo/admin/api/users/${userId}/unlock`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}' });
+        response = await fetch(`${facet.baseUrl}/t/demo/admin/api/users/${userId}/unlock`, { method: 'POST', headers: { authorization: await adminAuth(), 'content-type': 'application/json' }, body: '{}' });
       } else if (kind === 'client_credentials') {
         response = await fetch(`${facet.baseUrl}/t/demo/token`, {
           method: 'POST',
@@ -180,7 +184,7 @@ describe('PostgreSQL restart and stop under load', { timeout: 240_000 }, () => {
       assert.ok(Number(refresh.retryAfter) >= 1);
       assert.equal((JSON.parse(refresh.body) as { error: string }).error, 'temporarily_unavailable');
       // JSON API: problem+json.
-      const admin = await fetch(`${facet.baseUrl}/t/demo/admin/api/locked`, { headers: { authorization: ADMIN } });
+      const admin = await fetch(`${facet.baseUrl}/t/demo/admin/api/locked`, { headers: { authorization: await adminAuth() } });
       assert.equal(admin.status, 503);
       assert.ok(Number(admin.headers.get('retry-after')) >= 1);
       assert.equal(admin.headers.get('content-type'), 'application/problem+json');

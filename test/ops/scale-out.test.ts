@@ -24,8 +24,8 @@ import { createUser } from '../../src/accounts/users.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
 import { REDIS_URL } from './helpers.ts';
 import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, setAutofill } from '../browser/support.ts';
+import { adminAuthorization } from '../support/admin-client.ts';
 
-const ADMIN = 'Bearer demo-admin-dev-token-000000';
 const haproxy = spawnSync('haproxy', ['-v']).status === 0;
 
 describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not installed', timeout: 300_000 }, () => {
@@ -254,7 +254,7 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
     // Every node has the tenant warm.
     const before = await Promise.all(nodes.map(kids));
     assert.equal(new Set(before).size, 1);
-    const rotated = await fetch(`${nodes[0]!.baseUrl}/t/demo/admin/api/keys/rotate`, { method: 'POST', headers: { authorization: ADMIN } });
+    const rotated = await fetch(`${nodes[0]!.baseUrl}/t/demo/admin/api/keys/rotate`, { method: 'POST', headers: { authorization: await adminAuthorization(nodes[0]!.baseUrl, { publicUrl: proxyUrl }) } });
     assert.equal(rotated.status, 200, await rotated.text());
     const ms = await untilEveryNode(async (node) => (await kids(node)) !== before[0]);
     console.log(`key rotation in effect on every node after ${ms} ms`);
@@ -265,11 +265,11 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
     const user = await withTenant(db.db, tenant, (trx) => createUser(trx, { username: 'scale-lou' }));
     const config = await discover(`${proxyUrl}/t/demo`, 'demo-web', 'demo-web-dev-secret');
     const { tokens } = await codeFlow(config, { origin: proxyUrl, sub: user.id, redirectUri: 'http://localhost:3001/callback' });
-    const locked = await fetch(`${nodes[0]!.baseUrl}/t/demo/admin/api/users/${user.id}/lock`, { method: 'POST', headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: '{}' });
+    const locked = await fetch(`${nodes[0]!.baseUrl}/t/demo/admin/api/users/${user.id}/lock`, { method: 'POST', headers: { authorization: await adminAuthorization(nodes[0]!.baseUrl, { publicUrl: proxyUrl }), 'content-type': 'application/json' }, body: '{}' });
     assert.equal(locked.status, 200, await locked.text());
     // Users, sessions and refresh families are rows, read on every request: nothing to invalidate.
     const ms = await untilEveryNode(async (node) => {
-      const page = (await (await fetch(`${node.baseUrl}/t/demo/admin/api/users/${user.id}`, { headers: { authorization: ADMIN } })).json()) as { user?: { status?: string }; status?: string };
+      const page = (await (await fetch(`${node.baseUrl}/t/demo/admin/api/users/${user.id}`, { headers: { authorization: await adminAuthorization(node.baseUrl, { publicUrl: proxyUrl }) } })).json()) as { user?: { status?: string }; status?: string };
       return (page.user?.status ?? page.status) === 'locked';
     });
     for (const node of nodes.slice(1)) {

@@ -10,10 +10,11 @@ import { CookieJar, followRedirects } from '../support/http-agent.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
+import { adminAuthorization } from '../support/admin-client.ts';
 
 const WEB = `Basic ${Buffer.from('demo-web:demo-web-dev-secret').toString('base64')}`;
 const SERVICE = `Basic ${Buffer.from('demo-service:demo-service-dev-secret').toString('base64')}`;
-const ADMIN = 'Bearer demo-admin-dev-token-000000';
+let ADMIN = '';
 const AUTH = 'client_id=demo-web&response_type=code&scope=openid&redirect_uri=http%3A%2F%2Flocalhost%3A3001%2Fcallback&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256';
 
 describe('input PostgreSQL cannot store', () => {
@@ -23,6 +24,7 @@ describe('input PostgreSQL cannot store', () => {
   before(async () => {
     facet = await startTestFacet();
     demo = `${facet.baseUrl}/t/demo`;
+    ADMIN = await adminAuthorization(facet.baseUrl);
     const tenant = (await findTenant(facet.database.db, 'demo'))!;
     userId = (await withTenant(facet.database.db, tenant, (trx) => createUser(trx, { username: 'nul-nora' }))).id;
   });

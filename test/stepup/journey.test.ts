@@ -14,6 +14,7 @@ import { PasskeyAgent } from '../passkey/agent.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { generateSunUrl } from '../../src/factors/nfc/index.ts';
+import { adminAuthorization } from '../support/admin-client.ts';
 
 const REDIRECT = 'http://localhost:3001/callback';
 const OTP = 'urn:facet:acr:passkey+otp';
@@ -284,7 +285,7 @@ describe('step-up journey: authenticator app and NFC card', () => {
     const bobId = (await db((trx) => trx.selectFrom('users').select('id').where('username', '=', 'bob').executeTakeFirstOrThrow())).id;
     const unlocked = await fetch(`${facet.baseUrl}/t/demo/admin/api/users/${bobId}/unlock`, {
       method: 'POST',
-      headers: { authorization: 'Bearer demo-admin-dev-token-000000', 'content-type': 'application/json' },
+      headers: { authorization: await adminAuthorization(facet.baseUrl), 'content-type': 'application/json' },
       body: JSON.stringify({ factor: 'otp' }),
     });
     assert.equal(unlocked.status, 200);
