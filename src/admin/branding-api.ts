@@ -58,9 +58,8 @@ export const brandingBody = z
   .strict();
 
 const AUTH_PROBLEMS = {
-  401: 'No or a wrong admin bearer token, or no console session.',
+  401: 'No valid admin access token (invalid_token), or no console session.',
   403: 'The console role may not call this route (role_forbidden), or it needs a fresh step-up (step_up_required, with `redirect`).',
-  404: 'This tenant has no admin API token configured.',
   429: 'Too many admin API requests from this address (Retry-After).',
 } as const;
 

@@ -27,7 +27,7 @@ type Db = Parameters<typeof withTenant>[0];
 const timestamp = z.iso.datetime();
 
 const AUTH_PROBLEMS = {
-  401: 'No or a wrong admin bearer token, or no console session.',
+  401: 'No valid admin access token (invalid_token), or no console session.',
   403: 'The console role may not call this route (role_forbidden), or a sensitive route needs a fresh step-up (step_up_required, with `redirect`).',
   404: 'No such client in this tenant.',
   429: 'Too many admin API requests from this address (Retry-After).',

@@ -52,7 +52,7 @@ export const OVERVIEW_ROUTES = {
     responses: { 200: { description: 'One number per day for each series.', schema: overviewSchema } },
     problems: {
       400: 'Invalid parameters (days outside 1–90).',
-      401: 'No or a wrong admin bearer token, or no console session.',
+      401: 'No valid admin access token (invalid_token), or no console session.',
       403: 'The console role may not call this route (role_forbidden).',
       429: 'Too many admin API requests from this address (Retry-After).',
     },
