@@ -46,7 +46,7 @@ export const KEY_ROUTES = {
   },
   listAuditKeys: {
     method: 'get',
-    path: '/keys/audit',
+    path: '/keys/audit-signing',
     operationId: 'listAuditSigningKeys',
     summary: "The tenant's audit-signing keys (ES256; sign export manifests and checkpoints): the active one signs, retired ones stay published at /audit/keys.json",
     tags: ['keys', 'audit'],
@@ -55,7 +55,7 @@ export const KEY_ROUTES = {
   },
   rotateAuditKey: {
     method: 'post',
-    path: '/keys/audit/rotate',
+    path: '/keys/audit-signing/rotate',
     operationId: 'rotateAuditSigningKey',
     summary: 'Give the tenant a new audit-signing key; the old one stops signing but stays published so old exports and checkpoints verify (sensitive; audited)',
     tags: ['keys', 'audit'],

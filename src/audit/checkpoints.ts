@@ -9,7 +9,7 @@ import type { JSONWebKeySet } from 'jose';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { auditKeySet, auditSigner, CHECKPOINT_TYP, verifyAuditJws } from './signing.ts';
 import { AUDIT_ROW_SELECT, GENESIS_HASH, rowHash, sha256Hex, toAuditRow } from './rows.ts';
-import { retentionAnchor } from './audit-log.ts';
+import { appendAudit, retentionAnchor } from './audit-log.ts';
 import type { RootDb } from '../db/client.ts';
 
 export interface CheckpointPayload {
@@ -33,12 +33,15 @@ export interface Checkpoint {
 }
 
 export interface CheckpointSink {
+  /** Stable name ("dir:/srv/checkpoints", "http://…"): the delivery cursor is kept under it. */
+  readonly name: string;
   deliver(tenant: string, checkpoint: Checkpoint & { keys: JSONWebKeySet }): Promise<void>;
 }
 
 /** Writes <dir>/<tenant>/checkpoint-<seq>.jws and keys.json (atomically, by rename). */
 export function directorySink(dir: string): CheckpointSink {
   return {
+    name: `dir:${path.resolve(dir)}`,
     async deliver(tenant, checkpoint) {
       const folder = path.join(dir, tenant);
       await mkdir(folder, { recursive: true });
@@ -56,6 +59,7 @@ export function directorySink(dir: string): CheckpointSink {
 /** POSTs each checkpoint as JSON ({ tenant, seq, event_id, event_hash, jws }). */
 export function httpSink(url: string, { timeoutMs = 5000 }: { timeoutMs?: number } = {}): CheckpointSink {
   return {
+    name: url,
     async deliver(tenant, checkpoint) {
       const response = await fetch(url, {
         method: 'POST',
@@ -106,20 +110,111 @@ export async function createCheckpoint(
   return { seq, eventId, eventHash: payload.event_hash, jws, created: true };
 }
 
-/** Checkpoints a tenant in its own transaction and hands the result to the sinks after commit. */
+export interface DeliveryFailure {
+  sink: string;
+  seq: number;
+  /** Consecutive failed attempts of this sink so far. */
+  attempt: number;
+  error: string;
+}
+
+export interface DeliveryReport {
+  /** Checkpoints handed to a sink in this call (per sink, counted once each). */
+  delivered: number;
+  /** Sinks that failed in this call: each keeps the checkpoint it stopped at for the next call. */
+  failures: DeliveryFailure[];
+}
+
+/**
+ * Hands each sink every checkpoint it has not received yet, oldest first, and advances the sink's
+ * cursor (audit_checkpoint_sinks) only once the sink accepted one. A sink that fails stops there
+ * (order is kept: later checkpoints wait), the failure is recorded in the chain as
+ * audit.checkpoint_sink_failed, and the next call starts again from that checkpoint: while the
+ * database keeps the checkpoints, none is lost. A sink configured later receives the whole history.
+ * One checkpoint per transaction, with the sink's cursor row locked (SKIP LOCKED: when another
+ * node is delivering to this sink, this call leaves it to that node).
+ */
+export async function deliverPendingCheckpoints(
+  db: RootDb,
+  tenant: TenantScope,
+  sinks: readonly CheckpointSink[],
+  { final = true, limit = 1000 }: { final?: boolean; limit?: number } = {},
+): Promise<DeliveryReport> {
+  const report: DeliveryReport = { delivered: 0, failures: [] };
+  for (const sink of sinks) {
+    for (let n = 0; n < limit; n += 1) {
+      const step = await withTenant(db, tenant, async (trx) => {
+        await sql`insert into audit_checkpoint_sinks (sink) values (${sink.name}) on conflict (sink) do nothing`.execute(trx);
+        const cursor = (await sql<{ delivered_seq: string; failures: number }>`
+          select s.delivered_seq::text as delivered_seq, s.failures from audit_checkpoint_sinks s where s.sink = ${sink.name} for update skip locked`.execute(trx)).rows[0];
+        if (!cursor) return 'busy' as const;
+        const next = (await sql<{ seq: string; event_id: string; event_hash: string; jws: string }>`
+          select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.jws from audit_checkpoints c where c.seq > ${cursor.delivered_seq}::bigint order by c.seq limit 1`.execute(trx)).rows[0];
+        if (!next) return 'done' as const;
+        const checkpoint = { seq: Number(next.seq), eventId: next.event_id, eventHash: next.event_hash, jws: next.jws };
+        try {
+          await sink.deliver(tenant.slug, { ...checkpoint, keys: await auditKeySet(trx) });
+        } catch (error) {
+          const message = (error as Error)?.message ?? String(error);
+          const attempt = cursor.failures + 1;
+          await sql`update audit_checkpoint_sinks set failures = ${attempt}, last_error = ${message}, last_attempt_at = now() where sink = ${sink.name}`.execute(trx);
+          await appendAudit(trx, { type: 'audit.checkpoint_sink_failed', actor: 'system', data: { seq: checkpoint.seq, sink: sink.name, attempt, error: message, final } });
+          return { sink: sink.name, seq: checkpoint.seq, attempt, error: message } satisfies DeliveryFailure;
+        }
+        await sql`update audit_checkpoint_sinks set delivered_seq = ${checkpoint.seq}, failures = 0, last_error = null, last_attempt_at = now(), delivered_at = now() where sink = ${sink.name}`.execute(trx);
+        if (cursor.failures > 0) await appendAudit(trx, { type: 'audit.checkpoint_delivered', actor: 'system', data: { seq: checkpoint.seq, sink: sink.name, attempts: cursor.failures + 1 } });
+        return 'delivered' as const;
+      });
+      if (step === 'delivered') {
+        report.delivered += 1;
+        continue;
+      }
+      if (typeof step === 'object') report.failures.push(step);
+      break;
+    }
+  }
+  return report;
+}
+
+/** A message naming every failed sink, for a job that must fail (and be retried). */
+export function deliveryFailureMessage(tenant: string, failures: readonly DeliveryFailure[]): string {
+  return `tenant ${tenant}: checkpoint delivery failed: ${failures.map((f) => `${f.sink} at checkpoint ${f.seq} (attempt ${f.attempt}): ${f.error}`).join('; ')}`;
+}
+
+/**
+ * Delivery with a bounded retry in this process (exponential back-off), for callers that are not
+ * a job with attempts of its own (an export, `facet audit checkpoint`). What still fails stays
+ * pending for the next delivery (the scheduled audit-checkpoint job).
+ */
+export async function deliverWithRetry(
+  db: RootDb,
+  tenant: TenantScope,
+  sinks: readonly CheckpointSink[],
+  { attempts = 3, backoffMs = 1000, sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)) }: { attempts?: number; backoffMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<DeliveryReport> {
+  const total: DeliveryReport = { delivered: 0, failures: [] };
+  for (let attempt = 1; attempt <= attempts; attempt += 1) {
+    const report = await deliverPendingCheckpoints(db, tenant, sinks, { final: attempt === attempts });
+    total.delivered += report.delivered;
+    total.failures = report.failures;
+    if (report.failures.length === 0 || attempt === attempts) return total;
+    await sleep(backoffMs * 2 ** (attempt - 1));
+  }
+  return total;
+}
+
+/**
+ * Checkpoints a tenant in its own transaction, then (after commit) delivers what the sinks have not
+ * received yet. Delivery failures do not throw: they are recorded and returned in `delivery`.
+ */
 export async function checkpointTenant(
   db: RootDb,
   tenant: TenantScope,
-  options: { kek: string; issuer: string; reason: string; skipIfUnchanged?: boolean; sinks?: CheckpointSink[] },
-): Promise<Checkpoint & { created: boolean }> {
-  const result = await withTenant(db, tenant, async (trx) => {
-    const checkpoint = await createCheckpoint(trx, { ...options, slug: tenant.slug });
-    return { checkpoint, keys: await auditKeySet(trx) };
-  });
-  if (result.checkpoint.created) {
-    for (const sink of options.sinks ?? []) await sink.deliver(tenant.slug, { ...result.checkpoint, keys: result.keys });
-  }
-  return result.checkpoint;
+  options: { kek: string; issuer: string; reason: string; skipIfUnchanged?: boolean; sinks?: CheckpointSink[]; final?: boolean },
+): Promise<Checkpoint & { created: boolean; delivery: DeliveryReport }> {
+  const checkpoint = await withTenant(db, tenant, (trx) => createCheckpoint(trx, { ...options, slug: tenant.slug }));
+  const delivery = options.sinks?.length ? await deliverPendingCheckpoints(db, tenant, options.sinks, { final: options.final ?? true }) : { delivered: 0, failures: [] };
+  return { ...checkpoint, delivery };
 }
 
 export async function listCheckpoints(trx: TenantDb, { limit = 100 }: { limit?: number } = {}) {

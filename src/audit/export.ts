@@ -9,7 +9,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
 import { appendAudit } from './audit-log.ts';
-import { createCheckpoint, type CheckpointSink } from './checkpoints.ts';
+import { createCheckpoint, deliverPendingCheckpoints, type CheckpointSink } from './checkpoints.ts';
 import { auditKeySet, auditSigner, MANIFEST_TYP } from './signing.ts';
 import { auditFilterSchema, filterConditions, filtersToJson, selectsChainSegment, whereClause, type AuditFilters } from './search.ts';
 import { AUDIT_ROW_SELECT, CSV_HEADER, csvRecord, DATA_FILE_NAMES, jsonlLine, ocsfEvent, sha256Hex, toAuditRow, type AuditRow, type ExportFormat } from './rows.ts';
@@ -155,8 +155,10 @@ export async function runExport(db: RootDb, tenant: TenantScope, exportId: strin
       return { checkpoint: await createCheckpoint(trx, { kek: options.kek, slug: tenant.slug, issuer, reason }), keys: await auditKeySet(trx) };
     });
     const checkpoint = made.checkpoint;
-    // As checkpointTenant does: the sinks receive a new checkpoint after it committed.
-    if (made.keys) for (const sink of options.sinks ?? []) await sink.deliver(tenant.slug, { ...checkpoint, keys: made.keys });
+    // As checkpointTenant does: the sinks receive a new checkpoint after it committed. A sink that
+    // fails does not fail the export: the checkpoint stays pending for it (recorded in the chain)
+    // and the export job's bounded retry, then the scheduled audit-checkpoint job, deliver it.
+    if (made.keys && options.sinks?.length) await deliverPendingCheckpoints(db, tenant, options.sinks, { final: false });
     const conditions = [...filterConditions(filters), sql`e.id <= ${checkpoint.eventId}::bigint`];
     const total = await withTenant(db, tenant, async (trx) => {
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from audit_events e ${whereClause(conditions)}`.execute(trx);

@@ -87,16 +87,22 @@ export const auditCommands: Record<string, Command> = {
     usage: 'audit checkpoint [--tenant <slug>]',
     options: { tenant: { type: 'string' } },
     async run({ values, out }) {
-      const { checkpointTenant } = await import('../audit/checkpoints.ts');
-      const { checkpointSinks } = await import('../jobs/definitions.ts');
+      const { checkpointTenant, deliverWithRetry } = await import('../audit/checkpoints.ts');
+      const { checkpointSinks, CHECKPOINT_DELIVERY } = await import('../jobs/definitions.ts');
       const { findTenant, listTenants } = await import('../tenancy/registry.ts');
       return withDb(async (db, config) => {
         const tenants = values.tenant ? [await findTenant(db, values.tenant)] : await listTenants(db);
         if (tenants.some((t) => !t)) throw new AuditCommandError(`no tenant called ${values.tenant}`);
+        const sinks = checkpointSinks(config.audit);
+        let undelivered = 0;
         for (const tenant of tenants) {
-          const c = await checkpointTenant(db, tenant!, { kek: config.kek, issuer: `${config.publicUrl}/t/${tenant!.slug}`, reason: 'cli', sinks: checkpointSinks(config.audit) });
+          const c = await checkpointTenant(db, tenant!, { kek: config.kek, issuer: `${config.publicUrl}/t/${tenant!.slug}`, reason: 'cli' });
           out.write(`tenant ${tenant!.slug}: checkpoint ${c.seq} signs event ${c.eventId} (${c.eventHash.slice(0, 16)}…)\n`);
+          const delivery = await deliverWithRetry(db, tenant!, sinks, { attempts: CHECKPOINT_DELIVERY.inlineAttempts, backoffMs: 1000 });
+          for (const f of delivery.failures) out.write(`FAIL tenant ${tenant!.slug}: ${f.sink} did not take checkpoint ${f.seq} (${f.attempt} failed attempts): ${f.error}; it stays pending and is retried by the audit-checkpoint job\n`);
+          undelivered += delivery.failures.length;
         }
+        return undelivered > 0 ? 1 : 0;
       });
     },
   },

@@ -45,6 +45,16 @@ export interface AdminRolesTable {
   granted_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+export interface AuditCheckpointSinksTable {
+  sink: string;
+  delivered_seq: ColumnType<string, string | number | bigint | undefined, string | number | bigint>;
+  failures: ColumnType<number, number | undefined, number>;
+  last_error: string | null;
+  last_attempt_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  delivered_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface AuditCheckpointsTable {
   seq: ColumnType<string, string | number | bigint, string | number | bigint>;
   event_id: ColumnType<string, string | number | bigint, string | number | bigint>;
@@ -332,6 +342,7 @@ export interface WebauthnCredentialsTable {
 export interface TenantSchema {
   account_sessions: AccountSessionsTable;
   admin_roles: AdminRolesTable;
+  audit_checkpoint_sinks: AuditCheckpointSinksTable;
   audit_checkpoints: AuditCheckpointsTable;
   audit_events: AuditEventsTable;
   audit_exports: AuditExportsTable;

@@ -9,7 +9,7 @@ import { retireExpiredKeys } from '../keys/signing-keys.ts';
 import { appendAudit, verifyAuditChain } from '../audit/audit-log.ts';
 import type { JobDefinitions } from './types.ts';
 import type { AuditSettings } from '../audit/settings.ts';
-import { checkpointTenant, directorySink, httpSink, type CheckpointSink } from '../audit/checkpoints.ts';
+import { checkpointTenant, deliveryFailureMessage, deliverWithRetry, directorySink, httpSink, type CheckpointSink } from '../audit/checkpoints.ts';
 import { purgeExpiredExports, runExport } from '../audit/export.ts';
 import { applyRetention } from '../audit/retention.ts';
 import { findTenant } from '../tenancy/registry.ts';
@@ -19,6 +19,8 @@ export interface AuditJobOptions {
   kek: string;
   publicUrl: string;
   settings: AuditSettings;
+  /** First retry delay of checkpoint delivery (default CHECKPOINT_DELIVERY.backoffMs); doubles each attempt. */
+  checkpointBackoffMs?: number;
 }
 
 export function checkpointSinks(settings: AuditSettings): CheckpointSink[] {
@@ -26,7 +28,7 @@ export function checkpointSinks(settings: AuditSettings): CheckpointSink[] {
 }
 
 /** Exports, checkpoints and expired-export removal (issue 13): docs/audit.md. */
-function auditJobs(db: RootDb, { kek, publicUrl, settings }: AuditJobOptions): JobDefinitions {
+function auditJobs(db: RootDb, { kek, publicUrl, settings, checkpointBackoffMs = CHECKPOINT_DELIVERY.backoffMs }: AuditJobOptions): JobDefinitions {
   const sinks = checkpointSinks(settings);
   return {
     'audit-export': {
@@ -36,18 +38,39 @@ function auditJobs(db: RootDb, { kek, publicUrl, settings }: AuditJobOptions): J
         if (!tenant) throw new Error(`no tenant ${String(data.tenant)}`);
         const result = await runExport(db, tenant, String(data.exportId), { kek, publicUrl, dir: settings.exportDir, ttlMs: settings.exportTtlMs, sinks, progress });
         log.info({ tenant: tenant.slug, exportId: data.exportId, ...result }, 'audit export written');
+        // The export's checkpoint, if a sink refused it: a bounded retry here (the export itself is
+        // done and is not run again); what still fails waits for the audit-checkpoint job.
+        if (sinks.length > 0) {
+          const delivery = await deliverWithRetry(db, tenant, sinks, { attempts: CHECKPOINT_DELIVERY.inlineAttempts, backoffMs: checkpointBackoffMs });
+          if (delivery.failures.length > 0) log.warn({ failures: delivery.failures }, 'audit checkpoint not delivered to a sink yet; the audit-checkpoint job retries it');
+        }
         return result;
       },
     },
     'audit-checkpoint': {
       every: settings.checkpointEveryMs,
-      async handler({ log }) {
+      // A sink that fails makes the run fail after every tenant was checkpointed, so the runner
+      // retries it with exponential back-off (BullMQ with Redis, in-process without); each attempt
+      // delivers whatever each sink has not received, and the next scheduled run does too.
+      attempts: CHECKPOINT_DELIVERY.jobAttempts,
+      backoff: checkpointBackoffMs,
+      async handler({ log, attempt }) {
         const made: Record<string, number> = {};
+        const failed: string[] = [];
         for (const tenant of await listTenants(db)) {
-          const checkpoint = await checkpointTenant(db, tenant, { kek, issuer: `${publicUrl}/t/${tenant.slug}`, reason: 'scheduled', skipIfUnchanged: true, sinks });
+          const checkpoint = await checkpointTenant(db, tenant, {
+            kek,
+            issuer: `${publicUrl}/t/${tenant.slug}`,
+            reason: 'scheduled',
+            skipIfUnchanged: true,
+            sinks,
+            final: attempt >= CHECKPOINT_DELIVERY.jobAttempts,
+          });
           if (checkpoint.created) made[tenant.slug] = checkpoint.seq;
+          if (checkpoint.delivery.failures.length > 0) failed.push(deliveryFailureMessage(tenant.slug, checkpoint.delivery.failures));
         }
         log.info({ made }, 'audit chain heads signed');
+        if (failed.length > 0) throw new Error(failed.join(' | '));
         return { made };
       },
     },
@@ -77,6 +100,9 @@ function auditJobs(db: RootDb, { kek, publicUrl, settings }: AuditJobOptions): J
 }
 
 const MINUTE = 60_000;
+
+/** Retrying checkpoint delivery to the sinks (docs/audit.md, section 3). */
+export const CHECKPOINT_DELIVERY = { jobAttempts: 5, inlineAttempts: 3, backoffMs: 5000 } as const;
 
 export function facetJobs({ db, failedAttemptRetentionDays = 30, audit }: { db: RootDb; failedAttemptRetentionDays?: number; audit?: AuditJobOptions }): JobDefinitions {
   return {

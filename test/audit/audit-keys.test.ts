@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { adminAccessToken } from '../support/admin-client.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { appendAudit } from '../../src/audit/audit-log.ts';
@@ -17,24 +18,6 @@ import { verifyExport } from '../../src/audit/verify-export.ts';
 import { checkpointTenant, listCheckpoints, verifyChainAgainstCheckpoints } from '../../src/audit/checkpoints.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { isSensitive, mayCall, routeKey, scopeFor } from '../../src/admin/permissions.ts';
-
-const STATIC_TOKEN = 'demo-admin-dev-token-000000';
-
-/**
- * The admin API's bearer credential: an access token by client_credentials for the admin resource
- * (the demo tenant's `demo-admin` machine client), or — where the admin API still takes the
- * tenant's static admin token — that token.
- */
-async function adminBearer(baseUrl: string): Promise<string> {
-  const issuer = `${baseUrl}/t/demo`;
-  const response = await fetch(`${issuer}/token`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('demo-admin:demo-admin-dev-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'client_credentials', resource: `${issuer}/admin/api`, scope: 'admin:read admin:write audit:read' }),
-  });
-  const body = (await response.json().catch(() => ({}))) as { access_token?: string };
-  return body.access_token ?? STATIC_TOKEN;
-}
 
 describe('audit-signing key rotation', () => {
   let facet: TestFacet;
@@ -46,7 +29,7 @@ describe('audit-signing key rotation', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'facet-audit-keys-'));
     facet = await startTestFacet({ database: 'postgres', env: { FACET_AUDIT_EXPORT_DIR: path.join(dir, 'exports') } });
     demo = (await findTenant(facet.database.db, 'demo'))!;
-    bearer = await adminBearer(facet.baseUrl);
+    bearer = await adminAccessToken(facet.baseUrl);
     await withTenant(facet.database.db, demo, async (trx) => {
       for (let i = 0; i < 10; i += 1) await appendAudit(trx, { type: 'passkey.sign_in', subject: `u${i}`, ip: '192.0.2.7', data: { credential_id: `c${i}`, amr: ['hwk'] } });
     });
@@ -86,12 +69,12 @@ describe('audit-signing key rotation', () => {
     const oldSet = await keySet();
     assert.deepEqual(oldSet.keys.map((k) => k.kid), [before.kid]);
 
-    const rotated = await call('/admin/api/keys/audit/rotate', { method: 'POST' });
+    const rotated = await call('/admin/api/keys/audit-signing/rotate', { method: 'POST' });
     assert.equal(rotated.status, 200);
     const { created, retired } = await json(rotated);
     assert.deepEqual(retired, [before.kid]);
     assert.notEqual(created, before.kid);
-    const listed = await json(await call('/admin/api/keys/audit'));
+    const listed = await json(await call('/admin/api/keys/audit-signing'));
     assert.deepEqual(listed.keys.map((k: any) => [k.kid, k.status]), [[created, 'active'], [before.kid, 'retired']]);
 
     const afterRotation = await exportArchive('after');
@@ -128,15 +111,20 @@ describe('audit-signing key rotation', () => {
     assert.deepEqual(events.events[0].data, { created, retired: [before.kid] });
   });
 
-  test('rotation is an admin-only sensitive write with admin:write scope; auditors may list the keys', () => {
-    const rotate = routeKey('POST', '/t/:tenant/admin/api/keys/audit/rotate');
-    assert.equal(rotate, 'POST /keys/audit/rotate');
+  test('rotation is an admin-only sensitive write with admin:write scope; auditors may list the keys', async () => {
+    // Over HTTP: a machine token with only audit:read may list the keys but not rotate them.
+    const reader = `Bearer ${await adminAccessToken(facet.baseUrl, { scope: 'audit:read' })}`;
+    const refused = await fetch(`${facet.baseUrl}/t/demo/admin/api/keys/audit-signing/rotate`, { method: 'POST', headers: { authorization: reader } });
+    assert.equal(refused.status, 403);
+    assert.match(JSON.stringify(await refused.json()), /admin:write/, 'the problem names the scope it needs');
+    const rotate = routeKey('POST', '/t/:tenant/admin/api/keys/audit-signing/rotate');
+    assert.equal(rotate, 'POST /keys/audit-signing/rotate');
     assert.equal(mayCall(['auditor'], rotate), false);
     assert.equal(mayCall(['helpdesk'], rotate), false);
     assert.equal(mayCall(['admin'], rotate), true);
     assert.equal(scopeFor(rotate), 'admin:write');
     assert.equal(isSensitive(rotate), true, 'a fresh step-up in the console');
-    assert.equal(mayCall(['auditor'], 'GET /keys/audit'), true);
+    assert.equal(mayCall(['auditor'], 'GET /keys/audit-signing'), true);
   });
 
   test('facet audit rotate-key rotates from the command line', async () => {
@@ -145,10 +133,10 @@ describe('audit-signing key rotation', () => {
     try {
       const out: string[] = [];
       const sink = { write: (s: string) => (out.push(s), true) } as any;
-      const active = (await json(await call('/admin/api/keys/audit'))).keys.find((k: any) => k.status === 'active').kid;
+      const active = (await json(await call('/admin/api/keys/audit-signing'))).keys.find((k: any) => k.status === 'active').kid;
       assert.equal(await runCli(['audit', 'rotate-key', '--tenant', 'demo'], sink, sink), 0, out.join(''));
       assert.match(out.join(''), new RegExp(`retired ${active}`));
-      const keys = (await json(await call('/admin/api/keys/audit'))).keys;
+      const keys = (await json(await call('/admin/api/keys/audit-signing'))).keys;
       assert.equal(keys.filter((k: any) => k.status === 'active').length, 1);
       assert.notEqual(keys.find((k: any) => k.status === 'active').kid, active);
       assert.equal((await keySet()).keys.length, 3);

@@ -466,7 +466,7 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
-  /** GET /keys/audit — The tenant's audit-signing keys (ES256; sign export manifests and checkpoints): the active one signs, retired ones stay published at /audit/keys.json */
+  /** GET /keys/audit-signing — The tenant's audit-signing keys (ES256; sign export manifests and checkpoints): the active one signs, retired ones stay published at /audit/keys.json */
   listAuditSigningKeys: {
     response: {
       keys: Array<{
@@ -698,7 +698,7 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
-  /** POST /keys/audit/rotate — Give the tenant a new audit-signing key; the old one stops signing but stays published so old exports and checkpoints verify (sensitive; audited) */
+  /** POST /keys/audit-signing/rotate — Give the tenant a new audit-signing key; the old one stops signing but stays published so old exports and checkpoints verify (sensitive; audited) */
   rotateAuditSigningKey: {
     response: {
       created: string;
