@@ -103,7 +103,7 @@ ${d.factorSections ?? ''}
 ${d.face ? faceSection(d, d.face) : ''}
 <div class="card" role="group" aria-labelledby="recovery-heading">
 <h3 id="recovery-heading">${t.account.recoveryCodes}</h3>
-<p>${fill(t.account.recoveryRemaining, { count: d.recoveryRemaining })}</p>
+<p>${fill(t.account.recoveryRemaining, { count: d.recoveryRemaining }, t.lang)}</p>
 <form method="post" action="${d.base}/recovery-codes">${csrfField(d.csrf)}<p class="hint" id="regenerate-hint">${t.securityChanges.regenerateHint}</p><button type="submit" class="secondary" aria-describedby="regenerate-hint">${t.securityChanges.regenerate}</button></form>
 </div>
 </section>

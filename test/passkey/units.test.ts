@@ -26,8 +26,9 @@ test('CSRF tokens differ per binding and per key', () => {
   assert.equal(csrfToken('k', 'interaction:a'), csrfToken('k', 'interaction:a'));
 });
 
-test('strings: English by default and for en-*, placeholders filled, unknown ones kept', () => {
-  assert.equal(stringsFor('de-DE,en;q=0.5').lang, 'en');
+test('strings: English by default and for en-*, German for de-*, placeholders filled, unknown ones kept', () => {
+  assert.equal(stringsFor('en-GB,de;q=0.5').lang, 'en');
+  assert.equal(stringsFor('de-DE,en;q=0.5').lang, 'de');
   assert.equal(stringsFor(undefined).lang, 'en');
   assert.equal(fill('Sign in to {tenant} {x}', { tenant: 'Acme' }), 'Sign in to Acme {x}');
 });

@@ -1,9 +1,9 @@
 // Issue 18, languages: every language has every key of the English catalogue (nested maps too)
-// with the same {placeholders}; Accept-Language picks the language (q-values honoured); the
+// with the same ICU arguments, and every message formats; Accept-Language picks the language (q-values honoured); the
 // switcher's ?lang= link changes the page and is remembered in a cookie, under the same CSP.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { LANGUAGES, negotiateLanguage, stringsFor } from '../../views/strings/index.ts';
+import { argumentNames, fill, LANGUAGES, negotiateLanguage, stringsFor } from '../../views/strings/index.ts';
 import { en } from '../../views/strings/en.ts';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 
@@ -18,7 +18,6 @@ function leaves(tree: Tree, prefix = ''): Map<string, string> {
   return out;
 }
 
-const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
 describe('the message catalogue', () => {
   const reference = leaves(en as unknown as Tree);
@@ -31,7 +30,13 @@ describe('the message catalogue', () => {
       assert.deepEqual(extra, [], `${code} has keys English does not`);
       for (const [key, text] of own) {
         assert.ok(text.trim().length > 0, `${code}.${key} is empty`);
-        assert.deepEqual(placeholders(text), placeholders(reference.get(key)!), `${code}.${key} placeholders`);
+        assert.deepEqual(argumentNames(text, code), argumentNames(reference.get(key)!), `${code}.${key} arguments`);
+        // ICU syntax is only used on purpose: a message without plural/select formats exactly as
+        // its text with the arguments put in (no apostrophe or '#' swallowed by the formatter).
+        if (!/\{\w+, (plural|select)/.test(text)) {
+          const values = Object.fromEntries(argumentNames(text, code).map((name) => [name, `<${name}>`]));
+          assert.equal(fill(text, values, code), text.replace(/\{(\w+)\}/g, (_m, name: string) => `<${name}>`), `${code}.${key} formats literally`);
+        }
       }
       assert.equal(strings.lang, code);
     });
@@ -41,6 +46,16 @@ describe('the message catalogue', () => {
     delete (broken.stepUp as Tree).factorNames!['face' as never];
     assert.ok(!leaves(broken).has('stepUp.factorNames.face'));
     assert.ok(reference.has('stepUp.factorNames.face'));
+  });
+  test('plurals (ICU) in both languages; an argument not given stays as {name}', () => {
+    assert.equal(fill(en.account.recoveryRemaining, { count: 1 }, 'en'), '1 unused recovery code remains.');
+    assert.equal(fill(en.account.recoveryRemaining, { count: 10 }, 'en'), '10 unused recovery codes remain.');
+    assert.match(fill(en.account.recoveryRemaining, { count: 0 }, 'en'), /^No unused recovery codes remain/);
+    assert.equal(fill(LANGUAGES.de.strings.account.recoveryRemaining, { count: 1 }, 'de'), 'Noch 1 unbenutzter Wiederherstellungscode.');
+    assert.equal(fill(LANGUAGES.de.strings.account.recoveryRemaining, { count: 7 }, 'de'), 'Noch 7 unbenutzte Wiederherstellungscodes.');
+    assert.equal(fill(en.stepUp.tooMany, { seconds: 1 }), 'Too many attempts. Wait 1 second and try again.');
+    assert.equal(fill(LANGUAGES.de.strings.stepUp.tooMany, { seconds: 30 }, 'de'), 'Zu viele Versuche. Warten Sie 30 Sekunden und versuchen Sie es erneut.');
+    assert.equal(fill(en.stepUp.locked, { minutes: 5 }), 'Too many wrong attempts. You can try again in 5 min, after {time}.');
   });
   test('German is a translation, not a copy', () => {
     const de = leaves(LANGUAGES.de.strings as unknown as Tree);
