@@ -16,6 +16,7 @@
 // rendered here, at the HTTP edge, so src/errors/ stays free of the views.
 import type { Context, Next } from 'koa';
 import { messagePage } from '../../views/layout.ts';
+import { fill, stringsFor } from '../../views/strings/index.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
 import { isUnstorableInputError } from '../db/unstorable.ts';
 import { HttpError, STATUS_TITLES, tooManyRequests } from '../errors/http-errors.ts';
@@ -94,10 +95,16 @@ export function respondWith(ctx: Context, answer: ErrorAnswer, { as }: { as?: Re
   }
   if (representation === 'html') {
     ctx.type = 'html';
-    const brand = tenantBrand(ctx);
+    // In the reader's language: the page's own words, and a bare status title or the 500 text
+    // (the details the routes give are already theirs).
+    const t = stringsFor(ctx.get('accept-language'));
+    const words = t.errors.page;
+    const brand = { ...tenantBrand(ctx), lang: t.lang, skipLabel: t.common.skipToContent };
+    const title = answer.title === STATUS_TITLES[answer.status] || answer.code === 'internal_error' ? (words.status[answer.status] ?? answer.title) : answer.title;
+    const message = answer.code === 'internal_error' ? words.internal : answer.detail;
     ctx.body = OAUTH_ENDPOINT.test(ctx.path)
-      ? messagePage({ ...brand, title: 'Sign-in problem', heading: 'Something went wrong', message: answer.detail, detail: `Error code: ${OAUTH_CODES[answer.code] ?? answer.code}` }).value
-      : messagePage({ ...brand, title: answer.title, heading: answer.status === 429 ? 'Too many attempts' : answer.title, message: answer.detail, ...(requestId ? { detail: `Reference: ${requestId}` } : {}) }).value;
+      ? messagePage({ ...brand, title: words.signInProblem, heading: words.somethingWrong, message, detail: fill(words.errorCode, { code: OAUTH_CODES[answer.code] ?? answer.code }, t.lang) }).value
+      : messagePage({ ...brand, title, heading: answer.status === 429 ? words.tooMany : title, message, ...(requestId ? { detail: fill(words.reference, { id: requestId }, t.lang) } : {}) }).value;
     return;
   }
   ctx.type = 'application/problem+json';

@@ -141,6 +141,18 @@ describe('language on the pages', () => {
     assert.equal(response.headers.getSetCookie().some((c) => c.startsWith('facet_lang=')), false);
   });
 
+  test('error pages speak the reader’s language too, with the switcher', async () => {
+    const response = await get('/t/demo/interaction/no-such-interaction', { 'accept-language': 'de-DE' });
+    const page = await response.text();
+    assert.equal(response.status, 400);
+    assert.match(page, /<html lang="de">/);
+    assert.ok(page.includes(LANGUAGES.de.strings.errors.interactionGone));
+    assert.match(page, /<p class="detail">Referenz: [0-9a-f-]{36}<\/p>/);
+    assert.match(page, /<nav class="languages" aria-label="Sprache">/);
+    const english = await (await get('/t/demo/interaction/no-such-interaction', { 'accept-language': 'en' })).text();
+    assert.match(english, /<p class="detail">Reference: [0-9a-f-]{36}<\/p>/);
+  });
+
   test('?lang= is removed before routing: discovery and the provider never see it', async () => {
     const response = await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration?lang=de`);
     assert.equal(response.status, 200);

@@ -398,6 +398,28 @@ export const en = {
     locked: 'Too many failed attempts. Try again after {time}.',
     disabled: 'Too many failed attempts: this way of signing in is blocked. Contact your administrator.',
     pendingGone: 'This step has expired. Start signing in again.',
+    // The shell of error pages (src/http/error-responder.ts) and the titles of HTTP statuses.
+    page: {
+      signInProblem: 'Sign-in problem',
+      somethingWrong: 'Something went wrong',
+      tooMany: 'Too many attempts',
+      errorCode: 'Error code: {code}',
+      reference: 'Reference: {id}',
+      internal: 'Something went wrong on our side.',
+      status: {
+        400: 'Bad request',
+        401: 'Not signed in',
+        403: 'Not allowed',
+        404: 'Not found',
+        409: 'Conflict',
+        413: 'Too large',
+        415: 'Unsupported format',
+        423: 'Locked',
+        429: 'Too many requests',
+        500: 'Internal error',
+        503: 'Temporarily unavailable',
+      } as Record<number, string>,
+    },
   },
   // Pages oidc-provider asks Facet to render (src/oidc/provider-pages.ts).
   providerPages: {
