@@ -167,7 +167,7 @@ export const commands: Record<string, Command> = {
   },
   'face eval': {
     summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, all against all, DET curve)',
-    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--quick]',
+    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--first-landmarks on|off] [--quick]',
     options: {
       pairs: { type: 'string' },
       images: { type: 'string' },
@@ -176,13 +176,14 @@ export const commands: Record<string, Command> = {
       'pipeline-version': { type: 'string' },
       refine: { type: 'string' },
       flip: { type: 'string' },
+      'first-landmarks': { type: 'string' },
       quick: { type: 'boolean' },
     },
     async run({ values, out }) {
       if (!values.pairs || !values.images) throw new CommandError('--pairs <file> and --images <dir> are required');
       const { runFaceEval } = await import('../face/eval/index.ts');
       const { PIPELINE_VERSIONS } = await import('../face/pipeline.ts');
-      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: 'off' | 'mirror' | 'mirror-redetect' } = {};
+      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: 'off' | 'mirror' | 'mirror-redetect'; firstLandmarks?: boolean } = {};
       if (values['pipeline-version'] !== undefined) {
         const version = Number(values['pipeline-version']);
         if (!PIPELINE_VERSIONS[version]) throw new CommandError(`--pipeline-version must be one of ${Object.keys(PIPELINE_VERSIONS).join(', ')}`);
@@ -196,6 +197,10 @@ export const commands: Record<string, Command> = {
       if (values.flip !== undefined) {
         if (values.flip !== 'off' && values.flip !== 'mirror' && values.flip !== 'mirror-redetect') throw new CommandError('--flip must be off, mirror or mirror-redetect');
         pipeline.flip = values.flip;
+      }
+      if (values['first-landmarks'] !== undefined) {
+        if (values['first-landmarks'] !== 'on' && values['first-landmarks'] !== 'off') throw new CommandError('--first-landmarks must be on or off');
+        pipeline.firstLandmarks = values['first-landmarks'] === 'on';
       }
       await runFaceEval({
         pairs: values.pairs,

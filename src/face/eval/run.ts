@@ -35,7 +35,7 @@ export interface RunFaceEvalOptions {
    * Which pipeline to measure: a version (default the current one), optionally with its
    * refinement size or flip averaging overridden to compare alternatives.
    */
-  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: FlipMode };
+  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: FlipMode; firstLandmarks?: boolean };
   /** Quick runs: only this many pairs per fold, and the first n identities for all-against-all. */
   pairsPerFold?: number;
   maxIdentities?: number;
