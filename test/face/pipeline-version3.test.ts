@@ -72,6 +72,14 @@ describe('face pipeline version 3', () => {
     assert.ok(cosineSimilarity(result.embedding, refinedOnly) < 0.999);
   });
 
+  it('firstLandmarks: false (the eval CLI\'s --first-landmarks off) leaves the refined alignment and its flip', async () => {
+    calls.detect = 0;
+    calls.embedBatches = [];
+    await analyzePicture(image, counting, { pipelineVersion: 3, firstLandmarks: false });
+    assert.equal(calls.detect, 2);
+    assert.deepEqual(calls.embedBatches, [2]);
+  });
+
   it('makes the older versions in the same pass for old templates (version 2: its own mirrored re-detection)', async () => {
     calls.detect = 0;
     calls.embedBatches = [];
