@@ -1,14 +1,15 @@
 // Branding through the console's admin API (issue 12): the primary colour is checked for contrast
 // (an unreadable one is a 400 naming the field), reaches the end-user pages' stylesheet at once,
 // and survives `facet tenant apply` of a file that does not declare it (a file that does wins).
-// What the tenant file declares (its name) is read-only: 409 naming the field. Audited. Real
-// PostgreSQL when DATABASE_URL is set.
+// What the tenant file declares (its name) is read-only: 409 naming the field. Audited.
+// On embedded PGlite, and on real PostgreSQL too when DATABASE_URL is set.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
+import { backends } from '../support/backends.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
 import { finishInteractions } from '../support/code-flow.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
@@ -24,93 +25,95 @@ interface Session {
 }
 type Branding = { branding: { displayName: string; logoUrl: string | null; primaryColor: string | null }; contrast: { color: string; againstWhite: number; darkModeShade: string }; managedBy: string | null; readOnly: string[] };
 
-describe('branding through the console API', () => {
-  let facet: TestFacet;
-  let demo: TenantRecord;
-  let admin: Session;
-  let adminId = '';
-  let demoYaml = '';
+for (const backend of backends) {
+  describe(`branding through the console API (${backend})`, () => {
+    let facet: TestFacet;
+    let demo: TenantRecord;
+    let admin: Session;
+    let adminId = '';
+    let demoYaml = '';
 
-  function api(who: Session, route: string, init: { method?: string; body?: unknown } = {}) {
-    return fetch(`${facet.baseUrl}/t/demo/console/api${route}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        cookie: who.jar.header(new URL(`${facet.baseUrl}/t/demo/console/api`)),
-        'x-facet-csrf': who.csrf,
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-  }
-  const brandCss = async () => (await fetch(`${facet.baseUrl}/t/demo/brand.css`)).text();
-  async function eventually(what: string, check: () => Promise<boolean>) {
-    for (let i = 0; i < 50; i += 1) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    function api(who: Session, route: string, init: { method?: string; body?: unknown } = {}) {
+      return fetch(`${facet.baseUrl}/t/demo/console/api${route}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          cookie: who.jar.header(new URL(`${facet.baseUrl}/t/demo/console/api`)),
+          'x-facet-csrf': who.csrf,
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      });
     }
-    assert.fail(`never: ${what}`);
-  }
+    const brandCss = async () => (await fetch(`${facet.baseUrl}/t/demo/brand.css`)).text();
+    async function eventually(what: string, check: () => Promise<boolean>) {
+      for (let i = 0; i < 50; i += 1) {
+        if (await check()) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail(`never: ${what}`);
+    }
 
-  before(async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'facet-branding-'));
-    demoYaml = await readFile(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8');
-    await writeFile(path.join(dir, 'demo.yaml'), demoYaml);
-    facet = await startTestFacet({ tenantsDir: dir });
-    demo = (await findTenant(facet.database.db, 'demo'))!;
-    await withTenant(facet.database.db, demo, async (trx) => {
-      adminId = (await createUser(trx, { username: 'ada', email: 'ada@demo.example' })).id;
-      await grantRole(trx, { userId: adminId, role: 'admin', source: 'cli', actor: 'test' });
+    before(async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'facet-branding-'));
+      demoYaml = await readFile(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8');
+      await writeFile(path.join(dir, 'demo.yaml'), demoYaml);
+      facet = await startTestFacet({ database: backend, tenantsDir: dir });
+      demo = (await findTenant(facet.database.db, 'demo'))!;
+      await withTenant(facet.database.db, demo, async (trx) => {
+        adminId = (await createUser(trx, { username: 'ada', email: 'ada@demo.example' })).id;
+        await grantRole(trx, { userId: adminId, role: 'admin', source: 'cli', actor: 'test' });
+      });
+      const jar = new CookieJar();
+      const origin = facet.baseUrl;
+      const step = await finishInteractions(await followRedirects(`${origin}/t/demo/console/users`, jar, { origin }), jar, { origin, sub: adminId });
+      admin = { jar, csrf: /data-csrf="([^"]+)"/.exec(await step.response!.text())![1]! };
+      await withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', adminId).execute());
     });
-    const jar = new CookieJar();
-    const origin = facet.baseUrl;
-    const step = await finishInteractions(await followRedirects(`${origin}/t/demo/console/users`, jar, { origin }), jar, { origin, sub: adminId });
-    admin = { jar, csrf: /data-csrf="([^"]+)"/.exec(await step.response!.text())![1]! };
-    await withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', adminId).execute());
-  });
-  after(async () => facet?.close());
+    after(async () => facet?.close());
 
-  test('read: the defaults, the contrast of the colour in use, and what the tenant file declares', async () => {
-    const read = (await (await api(admin, '/branding')).json()) as Branding;
-    assert.deepEqual(read.branding, { displayName: 'Demo Organisation', logoUrl: null, primaryColor: null });
-    assert.equal(read.contrast.color, '#2457d6');
-    assert.ok(read.contrast.againstWhite >= 4.5);
-    assert.match(read.managedBy!, /demo\.yaml$/);
-    assert.deepEqual(read.readOnly, ['displayName']);
-  });
+    test('read: the defaults, the contrast of the colour in use, and what the tenant file declares', async () => {
+      const read = (await (await api(admin, '/branding')).json()) as Branding;
+      assert.deepEqual(read.branding, { displayName: 'Demo Organisation', logoUrl: null, primaryColor: null });
+      assert.equal(read.contrast.color, '#2457d6');
+      assert.ok(read.contrast.againstWhite >= 4.5);
+      assert.match(read.managedBy!, /demo\.yaml$/);
+      assert.deepEqual(read.readOnly, ['displayName']);
+    });
 
-  test('an unreadable colour is refused beside its field; a file-declared name is read-only', async () => {
-    const yellow = await api(admin, '/branding', { method: 'PUT', body: { primaryColor: '#ffd700' } });
-    assert.equal(yellow.status, 400);
-    const problem = (await yellow.json()) as { errors: Array<{ pointer: string; detail: string }> };
-    assert.deepEqual(problem.errors.map((e) => e.pointer), ['#/primaryColor']);
-    assert.match(problem.errors[0]!.detail, /contrast of 1\.\d+:1 against white/);
-    const notAColour = (await (await api(admin, '/branding', { method: 'PUT', body: { primaryColor: 'red', logoUrl: 'javascript:alert(1)' } })).json()) as { errors: Array<{ pointer: string }> };
-    assert.deepEqual(notAColour.errors.map((e) => e.pointer).sort(), ['#/logoUrl', '#/primaryColor']);
-    const name = await api(admin, '/branding', { method: 'PUT', body: { displayName: 'Renamed' } });
-    assert.equal(name.status, 409);
-    const conflict = (await name.json()) as { code: string; errors: Array<{ pointer: string }> };
-    assert.equal(conflict.code, 'managed_by_file');
-    assert.deepEqual(conflict.errors.map((e) => e.pointer), ['#/displayName']);
-    assert.doesNotMatch(await brandCss(), /--accent/);
-  });
+    test('an unreadable colour is refused beside its field; a file-declared name is read-only', async () => {
+      const yellow = await api(admin, '/branding', { method: 'PUT', body: { primaryColor: '#ffd700' } });
+      assert.equal(yellow.status, 400);
+      const problem = (await yellow.json()) as { errors: Array<{ pointer: string; detail: string }> };
+      assert.deepEqual(problem.errors.map((e) => e.pointer), ['#/primaryColor']);
+      assert.match(problem.errors[0]!.detail, /contrast of 1\.\d+:1 against white/);
+      const notAColour = (await (await api(admin, '/branding', { method: 'PUT', body: { primaryColor: 'red', logoUrl: 'javascript:alert(1)' } })).json()) as { errors: Array<{ pointer: string }> };
+      assert.deepEqual(notAColour.errors.map((e) => e.pointer).sort(), ['#/logoUrl', '#/primaryColor']);
+      const name = await api(admin, '/branding', { method: 'PUT', body: { displayName: 'Renamed' } });
+      assert.equal(name.status, 409);
+      const conflict = (await name.json()) as { code: string; errors: Array<{ pointer: string }> };
+      assert.equal(conflict.code, 'managed_by_file');
+      assert.deepEqual(conflict.errors.map((e) => e.pointer), ['#/displayName']);
+      assert.doesNotMatch(await brandCss(), /--accent/);
+    });
 
-  test('a readable colour reaches the end-user stylesheet at once, and tenant apply keeps it', async () => {
-    const saved = await api(admin, '/branding', { method: 'PUT', body: { primaryColor: '#1F5F3A', logoUrl: 'https://demo.example/logo.svg' } });
-    assert.equal(saved.status, 200);
-    const body = (await saved.json()) as Branding;
-    assert.deepEqual(body.branding, { displayName: 'Demo Organisation', logoUrl: 'https://demo.example/logo.svg', primaryColor: '#1f5f3a' });
-    assert.ok(body.contrast.againstWhite >= 4.5);
-    await eventually('brand.css has the colour', async () => (await brandCss()).includes('--accent: #1f5f3a'));
-    const audit = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['actor', 'data']).where('type', '=', 'tenant.branding_changed').execute());
-    assert.deepEqual(audit.map((e) => [e.actor, (e.data as { fields: string[] }).fields]), [[adminId, ['logoUrl', 'primaryColor']]]);
+    test('a readable colour reaches the end-user stylesheet at once, and tenant apply keeps it', async () => {
+      const saved = await api(admin, '/branding', { method: 'PUT', body: { primaryColor: '#1F5F3A', logoUrl: 'https://demo.example/logo.svg' } });
+      assert.equal(saved.status, 200);
+      const body = (await saved.json()) as Branding;
+      assert.deepEqual(body.branding, { displayName: 'Demo Organisation', logoUrl: 'https://demo.example/logo.svg', primaryColor: '#1f5f3a' });
+      assert.ok(body.contrast.againstWhite >= 4.5);
+      await eventually('brand.css has the colour', async () => (await brandCss()).includes('--accent: #1f5f3a'));
+      const audit = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['actor', 'data']).where('type', '=', 'tenant.branding_changed').execute());
+      assert.deepEqual(audit.map((e) => [e.actor, (e.data as { fields: string[] }).fields]), [[adminId, ['logoUrl', 'primaryColor']]]);
 
-    // The file does not declare a colour: applying it again keeps the console's.
-    await applyTenantFile(facet.database.db, parseTenantFile(demoYaml), { kek: facet.config.kek, production: false });
-    const kept = (await findTenant(facet.database.db, 'demo'))!.settings as { brand_color?: string; logo_url?: string };
-    assert.deepEqual([kept.brand_color, kept.logo_url], ['#1f5f3a', 'https://demo.example/logo.svg']);
-    // A file that declares one wins, and the console then shows it read-only.
-    const declaring = demoYaml.replace('settings:\n', 'settings:\n  brand_color: "#8a1538"\n');
-    await applyTenantFile(facet.database.db, parseTenantFile(declaring), { kek: facet.config.kek, production: false });
-    assert.equal(((await findTenant(facet.database.db, 'demo'))!.settings as { brand_color?: string }).brand_color, '#8a1538');
+      // The file does not declare a colour: applying it again keeps the console's.
+      await applyTenantFile(facet.database.db, parseTenantFile(demoYaml), { kek: facet.config.kek, production: false });
+      const kept = (await findTenant(facet.database.db, 'demo'))!.settings as { brand_color?: string; logo_url?: string };
+      assert.deepEqual([kept.brand_color, kept.logo_url], ['#1f5f3a', 'https://demo.example/logo.svg']);
+      // A file that declares one wins, and the console then shows it read-only.
+      const declaring = demoYaml.replace('settings:\n', 'settings:\n  brand_color: "#8a1538"\n');
+      await applyTenantFile(facet.database.db, parseTenantFile(declaring), { kek: facet.config.kek, production: false });
+      assert.equal(((await findTenant(facet.database.db, 'demo'))!.settings as { brand_color?: string }).brand_color, '#8a1538');
+    });
   });
-});
+}

@@ -3,13 +3,14 @@
 // at once (the secret authenticates at introspection; the old one stops). Clients of the tenant
 // file and the built-in console client are read-only (409). Bad input is a 400 whose `errors` names
 // each field (RFC 9457 extension), the generic shape every console form shows beside its fields.
-// Real PostgreSQL when DATABASE_URL is set.
+// On embedded PGlite, and on real PostgreSQL too when DATABASE_URL is set.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
+import { backends } from '../support/backends.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
 import { finishInteractions } from '../support/code-flow.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
@@ -23,191 +24,193 @@ interface Session {
 }
 type FieldError = { in: string; pointer: string; detail: string };
 
-describe('applications through the console API', () => {
-  let facet: TestFacet;
-  let demo: TenantRecord;
-  let admin: Session;
-  let helpdesk: Session;
-  const ids: Record<string, string> = {};
+for (const backend of backends) {
+  describe(`applications through the console API (${backend})`, () => {
+    let facet: TestFacet;
+    let demo: TenantRecord;
+    let admin: Session;
+    let helpdesk: Session;
+    const ids: Record<string, string> = {};
 
-  async function signIn(sub: string): Promise<Session> {
-    const jar = new CookieJar();
-    const origin = facet.baseUrl;
-    const step = await finishInteractions(await followRedirects(`${origin}/t/demo/console/users`, jar, { origin }), jar, { origin, sub });
-    const text = await step.response!.text();
-    assert.equal(step.response!.status, 200, text);
-    return { jar, csrf: /data-csrf="([^"]+)"/.exec(text)![1]! };
-  }
-  function api(who: Session, route: string, init: { method?: string; body?: unknown } = {}) {
-    return fetch(`${facet.baseUrl}/t/demo/console/api${route}`, {
-      method: init.method ?? 'GET',
-      headers: {
-        cookie: who.jar.header(new URL(`${facet.baseUrl}/t/demo/console/api`)),
-        'x-facet-csrf': who.csrf,
-        ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-    });
-  }
-  const stepUp = (userId: string) =>
-    withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', userId).execute());
-  /** Client authentication at the introspection endpoint: 200 with the right secret, 401 otherwise. */
-  const introspectAs = (clientId: string, secret: string) =>
-    fetch(`${facet.baseUrl}/t/demo/token/introspection`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'token=nothing-like-a-token',
-    }).then(async (r) => {
-      await r.body?.cancel();
-      return r.status;
-    });
-  /** The tenant reloads within a moment of a change (config version + change feed). */
-  async function eventually(what: string, check: () => Promise<boolean>) {
-    for (let i = 0; i < 50; i += 1) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    async function signIn(sub: string): Promise<Session> {
+      const jar = new CookieJar();
+      const origin = facet.baseUrl;
+      const step = await finishInteractions(await followRedirects(`${origin}/t/demo/console/users`, jar, { origin }), jar, { origin, sub });
+      const text = await step.response!.text();
+      assert.equal(step.response!.status, 200, text);
+      return { jar, csrf: /data-csrf="([^"]+)"/.exec(text)![1]! };
     }
-    assert.fail(`never: ${what}`);
-  }
-
-  before(async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), 'facet-clients-'));
-    await writeFile(path.join(dir, 'demo.yaml'), await readFile(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8'));
-    facet = await startTestFacet({ tenantsDir: dir });
-    demo = (await findTenant(facet.database.db, 'demo'))!;
-    await withTenant(facet.database.db, demo, async (trx) => {
-      for (const name of ['ada', 'hal']) ids[name] = (await createUser(trx, { username: name, email: `${name}@demo.example` })).id;
-      await grantRole(trx, { userId: ids.ada!, role: 'admin', source: 'cli', actor: 'test' });
-      await grantRole(trx, { userId: ids.hal!, role: 'helpdesk', source: 'cli', actor: 'test' });
-    });
-    admin = await signIn(ids.ada!);
-    helpdesk = await signIn(ids.hal!);
-  });
-  after(async () => facet?.close());
-
-  const app = {
-    clientId: 'orders-portal',
-    name: 'Orders portal',
-    redirectUris: ['https://orders.example/callback'],
-    grantTypes: ['authorization_code', 'refresh_token'],
-    authMethod: 'client_secret_basic',
-    firstParty: false,
-    minimumAcr: 'urn:facet:acr:passkey',
-    refreshGraceSeconds: 5,
-  };
-
-  test('every client write needs a fresh step-up; helpdesk may not touch clients at all', async () => {
-    const refused = await api(admin, '/clients', { method: 'POST', body: app });
-    assert.equal(refused.status, 403);
-    assert.equal(((await refused.json()) as { code: string }).code, 'step_up_required');
-    const helpdeskList = await api(helpdesk, '/clients');
-    assert.deepEqual([helpdeskList.status, ((await helpdeskList.json()) as { code: string }).code], [403, 'role_forbidden']);
-  });
-
-  test('bad input: a 400 whose errors name each field (the shape every console form shows)', async () => {
-    await stepUp(ids.ada!);
-    const bad = await api(admin, '/clients', { method: 'POST', body: { ...app, name: ' ', redirectUris: ['javascript:alert(1)', 'https://x.example/cb#frag'], refreshGraceSeconds: 61 } });
-    assert.equal(bad.status, 400);
-    const problem = (await bad.json()) as { code: string; errors: FieldError[] };
-    assert.equal(problem.code, 'invalid_parameters');
-    const pointers = problem.errors.map((e) => e.pointer).sort();
-    assert.deepEqual(pointers, ['#/name', '#/redirectUris/0', '#/redirectUris/1', '#/refreshGraceSeconds']);
-    assert.ok(problem.errors.every((e) => e.in === 'body' && e.detail.length > 0));
-    assert.match(problem.errors.find((e) => e.pointer === '#/redirectUris/1')!.detail, /fragment/);
-
-    // Rules across fields land on the field to change.
-    const cross = (await (await api(admin, '/clients', { method: 'POST', body: { ...app, redirectUris: [] } })).json()) as { errors: FieldError[] };
-    assert.deepEqual(cross.errors.map((e) => [e.pointer, e.detail]), [['#/redirectUris', 'authorization_code needs at least one redirect URI']]);
-    const publicMachine = (await (await api(admin, '/clients', { method: 'POST', body: { ...app, redirectUris: [], grantTypes: ['client_credentials'], authMethod: 'none' } })).json()) as { errors: FieldError[] };
-    assert.deepEqual(publicMachine.errors.map((e) => e.pointer), ['#/grantTypes']);
-    // An acr outside the tenant's vocabulary, and a taken id.
-    const acr = (await (await api(admin, '/clients', { method: 'POST', body: { ...app, minimumAcr: 'urn:nope' } })).json()) as { errors: FieldError[] };
-    assert.deepEqual(acr.errors.map((e) => e.pointer), ['#/minimumAcr']);
-    const taken = await api(admin, '/clients', { method: 'POST', body: { ...app, clientId: 'demo-web' } });
-    assert.equal(taken.status, 409);
-    assert.deepEqual(((await taken.json()) as { errors: FieldError[] }).errors.map((e) => e.pointer), ['#/clientId']);
-    assert.equal(await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('clients').select('client_id').where('client_id', '=', 'orders-portal').executeTakeFirst()), undefined);
-  });
-
-  let firstSecret = '';
-  test('create: the secret is answered once, sealed at rest, and authenticates at the token endpoint', async () => {
-    await stepUp(ids.ada!);
-    const created = await api(admin, '/clients', { method: 'POST', body: app });
-    assert.equal(created.status, 201);
-    const body = (await created.json()) as { client: Record<string, unknown>; secret: string };
-    assert.match(body.secret, /^[A-Za-z0-9_-]{43}$/);
-    firstSecret = body.secret;
-    assert.deepEqual(
-      { ...body.client, createdAt: undefined, updatedAt: undefined },
-      {
-        ...app,
-        postLogoutRedirectUris: [],
-        hasSecret: true,
-        managedBy: 'admin API',
-        readOnly: false,
-        createdAt: undefined,
-        updatedAt: undefined,
-      },
-    );
-    // Never again: not in the list, not in the client's page, not in the database in the clear.
-    const listed = await (await api(admin, '/clients')).text();
-    assert.ok(!listed.includes(firstSecret));
-    assert.ok(!(await (await api(admin, '/clients/orders-portal')).text()).includes(firstSecret));
-    const row = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('clients').select(['secret_sealed', 'secret_env', 'source']).where('client_id', '=', 'orders-portal').executeTakeFirstOrThrow());
-    assert.equal(row.source, 'admin');
-    assert.equal(row.secret_env, null);
-    assert.ok(row.secret_sealed && !row.secret_sealed.includes(firstSecret));
-    await eventually('the new client authenticates', async () => (await introspectAs('orders-portal', firstSecret)) === 200);
-    assert.equal(await introspectAs('orders-portal', 'wrong-secret-wrong-secret'), 401);
-  });
-
-  test('rotate: a new secret, once; the old one stops working', async () => {
-    const rotated = await api(admin, '/clients/orders-portal/secret', { method: 'POST' });
-    assert.equal(rotated.status, 200);
-    const { secret } = (await rotated.json()) as { secret: string };
-    assert.notEqual(secret, firstSecret);
-    await eventually('the old secret is refused', async () => (await introspectAs('orders-portal', firstSecret)) === 401);
-    assert.equal(await introspectAs('orders-portal', secret), 200);
-  });
-
-  test('replace: settings change; a file client and the console client are read-only (409)', async () => {
-    const { clientId: _id, ...settings } = app;
-    const unknownField = await api(admin, '/clients/orders-portal', { method: 'PUT', body: app });
-    assert.deepEqual(((await unknownField.json()) as { errors: FieldError[] }).errors.map((e) => e.pointer), ['#/'], 'the id is in the path, not the body');
-    const changed = await api(admin, '/clients/orders-portal', { method: 'PUT', body: { ...settings, name: 'Orders', redirectUris: ['https://orders.example/cb2'], firstParty: true, minimumAcr: null, refreshGraceSeconds: null } });
-    assert.equal(changed.status, 200);
-    const body = (await changed.json()) as { client: { name: string; redirectUris: string[]; firstParty: boolean; minimumAcr: string | null; refreshGraceSeconds: number | null }; secret: string | null };
-    assert.deepEqual([body.client.name, body.client.redirectUris, body.client.firstParty, body.client.minimumAcr, body.client.refreshGraceSeconds, body.secret], ['Orders', ['https://orders.example/cb2'], true, null, null, null]);
-    for (const id of ['demo-web', 'facet-console']) {
-      const refused = await api(admin, `/clients/${id}`, { method: 'PUT', body: settings });
-      assert.equal(refused.status, 409, id);
-      const problem = (await refused.json()) as { code: string; detail: string };
-      assert.equal(problem.code, id === 'demo-web' ? 'managed_by_file' : 'built_in_client');
-      if (id === 'demo-web') assert.match(problem.detail, /tenants\/demo\.yaml/);
-      assert.equal((await api(admin, `/clients/${id}/secret`, { method: 'POST' })).status, 409);
-      assert.equal((await api(admin, `/clients/${id}`, { method: 'DELETE' })).status, 409);
+    function api(who: Session, route: string, init: { method?: string; body?: unknown } = {}) {
+      return fetch(`${facet.baseUrl}/t/demo/console/api${route}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          cookie: who.jar.header(new URL(`${facet.baseUrl}/t/demo/console/api`)),
+          'x-facet-csrf': who.csrf,
+          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      });
     }
-    assert.equal((await api(admin, '/clients/no-such-app', { method: 'PUT', body: settings })).status, 404);
-  });
+    const stepUp = (userId: string) =>
+      withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', userId).execute());
+    /** Client authentication at the introspection endpoint: 200 with the right secret, 401 otherwise. */
+    const introspectAs = (clientId: string, secret: string) =>
+      fetch(`${facet.baseUrl}/t/demo/token/introspection`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'token=nothing-like-a-token',
+      }).then(async (r) => {
+        await r.body?.cancel();
+        return r.status;
+      });
+    /** The tenant reloads within a moment of a change (config version + change feed). */
+    async function eventually(what: string, check: () => Promise<boolean>) {
+      for (let i = 0; i < 50; i += 1) {
+        if (await check()) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.fail(`never: ${what}`);
+    }
 
-  test('delete: gone from the list, its secret no longer authenticates; every change audited', async () => {
-    assert.equal((await api(admin, '/clients/orders-portal', { method: 'DELETE' })).status, 204);
-    const list = (await (await api(admin, '/clients')).json()) as { clients: Array<{ clientId: string }> };
-    assert.ok(!list.clients.some((c) => c.clientId === 'orders-portal'));
-    assert.equal((await api(admin, '/clients/orders-portal')).status, 404);
-    await eventually('the deleted client is refused', async () => (await introspectAs('orders-portal', firstSecret)) === 401);
-    const events = await withTenant(facet.database.db, demo, (trx) =>
-      trx.selectFrom('audit_events').select(['type', 'actor', 'data']).where('client_id', '=', 'orders-portal').orderBy('id').execute(),
-    );
-    assert.deepEqual(
-      events.map((e) => [e.type, e.actor]),
-      [
-        ['client.created', ids.ada],
-        ['client.secret_rotated', ids.ada],
-        ['client.updated', ids.ada],
-        ['client.deleted', ids.ada],
-      ],
-    );
-    assert.deepEqual((events[2]!.data as { fields: string[] }).fields.sort(), ['firstParty', 'minimumAcr', 'name', 'redirectUris', 'refreshGraceSeconds']);
+    before(async () => {
+      const dir = await mkdtemp(path.join(tmpdir(), 'facet-clients-'));
+      await writeFile(path.join(dir, 'demo.yaml'), await readFile(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8'));
+      facet = await startTestFacet({ database: backend, tenantsDir: dir });
+      demo = (await findTenant(facet.database.db, 'demo'))!;
+      await withTenant(facet.database.db, demo, async (trx) => {
+        for (const name of ['ada', 'hal']) ids[name] = (await createUser(trx, { username: name, email: `${name}@demo.example` })).id;
+        await grantRole(trx, { userId: ids.ada!, role: 'admin', source: 'cli', actor: 'test' });
+        await grantRole(trx, { userId: ids.hal!, role: 'helpdesk', source: 'cli', actor: 'test' });
+      });
+      admin = await signIn(ids.ada!);
+      helpdesk = await signIn(ids.hal!);
+    });
+    after(async () => facet?.close());
+
+    const app = {
+      clientId: 'orders-portal',
+      name: 'Orders portal',
+      redirectUris: ['https://orders.example/callback'],
+      grantTypes: ['authorization_code', 'refresh_token'],
+      authMethod: 'client_secret_basic',
+      firstParty: false,
+      minimumAcr: 'urn:facet:acr:passkey',
+      refreshGraceSeconds: 5,
+    };
+
+    test('every client write needs a fresh step-up; helpdesk may not touch clients at all', async () => {
+      const refused = await api(admin, '/clients', { method: 'POST', body: app });
+      assert.equal(refused.status, 403);
+      assert.equal(((await refused.json()) as { code: string }).code, 'step_up_required');
+      const helpdeskList = await api(helpdesk, '/clients');
+      assert.deepEqual([helpdeskList.status, ((await helpdeskList.json()) as { code: string }).code], [403, 'role_forbidden']);
+    });
+
+    test('bad input: a 400 whose errors name each field (the shape every console form shows)', async () => {
+      await stepUp(ids.ada!);
+      const bad = await api(admin, '/clients', { method: 'POST', body: { ...app, name: ' ', redirectUris: ['javascript:alert(1)', 'https://x.example/cb#frag'], refreshGraceSeconds: 61 } });
+      assert.equal(bad.status, 400);
+      const problem = (await bad.json()) as { code: string; errors: FieldError[] };
+      assert.equal(problem.code, 'invalid_parameters');
+      const pointers = problem.errors.map((e) => e.pointer).sort();
+      assert.deepEqual(pointers, ['#/name', '#/redirectUris/0', '#/redirectUris/1', '#/refreshGraceSeconds']);
+      assert.ok(problem.errors.every((e) => e.in === 'body' && e.detail.length > 0));
+      assert.match(problem.errors.find((e) => e.pointer === '#/redirectUris/1')!.detail, /fragment/);
+
+      // Rules across fields land on the field to change.
+      const cross = (await (await api(admin, '/clients', { method: 'POST', body: { ...app, redirectUris: [] } })).json()) as { errors: FieldError[] };
+      assert.deepEqual(cross.errors.map((e) => [e.pointer, e.detail]), [['#/redirectUris', 'authorization_code needs at least one redirect URI']]);
+      const publicMachine = (await (await api(admin, '/clients', { method: 'POST', body: { ...app, redirectUris: [], grantTypes: ['client_credentials'], authMethod: 'none' } })).json()) as { errors: FieldError[] };
+      assert.deepEqual(publicMachine.errors.map((e) => e.pointer), ['#/grantTypes']);
+      // An acr outside the tenant's vocabulary, and a taken id.
+      const acr = (await (await api(admin, '/clients', { method: 'POST', body: { ...app, minimumAcr: 'urn:nope' } })).json()) as { errors: FieldError[] };
+      assert.deepEqual(acr.errors.map((e) => e.pointer), ['#/minimumAcr']);
+      const taken = await api(admin, '/clients', { method: 'POST', body: { ...app, clientId: 'demo-web' } });
+      assert.equal(taken.status, 409);
+      assert.deepEqual(((await taken.json()) as { errors: FieldError[] }).errors.map((e) => e.pointer), ['#/clientId']);
+      assert.equal(await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('clients').select('client_id').where('client_id', '=', 'orders-portal').executeTakeFirst()), undefined);
+    });
+
+    let firstSecret = '';
+    test('create: the secret is answered once, sealed at rest, and authenticates at the token endpoint', async () => {
+      await stepUp(ids.ada!);
+      const created = await api(admin, '/clients', { method: 'POST', body: app });
+      assert.equal(created.status, 201);
+      const body = (await created.json()) as { client: Record<string, unknown>; secret: string };
+      assert.match(body.secret, /^[A-Za-z0-9_-]{43}$/);
+      firstSecret = body.secret;
+      assert.deepEqual(
+        { ...body.client, createdAt: undefined, updatedAt: undefined },
+        {
+          ...app,
+          postLogoutRedirectUris: [],
+          hasSecret: true,
+          managedBy: 'admin API',
+          readOnly: false,
+          createdAt: undefined,
+          updatedAt: undefined,
+        },
+      );
+      // Never again: not in the list, not in the client's page, not in the database in the clear.
+      const listed = await (await api(admin, '/clients')).text();
+      assert.ok(!listed.includes(firstSecret));
+      assert.ok(!(await (await api(admin, '/clients/orders-portal')).text()).includes(firstSecret));
+      const row = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('clients').select(['secret_sealed', 'secret_env', 'source']).where('client_id', '=', 'orders-portal').executeTakeFirstOrThrow());
+      assert.equal(row.source, 'admin');
+      assert.equal(row.secret_env, null);
+      assert.ok(row.secret_sealed && !row.secret_sealed.includes(firstSecret));
+      await eventually('the new client authenticates', async () => (await introspectAs('orders-portal', firstSecret)) === 200);
+      assert.equal(await introspectAs('orders-portal', 'wrong-secret-wrong-secret'), 401);
+    });
+
+    test('rotate: a new secret, once; the old one stops working', async () => {
+      const rotated = await api(admin, '/clients/orders-portal/secret', { method: 'POST' });
+      assert.equal(rotated.status, 200);
+      const { secret } = (await rotated.json()) as { secret: string };
+      assert.notEqual(secret, firstSecret);
+      await eventually('the old secret is refused', async () => (await introspectAs('orders-portal', firstSecret)) === 401);
+      assert.equal(await introspectAs('orders-portal', secret), 200);
+    });
+
+    test('replace: settings change; a file client and the console client are read-only (409)', async () => {
+      const { clientId: _id, ...settings } = app;
+      const unknownField = await api(admin, '/clients/orders-portal', { method: 'PUT', body: app });
+      assert.deepEqual(((await unknownField.json()) as { errors: FieldError[] }).errors.map((e) => e.pointer), ['#/'], 'the id is in the path, not the body');
+      const changed = await api(admin, '/clients/orders-portal', { method: 'PUT', body: { ...settings, name: 'Orders', redirectUris: ['https://orders.example/cb2'], firstParty: true, minimumAcr: null, refreshGraceSeconds: null } });
+      assert.equal(changed.status, 200);
+      const body = (await changed.json()) as { client: { name: string; redirectUris: string[]; firstParty: boolean; minimumAcr: string | null; refreshGraceSeconds: number | null }; secret: string | null };
+      assert.deepEqual([body.client.name, body.client.redirectUris, body.client.firstParty, body.client.minimumAcr, body.client.refreshGraceSeconds, body.secret], ['Orders', ['https://orders.example/cb2'], true, null, null, null]);
+      for (const id of ['demo-web', 'facet-console']) {
+        const refused = await api(admin, `/clients/${id}`, { method: 'PUT', body: settings });
+        assert.equal(refused.status, 409, id);
+        const problem = (await refused.json()) as { code: string; detail: string };
+        assert.equal(problem.code, id === 'demo-web' ? 'managed_by_file' : 'built_in_client');
+        if (id === 'demo-web') assert.match(problem.detail, /tenants\/demo\.yaml/);
+        assert.equal((await api(admin, `/clients/${id}/secret`, { method: 'POST' })).status, 409);
+        assert.equal((await api(admin, `/clients/${id}`, { method: 'DELETE' })).status, 409);
+      }
+      assert.equal((await api(admin, '/clients/no-such-app', { method: 'PUT', body: settings })).status, 404);
+    });
+
+    test('delete: gone from the list, its secret no longer authenticates; every change audited', async () => {
+      assert.equal((await api(admin, '/clients/orders-portal', { method: 'DELETE' })).status, 204);
+      const list = (await (await api(admin, '/clients')).json()) as { clients: Array<{ clientId: string }> };
+      assert.ok(!list.clients.some((c) => c.clientId === 'orders-portal'));
+      assert.equal((await api(admin, '/clients/orders-portal')).status, 404);
+      await eventually('the deleted client is refused', async () => (await introspectAs('orders-portal', firstSecret)) === 401);
+      const events = await withTenant(facet.database.db, demo, (trx) =>
+        trx.selectFrom('audit_events').select(['type', 'actor', 'data']).where('client_id', '=', 'orders-portal').orderBy('id').execute(),
+      );
+      assert.deepEqual(
+        events.map((e) => [e.type, e.actor]),
+        [
+          ['client.created', ids.ada],
+          ['client.secret_rotated', ids.ada],
+          ['client.updated', ids.ada],
+          ['client.deleted', ids.ada],
+        ],
+      );
+      assert.deepEqual((events[2]!.data as { fields: string[] }).fields.sort(), ['firstParty', 'minimumAcr', 'name', 'redirectUris', 'refreshGraceSeconds']);
+    });
   });
-});
+}
