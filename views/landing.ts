@@ -1,15 +1,20 @@
 // `/` in a browser: what this server is and where people and applications go next.
-import { html } from './html.ts';
+import { html, raw, type SafeHtml } from './html.ts';
 import { layout } from './layout.ts';
+import { fill, type Strings } from './strings/index.ts';
+import { en } from './strings/en.ts';
 
-export function landingPage(publicUrl: string): string {
+export function landingPage(publicUrl: string, t: Strings = en): string {
+  const w = t.landing;
+  // The addresses are code; the sentences around them come from the catalogue (escaped first).
+  const withCode = (template: string, address: SafeHtml) => raw(fill(html`${template}`.value, { address: address.value }, t.lang));
   return layout(
-    { title: 'Facet' },
+    { title: w.title, lang: t.lang, skipLabel: t.common.skipToContent },
     html`<section class="card" data-page="landing">
-<h1>Facet sign-in service</h1>
-<p>This server signs people in to applications of the organisations that use it, with passkeys.</p>
-<p>Each organisation has its own address. Your account page is at <code>${publicUrl}/t/&lt;organisation&gt;/account</code>; the application you use takes you to the right place when you sign in.</p>
-<p class="detail">For developers: OpenID Connect discovery is at <code>${publicUrl}/t/&lt;organisation&gt;/.well-known/openid-configuration</code>.</p>
+<h1>${w.heading}</h1>
+<p>${w.intro}</p>
+<p>${withCode(w.account, html`<code>${publicUrl}/t/&lt;${w.organisation}&gt;/account</code>`)}</p>
+<p class="detail">${withCode(w.developers, html`<code>${publicUrl}/t/&lt;${w.organisation}&gt;/.well-known/openid-configuration</code>`)}</p>
 </section>`,
   ).value;
 }

@@ -47,9 +47,9 @@ export function createProviderPages(tenantName: string) {
       );
     },
     postLogoutSuccessSource: async (ctx: KoaContextWithOIDC) => {
-      const t = stringsFor(ctx.get('accept-language')).providerPages;
+      const { providerPages: t, lang } = stringsFor(ctx.get('accept-language'));
       ctx.type = 'html';
-      ctx.body = messagePage({ title: t.loggedOutTitle, tenantName, heading: t.loggedOutHeading, message: t.loggedOutMessage }).value;
+      ctx.body = messagePage({ title: t.loggedOutTitle, tenantName, lang, heading: t.loggedOutHeading, message: t.loggedOutMessage }).value;
     },
     userCodeInputSource: async (ctx: KoaContextWithOIDC, form: string, _out: unknown, err?: { name?: string; userCode?: unknown }) => {
       const t = stringsFor(ctx.get('accept-language')).providerPages;
@@ -86,12 +86,13 @@ ${error ? html`<p class="error" id="user_code-error" role="alert">${error}</p>` 
       );
     },
     successSource: async (ctx: KoaContextWithOIDC) => {
-      const t = stringsFor(ctx.get('accept-language')).providerPages;
+      const { providerPages: t, lang } = stringsFor(ctx.get('accept-language'));
       const client = ctx.oidc.client;
       ctx.type = 'html';
       ctx.body = messagePage({
         title: t.deviceDoneTitle,
         tenantName,
+        lang,
         heading: t.deviceDoneHeading,
         message: fill(t.deviceDoneMessage, { client: client?.clientName ?? client?.clientId ?? '' }),
       }).value;

@@ -153,6 +153,14 @@ describe('language on the pages', () => {
     assert.match(english, /<p class="detail">Reference: [0-9a-f-]{36}<\/p>/);
   });
 
+  test('the landing page at / and the provider\'s signed-out page follow the language as well', async () => {
+    const landing = await (await get('/', { 'accept-language': 'de' })).text();
+    assert.match(landing, /<html lang="de">/);
+    assert.ok(landing.includes(`<h1>${LANGUAGES.de.strings.landing.heading}</h1>`));
+    assert.match(landing, /Ihre Kontoseite finden Sie unter <code>http:\/\/localhost:\d+\/t\/&lt;organisation&gt;\/account<\/code>;/);
+    assert.match(await (await get('/', {})).text(), /<h1>Facet sign-in service<\/h1>/);
+  });
+
   test('?lang= is removed before routing: discovery and the provider never see it', async () => {
     const response = await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration?lang=de`);
     assert.equal(response.status, 200);

@@ -420,6 +420,14 @@ export const de: Strings = {
       },
     },
   },
+  landing: {
+    title: 'Facet',
+    heading: 'Facet-Anmeldedienst',
+    intro: 'Dieser Server meldet Menschen mit Passkeys bei den Anwendungen der Organisationen an, die ihn nutzen.',
+    account: 'Jede Organisation hat ihre eigene Adresse. Ihre Kontoseite finden Sie unter {address}; die Anwendung, die Sie verwenden, führt Sie bei der Anmeldung an die richtige Stelle.',
+    developers: 'Für Entwickler: Die OpenID-Connect-Discovery liegt unter {address}.',
+    organisation: 'organisation',
+  },
   providerPages: {
     continue: 'Weiter',
     logoutTitle: 'Abmelden',

@@ -421,6 +421,15 @@ export const en = {
       } as Record<number, string>,
     },
   },
+  // `/` in a browser (views/landing.ts).
+  landing: {
+    title: 'Facet',
+    heading: 'Facet sign-in service',
+    intro: 'This server signs people in to applications of the organisations that use it, with passkeys.',
+    account: 'Each organisation has its own address. Your account page is at {address}; the application you use takes you to the right place when you sign in.',
+    developers: 'For developers: OpenID Connect discovery is at {address}.',
+    organisation: 'organisation',
+  },
   // Pages oidc-provider asks Facet to render (src/oidc/provider-pages.ts).
   providerPages: {
     continue: 'Continue',
