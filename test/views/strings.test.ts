@@ -165,5 +165,6 @@ describe('language on the pages', () => {
     const response = await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration?lang=de`);
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { issuer: string }).issuer, `${facet.baseUrl}/t/demo`);
+    assert.doesNotMatch(response.headers.get('vary') ?? '', /Cookie/i, 'JSON documents do not vary by the language cookie');
   });
 });

@@ -31,8 +31,11 @@ export function languagePreference() {
       const browser = ctx.get('accept-language');
       ctx.req.headers['accept-language'] = browser ? `${chosen}, ${browser}` : chosen;
     }
-    ctx.vary('Accept-Language');
-    ctx.vary('Cookie');
     await next();
+    // Pages differ by language; JSON documents (discovery, JWKS) stay cacheable as they were.
+    if (ctx.response.is('html')) {
+      ctx.vary('Accept-Language');
+      ctx.vary('Cookie');
+    }
   };
 }
