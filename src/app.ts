@@ -16,7 +16,6 @@ import { findTenant, tenantVersion } from './tenancy/registry.ts';
 import { createRuntime, delegateToProvider, isProviderPath, type TenantRuntime } from './oidc/runtime.ts';
 import { pageNotFound } from './interaction/not-found.ts';
 import { landingPage } from '../views/landing.ts';
-import { stringsFor } from '../views/strings/index.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
@@ -138,7 +137,7 @@ export function createApp({
     // A browser gets a small landing page (issue 18); API callers the same facts as JSON.
     if (ctx.accepts(['application/json', 'text/html']) === 'text/html') {
       ctx.type = 'html';
-      ctx.body = landingPage(config.publicUrl, stringsFor(ctx.get('accept-language')));
+      ctx.body = landingPage(config.publicUrl);
       return;
     }
     ctx.body = { service: 'facet', tenants: `${config.publicUrl}/t/<slug>/.well-known/openid-configuration` };
@@ -152,12 +151,15 @@ export function createApp({
   // NUL and other strings PostgreSQL cannot store: refused before the tenant is even loaded.
   const unstorable = rejectUnstorableInput();
   app.use((ctx: Context, next: Next) => (TENANT_PATH.test(ctx.path) ? unstorable(ctx, next) : next()));
-  /** token.ip, then token.account: the client_id of HTTP Basic client authentication (the body is oidc-provider's to read). */
-  const tokenLimits = async (slug: string, runtime: TenantRuntime, ip: string, authorization: string) => {
+  /**
+   * token.ip and token.account (the client_id of HTTP Basic client authentication; the body is
+   * oidc-provider's to read), taken together in one Redis round trip: both or neither, so an address
+   * its own limit refuses does not use up the client's.
+   */
+  const tokenLimits = (slug: string, runtime: TenantRuntime, ip: string, authorization: string) => {
     const tenant = { slug, settings: runtime.tenant.settings };
-    const verdict = await services.limits.consume('token.ip', ip, { tenant });
     const basicClient = basicClientId(authorization);
-    return verdict.allowed && basicClient ? services.limits.consume('token.account', basicClient, { tenant }) : verdict;
+    return services.limits.consumeAll(basicClient ? [{ policy: 'token.ip', key: ip }, { policy: 'token.account', key: basicClient }] : [{ policy: 'token.ip', key: ip }], { tenant });
   };
   app.use(async (ctx: Context, next: Next) => {
     const match = TENANT_PATH.exec(ctx.path);

@@ -54,6 +54,67 @@ export type ConsumeResult =
   | { allowed: true; remaining: number; limit: Limit }
   | { allowed: false; retryAfterSeconds: number; limit: Limit };
 
+/** One limit of a request: a policy and its bucket key (an IP, a client_id, a username). */
+export interface LimitCheck {
+  policy: PolicyKey;
+  key: string;
+}
+
+/** consumeAll's verdict names the policy it is about: the one that refused, or the tightest that allowed. */
+export type ConsumeAllResult = ConsumeResult & { policy: PolicyKey };
+
+type MultiOutcome = { allowed: true; remaining: number[] } | { allowed: false; index: number; msBeforeNext: number };
+
+/**
+ * KEYS: the counters (rate-limiter-flexible's own keys, so `consume`, `reset` and this share them).
+ * ARGV: points to take, then per key its limit, window and block, in seconds. Every counter is read
+ * first; if all have room, all are charged ({1, remaining…}); otherwise only the first without room
+ * is, exactly as RateLimiterRedis charges it (SET NX EX, INCRBY, and when this charge crossed the
+ * limit and a block is set, the counter is held at limit + 1 for the block), and the answer is
+ * {0, its index, ms before the next point}.
+ */
+const CONSUME_ALL_LUA = `
+local points = tonumber(ARGV[1])
+local function charge(i)
+  local duration = tonumber(ARGV[3 * i])
+  redis.call('set', KEYS[i], 0, 'EX', duration, 'NX')
+  local consumed = redis.call('incrby', KEYS[i], points)
+  local ttl = redis.call('pttl', KEYS[i])
+  if ttl == -1 then
+    redis.call('expire', KEYS[i], duration)
+    ttl = 1000 * duration
+  end
+  return consumed, ttl
+end
+for i = 1, #KEYS do
+  local limit = tonumber(ARGV[3 * i - 1])
+  local current = tonumber(redis.call('get', KEYS[i]) or '0')
+  if current + points > limit then
+    local consumed, ttl = charge(i)
+    local block = tonumber(ARGV[3 * i + 1])
+    if block > 0 and consumed > limit and consumed - points <= limit then
+      redis.call('set', KEYS[i], limit + 1, 'EX', block)
+      ttl = 1000 * block
+    end
+    return {0, i - 1, ttl}
+  end
+end
+local answer = {1}
+for i = 1, #KEYS do
+  local consumed = charge(i)
+  answer[i + 1] = math.max(tonumber(ARGV[3 * i - 1]) - consumed, 0)
+end
+return answer
+`;
+
+type MultiRedis = Redis & { facetRateLimitAll(...args: Array<string | number>): Promise<unknown> };
+
+function parseMulti(raw: unknown): MultiOutcome {
+  if (!Array.isArray(raw)) throw new Error('unexpected answer from the rate-limit script');
+  const numbers = raw.map(Number);
+  return numbers[0] === 1 ? { allowed: true, remaining: numbers.slice(1) } : { allowed: false, index: numbers[1]!, msBeforeNext: numbers[2]! };
+}
+
 export function createRateLimits({
   redis = null,
   limits,
@@ -89,6 +150,8 @@ export function createRateLimits({
   };
   const onDown = () => setDegraded(true, 'connection closed');
   if (redis) {
+    // ioredis sends it by EVALSHA (EVAL once, when Redis does not know the script yet).
+    if (typeof (redis as MultiRedis).facetRateLimitAll !== 'function') redis.defineCommand('facetRateLimitAll', { lua: CONSUME_ALL_LUA });
     redis.on('ready', onReady);
     redis.on('end', onDown);
     redis.on('close', onDown);
@@ -243,6 +306,69 @@ export function createRateLimits({
     }
   }
 
+  /**
+   * Takes one point from every limit in `checks` at once: all of them or none. The limits are
+   * judged in order; the first that refuses is charged (as `consume` would: the attempt counts and
+   * a `blockDuration` starts when it is crossed) and no other is, so an address refused by its own
+   * limit cannot drain a client's. With Redis this is one round trip (a Lua script, EVALSHA), under
+   * the same timeout and circuit breaker as `consume`, on the same keys; without Redis, or when it
+   * fails, the per-process counters do the same (charged in order, refunded on a refusal).
+   */
+  async function consumeAll(checks: readonly LimitCheck[], { tenant, points = 1 }: { tenant?: TenantRef; points?: number } = {}): Promise<ConsumeAllResult> {
+    if (checks.length === 1) return { ...(await consume(checks[0]!.policy, checks[0]!.key, { tenant, points })), policy: checks[0]!.policy };
+    const limitsNow = tenant?.settings ? mergeLimits(base, safeOverrides(overrides, tenant.settings)) : base;
+    const items = checks.map(({ policy, key }) => {
+      const limit = limitsNow[policy];
+      return { policy, limit, bucket: storageKey(policy, key, tenant), ...limiterFor(policy, limit) };
+    });
+    try {
+      let outcome: MultiOutcome | undefined;
+      if (redis && items[0]?.memory && redis.status === 'ready') {
+        const keys = items.map((item) => item.limiter.getKey(item.bucket));
+        const args = items.flatMap(({ limit }) => [limit.points, limit.duration, limit.blockDuration ?? 0]);
+        // A Redis error is an answer (Redis is there, the breaker stays closed) that sends this
+        // request to the per-process counters, as RateLimiterRedis's insurance limiter does.
+        const answer = await guarded(() =>
+          (redis as MultiRedis)
+            .facetRateLimitAll(keys.length, ...keys, points, ...args)
+            .then(parseMulti)
+            .catch((error: unknown) => ({ error })),
+        );
+        if (answer.ok && !('error' in answer.value)) outcome = answer.value;
+      }
+      outcome ??= await consumeAllInMemory(items, points);
+      if (outcome.allowed) {
+        let tightest = 0;
+        for (let i = 1; i < items.length; i++) if (outcome.remaining[i]! < outcome.remaining[tightest]!) tightest = i;
+        return { allowed: true, remaining: outcome.remaining[tightest]!, limit: items[tightest]!.limit, policy: items[tightest]!.policy };
+      }
+      const refused = items[outcome.index]!;
+      const [name, scope] = refused.policy.split('.');
+      metrics?.rateLimitHits.inc({ policy: name!, scope: scope! });
+      return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(outcome.msBeforeNext / 1000)), limit: refused.limit, policy: refused.policy };
+    } catch (error) {
+      setDegraded(true, 'limiter error');
+      logger.error({ component: 'ratelimit', policies: checks.map((check) => check.policy), err: error }, 'rate limiter failed; request allowed');
+      return { allowed: true, remaining: 0, limit: items[0]!.limit, policy: items[0]!.policy };
+    }
+  }
+
+  /** consumeAll on the per-process counters: charged in order; on a refusal the earlier ones get their points back. */
+  async function consumeAllInMemory(items: Array<{ bucket: string; limiter: RateLimiterAbstract; memory?: RateLimiterMemory }>, points: number): Promise<MultiOutcome> {
+    const remaining: number[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const counter = items[i]!.memory ?? items[i]!.limiter;
+      try {
+        remaining.push((await counter.consume(items[i]!.bucket, points)).remainingPoints);
+      } catch (error) {
+        if (!(error instanceof RateLimiterRes)) throw error;
+        for (let j = 0; j < i; j++) await (items[j]!.memory ?? items[j]!.limiter).reward(items[j]!.bucket, points);
+        return { allowed: false, index: i, msBeforeNext: error.msBeforeNext };
+      }
+    }
+    return { allowed: true, remaining };
+  }
+
   /** Forgets the count for one key (e.g. after a successful sign-in, or an admin's reset). */
   async function reset(policy: PolicyKey, key: string, { tenant }: { tenant?: TenantRef } = {}): Promise<void> {
     const limit = resolve(policy, tenant);
@@ -261,6 +387,7 @@ export function createRateLimits({
 
   const api: RateLimits = {
     consume,
+    consumeAll,
     reset,
     /** The limits in force for a tenant (or installation-wide), for the admin console. */
     limitsFor: (tenant?: TenantRef): Limits => (tenant?.settings ? mergeLimits(base, safeOverrides(overrides, tenant.settings)) : base),
@@ -281,6 +408,8 @@ export function createRateLimits({
 
 export interface RateLimits {
   consume(policy: PolicyKey, key: string, options?: { tenant?: TenantRef; points?: number }): Promise<ConsumeResult>;
+  /** Several limits for one request, taken together or not at all (one Redis round trip). */
+  consumeAll(checks: readonly LimitCheck[], options?: { tenant?: TenantRef; points?: number }): Promise<ConsumeAllResult>;
   reset(policy: PolicyKey, key: string, options?: { tenant?: TenantRef }): Promise<void>;
   limitsFor(tenant?: TenantRef): Limits;
   readonly degraded: boolean;

@@ -98,6 +98,116 @@ describe('rate limits on Redis', () => {
   });
 });
 
+describe('several limits of one request at once (consumeAll)', () => {
+  const tenant = { slug: 'demo', settings: {} };
+  const both = (ip: string, client: string) => [
+    { policy: 'token.ip' as const, key: ip },
+    { policy: 'token.account' as const, key: client },
+  ];
+
+  it('on Redis: an address its own limit refuses does not drain the client limit; one command per call', async () => {
+    const redis = redisClient();
+    await redis.ping();
+    // Every command this client sends, counted (the limiter has the client to itself).
+    let commands = 0;
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((...args: Parameters<typeof send>) => {
+      commands += 1;
+      return send(...args);
+    }) as typeof redis.sendCommand;
+    const keyPrefix = uniqueName('rltest');
+    const metrics = createMetrics();
+    const limits = createRateLimits({ redis, keyPrefix, logger: recordingLogger(), metrics, limits: { 'token.ip': { points: 3, duration: 60 }, 'token.account': { points: 5, duration: 60 } } });
+
+    // The attacker's address: 3 requests in, then refused by token.ip, 20 times.
+    for (let i = 0; i < 3; i++) assert.equal((await limits.consumeAll(both('203.0.113.66', 'demo-service'), { tenant })).allowed, true);
+    commands = 0;
+    for (let i = 0; i < 20; i++) {
+      const refused = await limits.consumeAll(both('203.0.113.66', 'demo-service'), { tenant });
+      assert.equal(refused.allowed, false);
+      assert.equal(refused.policy, 'token.ip');
+      assert.ok(!refused.allowed && refused.retryAfterSeconds >= 1 && refused.retryAfterSeconds <= 60);
+    }
+    assert.equal(commands, 20, 'one Redis command (EVALSHA) per request, whatever the number of limits');
+    // The client's bucket took only the 3 allowed requests: 2 left for its real address.
+    const counters = await redis.keys(`${keyPrefix}:token.account:*`);
+    assert.equal(counters.length, 1);
+    assert.equal(await redis.get(counters[0]!), '3');
+    commands = 0;
+    const allowed = await limits.consumeAll(both('198.51.100.10', 'demo-service'), { tenant });
+    assert.ok(allowed.allowed && allowed.remaining === 1 && allowed.policy === 'token.account', JSON.stringify(allowed));
+    assert.equal((await limits.consumeAll(both('198.51.100.10', 'demo-service'), { tenant })).allowed, true);
+    assert.equal(commands, 2, 'both limits charged in one command per request');
+    // Now the client limit refuses, and the refused request leaves the second address's own count alone.
+    const byClient = await limits.consumeAll(both('198.51.100.10', 'demo-service'), { tenant });
+    assert.ok(!byClient.allowed && byClient.policy === 'token.account');
+    const ipCounters = await redis.keys(`${keyPrefix}:token.ip:*198.51.100.10`);
+    assert.equal(await redis.get(ipCounters[0]!), '2');
+    assert.match(await metrics.registry.metrics(), /facet_ratelimit_hits_total\{policy="token",scope="ip"\} 20/);
+    assert.match(await metrics.registry.metrics(), /facet_ratelimit_hits_total\{policy="token",scope="account"\} 1/);
+    // Same counters as consume and reset.
+    assert.equal((await limits.consume('token.account', 'demo-service', { tenant })).allowed, false);
+    await limits.reset('token.account', 'demo-service', { tenant });
+    assert.equal((await limits.consumeAll(both('198.51.100.10', 'demo-service'), { tenant })).allowed, true);
+    limits.close();
+    await cleanup(redis, keyPrefix);
+  });
+
+  it('on Redis, concurrently: exactly the limit is let through and the refused never charge the other bucket', async () => {
+    const redis = redisClient();
+    await redis.ping();
+    const keyPrefix = uniqueName('rltest');
+    const limits = createRateLimits({ redis, keyPrefix, logger: recordingLogger(), limits: { 'token.ip': { points: 4, duration: 60 }, 'token.account': { points: 10, duration: 60 } } });
+    // 60 at once from one address: 4 pass its limit, the client's counter moves by exactly 4.
+    const burst = await Promise.all(Array.from({ length: 60 }, () => limits.consumeAll(both('203.0.113.9', 'demo-web'), { tenant })));
+    assert.equal(burst.filter((v) => v.allowed).length, 4);
+    assert.equal(await redis.get((await redis.keys(`${keyPrefix}:token.account:*`))[0]!), '4');
+    // 60 at once from 60 addresses: 6 left in the client's bucket.
+    const spread = await Promise.all(Array.from({ length: 60 }, (_, i) => limits.consumeAll(both(`192.0.2.${i + 1}`, 'demo-web'), { tenant })));
+    assert.equal(spread.filter((v) => v.allowed).length, 6);
+    assert.ok(spread.filter((v) => !v.allowed).every((v) => v.policy === 'token.account'));
+    limits.close();
+    await cleanup(redis, keyPrefix);
+  });
+
+  it('on Redis: a limit with a block duration is held for the block once crossed', async () => {
+    const redis = redisClient();
+    await redis.ping();
+    const keyPrefix = uniqueName('rltest');
+    const limits = createRateLimits({ redis, keyPrefix, logger: recordingLogger(), limits: { 'stepup.ip': { points: 100, duration: 60 }, 'stepup.account': { points: 2, duration: 60, blockDuration: 300 } } });
+    const checks = [
+      { policy: 'stepup.ip' as const, key: '192.0.2.200' },
+      { policy: 'stepup.account' as const, key: 'user-1' },
+    ];
+    for (let i = 0; i < 2; i++) assert.equal((await limits.consumeAll(checks)).allowed, true);
+    const blocked = await limits.consumeAll(checks);
+    assert.ok(!blocked.allowed && blocked.retryAfterSeconds > 60 && blocked.retryAfterSeconds <= 300, JSON.stringify(blocked));
+    const again = await limits.consumeAll(checks);
+    assert.ok(!again.allowed && again.retryAfterSeconds > 60, 'still blocked');
+    limits.close();
+    await cleanup(redis, keyPrefix);
+  });
+
+  it('without Redis, and with Redis unreachable, the per-process counters keep the same rule', async () => {
+    const unreachable = redisClient('redis://127.0.0.1:1');
+    await new Promise((resolve) => unreachable.once('close', resolve));
+    for (const redis of [null, unreachable]) {
+      const limits = createRateLimits({ redis, keyPrefix: uniqueName('rltest'), logger: recordingLogger(), limits: { 'token.ip': { points: 2, duration: 60 }, 'token.account': { points: 3, duration: 60 } } });
+      for (let i = 0; i < 2; i++) assert.equal((await limits.consumeAll(both('203.0.113.1', 'c1'))).allowed, true);
+      for (let i = 0; i < 10; i++) assert.equal((await limits.consumeAll(both('203.0.113.1', 'c1'))).allowed, false);
+      // The refused address left one point of the client's three.
+      assert.equal((await limits.consumeAll(both('203.0.113.2', 'c1'))).allowed, true);
+      const refused = await limits.consumeAll(both('203.0.113.2', 'c1'));
+      assert.ok(!refused.allowed && refused.policy === 'token.account');
+      // ...and that refusal gave the second address its point back: one more from it for another client.
+      assert.equal((await limits.consumeAll(both('203.0.113.2', 'c2'))).allowed, true);
+      assert.equal((await limits.consumeAll(both('203.0.113.2', 'c2'))).allowed, false);
+      assert.equal(limits.degraded, redis !== null);
+      limits.close();
+    }
+  });
+});
+
 describe('rate limits at start-up', () => {
   it('does not report an outage while the first connection is still being made', async () => {
     const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
