@@ -8,7 +8,9 @@ import type { TenantDb } from '../db/tenant-scope.ts';
 import { openWithKek, sealWithKek } from '../keys/key-encryption.ts';
 import { appendAudit } from './audit-log.ts';
 
-const aad = (slug: string, kid: string) => `${slug}/audit/${kid}`;
+/** The associated data binding an audit key's sealed private half to its tenant and kid. */
+export const auditKeyBinding = (slug: string, kid: string) => `${slug}/audit/${kid}`;
+const aad = auditKeyBinding;
 
 export interface AuditSigner {
   kid: string;

@@ -37,14 +37,18 @@ async function withDatabase<T>(work: (database: Database, config: ReturnType<typ
 
 /**
  * `facet keys rekey`: for each tenant and purpose, re-seals every stored value that the first key
- * of its ring did not seal, in batches (one transaction each). Safe to stop and run again.
+ * of its ring did not seal, in batches (one transaction each). Safe to stop and run again. Purpose
+ * `kek` re-seals what FACET_KEK seals (token and audit-signing private keys, console client secrets).
  */
 async function rekeyCommand({ values, out }: CommandContext): Promise<number> {
   const { KEY_PURPOSES, KEY_VARIABLES, createPurposeRings, ringFor, FACTOR_KEYS_FALLBACK_WARNING } = await import('../crypto/purpose-rings.ts');
   const { rekeyTenant } = await import('../keys/sealed-data.ts');
+  const { rekeyKekSealed } = await import('../keys/kek-rekey.ts');
+  const { kekFingerprint } = await import('../keys/key-encryption.ts');
   const purpose = values.purpose ?? 'all';
-  if (purpose !== 'all' && !(KEY_PURPOSES as readonly string[]).includes(purpose)) throw new CommandError(`--purpose must be one of face, factors, all (not ${purpose})`);
-  const purposes = purpose === 'all' ? KEY_PURPOSES : [purpose as (typeof KEY_PURPOSES)[number]];
+  if (purpose !== 'all' && purpose !== 'kek' && !(KEY_PURPOSES as readonly string[]).includes(purpose)) throw new CommandError(`--purpose must be one of face, factors, all, kek (not ${purpose})`);
+  const purposes = purpose === 'all' ? KEY_PURPOSES : purpose === 'kek' ? [] : [purpose as (typeof KEY_PURPOSES)[number]];
+  const withKek = purpose === 'all' || purpose === 'kek';
   const batchSize = Number(values.batch ?? 200);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new CommandError(`--batch must be a positive whole number (not ${values.batch})`);
   return withDatabase(async ({ db }, config) => {
@@ -54,12 +58,15 @@ async function rekeyCommand({ values, out }: CommandContext): Promise<number> {
     const totals = new Map<string, { rekeyed: number; current: number }>();
     for (const tenant of tenants) {
       if (!tenant) throw new CommandError(`no tenant called ${values.tenant}`);
-      const counts = await rekeyTenant(db, tenant, rings, purposes, {
+      const counts: Array<{ purpose: string; table: string; rekeyed: number; current: number }> = await rekeyTenant(db, tenant, rings, purposes, {
         batchSize,
         onBatch: (c) => out.write(`tenant ${tenant.slug}: ${c.table} ${c.rekeyed} re-encrypted, ${c.current} already current so far\n`),
       });
-      const keys = Object.fromEntries(purposes.map((p) => [p, ringFor(rings, p).primaryKeyId]));
-      await withTenant(db, tenant, (trx) => appendAudit(trx, { type: 'keys.rekeyed', actor: 'cli', data: { purposes, keys, counts } }));
+      if (withKek) counts.push(...(await rekeyKekSealed(db, tenant, config.kek)));
+      const keys: Record<string, string> = Object.fromEntries(purposes.map((p) => [p, ringFor(rings, p).primaryKeyId]));
+      if (withKek) keys.kek = kekFingerprint(config.kek);
+      const done = withKek ? [...purposes, 'kek'] : purposes;
+      await withTenant(db, tenant, (trx) => appendAudit(trx, { type: 'keys.rekeyed', actor: 'cli', data: { purposes: done, keys, counts } }));
       for (const c of counts) {
         out.write(`tenant ${tenant.slug}: ${c.purpose} ${c.table}: ${c.rekeyed} re-encrypted, ${c.current} already current\n`);
         const total = totals.get(c.table) ?? { rekeyed: 0, current: 0 };
@@ -75,6 +82,7 @@ async function rekeyCommand({ values, out }: CommandContext): Promise<number> {
       const variable = p === 'factors' && rings.factorFallback ? KEY_VARIABLES.face : KEY_VARIABLES[p];
       out.write(`${p}: everything is under the first key of ${variable} (${ringFor(rings, p).primaryKeyId}); the other keys can be removed from it\n`);
     }
+    if (withKek) out.write(`kek: everything is under the first key of FACET_KEK (${kekFingerprint(config.kek)}); the other keys can be removed from it\n`);
     return 0;
   });
 }
@@ -216,8 +224,8 @@ export const commands: Record<string, Command> = {
     },
   },
   'keys rekey': {
-    summary: 're-encrypt sealed data under the first key of its ring: face templates, factor secrets (resumable)',
-    usage: 'keys rekey [--purpose face|factors|all] [--tenant <slug>] [--batch 200]',
+    summary: 're-encrypt sealed data under the first key of its ring: face templates, factor secrets, KEK-sealed keys and client secrets (resumable)',
+    usage: 'keys rekey [--purpose face|factors|kek|all] [--tenant <slug>] [--batch 200]',
     options: { purpose: { type: 'string' }, tenant: { type: 'string' }, batch: { type: 'string' } },
     run: (ctx) => rekeyCommand(ctx),
   },

@@ -70,7 +70,7 @@ export function secretWeakness(name: string, value: string, format: SecretFormat
 
 /** The installation's secrets, how each is read and which format it has. */
 export const INSTALLATION_SECRETS: ReadonlyArray<{ name: string; list: boolean; format: SecretFormat }> = [
-  { name: 'FACET_KEK', list: false, format: 'base64url-32' },
+  { name: 'FACET_KEK', list: true, format: 'base64url-32' },
   { name: 'FACET_TOKEN_HASH_KEY', list: false, format: 'base64url-32-or-more' },
   { name: 'FACET_COOKIE_KEYS', list: true, format: 'text' },
   { name: 'FACET_EMBEDDING_KEYS', list: true, format: 'base64url-32' },

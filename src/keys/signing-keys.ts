@@ -7,6 +7,9 @@ import { openWithKek, sealWithKek } from './key-encryption.ts';
 
 export const SIGNING_ALGS = ['ES256', 'RS256'] as const;
 
+/** The associated data binding a token signing key's sealed private half to its tenant and kid. */
+export const signingKeyBinding = (slug: string, kid: string) => `${slug}/${kid}`;
+
 async function createKey(trx: TenantDb, kek: string, slug: string, alg: (typeof SIGNING_ALGS)[number], now: Date) {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true, ...(alg === 'RS256' ? { modulusLength: 2048 } : {}) });
   const kid = `${alg.toLowerCase()}-${now.toISOString().slice(0, 10)}-${randomUUID().slice(0, 8)}`;
@@ -18,7 +21,7 @@ async function createKey(trx: TenantDb, kek: string, slug: string, alg: (typeof 
       kid,
       alg,
       public_jwk: JSON.stringify(publicJwk),
-      private_jwk_encrypted: sealWithKek(kek, JSON.stringify(privateJwk), `${slug}/${kid}`),
+      private_jwk_encrypted: sealWithKek(kek, JSON.stringify(privateJwk), signingKeyBinding(slug, kid)),
       status: 'active',
       created_at: now,
     })
@@ -74,5 +77,5 @@ export async function loadSigningJwks(trx: TenantDb, { kek, slug, now = new Date
     .orderBy('created_at', 'desc')
     .execute();
   const ordered = [...rows.filter((r) => r.status === 'active'), ...rows.filter((r) => r.status !== 'active')];
-  return ordered.map((row) => JSON.parse(openWithKek(kek, row.private_jwk_encrypted as string, `${slug}/${row.kid}`)) as JWK);
+  return ordered.map((row) => JSON.parse(openWithKek(kek, row.private_jwk_encrypted as string, signingKeyBinding(slug, row.kid as string))) as JWK);
 }

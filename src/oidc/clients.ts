@@ -42,7 +42,7 @@ export function consoleClientMetadata(issuer: string): ClientMetadata {
 }
 
 /** What binds a console-made client's sealed secret to its tenant and client id. */
-const secretBinding = (slug: string, clientId: string) => `client-secret:${slug}:${clientId}`;
+export const secretBinding = (slug: string, clientId: string) => `client-secret:${slug}:${clientId}`;
 
 /** Seals the secret of a client made in the console (stored in clients.secret_sealed). */
 export function sealClientSecret(kek: string, slug: string, clientId: string, secret: string): string {

@@ -4,12 +4,24 @@
 // of the rotation verify as one sequence; the rotation is sensitive (admin only) and audited; the
 // CLI rotates too.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeProtectedHeader } from 'jose';
-import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { sql } from 'kysely';
+import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
+import { createTestDatabase, realPostgresUrl, type TestDatabase } from '../support/database.ts';
+import { openDatabase, type Database } from '../../src/db/client.ts';
+import { migrateControl } from '../../src/db/migrations.ts';
+import { untypedTables } from '../../src/db/tenant-scope.ts';
+import { createTenant } from '../../src/tenancy/provision.ts';
+import { auditKeyBinding, auditKeySet, listAuditKeys, rotateAuditKey } from '../../src/audit/signing.ts';
+import { openWithKek } from '../../src/keys/key-encryption.ts';
+import { loadSigningJwks } from '../../src/keys/signing-keys.ts';
+import { sealClientSecret, secretBinding } from '../../src/oidc/clients.ts';
 import { adminAccessToken } from '../support/admin-client.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
@@ -147,5 +159,80 @@ describe('audit-signing key rotation', () => {
     } finally {
       process.env = saved;
     }
+  });
+});
+
+// `facet keys rekey --purpose kek`: FACET_KEK becomes "<new>,<old>"; the audit-signing private keys
+// (the active and the retired one), the token signing keys and console client secrets are re-sealed
+// under the new key; with the old key gone, the tenant still signs checkpoints with its audit key
+// (same kid) and everything still opens. Real PostgreSQL, the CLI as a child process.
+describe('facet keys rekey re-seals the audit-signing keys', { skip: realPostgresUrl ? false : 'needs DATABASE_URL' }, () => {
+  const OLD = randomBytes(32).toString('base64url');
+  const NEW = randomBytes(32).toString('base64url');
+  let testDb: TestDatabase;
+  let database: Database;
+  let tenant: TenantRecord;
+
+  before(async () => {
+    testDb = await createTestDatabase('postgres');
+    database = await openDatabase({ kind: 'postgres', url: testDb.url! });
+    await migrateControl(database.db);
+    tenant = await createTenant(database.db, { slug: 'vault' }, { kek: OLD });
+    await withTenant(database.db, tenant, async (trx) => {
+      await appendAudit(trx, { type: 'passkey.sign_in', subject: 'alice', data: { credential_id: 'c', amr: ['hwk'] } });
+      await untypedTables(trx).insertInto('clients').values({ client_id: 'svc', metadata: JSON.stringify({ client_id: 'svc' }), source: 'admin', secret_sealed: sealClientSecret(OLD, 'vault', 'svc', 'the-client-secret') }).execute();
+    });
+    await checkpointTenant(database.db, tenant, { kek: OLD, issuer: 'http://localhost/t/vault', reason: 'test' });
+    await withTenant(database.db, tenant, (trx) => rotateAuditKey(trx, { kek: OLD, slug: 'vault', actor: 'test' }));
+  });
+  after(async () => {
+    await database?.close();
+    await testDb?.drop();
+  });
+
+  const cli = (kek: string, ...args: string[]) => {
+    const result = spawnSync(process.execPath, [path.join(projectRoot, 'bin/facet.js'), ...args], {
+      env: { ...process.env, ...testDb.env, NODE_ENV: 'test', LOG_LEVEL: 'silent', FACET_KEK: kek, FACET_TENANTS_DIR: mkdtempSync(path.join(tmpdir(), 'facet-no-tenants-')) },
+      encoding: 'utf8',
+      cwd: projectRoot,
+    });
+    return { code: result.status, out: result.stdout, err: result.stderr };
+  };
+  const sign = (kek: string) => checkpointTenant(database.db, tenant, { kek, issuer: 'http://localhost/t/vault', reason: 'test' });
+
+  test('rekey, then the new key alone opens and signs', async () => {
+    const activeKid = (await withTenant(database.db, tenant, (trx) => listAuditKeys(trx))).find((k) => k.status === 'active')!.kid;
+    // Before: the new key alone cannot open what the old one sealed.
+    await assert.rejects(sign(NEW), /FACET_KEK differs/);
+
+    const run = cli(`${NEW},${OLD}`, 'keys', 'rekey', '--purpose', 'kek');
+    assert.equal(run.code, 0, run.err + run.out);
+    assert.match(run.out, /tenant vault: kek audit_signing_keys: 2 re-encrypted, 0 already current/);
+    assert.match(run.out, /tenant vault: kek signing_keys: 2 re-encrypted, 0 already current/);
+    assert.match(run.out, /tenant vault: kek clients: 1 re-encrypted, 0 already current/);
+    assert.match(run.out, /kek: everything is under the first key of FACET_KEK \(kek-[0-9a-f]{12}\)/);
+    const again = cli(`${NEW},${OLD}`, 'keys', 'rekey', '--purpose', 'kek');
+    assert.match(again.out, /tenant vault: kek audit_signing_keys: 0 re-encrypted, 2 already current/);
+
+    // The old key removed: the audit key (same kid) signs, and the checkpoints verify with the published set.
+    await assert.rejects(sign(OLD), /FACET_KEK differs/);
+    const checkpoint = await sign(NEW);
+    assert.equal(checkpoint.created, true);
+    assert.equal(decodeProtectedHeader(checkpoint.jws).kid, activeKid);
+    const report = await withTenant(database.db, tenant, async (trx) =>
+      verifyChainAgainstCheckpoints(trx, { slug: 'vault', checkpoints: (await listCheckpoints(trx, { limit: 100 })).map((c) => c.jws), keys: await auditKeySet(trx) }),
+    );
+    assert.deepEqual(report.problems, []);
+    // The retired audit key, the token keys and the client secret open with the new key alone.
+    await withTenant(database.db, tenant, async (trx) => {
+      const retired = (await sql<{ kid: string; private_jwk_encrypted: string }>`select kid, private_jwk_encrypted from audit_signing_keys where status = 'retired'`.execute(trx)).rows[0]!;
+      assert.equal((JSON.parse(openWithKek(NEW, retired.private_jwk_encrypted, auditKeyBinding('vault', retired.kid))) as { kid: string }).kid, retired.kid);
+      assert.equal((await loadSigningJwks(trx, { kek: NEW, slug: 'vault' })).length, 2);
+      const client = await trx.selectFrom('clients').select('secret_sealed').where('client_id', '=', 'svc').executeTakeFirstOrThrow();
+      assert.equal(openWithKek(NEW, client.secret_sealed!, secretBinding('vault', 'svc')), 'the-client-secret');
+    });
+    // Audited.
+    const rekeyed = await withTenant(database.db, tenant, async (trx) => (await sql<{ data: any }>`select data from audit_events where type = 'keys.rekeyed' order by id`.execute(trx)).rows);
+    assert.deepEqual(rekeyed[0]!.data.purposes, ['kek']);
   });
 });
