@@ -88,28 +88,31 @@ const bareAll = await measure(async () => {
   await runners.liveness(liveIn);
 });
 rows.push(['bare detector+embedder+2 PAD models', bareAll]);
-// What version 2 adds: a second detection on a crop where the face spans refineFaceSize pixels,
-// and the mirrored face in the same embedder batch.
-const refineSize = PIPELINE_VERSIONS[CURRENT_PIPELINE_VERSION]!.refineFaceSize;
+// What the current version adds: a second detection on a crop where the face spans refineFaceSize
+// pixels (version 2: also on the mirrored crop), and more views in the same embedder batch
+// (version 3: both alignments and their mirror images, 4).
+const spec = PIPELINE_VERSIONS[CURRENT_PIPELINE_VERSION]!;
+const refineSize = spec.refineFaceSize;
+const refineRuns = refineSize > 0 ? (spec.flip === 'mirror-redetect' ? 2 : 1) : 0;
+const views = (spec.flip === 'off' ? 1 : 2) * (spec.firstLandmarks && refineSize > 0 ? 2 : 1);
+const shape = `detect, refine x${refineRuns}, embed x${views}, PAD x2`;
 const cropPixels = Math.ceil((2 * refineSize) / 32) * 32;
 const refineIn = planarBgr(cropResize(decoded, { x: face.box.x - face.box.width / 2, y: face.box.y - face.box.height / 2, width: 2 * face.box.width, height: 2 * face.box.width }, cropPixels, cropPixels));
-// (v2 runs this detection twice: on the crop and on its mirror image.)
-const emb2 = new Float32Array(2 * embIn.length);
-emb2.set(embIn, 0);
-emb2.set(embIn, embIn.length);
+const embN = new Float32Array(views * embIn.length);
+for (let i = 0; i < views; i += 1) embN.set(embIn, i * embIn.length);
 rows.push([`YuNet refine crop ${cropPixels}x${cropPixels} (bare)`, await measure(() => runners.detect(refineIn, cropPixels, cropPixels))]);
-rows.push(['MobileFaceNet, batch of 2 (bare)', await measure(() => runners.embed(emb2, 2))]);
+rows.push([`MobileFaceNet, batch of ${views} (bare)`, await measure(() => runners.embed(embN, views))]);
 const bareV2 = await measure(async () => {
   await runners.detect(detIn.tensor, detIn.width, detIn.height);
-  await runners.detect(refineIn, cropPixels, cropPixels);
-  await runners.detect(refineIn, cropPixels, cropPixels);
-  await runners.embed(emb2, 2);
+  for (let i = 0; i < refineRuns; i += 1) await runners.detect(refineIn, cropPixels, cropPixels);
+  await runners.embed(embN, views);
   await runners.liveness(liveIn);
 });
-rows.push([`bare inference of pipeline v${CURRENT_PIPELINE_VERSION} (detect, refine x2, embed x2, PAD x2)`, bareV2]);
+rows.push([`bare inference of pipeline v${CURRENT_PIPELINE_VERSION} (${shape})`, bareV2]);
 rows.push(['sharp decode 640x480 JPEG', await measure(() => decodeImage(frame))]);
 rows.push(['pipeline in-process (decode..liveness)', await measure(async () => analyzePicture(await decodeImage(frame), runners))]);
 rows.push(['pipeline v1 in-process (no refine, no flip)', await measure(async () => analyzePicture(await decodeImage(frame), runners, { pipelineVersion: 1 }))]);
+rows.push(['pipeline v2 in-process (refine + mirrored refine, 2 views)', await measure(async () => analyzePicture(await decodeImage(frame), runners, { pipelineVersion: 2 }))]);
 await runners.release();
 
 const engineDefault = await createFaceEngine({ modelsDir }); // 2 workers
@@ -148,7 +151,7 @@ console.log('| step | p50 ms | p95 ms |');
 console.log('|---|---:|---:|');
 for (const [name, m] of rows) console.log(`| ${name} | ${m.p50.toFixed(2)} | ${m.p95.toFixed(2)} |`);
 console.log(`\nanalyze p95 / bare detector+embedder p95 = ${ratio.toFixed(2)}x; / bare all four models p95 = ${ratioAll.toFixed(2)}x`);
-console.log(`analyze p95 / bare inference of the same pipeline (v${CURRENT_PIPELINE_VERSION}: detect, refine x2, embed x2, PAD x2) p95 = ${ratioV2.toFixed(2)}x`);
+console.log(`analyze p95 / bare inference of the same pipeline (v${CURRENT_PIPELINE_VERSION}: ${shape}) p95 = ${ratioV2.toFixed(2)}x`);
 console.log(`throughput: 1 worker ${tput1.toFixed(1)}/s, 2 workers ${tput2.toFixed(1)}/s (${(tput2 / tput1).toFixed(2)}x) (4 in flight); 4 workers x 1 thread ${tput4.toFixed(1)}/s (8 in flight)`);
 
 await mkdir(path.join(here, 'results'), { recursive: true });
