@@ -64,3 +64,9 @@ export async function remainingRecoveryCodes(trx: TenantDb, userId: string): Pro
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Discards the user's unused codes (an administrator's reset); returns how many. */
+export async function discardUnusedRecoveryCodes(trx: TenantDb, userId: string): Promise<number> {
+  const result = await trx.deleteFrom('recovery_codes').where('user_id', '=', userId).where('used_at', 'is', null).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

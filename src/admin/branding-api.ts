@@ -8,18 +8,15 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { sql } from 'kysely';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
-import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { brandColorProblem, contrastRatio, darkModeShade } from '../tenancy/brand-color.ts';
-import { findTenant } from '../tenancy/registry.ts';
-import { notifyTenantChanged } from '../tenancy/change-feed.ts';
+import { findTenant, saveTenantSettings } from '../tenancy/registry.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 
 type Db = Parameters<typeof withTenant>[0];
@@ -156,12 +153,7 @@ export function registerBrandingApi(router: Router, { config, db, guard, checkRe
           else settings.brand_color = body.primaryColor.toLowerCase();
         }
         const name = body.displayName ?? tenant.name;
-        await db
-          .updateTable(`${CONTROL_SCHEMA}.tenants`)
-          .set({ name, settings: JSON.stringify(settings), config_version: sql`config_version + 1`, updated_at: sql`now()` })
-          .where('slug', '=', runtime.tenant.slug)
-          .execute();
-        await notifyTenantChanged(db, runtime.tenant.slug);
+        await saveTenantSettings(db, runtime.tenant.slug, { name, settings });
         await withTenant(db, runtime.tenant, (trx) =>
           appendAudit(trx, { type: 'tenant.branding_changed', actor: String(ctx.state.adminActor ?? 'admin'), ip: ctx.ip, userAgent: ctx.get('user-agent') || null, data: { fields: asked } }),
         );

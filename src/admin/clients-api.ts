@@ -13,6 +13,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
+import { clientExists, deleteClientRecord, findClientRecord, insertClientRecord, listClientRecords, setClientSecret, updateClientRecord, type ClientRecord } from '../db/queries/clients.ts';
 import { HttpError, notFound } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { CONSOLE_CLIENT_ID, sealClientSecret } from '../oidc/clients.ts';
@@ -141,8 +142,6 @@ interface StoredMetadata {
   refresh_grace_seconds?: number;
 }
 
-type ClientRecord = { client_id: string; metadata: unknown; first_party: boolean; source: string; secret_env: string | null; secret_sealed: string | null; created_at: Date; updated_at: Date };
-
 function viewOf(row: ClientRecord, slug: string): ClientView {
   const meta = row.metadata as StoredMetadata;
   const fromFile = row.source === 'file';
@@ -214,7 +213,7 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
   /** The client, writable here (404 when absent; 409 when a tenant file or Facet itself owns it). */
   const writable = async (trx: TenantDb, runtime: TenantRuntime, id: string): Promise<ClientRecord> => {
     if (id === CONSOLE_CLIENT_ID) throw new HttpError(409, 'built_in_client', 'Conflict', 'The console client is built in: it cannot be changed or deleted.');
-    const row = (await trx.selectFrom('clients').selectAll().where('client_id', '=', id).forUpdate().executeTakeFirst()) as ClientRecord | undefined;
+    const row = await findClientRecord(trx, id, { forUpdate: true });
     if (!row) throw notFound(`no client ${id} in this tenant`);
     if (row.source === 'file') {
       throw new HttpError(409, 'managed_by_file', 'Conflict', `tenants/${runtime.tenant.slug}.yaml manages ${id}: change the file and apply it (facet tenant apply).`);
@@ -227,8 +226,8 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
       CLIENT_ROUTES.listClients,
       async (ctx) => {
         const runtime = runtimeOf(ctx);
-        const rows = await withTenant(db, runtime.tenant, (trx) => trx.selectFrom('clients').selectAll().orderBy('client_id').execute());
-        const clients = (rows as ClientRecord[]).filter((r) => r.client_id !== CONSOLE_CLIENT_ID).map((r) => viewOf(r, runtime.tenant.slug));
+        const rows = await withTenant(db, runtime.tenant, (trx) => listClientRecords(trx));
+        const clients = rows.filter((r) => r.client_id !== CONSOLE_CLIENT_ID).map((r) => viewOf(r, runtime.tenant.slug));
         return { status: 200, body: { clients: [builtIn(runtime), ...clients] } };
       },
       options,
@@ -241,9 +240,9 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
       async (ctx, { params: { id } }) => {
         const runtime = runtimeOf(ctx);
         if (id === CONSOLE_CLIENT_ID) return { status: 200, body: { client: builtIn(runtime) } };
-        const row = await withTenant(db, runtime.tenant, (trx) => trx.selectFrom('clients').selectAll().where('client_id', '=', id).executeTakeFirst());
+        const row = await withTenant(db, runtime.tenant, (trx) => findClientRecord(trx, id));
         if (!row) throw notFound(`no client ${id} in this tenant`);
-        return { status: 200, body: { client: viewOf(row as ClientRecord, runtime.tenant.slug) } };
+        return { status: 200, body: { client: viewOf(row, runtime.tenant.slug) } };
       },
       options,
     ),
@@ -261,25 +260,20 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
         const secret = confidential(settings.authMethod) ? newSecret() : null;
         const slug = runtime.tenant.slug;
         const row = await withTenant(db, runtime.tenant, async (trx) => {
-          if (await trx.selectFrom('clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst()) {
+          if (await clientExists(trx, clientId)) {
             throw fieldProblem(409, 'client_exists', '#/clientId', `A client with the id ${clientId} exists already; choose another id.`);
           }
-          const inserted = await trx
-            .insertInto('clients')
-            .values({
-              client_id: clientId,
-              metadata: JSON.stringify(metadataOf(settings)),
-              first_party: settings.firstParty,
-              source: 'admin',
-              secret_sealed: secret ? sealClientSecret(config.kek, slug, clientId, secret) : null,
-            })
-            .returningAll()
-            .executeTakeFirstOrThrow();
+          const inserted = await insertClientRecord(trx, clientId, {
+            metadata: metadataOf(settings),
+            firstParty: settings.firstParty,
+            source: 'admin',
+            secretSealed: secret ? sealClientSecret(config.kek, slug, clientId, secret) : null,
+          });
           await appendAudit(trx, { type: 'client.created', ...facts(ctx, clientId), data: { fields: Object.keys(settings) } });
           return inserted;
         });
         await bumpConfigVersion(db, slug);
-        return { status: 201, body: { client: viewOf(row as ClientRecord, slug), secret } };
+        return { status: 201, body: { client: viewOf(row, slug), secret } };
       },
       options,
     ),
@@ -298,19 +292,14 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
           // A client that becomes confidential gets a secret; one that becomes public loses it.
           const secret = confidential(settings.authMethod) && !current.secret_sealed ? newSecret() : null;
           const sealed = confidential(settings.authMethod) ? (secret ? sealClientSecret(config.kek, slug, id, secret) : current.secret_sealed) : null;
-          const updated = await trx
-            .updateTable('clients')
-            .set({ metadata: JSON.stringify(metadataOf(settings)), first_party: settings.firstParty, secret_sealed: sealed, updated_at: new Date() })
-            .where('client_id', '=', id)
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          const after = viewOf(updated as ClientRecord, slug);
+          const updated = await updateClientRecord(trx, id, { metadata: metadataOf(settings), firstParty: settings.firstParty, secretSealed: sealed });
+          const after = viewOf(updated, slug);
           const fields = (Object.keys(settings) as Array<keyof typeof settings>).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
           await appendAudit(trx, { type: 'client.updated', ...facts(ctx, id), data: { fields } });
           return { row: updated, secret };
         });
         await bumpConfigVersion(db, slug);
-        return { status: 200, body: { client: viewOf(row as ClientRecord, slug), secret } };
+        return { status: 200, body: { client: viewOf(row, slug), secret } };
       },
       options,
     ),
@@ -328,7 +317,7 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
           if (!confidential(viewOf(current, slug).authMethod)) {
             throw new HttpError(400, 'public_client', 'Bad request', `${id} is a public client (no authentication at the token endpoint): it has no secret to rotate.`);
           }
-          await trx.updateTable('clients').set({ secret_sealed: sealClientSecret(config.kek, slug, id, secret), updated_at: new Date() }).where('client_id', '=', id).execute();
+          await setClientSecret(trx, id, sealClientSecret(config.kek, slug, id, secret));
           await appendAudit(trx, { type: 'client.secret_rotated', ...facts(ctx, id) });
         });
         await bumpConfigVersion(db, slug);
@@ -345,7 +334,7 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
         const runtime = runtimeOf(ctx);
         await withTenant(db, runtime.tenant, async (trx) => {
           await writable(trx, runtime, id);
-          await trx.deleteFrom('clients').where('client_id', '=', id).execute();
+          await deleteClientRecord(trx, id);
           await appendAudit(trx, { type: 'client.deleted', ...facts(ctx, id) });
         });
         await bumpConfigVersion(db, runtime.tenant.slug);

@@ -9,6 +9,7 @@ import { withTenant } from '../db/tenant-scope.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { rotateKeys } from '../keys/signing-keys.ts';
+import { listSigningKeys } from '../db/queries/signing-keys.ts';
 import { listAuditKeys, rotateAuditKey } from '../audit/signing.ts';
 import { bumpConfigVersion } from '../tenancy/registry.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
@@ -75,13 +76,11 @@ export function registerKeysApi(router: Router, { config, db, guard, checkRespon
     route(
       KEY_ROUTES.listKeys,
       async (ctx) => {
-        const rows = await withTenant(db, runtimeOf(ctx).tenant, (trx) =>
-          trx.selectFrom('signing_keys').select(['kid', 'alg', 'status', 'created_at', 'retire_at']).orderBy('created_at', 'desc').orderBy('kid').execute(),
-        );
+        const keys = await withTenant(db, runtimeOf(ctx).tenant, (trx) => listSigningKeys(trx));
         return {
           status: 200,
           body: {
-            keys: rows.map((r) => ({ kid: r.kid, alg: r.alg, status: r.status as 'active' | 'retiring' | 'retired', createdAt: iso(r.created_at)!, retireAt: iso(r.retire_at) })),
+            keys: keys.map((k) => ({ ...k, createdAt: iso(k.createdAt)!, retireAt: iso(k.retireAt) })),
             overlapSeconds: config.keyOverlapSeconds,
           },
         };

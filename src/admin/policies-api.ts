@@ -7,19 +7,16 @@ import { access } from 'node:fs/promises';
 import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { REFRESH_DEFAULTS } from '../config/defaults.ts';
 import { withTenant } from '../db/tenant-scope.ts';
-import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { DEFAULT_LIMITS } from '../ratelimit/policies.ts';
 import { tenantSettingsSchema } from '../tenancy/tenant-file.ts';
-import { findTenant } from '../tenancy/registry.ts';
-import { notifyTenantChanged } from '../tenancy/change-feed.ts';
+import { findTenant, saveTenantSettings } from '../tenancy/registry.ts';
 import { fieldErrors, guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { DEFAULT_ADMIN_ACR } from '../console/principal.ts';
 
@@ -141,12 +138,7 @@ export function registerPoliciesApi(router: Router, { config, db, guard, checkRe
         // The whole result must still be a valid settings object (the tenant file's own rules).
         const checked = tenantSettingsSchema.safeParse(next);
         if (!checked.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', z.prettifyError(checked.error), { extensions: { errors: fieldErrors('body', checked.error) } });
-        await db
-          .updateTable(`${CONTROL_SCHEMA}.tenants`)
-          .set({ settings: JSON.stringify(next), config_version: sql`config_version + 1`, updated_at: sql`now()` })
-          .where('slug', '=', runtime.tenant.slug)
-          .execute();
-        await notifyTenantChanged(db, runtime.tenant.slug);
+        await saveTenantSettings(db, runtime.tenant.slug, { settings: next });
         await withTenant(db, runtime.tenant, (trx) =>
           appendAudit(trx, { type: 'tenant.settings_changed', actor: String(ctx.state.adminActor ?? 'admin'), ip: ctx.ip, userAgent: ctx.get('user-agent') || null }),
         );

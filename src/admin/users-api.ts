@@ -5,18 +5,22 @@
 // with a role), and the role grants. Which role may call what: src/admin/permissions.ts.
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { sql } from 'kysely';
 import { z } from 'zod';
 import type { Config } from '../config/index.ts';
 import { withTenant, type TenantDb } from '../db/tenant-scope.ts';
 import { HttpError, notFound } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { findLiveUserById } from '../accounts/users.ts';
+import { emailTakenByAnother, findLiveUserById, lockAccount, searchUserDirectory, unlockAccount, updateUserProfile, userProfile } from '../accounts/users.ts';
+import { userDetailOf } from '../accounts/user-detail.ts';
+import { discardUnusedRecoveryCodes } from '../accounts/recovery-codes.ts';
+import { rolesByUser } from '../db/queries/admin-roles.ts';
+import { removeTotpOf } from '../factors/totp/store.ts';
+import { removeCardsOf } from '../factors/nfc/store.ts';
 import { createInvite } from '../accounts/invites.ts';
 import { revokeSessionsAndGrants } from '../accounts/lifecycle.ts';
 import { endFamiliesForAccount } from '../oidc/refresh/families.ts';
-import { unlock } from '../lockout/index.ts';
+import { disableFactor, unlock } from '../lockout/index.ts';
 import { FACTOR_NAMES } from '../factors/names.ts';
 import { deleteTemplatesForUser } from '../face/templates/store.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
@@ -253,37 +257,17 @@ function decodeCursor(text: string): Cursor {
 }
 
 export async function searchUsers(trx: TenantDb, query: z.output<typeof userSearchQuery>) {
-  const column = query.sort === 'username' ? 'username' : 'created_at';
-  const direction = query.order;
-  let q = trx.selectFrom('users').select(['id', 'username', 'email', 'display_name', 'status', 'created_at', 'deleted_at']);
-  if (query.status === 'live') q = q.where('deleted_at', 'is', null);
-  if (query.status === 'deleted') q = q.where('deleted_at', 'is not', null);
-  if (query.q) {
-    const text = query.q.toLowerCase();
-    const prefix = `${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    q = q.where((eb) =>
-      eb.or([
-        eb(eb.fn('lower', ['username']), 'like', prefix),
-        eb(eb.fn('lower', ['email']), 'like', prefix),
-        ...(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text) ? [eb('id', '=', text)] : []),
-      ]),
-    );
-  }
+  const column = query.sort;
+  let after: { value: Date | string; id: string } | undefined;
   if (query.after) {
     const cursor = decodeCursor(query.after);
-    const op = direction === 'asc' ? '>' : '<';
     const value = column === 'created_at' ? new Date(cursor.v) : cursor.v;
-    if (column === 'created_at' && Number.isNaN((value as Date).getTime())) throw new HttpError(400, 'invalid_cursor', 'Invalid cursor', 'The `after` cursor is not one this API gave out.');
-    q = q.where(sql<boolean>`(${sql.ref(column)}, id) ${sql.raw(op)} (${value}, ${cursor.id}::uuid)`);
+    if (value instanceof Date && Number.isNaN(value.getTime())) throw new HttpError(400, 'invalid_cursor', 'Invalid cursor', 'The `after` cursor is not one this API gave out.');
+    after = { value, id: cursor.id };
   }
-  const rows = await q.orderBy(column, direction).orderBy('id', direction).limit(query.limit + 1).execute();
+  const rows = await searchUserDirectory(trx, { text: query.q, status: query.status, sort: column, order: query.order, limit: query.limit, after });
   const page = rows.slice(0, query.limit);
-  const roles = new Map<string, string[]>();
-  if (page.length > 0) {
-    for (const r of await trx.selectFrom('admin_roles').select(['user_id', 'role']).where('user_id', 'in', page.map((u) => u.id)).orderBy('role').execute()) {
-      roles.set(r.user_id, [...(roles.get(r.user_id) ?? []), r.role]);
-    }
-  }
+  const roles = await rolesByUser(trx, page.map((u) => u.id));
   const last = page.at(-1);
   return {
     users: page.map((u) => ({
@@ -297,55 +281,6 @@ export async function searchUsers(trx: TenantDb, query: z.output<typeof userSear
       roles: roles.get(u.id) ?? [],
     })),
     next: rows.length > query.limit && last ? encodeCursor({ v: column === 'created_at' ? new Date(last.created_at).toISOString() : last.username, id: last.id }) : null,
-  };
-}
-
-async function userDetailOf(trx: TenantDb, id: string) {
-  const user = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!user) return undefined;
-  const [passkeys, otp, nfc, face, recovery, lockouts, apps, accountSessions, consoleSessions, events, roles] = await Promise.all([
-    trx.selectFrom('webauthn_credentials').select(['id', 'name', 'created_at', 'last_used_at', 'aaguid', 'backup_state']).where('user_id', '=', id).orderBy('created_at').execute(),
-    trx.selectFrom('totp_factors').select(['id', 'created_at', 'last_used_at', 'confirmed_at']).where('user_id', '=', id).where('confirmed_at', 'is not', null).executeTakeFirst(),
-    trx.selectFrom('nfc_cards').select(['id', 'name', 'uid', 'created_at', 'last_used_at']).where('user_id', '=', id).orderBy('created_at').execute(),
-    trx.selectFrom('face_templates').select(['id', 'model', 'created_at']).where('user_id', '=', id).orderBy('created_at').execute(),
-    trx.selectFrom('recovery_codes').select(sql<string>`count(*)`.as('n')).where('user_id', '=', id).where('used_at', 'is', null).executeTakeFirstOrThrow(),
-    trx.selectFrom('factor_lockouts').select(['factor', 'failures', 'locked_until', 'disabled']).where('user_id', '=', id).where((eb) => eb.or([eb('failures', '>', 0), eb('disabled', '=', true), eb('locked_until', 'is not', null)])).execute(),
-    trx
-      .selectFrom('refresh_families')
-      .select(['client_id', sql<string>`count(*)`.as('n'), sql<Date>`max(last_used_at)`.as('last')])
-      .where('account_id', '=', id)
-      .where('ended_at', 'is', null)
-      .groupBy('client_id')
-      .orderBy('client_id')
-      .execute(),
-    trx.selectFrom('account_sessions').select(sql<string>`count(*)`.as('n')).where('user_id', '=', id).where('expires_at', '>', new Date()).executeTakeFirstOrThrow(),
-    trx.selectFrom('console_sessions').select(sql<string>`count(*)`.as('n')).where('user_id', '=', id).where('expires_at', '>', new Date()).executeTakeFirstOrThrow(),
-    trx.selectFrom('audit_events').select(['id', 'at', 'type', 'actor', 'ip', 'client_id']).where('subject', '=', id).orderBy('id', 'desc').limit(20).execute(),
-    rolesOf(trx, id),
-  ]);
-  return {
-    user: {
-      id: user.id,
-      username: user.username,
-      email: user.email,
-      emailVerified: user.email_verified,
-      displayName: user.display_name,
-      status: user.status,
-      createdAt: iso(user.created_at)!,
-      deletedAt: iso(user.deleted_at),
-      roles,
-    },
-    factors: {
-      passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, createdAt: iso(p.created_at)!, lastUsedAt: iso(p.last_used_at), detail: [p.backup_state ? 'synced' : 'device-bound', p.aaguid ? `AAGUID ${p.aaguid}` : null].filter(Boolean).join(', ') })),
-      otp: otp ? { id: otp.id, name: 'Authenticator app', createdAt: iso(otp.confirmed_at ?? otp.created_at)!, lastUsedAt: iso(otp.last_used_at), detail: null } : null,
-      nfc: nfc.map((c) => ({ id: c.id, name: c.name, createdAt: iso(c.created_at)!, lastUsedAt: iso(c.last_used_at), detail: `UID ${c.uid}` })),
-      face: face.map((f) => ({ id: f.id, name: 'Face template', createdAt: iso(f.created_at)!, lastUsedAt: null, detail: f.model })),
-      recoveryCodesLeft: Number(recovery.n),
-    },
-    lockouts: lockouts.map((l) => ({ factor: l.factor, failures: Number(l.failures), lockedUntil: iso(l.locked_until), disabled: l.disabled })),
-    connectedApps: apps.map((a) => ({ clientId: a.client_id, families: Number(a.n), lastUsedAt: iso(a.last)! })),
-    sessions: { account: Number(accountSessions.n), console: Number(consoleSessions.n) },
-    events: events.map((e) => ({ id: String(e.id), at: iso(e.at)!, type: e.type, actor: e.actor, ip: e.ip, clientId: e.client_id })),
   };
 }
 
@@ -391,7 +326,7 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
     route(
       USER_ROUTES.getUser,
       async (ctx, { params: { id } }) => {
-        const detail = await withTenant(db, tenantOf(ctx), (trx) => userDetailOf(trx, id));
+        const detail = await withTenant(db, tenantOf(ctx), async (trx) => userDetailOf(trx, id, await rolesOf(trx, id)));
         if (!detail) throw notFound(`no user ${id} in this tenant`);
         return { status: 200, body: detail };
       },
@@ -408,8 +343,7 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
           const changes: { display_name?: string | null; email?: string; email_verified?: boolean } = {};
           if (body.displayName !== undefined && (body.displayName || null) !== user.display_name) changes.display_name = body.displayName || null;
           if (body.email !== undefined && body.email.toLowerCase() !== (user.email ?? '').toLowerCase()) {
-            const taken = await trx.selectFrom('users').select('id').where('deleted_at', 'is', null).where('id', '!=', id).where((eb) => eb(eb.fn('lower', ['email']), '=', body.email!.toLowerCase())).executeTakeFirst();
-            if (taken) {
+            if (await emailTakenByAnother(trx, body.email, id)) {
               const detail = 'Another account of this tenant has that email address.';
               throw new HttpError(409, 'email_taken', 'Conflict', detail, { extensions: { errors: [{ in: 'body', pointer: '#/email', detail }] } });
             }
@@ -417,10 +351,10 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
             changes.email_verified = false;
           }
           if (Object.keys(changes).length > 0) {
-            await trx.updateTable('users').set({ ...changes, updated_at: new Date() }).where('id', '=', id).execute();
+            await updateUserProfile(trx, id, changes);
             await appendAudit(trx, { type: 'account.profile_changed', actor: actorOf(ctx), subject: id, ...facts(ctx), data: { fields: Object.keys(changes).filter((k) => k !== 'email_verified') } });
           }
-          return trx.selectFrom('users').select(['id', 'username', 'email', 'email_verified', 'display_name']).where('id', '=', id).executeTakeFirstOrThrow();
+          return userProfile(trx, id);
         });
         return { status: 200, body: { id: updated.id, username: updated.username, email: updated.email, emailVerified: updated.email_verified, displayName: updated.display_name } };
       },
@@ -436,16 +370,11 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
         const result = await withTenant(db, tenantOf(ctx), async (trx) => {
           await live(trx, id);
           if (factor) {
-            const row = await trx
-              .insertInto('factor_lockouts')
-              .values({ user_id: id, factor, disabled: true, updated_at: new Date() })
-              .onConflict((oc) => oc.columns(['user_id', 'factor']).doUpdateSet({ disabled: true, updated_at: new Date() }))
-              .returning(['failures'])
-              .executeTakeFirstOrThrow();
-            await appendAudit(trx, { type: 'lockout.disabled', actor, subject: id, ...facts(ctx), data: { factor, failures: Number(row.failures) } });
+            const { failures } = await disableFactor(trx, id, factor);
+            await appendAudit(trx, { type: 'lockout.disabled', actor, subject: id, ...facts(ctx), data: { factor, failures } });
             return { locked: factor, families_ended: 0 };
           }
-          await trx.updateTable('users').set({ status: 'locked', updated_at: new Date() }).where('id', '=', id).execute();
+          await lockAccount(trx, id);
           const families = await endFamiliesForAccount(trx, id, 'admin_revoked');
           await revokeSessionsAndGrants(trx, id);
           await closeConsoleSessionsOf(trx, id);
@@ -464,8 +393,7 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
       async (ctx, { params: { id } }) => {
         const unlocked = await withTenant(db, tenantOf(ctx), async (trx) => {
           await live(trx, id);
-          const result = await trx.updateTable('users').set({ status: 'active', updated_at: new Date() }).where('id', '=', id).where('status', '=', 'locked').executeTakeFirst();
-          const changed = Number(result.numUpdatedRows) > 0;
+          const changed = await unlockAccount(trx, id);
           if (changed) await appendAudit(trx, { type: 'account.unlocked', actor: actorOf(ctx), subject: id, ...facts(ctx), data: {} });
           return changed;
         });
@@ -482,10 +410,10 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
         const removed = await withTenant(db, tenantOf(ctx), async (trx) => {
           await live(trx, id);
           let count = 0;
-          if (factor === 'otp') count = Number((await trx.deleteFrom('totp_factors').where('user_id', '=', id).executeTakeFirst()).numDeletedRows);
-          if (factor === 'nfc') count = Number((await trx.deleteFrom('nfc_cards').where('user_id', '=', id).executeTakeFirst()).numDeletedRows);
+          if (factor === 'otp') count = await removeTotpOf(trx, id);
+          if (factor === 'nfc') count = await removeCardsOf(trx, id);
           if (factor === 'face') count = await deleteTemplatesForUser(trx as never, id);
-          if (factor === 'recovery_code') count = Number((await trx.deleteFrom('recovery_codes').where('user_id', '=', id).where('used_at', 'is', null).executeTakeFirst()).numDeletedRows);
+          if (factor === 'recovery_code') count = await discardUnusedRecoveryCodes(trx, id);
           // A lock on the removed factor has nothing left to protect.
           await unlock(trx as never, { userId: id, factor, actor: actorOf(ctx) });
           await appendAudit(trx, { type: 'factor.reset', actor: actorOf(ctx), subject: id, ...facts(ctx), data: { factor, removed: count } });

@@ -128,6 +128,17 @@ export async function unlock(db: TenantKysely, { userId, factor, actor = null, n
   return rows.map((row) => ({ type: 'lockout.unlocked' as const, subject: userId, actor, data: { factor: row.factor } }));
 }
 
+/** An administrator disables one factor until it is unlocked; returns the failures counted so far. */
+export async function disableFactor(db: TenantKysely, userId: string, factor: FactorName, now: Date = new Date()): Promise<{ failures: number }> {
+  const row = await db
+    .insertInto('factor_lockouts')
+    .values({ user_id: userId, factor, disabled: true, updated_at: now })
+    .onConflict((oc) => oc.columns(['user_id', 'factor']).doUpdateSet({ disabled: true, updated_at: now }))
+    .returning(['failures'])
+    .executeTakeFirstOrThrow();
+  return { failures: Number(row.failures) };
+}
+
 /** Retention: deletes attempts older than `olderThan` milliseconds (default 30 days). Returns the count. */
 export async function purgeFailedAttempts(db: TenantKysely, { olderThan = 30 * 24 * 3600 * 1000, now = new Date() }: { olderThan?: number; now?: Date } = {}): Promise<number> {
   const result = await db.deleteFrom('failed_attempts').where('at', '<', new Date(now.getTime() - olderThan)).executeTakeFirst();

@@ -72,6 +72,19 @@ export async function bumpConfigVersion(db: RootDb, slug: string): Promise<void>
   await notifyTenantChanged(db, slug);
 }
 
+/**
+ * Stores a tenant's settings (and, when given, its display name) as the console changed them, and
+ * tells every node (config version, change feed). The caller has validated the settings.
+ */
+export async function saveTenantSettings(db: RootDb, slug: string, { name, settings }: { name?: string; settings: Record<string, unknown> }): Promise<void> {
+  await db
+    .updateTable(tenants)
+    .set({ ...(name === undefined ? {} : { name }), settings: JSON.stringify(settings), config_version: sql`config_version + 1`, updated_at: sql`now()` })
+    .where('slug', '=', slug)
+    .execute();
+  await notifyTenantChanged(db, slug);
+}
+
 export async function setTenantStatus(db: RootDb, slug: string, status: 'active' | 'disabled'): Promise<boolean> {
   const result = await db
     .updateTable(tenants)

@@ -147,3 +147,9 @@ export function createNfcCardStore({ encrypt, decrypt }: SecretBox) {
 }
 
 export type NfcCardStore = ReturnType<typeof createNfcCardStore>;
+
+/** Removes every card of the user, as an administrator's reset; returns how many went. */
+export async function removeCardsOf(db: TenantKysely, userId: string): Promise<number> {
+  const result = await db.deleteFrom('nfc_cards').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

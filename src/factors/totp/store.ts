@@ -141,3 +141,9 @@ export function createTotpStore({ encrypt, decrypt }: SecretBox) {
 }
 
 export type TotpStore = ReturnType<typeof createTotpStore>;
+
+/** Removes the user's authenticator app (confirmed or not), as an administrator's reset; returns how many rows went. */
+export async function removeTotpOf(db: TenantKysely, userId: string): Promise<number> {
+  const result = await db.deleteFrom('totp_factors').where('user_id', '=', userId).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
