@@ -2,6 +2,7 @@
 // tenants/tenant.schema.json for editors).
 import { readFile } from 'node:fs/promises';
 import { FacetError } from '../errors/facet-error.ts';
+import { REFRESH_DEFAULTS } from '../config/defaults.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { acrPolicySchema, acrValueSchema } from '../stepup/acr-policy.ts';
@@ -123,9 +124,9 @@ export const tenantSettingsSchema = z
       .optional(),
     refresh_tokens: z
       .object({
-        grace_seconds: z.number().int().min(0).max(60).default(10),
-        absolute_lifetime_seconds: z.number().int().min(3600).default(30 * 24 * 3600),
-        idle_timeout_seconds: z.number().int().min(300).default(14 * 24 * 3600),
+        grace_seconds: z.number().int().min(0).max(60).default(REFRESH_DEFAULTS.graceSeconds),
+        absolute_lifetime_seconds: z.number().int().min(3600).default(REFRESH_DEFAULTS.absoluteSeconds),
+        idle_timeout_seconds: z.number().int().min(300).default(REFRESH_DEFAULTS.idleSeconds),
       })
       .strict()
       .prefault({}),
