@@ -208,6 +208,23 @@ export function createApp({
     return document ? { slug: document[1]!, path: document[2]!, query: document[3] ?? '', route: `/t/:tenant${document[2]}` } : undefined;
   };
   const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+  // The short paths' HTTP metrics through prom-client children, one per label set: a labelled
+  // inc/observe hashes its labels on every call.
+  const shortPathMetrics = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+  const countShortPath = (method: string, route: string, status: number, seconds: number) => {
+    const key = `${method} ${route} ${status}`;
+    let children = shortPathMetrics.get(key);
+    if (!children) {
+      const status_ = String(status);
+      children = {
+        count: services.metrics.httpRequests.labels({ method, route, status: status_ }),
+        duration: services.metrics.httpDuration.labels({ method, route }),
+      };
+      shortPathMetrics.set(key, children);
+    }
+    children.count.inc();
+    children.duration.observe(seconds);
+  };
   const requestIdOf = (req: IncomingMessage) => {
     const incoming = req.headers['x-request-id'];
     return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -226,8 +243,8 @@ export function createApp({
       if (viaKoa) return; // counted and logged by the Koa path
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = '/t/:tenant/token';
-      services.metrics.httpRequests.inc({ method: 'POST', route, status: String(res.statusCode) });
-      services.metrics.httpDuration.observe({ method: 'POST', route }, seconds);
+      countShortPath('POST', route, res.statusCode, seconds);
+      if (!logger.isLevelEnabled(res.statusCode >= 500 ? 'error' : 'info')) return;
       const line = { requestId, tenant: slug, method: 'POST', route, path: `/t/${slug}/token`, status: res.statusCode, durationMs: Math.round(seconds * 1e6) / 1e3 };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
@@ -268,26 +285,27 @@ export function createApp({
       return;
     }
     const started = process.hrtime.bigint();
-    res.setHeader('X-Request-Id', requestIdOf(req));
+    // Set with the stored headers in one writeHead (src/http/public-documents.ts).
+    const requestId = requestIdOf(req);
     const { route } = match;
-    res.once('finish', () => {
-      services.metrics.httpRequests.inc({ method: 'GET', route, status: String(res.statusCode) });
-      services.metrics.httpDuration.observe({ method: 'GET', route }, Number(process.hrtime.bigint() - started) / 1e9);
-    });
+    res.once('finish', () => countShortPath('GET', route, res.statusCode, Number(process.hrtime.bigint() - started) / 1e9));
     pool
       .use(match.slug, async (runtime) => {
         // The provider derives its mount path (/t/<slug>) from originalUrl minus url.
         (req as IncomingMessage & { originalUrl?: string }).originalUrl = `/t/${match.slug}${match.path}${match.query}`;
         req.url = match.path + match.query;
         // From precomputed bytes with ETag / 304 (src/http/public-documents.ts); a query string goes to the provider.
-        await servePublicDocument(runtime, match.query ? undefined : match.path, req, res);
+        await servePublicDocument(runtime, match.query ? undefined : match.path, req, res, requestId);
         return true;
       })
       .then(
         (handled) => {
           if (!handled) void koaHandler(req, res); // unknown tenant: the normal 404 path
         },
-        (error) => failed(error, req, res),
+        (error) => {
+          if (!res.headersSent) res.setHeader('X-Request-Id', requestId);
+          failed(error, req, res);
+        },
       );
   };
 
