@@ -9,6 +9,7 @@ import type { TenantDb, TenantScope } from '../db/tenant-scope.ts';
 import { ident } from '../tenancy/names.ts';
 import { appendAudit } from './audit-log.ts';
 import { AUDIT_RETENTION_DAYS } from '../config/defaults.ts';
+import type { TenantSettings } from '../tenancy/tenant-file.ts';
 export { retentionAnchor } from './audit-log.ts';
 import { auditSigner, CHECKPOINT_TYP } from './signing.ts';
 import { sha256Hex } from './rows.ts';
@@ -17,8 +18,9 @@ import type { CheckpointPayload } from './checkpoints.ts';
 /** src/config/defaults.ts */
 export const DEFAULT_AUDIT_RETENTION_DAYS = AUDIT_RETENTION_DAYS;
 
-export function retentionDaysOf(settings: unknown): number {
-  const days = (settings as { audit_retention_days?: unknown } | null)?.audit_retention_days;
+/** The tenant's retention in days (typed tenant settings; a stored row that no longer parses falls back to the default). */
+export function retentionDaysOf(settings: Pick<TenantSettings, 'audit_retention_days'> | undefined): number {
+  const days = settings?.audit_retention_days;
   return typeof days === 'number' && Number.isInteger(days) && days >= 1 ? days : DEFAULT_AUDIT_RETENTION_DAYS;
 }
 
@@ -35,7 +37,7 @@ export interface RetentionResult {
  */
 export async function applyRetention(
   db: RootDb,
-  tenant: TenantScope & { settings?: unknown },
+  tenant: TenantScope & { settings?: Pick<TenantSettings, 'audit_retention_days'> },
   { kek, issuer, days = retentionDaysOf(tenant.settings), now = new Date() }: { kek: string; issuer: string; days?: number; now?: Date },
 ): Promise<RetentionResult> {
   const cutoff = new Date(now.getTime() - days * 86_400_000);

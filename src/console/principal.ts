@@ -4,6 +4,7 @@
 import { strengthOf, type AcrPolicy } from '../stepup/index.ts';
 import { ACR } from '../stepup/index.ts';
 import type { Role } from '../admin/roles.ts';
+import type { TenantSettings } from '../tenancy/tenant-file.ts';
 import { STEP_UP_MAX_AGE_SECONDS } from './sessions.ts';
 
 export interface ConsolePrincipal {
@@ -22,9 +23,8 @@ export const DEFAULT_ADMIN_ACR = 'urn:facet:acr:passkey+otp';
 /** The acr reading the console needs. */
 export const CONSOLE_READ_ACR: string = ACR.passkey;
 
-export function adminAcrOf(settings: unknown): string {
-  const value = (settings as { admin_acr?: unknown } | undefined)?.admin_acr;
-  return typeof value === 'string' && value ? value : DEFAULT_ADMIN_ACR;
+export function adminAcrOf(settings: Pick<TenantSettings, 'admin_acr'> | undefined): string {
+  return settings?.admin_acr || DEFAULT_ADMIN_ACR;
 }
 
 /** Whether `have` is at least `need` in the tenant's acr order (an unknown value satisfies nothing). */
@@ -41,7 +41,7 @@ export interface StepUpState {
   freshUntil: number | null;
 }
 
-export function stepUpState(principal: Pick<ConsolePrincipal, 'acr' | 'authTime'>, policy: AcrPolicy, settings: unknown, now = Date.now()): StepUpState {
+export function stepUpState(principal: Pick<ConsolePrincipal, 'acr' | 'authTime'>, policy: AcrPolicy, settings: Pick<TenantSettings, 'admin_acr'> | undefined, now = Date.now()): StepUpState {
   const adminAcr = adminAcrOf(settings);
   const until = principal.authTime + STEP_UP_MAX_AGE_SECONDS;
   const fresh = acrSatisfies(policy, principal.acr, adminAcr) && until > Math.floor(now / 1000);
