@@ -161,6 +161,20 @@ describe('language on the pages', () => {
     assert.match(await (await get('/', {})).text(), /<h1>Facet sign-in service<\/h1>/);
   });
 
+  test('the switcher on a page that answered a form: a path without GET leads to the flow\'s page', async () => {
+    for (const [path, page] of [
+      ['/t/demo/account/passkeys/some-id/rename?lang=de', '/t/demo/account'],
+      ['/t/demo/interaction/some-uid/identify?lang=de', '/t/demo/interaction/some-uid'],
+    ]) {
+      const response = await get(path!);
+      assert.equal(response.status, 303, path);
+      assert.equal(response.headers.get('location'), page);
+      assert.match(response.headers.getSetCookie().find((c) => c.startsWith('facet_lang='))!, /^facet_lang=de;/);
+    }
+    // Without a language switch, such a path is the 404 it always was.
+    assert.equal((await get('/t/demo/account/passkeys/some-id/rename')).status, 404);
+  });
+
   test('?lang= is removed before routing: discovery and the provider never see it', async () => {
     const response = await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration?lang=de`);
     assert.equal(response.status, 200);

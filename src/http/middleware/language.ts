@@ -3,11 +3,14 @@
 // oidc-provider endpoint ever sees it. A choice (new or from the cookie) becomes the first entry of
 // the request's Accept-Language header, which is what every page negotiates on (stringsFor); without
 // one, the browser's own header decides. An unknown code is ignored, never an error.
+// The switcher's link on a page answering a POST points at a path that may have no GET: that
+// answer (404/405) becomes a redirect to the flow's own page, now in the chosen language.
 import type { Context, Next } from 'koa';
 import { isLanguage, type Language } from '../../../views/strings/index.ts';
 
 export const LANGUAGE_COOKIE = 'facet_lang';
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
+const FLOW_PAGE = /^(\/t\/[a-z0-9-]{2,40}\/(?:interaction\/[^/]+|account))\//;
 
 export function languagePreference() {
   return async function language(ctx: Context, next: Next) {
@@ -32,6 +35,16 @@ export function languagePreference() {
       ctx.req.headers['accept-language'] = browser ? `${chosen}, ${browser}` : chosen;
     }
     await next();
+    // A page shown in answer to a form (POST) links ?lang= to its own path, which may not answer a
+    // GET: go to the page of that flow instead (the account page, or the interaction's own page).
+    if (asked !== undefined && (ctx.status === 404 || ctx.status === 405)) {
+      const page = FLOW_PAGE.exec(ctx.path)?.[1];
+      if (page && page !== ctx.path) {
+        ctx.status = 303;
+        ctx.redirect(page);
+        return;
+      }
+    }
     // Pages differ by language; JSON documents (discovery, JWKS) stay cacheable as they were.
     if (ctx.response.is('html')) {
       ctx.vary('Accept-Language');
