@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.ts';
 import type { Database } from './db/client.ts';
-import { notFound } from './errors/http-errors.ts';
+import { HttpError, notFound } from './errors/http-errors.ts';
 import { errorHandler, respondRateLimited } from './http/error-responder.ts';
 import { buildTenantProvider } from './oidc/provider.ts';
 import { createRecordIdCodec } from './oidc/record-ids.ts';
@@ -28,6 +28,8 @@ import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
 import { metricsMiddleware } from './observability/metrics-endpoint.ts';
 import { clientIp } from './ratelimit/index.ts';
+import { rateLimit } from './http/middleware/rate-limit.ts';
+import { operatorRoutes } from './console/operator-routes.ts';
 
 export interface FacetApp {
   app: Koa;
@@ -82,6 +84,7 @@ export function createApp({
         secureCookies: config.secureCookies,
         production: config.production,
         trustProxy: config.trustProxy,
+        operatorTenant: config.operatorTenant,
         ...(hooks.clock ? { now: hooks.clock } : {}),
         onTokensIssued: ({ tenant, kinds }) => {
           for (const kind of kinds) services.metrics.tokensIssued.inc({ tenant, kind });
@@ -145,6 +148,15 @@ export function createApp({
   app.use(metricsMiddleware(services.metrics.registry, { token: config.metricsToken }));
   app.use(serveAssets());
   app.use(root.routes());
+  // The platform operator console (/console, /operator/api) when FACET_OPERATOR_TENANT names a tenant.
+  const operator = operatorRoutes({
+    config,
+    db,
+    withOperatorTenant: (work) => (config.operatorTenant ? pool.use(config.operatorTenant, work) : Promise.resolve(undefined)),
+    poolState: (slug) => pool.peek(slug),
+    limited: rateLimit(services.limits, 'admin.ip', (ctx) => clientIp(ctx, { trustProxy: config.trustProxy })),
+  });
+  if (operator) app.use(operator.routes());
 
   const tenantRouter = tenantRoutes({ config, db, logger, services });
   const TENANT_PATH = /^\/t\/([a-z0-9-]{2,40})(?:\/|$)/;
@@ -189,7 +201,13 @@ export function createApp({
       }
       return true;
     });
-    if (!handled) throw notFound(`there is no active tenant called ${slug}`);
+    if (!handled) {
+      // A disabled tenant says so (its relying parties and admins learn why), instead of a bare 404.
+      if ((await tenantVersion(db, slug))?.status === 'disabled') {
+        throw new HttpError(403, 'tenant_disabled', 'Tenant disabled', `The tenant ${slug} is disabled by the platform operator: its sign-in, tokens, pages and admin API are off until an operator enables it again.`);
+      }
+      throw notFound(`there is no active tenant called ${slug}`);
+    }
   });
 
   // Discovery and JWKS are public, read-mostly documents that Facet adds nothing to: they skip the

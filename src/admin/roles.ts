@@ -51,7 +51,21 @@ export async function findUserByHandle(trx: TenantDb, handle: string): Promise<U
 
 export async function rolesOf(trx: TenantDb, userId: string): Promise<Role[]> {
   const rows = await trx.selectFrom('admin_roles').select('role').where('user_id', '=', userId).orderBy('role').execute();
-  return rows.map((r) => r.role as Role);
+  // `operator` is the platform console's (src/console/operator-routes.ts), not a tenant console role.
+  return rows.map((r) => r.role as Role).filter((role) => (ROLES as readonly string[]).includes(role));
+}
+
+/** The platform operator role, held in the operator tenant (FACET_OPERATOR_TENANT); grants nothing elsewhere. */
+export const OPERATOR_ROLE = 'operator';
+
+export async function isOperator(trx: TenantDb, userId: string): Promise<boolean> {
+  const row = await trx.selectFrom('admin_roles').select('role').where('user_id', '=', userId).where('role', '=', OPERATOR_ROLE).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Grants the operator role (audited); false when already held. */
+export async function grantOperator(trx: TenantDb, { userId, source, actor }: { userId: string; source: GrantSource; actor: string }): Promise<boolean> {
+  return grantRole(trx, { userId, role: OPERATOR_ROLE as Role, source, actor });
 }
 
 export async function listRoleGrants(trx: TenantDb): Promise<RoleGrant[]> {

@@ -111,6 +111,8 @@ export const AUDIT_EVENTS = {
   // API Activity (6003): administration, keys, the audit trail itself
   'tenant.created': spec('The tenant was created.', 6003, 1, 'success', { slug: 'string', name: 'string' }),
   'tenant.settings_changed': spec('The tenant file changed the tenant settings.', 6003, 3, 'success', {}),
+  'tenant.disabled': spec('A platform operator disabled the tenant (its issuer, pages and APIs answer tenant_disabled).', 6003, 3, 'success', { operator_tenant: 'string' }),
+  'tenant.enabled': spec('A platform operator enabled the tenant again.', 6003, 3, 'success', { operator_tenant: 'string' }),
   'tenant.branding_changed': spec('An administrator changed the branding (display name, logo, primary colour).', 6003, 3, 'success', { fields: 'string[]' }),
   'client.created': spec('A client was added from the tenant file or by an administrator (admin API).', 6003, 1, 'success', { fields: 'string[]?' }),
   'client.updated': spec('A client changed in the tenant file or by an administrator (admin API).', 6003, 3, 'success', { fields: 'string[]?' }),

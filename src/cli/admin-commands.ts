@@ -2,7 +2,7 @@
 // the tenant by username, email address or id; invite prints a sign-up link that carries a role.
 // Every grant and revoke is an audit event with actor `cli`.
 import { FacetError } from '../errors/facet-error.ts';
-import { ROLES, type Role } from '../admin/roles.ts';
+import { OPERATOR_ROLE, ROLES, type Role } from '../admin/roles.ts';
 
 import type { Command } from './command.ts';
 
@@ -28,9 +28,12 @@ async function withTenantDb<T>(slug: string | undefined, work: (input: { db: imp
   }
 }
 
-function roleOf(value: unknown): Role {
-  if (typeof value !== 'string') throw new AdminCommandError(`--role <${ROLES.join('|')}> is required`);
-  if (!(ROLES as readonly string[]).includes(value)) throw new AdminCommandError(`--role must be one of ${ROLES.join(', ')} (not ${value})`);
+/** The console roles, and `operator` (the platform console's, meaningful in FACET_OPERATOR_TENANT). */
+const GRANTABLE: readonly string[] = [...ROLES, OPERATOR_ROLE];
+
+function roleOf(value: unknown, allowed: readonly string[] = GRANTABLE): Role {
+  if (typeof value !== 'string') throw new AdminCommandError(`--role <${allowed.join('|')}> is required`);
+  if (!allowed.includes(value)) throw new AdminCommandError(`--role must be one of ${allowed.join(', ')} (not ${value})`);
   return value as Role;
 }
 
@@ -43,8 +46,8 @@ async function userOf(trx: import('../db/tenant-scope.ts').TenantDb, handle: str
 
 export const adminCommands: Record<string, Command> = {
   'admin grant': {
-    summary: 'give a user of the tenant a console role (admin, helpdesk, auditor)',
-    usage: 'admin grant --tenant <slug> <user> --role <admin|helpdesk|auditor>',
+    summary: 'give a user of the tenant a console role (admin, helpdesk, auditor; operator in the operator tenant)',
+    usage: 'admin grant --tenant <slug> <user> --role <admin|helpdesk|auditor|operator>',
     positionals: 1,
     options: { tenant: { type: 'string' }, role: { type: 'string' } },
     async run({ positionals, values, out }) {
@@ -59,7 +62,7 @@ export const adminCommands: Record<string, Command> = {
   },
   'admin revoke': {
     summary: 'take a console role from a user of the tenant',
-    usage: 'admin revoke --tenant <slug> <user> --role <admin|helpdesk|auditor>',
+    usage: 'admin revoke --tenant <slug> <user> --role <admin|helpdesk|auditor|operator>',
     positionals: 1,
     options: { tenant: { type: 'string' }, role: { type: 'string' } },
     async run({ positionals, values, out }) {
@@ -93,7 +96,7 @@ export const adminCommands: Record<string, Command> = {
     positionals: 1,
     options: { tenant: { type: 'string' }, role: { type: 'string' } },
     async run({ positionals, values, out }) {
-      const role = roleOf(values.role);
+      const role = roleOf(values.role, ROLES);
       const email = positionals[0]!;
       if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new AdminCommandError(`${email} is not an email address`);
       return withTenantDb(values.tenant, async ({ db, config, slug }) => {

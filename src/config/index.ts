@@ -78,6 +78,8 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Mount test-only helpers (never in production). */
   FACET_TEST_HELPERS: z.enum(['0', '1']).default('0'),
+  /** The tenant whose users holding the `operator` role run the platform console at /console (unset: no /console). */
+  FACET_OPERATOR_TENANT: z.string().regex(/^[a-z0-9-]{2,40}$/, 'a tenant slug').optional(),
 });
 
 export type Config = ReturnType<typeof buildConfig>;
@@ -130,6 +132,7 @@ function buildConfig(env: z.infer<typeof envSchema>, source: NodeJS.ProcessEnv =
     otelEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     logLevel: env.LOG_LEVEL,
     testHelpers: env.FACET_TEST_HELPERS === '1' && !production,
+    operatorTenant: env.FACET_OPERATOR_TENANT,
     audit: auditSettings(source),
   };
 }

@@ -29,11 +29,12 @@ export const CONSOLE_CLIENT_ID = 'facet-console';
  * The console's client: authorization code + PKCE, public (the console's back end holds no client
  * secret), redirecting only to the tenant's own /console/callback, first-party (no consent page).
  */
-export function consoleClientMetadata(issuer: string): ClientMetadata {
+export function consoleClientMetadata(issuer: string, extraRedirects: string[] = []): ClientMetadata {
   return {
     client_id: CONSOLE_CLIENT_ID,
     client_name: 'Facet console',
-    redirect_uris: [`${issuer}/console/callback`],
+    // The operator tenant's console client also signs operators in to the platform console (/console).
+    redirect_uris: [`${issuer}/console/callback`, ...extraRedirects],
     grant_types: ['authorization_code'],
     response_types: ['code'],
     token_endpoint_auth_method: 'none',
@@ -51,7 +52,14 @@ export function sealClientSecret(kek: string, slug: string, clientId: string, se
 
 export async function loadClients(
   trx: TenantDb,
-  { production, env = process.env, issuer, kek, slug }: { production: boolean; env?: NodeJS.ProcessEnv; issuer?: string; kek?: string; slug?: string },
+  {
+    production,
+    env = process.env,
+    issuer,
+    kek,
+    slug,
+    consoleRedirects = [],
+  }: { production: boolean; env?: NodeJS.ProcessEnv; issuer?: string; kek?: string; slug?: string; consoleRedirects?: string[] },
 ): Promise<LoadedClients> {
   const rows = await trx.selectFrom('clients').select(['client_id', 'metadata', 'secret_env', 'secret_dev', 'secret_sealed', 'first_party']).orderBy('client_id').execute();
   const metadata: ClientMetadata[] = [];
@@ -62,7 +70,7 @@ export async function loadClients(
   const introspectors = new Set<string>();
   const adminScopes = new Map<string, string[]>();
   if (issuer) {
-    metadata.push(consoleClientMetadata(issuer));
+    metadata.push(consoleClientMetadata(issuer, consoleRedirects));
     firstParty.add(CONSOLE_CLIENT_ID);
     resources.set(CONSOLE_CLIENT_ID, []);
   }

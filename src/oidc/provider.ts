@@ -37,6 +37,8 @@ export interface ProviderDeps {
   secureCookies: boolean;
   production: boolean;
   trustProxy: boolean;
+  /** FACET_OPERATOR_TENANT: that tenant's console client may also redirect to the platform console. */
+  operatorTenant?: string | undefined;
   now?: () => number;
   onReuseDetected?: (event: { tenant: string; clientId: string; reason: string }) => void;
   onTokensIssued?: (event: { tenant: string; kinds: string[] }) => void;
@@ -94,7 +96,13 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const resources = new Map((settings.resources ?? []).map((r) => [r.indicator, r]));
   const { keys, clients } = await withTenant(deps.db, scope, async (trx) => ({
     keys: await loadSigningJwks(trx, { kek: deps.kek, slug: tenant.slug }),
-    clients: await loadClients(trx, { production: deps.production, issuer: issuerFor(deps.publicUrl, tenant.slug), kek: deps.kek, slug: tenant.slug }),
+    clients: await loadClients(trx, {
+      production: deps.production,
+      issuer: issuerFor(deps.publicUrl, tenant.slug),
+      kek: deps.kek,
+      slug: tenant.slug,
+      consoleRedirects: tenant.slug === deps.operatorTenant ? [`${deps.publicUrl}/console/callback`] : [],
+    }),
   }));
   const issuer = issuerFor(deps.publicUrl, tenant.slug);
   const basePath = `/t/${tenant.slug}`;

@@ -110,6 +110,11 @@ export function createTenantPool<T>({ max, version, build, close = () => {}, rec
     get size() {
       return cache.size;
     },
+    /** Whether the tenant is warm in this process, and how many requests it is serving (for the operator console). */
+    peek(slug: string): { warm: boolean; inFlight: number } {
+      const entry = cache.peek(slug);
+      return { warm: entry !== undefined, inFlight: entry?.inFlight ?? 0 };
+    },
     clear() {
       cache.clear();
     },

@@ -76,9 +76,9 @@ describe('facet admin', () => {
   test('bad input: a specific message and a non-zero exit', () => {
     const noRole = facet('admin', 'grant', '--tenant', 'demo', 'grace');
     assert.equal(noRole.code, 1);
-    assert.match(noRole.err, /--role <admin\|helpdesk\|auditor> is required/);
+    assert.match(noRole.err, /--role <admin\|helpdesk\|auditor\|operator> is required/);
     const badRole = facet('admin', 'grant', '--tenant', 'demo', 'grace', '--role', 'root');
-    assert.match(badRole.err, /--role must be one of admin, helpdesk, auditor \(not root\)/);
+    assert.match(badRole.err, /--role must be one of admin, helpdesk, auditor, operator \(not root\)/);
     const nobody = facet('admin', 'grant', '--tenant', 'demo', 'nobody@nowhere.example', '--role', 'admin');
     assert.equal(nobody.code, 1);
     assert.match(nobody.err, /no user nobody@nowhere\.example in tenant demo/);

@@ -42,8 +42,8 @@ test('tenant create, apply (idempotent), list, keys rotate, migrate', () => {
   assert.match(bad.err, /invalid tenant slug/);
 
   const demo = path.join(projectRoot, 'tenants/demo.yaml');
-  assert.match(facet('tenant', 'apply', demo).out, /tenant demo: created; clients added \[demo-web, demo-service\]/);
-  assert.match(facet('tenant', 'apply', demo).out, /settings unchanged; clients added \[\] updated \[\] removed \[\] unchanged \[demo-web, demo-service\]/);
+  assert.match(facet('tenant', 'apply', demo).out, /tenant demo: created; clients added \[demo-web, demo-service, demo-admin\]/);
+  assert.match(facet('tenant', 'apply', demo).out, /settings unchanged; clients added \[\] updated \[\] removed \[\] unchanged \[demo-web, demo-service, demo-admin\]/);
   const missingFile = facet('tenant', 'apply', '/nonexistent.yaml');
   assert.equal(missingFile.code, 1);
 

@@ -1,0 +1,260 @@
+// The platform operator console (issue 12), for users holding the `operator` role in the operator
+// tenant (FACET_OPERATOR_TENANT). It signs in the same way as a tenant's console — the operator
+// tenant's built-in first-party client `facet-console` (code + PKCE, acr_values=…passkey), run as
+// a backend-for-frontend — with its callback at the origin's /console/callback:
+//
+//   /console                   the Preact page's shell (strict CSP, nonce), once signed in
+//   /console/sign-in           the authorization request at /t/<operator tenant>/auth
+//   /console/callback          code for tokens (server to server), ID token verified, session opened
+//   /console/sign-out          ends the session (POST, with the CSRF token)
+//   /operator/api/…            the operator API (src/console/operator-api.ts), with the session
+//
+// The session is a console session in the operator tenant's schema (src/console/sessions.ts); the
+// browser holds one HttpOnly, SameSite=Strict cookie, `facet_operator`. Writes need the session's
+// CSRF token in X-Facet-CSRF. Without FACET_OPERATOR_TENANT none of this is mounted (/console is 404).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import Router from '@koa/router';
+import type { Context, Middleware, Next } from 'koa';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Config } from '../config/index.ts';
+import type { RootDb } from '../db/client.ts';
+import { withTenant } from '../db/tenant-scope.ts';
+import { HttpError } from '../errors/http-errors.ts';
+import { respondProblem } from '../http/error-responder.ts';
+import { securePage } from '../http/middleware/security-headers.ts';
+import { readBody } from '../http/middleware/body.ts';
+import { appendAudit } from '../audit/audit-log.ts';
+import { findLiveUserById } from '../accounts/users.ts';
+import type { TenantRuntime } from '../oidc/runtime.ts';
+import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
+import { isOperator, OPERATOR_ROLE } from '../admin/roles.ts';
+import { html, type SafeHtml } from '../../views/html.ts';
+import { layout } from '../../views/layout.ts';
+import { CONSOLE_READ_ACR, acrSatisfies } from './principal.ts';
+import { CONSOLE_SESSION_TTL_SECONDS, closeConsoleSession, findConsoleSession, openConsoleSession, type ConsoleSession } from './sessions.ts';
+import { OPERATOR_API_BASE, registerOperatorApi } from './operator-api.ts';
+
+export const OPERATOR_COOKIE = 'facet_operator';
+const LOGIN_COOKIE = 'facet_operator_login';
+const LOGIN_TTL_SECONDS = 600;
+
+export interface OperatorDeps {
+  config: Config;
+  db: RootDb;
+  /** Runs `work` with the operator tenant's runtime (undefined when it is unknown or disabled). */
+  withOperatorTenant: <R>(work: (runtime: TenantRuntime) => Promise<R>) => Promise<R | undefined>;
+  poolState: (slug: string) => { warm: boolean; inFlight: number };
+  /** The admin.ip rate limit, run before every operator route. */
+  limited: Middleware;
+}
+
+interface Pending {
+  state: string;
+  nonce: string;
+  verifier: string;
+  at: number;
+}
+
+export interface OperatorPrincipal {
+  userId: string;
+  username: string;
+}
+
+const sameText = (a: string, b: string) => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+
+const jwksCache = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+function jwksFor(issuer: string) {
+  let set = jwksCache.get(issuer);
+  if (!set) {
+    // As the tenant console: our own keys, fetched again at once for an unknown kid (a rotation).
+    set = createRemoteJWKSet(new URL(`${issuer}/jwks`), { cooldownDuration: 0 });
+    jwksCache.set(issuer, set);
+  }
+  return set;
+}
+
+/** The router for /console and /operator/api, or undefined without an operator tenant. */
+export function operatorRoutes(deps: OperatorDeps): Router | undefined {
+  const { config, db } = deps;
+  const operatorSlug = config.operatorTenant;
+  if (!operatorSlug) return undefined;
+  const issuer = `${config.publicUrl}/t/${operatorSlug}`;
+  const callback = `${config.publicUrl}/console/callback`;
+  const cookie = (sameSite: 'strict' | 'lax', seconds: number, path = '/') => ({ httpOnly: true, sameSite, secure: config.secureCookies, path, signed: true, maxAge: seconds * 1000, overwrite: true }) as const;
+
+  /** The operator tenant's runtime, or a 503 that says why. */
+  const operatorTenant = async <R>(work: (runtime: TenantRuntime) => Promise<R>): Promise<R> => {
+    const result = await deps.withOperatorTenant(async (runtime) => ({ value: await work(runtime) }));
+    if (!result) throw new HttpError(503, 'operator_tenant_unavailable', 'Operator console unavailable', `The operator tenant ${operatorSlug} (FACET_OPERATOR_TENANT) does not exist or is disabled.`);
+    return result.value;
+  };
+
+  const current = async (ctx: Context): Promise<{ session: ConsoleSession; principal: OperatorPrincipal; operator: boolean } | undefined> => {
+    const token = ctx.cookies.get(OPERATOR_COOKIE, { signed: true });
+    if (!token) return undefined;
+    return operatorTenant((runtime) =>
+      withTenant(db, runtime.tenant, async (trx) => {
+        const session = await findConsoleSession(trx, token);
+        if (!session) return undefined;
+        const user = await findLiveUserById(trx, session.userId);
+        if (!user) return undefined;
+        return { session, principal: { userId: user.id, username: user.username }, operator: await isOperator(trx, user.id) };
+      }),
+    );
+  };
+
+  const page = (ctx: Context, status: number, heading: string, message: string, links: Array<{ href: string; label: string }> = []) => {
+    const nonce = securePage(ctx);
+    ctx.status = status;
+    ctx.type = 'html';
+    const body: SafeHtml = html`<section class="card" role="alert"><h1>${heading}</h1><p>${message}</p>${links.map((l) => html`<p><a href="${l.href}">${l.label}</a></p>`)}</section>`;
+    ctx.body = layout({ title: heading, tenantName: 'Facet operators', nonce, scripts: [] }, body).toString();
+  };
+  const again = [{ href: '/console/sign-in', label: 'Sign in to the operator console' }];
+
+  /** Every /operator/api route but the document: an operator's session, and the CSRF token on writes. */
+  const authenticate = async (ctx: Context, next: Next) => {
+    const found = await current(ctx);
+    if (!found) {
+      respondProblem(ctx, 401, 'operator_session_required', 'Sign in to the operator console.', { redirect: '/console/sign-in' });
+      return;
+    }
+    if (!found.operator) {
+      respondProblem(ctx, 403, 'operator_forbidden', `${found.principal.username} does not hold the operator role in ${operatorSlug}.`);
+      return;
+    }
+    if (!['GET', 'HEAD'].includes(ctx.method) && !sameText(ctx.get('x-facet-csrf'), found.session.csrf)) {
+      respondProblem(ctx, 403, 'csrf_failed', 'This request did not come from the operator console (missing or wrong X-Facet-CSRF).');
+      return;
+    }
+    ctx.state.operator = found.principal;
+    await next();
+  };
+
+  const router = new Router();
+  router.use(['/console', OPERATOR_API_BASE], deps.limited);
+
+  router.get('/console/sign-in', async (ctx) => {
+    const runtime = await operatorTenant(async (r) => r);
+    const pending: Pending = { state: randomBytes(16).toString('base64url'), nonce: randomBytes(16).toString('base64url'), verifier: randomBytes(32).toString('base64url'), at: Math.floor(Date.now() / 1000) };
+    // Lax: the way back is a redirect chain through the operator tenant's sign-in pages.
+    ctx.cookies.set(LOGIN_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), cookie('lax', LOGIN_TTL_SECONDS, '/console'));
+    const params = new URLSearchParams({
+      client_id: CONSOLE_CLIENT_ID,
+      response_type: 'code',
+      scope: 'openid profile',
+      redirect_uri: callback,
+      code_challenge: createHash('sha256').update(pending.verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      state: pending.state,
+      nonce: pending.nonce,
+      acr_values: CONSOLE_READ_ACR,
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect(`${runtime.basePath}/auth?${params}`);
+  });
+
+  router.get('/console/callback', async (ctx) => {
+    const raw = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
+    ctx.cookies.set(LOGIN_COOKIE, null, { path: '/console' });
+    let pending: Pending | undefined;
+    try {
+      pending = raw ? (JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as Pending) : undefined;
+    } catch {
+      pending = undefined;
+    }
+    if (!pending || typeof ctx.query.state !== 'string' || !sameText(ctx.query.state, pending.state) || pending.at + LOGIN_TTL_SECONDS < Date.now() / 1000) {
+      return page(ctx, 400, 'Sign-in expired', 'This sign-in was started in another window or too long ago. Start again.', again);
+    }
+    if (typeof ctx.query.error === 'string') return page(ctx, 403, 'Sign-in failed', `The sign-in ended with ${ctx.query.error}.`, again);
+    if (typeof ctx.query.code !== 'string') return page(ctx, 400, 'Sign-in failed', 'The answer carried no authorization code.', again);
+    const response = await fetch(`${issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: ctx.query.code, redirect_uri: callback, client_id: CONSOLE_CLIENT_ID, code_verifier: pending.verifier }),
+    });
+    const tokens = (await response.json().catch(() => ({}))) as { id_token?: string; error?: string };
+    if (!response.ok || !tokens.id_token) return page(ctx, 400, 'Sign-in failed', `The token endpoint refused the code (${tokens.error ?? response.status}).`, again);
+    let claims: { sub?: string; acr?: unknown; amr?: unknown; auth_time?: unknown; nonce?: unknown };
+    try {
+      ({ payload: claims } = await jwtVerify(tokens.id_token, jwksFor(issuer), { issuer, audience: CONSOLE_CLIENT_ID, clockTolerance: 5 }));
+    } catch (cause) {
+      return page(ctx, 400, 'Sign-in failed', `The ID token did not verify (${(cause as Error).message}).`, again);
+    }
+    if (claims.nonce !== pending.nonce) return page(ctx, 400, 'Sign-in failed', 'The ID token does not answer this sign-in (nonce).', again);
+    const sub = String(claims.sub);
+    const acr = typeof claims.acr === 'string' ? claims.acr : '';
+    const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
+    const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : Math.floor(Date.now() / 1000);
+    const outcome = await operatorTenant(async (runtime) => {
+      if (!acrSatisfies(runtime.acrPolicy, acr, CONSOLE_READ_ACR)) return { refused: `The operator console needs a passkey sign-in (${CONSOLE_READ_ACR}); this one reached ${acr || 'no acr'}.` };
+      return withTenant(db, runtime.tenant, async (trx) => {
+        if (!(await isOperator(trx, sub))) return { refused: `You are signed in to ${operatorSlug}, but you do not hold the operator role there. An operator can grant it (facet admin grant --tenant ${operatorSlug} <user> --role operator).` };
+        const { token } = await openConsoleSession(trx, { userId: sub, acr, amr, authTime, idToken: tokens.id_token ?? null });
+        await appendAudit(trx, { type: 'console.signed_in', actor: sub, subject: sub, clientId: CONSOLE_CLIENT_ID, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, data: { acr, roles: [OPERATOR_ROLE], step_up: false } });
+        return { token };
+      });
+    });
+    if ('refused' in outcome) return page(ctx, 403, 'No operator access', outcome.refused!, [{ href: `/t/${operatorSlug}/account`, label: 'Your account page' }]);
+    ctx.cookies.set(OPERATOR_COOKIE, outcome.token, cookie('strict', CONSOLE_SESSION_TTL_SECONDS));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect('/console');
+  });
+
+  router.post('/console/sign-out', async (ctx) => {
+    const token = ctx.cookies.get(OPERATOR_COOKIE, { signed: true });
+    const found = await current(ctx);
+    const body = (await readBody(ctx).catch(() => ({}))) as Record<string, unknown>;
+    if (found && token) {
+      if (!sameText(String(body.csrf ?? ''), found.session.csrf)) throw new HttpError(403, 'csrf_failed', 'Forbidden', 'This sign-out did not come from the operator console.');
+      await operatorTenant((runtime) =>
+        withTenant(db, runtime.tenant, async (trx) => {
+          await closeConsoleSession(trx, token);
+          await appendAudit(trx, { type: 'console.signed_out', actor: found.principal.userId, subject: found.principal.userId, ip: ctx.ip, data: {} });
+        }),
+      );
+    }
+    ctx.cookies.set(OPERATOR_COOKIE, null, { path: '/' });
+    page(ctx, 200, 'Signed out', 'Your operator console session has ended.', again);
+  });
+
+  router.get('/console', async (ctx) => {
+    const found = await current(ctx);
+    if (!found) {
+      ctx.set('Cache-Control', 'no-store');
+      ctx.status = 303;
+      ctx.redirect('/console/sign-in');
+      return;
+    }
+    if (!found.operator) return page(ctx, 403, 'No operator access', `${found.principal.username} does not hold the operator role in ${operatorSlug} any more.`);
+    const nonce = securePage(ctx);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.type = 'html';
+    ctx.body = html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Operator console · Facet</title>
+<link rel="stylesheet" href="/assets/facet.css">
+<link rel="stylesheet" href="/assets/console.css">
+</head>
+<body class="console">
+<div id="operator" data-api="${OPERATOR_API_BASE}" data-csrf="${found.session.csrf}" data-user="${found.principal.username}" data-operator-tenant="${operatorSlug}">
+<noscript><p class="card">The operator console needs JavaScript. The same actions are available through the operator API (${OPERATOR_API_BASE}/openapi.json).</p></noscript>
+</div>
+<script type="module" src="/assets/build/operator.js" nonce="${nonce}"></script>
+</body>
+</html>`.toString();
+  });
+
+  registerOperatorApi(router, { config, db, poolState: deps.poolState, authenticate });
+  return router;
+}
