@@ -1,6 +1,6 @@
-// Checkpoint delivery to external sinks that fail, on real PostgreSQL (and real Redis for the
-// BullMQ run): an HTTP sink answering 503 and then 200, a sink directory that cannot be written
-// and then can. The scheduled audit-checkpoint job fails and is retried with back-off by the
+// Checkpoint delivery to external sinks that fail, on real PostgreSQL and embedded PGlite (and
+// real Redis for the BullMQ run): an HTTP sink answering 503 and then 200, a sink directory that
+// cannot be written and then can. The scheduled audit-checkpoint job fails and is retried with back-off by the
 // runner (in-process without Redis, BullMQ with it); every failure is an audit event; a sink that
 // stays down keeps its checkpoints pending and later receives all of them, in order: none is lost.
 import assert from 'node:assert/strict';
@@ -24,6 +24,7 @@ import { auditKeySet } from '../../src/audit/signing.ts';
 import { createJobRunner } from '../../src/jobs/index.ts';
 import { facetJobs } from '../../src/jobs/definitions.ts';
 import { createTestDatabase, type TestDatabase } from '../support/database.ts';
+import { backends } from '../support/backends.ts';
 import { REDIS_URL, uniqueName } from '../ops/helpers.ts';
 
 const KEK = Buffer.alloc(32, 9).toString('base64url');
@@ -49,7 +50,7 @@ function flakySink() {
   return { state, server };
 }
 
-describe('checkpoint delivery: retries, failures recorded, nothing lost', () => {
+for (const backend of backends) describe(`checkpoint delivery on ${backend}: retries, failures recorded, nothing lost`, () => {
   let testDb: TestDatabase;
   let database: Database;
   const sink = flakySink();
@@ -58,8 +59,8 @@ describe('checkpoint delivery: retries, failures recorded, nothing lost', () => 
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'facet-checkpoint-delivery-'));
-    testDb = await createTestDatabase('postgres');
-    database = await openDatabase({ kind: 'postgres', url: testDb.url! });
+    testDb = await createTestDatabase(backend);
+    database = await openDatabase(testDb.url ? { kind: 'postgres', url: testDb.url } : { kind: 'pglite', dataDir: 'memory://' });
     await migrateControl(database.db);
     await new Promise<void>((resolve) => sink.server.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(sink.server.address() as { port: number }).port}/checkpoints`;
