@@ -19,10 +19,15 @@ export interface RateLimitMetrics {
   redisDegraded: { set(value: number): void };
 }
 
+/** The part of a tenant's typed settings (src/tenancy/tenant-file.ts) the limits read: `rate_limits`. */
+export interface RateLimitSettings {
+  rate_limits?: LimitOverrides;
+}
+
 /** The tenant a request belongs to: its slug (keeps counters apart) and settings (for overrides). */
 export interface TenantRef {
   slug: string;
-  settings?: unknown;
+  settings?: RateLimitSettings;
 }
 
 export interface RateLimitsOptions {
@@ -34,7 +39,7 @@ export interface RateLimitsOptions {
    * Per-tenant overrides, given the tenant's settings. Default: `settings.rate_limits`, e.g.
    * `{ "signin.ip": { "points": 100 } }` in the tenant file.
    */
-  overrides?: (settings: unknown) => LimitOverrides | undefined;
+  overrides?: (settings: RateLimitSettings) => LimitOverrides | undefined;
   /** Redis key prefix; give tests a unique one. */
   keyPrefix?: string;
   /**
@@ -271,7 +276,6 @@ export function createRateLimits({
   function limitsOf(tenant: TenantRef | undefined): Limits {
     const settings = tenant?.settings;
     if (!settings) return base;
-    if (typeof settings !== 'object') return mergeLimits(base, safeOverrides(overrides, settings));
     let merged = tenantLimits.get(settings);
     if (!merged) tenantLimits.set(settings, (merged = mergeLimits(base, safeOverrides(overrides, settings))));
     return merged;
@@ -438,15 +442,13 @@ export interface RateLimits {
   close(): void;
 }
 
-function defaultOverrides(settings: unknown): LimitOverrides | undefined {
-  if (settings && typeof settings === 'object' && 'rate_limits' in settings) {
-    const value = (settings as { rate_limits?: unknown }).rate_limits;
-    if (value && typeof value === 'object') return value as LimitOverrides;
-  }
-  return undefined;
+function defaultOverrides(settings: RateLimitSettings): LimitOverrides | undefined {
+  // A stored row that no longer parses is served as stored (src/tenancy/registry.ts): only an object counts.
+  const value = settings.rate_limits;
+  return value && typeof value === 'object' ? value : undefined;
 }
 
-function safeOverrides(fn: (settings: unknown) => LimitOverrides | undefined, settings: unknown): LimitOverrides | undefined {
+function safeOverrides(fn: (settings: RateLimitSettings) => LimitOverrides | undefined, settings: RateLimitSettings): LimitOverrides | undefined {
   try {
     return fn(settings);
   } catch {

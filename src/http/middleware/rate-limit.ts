@@ -4,7 +4,7 @@
 // know only the standard codes still back off) on OAuth endpoints, problem+json for the admin API
 // and JSON calls, a page for browsers.
 import type { Context, Next } from 'koa';
-import type { RateLimits, TenantRef } from '../../ratelimit/rate-limits.ts';
+import type { RateLimits, RateLimitSettings, TenantRef } from '../../ratelimit/rate-limits.ts';
 import type { PolicyKey } from '../../ratelimit/policies.ts';
 import { respondRateLimited } from '../error-responder.ts';
 
@@ -29,7 +29,8 @@ export function rateLimit(limits: RateLimits, policy: PolicyKey, keyFn: KeyFn, {
 }
 
 export function tenantOfState(ctx: Context): TenantRef | undefined {
-  const runtime = ctx.state?.tenant as { tenant?: { slug?: unknown; settings?: unknown } } | undefined;
+  // The tenant runtime's typed settings (TenantSettings, parsed when the tenant was loaded).
+  const runtime = ctx.state?.tenant as { tenant?: { slug?: unknown; settings?: RateLimitSettings } } | undefined;
   const slug = runtime?.tenant?.slug;
   return typeof slug === 'string' ? { slug, settings: runtime?.tenant?.settings } : undefined;
 }
