@@ -11,6 +11,8 @@
 //   client      still holds each scope the token carries (a client removed or narrowed in the
 //               tenant file loses its power at once, not when its tokens expire)
 //   jti         not revoked (RFC 7009 revocation by the client itself)
+//   cnf         absent: a sender-constrained token (DPoP, mTLS) would need its proof checked, which
+//               the admin API does not do, so it is refused rather than accepted as a bearer token
 //
 // Each failure has its own reason, so the 401 says which check failed.
 import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK, type JWTPayload } from 'jose';
@@ -28,7 +30,7 @@ export function adminResourceIndicator(issuer: string): string {
 
 export type AdminTokenCheck =
   | { ok: true; clientId: string; scopes: AdminScope[]; expiresAt: number }
-  | { ok: false; reason: 'malformed' | 'signature' | 'issuer' | 'audience' | 'type' | 'expired' | 'not_yet_valid' | 'client' | 'revoked' };
+  | { ok: false; reason: 'malformed' | 'signature' | 'issuer' | 'audience' | 'type' | 'expired' | 'not_yet_valid' | 'client' | 'revoked' | 'sender_constrained' };
 
 export const ADMIN_TOKEN_FAILURES: Record<Extract<AdminTokenCheck, { ok: false }>['reason'], string> = {
   malformed: 'The bearer token is not a JWT access token.',
@@ -40,6 +42,7 @@ export const ADMIN_TOKEN_FAILURES: Record<Extract<AdminTokenCheck, { ok: false }
   not_yet_valid: 'The token is not valid yet.',
   client: 'The client the token was issued to no longer holds admin scopes in this tenant.',
   revoked: 'The token was revoked.',
+  sender_constrained: 'The token is sender-constrained (DPoP or mTLS); the admin API takes plain bearer tokens: request one without DPoP.',
 };
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'] as const;
@@ -75,6 +78,7 @@ export function createAdminTokenVerifier(deps: AdminTokenVerifierDeps) {
     }
     const clientId = payload.client_id;
     if (typeof clientId !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return { ok: false, reason: 'malformed' };
+    if (payload.cnf !== undefined) return { ok: false, reason: 'sender_constrained' };
     const held = new Set(deps.adminScopes.get(clientId) ?? []);
     const scopes = String(payload.scope ?? '')
       .split(' ')

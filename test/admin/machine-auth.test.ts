@@ -133,6 +133,7 @@ describe('admin API: machine clients', () => {
       ['another issuer', await mint({}, { iss: `${facet.baseUrl}/t/other` }), 'issuer'],
       ['a client without admin scopes', await mint({ client_id: 'demo-service' }), 'client'],
       ['a client the tenant never gave admin scopes', await mint({ client_id: 'demo-web' }), 'client'],
+      ['a DPoP-bound token presented as a bearer token', await mint({ cnf: { jkt: 'x'.repeat(43) } }), 'sender_constrained'],
       ['an ID token type', await new SignJWT({ client_id: 'demo-admin', scope: 'admin:read', jti: 'x' }).setProtectedHeader({ alg: 'ES256', kid: jwk!.kid!, typ: 'JWT' }).setIssuer(issuer).setAudience(`${issuer}/admin/api`).setIssuedAt(now).setExpirationTime(now + 300).sign(key), 'type'],
       ['not a JWT', 'demo-admin-dev-token-000000', 'malformed'],
     ];
