@@ -107,7 +107,7 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
   const issuer = issuerFor(deps.publicUrl, tenant.slug);
   const basePath = `/t/${tenant.slug}`;
   const now = deps.now ?? Date.now;
-  const acrPolicy = resolveAcrPolicy((settings as { acr?: Parameters<typeof resolveAcrPolicy>[0] }).acr ?? {});
+  const acrPolicy = resolveAcrPolicy(settings.acr ?? {});
   const familyDefaults = {
     graceSeconds: settings.refresh_tokens?.grace_seconds ?? REFRESH_DEFAULTS.graceSeconds,
     idleSeconds: settings.refresh_tokens?.idle_timeout_seconds ?? REFRESH_DEFAULTS.idleSeconds,
