@@ -9,7 +9,7 @@ import { applyTenantDirectory, createBaseLogger, migrateAll, openConfiguredDatab
 import type { Database } from './db/client.ts';
 import { createServices, type Services } from './services.ts';
 import { installationPrefix, listTenants } from './tenancy/registry.ts';
-import { listenForTenantChanges } from './tenancy/change-feed.ts';
+import { listenForTenantChanges, TENANT_CHANNEL } from './tenancy/change-feed.ts';
 import { staticAdminTokenLeftovers } from './admin/legacy-admin-token.ts';
 
 export interface RunningFacet {
@@ -62,6 +62,9 @@ export async function startFacet(
   // Tenant changes made by other processes on the same PostgreSQL (keys, tenant files, policies).
   const changeFeed =
     config.database.kind === 'postgres' ? listenForTenantChanges({ url: config.database.url, logger, onChange: (slug) => facet.pool.expire(slug) }) : undefined;
+  // Embedded PGlite is a single process: its own NOTIFYs expire the pool entry at once (a colour,
+  // a client secret or a policy changed in the console applies to the next request, not 2 s later).
+  await database.listen?.(TENANT_CHANNEL, (slug) => facet.pool.expire(slug));
   // What a graceful stop needs to know: the responses still to be written, and for each connection
   // whether a request is running on it and since when it has been idle.
   const open = new Set<ServerResponse>();

@@ -15,6 +15,12 @@ export type RootDb = Kysely<any>;
 export interface Database {
   kind: 'postgres' | 'pglite';
   db: Kysely<any>;
+  /**
+   * Embedded PGlite only: hears NOTIFY on `channel` in this process (PGlite is one process, so
+   * there is no other connection to LISTEN on). PostgreSQL uses a dedicated connection instead
+   * (src/tenancy/change-feed.ts).
+   */
+  listen?(channel: string, onNotify: (payload: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,5 +51,5 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const lite = await PGlite.create(memory ? undefined : options.dataDir, { extensions: { vector } });
   const pool = createPGlitePool(lite);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as any }) });
-  return { kind: 'pglite', db, close: () => db.destroy() };
+  return { kind: 'pglite', db, listen: (channel, onNotify) => pool.listen(channel, onNotify), close: () => db.destroy() };
 }

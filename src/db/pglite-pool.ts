@@ -47,6 +47,18 @@ export function createPGlitePool(db: PGlite) {
         }
       });
     },
+    /**
+     * LISTEN on the one connection, in its turn (never inside another caller's transaction, where
+     * a rollback would undo it). PGlite hands each NOTIFY to `onNotify`, its own included.
+     */
+    async listen(channel: string, onNotify: (payload: string) => void): Promise<void> {
+      const client = await this.connect();
+      try {
+        await db.listen(channel, onNotify);
+      } finally {
+        client.release();
+      }
+    },
     async end(): Promise<void> {
       await tail;
       await db.close();
