@@ -23,7 +23,7 @@ interface Scenario {
   request(base: string): HttpScenario;
 }
 
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   { name: 'discovery', target: 1.5, request: (base) => ({ url: `${base}/t/demo/.well-known/openid-configuration` }) },
   { name: 'jwks', target: 1.5, request: (base) => ({ url: `${base}/t/demo/jwks` }) },
   {
@@ -37,6 +37,11 @@ const scenarios: Scenario[] = [
     }),
   },
 ];
+
+// BENCH_SCENARIOS=jwks,client_credentials runs only those.
+const only = process.env.BENCH_SCENARIOS?.split(',').map((name) => name.trim());
+const scenarios = only ? allScenarios.filter((scenario) => only.includes(scenario.name)) : allScenarios;
+if (scenarios.length === 0) throw new Error(`BENCH_SCENARIOS names none of ${allScenarios.map((s) => s.name).join(', ')}`);
 
 const base = (port: number) => `http://localhost:${port}`;
 const measure = (scenario: Scenario, port: number) => measureWithAutocannon(scenario.request(base(port)), { connections: CONNECTIONS, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS });
@@ -93,6 +98,7 @@ try {
   const { facet, bare, database } = servers;
   console.log(`Facet on PostgreSQL ${database.backend.version} (synchronous_commit=${database.backend.synchronousCommit}, fsync=${database.backend.fsync}), pid ${facet.pid}; bare oidc-provider (in-memory adapter), pid ${bare.pid}`);
   console.log(`${machine().cpus} CPUs shared by autocannon (this process), the server under test and PostgreSQL (and whatever else runs here: load average ${loadBefore.map((l) => l.toFixed(1)).join(' ')})`);
+  console.log(`rate limits: ${process.env.BENCH_REDIS_URL ? `shared counters in Redis (${process.env.BENCH_REDIS_URL})` : 'per-process counters (no Redis; BENCH_REDIS_URL to use one)'}`);
   console.log(`${CONNECTIONS} connections; per scenario bare, Facet, Facet, bare, each ${WARMUP_SECONDS} s warm-up + ${SECONDS} s measured\n`);
   for (const scenario of scenarios) {
     await checkScenario(scenario, bare.port, 'bare');
@@ -180,6 +186,7 @@ const file = await writeResult('oidc', {
   at: new Date().toISOString(),
   machine: { ...machine(), loadAverage: { before: loadBefore, after: os.loadavg() } },
   backend: { facet: { database: 'postgresql', ...servers.database.backend }, bare: 'oidc-provider in-memory adapter' },
+  rateLimits: process.env.BENCH_REDIS_URL ? 'redis' : 'per-process',
   load: { tool: 'autocannon (in the parent process)', connections: CONNECTIONS, warmupSeconds: WARMUP_SECONDS, seconds: SECONDS, order: 'bare, facet, facet, bare' },
   scenarios: rows,
   profiles,

@@ -43,6 +43,9 @@ const config = loadConfig({
   // cost is measured), with budgets the bench never reaches.
   FACET_RATE_LIMITS: JSON.stringify({ 'token.ip': { points: 1_000_000_000 }, 'token.account': { points: 1_000_000_000 } }),
   ...(process.env.FACET_TENANTS_DIR ? { FACET_TENANTS_DIR: process.env.FACET_TENANTS_DIR } : {}),
+  // BENCH_REDIS_URL: shared rate-limit counters in Redis, as a multi-node installation runs them
+  // (default: none, per-process counters).
+  ...(process.env.BENCH_REDIS_URL ? { REDIS_URL: process.env.BENCH_REDIS_URL } : {}),
   ...(process.env.FACET_TENANT_POOL_SIZE ? { FACET_TENANT_POOL_SIZE: process.env.FACET_TENANT_POOL_SIZE } : {}),
 });
 const facet = await startFacet(config, { logger: pino({ level: 'silent' }) });
