@@ -18,6 +18,7 @@ interface Problem {
   title?: string;
   detail?: string;
   code?: string;
+  redirect?: string;
   errors?: Array<{ path?: string; message?: string }>;
 }
 
@@ -44,6 +45,12 @@ function ProblemText({ problem }: { problem: Problem | undefined }) {
     <p class="problem" role="alert">
       {problem.detail ?? problem.title}
       {problem.errors?.length ? <span> ({problem.errors.map((e) => `${e.path ?? ''}: ${e.message ?? ''}`).join('; ')})</span> : null}
+      {problem.code === 'step_up_required' && problem.redirect ? (
+        <>
+          {' '}
+          <a href={problem.redirect}>Step up now</a>, then do it again.
+        </>
+      ) : null}
     </p>
   );
 }

@@ -36,7 +36,7 @@ const tenantView = z.object({
 });
 const AUTH = {
   401: 'No operator session (sign in at /console).',
-  403: 'Signed in, but not an operator (code operator_forbidden), or a write without the session CSRF token (csrf_failed).',
+  403: 'Signed in, but not an operator (code operator_forbidden), a write without the session CSRF token (csrf_failed), or a write without a step-up to the operator tenant’s admin acr in the last 5 minutes (step_up_required, with `acr` and `redirect`).',
   429: 'Too many requests (Retry-After).',
   503: 'The operator tenant is unavailable, or the database is briefly unavailable (Retry-After).',
 } as const;

@@ -5,6 +5,9 @@
 //
 //   /console                   the Preact page's shell (strict CSP, nonce), once signed in
 //   /console/sign-in           the authorization request at /t/<operator tenant>/auth
+//   /console/step-up           the same with acr_values=<the operator tenant's admin acr> and
+//                              max_age=300 (RFC 9470): every operator write needs a step-up made
+//                              within the last 5 minutes, as the tenant console's sensitive actions
 //   /console/callback          code for tokens (server to server), ID token verified, session opened
 //   /console/sign-out          ends the session (POST, with the CSRF token)
 //   /operator/api/…            the operator API (src/console/operator-api.ts), with the session
@@ -30,8 +33,8 @@ import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { isOperator, OPERATOR_ROLE } from '../admin/roles.ts';
 import { html, type SafeHtml } from '../../views/html.ts';
 import { layout } from '../../views/layout.ts';
-import { CONSOLE_READ_ACR, acrSatisfies } from './principal.ts';
-import { CONSOLE_SESSION_TTL_SECONDS, closeConsoleSession, findConsoleSession, openConsoleSession, type ConsoleSession } from './sessions.ts';
+import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState } from './principal.ts';
+import { CONSOLE_SESSION_TTL_SECONDS, STEP_UP_MAX_AGE_SECONDS, closeConsoleSession, findConsoleSession, openConsoleSession, stepUpConsoleSession, type ConsoleSession } from './sessions.ts';
 import { OPERATOR_API_BASE, registerOperatorApi } from './operator-api.ts';
 
 export const OPERATOR_COOKIE = 'facet_operator';
@@ -53,6 +56,7 @@ interface Pending {
   nonce: string;
   verifier: string;
   at: number;
+  stepUp: boolean;
 }
 
 export interface OperatorPrincipal {
@@ -94,7 +98,7 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     return result.value;
   };
 
-  const current = async (ctx: Context): Promise<{ session: ConsoleSession; principal: OperatorPrincipal; operator: boolean } | undefined> => {
+  const current = async (ctx: Context): Promise<{ session: ConsoleSession; principal: OperatorPrincipal; operator: boolean; stepUp: { adminAcr: string; fresh: boolean } } | undefined> => {
     const token = ctx.cookies.get(OPERATOR_COOKIE, { signed: true });
     if (!token) return undefined;
     return operatorTenant((runtime) =>
@@ -103,7 +107,8 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
         if (!session) return undefined;
         const user = await findLiveUserById(trx, session.userId);
         if (!user) return undefined;
-        return { session, principal: { userId: user.id, username: user.username }, operator: await isOperator(trx, user.id) };
+        const state = stepUpState(session, runtime.acrPolicy, runtime.tenant.settings);
+        return { session, principal: { userId: user.id, username: user.username }, operator: await isOperator(trx, user.id), stepUp: { adminAcr: state.adminAcr, fresh: state.freshUntil !== null } };
       }),
     );
   };
@@ -132,6 +137,13 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
       respondProblem(ctx, 403, 'csrf_failed', 'This request did not come from the operator console (missing or wrong X-Facet-CSRF).');
       return;
     }
+    if (!['GET', 'HEAD'].includes(ctx.method) && !found.stepUp.fresh) {
+      respondProblem(ctx, 403, 'step_up_required', `Operator actions need a step-up to ${found.stepUp.adminAcr} made within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes.`, {
+        acr: found.stepUp.adminAcr,
+        redirect: '/console/step-up',
+      });
+      return;
+    }
     ctx.state.operator = found.principal;
     await next();
   };
@@ -139,9 +151,9 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
   const router = new Router();
   router.use(['/console', OPERATOR_API_BASE], deps.limited);
 
-  router.get('/console/sign-in', async (ctx) => {
+  const startAuthorization = async (ctx: Context, stepUp: boolean) => {
     const runtime = await operatorTenant(async (r) => r);
-    const pending: Pending = { state: randomBytes(16).toString('base64url'), nonce: randomBytes(16).toString('base64url'), verifier: randomBytes(32).toString('base64url'), at: Math.floor(Date.now() / 1000) };
+    const pending: Pending = { state: randomBytes(16).toString('base64url'), nonce: randomBytes(16).toString('base64url'), verifier: randomBytes(32).toString('base64url'), at: Math.floor(Date.now() / 1000), stepUp };
     // Lax: the way back is a redirect chain through the operator tenant's sign-in pages.
     ctx.cookies.set(LOGIN_COOKIE, Buffer.from(JSON.stringify(pending)).toString('base64url'), cookie('lax', LOGIN_TTL_SECONDS, '/console'));
     const params = new URLSearchParams({
@@ -153,12 +165,15 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
       code_challenge_method: 'S256',
       state: pending.state,
       nonce: pending.nonce,
-      acr_values: CONSOLE_READ_ACR,
+      acr_values: stepUp ? adminAcrOf(runtime.tenant.settings) : CONSOLE_READ_ACR,
     });
+    if (stepUp) params.set('max_age', String(STEP_UP_MAX_AGE_SECONDS));
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
     ctx.redirect(`${runtime.basePath}/auth?${params}`);
-  });
+  };
+  router.get('/console/sign-in', (ctx) => startAuthorization(ctx, false));
+  router.get('/console/step-up', async (ctx) => startAuthorization(ctx, (await current(ctx)) !== undefined));
 
   router.get('/console/callback', async (ctx) => {
     const raw = ctx.cookies.get(LOGIN_COOKIE, { signed: true });
@@ -171,6 +186,12 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     }
     if (!pending || typeof ctx.query.state !== 'string' || !sameText(ctx.query.state, pending.state) || pending.at + LOGIN_TTL_SECONDS < Date.now() / 1000) {
       return page(ctx, 400, 'Sign-in expired', 'This sign-in was started in another window or too long ago. Start again.', again);
+    }
+    if (ctx.query.error === 'unmet_authentication_requirements') {
+      return page(ctx, 403, 'A stronger sign-in is needed', 'Operator actions need a step-up your account cannot give yet. Add the missing factor on your account page (for example an authenticator app under “Step-up factors”), then try again.', [
+        { href: `/t/${operatorSlug}/account`, label: 'Open your account page' },
+        { href: '/console', label: 'Back to the operator console' },
+      ]);
     }
     if (typeof ctx.query.error === 'string') return page(ctx, 403, 'Sign-in failed', `The sign-in ended with ${ctx.query.error}.`, again);
     if (typeof ctx.query.code !== 'string') return page(ctx, 400, 'Sign-in failed', 'The answer carried no authorization code.', again);
@@ -192,17 +213,24 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     const acr = typeof claims.acr === 'string' ? claims.acr : '';
     const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
     const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : Math.floor(Date.now() / 1000);
+    const existing = pending.stepUp ? await current(ctx) : undefined;
     const outcome = await operatorTenant(async (runtime) => {
       if (!acrSatisfies(runtime.acrPolicy, acr, CONSOLE_READ_ACR)) return { refused: `The operator console needs a passkey sign-in (${CONSOLE_READ_ACR}); this one reached ${acr || 'no acr'}.` };
       return withTenant(db, runtime.tenant, async (trx) => {
         if (!(await isOperator(trx, sub))) return { refused: `You are signed in to ${operatorSlug}, but you do not hold the operator role there. An operator can grant it (facet admin grant --tenant ${operatorSlug} <user> --role operator).` };
-        const { token } = await openConsoleSession(trx, { userId: sub, acr, amr, authTime, idToken: tokens.id_token ?? null });
-        await appendAudit(trx, { type: 'console.signed_in', actor: sub, subject: sub, clientId: CONSOLE_CLIENT_ID, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, data: { acr, roles: [OPERATOR_ROLE], step_up: false } });
-        return { token };
+        const stepUp = pending!.stepUp && existing?.principal.userId === sub;
+        let token: string | undefined;
+        if (stepUp) await stepUpConsoleSession(trx, existing!.session.idHash, { acr, amr, authTime, idToken: tokens.id_token ?? null });
+        else ({ token } = await openConsoleSession(trx, { userId: sub, acr, amr, authTime, idToken: tokens.id_token ?? null }));
+        await appendAudit(trx, { type: 'console.signed_in', actor: sub, subject: sub, clientId: CONSOLE_CLIENT_ID, ip: ctx.ip, userAgent: ctx.get('user-agent') || null, data: { acr, roles: [OPERATOR_ROLE], step_up: stepUp } });
+        return { token, fresh: stepUpState({ acr, authTime }, runtime.acrPolicy, runtime.tenant.settings).freshUntil !== null, adminAcr: adminAcrOf(runtime.tenant.settings) };
       });
     });
     if ('refused' in outcome) return page(ctx, 403, 'No operator access', outcome.refused!, [{ href: `/t/${operatorSlug}/account`, label: 'Your account page' }]);
-    ctx.cookies.set(OPERATOR_COOKIE, outcome.token, cookie('strict', CONSOLE_SESSION_TTL_SECONDS));
+    if (outcome.token) ctx.cookies.set(OPERATOR_COOKIE, outcome.token, cookie('strict', CONSOLE_SESSION_TTL_SECONDS));
+    if (pending.stepUp && !outcome.fresh) {
+      return page(ctx, 403, 'Step-up not reached', `The sign-in reached ${acr}, and operator actions need ${outcome.adminAcr} within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes.`, [{ href: '/console', label: 'Back to the operator console' }]);
+    }
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
     ctx.redirect('/console');

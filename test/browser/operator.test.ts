@@ -83,6 +83,16 @@ describe('operator console in Chromium', () => {
     assert.match(await table.innerText(), /up to date/);
     await assertAccessible(page, 'tenants');
 
+    // A write without a step-up is refused with a way to step up; the step-up through Facet's pages
+    // (passkey + authenticator app) is the tenant console's browser test: here the session is given its result.
+    await page.getByLabel('Slug (2–40 characters: a-z, 0-9, -)').fill('early');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.getByRole('link', { name: 'Step up now' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Step up now' }).getAttribute('href'), '/console/step-up');
+    await page.getByLabel('Slug (2–40 characters: a-z, 0-9, -)').fill('');
+    const ops = (await findTenant(facet.database.db, 'ops'))!;
+    await withTenant(facet.database.db, ops, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', operatorId).execute());
+
     // Create with the keyboard only.
     await page.getByLabel('Slug (2–40 characters: a-z, 0-9, -)').focus();
     await page.keyboard.type('acme');

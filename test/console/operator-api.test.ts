@@ -59,6 +59,11 @@ describe('operator console', () => {
     const text = await step.response.text();
     return { jar, status: step.response.status, text, csrf: /data-csrf="([^"]+)"/.exec(text)?.[1] ?? '' };
   }
+  /** The step-up itself runs through Facet's pages (test/browser/console.test.ts); here the session is given its result. */
+  const stepUp = async (userId: string, at = new Date()) => {
+    const ops = (await findTenant(facet.database.db, 'ops'))!;
+    await withTenant(facet.database.db, ops, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: at }).where('user_id', '=', userId).execute());
+  };
   const api = (who: { jar: CookieJar; csrf: string } | null, route: string, init: { method?: string; body?: unknown; csrf?: string | null } = {}) =>
     fetch(`${facet.baseUrl}/operator/api${route}`, {
       method: init.method ?? 'GET',
@@ -132,6 +137,21 @@ describe('operator console', () => {
     assert.equal(((await forged.json()) as { code: string }).code, 'csrf_failed');
     assert.equal(await findTenant(facet.database.db, 'acme'), undefined);
 
+    // Writes need a step-up to the operator tenant's admin acr within 5 minutes.
+    const notStepped = await api(olive, '/tenants', { method: 'POST', body: { slug: 'acme' } });
+    assert.equal(notStepped.status, 403);
+    const stepProblem = (await notStepped.json()) as { code: string; acr: string; redirect: string };
+    assert.deepEqual([stepProblem.code, stepProblem.acr, stepProblem.redirect], ['step_up_required', 'urn:facet:acr:passkey+otp', '/console/step-up']);
+    const startStepUp = await fetch(`${facet.baseUrl}/console/step-up`, { redirect: 'manual', headers: { cookie: olive.jar.header(new URL(`${facet.baseUrl}/console/step-up`)) } });
+    const stepAuth = new URL(startStepUp.headers.get('location')!, facet.baseUrl);
+    assert.equal(stepAuth.pathname, '/t/ops/auth');
+    assert.equal(stepAuth.searchParams.get('acr_values'), 'urn:facet:acr:passkey+otp');
+    assert.equal(stepAuth.searchParams.get('max_age'), '300');
+    await stepUp(ids.olive!, new Date(Date.now() - 301_000));
+    assert.equal((await api(olive, '/tenants', { method: 'POST', body: { slug: 'acme' } })).status, 403, 'a step-up older than 5 minutes');
+    await stepUp(ids.olive!);
+    assert.equal(await findTenant(facet.database.db, 'acme'), undefined);
+
     const bad = await api(olive, '/tenants', { method: 'POST', body: { slug: 'No Spaces' } });
     assert.equal(bad.status, 400);
     const created = await api(olive, '/tenants', { method: 'POST', body: { slug: 'acme', name: 'Acme Corp' } });
@@ -174,6 +194,7 @@ describe('operator console', () => {
 
   test('an operator applies a tenant file; a bad one is a 422 naming the problem', async () => {
     const olive = await signIn(ids.olive!);
+    await stepUp(ids.olive!);
     const yaml = 'slug: beta\nname: Beta\nclients:\n  - client_id: beta-bot\n    grant_types: [client_credentials]\n    secret: { env: BETA_BOT_SECRET, dev: beta-bot-dev-secret-0000 }\n    admin_scopes: [admin:read]\n';
     const applied = await api(olive, '/tenant-files', { method: 'POST', body: { yaml } });
     assert.equal(applied.status, 200, await applied.clone().text());
