@@ -156,6 +156,7 @@ describe('the console for a newcomer, in Chromium', () => {
     await tabTo(page, 'link', 'Users');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Users' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'console-main', 'navigation moves the focus to the content');
     await page.getByRole('link', { name: 'zack-other' }).waitFor();
     await tabTo(page, 'searchbox', '');
     await page.keyboard.type('zoe');
