@@ -2,8 +2,8 @@
 // development start banner's single-use first-admin link (the link `npm start` prints, made by
 // src/console/first-admin.ts), signs up with a passkey (virtual authenticator) and so becomes demo's
 // admin, adds an authenticator app on the real account page, opens the console: the overview with
-// a chart; finds a user and locks then unlocks them using the keyboard only (Tab, Enter, Escape);
-// creates an application — the console demands a step-up, Facet's own pages ask for the app's code
+// a chart; finds a user and locks then unlocks them using the keyboard only (Tab, Enter, Escape;
+// the secret and key rotations below are by keyboard too); creates an application — the console demands a step-up, Facet's own pages ask for the app's code
 // (otplib), and the console offers the creation again — sees its secret once and rotates it (the
 // old secret refused at the token endpoint); rotates the signing keys within the same fresh
 // step-up; sets the primary colour and sees it on a visitor's sign-in page. No CSP violation.
@@ -222,8 +222,11 @@ describe('the console for a newcomer, in Chromium', () => {
     assert.match(first, /^[A-Za-z0-9_-]{43}$/);
     await eventually('the new secret authenticates', async () => (await introspectAs('newcomer-app', first)) === 200);
     await shot(page, '08-client-created');
-    await page.getByRole('button', { name: 'Rotate secret' }).click();
-    await page.getByRole('dialog', { name: 'Rotate the secret of Newcomer app?' }).getByRole('button', { name: 'Rotate secret' }).click();
+    // The rotation, and the key rotation below, by keyboard again.
+    await tabTo(page, 'button', 'Rotate secret');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Rotate the secret of Newcomer app?' }).waitFor();
+    await page.keyboard.press('Enter');
     await page.getByText('A new secret was made; the old one no longer works.').waitFor();
     const second = (await page.locator('#client-secret').textContent())!.trim();
     assert.notEqual(second, first);
@@ -232,12 +235,15 @@ describe('the console for a newcomer, in Chromium', () => {
     await shot(page, '09-client-secret-rotated');
 
     // 6. Signing keys, within the same fresh step-up (no second one).
-    await page.getByRole('link', { name: 'Keys' }).click();
+    await tabTo(page, 'link', 'Keys');
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
     await page.locator('tbody tr').first().waitFor();
     const keysBefore = await page.locator('tbody tr').count();
-    await page.getByRole('button', { name: 'Rotate keys' }).click();
-    await page.getByRole('dialog', { name: 'Rotate the signing keys?' }).getByRole('button', { name: 'Rotate keys' }).click();
+    await tabTo(page, 'button', 'Rotate keys');
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog', { name: 'Rotate the signing keys?' }).waitFor();
+    await page.keyboard.press('Enter');
     await page.getByText(/Rotated: new keys/).waitFor();
     await page.locator('tbody tr').nth(keysBefore + 1).waitFor();
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/keys', 'no second step-up within 5 minutes');
