@@ -58,13 +58,16 @@ describe('HTTP surface', () => {
     assert.doesNotMatch(html, /at .*\.js:\d+/, 'no stack trace');
   });
 
-  test('a disabled tenant disappears (404) and comes back when enabled', async () => {
+  test('a disabled tenant answers 403 tenant_disabled (not a bare 404) and comes back when enabled', async () => {
     await createTenant(facet.database.db, { slug: 'sleepy', name: 'Sleepy' }, { kek: facet.config.kek });
     const discovery = `${facet.baseUrl}/t/sleepy/.well-known/openid-configuration`;
     assert.equal((await fetch(discovery)).status, 200);
     await setTenantStatus(facet.database.db, 'sleepy', 'disabled');
     facet.facet.pool.invalidate('sleepy');
-    assert.equal((await fetch(discovery)).status, 404);
+    const disabled = await fetch(discovery);
+    assert.equal(disabled.status, 403);
+    assert.equal(((await disabled.json()) as { code: string }).code, 'tenant_disabled');
+    assert.equal((await fetch(`${facet.baseUrl}/t/never-was/.well-known/openid-configuration`)).status, 404);
     await setTenantStatus(facet.database.db, 'sleepy', 'active');
     assert.equal((await fetch(discovery)).status, 200);
   });

@@ -7,16 +7,18 @@ import { parseTenantFile, readTenantFile, tenantJsonSchema, TenantFileError } fr
 import { resolveSecret, ClientSecretError } from '../../src/oidc/clients.ts';
 import { projectRoot } from '../support/facet.ts';
 
-test('the demo tenant file is valid and has the two documented clients', async () => {
+test('the demo tenant file is valid and has the three documented clients', async () => {
   const demo = await readTenantFile(path.join(projectRoot, 'tenants/demo.yaml'));
   assert.equal(demo.slug, 'demo');
   assert.equal(demo.settings.signup, 'open');
   const ids = demo.clients.map((c) => c.client_id).sort();
-  assert.deepEqual(ids, ['demo-service', 'demo-web']);
+  assert.deepEqual(ids, ['demo-admin', 'demo-service', 'demo-web']);
   const web = demo.clients.find((c) => c.client_id === 'demo-web')!;
   assert.deepEqual(web.grant_types, ['authorization_code', 'refresh_token']);
   const service = demo.clients.find((c) => c.client_id === 'demo-service')!;
   assert.deepEqual(service.grant_types, ['client_credentials']);
+  const admin = demo.clients.find((c) => c.client_id === 'demo-admin')!;
+  assert.deepEqual([admin.grant_types, admin.admin_scopes], [['client_credentials'], ['admin:read', 'admin:write', 'audit:read']]);
 });
 
 test('the committed JSON Schema matches the zod schema', () => {
