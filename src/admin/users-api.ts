@@ -104,7 +104,7 @@ export const USER_ROUTES = {
     method: 'get',
     path: '/me',
     operationId: 'whoAmI',
-    summary: 'Who is calling: the console user with roles and step-up state, or the admin token',
+    summary: 'Who is calling: the console user with roles and step-up state, or a machine client with its admin scopes',
     tags: ['console'],
     responses: {
       200: {
@@ -117,6 +117,7 @@ export const USER_ROUTES = {
           adminAcr: z.string(),
           stepUpFreshUntil: timestamp.nullable(),
           roleSummary: z.record(z.string(), z.string()),
+          client: z.object({ clientId: z.string(), scopes: z.array(z.string()) }).optional().describe('A machine caller (kind token): its client and the admin scopes its token carries.'),
         }),
       },
     },
@@ -308,11 +309,13 @@ export function registerUsersApi(router: Router, { config, db, guard, checkRespo
           body: {
             kind: principal ? ('console' as const) : ('token' as const),
             user: principal ? { id: principal.userId, username: principal.username } : null,
-            roles: principal ? principal.roles : ['admin'],
+            // A machine holds no console role: what it may do is its token's scopes (src/admin/auth.ts).
+            roles: principal ? principal.roles : [],
             acr: principal?.acr ?? null,
             adminAcr: state.adminAcr,
             stepUpFreshUntil: state.freshUntil === null ? null : new Date(state.freshUntil * 1000).toISOString(),
             roleSummary: ROLE_SUMMARY,
+            ...(ctx.state.adminClient ? { client: ctx.state.adminClient as { clientId: string; scopes: string[] } } : {}),
           },
         };
       },

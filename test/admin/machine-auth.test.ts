@@ -63,6 +63,10 @@ describe('admin API: machine clients', () => {
     const body = (await listed.json()) as { users: Array<{ id: string }> };
     assert.ok(body.users.some((u) => u.id === userId), JSON.stringify(body));
 
+    // Who am I: a machine, no console role, its client and scopes.
+    const me = (await (await call('/me', token)).json()) as { kind: string; roles: string[]; client?: { clientId: string; scopes: string[] } };
+    assert.deepEqual([me.kind, me.roles, me.client], ['token', [], { clientId: 'demo-admin', scopes: ['admin:read'] }]);
+
     const write = await call(`/users/${userId}/lock`, token, { method: 'POST', body: '{}' });
     assert.equal(write.status, 403);
     assert.match(write.headers.get('www-authenticate') ?? '', /error="insufficient_scope", scope="admin:write"/);

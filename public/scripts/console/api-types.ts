@@ -827,7 +827,7 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
-  /** GET /me — Who is calling: the console user with roles and step-up state, or the admin token */
+  /** GET /me — Who is calling: the console user with roles and step-up state, or a machine client with its admin scopes */
   whoAmI: {
     response: {
       kind: "console" | "token";
@@ -840,6 +840,10 @@ export interface Operations {
       adminAcr: string;
       stepUpFreshUntil: string | null;
       roleSummary: Record<string, string>;
+      client?: {
+        clientId: string;
+        scopes: string[];
+      };
     };
     body: never;
     query: Record<string, never>;
