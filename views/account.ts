@@ -19,7 +19,10 @@ export interface AccountSignIn {
   at: Date;
   /** Browser and operating system parsed from the User-Agent (never the raw string). */
   device: { browser: string | undefined; os: string | undefined };
+  /** What was proved, for which application ("Step-up for Demo web app with an app code"). */
   method: string;
+  /** The factor proved (src/factors/names.ts), as data-factor. */
+  factor?: string | undefined;
   /** Made from the browser now showing the page. */
   thisDevice: boolean;
 }
@@ -37,7 +40,7 @@ export interface AccountPageData extends PageContext {
   /** Clients the user allowed (remembered consents), with what each may do. */
   apps?: Array<{ clientId: string; name: string; access: string[]; since: Date }> | undefined;
   /** Changes to how the account signs in, newest first, with the proof each was made with. */
-  securityChanges?: Array<{ at: Date; type: string; proof: string | null }> | undefined;
+  securityChanges?: Array<{ at: Date; type: string; proof: string | null; detail?: string | undefined }> | undefined;
   notice?: string | undefined;
   error?: string | undefined;
 }
@@ -114,7 +117,7 @@ ${d.face ? faceSection(d, d.face) : ''}
 ${d.signIns.length === 0
   ? html`<p>${t.account.noSignIns}</p>`
   : html`<ul id="sign-ins" class="rows">${d.signIns.map(
-      (s) => html`<li${s.thisDevice ? html` class="this-device"` : ''}><strong>${deviceLabel(t, s.device)}</strong>${s.thisDevice ? html` <span class="badge">${t.account.thisDevice}</span>` : ''}<br><span class="detail">${when(s.at)} · ${s.method}</span></li>`,
+      (s) => html`<li${s.thisDevice ? html` class="this-device"` : ''}${s.factor ? html` data-factor="${s.factor}"` : ''}><strong>${deviceLabel(t, s.device)}</strong>${s.thisDevice ? html` <span class="badge">${t.account.thisDevice}</span>` : ''}<br><span class="detail">${when(s.at)} · ${s.method}</span></li>`,
     )}</ul>`}
 </div>
 <div class="card" role="group" aria-labelledby="sessions-heading">
@@ -152,7 +155,7 @@ ${(d.apps ?? []).length === 0
 ${(d.securityChanges ?? []).length === 0
   ? html`<p>${t.securityChanges.none}</p>`
   : html`<ul id="security-changes" class="rows">${(d.securityChanges ?? []).map(
-      (c) => html`<li data-type="${c.type}"><span>${t.securityChanges.types[c.type] ?? c.type}${c.proof ? html` <span class="detail">(${fill(t.securityChanges.proof, { factor: t.securityChanges.factors[c.proof] ?? c.proof })})</span>` : ''}<br><span class="detail">${when(c.at)}</span></span></li>`,
+      (c) => html`<li data-type="${c.type}"><span>${t.securityChanges.types[c.type] ?? c.type}${c.detail ? html` <span class="detail">· ${c.detail}</span>` : ''}${c.proof ? html` <span class="detail">(${fill(t.securityChanges.proof, { factor: t.securityChanges.factors[c.proof] ?? c.proof })})</span>` : ''}<br><span class="detail">${when(c.at)}</span></span></li>`,
     )}</ul>`}
 </div>
 </section>`,
