@@ -75,7 +75,7 @@ describe('operator console', () => {
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
     });
 
-  test('sign-in goes through the operator tenant’s own OIDC with the built-in client; the page carries its script under the nonce', async () => {
+  test('sign-in goes through the operator tenant’s own OIDC with the built-in client; the session cookie is HttpOnly and SameSite=Strict; the page carries its script under the nonce', async () => {
     const first = await fetch(`${facet.baseUrl}/console`, { redirect: 'manual' });
     assert.equal(first.status, 303);
     assert.equal(first.headers.get('location'), '/console/sign-in');
@@ -91,6 +91,24 @@ describe('operator console', () => {
     elsewhere.pathname = '/t/demo/auth';
     const refused = await fetch(elsewhere, { redirect: 'manual', headers: { accept: 'text/html' } });
     assert.equal(refused.status, 400);
+
+    // Every Set-Cookie on the way: the session cookie is HttpOnly, SameSite=Strict, signed.
+    const seen: string[] = [];
+    class RecordingJar extends CookieJar {
+      override store(response: Response) {
+        seen.push(...response.headers.getSetCookie());
+        return super.store(response);
+      }
+    }
+    const recording = new RecordingJar();
+    const done = await finishInteractions(await followRedirects(`${facet.baseUrl}/console`, recording, { origin: facet.baseUrl }), recording, { origin: facet.baseUrl, sub: ids.olive! });
+    assert.equal(done.response?.status, 200);
+    const session = seen.find((c) => c.startsWith('facet_operator='));
+    assert.ok(session, seen.join('\n'));
+    assert.match(session, /; path=\/;/i);
+    assert.match(session, /httponly/i);
+    assert.match(session, /samesite=strict/i);
+    assert.ok(seen.some((c) => c.startsWith('facet_operator.sig=')), 'signed');
 
     const olive = await signIn(ids.olive!);
     assert.equal(olive.status, 200, olive.text.slice(0, 300));
