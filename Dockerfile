@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Facet runs its TypeScript directly under Node 24's type stripping: there is no compile step.
-# Stages: `assets` bundles the browser scripts (needs the dev dependency esbuild), `deps` installs
+# Facet runs its TypeScript directly under Node 24's type stripping: there is no compile step (the
+# pages' TSX under ui/ is compiled by esbuild as it loads, src/tsx-hooks.ts; esbuild is a dependency).
+# Stages: `assets` bundles the browser scripts (esbuild), `deps` installs
 # production dependencies only, and the final image holds those plus the source, as a non-root user.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
@@ -18,7 +19,7 @@ WORKDIR /app
 # onnxruntime-node ships its CPU binaries in the package; skip its optional GPU download.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
 COPY package.json package-lock.json .npmrc ./
-# The postinstall asset build finds no esbuild here and exits cleanly; the bundle comes from `assets`.
+# The postinstall asset build finds no page scripts here and exits cleanly; the bundle comes from `assets`.
 COPY scripts/build-assets.ts ./scripts/build-assets.ts
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
@@ -36,6 +37,7 @@ COPY bin ./bin
 COPY src ./src
 COPY migrations ./migrations
 COPY views ./views
+COPY ui ./ui
 COPY public ./public
 COPY --from=assets /app/public/build ./public/build
 COPY models/manifest.json ./models/manifest.json

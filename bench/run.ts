@@ -11,4 +11,9 @@ if (!name || !available.includes(name)) {
   console.error(`usage: npm run bench -- <${available.join('|')}>`);
   process.exit(2);
 }
+// The pages under ui/ are TSX: the module hook for this process and, via NODE_OPTIONS, for the
+// servers the benchmarks fork.
+const tsxHooks = fileURLToPath(new URL('../src/tsx-hooks.ts', import.meta.url));
+process.env.NODE_OPTIONS = [process.env.NODE_OPTIONS, `--import=${tsxHooks}`].filter(Boolean).join(' ');
+await import('../src/tsx-hooks.ts');
 await import(`./${name}.ts`);

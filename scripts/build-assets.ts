@@ -20,6 +20,12 @@ try {
   process.exit(0);
 }
 
+// A dependencies-only install (the Dockerfile's deps stage) has no page scripts to bundle.
+if (!existsSync(sourceDir)) {
+  console.warn('build-assets: no public/scripts here; nothing to bundle');
+  process.exit(0);
+}
+
 const entryPoints = readdirSync(sourceDir)
   .filter((file) => file.endsWith('.ts') || file.endsWith('.tsx'))
   .map((file) => path.join(sourceDir, file));

@@ -6,7 +6,7 @@ import { projectRuleViolations } from './project-rules.ts';
 import { layeringViolations } from './layering.ts';
 
 const failures: string[] = [];
-const oxlint = spawnSync('npx', ['oxlint', '--quiet', 'src', 'test', 'bench', 'scripts', 'views', 'public/scripts'], { stdio: 'inherit' });
+const oxlint = spawnSync('npx', ['oxlint', '--quiet', 'src', 'test', 'bench', 'scripts', 'views', 'ui', 'public/scripts'], { stdio: 'inherit' });
 if (oxlint.status !== 0) failures.push('oxlint reported errors');
 failures.push(...projectRuleViolations(path.resolve(import.meta.dirname, '..')));
 failures.push(...layeringViolations(path.resolve(import.meta.dirname, '..')));

@@ -27,7 +27,7 @@ export function projectRuleViolations(root: string): string[] {
         failures.push(`${file}: an error class extends Error directly; extend FacetError (${ERROR_BASE})`);
       }
       // Reasons travel as codes: src/errors/ renders nothing, so it never imports the views.
-      if (file.startsWith('src/errors/') && /from ['"][./]*views\//.test(text)) failures.push(`${file}: src/errors/ imports views/ (render pages at the HTTP edge)`);
+      if (file.startsWith('src/errors/') && /from ['"][./]*(?:views|ui)\//.test(text)) failures.push(`${file}: src/errors/ imports the views (ui/ or views/; render pages at the HTTP edge)`);
       for (const [pattern, home, name] of BOUNDARIES) {
         if (pattern.test(text) && !file.startsWith(home)) failures.push(`${file}: imports ${name}, which only ${home} may`);
       }

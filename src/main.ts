@@ -5,7 +5,9 @@
 // database, which takes a while), then the banner with the URLs; logs are pretty-printed
 // (pino-pretty). In production every line is JSON. Nothing of ours is imported statically: the
 // first line goes out before any module loads (OpenTelemetry alone takes seconds on a busy machine).
+// The one exception is the small TSX module hook (src/tsx-hooks.ts) the pages under ui/ need.
 import { existsSync } from 'node:fs';
+import './tsx-hooks.ts';
 
 if (process.env.NODE_ENV !== 'production') process.stdout.write('\n  Facet is starting …\n');
 

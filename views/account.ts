@@ -1,7 +1,7 @@
 // The account page: passkeys (rename, remove, add), recovery codes left, recent sign-ins, sign-out.
-import { html, type SafeHtml } from './html.ts';
-import { layout } from './layout.ts';
-import { csrfField, field, statusRegion, webauthnMessagesJson } from './components.ts';
+import { html, type SafeHtml } from '../ui/html.ts';
+import { layout } from '../ui/components/layout.tsx';
+import { csrfField, field, statusRegion, webauthnMessagesJson } from '../ui/components/forms.tsx';
 import { fill } from './strings/index.ts';
 import type { PageContext } from './pages.ts';
 

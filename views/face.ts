@@ -1,10 +1,10 @@
 // The face prompt's pages: enrolment from the account page (consent, camera with an oval guide,
 // a few frames) and verification as a step-up factor (instructions one step at a time). The page
 // script /assets/build/face.js finds its endpoints and messages in data- attributes.
-import { html, type SafeHtml } from './html.ts';
-import { layout } from './layout.ts';
+import { html, type SafeHtml } from '../ui/html.ts';
+import { layout } from '../ui/components/layout.tsx';
 import type { PageContext } from './pages.ts';
-import { cancelForm, statusRegion } from './components.ts';
+import { cancelForm, statusRegion } from '../ui/components/forms.tsx';
 import type { Strings } from './strings/index.ts';
 import { fill } from './strings/index.ts';
 

@@ -1,6 +1,6 @@
 // `/` in a browser: what this server is and where people and applications go next.
-import { html, raw, type SafeHtml } from './html.ts';
-import { layout } from './layout.ts';
+import { html, raw, type SafeHtml } from '../ui/html.ts';
+import { layout } from '../ui/components/layout.tsx';
 import { fill, type Strings } from './strings/index.ts';
 import { en } from './strings/en.ts';
 

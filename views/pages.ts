@@ -1,8 +1,8 @@
 // The sign-in, sign-up, passkey, recovery and consent pages. Text comes from views/strings;
 // scripts find their endpoints in data- attributes (no inline script, CSP-friendly).
-import { html, type SafeHtml } from './html.ts';
-import { layout } from './layout.ts';
-import { cancelForm, csrfField, field, statusRegion, webauthnMessagesJson } from './components.ts';
+import { html, type SafeHtml } from '../ui/html.ts';
+import { layout } from '../ui/components/layout.tsx';
+import { cancelForm, csrfField, field, statusRegion, webauthnMessagesJson } from '../ui/components/forms.tsx';
 import { fill, type Strings } from './strings/index.ts';
 
 export interface PageContext {

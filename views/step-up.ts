@@ -1,9 +1,9 @@
 // Step-up pages (the "stronger sign-in" intro, the app-code and NFC-card prompts) and the account
 // page's authenticator-app and NFC-card sections with their enrolment pages. Every form works
 // without JavaScript; the NFC page's script only adds Web NFC scanning where the browser has it.
-import { html, raw, type SafeHtml } from './html.ts';
-import { layout } from './layout.ts';
-import { cancelForm, csrfField, field, statusRegion } from './components.ts';
+import { html, raw, type SafeHtml } from '../ui/html.ts';
+import { layout } from '../ui/components/layout.tsx';
+import { cancelForm, csrfField, field, statusRegion } from '../ui/components/forms.tsx';
 import { fill, type Strings } from './strings/index.ts';
 import type { PageContext } from './pages.ts';
 

@@ -19,7 +19,7 @@ import { verifySun } from '../factors/nfc/verify-sun.ts';
 import type { SessionFactor } from '../stepup/index.ts';
 import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../views/step-up.ts';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
-import type { SafeHtml } from '../../views/html.ts';
+import type { SafeHtml } from '../../ui/html.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { type InteractionDeps } from '../interaction/flow.ts';

@@ -1,5 +1,7 @@
 // `facet <command>`: operate an installation from the shell. Each command is a small function in
-// cli/commands/; this file only parses arguments and prints usage.
+// cli/commands/; this file only parses arguments and prints usage. The TSX module hook comes first
+// (src/tsx-hooks.ts): commands that start the server import the pages under ui/ when they run.
+import '../tsx-hooks.ts';
 import { parseArgs } from 'node:util';
 import { FacetError } from '../errors/facet-error.ts';
 import { ConfigError } from '../config/index.ts';

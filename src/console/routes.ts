@@ -26,8 +26,8 @@ import { findLiveUserById } from '../accounts/users.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { rolesOf, syncFileAdmins, type FileAdmin } from '../admin/roles.ts';
-import { html, type SafeHtml } from '../../views/html.ts';
-import { layout } from '../../views/layout.ts';
+import { html, type SafeHtml } from '../../ui/html.ts';
+import { layout } from '../../ui/components/layout.tsx';
 import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState, type ConsolePrincipal } from './principal.ts';
 import {
   CONSOLE_COOKIE,

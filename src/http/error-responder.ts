@@ -15,7 +15,7 @@
 // Unexpected errors become a generic 500 with the request id, never a stack trace. Pages are
 // rendered here, at the HTTP edge, so src/errors/ stays free of the views.
 import type { Context, Next } from 'koa';
-import { messagePage } from '../../views/layout.ts';
+import { messagePage } from '../../ui/components/layout.tsx';
 import { fill, stringsFor } from '../../views/strings/index.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/errors.ts';
 import { isUnstorableInputError } from '../db/unstorable.ts';

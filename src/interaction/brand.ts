@@ -1,5 +1,5 @@
 // /t/<slug>/brand.css: the tenant's colour as CSS custom properties, linked by every page under
-// the tenant (views/layout.ts). A stylesheet from our origin keeps the CSP's style-src 'self'.
+// the tenant (ui/components/layout.tsx). A stylesheet from our origin keeps the CSP's style-src 'self'.
 // Without a brand_color the defaults of public/facet.css stand.
 import { createHash } from 'node:crypto';
 import type { Context } from 'koa';

@@ -2,8 +2,8 @@
 // in Facet's layout, strings and stylesheet, and the security headers every provider response
 // carries (oidc-provider sets none of its own, except the script hash of its form_post page).
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { html, raw } from '../../views/html.ts';
-import { layout, messagePage } from '../../views/layout.ts';
+import { html, raw } from '../../ui/html.ts';
+import { layout, messagePage } from '../../ui/components/layout.tsx';
 import { fill, stringsFor } from '../../views/strings/index.ts';
 import { setSecurityHeaders } from '../http/middleware/security-headers.ts';
 

@@ -8,7 +8,7 @@ import { loadSigningJwks } from '../keys/signing-keys.ts';
 import { appendAudit, type AuditEvent } from '../audit/audit-log.ts';
 import type { TenantRecord } from '../tenancy/registry.ts';
 import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
-import { messagePage } from '../../views/layout.ts';
+import { messagePage } from '../../ui/components/layout.tsx';
 import { createAdapterClass } from './adapter.ts';
 import { TOKEN_TTLS } from './ttl.ts';
 import { REFRESH_DEFAULTS } from '../config/defaults.ts';

@@ -34,10 +34,10 @@ test('an error class outside the one family, or views imported by src/errors/, f
     writeFileSync(path.join(root, 'src/errors/facet-error.ts'), 'export abstract class FacetError extends Error {}\n');
     writeFileSync(path.join(root, 'src/factors/bad.ts'), 'export class BadError extends Error {}\n');
     writeFileSync(path.join(root, 'src/factors/good.ts'), "import { FacetError } from '../errors/facet-error.ts';\nexport class GoodError extends FacetError { readonly code = 'good'; }\n");
-    writeFileSync(path.join(root, 'src/errors/page.ts'), "import { messagePage } from '../../views/layout.ts';\n");
+    writeFileSync(path.join(root, 'src/errors/page.ts'), "import { messagePage } from '../../ui/components/layout.tsx';\n");
     const violations = projectRuleViolations(root).sort();
     assert.equal(violations.length, 2, violations.join('\n'));
-    assert.match(violations[0]!, /src\/errors\/page\.ts: src\/errors\/ imports views\//);
+    assert.match(violations[0]!, /src\/errors\/page\.ts: src\/errors\/ imports the views/);
     assert.match(violations[1]!, /src\/factors\/bad\.ts: an error class extends Error directly/);
   } finally {
     rmSync(root, { recursive: true, force: true });

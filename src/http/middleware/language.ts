@@ -1,4 +1,4 @@
-// The reader's language choice: `?lang=de` on any GET (the switcher's links, views/layout.ts) is
+// The reader's language choice: `?lang=de` on any GET (the switcher's links, ui/components/layout.tsx) is
 // kept in a cookie for a year and removed from the query before routing, so no route or
 // oidc-provider endpoint ever sees it. A choice (new or from the cookie) becomes the first entry of
 // the request's Accept-Language header, which is what every page negotiates on (stringsFor); without

@@ -1,0 +1,92 @@
+// Small building blocks shared by the pages (and the console where it fits): a card, form fields
+// whose hints and errors are tied to the input (aria-describedby, aria-invalid), the CSRF field,
+// buttons, and the status region scripts write to.
+import type { ComponentChildren } from 'preact';
+import { raw, SafeHtml } from '../html.ts';
+import { renderFragment } from '../render.ts';
+
+export function Card({ page, alert, children, class: extra }: { page?: string; alert?: boolean; class?: string; children?: ComponentChildren }) {
+  return (
+    <section class={extra ? `card ${extra}` : 'card'} data-page={page} role={alert ? 'alert' : undefined}>
+      {children}
+    </section>
+  );
+}
+
+export interface FieldOptions {
+  id: string;
+  label: string;
+  name?: string;
+  type?: string;
+  value?: string | null | undefined;
+  autocomplete?: string;
+  hint?: string;
+  error?: string | undefined;
+  required?: boolean;
+  autofocus?: boolean;
+  inputmode?: string;
+}
+
+export function Field({ id, label, name = id, type = 'text', value, autocomplete, hint, error, required = false, autofocus = false, inputmode }: FieldOptions) {
+  const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {hint ? <p class="hint" id={`${id}-hint`}>{hint}</p> : null}
+      <input
+        id={id}
+        name={name}
+        type={type}
+        value={value || undefined}
+        autocomplete={autocomplete}
+        aria-describedby={describedBy || undefined}
+        aria-invalid={error ? 'true' : undefined}
+        required={required}
+        autofocus={autofocus}
+        inputmode={inputmode}
+      />
+      {error ? <p class="error" id={`${id}-error`}>{error}</p> : null}
+    </div>
+  );
+}
+
+export function CsrfField({ token }: { token: string }) {
+  return <input type="hidden" name="csrf" value={token} />;
+}
+
+/** A button; `kind` picks the look (primary is the default style, secondary, link, danger). */
+export function Button({ kind, type = 'submit', id, name, value, children, ...rest }: { kind?: 'secondary' | 'link' | 'danger'; type?: 'submit' | 'button'; id?: string; name?: string; value?: string; children?: ComponentChildren; [data: `data-${string}`]: string | undefined }) {
+  return <button type={type} class={kind} id={id} name={name} value={value} {...rest}>{children}</button>;
+}
+
+/** Where page scripts and the server put messages; announced by screen readers. */
+export function StatusRegion({ message, id = 'status' }: { message?: string | SafeHtml | undefined; id?: string }) {
+  // role=alert alone: adding aria-live="assertive" made some screen readers read each error twice.
+  const className = `status${message ? ' error' : ''}`;
+  if (message instanceof SafeHtml) return <p id={id} class={className} role="alert" dangerouslySetInnerHTML={{ __html: message.value }} />;
+  return <p id={id} class={className} role="alert">{message ?? ''}</p>;
+}
+
+/**
+ * "Cancel and go back to the application": a POST form (works without JavaScript, carries the
+ * CSRF token) that ends the interaction with access_denied at the client.
+ */
+export function CancelForm({ action, csrf, label }: { action: string; csrf: string; label: string }) {
+  return (
+    <form method="post" action={action} class="cancel">
+      <CsrfField token={csrf} />
+      <button type="submit" class="link" id="cancel-to-app">{label}</button>
+    </form>
+  );
+}
+
+/** The passkey-failure messages a page script maps browser errors to (data-messages, JSON). */
+export function webauthnMessagesJson(t: { errors: { webauthn: Record<string, string> } }): string {
+  return JSON.stringify(t.errors.webauthn);
+}
+
+// The same parts as escaped-template fragments, for pages that are still templates (ui/html.ts).
+export const field = (options: FieldOptions): SafeHtml => raw(renderFragment(<Field {...options} />));
+export const csrfField = (token: string): SafeHtml => raw(renderFragment(<CsrfField token={token} />));
+export const statusRegion = (message?: string | SafeHtml, id = 'status'): SafeHtml => raw(renderFragment(<StatusRegion message={message} id={id} />));
+export const cancelForm = (options: { action: string; csrf: string; label: string }): SafeHtml => raw(renderFragment(<CancelForm {...options} />));
