@@ -10,7 +10,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { issueRecoveryCodes, remainingRecoveryCodes } from '../accounts/recovery-codes.ts';
 import { signOutEverywhere } from '../accounts/lifecycle.ts';
 import { lockUserRow } from '../accounts/users.ts';
-import { recentSecurityChanges, recentSignIns } from '../audit/account-activity.ts';
+import { recentSecurityChanges, recentSignIns, type SecurityChangeRow, type SignInRow } from '../audit/account-activity.ts';
 import { hasTemplates } from '../face/templates/store.ts';
 import { forgetSessionFactors } from '../stepup/session-factors.ts';
 import {
@@ -30,7 +30,7 @@ import { endGrantsOfClient, endSessionOf, sessionsOf } from '../oidc/records.ts'
 import { defaultPasskeyName, passkeyDisplayName, passkeyProviderName } from '../factors/passkey/providers.ts';
 import { deviceOf } from './device-name.ts';
 import { recoveryCodesPage } from '../../views/pages.ts';
-import { fill, stringsFor } from '../../views/strings/index.ts';
+import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { ACCOUNT_COOKIE, accountCookieOptions, type InteractionDeps } from '../interaction/flow.ts';
 import { ACCOUNT_JSON_ROUTES } from '../interaction/json-api.ts';
@@ -46,6 +46,23 @@ import { backchannelTargetsOf, sendBackchannelLogouts } from '../oidc/backchanne
 
 const NOTICES = ['renamed', 'removed', 'added', 'sessionEnded', 'appRevoked'] as const;
 const FACE_NOTICES = { faceAdded: 'added', faceRemoved: 'removedNotice', faceFlagged: 'duplicateFlagged' } as const;
+
+/** One sign-in or step-up: for which application, with which factor (strings account.activity). */
+function signInLabel(t: Strings, s: SignInRow, app: string | undefined): string {
+  const factor = t.securityChanges.factors[s.factor] ?? s.factor;
+  const a = t.account.activity;
+  if (s.flow === 'fresh-proof') return fill(a.freshProof, { factor });
+  if (s.flow === 'account' && !app) return fill(a.signInAccount, { factor });
+  if (!app) return fill(a.other, { factor });
+  return fill(s.flow === 'step-up' ? a.stepUp : a.signIn, { app, factor });
+}
+
+/** What a security change concerns (the method, the application) and whether an administrator made it. */
+function changeDetail(t: Strings, c: SecurityChangeRow, app: string | undefined): string | undefined {
+  const parts = [c.factor ? (t.securityChanges.subjects[c.factor] ?? c.factor) : undefined, app, c.by === 'administrator' ? t.securityChanges.byAdministrator : undefined];
+  const shown = parts.filter((p): p is string => Boolean(p));
+  return shown.length ? shown.join(', ') : undefined;
+}
 
 async function showAccount(ctx: Context, deps: InteractionDeps, account: AccountContext, { error, status = 200 }: { error?: string; status?: number } = {}) {
   const t = stringsFor(ctx.get('accept-language'));
@@ -82,12 +99,16 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       })),
       recoveryRemaining: data.recoveryRemaining,
       // A coarse device name, never the raw User-Agent; "this device" when the browser is the same.
-      signIns: data.signIns.map((s) => ({
-        at: s.at,
-        device: deviceOf(s.userAgent),
-        thisDevice: Boolean(s.userAgent) && s.userAgent === ctx.get('user-agent'),
-        method: t.account.methods[s.type === 'passkey.sign_in' ? 'passkey' : 'recovery']!,
-      })),
+      // Each names the application (its client_name) and the factor proved.
+      signIns: await Promise.all(
+        data.signIns.map(async (s) => ({
+          at: s.at,
+          device: deviceOf(s.userAgent),
+          thisDevice: Boolean(s.userAgent) && s.userAgent === ctx.get('user-agent'),
+          method: signInLabel(t, s, s.clientId ? ((await runtime.oidc.client(s.clientId))?.name ?? s.clientId) : undefined),
+          factor: s.factor,
+        })),
+      ),
       sessions: await Promise.all(
         data.sessions.map(async (session) => ({
           uid: session.uid,
@@ -105,7 +126,12 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
       ),
       face: { enrolled: data.faceEnrolled, available: deps.services.face.status().available },
       factorSections: data.factorSections,
-      securityChanges: data.securityChanges,
+      securityChanges: await Promise.all(
+        data.securityChanges.map(async (c) => ({
+          ...c,
+          detail: changeDetail(t, c, c.clientId ? ((await runtime.oidc.client(c.clientId))?.name ?? c.clientId) : undefined),
+        })),
+      ),
       notice: done ? t.account[done] : faceDone,
       error,
     }),

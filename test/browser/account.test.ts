@@ -82,7 +82,8 @@ describe('account page in Chromium', () => {
     await page.getByRole('button', { name: 'Sign out', exact: true }).click();
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
-    assert.match((await page.locator('#sign-ins').textContent())!, /passkey/);
+    // Issue 13: each sign-in names the factor proved (here the account page's own, with no application).
+    assert.match((await page.locator('#sign-ins').textContent())!, /Sign-in to this account page with a passkey/);
   });
 
   test('another tenant refuses our passkey with a clear message', async () => {
@@ -168,5 +169,7 @@ describe('account page in Chromium', () => {
     assert.match(changes, /Authenticator app added \(confirmed with a passkey\)/);
     // Issue 13: the user's own history also shows the sessions they ended.
     assert.match(changes, /Signed out everywhere \(all sessions ended\)/);
+    // …and the fresh proofs among the sign-ins, with the factor used.
+    assert.match((await page.locator('#sign-ins').textContent())!, /Confirmed it was you with an app code/);
   });
 });
