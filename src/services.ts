@@ -14,7 +14,9 @@ import { listTenants } from './tenancy/registry.ts';
 import type { ExtraCheck } from './http/health.ts';
 import { createFaceRuntime, type FaceRuntime } from './factors/face/runtime.ts';
 import { createPurposeRings, FACTOR_KEYS_FALLBACK_WARNING, type PurposeRings } from './crypto/purpose-rings.ts';
+import { KeyRingError } from './crypto/key-ring.ts';
 import { assertSealedDataReadable } from './keys/sealed-data.ts';
+import { assertKekSealedReadable } from './keys/kek-rekey.ts';
 import type { RootDb } from './db/client.ts';
 
 export interface Services {
@@ -48,6 +50,15 @@ export async function createServices({ config, db, logger, installation }: { con
   if (keys.factorFallback) logger.warn({ variable: 'FACET_FACTOR_KEYS' }, FACTOR_KEYS_FALLBACK_WARNING);
   // Refuses to start when a ring cannot open what is stored, rather than failing every check later.
   await assertSealedDataReadable(db, keys, await listTenants(db));
+  // The same for FACET_KEK (token and audit-signing keys, client secrets): in production a ring that
+  // lost the key of a stored value stops the start; elsewhere it is logged (a development database
+  // may hold tenants sealed under another KEK).
+  try {
+    await assertKekSealedReadable(db, config.kek, await listTenants(db));
+  } catch (error) {
+    if (config.production || !(error instanceof KeyRingError)) throw error;
+    logger.error({ code: error.code, detail: error.message }, 'FACET_KEK cannot open a stored sealed value');
+  }
   const face = await createFaceRuntime({ modelsDir: config.modelsDir, ring: keys.faceTemplates, logger });
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
   const metrics = createMetrics({

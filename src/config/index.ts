@@ -159,8 +159,13 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       const value = env[name];
       if (value === undefined || (Array.isArray(value) && value.length === 0)) {
         problems.push(`${name} is required in production`);
-      } else if ((Array.isArray(value) ? value : [value]).some(isDevSecret)) {
-        problems.push(`${name} holds a published development value; generate a real secret`);
+      } else {
+        // FACET_KEK is a ring in one string ("<new>,<old>"): every key of it is checked, not the whole.
+        const keys = Array.isArray(value) ? value : name === 'FACET_KEK' ? value.split(',').map((key) => key.trim()).filter(Boolean) : [value];
+        if (keys.length === 0) problems.push(`${name} is required in production`);
+        keys.forEach((key, index) => {
+          if (isDevSecret(key)) problems.push(`${name}${keys.length > 1 ? ` (key ${index + 1} of ${keys.length})` : ''} holds a published development value; generate a real secret`);
+        });
       }
     }
     // FACET_FACTOR_KEYS may be left out (or empty) only while the FACET_EMBEDDING_KEYS fallback applies.

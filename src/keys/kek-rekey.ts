@@ -8,10 +8,14 @@
 //
 // These tables hold a handful of rows per tenant: each table is one transaction with its rows
 // locked (FOR UPDATE). Running it again re-seals nothing (done rows open with the first key).
+//
+// assertKekSealedReadable is the boot check for this ring, as sealed-data.ts's is for the purpose
+// rings: the oldest and newest sealed value of each table, in every tenant, must open.
 import { sql } from 'kysely';
 import { withTenant, type TenantScope, untypedTables } from '../db/tenant-scope.ts';
 import type { RootDb } from '../db/client.ts';
 import { openWithKekRing, sealWithKek } from './key-encryption.ts';
+import { KeyRingError } from '../crypto/key-ring.ts';
 import { signingKeyBinding } from './signing-keys.ts';
 import { auditKeyBinding } from '../audit/signing.ts';
 import { secretBinding } from '../oidc/clients.ts';
@@ -22,13 +26,51 @@ interface KekSealedColumn {
   /** The row's key column. */
   id: string;
   binding: (slug: string, id: string) => string;
+  /** What the values are, for messages. */
+  what: string;
 }
 
 export const KEK_SEALED_COLUMNS: readonly KekSealedColumn[] = [
-  { table: 'signing_keys', column: 'private_jwk_encrypted', id: 'kid', binding: signingKeyBinding },
-  { table: 'audit_signing_keys', column: 'private_jwk_encrypted', id: 'kid', binding: auditKeyBinding },
-  { table: 'clients', column: 'secret_sealed', id: 'client_id', binding: secretBinding },
+  { table: 'signing_keys', column: 'private_jwk_encrypted', id: 'kid', binding: signingKeyBinding, what: 'token signing key' },
+  { table: 'audit_signing_keys', column: 'private_jwk_encrypted', id: 'kid', binding: auditKeyBinding, what: 'audit-signing key' },
+  { table: 'clients', column: 'secret_sealed', id: 'client_id', binding: secretBinding, what: 'client secret' },
 ];
+
+/**
+ * Boot check: in every tenant, the oldest and the newest KEK-sealed value of each table (by its key
+ * column) must open with FACET_KEK. Throws a KeyRingError (key_ring_cannot_decrypt) naming the
+ * tenant, what could not be opened and how to recover, rather than letting token signing, audit
+ * checkpoints or a client's secret fail later. Only which rows were sampled is named, never a value.
+ */
+export async function assertKekSealedReadable(db: RootDb, kek: string, tenants: readonly TenantScope[]): Promise<void> {
+  for (const tenant of tenants) {
+    await withTenant(db, tenant, async (trx) => {
+      for (const target of KEK_SEALED_COLUMNS) {
+        const pick = (direction: 'asc' | 'desc') =>
+          untypedTables(trx)
+            .selectFrom(target.table)
+            .select([sql.ref<string>(target.id).as('id'), sql.ref<string>(target.column).as('sealed')])
+            .where(sql.ref(target.column), 'is not', null)
+            .orderBy(sql.ref(target.id), direction)
+            .limit(1)
+            .execute() as Promise<Array<{ id: string; sealed: string }>>;
+        const samples = new Map([...(await pick('asc')), ...(await pick('desc'))].map((row) => [row.id, row.sealed]));
+        for (const [id, sealed] of samples) {
+          try {
+            openWithKekRing(kek, sealed, target.binding(tenant.slug, id));
+          } catch (cause) {
+            throw new KeyRingError(
+              'key_ring_cannot_decrypt',
+              `tenant ${tenant.slug}: FACET_KEK cannot open the sealed ${target.what} ${id} (${target.table}): no key in FACET_KEK sealed it. ` +
+                'Put the previous key back after the new first key (FACET_KEK=<new>,<old>), run `facet keys rekey --purpose kek`, and only then remove it.',
+              { cause },
+            );
+          }
+        }
+      }
+    });
+  }
+}
 
 export interface KekRekeyCount {
   purpose: 'kek';

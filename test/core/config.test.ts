@@ -243,3 +243,10 @@ test('malformed values are reported precisely', () => {
   assert.throws(() => loadConfig({ PORT: 'eighty' }), /PORT/);
   assert.throws(() => loadConfig({ PUBLIC_URL: 'not a url' }), /PUBLIC_URL/);
 });
+
+test('production checks every key of FACET_KEK for the published development value', () => {
+  refuses({ FACET_KEK: `${random()},${DEV_SECRETS.FACET_KEK}` }, /FACET_KEK \(key 2 of 2\) holds a published development value/);
+  refuses({ FACET_KEK: `${DEV_SECRETS.FACET_KEK}, ${random()}` }, /FACET_KEK \(key 1 of 2\) holds a published development value/);
+  refuses({ FACET_KEK: ' , ' }, /FACET_KEK is required in production/);
+  assert.equal(loadConfig({ NODE_ENV: 'production', ...realSecrets, FACET_KEK: `${random()},${random()}` }).production, true);
+});
