@@ -56,17 +56,26 @@ export function directorySink(dir: string): CheckpointSink {
   };
 }
 
-/** POSTs each checkpoint as JSON ({ tenant, seq, event_id, event_hash, jws }). */
-export function httpSink(url: string, { timeoutMs = 5000 }: { timeoutMs?: number } = {}): CheckpointSink {
+/**
+ * POSTs each checkpoint as JSON ({ tenant, seq, event_id, event_hash, jws }), with
+ * `Authorization: Bearer <token>` when a token is given (FACET_AUDIT_CHECKPOINT_TOKEN). The token
+ * is in no name, message or audit event; the sink's name (its cursor) is the URL alone, so adding a
+ * token keeps the cursor.
+ */
+export function httpSink(url: string, { timeoutMs = 5000, token }: { timeoutMs?: number; token?: string | undefined } = {}): CheckpointSink {
   return {
     name: url,
     async deliver(tenant, checkpoint) {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ tenant, seq: checkpoint.seq, event_id: checkpoint.eventId, event_hash: checkpoint.eventHash, jws: checkpoint.jws }),
         signal: AbortSignal.timeout(timeoutMs),
       });
+      await response.body?.cancel();
+      if (response.status === 401 || response.status === 403) {
+        throw new Error(`checkpoint sink ${url} answered ${response.status}: it refused ${token ? 'the token in FACET_AUDIT_CHECKPOINT_TOKEN' : 'a request without credentials (set FACET_AUDIT_CHECKPOINT_TOKEN)'}`);
+      }
       if (!response.ok) throw new Error(`checkpoint sink ${url} answered ${response.status}`);
     },
   };

@@ -24,7 +24,7 @@ export interface AuditJobOptions {
 }
 
 export function checkpointSinks(settings: AuditSettings): CheckpointSink[] {
-  return [...(settings.checkpointDir ? [directorySink(settings.checkpointDir)] : []), ...(settings.checkpointUrl ? [httpSink(settings.checkpointUrl)] : [])];
+  return [...(settings.checkpointDir ? [directorySink(settings.checkpointDir)] : []), ...(settings.checkpointUrl ? [httpSink(settings.checkpointUrl, { token: settings.checkpointToken })] : [])];
 }
 
 /** Exports, checkpoints and expired-export removal (issue 13): docs/audit.md. */
