@@ -3,7 +3,7 @@ import { html, type SafeHtml } from '../ui/html.ts';
 import { layout } from '../ui/components/layout.tsx';
 import { csrfField, field, statusRegion, webauthnMessagesJson } from '../ui/components/forms.tsx';
 import { fill } from './strings/index.ts';
-import type { PageContext } from './pages.ts';
+import type { PageContext } from '../ui/pages/interaction.tsx';
 
 export interface AccountPasskey {
   id: string;

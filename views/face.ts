@@ -3,7 +3,7 @@
 // script /assets/build/face.js finds its endpoints and messages in data- attributes.
 import { html, type SafeHtml } from '../ui/html.ts';
 import { layout } from '../ui/components/layout.tsx';
-import type { PageContext } from './pages.ts';
+import type { PageContext } from '../ui/pages/interaction.tsx';
 import { cancelForm, statusRegion } from '../ui/components/forms.tsx';
 import type { Strings } from './strings/index.ts';
 import { fill } from './strings/index.ts';

@@ -5,7 +5,7 @@ import { html, raw, type SafeHtml } from '../ui/html.ts';
 import { layout } from '../ui/components/layout.tsx';
 import { cancelForm, csrfField, field, statusRegion } from '../ui/components/forms.tsx';
 import { fill, type Strings } from './strings/index.ts';
-import type { PageContext } from './pages.ts';
+import type { PageContext } from '../ui/pages/interaction.tsx';
 
 function page(ctx: PageContext, title: string, body: SafeHtml, scripts: string[] = []): string {
   return layout({ title, tenantName: ctx.tenantName, ...(ctx.logoUrl ? { logoUrl: ctx.logoUrl } : {}), nonce: ctx.nonce, scripts, lang: ctx.t.lang, base: ctx.base, skipLabel: ctx.t.common.skipToContent }, body).value;

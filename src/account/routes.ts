@@ -29,7 +29,7 @@ import { listRememberedConsents, forgetConsent } from '../accounts/consents.ts';
 import { endGrantsOfClient, endSessionOf, sessionsOf } from '../oidc/records.ts';
 import { defaultPasskeyName, passkeyDisplayName, passkeyProviderName } from '../factors/passkey/providers.ts';
 import { deviceOf } from './device-name.ts';
-import { recoveryCodesPage } from '../../views/pages.ts';
+import { recoveryCodesPage } from '../../ui/pages/interaction.tsx';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { ACCOUNT_COOKIE, accountCookieOptions, type InteractionDeps } from '../interaction/flow.ts';

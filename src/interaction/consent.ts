@@ -7,7 +7,7 @@ import { findLiveUserById } from '../accounts/users.ts';
 import { covers, findRememberedConsent, rememberConsent, type ConsentSet } from '../accounts/consents.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { InteractionView, MissingConsent } from '../oidc/facade.ts';
-import { consentPage } from '../../views/pages.ts';
+import { consentPage } from '../../ui/pages/interaction.tsx';
 import { htmlResponse, readBody, requestFacts } from './http.ts';
 import { pageContext, type Flow, type InteractionDeps } from './flow.ts';
 

@@ -14,7 +14,7 @@ import { accountSessionKey, openAccountSession } from '../account/sessions.ts';
 import { recordSessionFactor } from '../stepup/session-factors.ts';
 import type { InteractionView } from '../oidc/facade.ts';
 import { stringsFor, type Strings } from '../../views/strings/index.ts';
-import type { PageContext } from '../../views/pages.ts';
+import type { PageContext } from '../../ui/pages/interaction.tsx';
 import { checkCsrf, csrfToken, readBody, securePage } from './http.ts';
 import type { CompletedLogin } from './pending.ts';
 import type { RootDb } from '../db/client.ts';

@@ -6,7 +6,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
 import { issueRecoveryCodes } from '../accounts/recovery-codes.ts';
 import { HttpError } from '../errors/http-errors.ts';
-import { recoveryCodesPage, recoveryPage, requirementsPage } from '../../views/pages.ts';
+import { recoveryCodesPage, recoveryPage, requirementsPage } from '../../ui/pages/interaction.tsx';
 import { RECOVERY_ACR } from '../stepup/index.ts';
 import { recoveryCodeFactor } from '../factors/recovery-code/factor.ts';
 import { runAttempt } from './attempt.ts';

@@ -6,7 +6,7 @@ import { refusal, tooManyRequests } from '../errors/http-errors.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
 import { finishAuthentication, relyingPartyFor, startAuthentication, type AuthenticationResponseJSON } from '../factors/passkey/index.ts';
-import { signInPage } from '../../views/pages.ts';
+import { signInPage } from '../../ui/pages/interaction.tsx';
 import { htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { lockedMessage, passkeyMessage } from './messages.ts';

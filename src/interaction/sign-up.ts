@@ -19,7 +19,7 @@ import {
   startRegistration,
   type RegistrationResponseJSON,
 } from '../factors/passkey/index.ts';
-import { createPasskeyPage, signUpPage, type SignUpValues } from '../../views/pages.ts';
+import { createPasskeyPage, signUpPage, type SignUpValues } from '../../ui/pages/interaction.tsx';
 import { HttpError, refusal } from '../errors/http-errors.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';

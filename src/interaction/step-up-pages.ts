@@ -13,7 +13,7 @@ import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
 import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../views/step-up.ts';
 import { fill, type Strings } from '../../views/strings/index.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
-import type { PageContext } from '../../views/pages.ts';
+import type { PageContext } from '../../ui/pages/interaction.tsx';
 import { interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
 import { htmlResponse, readBody, requestFacts } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
