@@ -17,6 +17,7 @@ import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { brandColorProblem, contrastRatio, darkModeShade } from '../tenancy/brand-color.ts';
 import { findTenant, saveTenantSettings } from '../tenancy/registry.ts';
+import type { StoredTenantSettings, TenantSettings } from '../tenancy/tenant-file.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 
 type Db = Parameters<typeof withTenant>[0];
@@ -102,10 +103,10 @@ async function tenantFileOf(config: Config, slug: string): Promise<{ file: strin
   return null;
 }
 
-function answer(name: string, settings: Record<string, any>, managed: Awaited<ReturnType<typeof tenantFileOf>>) {
-  const color = (settings.brand_color as string | undefined) ?? DEFAULT_PRIMARY_COLOR;
+function answer(name: string, settings: Pick<TenantSettings, 'logo_url' | 'brand_color'>, managed: Awaited<ReturnType<typeof tenantFileOf>>) {
+  const color = settings.brand_color ?? DEFAULT_PRIMARY_COLOR;
   return {
-    branding: { displayName: name, logoUrl: (settings.logo_url as string | undefined) ?? null, primaryColor: (settings.brand_color as string | undefined) ?? null },
+    branding: { displayName: name, logoUrl: settings.logo_url ?? null, primaryColor: settings.brand_color ?? null },
     defaults: { primaryColor: DEFAULT_PRIMARY_COLOR },
     contrast: { color, againstWhite: Math.round(contrastRatio(color, '#ffffff') * 100) / 100, darkModeShade: darkModeShade(color) },
     managedBy: managed?.file ?? null,
@@ -124,7 +125,7 @@ export function registerBrandingApi(router: Router, { config, db, guard, checkRe
       async (ctx) => {
         const runtime = runtimeOf(ctx);
         const tenant = (await findTenant(db, runtime.tenant.slug)) ?? runtime.tenant;
-        return { status: 200, body: answer(tenant.name, tenant.settings as Record<string, any>, await tenantFileOf(config, runtime.tenant.slug)) };
+        return { status: 200, body: answer(tenant.name, tenant.settings, await tenantFileOf(config, runtime.tenant.slug)) };
       },
       options,
     ),
@@ -143,7 +144,7 @@ export function registerBrandingApi(router: Router, { config, db, guard, checkRe
           throw new HttpError(409, 'managed_by_file', 'Conflict', detail, { extensions: { errors: refused.map((key) => ({ in: 'body', pointer: `#/${key}`, detail: `set in ${managed!.file}` })) } });
         }
         const tenant = (await findTenant(db, runtime.tenant.slug)) ?? runtime.tenant;
-        const settings = { ...(tenant.settings as Record<string, any>) };
+        const settings: StoredTenantSettings = { ...tenant.settings };
         if (body.logoUrl !== undefined) {
           if (body.logoUrl === null) delete settings.logo_url;
           else settings.logo_url = body.logoUrl;

@@ -15,7 +15,7 @@ import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { DEFAULT_LIMITS } from '../ratelimit/policies.ts';
-import { tenantSettingsSchema } from '../tenancy/tenant-file.ts';
+import { storedTenantSettingsSchema, tenantSettingsSchema, type TenantSettings } from '../tenancy/tenant-file.ts';
 import { findTenant, saveTenantSettings } from '../tenancy/registry.ts';
 import { fieldErrors, guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { DEFAULT_ADMIN_ACR } from '../console/principal.ts';
@@ -86,7 +86,7 @@ const DEFAULTS = {
   rate_limits: DEFAULT_LIMITS as Record<string, { points: number; duration: number; blockDuration?: number }>,
 };
 
-function current(settings: Record<string, any>) {
+function current(settings: Pick<TenantSettings, 'signup' | 'user_verification' | 'admin_acr' | 'refresh_tokens' | 'rate_limits'>) {
   return {
     signup: settings.signup ?? DEFAULTS.signup,
     user_verification: settings.user_verification ?? DEFAULTS.user_verification,
@@ -115,7 +115,7 @@ export function registerPoliciesApi(router: Router, { config, db, guard, checkRe
       async (ctx) => {
         const runtime = runtimeOf(ctx);
         // From the registry, not the warm runtime (which follows a change within a couple of seconds).
-        const settings = ((await findTenant(db, runtime.tenant.slug))?.settings ?? runtime.tenant.settings) as Record<string, any>;
+        const settings = (await findTenant(db, runtime.tenant.slug))?.settings ?? runtime.tenant.settings;
         return { status: 200, body: { policies: current(settings), defaults: DEFAULTS, managedBy: await tenantFileOf(config, runtime.tenant.slug) } };
       },
       options,
@@ -129,20 +129,20 @@ export function registerPoliciesApi(router: Router, { config, db, guard, checkRe
         const runtime = runtimeOf(ctx);
         const managedBy = await tenantFileOf(config, runtime.tenant.slug);
         if (managedBy) throw new HttpError(409, 'managed_by_file', 'Conflict', `${managedBy} manages this tenant's policies: change the file and apply it (facet tenant apply ${managedBy}).`);
-        const settings = ((await findTenant(db, runtime.tenant.slug))?.settings ?? runtime.tenant.settings) as Record<string, any>;
-        const next: Record<string, any> = { ...settings };
-        for (const [key, value] of Object.entries(body)) {
-          if (value === undefined) continue;
-          next[key] = key === 'refresh_tokens' ? { ...(settings.refresh_tokens ?? {}), ...(value as object) } : value;
-        }
-        // The whole result must still be a valid settings object (the tenant file's own rules).
-        const checked = tenantSettingsSchema.safeParse(next);
+        const settings = (await findTenant(db, runtime.tenant.slug))?.settings ?? runtime.tenant.settings;
+        // Untyped only until it is checked: the stored settings with the body's fields over them.
+        const next: Record<string, unknown> = { ...settings };
+        for (const [key, value] of Object.entries(body)) if (value !== undefined) next[key] = value;
+        if (body.refresh_tokens) next.refresh_tokens = { ...settings.refresh_tokens, ...body.refresh_tokens };
+        // The whole result must still be a valid settings object (the tenant file's own rules, with
+        // the resources and admins a tenant file stored beside them).
+        const checked = storedTenantSettingsSchema.safeParse(next);
         if (!checked.success) throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', z.prettifyError(checked.error), { extensions: { errors: fieldErrors('body', checked.error) } });
-        await saveTenantSettings(db, runtime.tenant.slug, { settings: next });
+        await saveTenantSettings(db, runtime.tenant.slug, { settings: checked.data });
         await withTenant(db, runtime.tenant, (trx) =>
           appendAudit(trx, { type: 'tenant.settings_changed', actor: String(ctx.state.adminActor ?? 'admin'), ip: ctx.ip, userAgent: ctx.get('user-agent') || null }),
         );
-        return { status: 200, body: { policies: current(next), defaults: DEFAULTS, managedBy: null } };
+        return { status: 200, body: { policies: current(checked.data), defaults: DEFAULTS, managedBy: null } };
       },
       options,
     ),

@@ -25,7 +25,7 @@ import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserById } from '../accounts/users.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
-import { rolesOf, syncFileAdmins, type FileAdmin } from '../admin/roles.ts';
+import { rolesOf, syncFileAdmins } from '../admin/roles.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import { layout } from '../../ui/components/layout.tsx';
 import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState, type ConsolePrincipal } from './principal.ts';
@@ -260,7 +260,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const existing = await currentSession(ctx, deps);
     const outcome = await withTenant(db, runtime.tenant, async (trx) => {
       // Roles the tenant file declares for this user are granted on first sign-in (they may have signed up after the apply).
-      const declared = ((runtime.tenant.settings as { admins?: FileAdmin[] }).admins ?? []) as FileAdmin[];
+      const declared = runtime.tenant.settings.admins ?? [];
       if (declared.length > 0) await syncFileAdmins(trx, declared);
       const roles = await rolesOf(trx, sub);
       if (roles.length === 0) return { roles, token: undefined };

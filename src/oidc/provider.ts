@@ -7,7 +7,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../db/error
 import { loadSigningJwks } from '../keys/signing-keys.ts';
 import { appendAudit, type AuditEvent } from '../audit/audit-log.ts';
 import type { TenantRecord } from '../tenancy/registry.ts';
-import type { ResourceDefinition, TenantSettings } from '../tenancy/tenant-file.ts';
+import type { StoredTenantSettings } from '../tenancy/tenant-file.ts';
 import { messagePage } from '../../ui/components/layout.tsx';
 import { createAdapterClass } from './adapter.ts';
 import { TOKEN_TTLS } from './ttl.ts';
@@ -81,7 +81,7 @@ export interface TenantProvider {
   /** Per-client minimum acr (tenant file: minimum_acr). */
   minimumAcr: Map<string, string>;
   firstPartyClients: Set<string>;
-  settings: TenantSettings & { resources?: ResourceDefinition[] };
+  settings: StoredTenantSettings;
   /** Checks a bearer token presented to the admin API (src/oidc/admin-resource.ts). */
   verifyAdminToken: (token: string) => Promise<AdminTokenCheck>;
 }
@@ -92,7 +92,7 @@ export function issuerFor(publicUrl: string, slug: string): string {
 
 export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDeps): Promise<TenantProvider> {
   const scope: TenantScope = tenant;
-  const settings = tenant.settings as TenantProvider['settings'];
+  const settings = tenant.settings;
   const resources = new Map((settings.resources ?? []).map((r) => [r.indicator, r]));
   const { keys, clients } = await withTenant(deps.db, scope, async (trx) => ({
     keys: await loadSigningJwks(trx, { kek: deps.kek, slug: tenant.slug }),

@@ -4,14 +4,14 @@ import { sql } from 'kysely';
 import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
 import type { RootDb } from '../db/client.ts';
-import { tenantSettingsSchema, type TenantSettings } from './tenant-file.ts';
+import { storedTenantSettingsSchema, type StoredTenantSettings } from './tenant-file.ts';
 import { notifyTenantChanged } from './change-feed.ts';
 
 export interface TenantRecord extends TenantScope {
   name: string;
   status: 'active' | 'disabled';
   /** Parsed once, when the tenant is loaded (defaults filled in), and read typed everywhere. */
-  settings: TenantSettings;
+  settings: StoredTenantSettings;
   configVersion: number;
 }
 
@@ -22,9 +22,9 @@ const tenants = `${CONTROL_SCHEMA}.tenants`;
  * written by an older version that no longer parse are served as stored until their tenant file
  * is applied again (at every start, from FACET_TENANTS_DIR).
  */
-function settingsOf(stored: unknown): TenantSettings {
-  const parsed = tenantSettingsSchema.safeParse(stored ?? {});
-  return parsed.success ? parsed.data : (stored as TenantSettings);
+function settingsOf(stored: unknown): StoredTenantSettings {
+  const parsed = storedTenantSettingsSchema.safeParse(stored ?? {});
+  return parsed.success ? parsed.data : (stored as StoredTenantSettings);
 }
 
 function toRecord(row: any): TenantRecord {

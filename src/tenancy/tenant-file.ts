@@ -91,7 +91,7 @@ export const fileAdminSchema = z
   })
   .strict();
 
-export const tenantSettingsSchema = z
+const tenantSettingsObject = z
   .object({
     signup: z.enum(['open', 'invite', 'closed']).default('invite'),
     user_verification: z.enum(['required', 'preferred']).default('required'),
@@ -131,8 +131,27 @@ export const tenantSettingsSchema = z
       .strict()
       .prefault({}),
   })
-  .strict()
-  .prefault({});
+  .strict();
+
+export const tenantSettingsSchema = tenantSettingsObject.prefault({});
+
+/**
+ * What `control.tenants.settings` holds: the file's settings plus its `resources` and `admins`
+ * (src/tenancy/apply.ts stores them together). Parsed once when the tenant is loaded
+ * (src/tenancy/registry.ts) and read typed everywhere.
+ */
+export const storedTenantSettingsSchema = tenantSettingsObject
+  .extend({
+    resources: z.array(resourceSchema).default([]),
+    admins: z.array(fileAdminSchema).optional(),
+  })
+  .strict();
+
+/**
+ * Settings no longer in the schema, read only to tell an operator what replaced them
+ * (src/admin/legacy-admin-token.ts). Everything else in a stored row is ignored here.
+ */
+export const legacyTenantSettingsSchema = z.object({ admin_token: z.unknown().optional() });
 
 export const tenantFileSchema = z
   .object({
@@ -148,6 +167,7 @@ export const tenantFileSchema = z
 
 export type TenantFile = z.infer<typeof tenantFileSchema>;
 export type TenantSettings = z.infer<typeof tenantSettingsSchema>;
+export type StoredTenantSettings = z.infer<typeof storedTenantSettingsSchema>;
 export type ClientDefinition = z.infer<typeof clientSchema>;
 export type ResourceDefinition = z.infer<typeof resourceSchema>;
 
