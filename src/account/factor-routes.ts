@@ -17,7 +17,7 @@ import { acceptCardTap } from '../factors/nfc/accept-card-tap.ts';
 import { parseSunUrl } from '../factors/nfc/parse-sun-url.ts';
 import { verifySun } from '../factors/nfc/verify-sun.ts';
 import type { SessionFactor } from '../stepup/index.ts';
-import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../views/step-up.ts';
+import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../ui/pages/step-up.tsx';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { SafeHtml } from '../../ui/html.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';

@@ -24,7 +24,7 @@ import {
   type RegistrationResponseJSON,
 } from '../factors/passkey/index.ts';
 import { accountPage, confirmPage } from '../../views/account.ts';
-import { otpRemoveFields } from '../../views/step-up.ts';
+import { otpRemoveFields } from '../../ui/pages/step-up.tsx';
 import { listRememberedConsents, forgetConsent } from '../accounts/consents.ts';
 import { endGrantsOfClient, endSessionOf, sessionsOf } from '../oidc/records.ts';
 import { defaultPasskeyName, passkeyDisplayName, passkeyProviderName } from '../factors/passkey/providers.ts';

@@ -23,7 +23,7 @@ import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from './flo
 import { consumeStepUpLimits, continueOrFinish, otherWays, stepUpSubject } from './step-up.ts';
 import { requireAccountSession, type AccountContext } from '../account/session.ts';
 import { accountPageReturn, proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
-import { faceEnrolPage, faceVerifyPage } from '../../views/face.ts';
+import { faceEnrolPage, faceVerifyPage } from '../../ui/pages/face.tsx';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
 import { ACCOUNT_JSON_ROUTES } from './json-api.ts';
 import { replyChecks } from './json-step.ts';

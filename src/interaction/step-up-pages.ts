@@ -10,7 +10,7 @@ import type { Factor } from '../factors/contract.ts';
 import type { FactorName } from '../factors/names.ts';
 import { createTotpFactor } from '../factors/totp/factor.ts';
 import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
-import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../views/step-up.ts';
+import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../ui/pages/step-up.tsx';
 import { fill, type Strings } from '../../views/strings/index.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import type { PageContext } from '../../ui/pages/interaction.tsx';
