@@ -72,7 +72,9 @@ export async function decodeImage(
     };
   } catch (cause) {
     if (cause instanceof FaceRejected) throw cause;
-    if (/pixel limit/i.test(String((cause as Error)?.message))) throw new FaceRejected('image_too_many_pixels', { cause });
+    // libvips' own pixel limit (limitInputPixels above) is a second guard only: the header check
+    // before it compares the same width x height with the same limit, so an over-limit picture is
+    // refused there as image_too_many_pixels (test/face/pipeline-units.test.ts).
     throw new FaceRejected('image_corrupt', { cause });
   }
 }

@@ -97,6 +97,16 @@ describe('decodeImage', () => {
     assert.equal(await rejection(decodeImage(bomb)), 'image_too_many_pixels');
   });
 
+  it('the pixel limit is decided from the header alone: one pixel over is image_too_many_pixels, exactly at it decodes', async () => {
+    // A real, fully decodable picture: the refusal comes from the header check, so libvips' own
+    // pixel limit (the same product, the same comparison) never fires after it (issue 11: no
+    // reason parsed out of its message).
+    const picture = await sharp(photo).resize(100, 80, { fit: 'fill' }).png().toBuffer();
+    assert.equal(await rejection(decodeImage(picture, { maxPixels: 100 * 80 - 1 })), 'image_too_many_pixels');
+    const decoded = await decodeImage(picture, { maxPixels: 100 * 80 });
+    assert.deepEqual([decoded.width, decoded.height], [100, 80]);
+  });
+
   it('refuses a file over the byte limit as image_too_large', async () => {
     assert.equal(await rejection(decodeImage(photo, { maxBytes: 1000 })), 'image_too_large');
     const oversized = Buffer.concat([photo, Buffer.alloc(5 * 1024 * 1024)]);
