@@ -21,8 +21,14 @@ export function containsUnstorable(value: unknown, depth = 0): boolean {
   return false;
 }
 
-/** PostgreSQL's own refusals of such strings (when one got through anyway): bad input, not a fault. */
+/**
+ * PostgreSQL's own refusals of such strings (when one got through anyway): bad input, not a fault.
+ * NUL has codes of its own (22021 in text, 22P05 as a jsonb escape). An unpaired surrogate in jsonb
+ * is 22P02 invalid_text_representation, the same code as any malformed JSON or uuid, and only the
+ * error's detail ("Unicode low surrogate must follow a high surrogate") tells it apart: there is no
+ * code-only way, so that one case reads the detail (test/db/unstorable-errors.test.ts).
+ */
 export function isUnstorableInputError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === '22P05' || code === '22021' || (code === '22P02' && /surrogate|Unicode/i.test(String((error as Error).message)));
+  const { code, detail } = (error ?? {}) as { code?: unknown; detail?: unknown };
+  return code === '22P05' || code === '22021' || (code === '22P02' && /surrogate/i.test(String(detail)));
 }
