@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { SessionFactor } from '../stepup/index.ts';
 import { LOGIN_FACTORS } from './step-up-check.ts';
+import { extendGrant, findOrNewGrant } from './grants.ts';
 
 /** What the consent prompt says is missing (oidc-provider's prompt details for `consent`). */
 export interface MissingConsent {
@@ -92,10 +93,11 @@ export function createOidcFacade(provider: Provider) {
 
     /** Grants what the consent prompt asked for (adding to an existing grant) and ends the interaction. */
     async grantConsent(req: Req, res: Res, { accountId, clientId, grantId, missing }: { accountId: string; clientId: string; grantId?: string | undefined; missing: MissingConsent }): Promise<string> {
-      const grant = (grantId ? await provider.Grant.find(grantId) : undefined) ?? new provider.Grant({ accountId, clientId });
-      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-      for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+      const grant = extendGrant(await findOrNewGrant(provider, { grantId, accountId, clientId }), {
+        scope: missing.missingOIDCScope?.join(' '),
+        claims: missing.missingOIDCClaims,
+        resources: Object.fromEntries(Object.entries(missing.missingResourceScopes ?? {}).map(([indicator, scopes]) => [indicator, scopes.join(' ')])),
+      });
       const saved = await grant.save();
       return provider.interactionResult(req, res, { consent: { grantId: saved } }, { mergeWithLastSubmission: true });
     },

@@ -2,6 +2,7 @@
 // the acr/amr values. Kept apart from provider.ts so the sign-in and step-up code can own it.
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { RECOVERY_ACR } from '../stepup/index.ts';
+import { extendGrant, findOrNewGrant } from './grants.ts';
 
 /** A passkey sign-in (docs/passkeys.md: acr vocabulary; step-up adds stronger values). */
 export const PASSKEY_ACR = 'urn:facet:acr:passkey';
@@ -27,12 +28,12 @@ export function createLoadExistingGrant(firstParty: Set<string>) {
     if (!firstParty.has(clientId)) return undefined;
     // A first-party client gets what it asks for without a consent page, now and when it later
     // asks for more (a new scope on an existing grant extends it).
-    grant ??= new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session!.accountId! });
-    grant.addOIDCScope(ctx.oidc.requestParamScopes ? [...ctx.oidc.requestParamScopes].join(' ') : 'openid');
-    grant.addOIDCClaims([...(ctx.oidc.requestParamClaims ?? [])]);
-    for (const [indicator, resource] of Object.entries(ctx.oidc.resourceServers ?? {})) {
-      grant.addResourceScope(indicator, (resource as { scope: string }).scope);
-    }
+    grant ??= await findOrNewGrant(ctx.oidc.provider, { clientId, accountId: ctx.oidc.session!.accountId! });
+    extendGrant(grant, {
+      scope: ctx.oidc.requestParamScopes ? [...ctx.oidc.requestParamScopes].join(' ') : 'openid',
+      claims: [...(ctx.oidc.requestParamClaims ?? [])],
+      resources: Object.fromEntries(Object.entries(ctx.oidc.resourceServers ?? {}).map(([indicator, resource]) => [indicator, (resource as { scope: string }).scope])),
+    });
     await grant.save();
     return grant;
   };
