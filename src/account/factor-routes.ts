@@ -19,7 +19,7 @@ import { verifySun } from '../factors/nfc/verify-sun.ts';
 import type { SessionFactor } from '../stepup/index.ts';
 import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../ui/pages/step-up.tsx';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
-import type { SafeHtml } from '../../ui/html.ts';
+import type { VNode } from 'preact';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { type InteractionDeps } from '../interaction/flow.ts';
@@ -42,7 +42,7 @@ const FACTOR_NOTICES: Record<string, keyof Strings['factors']> = {
 };
 
 /** The account page's authenticator-app and NFC-card sections, for one signed-in user. */
-export async function accountFactorSections(ctx: Context, trx: TenantDb, { userId, csrf, base, services }: { userId: string; csrf: string; base: string; services: Services }): Promise<SafeHtml> {
+export async function accountFactorSections(ctx: Context, trx: TenantDb, { userId, csrf, base, services }: { userId: string; csrf: string; base: string; services: Services }): Promise<VNode> {
   const t = stringsFor(ctx.get('accept-language'));
   const otp = await totpStoreFor(services).find(trx, userId);
   const cards = await nfcStoreFor(services).listCards(trx, userId);

@@ -9,7 +9,7 @@ import { isFactorName, type FactorName } from '../factors/names.ts';
 import { createTotpFactor } from '../factors/totp/factor.ts';
 import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
 import type { Factor } from '../factors/contract.ts';
-import { freshProofPage } from '../../views/account.ts';
+import { freshProofPage } from '../../ui/pages/account.tsx';
 import { fill, stringsFor } from '../../views/strings/index.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';

@@ -23,7 +23,7 @@ import {
   startRegistration,
   type RegistrationResponseJSON,
 } from '../factors/passkey/index.ts';
-import { accountPage, confirmPage } from '../../views/account.ts';
+import { accountPage, confirmPage } from '../../ui/pages/account.tsx';
 import { otpRemoveFields } from '../../ui/pages/step-up.tsx';
 import { listRememberedConsents, forgetConsent } from '../accounts/consents.ts';
 import { endGrantsOfClient, endSessionOf, sessionsOf } from '../oidc/records.ts';

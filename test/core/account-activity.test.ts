@@ -118,7 +118,7 @@ describe('account history through the real flow', () => {
     assert.match(page, /data-type="factor.reset"><span>Sign-in method removed; set it up again <span class="detail">· Authenticator app, by an administrator<\/span>/);
     assert.match(page, /data-type="lockout.disabled"><span>Sign-in method blocked after wrong attempts <span class="detail">· NFC card, by an administrator<\/span>/);
     assert.match(page, /data-type="account.app_revoked"><span>An application’s access was revoked <span class="detail">· Demo web app<\/span>/);
-    assert.match(page, /data-type="account.session_ended"><span>A session was signed out<br>/);
+    assert.match(page, /data-type="account.session_ended"><span>A session was signed out<br\/?>/);
 
     // Locking the whole account ends its sessions: the rest is read from the trail.
     await admin('lock', {});

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { defaultPasskeyName, passkeyDisplayName, passkeyProviderName } from '../../src/factors/passkey/providers.ts';
 import { deviceOf } from '../../src/account/device-name.ts';
-import { deviceLabel } from '../../views/account.ts';
+import { deviceLabel } from '../../ui/pages/account.tsx';
 import { en } from '../../views/strings/en.ts';
 
 const GOOGLE = 'ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4';

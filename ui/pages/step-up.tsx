@@ -1,9 +1,10 @@
 // Step-up pages (the "stronger sign-in" intro, the app-code and NFC-card prompts) and the account
 // page's authenticator-app and NFC-card sections with their enrolment pages. Every form works
 // without JavaScript; the NFC page's script only adds Web NFC scanning where the browser has it.
-import { raw, type SafeHtml } from '../html.ts';
+import type { VNode } from 'preact';
+import type { SafeHtml } from '../html.ts';
 import { CancelForm, Card, CsrfField, Field, StatusRegion } from '../components/forms.tsx';
-import { renderDocument, renderFragment } from '../render.ts';
+import { renderDocument } from '../render.ts';
 import { FlowPage, type PageContext } from './interaction.tsx';
 import { fill, type Strings } from '../../views/strings/index.ts';
 
@@ -151,14 +152,14 @@ export function AccountFactors({ d }: { d: AccountFactorsData }) {
   );
 }
 
-/** The same sections as markup, for the account page while it is still a template. */
-export function accountFactorsSections(d: AccountFactorsData): SafeHtml {
-  return raw(renderFragment(<AccountFactors d={d} />));
+/** The sections for the account page (ui/pages/account.tsx), built where the data is read. */
+export function accountFactorsSections(d: AccountFactorsData): VNode {
+  return <AccountFactors d={d} />;
 }
 
 /** The field the authenticator app's removal asks for (on its confirmation page). */
-export function otpRemoveFields(t: Strings): SafeHtml {
-  return raw(renderFragment(<Field id="remove-otp-code" name="code" label={t.factors.otpRemoveCode} autocomplete="one-time-code" inputmode="numeric" hint={t.factors.otpRemoveHint} autofocus />));
+export function otpRemoveFields(t: Strings): VNode {
+  return <Field id="remove-otp-code" name="code" label={t.factors.otpRemoveCode} autocomplete="one-time-code" inputmode="numeric" hint={t.factors.otpRemoveHint} autofocus />;
 }
 
 /** An account-page context: its base is /t/<slug>/account. */
