@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createPGlitePool } from './pglite-pool.ts';
+import type { ControlSchema } from './schema.ts';
 
 /**
  * The whole pool, before a tenant is chosen: handed to withTenant (which gives a typed tenant
@@ -11,6 +12,12 @@ import { createPGlitePool } from './pglite-pool.ts';
  * through TenantDb / TenantKysely (src/db/tenant-scope.ts), typed by src/db/schema.ts.
  */
 export type RootDb = Kysely<any>;
+
+/** The control schema's tables by their qualified names ('facet_control.tenants'), typed by src/db/schema.ts. */
+export type ControlDb = Kysely<{ [K in keyof ControlSchema as `facet_control.${K}`]: ControlSchema[K] }>;
+
+/** The root handle seen through the control schema's types (the registry's queries). */
+export const controlDb = (db: RootDb): ControlDb => db as unknown as ControlDb;
 
 export interface Database {
   kind: 'postgres' | 'pglite';

@@ -1,9 +1,10 @@
 // The tenant registry in the control schema.
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { CONTROL_SCHEMA } from '../db/migrations.ts';
 import type { TenantScope } from '../db/tenant-scope.ts';
-import type { RootDb } from '../db/client.ts';
+import { controlDb, type RootDb } from '../db/client.ts';
+import type { TenantsTable } from '../db/schema.ts';
 import { storedTenantSettingsSchema, type StoredTenantSettings } from './tenant-file.ts';
 import { notifyTenantChanged } from './change-feed.ts';
 
@@ -27,13 +28,14 @@ function settingsOf(stored: unknown): StoredTenantSettings {
   return parsed.success ? parsed.data : (stored as StoredTenantSettings);
 }
 
-function toRecord(row: any): TenantRecord {
+function toRecord(row: Selectable<TenantsTable>): TenantRecord {
   return {
     slug: row.slug,
     name: row.name,
     schema: row.schema_name,
     role: row.role_name,
-    status: row.status,
+    // The column's check constraint allows exactly these two (migrations/control/0001_registry.ts).
+    status: row.status as TenantRecord['status'],
     settings: settingsOf(row.settings),
     configVersion: row.config_version,
   };
@@ -48,12 +50,12 @@ export async function installationPrefix(db: RootDb): Promise<string> {
 }
 
 export async function findTenant(db: RootDb, slug: string): Promise<TenantRecord | undefined> {
-  const row = await db.selectFrom(tenants).selectAll().where('slug', '=', slug).executeTakeFirst();
+  const row = await controlDb(db).selectFrom('facet_control.tenants').selectAll().where('slug', '=', slug).executeTakeFirst();
   return row ? toRecord(row) : undefined;
 }
 
 export async function listTenants(db: RootDb): Promise<TenantRecord[]> {
-  const rows = await db.selectFrom(tenants).selectAll().orderBy('slug').execute();
+  const rows = await controlDb(db).selectFrom('facet_control.tenants').selectAll().orderBy('slug').execute();
   return rows.map(toRecord);
 }
 
