@@ -439,7 +439,7 @@ export const en = {
       } as Record<number, string>,
     },
   },
-  // `/` in a browser (views/landing.ts).
+  // `/` in a browser (ui/pages/landing.tsx).
   landing: {
     title: 'Facet',
     heading: 'Facet sign-in service',
