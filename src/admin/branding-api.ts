@@ -15,9 +15,10 @@ import { withTenant } from '../db/tenant-scope.ts';
 import { HttpError } from '../errors/http-errors.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { brandColorProblem, contrastRatio, darkModeShade } from '../tenancy/brand-color.ts';
+import { contrastRatio, darkModeShade } from '../tenancy/brand-color.ts';
 import { findTenant, saveTenantSettings } from '../tenancy/registry.ts';
 import type { StoredTenantSettings, TenantSettings } from '../tenancy/tenant-file.ts';
+import { brandingBody } from './branding-settings.ts';
 import { guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 
 type Db = Parameters<typeof withTenant>[0];
@@ -40,20 +41,7 @@ const brandingAnswer = z.object({
   readOnly: z.array(z.enum(['displayName', 'logoUrl', 'primaryColor'])),
 });
 
-export const brandingBody = z
-  .object({
-    displayName: z.string().trim().min(1, 'give the tenant a name').max(120).optional(),
-    logoUrl: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL of an image' }).max(2000).nullable().optional(),
-    primaryColor: z
-      .string()
-      .superRefine((value, ctx) => {
-        const problem = brandColorProblem(value);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      })
-      .nullable()
-      .optional(),
-  })
-  .strict();
+export { brandingBody };
 
 const AUTH_PROBLEMS = {
   401: 'No valid admin access token (invalid_token), or no console session.',

@@ -19,27 +19,11 @@ import { storedTenantSettingsSchema, tenantSettingsSchema, type TenantSettings }
 import { findTenant, saveTenantSettings } from '../tenancy/registry.ts';
 import { fieldErrors, guard as route, type GuardedRoute, type RouteSpec } from '../http/middleware/guard.ts';
 import { DEFAULT_ADMIN_ACR } from '../console/principal.ts';
+import { policiesBody } from './policy-settings.ts';
 
 type Db = Parameters<typeof withTenant>[0];
 
-const settingsShape = tenantSettingsSchema.unwrap().shape;
-/** What the console may change: the same zod schemas as the tenant file (validated ranges). */
-export const policiesBody = z
-  .object({
-    signup: settingsShape.signup.unwrap().optional(),
-    user_verification: settingsShape.user_verification.unwrap().optional(),
-    admin_acr: settingsShape.admin_acr,
-    refresh_tokens: z
-      .object({
-        grace_seconds: z.number().int().min(0).max(60).optional(),
-        absolute_lifetime_seconds: z.number().int().min(3600).optional(),
-        idle_timeout_seconds: z.number().int().min(300).optional(),
-      })
-      .strict()
-      .optional(),
-    rate_limits: settingsShape.rate_limits,
-  })
-  .strict();
+export { policiesBody };
 
 const policies = z.object({
   signup: z.enum(['open', 'invite', 'closed']),

@@ -28,6 +28,7 @@ import { closeConsoleSessionsOf } from '../console/sessions.ts';
 import { stepUpState, type ConsolePrincipal } from '../console/principal.ts';
 import { countAdmins, grantRole, listRoleGrants, revokeRole, rolesOf, roleSchema, ROLES } from './roles.ts';
 import { ROLE_SUMMARY } from './permissions.ts';
+import { CONSOLE_ROLES, inviteBody, profileBody } from './user-settings.ts';
 
 type Db = Parameters<typeof withTenant>[0];
 
@@ -76,19 +77,11 @@ export const lockBody = z
   .strict();
 export const RESETTABLE_FACTORS = ['otp', 'nfc', 'face', 'recovery_code'] as const;
 export const resetBody = z.object({ factor: z.enum(RESETTABLE_FACTORS).describe('The factor to remove; the user enrols it again.') }).strict();
-export const inviteBody = z
-  .object({
-    email: z.email().max(320),
-    role: roleSchema.optional().describe('A console role the new user is granted on sign-up.'),
-  })
-  .strict();
 const roleParams = z.object({ userId, role: roleSchema });
-export const profileBody = z
-  .object({
-    displayName: z.string().trim().max(100).nullable().optional().describe('Shown name; null clears it.'),
-    email: z.email().max(320).optional().describe('A new email address (not verified until the user verifies it).'),
-  })
-  .strict();
+export { inviteBody, profileBody };
+// The console bundles its own list of roles (user-settings.ts): it must be the tenant file's.
+const _sameRoles: readonly (typeof CONSOLE_ROLES)[number][] = ROLES satisfies readonly (typeof CONSOLE_ROLES)[number][];
+void _sameRoles;
 
 const AUTH_PROBLEMS = {
   401: 'No or a wrong admin bearer token, or no console session.',

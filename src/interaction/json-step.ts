@@ -3,9 +3,8 @@
 // development and tests. Refusals are thrown (`refusal`, `tooManyRequests`) and answered as
 // problem+json by the one responder.
 import type { Context } from 'koa';
-import type { z } from 'zod';
 import type { Config } from '../config/index.ts';
-import { guardedInput, sendReply, type GuardedInput, type GuardOptions, type InputOptions, type Reply, type RouteSpec } from '../http/middleware/guard.ts';
+import { guardedInput, sendReply, type GuardedInput, type GuardOptions, type InputOptions, type Reply, type RouteSpec, type Schema } from '../http/middleware/guard.ts';
 import type { Flow, InteractionDeps } from './flow.ts';
 
 /** Replies are checked against their declarations except in production. */
@@ -14,7 +13,7 @@ export function replyChecks(config: Pick<Config, 'production'>): GuardOptions {
 }
 
 /** Parses the declared input, runs the handler, writes its reply (or nothing: it answered itself). */
-export async function runDeclared<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+export async function runDeclared<P extends Schema, Q extends Schema, B extends Schema>(
   ctx: Context,
   spec: RouteSpec<P, Q, B>,
   config: Pick<Config, 'production'>,
@@ -26,7 +25,7 @@ export async function runDeclared<P extends z.ZodType, Q extends z.ZodType, B ex
 }
 
 /** A flow step (sign-in, sign-up) answered with JSON, declared by `spec`. */
-export function jsonStep<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+export function jsonStep<P extends Schema, Q extends Schema, B extends Schema>(
   spec: RouteSpec<P, Q, B>,
   handler: (ctx: Context, flow: Flow, deps: InteractionDeps, input: GuardedInput<P, Q, B>) => Promise<Reply>,
 ) {

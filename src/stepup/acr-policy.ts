@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { FacetError } from '../errors/facet-error.ts';
 import { FACTORS, type Factor } from './factors.ts';
+import { acrValueSchema } from './acr-value.ts';
 
 export const ACR = {
   passkey: 'urn:facet:acr:passkey',
@@ -23,8 +24,7 @@ export const factorRuleSchema = z.strictObject({
   maxAge: z.number().int().positive().optional(),
 });
 
-// acr_values is space-separated, so a value is one run of visible ASCII.
-export const acrValueSchema = z.string().regex(/^[\x21-\x7e]{1,200}$/, 'an acr value is 1-200 visible ASCII characters without spaces');
+export { acrValueSchema };
 
 export const acrDefinitionSchema = z
   .strictObject({
@@ -68,7 +68,7 @@ export const acrPolicySchema = z
     /** Start from DEFAULT_ACR_VALUES (default true); false means `values` is the whole vocabulary. */
     inheritDefaults: z.boolean().default(true),
     /** Issued when nothing stronger is asked for; default: the weakest value. */
-    defaultAcr: acrValueSchema.optional(),
+    defaultAcr: z.optional(acrValueSchema),
   })
   .superRefine((input, ctx) => {
     const merged = mergeValues(input.values, input.inheritDefaults);

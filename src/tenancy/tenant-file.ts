@@ -6,8 +6,8 @@ import { REFRESH_DEFAULTS } from '../config/defaults.ts';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { acrPolicySchema, acrValueSchema } from '../stepup/acr-policy.ts';
-import { POLICY_KEYS, type PolicyKey } from '../ratelimit/policies.ts';
 import { brandColorProblem } from './brand-color.ts';
+import { rateLimitsSchema, SIGNUP_MODES, USER_VERIFICATION_MODES } from './policy-schemas.ts';
 
 const secretRef = z
   .object({
@@ -93,8 +93,8 @@ export const fileAdminSchema = z
 
 const tenantSettingsObject = z
   .object({
-    signup: z.enum(['open', 'invite', 'closed']).default('invite'),
-    user_verification: z.enum(['required', 'preferred']).default('required'),
+    signup: z.enum(SIGNUP_MODES).default('invite'),
+    user_verification: z.enum(USER_VERIFICATION_MODES).default('required'),
     logo_url: z.url().optional(),
     /** Buttons and links in the tenant's colour (#rrggbb); refused below 4.5:1 against white (src/tenancy/brand-color.ts). */
     brand_color: z
@@ -112,11 +112,11 @@ const tenantSettingsObject = z
     /** The acr vocabulary (see README: acr values); defaults apply when absent. */
     acr: acrPolicySchema.optional(),
     /** The acr a sensitive console action needs, stepped up to within 5 minutes (default urn:facet:acr:passkey+otp). */
-    admin_acr: acrValueSchema.optional(),
+    admin_acr: z.optional(acrValueSchema),
     /** How long audit events are kept (days, default 400); older rows go behind a signed checkpoint (docs/audit.md). */
     audit_retention_days: z.number().int().min(1).max(36500).optional(),
     /** Rate-limit overrides, e.g. { "signin.ip": { "points": 100 } }. */
-    rate_limits: z.partialRecord(z.enum(POLICY_KEYS as unknown as [PolicyKey, ...PolicyKey[]]), z.object({ points: z.number().int().positive().optional(), duration: z.number().int().positive().optional(), blockDuration: z.number().int().min(0).optional() }).strict()).optional(),
+    rate_limits: z.optional(rateLimitsSchema),
     /** Passkey attestation: none (default), or direct with an allow-list of authenticator AAGUIDs. */
     attestation: z
       .object({ mode: z.enum(['none', 'direct']).default('none'), aaguids: z.array(z.string().regex(/^[0-9a-fA-F-]{36}$/)).default([]) })

@@ -8,16 +8,23 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { HttpError } from '../../errors/http-errors.ts';
 import { BODY_LIMITS, readBody, requireJsonBody } from './body.ts';
+import { fieldErrors } from '../field-errors.ts';
+
+/**
+ * Any zod schema: classic (`zod`) or mini (`zod/mini`, the bodies the console bundles too, e.g.
+ * src/admin/client-settings.ts); both are zod core schemas, parsed and described the same way.
+ */
+export type Schema = z.core.$ZodType;
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface ResponseSpec {
   description: string;
   /** The JSON body (as sent: dates are ISO strings). No schema: no body (204). */
-  schema?: z.ZodType;
+  schema?: Schema;
 }
 
-export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface RouteSpec<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema> {
   method: HttpMethod;
   /** Koa-router path relative to the API's base, e.g. `/users/:id/unlock`. */
   path: string;
@@ -40,7 +47,7 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   public?: boolean;
 }
 
-export interface GuardedInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+export interface GuardedInput<P extends Schema, Q extends Schema, B extends Schema> {
   params: z.output<P>;
   query: z.output<Q>;
   body: z.output<B>;
@@ -64,17 +71,8 @@ export interface GuardOptions {
 
 const EMPTY = z.object({});
 
-/**
- * Each issue as an RFC 9457 `errors` member: `in` (path, query or body), a JSON pointer to the
- * field (`#/redirect_uris/0`) and what is wrong with it, so a form can show it beside the field.
- */
-export function fieldErrors(where: string, error: z.ZodError): Array<{ in: string; pointer: string; detail: string }> {
-  return error.issues.map((issue) => ({
-    in: where,
-    pointer: `#/${issue.path.map((part) => String(part).replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`,
-    detail: issue.message,
-  }));
-}
+/** Each issue as an RFC 9457 `errors` member (src/http/field-errors.ts, shared with the console's forms). */
+export { fieldErrors };
 
 export interface InputOptions {
   /**
@@ -85,8 +83,8 @@ export interface InputOptions {
 }
 
 /** Parses one part of the input against its declaration: a 400 `invalid_parameters` problem otherwise. */
-export function parseDeclared<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query' | 'body', { detail }: InputOptions = {}): z.output<T> {
-  const result = schema.safeParse(value);
+export function parseDeclared<T extends Schema>(schema: T, value: unknown, where: 'path' | 'query' | 'body', { detail }: InputOptions = {}): z.output<T> {
+  const result = z.safeParse(schema, value);
   if (!result.success) {
     throw new HttpError(400, 'invalid_parameters', 'Invalid parameters', detail ?? `${where}: ${z.prettifyError(result.error)}`, { extensions: { errors: fieldErrors(where, result.error) } });
   }
@@ -94,7 +92,7 @@ export function parseDeclared<T extends z.ZodType>(schema: T, value: unknown, wh
 }
 
 /** Reads (with the one body reader) and parses a route's declared params, query and body. */
-export async function guardedInput<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(
+export async function guardedInput<P extends Schema, Q extends Schema, B extends Schema>(
   ctx: Context,
   spec: RouteSpec<P, Q, B>,
   options: InputOptions = {},
@@ -117,7 +115,7 @@ export function sendReply(ctx: Context, spec: RouteSpec, reply: Reply, options: 
   if (options.checkResponses) {
     try {
       if (!declared) throw new Error(`status ${reply.status} is not declared`);
-      if (declared.schema) declared.schema.parse(JSON.parse(JSON.stringify(reply.body ?? null)));
+      if (declared.schema) z.parse(declared.schema, JSON.parse(JSON.stringify(reply.body ?? null)));
       else if (reply.body !== undefined) throw new Error(`status ${reply.status} declares no body`);
     } catch (error) {
       options.onContractBreach?.(spec, reply.status, error);
@@ -129,7 +127,7 @@ export function sendReply(ctx: Context, spec: RouteSpec, reply: Reply, options: 
 }
 
 /** Declares one route: its schemas, and the handler that gets the parsed input and returns a reply. */
-export function guard<P extends z.ZodType = typeof EMPTY, Q extends z.ZodType = typeof EMPTY, B extends z.ZodType = typeof EMPTY>(
+export function guard<P extends Schema = typeof EMPTY, Q extends Schema = typeof EMPTY, B extends Schema = typeof EMPTY>(
   spec: RouteSpec<P, Q, B>,
   handler: (ctx: Context, input: GuardedInput<P, Q, B>) => Promise<Reply>,
   options: GuardOptions = {},
