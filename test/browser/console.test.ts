@@ -287,41 +287,66 @@ describe('hosted console in Chromium', () => {
     assert.fail(`never: ${what}`);
   }
 
-  test('an application: created after a step-up, errors shown beside their fields, its secret shown once, then rotated', async () => {
+  test('an application: bad values are refused beside their fields before any request, then created after a step-up, its secret shown once, then rotated', async () => {
     const { page } = tab;
     // The earlier step-up is no longer fresh: creating an application asks for a new one.
     await withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ auth_time: new Date(Date.now() - 600_000) }).execute());
     await page.goto(`${console_()}/clients`);
     await page.getByRole('link', { name: 'New application' }).click();
     await page.getByRole('heading', { name: 'New application' }).waitFor();
+    // Every admin API call from here on (the form checks with the API's own zod schemas first).
+    const apiCalls: string[] = [];
+    const countCall = (request: { url: () => string; method: () => string }) => {
+      if (new URL(request.url()).pathname.startsWith('/t/demo/console/api/')) apiCalls.push(`${request.method()} ${new URL(request.url()).pathname}`);
+    };
+    page.on('request', countCall);
     await page.getByLabel('Client id (optional)').fill('orders-portal');
     await page.getByLabel('Name', { exact: true }).fill('Orders portal');
     await page.getByLabel('Redirect URIs', { exact: true }).fill('https://orders.example/callback\njavascript:alert(1)');
     await page.getByLabel('Refresh-token grace (seconds, optional)').fill('90');
     await assertAccessible(page, 'new application page', 'client-new');
+    await page.getByRole('button', { name: 'Create application' }).click();
+    // Refused here, with the API's messages, in the same place as the server's answer would be.
+    await page.locator('#client-redirects-error').getByText(/^Line 2: an http:\/\/ or https:\/\/ URL/).waitFor();
+    await page.locator('#client-grace-error').getByText(/60/).waitFor();
+    assert.equal(await page.getByLabel('Redirect URIs', { exact: true }).getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByLabel('Refresh-token grace (seconds, optional)').getAttribute('aria-describedby'), 'client-grace-error');
+    assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), null);
+    await page.getByText('Please correct the fields marked below.').waitFor();
+    // The keyboard lands on the first field to correct.
+    await page.waitForFunction(() => document.activeElement?.id === 'client-redirects');
+    await assertAccessible(page, 'application form with errors', 'client-errors');
+    assert.deepEqual(apiCalls, [], 'nothing was sent');
+    assert.equal(new URL(page.url()).pathname, '/t/demo/console/clients/new', 'no step-up for a body the API would refuse');
+
+    // Leaving a corrected field checks it again: its message goes, the other stays.
+    await page.getByLabel('Redirect URIs', { exact: true }).fill('https://orders.example/callback');
+    await page.getByLabel('Redirect URIs', { exact: true }).press('Tab');
+    await page.locator('#client-redirects-error').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#client-grace-error').count(), 1);
+    // A changed field with a bad value is marked when it is left, also before any submit.
+    await page.getByLabel('Name', { exact: true }).fill('   ');
+    await page.getByLabel('Name', { exact: true }).press('Tab');
+    await page.locator('#client-name-error').getByText('give the application a name').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Orders portal');
+    await page.getByLabel('Name', { exact: true }).press('Tab');
+    await page.locator('#client-name-error').waitFor({ state: 'detached' });
+    assert.deepEqual(apiCalls, [], 'still nothing was sent');
+    page.off('request', countCall);
+
+    await page.getByLabel('Refresh-token grace (seconds, optional)').fill('5');
     const stepUps = () => withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('data').where('type', '=', 'console.signed_in').execute()).then((rows) => rows.filter((r) => (r.data as { step_up: boolean }).step_up).length);
     const stepUpsBefore = await stepUps();
     await page.getByRole('button', { name: 'Create application' }).click();
     // Facet's step-up (it may pass straight through: the tenant session's own step-up is recent).
     await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/clients'), { timeout: 3000 }).catch(() => undefined);
     await throughFacet(page);
-    // Back, stepped up: the console offers to finish; the server's answer lands beside the fields.
+    // Back, stepped up: the console offers to finish.
     const dialog = page.getByRole('dialog', { name: 'Create the application “Orders portal”?' });
     await dialog.waitFor();
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/clients/new');
     assert.equal(await stepUps(), stepUpsBefore + 1, 'the console session stepped up again');
     await dialog.getByRole('button', { name: 'Create application' }).click();
-    await page.locator('#client-redirects-error').getByText(/^Line 2: an http:\/\/ or https:\/\/ URL/).waitFor();
-    await page.locator('#client-grace-error').waitFor();
-    assert.equal(await page.getByLabel('Redirect URIs', { exact: true }).getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.getByLabel('Refresh-token grace (seconds, optional)').getAttribute('aria-describedby'), 'client-grace-error');
-    assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), null);
-    await page.getByText('Please correct the fields marked below.').waitFor();
-    await assertAccessible(page, 'application form with errors', 'client-errors');
-
-    await page.getByLabel('Redirect URIs', { exact: true }).fill('https://orders.example/callback');
-    await page.getByLabel('Refresh-token grace (seconds, optional)').fill('5');
-    await page.getByRole('button', { name: 'Create application' }).click();
     await page.getByRole('heading', { name: 'Orders portal' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/clients/orders-portal');
     const first = (await page.locator('#client-secret').textContent())!.trim();

@@ -2,8 +2,17 @@
 // names each bad field in the RFC 9457 `errors` member (`pointer` "#/redirectUris/1", `detail`), so
 // every form gets field-level errors the same way: `fieldProps` marks the control invalid and points
 // it at its message, `FieldError` shows the message, `FormProblem` shows whatever no field took.
+// Before sending, a form checks its body with the API's own schema (zod/mini, src/admin/*-settings.ts)
+// and shows what the API would answer in the same place, without a request (`useChecked`).
 import type { ComponentChildren } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import * as z from 'zod/mini';
+import { en } from 'zod/locales';
+import { fieldErrors } from '../../../src/http/field-errors.ts';
 import type { Problem } from './api.ts';
+
+// The API's messages: classic zod (the server) loads the English ones itself, zod/mini only when asked.
+z.config(en());
 
 export interface FieldProblem {
   in?: string;
@@ -24,9 +33,67 @@ export function fieldMessages(problem: Problem | undefined, name: string): strin
     });
 }
 
-/** aria-invalid and aria-describedby for the control of field `name` whose id is `id`. */
-export function fieldProps(problem: Problem | undefined, name: string, id: string): { 'aria-invalid'?: 'true'; 'aria-describedby'?: string } {
-  return fieldMessages(problem, name).length > 0 ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error` } : {};
+/** aria-invalid and aria-describedby for the control of field `name` whose id is `id` (and the field's name, checked when the control is left). */
+export function fieldProps(problem: Problem | undefined, name: string, id: string): { 'aria-invalid'?: 'true'; 'aria-describedby'?: string; 'data-field': string } {
+  return fieldMessages(problem, name).length > 0 ? { 'aria-invalid': 'true', 'aria-describedby': `${id}-error`, 'data-field': name } : { 'data-field': name };
+}
+
+const about = (name: string) => (e: { pointer: string }) => e.pointer === `#/${name}` || e.pointer.startsWith(`#/${name}/`);
+
+/** The 400 problem the API would answer for `body` (its `errors` exactly as the API names them); undefined when the body passes. */
+export function checkBody(schema: z.core.$ZodType, body: unknown): Problem | undefined {
+  const result = z.safeParse(schema, body);
+  if (result.success) return undefined;
+  const errors = fieldErrors('body', result.error);
+  return { title: 'Invalid parameters', status: 400, code: 'invalid_parameters', detail: errors.map((e) => `${e.pointer.slice(2) || 'body'}: ${e.detail}`).join('; '), errors };
+}
+
+/** After leaving field `name`: its messages from a fresh check of `body`, every other field's as they were shown. */
+export function checkField(schema: z.core.$ZodType, body: unknown, name: string, shown: Problem | undefined): Problem | undefined {
+  const fresh = (checkBody(schema, body)?.errors ?? []).filter(about(name));
+  const errors = [...(shown?.errors ?? []).filter((e) => !about(name)(e)), ...fresh];
+  if (errors.length === 0 && (!shown || shown.code === 'invalid_parameters')) return undefined;
+  return { ...(shown ?? { title: 'Invalid parameters', status: 400, code: 'invalid_parameters', detail: '' }), errors };
+}
+
+const fieldOf = (target: EventTarget | null) => (target instanceof HTMLElement ? target.dataset.field : undefined);
+
+/**
+ * A form checked with the API's schema: `problem` is what to show (the server's latest answer, or
+ * what the check here found since), `check(body)` on submit (true: send it), and `formProps(bodyOf)`
+ * re-checks a field the person changed when they leave it.
+ */
+export function useChecked(schema: z.core.$ZodType, serverProblem: Problem | undefined) {
+  const [local, setLocal] = useState<{ problem: Problem | undefined; server: Problem | undefined } | undefined>();
+  const touched = useRef(new Set<string>());
+  // A new answer from the server replaces what was found here.
+  const problem = local && local.server === serverProblem ? local.problem : serverProblem;
+  return {
+    problem,
+    check(body: unknown, form?: HTMLFormElement): boolean {
+      const found = checkBody(schema, body);
+      setLocal({ problem: found, server: serverProblem });
+      // Keyboard users land on the first field to correct once it is marked.
+      if (found && form) setTimeout(() => form.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus(), 0);
+      return !found;
+    },
+    formProps(bodyOf: () => unknown) {
+      return {
+        onInput: (event: Event) => {
+          const name = fieldOf(event.target);
+          if (name) touched.current.add(name);
+        },
+        onFocusOut: (event: FocusEvent) => {
+          const name = fieldOf(event.target);
+          // Going to the submit button: the submit checks everything (a message appearing or going
+          // now would move the button from under the pointer and lose the click).
+          const next = event.relatedTarget;
+          if (next instanceof HTMLButtonElement && next.type === 'submit' && next.form === event.currentTarget) return;
+          if (name && touched.current.has(name)) setLocal({ problem: checkField(schema, bodyOf(), name, problem), server: serverProblem });
+        },
+      };
+    },
+  };
 }
 
 export function FieldError({ problem, name, id }: { problem: Problem | undefined; name: string; id: string }) {

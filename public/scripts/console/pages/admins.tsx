@@ -1,10 +1,12 @@
 // Admins: who holds which console role; grant, revoke (both need a recent step-up) and invite.
 import { Fragment } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Me, Problem, RoleGrant } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
 import { api, base, tenantSlug, when } from '../context.ts';
+import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
+import { inviteBody } from '../../../../src/admin/user-settings.ts';
 
 export function Admins({ me }: { me: Me }) {
   const [grants, setGrants] = useState<RoleGrant[] | undefined>();
@@ -155,33 +157,7 @@ export function Admins({ me }: { me: Me }) {
             <button type="submit">Grant…</button>
           </form>
           <h2>Invite a new admin</h2>
-          <form
-            class="inline"
-            onSubmit={async (event) => {
-              event.preventDefault();
-              const form = event.currentTarget as HTMLFormElement;
-              const email = (form.elements.namedItem('invite-email') as HTMLInputElement).value;
-              const r = (form.elements.namedItem('invite-role') as HTMLSelectElement).value;
-              const result = await api.invite(email, r);
-              if (!result.ok) return setProblem(result.problem);
-              setProblem(undefined);
-              setInvite(result.data.url);
-            }}
-          >
-            <div class="field">
-              <label for="invite-email">Email address</label>
-              <input id="invite-email" name="invite-email" type="email" required />
-            </div>
-            <div class="field narrow">
-              <label for="invite-role">Role</label>
-              <select id="invite-role" name="invite-role">
-                <option value="admin">admin</option>
-                <option value="helpdesk">helpdesk</option>
-                <option value="auditor">auditor</option>
-              </select>
-            </div>
-            <button type="submit">Create link</button>
-          </form>
+          <InviteForm onInvited={(url) => setInvite(url)} />
           {invite && (
             <p role="status">
               Send this single-use link (no mail is sent): <code class="wrap">{invite}</code>
@@ -191,5 +167,46 @@ export function Admins({ me }: { me: Me }) {
       )}
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />
     </section>
+  );
+}
+
+/** An invitation with a console role, checked with the API's schema before it is sent. */
+function InviteForm({ onInvited }: { onInvited: (url: string) => void }) {
+  const [serverProblem, setProblem] = useState<Problem | undefined>();
+  const { problem, check, formProps } = useChecked(inviteBody, serverProblem);
+  const form = useRef<HTMLFormElement>(null);
+  const bodyOf = () => ({
+    email: (form.current!.elements.namedItem('invite-email') as HTMLInputElement).value.trim(),
+    role: (form.current!.elements.namedItem('invite-role') as HTMLSelectElement).value,
+  });
+  return (
+    <form
+      ref={form}
+      class="inline"
+      noValidate
+      {...formProps(bodyOf)}
+      onSubmit={async (event) => {
+        event.preventDefault();
+        const body = bodyOf();
+        if (!check(body, form.current!)) return;
+        const result = await api.invite(body.email, body.role);
+        if (!result.ok) return setProblem(result.problem);
+        setProblem(undefined);
+        onInvited(result.data.url);
+      }}
+    >
+      <FormProblem problem={problem} fields={['email', 'role']} />
+      <Field id="invite-email" name="email" label="Email address" problem={problem}>
+        <input id="invite-email" name="invite-email" type="email" required {...fieldProps(problem, 'email', 'invite-email')} />
+      </Field>
+      <Field id="invite-role" name="role" label="Role" problem={problem}>
+        <select id="invite-role" name="invite-role" {...fieldProps(problem, 'role', 'invite-role')}>
+          <option value="admin">admin</option>
+          <option value="helpdesk">helpdesk</option>
+          <option value="auditor">auditor</option>
+        </select>
+      </Field>
+      <button type="submit">Create link</button>
+    </form>
   );
 }

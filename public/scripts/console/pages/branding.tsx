@@ -1,13 +1,15 @@
 // Branding: the tenant's display name, logo and primary colour, with a live preview of the sign-in
 // page in light and dark mode. The colour is checked as it is typed with the same contrast rule as
-// the server (src/tenancy/brand-color.ts: 4.5:1 against white); the server refuses an unreadable
-// one beside the field. What the tenant file declares is read-only. Changes need a step-up.
+// the server (src/tenancy/brand-color.ts: 4.5:1 against white); the whole body is checked with the
+// API's own schema (src/admin/branding-settings.ts) before it is sent, and what that or the server
+// refuses is shown beside the field. What the tenant file declares is read-only. Changes need a step-up.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrandingAnswer, BrandingBody, Me, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
 import { api, base } from '../context.ts';
-import { Field, FormProblem, fieldProps } from '../forms.tsx';
+import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
+import { brandingBody } from '../../../../src/admin/branding-settings.ts';
 import { brandColorProblem, contrastRatio, darkModeShade, MIN_CONTRAST } from '../../../../src/tenancy/brand-color.ts';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
@@ -43,7 +45,8 @@ export function BrandingPage({ me }: { me: Me }) {
   const page = `${base}/branding`;
   const [answer, setAnswer] = useState<BrandingAnswer | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
-  const [formProblem, setFormProblem] = useState<Problem | undefined>();
+  const [serverProblem, setFormProblem] = useState<Problem | undefined>();
+  const { problem: formProblem, check, formProps } = useChecked(brandingBody, serverProblem);
   const [message, setMessage] = useState('');
   const [action, setAction] = useState<Action | undefined>();
   const [name, setName] = useState('');
@@ -80,6 +83,13 @@ export function BrandingPage({ me }: { me: Me }) {
 
   if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
   const locked = (field: 'displayName' | 'logoUrl' | 'primaryColor') => !isAdmin || answer.readOnly.includes(field);
+  function bodyOf(): BrandingBody {
+    const body: BrandingBody = {};
+    if (!locked('displayName')) body.displayName = name.trim();
+    if (!locked('logoUrl')) body.logoUrl = logo.trim() || null;
+    if (!locked('primaryColor')) body.primaryColor = color.trim() || null;
+    return body;
+  }
   const shown = HEX.test(color) ? color : answer.defaults.primaryColor;
   const colorIssue = color && HEX.test(color) ? brandColorProblem(color) : color ? `${color} is not a colour like #1f5f3a` : undefined;
   const ratio = contrastRatio(shown, '#ffffff');
@@ -98,13 +108,11 @@ export function BrandingPage({ me }: { me: Me }) {
         <form
           class="branding-form"
           noValidate
+          {...formProps(bodyOf)}
           onSubmit={(event) => {
             event.preventDefault();
-            const body: BrandingBody = {};
-            if (!locked('displayName')) body.displayName = name.trim();
-            if (!locked('logoUrl')) body.logoUrl = logo.trim() || null;
-            if (!locked('primaryColor')) body.primaryColor = color.trim() || null;
-            void save(body);
+            const body = bodyOf();
+            if (check(body, event.currentTarget as HTMLFormElement)) void save(body);
           }}
         >
           <FormProblem problem={formProblem} fields={['displayName', 'logoUrl', 'primaryColor']} />

@@ -1,9 +1,11 @@
 // The form of an application's settings, for a new one and for editing one: redirect URIs, grant
-// types, authentication, first party, minimum acr, refresh grace. The server validates (the same
-// zod schemas as the API); its problem+json is shown next to the field it names.
+// types, authentication, first party, minimum acr, refresh grace. The form checks its body with the
+// API's own schemas (src/admin/client-settings.ts) before sending, on submit and when a changed field
+// is left; that and the server's problem+json are shown next to the field they name.
 import { useState } from 'preact/hooks';
 import type { ClientBody, ClientSummary, Problem } from '../api.ts';
-import { Field, FieldError, FormProblem, fieldProps, lines } from '../forms.tsx';
+import { createClientBody, replaceClientBody } from '../../../../src/admin/client-settings.ts';
+import { Field, FieldError, FormProblem, fieldProps, lines, useChecked } from '../forms.tsx';
 
 const GRANTS = [
   { value: 'authorization_code', label: 'Authorization code (users sign in)' },
@@ -36,7 +38,8 @@ export function initialValues(from?: Partial<ClientSummary> | ClientBody): Clien
   };
 }
 
-export function ClientForm({ initial, isNew, submitLabel, problem, onSubmit }: { initial: ClientBody; isNew: boolean; submitLabel: string; problem: Problem | undefined; onSubmit: (body: ClientBody) => void }) {
+export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem, onSubmit }: { initial: ClientBody; isNew: boolean; submitLabel: string; problem: Problem | undefined; onSubmit: (body: ClientBody) => void }) {
+  const { problem, check, formProps } = useChecked(isNew ? createClientBody : replaceClientBody, serverProblem);
   const [values, setValues] = useState<ClientBody>(initial);
   const [redirects, setRedirects] = useState((initial.redirectUris ?? []).join('\n'));
   const [logouts, setLogouts] = useState((initial.postLogoutRedirectUris ?? []).join('\n'));
@@ -44,23 +47,30 @@ export function ClientForm({ initial, isNew, submitLabel, problem, onSubmit }: {
   const set = <K extends keyof ClientBody>(key: K, value: ClientBody[K]) => setValues({ ...values, [key]: value });
   const text = (e: Event) => (e.target as HTMLInputElement).value;
 
+  /** The body as the API takes it. */
+  function bodyOf(): ClientBody {
+    const body: ClientBody = {
+      ...values,
+      name: values.name.trim(),
+      redirectUris: lines(redirects),
+      postLogoutRedirectUris: lines(logouts),
+      minimumAcr: values.minimumAcr?.trim() ? values.minimumAcr.trim() : null,
+      // Not a number: checked as typed, so the schema's message lands beside the field.
+      refreshGraceSeconds: grace.trim() === '' ? null : /^-?\d+$/.test(grace.trim()) ? Number(grace.trim()) : (grace.trim() as unknown as number),
+    };
+    if (!isNew || !body.clientId?.trim()) delete body.clientId;
+    return body;
+  }
+
   return (
     <form
       class="client-form"
       noValidate
+      {...formProps(bodyOf)}
       onSubmit={(event) => {
         event.preventDefault();
-        const body: ClientBody = {
-          ...values,
-          name: values.name.trim(),
-          redirectUris: lines(redirects),
-          postLogoutRedirectUris: lines(logouts),
-          minimumAcr: values.minimumAcr?.trim() ? values.minimumAcr.trim() : null,
-          // Not a number: sent as typed, so the server's message lands beside the field.
-          refreshGraceSeconds: grace.trim() === '' ? null : /^-?\d+$/.test(grace.trim()) ? Number(grace.trim()) : (grace.trim() as unknown as number),
-        };
-        if (!isNew || !body.clientId?.trim()) delete body.clientId;
-        onSubmit(body);
+        const body = bodyOf();
+        if (check(body, event.currentTarget as HTMLFormElement)) onSubmit(body);
       }}
     >
       <FormProblem problem={problem} fields={FIELDS} />

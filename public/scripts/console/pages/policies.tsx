@@ -1,13 +1,15 @@
 // Security policies: sign-up mode, user verification, the admin acr, refresh-token lifetimes and
-// grace, rate limits — each shown with its default and its allowed range. The API validates with
-// the tenant file's own schema; its answer lands beside the field. A tenant whose file is in the
+// grace, rate limits — each shown with its default and its allowed range. The form checks its body
+// with the API's own schema (src/admin/policy-settings.ts, built from the tenant file's) before it
+// is sent; that and the server's answer land beside the field. A tenant whose file is in the
 // tenants folder is read-only here (the file is the source of truth). Changes need a step-up.
 import { useEffect, useState } from 'preact/hooks';
 import type { Me, PoliciesAnswer, PoliciesBody, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
 import { api, base } from '../context.ts';
-import { Field, FieldError, FormProblem, fieldProps } from '../forms.tsx';
+import { Field, FieldError, FormProblem, fieldProps, useChecked } from '../forms.tsx';
+import { policiesBody } from '../../../../src/admin/policy-settings.ts';
 import { KNOWN_ACRS } from './client-form.tsx';
 
 type Policies = PoliciesAnswer['policies'];
@@ -32,7 +34,8 @@ export function PoliciesPage({ me }: { me: Me }) {
   const page = `${base}/policies`;
   const [answer, setAnswer] = useState<PoliciesAnswer | undefined>();
   const [problem, setProblem] = useState<Problem | undefined>();
-  const [formProblem, setFormProblem] = useState<Problem | undefined>();
+  const [serverProblem, setFormProblem] = useState<Problem | undefined>();
+  const { problem: formProblem, check, formProps } = useChecked(policiesBody, serverProblem);
   const [message, setMessage] = useState('');
   const [action, setAction] = useState<Action | undefined>();
   const [draft, setDraft] = useState<Record<string, string>>({});
@@ -112,9 +115,11 @@ export function PoliciesPage({ me }: { me: Me }) {
       <form
         class="policy-form"
         noValidate
+        {...formProps(bodyOf)}
         onSubmit={(event) => {
           event.preventDefault();
-          void save(bodyOf());
+          const body = bodyOf();
+          if (check(body, event.currentTarget as HTMLFormElement)) void save(body);
         }}
       >
         <FormProblem problem={formProblem} fields={['signup', 'user_verification', 'admin_acr', 'refresh_tokens', 'rate_limits']} />

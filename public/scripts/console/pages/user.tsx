@@ -1,26 +1,35 @@
 // A user's page: profile, factors, lockouts, sessions, recent security events, and the helpdesk and
 // admin actions (each confirmed; delete and restore need a recent step-up).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Me, PendingAction, Problem, UserDetail } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
 import { api, base, when } from '../context.ts';
-import { Field, FormProblem, fieldProps } from '../forms.tsx';
+import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
+import { profileBody } from '../../../../src/admin/user-settings.ts';
 
-/** Edit a profile; a problem about one field is shown next to that field. */
+/** Edit a profile, checked with the API's schema before it is sent; a problem about one field is shown next to that field. */
 function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; onSaved: (text: string) => Promise<void> }) {
-  const [problem, setProblem] = useState<Problem | undefined>();
+  const [serverProblem, setProblem] = useState<Problem | undefined>();
+  const { problem, check, formProps } = useChecked(profileBody, serverProblem);
+  const form = useRef<HTMLFormElement>(null);
+  const bodyOf = () => {
+    const displayName = (form.current!.elements.namedItem('profile-name') as HTMLInputElement).value.trim();
+    const email = (form.current!.elements.namedItem('profile-email') as HTMLInputElement).value.trim();
+    return { displayName: displayName || null, ...(email ? { email } : {}) };
+  };
   return (
     <details class="card">
       <summary>Edit profile</summary>
       <form
+        ref={form}
         noValidate
+        {...formProps(bodyOf)}
         onSubmit={async (event) => {
           event.preventDefault();
-          const form = event.currentTarget as HTMLFormElement;
-          const displayName = (form.elements.namedItem('profile-name') as HTMLInputElement).value.trim();
-          const email = (form.elements.namedItem('profile-email') as HTMLInputElement).value.trim();
-          const result = await api.editProfile(id, { displayName: displayName || null, ...(email ? { email } : {}) });
+          const body = bodyOf();
+          if (!check(body, form.current!)) return;
+          const result = await api.editProfile(id, body);
           if (!result.ok) return setProblem(result.problem);
           setProblem(undefined);
           await onSaved('Profile saved.');
@@ -28,10 +37,10 @@ function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; 
       >
         <FormProblem problem={problem} fields={['displayName', 'email']} />
         <Field id="profile-name" name="displayName" label="Display name" problem={problem}>
-          <input id="profile-name" name="profile-name" maxLength={100} value={detail.user.displayName ?? ''} {...fieldProps(problem, 'displayName', 'profile-name')} />
+          <input id="profile-name" name="profile-name" maxLength={100} defaultValue={detail.user.displayName ?? ''} {...fieldProps(problem, 'displayName', 'profile-name')} />
         </Field>
         <Field id="profile-email" name="email" label="Email address" problem={problem}>
-          <input id="profile-email" name="profile-email" type="email" value={detail.user.email ?? ''} {...fieldProps(problem, 'email', 'profile-email')} />
+          <input id="profile-email" name="profile-email" type="email" defaultValue={detail.user.email ?? ''} {...fieldProps(problem, 'email', 'profile-email')} />
         </Field>
         <button type="submit">Save profile</button>
       </form>
