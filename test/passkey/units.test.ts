@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import { covers } from '../../src/accounts/consents.ts';
 import { normalizeRecoveryCode } from '../../src/accounts/recovery-codes.ts';
 import { csrfToken } from '../../src/interaction/http.ts';
-import { field } from '../../ui/components/forms.tsx';
+import { Field, type FieldOptions } from '../../ui/components/forms.tsx';
+import { renderFragment } from '../../ui/render.ts';
+
+const field = (options: FieldOptions) => ({ value: renderFragment(Field(options)) });
 import { fill, stringsFor } from '../../views/strings/index.ts';
 
 test('remembered consent covers a request only when every scope, claim and resource scope was allowed', () => {

@@ -1,9 +1,9 @@
-// Small building blocks shared by the pages (and the console where it fits): a card, form fields
+// Small building blocks shared by the server-rendered pages and the console (bundled for the browser
+// by scripts/build-assets.ts, so nothing here renders to strings or imports Node): a card, form fields
 // whose hints and errors are tied to the input (aria-describedby, aria-invalid), the CSRF field,
 // buttons, and the status region scripts write to.
 import type { ComponentChildren } from 'preact';
-import { raw, SafeHtml } from '../html.ts';
-import { renderFragment } from '../render.ts';
+import { SafeHtml } from '../html.ts';
 
 export function Card({ page, alert, children, class: extra }: { page?: string; alert?: boolean; class?: string; children?: ComponentChildren }) {
   return (
@@ -59,6 +59,11 @@ export function Button({ kind, type = 'submit', id, name, value, children, ...re
   return <button type={type} class={kind} id={id} name={name} value={value} {...rest}>{children}</button>;
 }
 
+/** An error said once, announced by screen readers (role=alert). */
+export function Alert({ id, children }: { id?: string; children?: ComponentChildren }) {
+  return <p class="error" role="alert" id={id}>{children}</p>;
+}
+
 /** Where page scripts and the server put messages; announced by screen readers. */
 export function StatusRegion({ message, id = 'status' }: { message?: string | SafeHtml | undefined; id?: string }) {
   // role=alert alone: adding aria-live="assertive" made some screen readers read each error twice.
@@ -84,9 +89,3 @@ export function CancelForm({ action, csrf, label }: { action: string; csrf: stri
 export function webauthnMessagesJson(t: { errors: { webauthn: Record<string, string> } }): string {
   return JSON.stringify(t.errors.webauthn);
 }
-
-// The same parts as escaped-template fragments, for pages that are still templates (ui/html.ts).
-export const field = (options: FieldOptions): SafeHtml => raw(renderFragment(<Field {...options} />));
-export const csrfField = (token: string): SafeHtml => raw(renderFragment(<CsrfField token={token} />));
-export const statusRegion = (message?: string | SafeHtml, id = 'status'): SafeHtml => raw(renderFragment(<StatusRegion message={message} id={id} />));
-export const cancelForm = (options: { action: string; csrf: string; label: string }): SafeHtml => raw(renderFragment(<CancelForm {...options} />));

@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { Problem } from './api.ts';
+import { Alert } from '../../../ui/components/forms.tsx';
 import { navigate } from './context.ts';
 
 /** An action waiting for its confirmation: what will happen, and how to do it. */
@@ -25,11 +26,7 @@ export function Link({ href, children, class: className }: { href: string; child
 
 export function ProblemText({ problem }: { problem: Problem | undefined }) {
   if (!problem) return null;
-  return (
-    <p class="error" role="alert">
-      {problem.detail || problem.title}
-    </p>
-  );
+  return <Alert>{problem.detail || problem.title}</Alert>;
 }
 
 /** A confirmation that says what will happen; Escape or Cancel closes it. */
