@@ -51,6 +51,9 @@ const clientRow = z.object({
   minimumAcr: z.string().nullable(),
   /** Per-client refresh-token reuse grace (seconds); null: the tenant's. */
   refreshGraceSeconds: z.number().int().nullable(),
+  /** private_key_jwt: the key set URL, or the public key set itself. */
+  jwksUri: z.string().nullable(),
+  jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).nullable(),
   /** Whether the client has a secret (never the secret itself). */
   hasSecret: z.boolean(),
   /** Where the client is defined: a tenant file (read-only here), Facet itself, or the admin API. */
@@ -140,6 +143,8 @@ interface StoredMetadata {
   token_endpoint_auth_method?: string;
   minimum_acr?: string;
   refresh_grace_seconds?: number;
+  jwks_uri?: string;
+  jwks?: { keys: Array<Record<string, unknown>> };
 }
 
 function viewOf(row: ClientRecord, slug: string): ClientView {
@@ -155,6 +160,8 @@ function viewOf(row: ClientRecord, slug: string): ClientView {
     authMethod: meta.token_endpoint_auth_method ?? 'client_secret_basic',
     minimumAcr: meta.minimum_acr ?? null,
     refreshGraceSeconds: meta.refresh_grace_seconds ?? null,
+    jwksUri: meta.jwks_uri ?? null,
+    jwks: meta.jwks ?? null,
     hasSecret: Boolean(row.secret_env || row.secret_sealed),
     managedBy: fromFile ? `tenants/${slug}.yaml` : 'admin API',
     readOnly: fromFile,
@@ -173,6 +180,8 @@ function metadataOf(settings: z.output<typeof clientSettings>): StoredMetadata &
     token_endpoint_auth_method: settings.authMethod,
     ...(settings.minimumAcr ? { minimum_acr: settings.minimumAcr } : {}),
     ...(settings.refreshGraceSeconds !== null ? { refresh_grace_seconds: settings.refreshGraceSeconds } : {}),
+    ...(settings.jwksUri ? { jwks_uri: settings.jwksUri } : {}),
+    ...(settings.jwks ? { jwks: settings.jwks } : {}),
     resources: [],
   };
 }
@@ -196,6 +205,8 @@ export function registerClientsApi(router: Router, { config, db, guard, checkRes
     authMethod: 'none',
     minimumAcr: null,
     refreshGraceSeconds: null,
+    jwksUri: null,
+    jwks: null,
     hasSecret: false,
     managedBy: 'built in',
     readOnly: true,

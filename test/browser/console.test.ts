@@ -331,6 +331,13 @@ describe('hosted console in Chromium', () => {
     await page.getByLabel('Name', { exact: true }).fill('Orders portal');
     await page.getByLabel('Name', { exact: true }).press('Tab');
     await page.locator('#client-name-error').waitFor({ state: 'detached' });
+    // private_key_jwt asks for the application's public keys (a URL or the key set itself).
+    await page.getByLabel('Authentication at the token endpoint').selectOption('private_key_jwt');
+    await page.getByLabel('Key set (JSON)').fill('{"keys": [{"kty": "EC", "crv": "P-256", "x": "a", "y": "b", "d": "secret"}]}');
+    await page.getByRole('button', { name: 'Create application' }).click();
+    await page.locator('#client-jwks-error').getByText('a public key only: remove its private part').waitFor();
+    await page.getByLabel('Authentication at the token endpoint').selectOption('client_secret_basic');
+    assert.equal(await page.getByLabel('Key set (JSON)').count(), 0);
     assert.deepEqual(apiCalls, [], 'still nothing was sent');
     page.off('request', countCall);
 

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
 import { backends } from '../support/backends.ts';
 import { CookieJar, followRedirects } from '../support/http-agent.ts';
@@ -144,6 +146,8 @@ for (const backend of backends) {
         {
           ...app,
           postLogoutRedirectUris: [],
+          jwksUri: null,
+          jwks: null,
           hasSecret: true,
           managedBy: 'admin API',
           readOnly: false,
@@ -161,6 +165,56 @@ for (const backend of backends) {
       assert.ok(row.secret_sealed && !row.secret_sealed.includes(firstSecret));
       await eventually('the new client authenticates', async () => (await introspectAs('orders-portal', firstSecret)) === 200);
       assert.equal(await introspectAs('orders-portal', 'wrong-secret-wrong-secret'), 401);
+    });
+
+    test('private_key_jwt: a client with its public key set authenticates with a signed assertion; bad key sets are named beside their field', async () => {
+      await stepUp(ids.ada!);
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' };
+      const machine = { clientId: 'billing-job', name: 'Billing job', grantTypes: ['client_credentials'], authMethod: 'private_key_jwt' };
+      const pointers = async (body: unknown) => {
+        const r = await api(admin, '/clients', { method: 'POST', body });
+        assert.equal(r.status, 400);
+        return ((await r.json()) as { errors: Array<{ pointer: string; detail: string }> }).errors.map((e) => `${e.pointer} ${e.detail}`);
+      };
+      assert.deepEqual(await pointers(machine), ["#/jwks private_key_jwt needs the client's public keys: a key set URL or the key set itself"]);
+      assert.deepEqual(await pointers({ ...machine, jwks: { keys: [await exportJWK(privateKey)] } }), ['#/jwks/keys/0 a public key only: remove its private part']);
+      assert.deepEqual(await pointers({ ...machine, jwksUri: 'http://keys.example/jwks.json' }), ['#/jwksUri an https:// URL of a JSON Web Key Set']);
+      assert.deepEqual(await pointers({ ...machine, authMethod: 'client_secret_basic', jwks: { keys: [jwk] } }), ['#/jwks keys are only used with private_key_jwt']);
+
+      const created = await api(admin, '/clients', { method: 'POST', body: { ...machine, jwks: { keys: [jwk] } } });
+      assert.equal(created.status, 201);
+      const body = (await created.json()) as { client: { authMethod: string; jwks: unknown; jwksUri: unknown; hasSecret: boolean }; secret: string | null };
+      assert.equal(body.secret, null, 'no secret for a key-authenticated client');
+      assert.deepEqual({ authMethod: body.client.authMethod, jwks: body.client.jwks, jwksUri: body.client.jwksUri, hasSecret: body.client.hasSecret }, { authMethod: 'private_key_jwt', jwks: { keys: [jwk] }, jwksUri: null, hasSecret: false });
+      const assertWith = async (key: CryptoKey) =>
+        fetch(`${facet.baseUrl}/t/demo/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({
+            grant_type: 'client_credentials',
+            client_id: 'billing-job',
+            client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+            client_assertion: await new SignJWT({})
+              .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+              .setIssuer('billing-job')
+              .setSubject('billing-job')
+              .setAudience(`${facet.baseUrl}/t/demo`)
+              .setJti(randomUUID())
+              .setIssuedAt()
+              .setExpirationTime('1m')
+              .sign(key),
+          }),
+        }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+      let answer = { status: 0, body: {} as Record<string, unknown> };
+      await eventually('the key-authenticated client gets a token', async () => (answer = await assertWith(privateKey)).status === 200);
+      assert.equal(answer.body.token_type, 'Bearer');
+      const other = await generateKeyPair('ES256');
+      const refused = await assertWith(other.privateKey);
+      assert.equal(refused.status, 401, 'an assertion signed with another key');
+      assert.equal(refused.body.error, 'invalid_client');
+      const deleted = await api(admin, '/clients/billing-job', { method: 'DELETE' });
+      assert.equal(deleted.status, 204);
     });
 
     test('rotate: a new secret, once; the old one stops working', async () => {

@@ -92,6 +92,10 @@ export interface Operations {
         authMethod: string;
         minimumAcr: string | null;
         refreshGraceSeconds: number | null;
+        jwksUri: string | null;
+        jwks: {
+          keys: Record<string, unknown>[];
+        } | null;
         hasSecret: boolean;
         managedBy: string;
         readOnly: boolean;
@@ -105,10 +109,16 @@ export interface Operations {
       redirectUris?: string[];
       postLogoutRedirectUris?: string[];
       grantTypes: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:device_code">;
-      authMethod?: "client_secret_basic" | "client_secret_post" | "none";
+      authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
       firstParty?: boolean;
       minimumAcr?: string | null;
       refreshGraceSeconds?: number | null;
+      jwksUri?: string | null;
+      jwks?: {
+        keys: Array<{
+          kty: "EC" | "RSA" | "OKP";
+        }>;
+      } | null;
       clientId?: string;
     };
     query: Record<string, never>;
@@ -243,6 +253,10 @@ export interface Operations {
         authMethod: string;
         minimumAcr: string | null;
         refreshGraceSeconds: number | null;
+        jwksUri: string | null;
+        jwks: {
+          keys: Record<string, unknown>[];
+        } | null;
         hasSecret: boolean;
         managedBy: string;
         readOnly: boolean;
@@ -491,6 +505,10 @@ export interface Operations {
         authMethod: string;
         minimumAcr: string | null;
         refreshGraceSeconds: number | null;
+        jwksUri: string | null;
+        jwks: {
+          keys: Record<string, unknown>[];
+        } | null;
         hasSecret: boolean;
         managedBy: string;
         readOnly: boolean;
@@ -617,6 +635,10 @@ export interface Operations {
         authMethod: string;
         minimumAcr: string | null;
         refreshGraceSeconds: number | null;
+        jwksUri: string | null;
+        jwks: {
+          keys: Record<string, unknown>[];
+        } | null;
         hasSecret: boolean;
         managedBy: string;
         readOnly: boolean;
@@ -630,10 +652,16 @@ export interface Operations {
       redirectUris?: string[];
       postLogoutRedirectUris?: string[];
       grantTypes: Array<"authorization_code" | "refresh_token" | "client_credentials" | "urn:ietf:params:oauth:grant-type:device_code">;
-      authMethod?: "client_secret_basic" | "client_secret_post" | "none";
+      authMethod?: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
       firstParty?: boolean;
       minimumAcr?: string | null;
       refreshGraceSeconds?: number | null;
+      jwksUri?: string | null;
+      jwks?: {
+        keys: Array<{
+          kty: "EC" | "RSA" | "OKP";
+        }>;
+      } | null;
     };
     query: Record<string, never>;
   };

@@ -16,12 +16,21 @@ const GRANTS = [
 const AUTH_METHODS = [
   { value: 'client_secret_basic', label: 'Client secret, HTTP Basic' },
   { value: 'client_secret_post', label: 'Client secret, in the request body' },
+  { value: 'private_key_jwt', label: 'Private key JWT (a JWT signed with a key of its public key set)' },
   { value: 'none', label: 'None (public client: a single-page or native app using PKCE)' },
 ] as const;
 export const KNOWN_ACRS = ['urn:facet:acr:passkey', 'urn:facet:acr:passkey+otp', 'urn:facet:acr:passkey+nfc', 'urn:facet:acr:passkey+face', 'urn:facet:acr:high'];
-const FIELDS = ['clientId', 'name', 'redirectUris', 'postLogoutRedirectUris', 'grantTypes', 'authMethod', 'firstParty', 'minimumAcr', 'refreshGraceSeconds'] as const;
+const FIELDS = ['clientId', 'name', 'redirectUris', 'postLogoutRedirectUris', 'grantTypes', 'authMethod', 'firstParty', 'minimumAcr', 'refreshGraceSeconds', 'jwksUri', 'jwks'] as const;
 
 type Grant = (typeof GRANTS)[number]['value'];
+
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 /** The form's starting values: an existing client, a body kept across a step-up, or a blank one. */
 export function initialValues(from?: Partial<ClientSummary> | ClientBody): ClientBody {
@@ -34,6 +43,8 @@ export function initialValues(from?: Partial<ClientSummary> | ClientBody): Clien
     firstParty: from?.firstParty ?? false,
     minimumAcr: from?.minimumAcr ?? null,
     refreshGraceSeconds: from?.refreshGraceSeconds ?? null,
+    jwksUri: from?.jwksUri ?? null,
+    jwks: (from?.jwks as ClientBody['jwks']) ?? null,
     ...(from && 'clientId' in from && from.clientId && !('readOnly' in from) ? { clientId: from.clientId } : {}),
   };
 }
@@ -44,6 +55,8 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
   const [redirects, setRedirects] = useState((initial.redirectUris ?? []).join('\n'));
   const [logouts, setLogouts] = useState((initial.postLogoutRedirectUris ?? []).join('\n'));
   const [grace, setGrace] = useState(initial.refreshGraceSeconds === null || initial.refreshGraceSeconds === undefined ? '' : String(initial.refreshGraceSeconds));
+  const [jwksText, setJwksText] = useState(initial.jwks ? JSON.stringify(initial.jwks, null, 2) : '');
+  const keyed = values.authMethod === 'private_key_jwt';
   const set = <K extends keyof ClientBody>(key: K, value: ClientBody[K]) => setValues({ ...values, [key]: value });
   const text = (e: Event) => (e.target as HTMLInputElement).value;
 
@@ -57,6 +70,9 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
       minimumAcr: values.minimumAcr?.trim() ? values.minimumAcr.trim() : null,
       // Not a number: checked as typed, so the schema's message lands beside the field.
       refreshGraceSeconds: grace.trim() === '' ? null : /^-?\d+$/.test(grace.trim()) ? Number(grace.trim()) : (grace.trim() as unknown as number),
+      jwksUri: keyed && values.jwksUri?.trim() ? values.jwksUri.trim() : null,
+      // Not JSON: checked as typed, so the schema's message lands beside the field.
+      jwks: keyed && jwksText.trim() ? (parseJson(jwksText) as ClientBody['jwks']) : null,
     };
     if (!isNew || !body.clientId?.trim()) delete body.clientId;
     return body;
@@ -114,6 +130,16 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
           ))}
         </select>
       </Field>
+      {keyed && (
+        <>
+          <Field id="client-jwks-uri" name="jwksUri" label="Key set URL" hint="An https:// address where the application publishes its public keys (JWKS) — or give the key set below." problem={problem}>
+            <input id="client-jwks-uri" type="url" value={values.jwksUri ?? ''} onInput={(e) => set('jwksUri', text(e))} autocomplete="off" {...fieldProps(problem, 'jwksUri', 'client-jwks-uri')} />
+          </Field>
+          <Field id="client-jwks" name="jwks" label="Key set (JSON)" hint='{"keys": [ … ]}: public keys only (EC, RSA or OKP).' problem={problem}>
+            <textarea id="client-jwks" rows={4} value={jwksText} onInput={(e) => setJwksText(text(e))} {...fieldProps(problem, 'jwks', 'client-jwks')} />
+          </Field>
+        </>
+      )}
       <div class="field">
         <label class="check">
           <input type="checkbox" checked={values.firstParty} onChange={(e) => set('firstParty', (e.target as HTMLInputElement).checked)} /> First party (users are not asked for consent)
