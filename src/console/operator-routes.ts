@@ -32,7 +32,7 @@ import type { TenantRuntime } from '../oidc/runtime.ts';
 import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { isOperator, OPERATOR_ROLE } from '../admin/roles.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
-import { layout } from '../../ui/components/layout.tsx';
+import { appShellPage, layout } from '../../ui/components/layout.tsx';
 import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState } from './principal.ts';
 import { CONSOLE_SESSION_TTL_SECONDS, STEP_UP_MAX_AGE_SECONDS, closeConsoleSession, findConsoleSession, openConsoleSession, stepUpConsoleSession, type ConsoleSession } from './sessions.ts';
 import { OPERATOR_API_BASE, registerOperatorApi } from './operator-api.ts';
@@ -265,22 +265,14 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     const nonce = securePage(ctx);
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'html';
-    ctx.body = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Operator console · Facet</title>
-<link rel="stylesheet" href="/assets/facet.css">
-<link rel="stylesheet" href="/assets/console.css">
-</head>
-<body class="console">
-<div id="operator" data-api="${OPERATOR_API_BASE}" data-csrf="${found.session.csrf}" data-user="${found.principal.username}" data-operator-tenant="${operatorSlug}">
-<noscript><p class="card">The operator console needs JavaScript. The same actions are available through the operator API (${OPERATOR_API_BASE}/openapi.json).</p></noscript>
-</div>
-<script type="module" src="/assets/build/operator.js" nonce="${nonce}"></script>
-</body>
-</html>`.toString();
+    ctx.body = appShellPage({
+      title: 'Operator console · Facet',
+      stylesheets: ['/assets/facet.css', '/assets/console.css'],
+      mount: { id: 'operator', 'data-api': OPERATOR_API_BASE, 'data-csrf': found.session.csrf, 'data-user': found.principal.username, 'data-operator-tenant': operatorSlug },
+      noscript: `The operator console needs JavaScript. The same actions are available through the operator API (${OPERATOR_API_BASE}/openapi.json).`,
+      script: '/assets/build/operator.js',
+      nonce,
+    });
   });
 
   registerOperatorApi(router, { config, db, poolState: deps.poolState, authenticate });

@@ -27,7 +27,7 @@ import type { TenantRuntime } from '../oidc/runtime.ts';
 import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { rolesOf, syncFileAdmins } from '../admin/roles.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
-import { layout } from '../../ui/components/layout.tsx';
+import { appShellPage, layout } from '../../ui/components/layout.tsx';
 import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState, type ConsolePrincipal } from './principal.ts';
 import {
   CONSOLE_COOKIE,
@@ -335,23 +335,14 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     }
     const nonce = securePage(ctx);
     ctx.type = 'html';
-    ctx.body = html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Console · ${runtime.tenant.name}</title>
-<link rel="stylesheet" href="/assets/facet.css">
-<link rel="stylesheet" href="/assets/console.css">
-<link rel="stylesheet" href="/assets/build/console.css">
-</head>
-<body class="console">
-<div id="console" data-base="${consolePath(runtime)}" data-tenant="${runtime.tenant.name}" data-slug="${runtime.tenant.slug}" data-csrf="${found.session.csrf}" data-account="${runtime.basePath}/account">
-<noscript><p class="card">The console needs JavaScript. The same actions are available through the admin API (${runtime.basePath}/admin/api/openapi.json).</p></noscript>
-</div>
-<script type="module" src="/assets/build/console.js" nonce="${nonce}"></script>
-</body>
-</html>`.toString();
+    ctx.body = appShellPage({
+      title: `Console · ${runtime.tenant.name}`,
+      stylesheets: ['/assets/facet.css', '/assets/console.css', '/assets/build/console.css'],
+      mount: { id: 'console', 'data-base': consolePath(runtime), 'data-tenant': runtime.tenant.name, 'data-slug': runtime.tenant.slug, 'data-csrf': found.session.csrf, 'data-account': `${runtime.basePath}/account` },
+      noscript: `The console needs JavaScript. The same actions are available through the admin API (${runtime.basePath}/admin/api/openapi.json).`,
+      script: '/assets/build/console.js',
+      nonce,
+    });
   };
   for (const page of CONSOLE_PAGES) router.get(`/console${page}`, shell);
 }

@@ -97,3 +97,27 @@ export function messagePage(options: LayoutOptions & { heading: string; message:
   const { heading, message, detail, ...shell } = options;
   return raw(renderDocument(<Layout {...shell}><Message heading={heading} message={message} detail={detail} /></Layout>));
 }
+
+/**
+ * The document a browser app (the console, the operator console) starts from: our stylesheets, one
+ * element the app mounts on with its settings in data- attributes, what to do without JavaScript,
+ * and the app's bundle under the response's CSP nonce.
+ */
+export function appShellPage({ title, stylesheets, mount, noscript, script, nonce }: { title: string; stylesheets: string[]; mount: { id: string; [data: `data-${string}`]: string }; noscript: string; script: string; nonce: string }): string {
+  return renderDocument(
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>{title}</title>
+        {stylesheets.map((href) => <link rel="stylesheet" href={href} />)}
+      </head>
+      <body class="console">
+        <div {...mount}>
+          <noscript><p class="card">{noscript}</p></noscript>
+        </div>
+        <script type="module" src={script} nonce={nonce}></script>
+      </body>
+    </html>,
+  );
+}
