@@ -4,6 +4,7 @@
 // whoever owns the database is caught by comparing the chain with checkpoints held elsewhere.
 import { mkdir, readdir, readFile, writeFile, rename } from 'node:fs/promises';
 import path from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { JSONWebKeySet } from 'jose';
 import { withTenant, type TenantDb, type TenantScope } from '../db/tenant-scope.ts';
@@ -134,50 +135,78 @@ export interface DeliveryReport {
   failures: DeliveryFailure[];
 }
 
+/** How long a node holds a sink while it delivers one checkpoint (well above the HTTP sink's 5 s timeout). */
+export const SINK_LEASE_MS = 60_000;
+
 /**
  * Hands each sink every checkpoint it has not received yet, oldest first, and advances the sink's
  * cursor (audit_checkpoint_sinks) only once the sink accepted one. A sink that fails stops there
  * (order is kept: later checkpoints wait), the failure is recorded in the chain as
  * audit.checkpoint_sink_failed, and the next call starts again from that checkpoint: while the
  * database keeps the checkpoints, none is lost. A sink configured later receives the whole history.
- * One checkpoint per transaction, with the sink's cursor row locked (SKIP LOCKED: when another
- * node is delivering to this sink, this call leaves it to that node).
+ *
+ * No transaction is open while a sink is called (a network call can take its whole timeout): per
+ * checkpoint, a short transaction takes the sink by a lease (lease_owner, leased_until; when
+ * another node holds an unexpired lease this call leaves the sink to it) and reads what to send;
+ * it commits; the sink is called; a second short transaction advances the cursor (or counts the
+ * failure) and releases the lease, only if the lease is still this call's. A node that dies
+ * mid-delivery holds the sink until the lease runs out; the checkpoint is then delivered again
+ * (at least once, as before).
  */
 export async function deliverPendingCheckpoints(
   db: RootDb,
   tenant: TenantScope,
   sinks: readonly CheckpointSink[],
-  { final = true, limit = 1000 }: { final?: boolean; limit?: number } = {},
+  { final = true, limit = 1000, leaseMs = SINK_LEASE_MS }: { final?: boolean; limit?: number; leaseMs?: number } = {},
 ): Promise<DeliveryReport> {
   const report: DeliveryReport = { delivered: 0, failures: [] };
+  const owner = randomUUID();
   for (const sink of sinks) {
     for (let n = 0; n < limit; n += 1) {
-      const step = await withTenant(db, tenant, async (trx) => {
+      const claim = await withTenant(db, tenant, async (trx) => {
         await sql`insert into audit_checkpoint_sinks (sink) values (${sink.name}) on conflict (sink) do nothing`.execute(trx);
         const cursor = (await sql<{ delivered_seq: string; failures: number }>`
-          select s.delivered_seq::text as delivered_seq, s.failures from audit_checkpoint_sinks s where s.sink = ${sink.name} for update skip locked`.execute(trx)).rows[0];
+          update audit_checkpoint_sinks set lease_owner = ${owner}, leased_until = now() + make_interval(secs => ${leaseMs / 1000})
+          where sink = ${sink.name} and (leased_until is null or leased_until < now())
+          returning delivered_seq::text as delivered_seq, failures`.execute(trx)).rows[0];
         if (!cursor) return 'busy' as const;
         const next = (await sql<{ seq: string; event_id: string; event_hash: string; jws: string }>`
           select c.seq::text as seq, c.event_id::text as event_id, c.event_hash, c.jws from audit_checkpoints c where c.seq > ${cursor.delivered_seq}::bigint order by c.seq limit 1`.execute(trx)).rows[0];
-        if (!next) return 'done' as const;
-        const checkpoint = { seq: Number(next.seq), eventId: next.event_id, eventHash: next.event_hash, jws: next.jws };
-        try {
-          await sink.deliver(tenant.slug, { ...checkpoint, keys: await auditKeySet(trx) });
-        } catch (error) {
-          const message = (error as Error)?.message ?? String(error);
-          const attempt = cursor.failures + 1;
-          await sql`update audit_checkpoint_sinks set failures = ${attempt}, last_error = ${message}, last_attempt_at = now() where sink = ${sink.name}`.execute(trx);
-          await appendAudit(trx, { type: 'audit.checkpoint_sink_failed', actor: 'system', data: { seq: checkpoint.seq, sink: sink.name, attempt, error: message, final } });
-          return { sink: sink.name, seq: checkpoint.seq, attempt, error: message } satisfies DeliveryFailure;
+        if (!next) {
+          await sql`update audit_checkpoint_sinks set lease_owner = null, leased_until = null where sink = ${sink.name} and lease_owner = ${owner}`.execute(trx);
+          return 'done' as const;
         }
-        await sql`update audit_checkpoint_sinks set delivered_seq = ${checkpoint.seq}, failures = 0, last_error = null, last_attempt_at = now(), delivered_at = now() where sink = ${sink.name}`.execute(trx);
-        if (cursor.failures > 0) await appendAudit(trx, { type: 'audit.checkpoint_delivered', actor: 'system', data: { seq: checkpoint.seq, sink: sink.name, attempts: cursor.failures + 1 } });
+        const checkpoint = { seq: Number(next.seq), eventId: next.event_id, eventHash: next.event_hash, jws: next.jws };
+        return { checkpoint, failures: cursor.failures, keys: await auditKeySet(trx) };
+      });
+      if (typeof claim === 'string') break;
+      const { checkpoint, failures, keys } = claim;
+      let error: string | null = null;
+      try {
+        await sink.deliver(tenant.slug, { ...checkpoint, keys });
+      } catch (caught) {
+        error = (caught as Error)?.message ?? String(caught);
+      }
+      const step = await withTenant(db, tenant, async (trx) => {
+        if (error !== null) {
+          const attempt = failures + 1;
+          const held = await sql`update audit_checkpoint_sinks set failures = ${attempt}, last_error = ${error}, last_attempt_at = now(), lease_owner = null, leased_until = null
+            where sink = ${sink.name} and lease_owner = ${owner} returning sink`.execute(trx);
+          if (held.rows.length === 0) return 'lost' as const;
+          await appendAudit(trx, { type: 'audit.checkpoint_sink_failed', actor: 'system', data: { seq: checkpoint.seq, sink: sink.name, attempt, error, final } });
+          return { sink: sink.name, seq: checkpoint.seq, attempt, error } satisfies DeliveryFailure;
+        }
+        const held = await sql`update audit_checkpoint_sinks set delivered_seq = ${checkpoint.seq}, failures = 0, last_error = null, last_attempt_at = now(), delivered_at = now(), lease_owner = null, leased_until = null
+          where sink = ${sink.name} and lease_owner = ${owner} returning sink`.execute(trx);
+        if (held.rows.length === 0) return 'lost' as const;
+        if (failures > 0) await appendAudit(trx, { type: 'audit.checkpoint_delivered', actor: 'system', data: { seq: checkpoint.seq, sink: sink.name, attempts: failures + 1 } });
         return 'delivered' as const;
       });
       if (step === 'delivered') {
         report.delivered += 1;
         continue;
       }
+      // 'lost': the lease ran out and another node took the sink; that node carries on.
       if (typeof step === 'object') report.failures.push(step);
       break;
     }

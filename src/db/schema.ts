@@ -53,6 +53,8 @@ export interface AuditCheckpointSinksTable {
   last_attempt_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   delivered_at: ColumnType<Date | null, Date | string | null, Date | string | null>;
   created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_owner: string | null;
+  leased_until: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }
 
 export interface AuditCheckpointsTable {
