@@ -23,6 +23,33 @@ import { EXPORT_FORMATS } from '../audit/rows.ts';
 import { auditKeySet } from '../audit/signing.ts';
 import { listCheckpoints } from '../audit/checkpoints.ts';
 
+/** The public half of an audit-signing key (RFC 7517 JWK, ES256 / P-256). */
+const auditPublicJwk = z.looseObject({
+  kty: z.literal('EC'),
+  crv: z.literal('P-256'),
+  x: z.string().min(1),
+  y: z.string().min(1),
+  kid: z.string().min(1),
+  alg: z.literal('ES256'),
+  use: z.literal('sig'),
+}).refine((jwk) => !('d' in jwk), 'a published key must not carry its private part (d)');
+
+/**
+ * GET /t/<slug>/audit/keys.json: the tenant's audit-signing keys for auditors to pin (retired keys
+ * stay listed: old exports and checkpoints still verify). Public and outside /admin/api, like the
+ * provider's JWKS, so not part of the admin API's OpenAPI document; declared with the route guard
+ * all the same (its answer is checked against the schema in development and tests).
+ */
+export const AUDIT_KEYS_ROUTE = {
+  method: 'get',
+  path: '/audit/keys.json',
+  operationId: 'getAuditKeySet',
+  summary: "The tenant's audit-signing key set (JWKS), active and retired keys",
+  tags: ['audit'],
+  public: true,
+  responses: { 200: { description: 'An RFC 7517 JWK Set.', schema: z.object({ keys: z.array(auditPublicJwk) }) } },
+} satisfies RouteSpec;
+
 export const auditSearchQuery = auditFilterSchema.extend({
   order: z.enum(['asc', 'desc']).default('desc').describe('asc: oldest first, for polling with `after`; desc: newest first'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -198,11 +225,16 @@ export function registerAuditApi(router: Router, { config, db, services, guard, 
   const options = { checkResponses };
   const mount = ({ spec, handle }: GuardedRoute) => router[spec.method](`/admin/api${spec.path}`, ...guard, handle);
 
-  // Public: the tenant's audit-signing keys, for auditors to pin (retired keys stay listed).
-  router.get('/audit/keys.json', async (ctx) => {
-    ctx.set('Cache-Control', 'public, max-age=300');
-    ctx.body = await withTenant(db, tenantOf(ctx), (trx) => auditKeySet(trx));
-  });
+  // Public, outside /admin/api (no token, no admin rate limit): the key set auditors pin.
+  const keySet = route(
+    AUDIT_KEYS_ROUTE,
+    async (ctx) => {
+      ctx.set('Cache-Control', 'public, max-age=300');
+      return { status: 200, body: await withTenant(db, tenantOf(ctx), (trx) => auditKeySet(trx)) };
+    },
+    options,
+  );
+  router.get(keySet.spec.path, keySet.handle);
 
   mount(route(AUDIT_ROUTES.catalogue, async () => ({ status: 200, body: catalogueDocument() }), options));
 

@@ -27,6 +27,7 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { appendAudit } from '../../src/audit/audit-log.ts';
 import { verifyExport } from '../../src/audit/verify-export.ts';
+import { AUDIT_KEYS_ROUTE } from '../../src/admin/audit-api.ts';
 import { checkpointTenant, listCheckpoints, verifyChainAgainstCheckpoints } from '../../src/audit/checkpoints.ts';
 import { runCli } from '../../src/cli/main.ts';
 import { isSensitive, mayCall, routeKey, scopeFor } from '../../src/admin/permissions.ts';
@@ -79,6 +80,14 @@ describe('audit-signing key rotation', () => {
   test('rotate: the new key signs; exports and checkpoints from before still verify with the published set', async () => {
     const before = await exportArchive('before');
     const oldSet = await keySet();
+    // The public key set is a declared route: its answer matches the declared JWKS schema (public
+    // halves only), with the cache header.
+    const published = await fetch(`${facet.baseUrl}/t/demo/audit/keys.json`);
+    assert.equal(published.status, 200);
+    assert.equal(published.headers.get('cache-control'), 'public, max-age=300');
+    const parsed = AUDIT_KEYS_ROUTE.responses[200].schema.safeParse(await published.json());
+    assert.ok(parsed.success, parsed.success ? '' : parsed.error.message);
+    assert.equal(AUDIT_KEYS_ROUTE.responses[200].schema.safeParse({ keys: [{ ...oldSet.keys[0], d: 'private' }] }).success, false, 'a private part breaks the declared answer');
     assert.deepEqual(oldSet.keys.map((k) => k.kid), [before.kid]);
 
     const rotated = await call('/admin/api/keys/audit-signing/rotate', { method: 'POST' });
