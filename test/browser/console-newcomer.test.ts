@@ -171,11 +171,14 @@ describe('the console for a newcomer, in Chromium', () => {
     const lockDialog = page.getByRole('dialog', { name: "Lock zoe-target's account?" });
     await lockDialog.waitFor();
     await shot(page, '04-confirm-lock');
+    // It is described by what will happen, not only labelled.
+    assert.match((await lockDialog.getAttribute('aria-describedby')) ?? '', /confirm-body/);
     // Escape closes the confirmation and nothing happens.
     await page.keyboard.press('Escape');
     await lockDialog.waitFor({ state: 'hidden' });
     assert.equal(await userStatus(), 'active');
-    await tabTo(page, 'button', 'Lock account');
+    // The focus is back on the button that opened it (the shared Dialog, ui/components/dialog.tsx).
+    assert.equal(await page.evaluate(() => (document.activeElement?.closest('dialog') ? 'in the dialog' : `${document.activeElement?.tagName} ${document.activeElement?.textContent?.trim()}`)), 'BUTTON Lock account');
     await page.keyboard.press('Enter');
     await lockDialog.waitFor();
     // The modal's first control, its confirm button, has the focus.

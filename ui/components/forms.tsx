@@ -2,7 +2,7 @@
 // by scripts/build-assets.ts, so nothing here renders to strings or imports Node): a card, form fields
 // whose hints and errors are tied to the input (aria-describedby, aria-invalid), the CSRF field,
 // buttons, and the status region scripts write to.
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { SafeHtml } from '../html.ts';
 
 export function Card({ page, alert, children, class: extra }: { page?: string; alert?: boolean; class?: string; children?: ComponentChildren }) {
@@ -25,15 +25,23 @@ export interface FieldOptions {
   required?: boolean;
   autofocus?: boolean;
   inputmode?: string;
+  /**
+   * A control of the caller's own (a select, a textarea, an input the browser app controls) in
+   * place of the plain input; it carries its own id, aria-invalid and aria-describedby
+   * (`${id}-error`, `${id}-hint`), and the other input options above are not used.
+   */
+  children?: ComponentChildren;
+  /** Another class beside "field" (the console's "narrow"). */
+  class?: string;
 }
 
-export function Field({ id, label, name = id, type = 'text', value, autocomplete, hint, error, required = false, autofocus = false, inputmode }: FieldOptions) {
+export function Field({ id, label, name = id, type = 'text', value, autocomplete, hint, error, required = false, autofocus = false, inputmode, children, class: extra }: FieldOptions) {
   const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
-    <div class="field">
+    <div class={extra ? `field ${extra}` : 'field'}>
       <label for={id}>{label}</label>
       {hint ? <p class="hint" id={`${id}-hint`}>{hint}</p> : null}
-      <input
+      {children ?? <input
         id={id}
         name={name}
         type={type}
@@ -44,7 +52,7 @@ export function Field({ id, label, name = id, type = 'text', value, autocomplete
         required={required}
         autofocus={autofocus}
         inputmode={inputmode}
-      />
+      />}
       {error ? <p class="error" id={`${id}-error`}>{error}</p> : null}
     </div>
   );
@@ -54,9 +62,17 @@ export function CsrfField({ token }: { token: string }) {
   return <input type="hidden" name="csrf" value={token} />;
 }
 
+export type ButtonProps = Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, 'class' | 'className' | 'type'> & {
+  kind?: 'secondary' | 'link' | 'danger' | undefined;
+  /** The compact size (table rows). */
+  small?: boolean;
+  type?: 'submit' | 'button';
+};
+
 /** A button; `kind` picks the look (primary is the default style, secondary, link, danger). */
-export function Button({ kind, type = 'submit', id, name, value, children, ...rest }: { kind?: 'secondary' | 'link' | 'danger'; type?: 'submit' | 'button'; id?: string; name?: string; value?: string; children?: ComponentChildren; [data: `data-${string}`]: string | undefined }) {
-  return <button type={type} class={kind} id={id} name={name} value={value} {...rest}>{children}</button>;
+export function Button({ kind, small = false, type = 'submit', children, ...rest }: ButtonProps) {
+  const className = [kind, small ? 'small' : ''].filter(Boolean).join(' ');
+  return <button type={type} class={className || undefined} {...rest}>{children}</button>;
 }
 
 /** An error said once, announced by screen readers (role=alert). */

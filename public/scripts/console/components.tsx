@@ -1,8 +1,8 @@
 // Small components shared by the console's pages: in-app links, problem text and confirmations.
-import { useEffect, useRef } from 'preact/hooks';
 import type { ComponentChildren } from 'preact';
 import type { Problem } from './api.ts';
 import { Alert } from '../../../ui/components/forms.tsx';
+import { ConfirmDialog } from '../../../ui/components/dialog.tsx';
 import { navigate } from './context.ts';
 
 /** An action waiting for its confirmation: what will happen, and how to do it. */
@@ -29,30 +29,9 @@ export function ProblemText({ problem }: { problem: Problem | undefined }) {
   return <Alert>{problem.detail || problem.title}</Alert>;
 }
 
-/** A confirmation that says what will happen; Escape or Cancel closes it. */
+/** A confirmation that says what will happen (the shared dialog); Enter confirms, Escape or Cancel closes it. */
 export function Confirm({ title, body, confirmLabel, danger, onConfirm, onClose }: { title: string; body: string; confirmLabel: string; danger?: boolean; onConfirm: () => void; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const dialog = ref.current!;
-    if (!dialog.open) dialog.showModal();
-    const close = () => onClose();
-    dialog.addEventListener('close', close);
-    return () => dialog.removeEventListener('close', close);
-  }, []);
-  return (
-    <dialog ref={ref} class="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-body">
-      <h2 id="confirm-title">{title}</h2>
-      <p id="confirm-body">{body}</p>
-      <div class="actions">
-        <button type="button" class={danger ? 'danger' : ''} onClick={() => { ref.current?.close(); onConfirm(); }}>
-          {confirmLabel}
-        </button>
-        <button type="button" class="secondary" onClick={() => ref.current?.close()}>
-          Cancel
-        </button>
-      </div>
-    </dialog>
-  );
+  return <ConfirmDialog title={title} text={body} confirmLabel={confirmLabel} cancelLabel="Cancel" danger={danger} onConfirm={onConfirm} onClose={onClose} />;
 }
 
 /** The confirmation for a pending action, if any. */

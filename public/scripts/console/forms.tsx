@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 import { en } from 'zod/locales';
 import { fieldErrors } from '../../../src/http/field-errors.ts';
 import type { Problem } from './api.ts';
+import { Field as SharedField } from '../../../ui/components/forms.tsx';
 
 // The API's messages: classic zod (the server) loads the English ones itself, zod/mini only when asked.
 z.config(en());
@@ -118,19 +119,13 @@ export function FormProblem({ problem, fields }: { problem: Problem | undefined;
   );
 }
 
-/** A labelled field with an optional hint and its error, the control given as children. */
+/** A labelled field with an optional hint and its error (the shared Field), the control given as children. */
 export function Field({ id, label, hint, problem, name, children }: { id: string; label: string; hint?: string; problem: Problem | undefined; name: string; children: ComponentChildren }) {
+  const messages = fieldMessages(problem, name);
   return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {hint && (
-        <p class="hint" id={`${id}-hint`}>
-          {hint}
-        </p>
-      )}
+    <SharedField id={id} label={label} hint={hint} error={messages.length > 0 ? messages.join(' ') : undefined}>
       {children}
-      <FieldError problem={problem} name={name} id={id} />
-    </div>
+    </SharedField>
   );
 }
 

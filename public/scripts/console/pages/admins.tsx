@@ -7,6 +7,7 @@ import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx
 import { api, base, tenantSlug, when } from '../context.ts';
 import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { inviteBody } from '../../../../src/admin/user-settings.ts';
+import { Button, Field as SharedField } from '../../../../ui/components/forms.tsx';
 
 export function Admins({ me }: { me: Me }) {
   const [grants, setGrants] = useState<RoleGrant[] | undefined>();
@@ -116,9 +117,9 @@ export function Admins({ me }: { me: Me }) {
                       {g.source === 'file' ? (
                         <span class="detail">managed by the tenant file</span>
                       ) : (
-                        <button type="button" class="danger small" onClick={() => setAction(revokeAction(g.userId, g.username, g.role))}>
+                        <Button type="button" kind="danger" small onClick={() => setAction(revokeAction(g.userId, g.username, g.role))}>
                           Revoke<span class="visually-hidden"> {g.role} from {g.username}</span>
-                        </button>
+                        </Button>
                       )}
                     </td>
                   )}
@@ -142,19 +143,17 @@ export function Admins({ me }: { me: Me }) {
               setAction(grantAction(user.id, user.username, role));
             }}
           >
-            <div class="field">
-              <label for="grant-user">User (username, email or id)</label>
+            <SharedField id="grant-user" label="User (username, email or id)">
               <input id="grant-user" required value={who} onInput={(e) => setWho((e.target as HTMLInputElement).value)} />
-            </div>
-            <div class="field narrow">
-              <label for="grant-role">Role</label>
+            </SharedField>
+            <SharedField id="grant-role" label="Role" class="narrow">
               <select id="grant-role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
                 <option value="admin">admin</option>
                 <option value="helpdesk">helpdesk</option>
                 <option value="auditor">auditor</option>
               </select>
-            </div>
-            <button type="submit">Grant…</button>
+            </SharedField>
+            <Button>Grant…</Button>
           </form>
           <h2>Invite a new admin</h2>
           <InviteForm onInvited={(url) => setInvite(url)} />
@@ -206,7 +205,7 @@ function InviteForm({ onInvited }: { onInvited: (url: string) => void }) {
           <option value="auditor">auditor</option>
         </select>
       </Field>
-      <button type="submit">Create link</button>
+      <Button>Create link</Button>
     </form>
   );
 }

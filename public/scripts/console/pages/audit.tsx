@@ -9,6 +9,7 @@ import { takePendingAction } from '../api.ts';
 import { ProblemText } from '../components.tsx';
 import { api, base, when } from '../context.ts';
 import { Field, FormProblem, fieldProps } from '../forms.tsx';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 type FilterForm = { since: string; until: string; type: string; category: string; outcome: string; subject: string; actor: string; client: string; ip: string };
 const EMPTY: FilterForm = { since: '', until: '', type: '', category: '', outcome: '', subject: '', actor: '', client: '', ip: '' };
@@ -86,9 +87,9 @@ function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
           </pre>
         </>
       )}
-      <button type="button" class="secondary" onClick={onClose}>
+      <Button type="button" kind="secondary" onClick={onClose}>
         Close the event
-      </button>
+      </Button>
     </section>
   );
 }
@@ -101,7 +102,7 @@ function Verify() {
     <section aria-labelledby="verify-title" class="card">
       <h2 id="verify-title">Verify the chain</h2>
       <p class="detail">Recomputes every event's hash from the first retained event and checks each links to the one before. It proves no stored event was edited or removed in between; signed checkpoints and exports prove more (docs/audit.md).</p>
-      <button
+      <Button
         type="button"
         disabled={busy}
         onClick={async () => {
@@ -114,7 +115,7 @@ function Verify() {
         }}
       >
         Verify chain
-      </button>
+      </Button>
       <ProblemText problem={problem} />
       <p role="status" id="chain-verdict" class={verdict && !verdict.ok ? 'error' : ''}>
         {busy
@@ -188,7 +189,7 @@ function Exports({ me, filters }: { me: Me; filters: AuditFilters }) {
         <label class="check">
           <input type="checkbox" checked={useFilters} disabled={!filtered} onChange={(e) => setUseFilters((e.target as HTMLInputElement).checked)} /> With the current filters{filtered ? '' : ' (none set)'}
         </label>
-        <button type="submit">Start export</button>
+        <Button>Start export</Button>
       </form>
       <ProblemText problem={problem} />
       <p role="status" class="status">
@@ -311,10 +312,10 @@ export function Audit({ me }: { me: Me }) {
           </Field>
         </div>
         <div class="actions">
-          <button type="submit">Filter</button>
-          <button
+          <Button>Filter</Button>
+          <Button
             type="button"
-            class="secondary"
+            kind="secondary"
             onClick={() => {
               setForm(EMPTY);
               setOpen(undefined);
@@ -322,7 +323,7 @@ export function Audit({ me }: { me: Me }) {
             }}
           >
             Clear filters
-          </button>
+          </Button>
         </div>
       </form>
       {rows && (
@@ -348,10 +349,10 @@ export function Audit({ me }: { me: Me }) {
                 {rows.map((e) => (
                   <tr key={e.id} class={open === e.id ? 'selected' : ''}>
                     <td>
-                      <button type="button" class="link" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? undefined : e.id)}>
+                      <Button type="button" kind="link" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? undefined : e.id)}>
                         #{e.id}
                         <span class="visually-hidden"> details</span>
-                      </button>
+                      </Button>
                       <br />
                       <time dateTime={e.at} class="detail">
                         {when(e.at)}
@@ -376,14 +377,14 @@ export function Audit({ me }: { me: Me }) {
           </div>
           <nav class="actions" aria-label="Pages">
             {trail.length > 0 && (
-              <button type="button" class="secondary" onClick={() => void load(filters, trail.length > 1 ? trail[trail.length - 2] : undefined, trail.slice(0, -1))}>
+              <Button type="button" kind="secondary" onClick={() => void load(filters, trail.length > 1 ? trail[trail.length - 2] : undefined, trail.slice(0, -1))}>
                 Newer events
-              </button>
+              </Button>
             )}
             {next && (
-              <button type="button" class="secondary" onClick={() => void load(filters, next, [...trail, next])}>
+              <Button type="button" kind="secondary" onClick={() => void load(filters, next, [...trail, next])}>
                 Older events
-              </button>
+              </Button>
             )}
           </nav>
         </>

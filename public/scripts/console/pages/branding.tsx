@@ -11,6 +11,7 @@ import { api, base } from '../context.ts';
 import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { brandingBody } from '../../../../src/admin/branding-settings.ts';
 import { brandColorProblem, contrastRatio, darkModeShade, MIN_CONTRAST } from '../../../../src/tenancy/brand-color.ts';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 const HEX = /^#[0-9a-fA-F]{6}$/;
 
@@ -131,7 +132,7 @@ export function BrandingPage({ me }: { me: Me }) {
           <p class={colorIssue ? 'error' : 'detail'} id="brand-contrast" aria-live="polite">
             {colorIssue ? `Unreadable: ${colorIssue}.` : `Contrast with white: ${ratio.toFixed(2)}:1 (at least ${MIN_CONTRAST}:1 needed) — readable.`}
           </p>
-          {isAdmin && answer.readOnly.length < 3 && <button type="submit">Save branding</button>}
+          {isAdmin && answer.readOnly.length < 3 && <Button>Save branding</Button>}
         </form>
         <div class="previews">
           <h2>Preview</h2>

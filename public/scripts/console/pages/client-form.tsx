@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import type { ClientBody, ClientSummary, Problem } from '../api.ts';
 import { createClientBody, replaceClientBody } from '../../../../src/admin/client-settings.ts';
 import { Field, FieldError, FormProblem, fieldProps, lines, useChecked } from '../forms.tsx';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 const GRANTS = [
   { value: 'authorization_code', label: 'Authorization code (users sign in)' },
@@ -156,7 +157,7 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
       <Field id="client-grace" name="refreshGraceSeconds" label="Refresh-token grace (seconds, optional)" hint="0–60: how long a rotated refresh token may be presented again (concurrent requests). Empty: the tenant's setting." problem={problem}>
         <input id="client-grace" inputMode="numeric" value={grace} onInput={(e) => setGrace(text(e))} {...fieldProps(problem, 'refreshGraceSeconds', 'client-grace')} />
       </Field>
-      <button type="submit">{submitLabel}</button>
+      <Button>{submitLabel}</Button>
     </form>
   );
 }

@@ -7,6 +7,7 @@ import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
 import { api, base, navigate, when } from '../context.ts';
 import { ClientForm, initialValues } from './client-form.tsx';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 // A secret is answered once by the API; it lives here only until the client's page has shown it.
 let issued: { clientId: string; secret: string } | undefined;
@@ -30,15 +31,15 @@ function SecretOnce({ secret }: { secret: string }) {
           {secret}
         </code>
       </p>
-      <button
+      <Button
         type="button"
-        class="secondary"
+        kind="secondary"
         onClick={() => {
           void navigator.clipboard?.writeText(secret).then(() => setCopied(true), () => undefined);
         }}
       >
         Copy the secret
-      </button>
+      </Button>
       <span role="status" class="detail">
         {copied ? ' Copied.' : ''}
       </span>
@@ -173,13 +174,13 @@ export function Client({ id, me }: { id: string; me: Me }) {
         <>
           <div class="actions" role="group" aria-label="Actions">
             {client.authMethod !== 'none' && (
-              <button type="button" class="danger" onClick={() => setAction(all.rotate)}>
+              <Button type="button" kind="danger" onClick={() => setAction(all.rotate)}>
                 Rotate secret
-              </button>
+              </Button>
             )}
-            <button type="button" class="danger" onClick={() => setAction(all.delete)}>
+            <Button type="button" kind="danger" onClick={() => setAction(all.delete)}>
               Delete application
-            </button>
+            </Button>
           </div>
           <h2>Settings</h2>
           {initial && <ClientForm key={formKey} initial={initial} isNew={false} submitLabel="Save changes" problem={formProblem} onSubmit={(body) => void save(body)} />}

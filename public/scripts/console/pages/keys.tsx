@@ -4,6 +4,7 @@ import type { Me, Problem, SigningKey } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
 import { api, base, when } from '../context.ts';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 export function Keys({ me }: { me: Me }) {
   const [keys, setKeys] = useState<SigningKey[] | undefined>();
@@ -78,9 +79,9 @@ export function Keys({ me }: { me: Me }) {
         </div>
       )}
       {me.roles.includes('admin') && (
-        <button type="button" class="danger" onClick={() => setAction(rotate)}>
+        <Button type="button" kind="danger" onClick={() => setAction(rotate)}>
           Rotate keys
-        </button>
+        </Button>
       )}
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />
     </section>

@@ -11,6 +11,7 @@ import { api, base } from '../context.ts';
 import { Field, FieldError, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { policiesBody } from '../../../../src/admin/policy-settings.ts';
 import { KNOWN_ACRS } from './client-form.tsx';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 type Policies = PoliciesAnswer['policies'];
 type Limit = { points?: number; duration?: number; blockDuration?: number };
@@ -192,7 +193,7 @@ export function PoliciesPage({ me }: { me: Me }) {
             </tbody>
           </table>
         </div>
-        {!readOnly && <button type="submit">Save policies</button>}
+        {!readOnly && <Button>Save policies</Button>}
       </form>
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />
     </section>

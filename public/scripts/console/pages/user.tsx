@@ -7,6 +7,7 @@ import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx
 import { api, base, when } from '../context.ts';
 import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { profileBody } from '../../../../src/admin/user-settings.ts';
+import { Button } from '../../../../ui/components/forms.tsx';
 
 /** Edit a profile, checked with the API's schema before it is sent; a problem about one field is shown next to that field. */
 function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; onSaved: (text: string) => Promise<void> }) {
@@ -42,7 +43,7 @@ function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; 
         <Field id="profile-email" name="email" label="Email address" problem={problem}>
           <input id="profile-email" name="profile-email" type="email" defaultValue={detail.user.email ?? ''} {...fieldProps(problem, 'email', 'profile-email')} />
         </Field>
-        <button type="submit">Save profile</button>
+        <Button>Save profile</Button>
       </form>
     </details>
   );
@@ -156,9 +157,9 @@ export function User({ id, me }: { id: string; me: Me }) {
     ...factors.face.map((f) => ({ ...f, kind: 'Face' })),
   ];
   const button = (a: Action, secondary = true) => (
-    <button type="button" class={a.danger ? 'danger' : secondary ? 'secondary' : ''} onClick={() => setAction(a)}>
+    <Button type="button" kind={a.danger ? 'danger' : secondary ? 'secondary' : undefined} onClick={() => setAction(a)}>
       {a.label}
-    </button>
+    </Button>
   );
   return (
     <section aria-labelledby="user-title">

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Problem, UserSummary } from '../api.ts';
 import { Link, ProblemText } from '../components.tsx';
 import { api, base, tenantName, when } from '../context.ts';
+import { Button, Field } from '../../../../ui/components/forms.tsx';
 
 export function Users() {
   const params = new URLSearchParams(location.search);
@@ -58,19 +59,17 @@ export function Users() {
           void load();
         }}
       >
-        <div class="field">
-          <label for="user-search">Search by username, email or id</label>
+        <Field id="user-search" label="Search by username, email or id">
           <input id="user-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} autocomplete="off" />
-        </div>
-        <div class="field narrow">
-          <label for="user-status">Show</label>
+        </Field>
+        <Field id="user-status" label="Show" class="narrow">
           <select id="user-status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
             <option value="live">Active accounts</option>
             <option value="deleted">Deleted (restorable)</option>
             <option value="all">All</option>
           </select>
-        </div>
-        <button type="submit">Search</button>
+        </Field>
+        <Button>Search</Button>
       </form>
       <ProblemText problem={problem} />
       {rows && (
@@ -110,14 +109,14 @@ export function Users() {
           </div>
           <nav class="actions" aria-label="Pages">
             {cursors.length > 0 && (
-              <button type="button" class="secondary" onClick={() => void load(cursors.length > 1 ? cursors[cursors.length - 2] : undefined, cursors.slice(0, -1))}>
+              <Button type="button" kind="secondary" onClick={() => void load(cursors.length > 1 ? cursors[cursors.length - 2] : undefined, cursors.slice(0, -1))}>
                 Previous page
-              </button>
+              </Button>
             )}
             {next && (
-              <button type="button" class="secondary" onClick={() => void load(next, [...cursors, next])}>
+              <Button type="button" kind="secondary" onClick={() => void load(next, [...cursors, next])}>
                 Next page
-              </button>
+              </Button>
             )}
           </nav>
         </>
