@@ -26,7 +26,7 @@ import { type InteractionDeps } from '../interaction/flow.ts';
 import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts';
 import { otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
 import { runAttempt } from '../interaction/attempt.ts';
-import { requireSession, type AccountContext } from './session.ts';
+import { accountOf, accountSession, type AccountContext } from './session.ts';
 import type { Services } from '../services.ts';
 import { proofData, recordAccountProof, requireFreshProof } from './fresh-proof.ts';
 
@@ -91,9 +91,8 @@ async function audit<T extends FactorChange & AuditEventType>(trx: TenantDb, ctx
 
 /** /account/totp…: start (new secret), the QR page, confirm with one code, remove. */
 function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
-  router.post('/account/totp/start', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/totp/start', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     if (!(await requireFreshProof(ctx, deps, account, { back: `${account.base}#otp-section` }))) return;
     const { runtime, user } = account;
     const enrollment = await createTotpEnrollment({ issuer: runtime.tenant.name, accountName: user.email ?? user.username });
@@ -102,9 +101,8 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     ctx.redirect(started ? `${account.base}/totp` : `${account.base}?factor=otp-already#otp-section`);
   });
 
-  router.get('/account/totp', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.get('/account/totp', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const stored = await withTenant(deps.db, account.runtime.tenant, (trx) => totpStoreFor(deps.services).find(trx, account.user.id));
     if (!stored || stored.confirmed) {
       ctx.status = 303;
@@ -114,9 +112,8 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     await showTotpEnrolment(ctx, account, stored.secret);
   });
 
-  router.post('/account/totp/confirm', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/totp/confirm', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const body = await readBody(ctx);
     const proof = await requireFreshProof(ctx, deps, account, { back: `${account.base}/totp` });
     if (!proof) return;
@@ -141,9 +138,8 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
 
   // Removing the app: a current code from it in the same form, or a fresh proof of another
   // second factor (or a recovery code, when the app is lost).
-  router.post('/account/totp/remove', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/totp/remove', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const body = await readBody(ctx);
     const code = normaliseCode(body.code);
     if (code) {
@@ -193,14 +189,12 @@ function showNfcEnrolment(ctx: Context, account: AccountContext, extra: { values
  * becomes the card's last counter, so the same URL cannot be used afterwards.
  */
 function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
-  router.get('/account/nfc', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (account) showNfcEnrolment(ctx, account);
+  router.get('/account/nfc', accountSession(deps), (ctx) => {
+    showNfcEnrolment(ctx, accountOf(ctx));
   });
 
-  router.post('/account/nfc', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/nfc', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const body = await readBody(ctx);
     const proof = await requireFreshProof(ctx, deps, account, { back: `${account.base}/nfc` });
     if (!proof) return;
@@ -250,9 +244,8 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
     ctx.redirect(`${account.base}?factor=nfc-enrolled#nfc-section`);
   });
 
-  router.post('/account/nfc/:id/remove', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/nfc/:id/remove', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'nfc' }, back: `${account.base}#nfc-section` });
     if (!proof) return;
     const cardId = ctx.params.id!;

@@ -17,7 +17,7 @@ import { type InteractionDeps } from '../interaction/flow.ts';
 import { consumeStepUpLimits, factorSecretBox } from '../interaction/step-up.ts';
 import { lockMessage, otpMessage, tapMessage } from '../interaction/step-up-pages.ts';
 import { runAttempt } from '../interaction/attempt.ts';
-import { requireSession, type AccountContext } from './session.ts';
+import { accountOf, accountSession, type AccountContext } from './session.ts';
 import type { Services } from '../services.ts';
 import { accountPageReturn, proofState, recordAccountProof } from './fresh-proof.ts';
 
@@ -45,16 +45,14 @@ async function showProofPage(ctx: Context, deps: InteractionDeps, account: Accou
 }
 
 export function registerProofRoutes(router: Router, deps: InteractionDeps): void {
-  router.get('/account/verify', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.get('/account/verify', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     await showProofPage(ctx, deps, account, { next: accountPageReturn(account.base, ctx.query.next), removing: removingOf(ctx.query.removing) });
   });
 
   const proofWith = (name: 'otp' | 'nfc', factorFor: (services: Services) => Factor<Record<string, string>>, inputOf: (body: Record<string, unknown>) => Record<string, string>) =>
-    router.post(`/account/verify/${name}`, async (ctx) => {
-      const account = await requireSession(ctx, deps);
-      if (!account) return;
+    router.post(`/account/verify/${name}`, accountSession(deps), async (ctx) => {
+      const account = accountOf(ctx);
       const body = await readBody(ctx);
       const t = stringsFor(ctx.get('accept-language'));
       const next = accountPageReturn(account.base, body.next);

@@ -38,7 +38,7 @@ import { runDeclared } from '../interaction/json-step.ts';
 import { refusal } from '../errors/http-errors.ts';
 import { passkeyMessage } from '../interaction/messages.ts';
 import { closeAccountSession } from './sessions.ts';
-import { requireSession, type AccountContext } from './session.ts';
+import { accountOf, accountSession, type AccountContext } from './session.ts';
 import { accountFactorSections, registerAccountFactorRoutes } from './factor-routes.ts';
 import { registerProofRoutes } from './proof-routes.ts';
 import { proofData, requireFreshProof } from './fresh-proof.ts';
@@ -140,14 +140,12 @@ async function showAccount(ctx: Context, deps: InteractionDeps, account: Account
 }
 
 export function registerAccountRoutes(router: Router, deps: InteractionDeps): void {
-  router.get('/account', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (account) await showAccount(ctx, deps, account);
+  router.get('/account', accountSession(deps), async (ctx) => {
+    await showAccount(ctx, deps, accountOf(ctx));
   });
 
-  router.post('/account/passkeys/:id/rename', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/passkeys/:id/rename', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const body = await readBody(ctx);
     const name = typeof body.name === 'string' ? body.name.trim() : '';
     const t = stringsFor(ctx.get('accept-language'));
@@ -161,9 +159,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     ctx.redirect(`${account.base}?done=renamed`);
   });
 
-  router.post('/account/passkeys/:id/remove', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/passkeys/:id/remove', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'passkey' } });
     if (!proof) return;
     const t = stringsFor(ctx.get('accept-language'));
@@ -183,9 +180,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     ctx.redirect(`${account.base}?done=removed`);
   });
 
-  router.post(ACCOUNT_JSON_ROUTES.addPasskeyOptions.path, async (ctx) => {
-    const account = await requireSession(ctx, deps, { html: false });
-    if (!account) return;
+  router.post(ACCOUNT_JSON_ROUTES.addPasskeyOptions.path, accountSession(deps, { html: false }), async (ctx) => {
+    const account = accountOf(ctx);
     if (!(await requireFreshProof(ctx, deps, account, { json: true }))) return;
     await runDeclared(ctx, ACCOUNT_JSON_ROUTES.addPasskeyOptions, deps.config, async () => {
       const { runtime, user } = account;
@@ -204,9 +200,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     });
   });
 
-  router.post(ACCOUNT_JSON_ROUTES.addPasskeyVerify.path, async (ctx) => {
-    const account = await requireSession(ctx, deps, { html: false });
-    if (!account) return;
+  router.post(ACCOUNT_JSON_ROUTES.addPasskeyVerify.path, accountSession(deps, { html: false }), async (ctx) => {
+    const account = accountOf(ctx);
     const proof = await requireFreshProof(ctx, deps, account, { json: true });
     if (!proof) return;
     await runDeclared(ctx, ACCOUNT_JSON_ROUTES.addPasskeyVerify, deps.config, async ({ body }) => {
@@ -256,18 +251,16 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     });
   });
 
-  router.post('/account/sign-out', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/sign-out', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     await withTenant(deps.db, account.runtime.tenant, (trx) => closeAccountSession(trx, account.token));
     ctx.cookies.set(ACCOUNT_COOKIE, null, accountCookieOptions(deps.config, account.runtime));
     ctx.status = 303;
     ctx.redirect(`${account.base}/sign-in`);
   });
 
-  router.post('/account/sign-out-everywhere', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/sign-out-everywhere', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const targets = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       const listeners = await backchannelTargetsOf(trx, account.user.id);
       const revoked = await signOutEverywhere(trx, account.user.id);
@@ -282,9 +275,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
     ctx.redirect(`${account.base}/sign-in?done=everywhere`);
   });
   // New recovery codes: the old set dies at once, the new one is shown once.
-  router.post('/account/recovery-codes', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/recovery-codes', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const proof = await requireFreshProof(ctx, deps, account);
     if (!proof) return;
     const codes = await withTenant(deps.db, account.runtime.tenant, async (trx) => {
@@ -311,9 +303,8 @@ export function registerAccountRoutes(router: Router, deps: InteractionDeps): vo
  */
 function registerConfirmations(router: Router, deps: InteractionDeps): void {
   const confirm = (path: string, build: (ctx: Context, account: AccountContext, t: ReturnType<typeof stringsFor>) => Promise<Parameters<typeof confirmPage>[0] | undefined>) =>
-    router.get(path, async (ctx) => {
-      const account = await requireSession(ctx, deps);
-      if (!account) return;
+    router.get(path, accountSession(deps), async (ctx) => {
+      const account = accountOf(ctx);
       const t = stringsFor(ctx.get('accept-language'));
       const page = await build(ctx, account, t);
       if (!page) {
@@ -369,9 +360,8 @@ function registerConfirmations(router: Router, deps: InteractionDeps): void {
 
 /** Signing one application session out, and revoking one application's access. */
 function registerSessionAndAppRoutes(router: Router, deps: InteractionDeps): void {
-  router.post('/account/sessions/:uid/sign-out', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/sessions/:uid/sign-out', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const uid = ctx.params.uid!;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       if (!(await endSessionOf(trx, account.user.id, uid))) return;
@@ -382,9 +372,8 @@ function registerSessionAndAppRoutes(router: Router, deps: InteractionDeps): voi
     ctx.redirect(`${account.base}?done=sessionEnded#devices`);
   });
 
-  router.post('/account/apps/:clientId/revoke', async (ctx) => {
-    const account = await requireSession(ctx, deps);
-    if (!account) return;
+  router.post('/account/apps/:clientId/revoke', accountSession(deps), async (ctx) => {
+    const account = accountOf(ctx);
     const clientId = ctx.params.clientId!;
     await withTenant(deps.db, account.runtime.tenant, async (trx) => {
       const forgotten = await forgetConsent(trx, account.user.id, clientId);

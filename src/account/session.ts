@@ -1,6 +1,7 @@
 // Who is signed in to the account page: the page's own session cookie (sessions.ts), resolved to
 // an active user, with the CSRF token bound to that session.
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
+import { FacetError } from '../errors/facet-error.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import { respondProblem } from '../http/error-responder.ts';
 import { findLiveUserById, type User } from '../accounts/users.ts';
@@ -34,12 +35,20 @@ async function signedIn(ctx: Context, deps: InteractionDeps): Promise<AccountCon
   return { runtime, user: found.user, token, binding, csrf: csrfToken(csrfKey(deps.config), binding), base: `${runtime.basePath}/account` };
 }
 
+/** Per-route options of the account session: `html` may be decided per request. */
+export interface AccountSessionOptions {
+  /** Redirect to sign-in (true, the default) or answer a JSON 401 (false). */
+  html?: boolean | ((ctx: Context) => boolean);
+  /** Check a POST's CSRF token against the session (default true). */
+  csrf?: boolean;
+}
+
 /**
  * The signed-in account, or undefined after answering (a redirect to sign-in, or a JSON 401). A
  * POST's CSRF token is checked against the session here (`csrf: false` for routes that read a
  * larger body themselves first, the face pictures).
  */
-export async function requireSession(ctx: Context, deps: InteractionDeps, { html = true, csrf = true } = {}): Promise<AccountContext | undefined> {
+async function requireSession(ctx: Context, deps: InteractionDeps, { html = true, csrf = true }: { html?: boolean; csrf?: boolean } = {}): Promise<AccountContext | undefined> {
   const account = await signedIn(ctx, deps);
   if (account && csrf) await verifyPostedCsrf(ctx, deps.config, account.binding);
   if (!account) {
@@ -54,4 +63,32 @@ export async function requireSession(ctx: Context, deps: InteractionDeps, { html
   return account;
 }
 
-export { requireSession as requireAccountSession };
+const accounts = new WeakMap<Context, AccountContext>();
+
+/** A route without `accountSession` in front asked for the account: a programming error (500). */
+export class AccountSessionMissing extends FacetError {
+  readonly code = 'account_session_missing';
+  constructor() {
+    super('accountOf(ctx) on a route without the accountSession middleware');
+  }
+}
+
+/**
+ * Router middleware declared per route: the signed-in account (see requireSession) is stored for
+ * `accountOf(ctx)` and the route runs; otherwise the answer is given here and the route does not run.
+ */
+export function accountSession(deps: InteractionDeps, { html = true, csrf = true }: AccountSessionOptions = {}): Middleware {
+  return async (ctx, next) => {
+    const account = await requireSession(ctx, deps, { html: typeof html === 'function' ? html(ctx) : html, csrf });
+    if (!account) return;
+    accounts.set(ctx, account);
+    await next();
+  };
+}
+
+/** The account stored by `accountSession`; throws AccountSessionMissing (500) on a route without it. */
+export function accountOf(ctx: Context): AccountContext {
+  const account = accounts.get(ctx);
+  if (!account) throw new AccountSessionMissing();
+  return account;
+}

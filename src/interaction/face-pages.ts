@@ -21,7 +21,7 @@ import type { TenantRuntime } from '../oidc/runtime.ts';
 import { checkCsrf, htmlResponse, readBody, requestFacts, securePage } from './http.ts';
 import { csrfKey, interactionFlow, type Flow, type InteractionDeps } from './flow.ts';
 import { consumeStepUpLimits, continueOrFinish, otherWays, stepUpSubject } from './step-up.ts';
-import { requireAccountSession, type AccountContext } from '../account/session.ts';
+import { accountOf, accountSession, type AccountContext } from '../account/session.ts';
 import { accountPageReturn, proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../ui/pages/face.tsx';
 import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
@@ -96,8 +96,7 @@ function consentText(t: Strings, runtime: TenantRuntime): string {
 }
 
 async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const account = await requireAccountSession(ctx, deps);
-  if (!account) return;
+  const account = accountOf(ctx);
   const t = stringsFor(ctx.get('accept-language'));
   const status = deps.services.face.status();
   htmlResponse(
@@ -119,9 +118,9 @@ async function showEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
 }
 
 async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
-  // The pictures exceed the page body limit: read at the pictures' limit, then CSRF checked here.
-  const account = await requireAccountSession(ctx, deps, { html: false, csrf: false });
-  if (!account) return;
+  // The pictures exceed the page body limit: read at the pictures' limit, then CSRF checked here
+  // (the route's accountSession has csrf: false).
+  const account = accountOf(ctx);
   securePage(ctx);
   const spec = ACCOUNT_JSON_ROUTES.faceEnrol;
   const t = stringsFor(ctx.get('accept-language'));
@@ -172,8 +171,7 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
 }
 
 async function deleteFace(ctx: Context, deps: InteractionDeps): Promise<void> {
-  const account = await requireAccountSession(ctx, deps);
-  if (!account) return;
+  const account = accountOf(ctx);
   const proof = await requireFreshProof(ctx, deps, account, { change: { removing: 'face' }, back: `${account.base}#face` });
   if (!proof) return;
   await withTenant(deps.db, account.runtime.tenant, async (trx) => {
@@ -254,10 +252,12 @@ async function interactionPlace(ctx: Context, deps: InteractionDeps): Promise<Fa
   };
 }
 
-/** The account page's face proof: only for a signed-in user whose accepted proofs include the face. */
-async function accountPlace(ctx: Context, deps: InteractionDeps, { json: asJson }: { json: boolean }): Promise<FaceCheckPlace | undefined> {
-  const account = await requireAccountSession(ctx, deps, { html: !asJson, csrf: false });
-  if (!account) return undefined;
+/**
+ * The account page's face proof: only for a signed-in user whose accepted proofs include the face.
+ * Its routes have accountSession with csrf: false (html only for the page, not the JSON steps).
+ */
+async function accountPlace(ctx: Context, deps: InteractionDeps): Promise<FaceCheckPlace> {
+  const account = accountOf(ctx);
   const next = accountPageReturn(account.base, ctx.query.next);
   const state = await withTenant(deps.db, account.runtime.tenant, (trx) => proofState(trx, account, ctx.query.removing === 'otp' ? { removing: 'otp' } : {}));
   return {
@@ -424,14 +424,14 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
 }
 
 export function registerFaceRoutes(router: Router, deps: InteractionDeps): void {
-  router.get('/account/face', (ctx) => showEnrol(ctx, deps));
-  router.post(ACCOUNT_JSON_ROUTES.faceEnrol.path, (ctx) => submitEnrol(ctx, deps));
-  router.post('/account/face/delete', (ctx) => deleteFace(ctx, deps));
+  router.get('/account/face', accountSession(deps), (ctx) => showEnrol(ctx, deps));
+  router.post(ACCOUNT_JSON_ROUTES.faceEnrol.path, accountSession(deps, { html: false, csrf: false }), (ctx) => submitEnrol(ctx, deps));
+  router.post('/account/face/delete', accountSession(deps), (ctx) => deleteFace(ctx, deps));
   router.get('/interaction/:uid/stepup/face', async (ctx) => showVerify(ctx, deps, await interactionPlace(ctx, deps)));
   router.post(ACCOUNT_JSON_ROUTES.faceChallengeStepUp.path, async (ctx) => issueChallenge(ctx, deps, await interactionPlace(ctx, deps)));
   router.post(ACCOUNT_JSON_ROUTES.faceVerifyStepUp.path, async (ctx) => submitVerify(ctx, deps, await interactionPlace(ctx, deps)));
   // The account page's fresh proof with the face (src/account/fresh-proof.ts).
-  router.get('/account/verify/face', async (ctx) => showVerify(ctx, deps, await accountPlace(ctx, deps, { json: false })));
-  router.post(ACCOUNT_JSON_ROUTES.faceChallengeProof.path, async (ctx) => issueChallenge(ctx, deps, await accountPlace(ctx, deps, { json: true })));
-  router.post(ACCOUNT_JSON_ROUTES.faceVerifyProof.path, async (ctx) => submitVerify(ctx, deps, await accountPlace(ctx, deps, { json: true })));
+  router.get('/account/verify/face', accountSession(deps, { csrf: false }), async (ctx) => showVerify(ctx, deps, await accountPlace(ctx, deps)));
+  router.post(ACCOUNT_JSON_ROUTES.faceChallengeProof.path, accountSession(deps, { html: false, csrf: false }), async (ctx) => issueChallenge(ctx, deps, await accountPlace(ctx, deps)));
+  router.post(ACCOUNT_JSON_ROUTES.faceVerifyProof.path, accountSession(deps, { html: false, csrf: false }), async (ctx) => submitVerify(ctx, deps, await accountPlace(ctx, deps)));
 }
