@@ -16,6 +16,7 @@ import { findTenant, tenantVersion } from './tenancy/registry.ts';
 import { createRuntime, delegateToProvider, isProviderPath, type TenantRuntime } from './oidc/runtime.ts';
 import { pageNotFound } from './interaction/not-found.ts';
 import { landingPage } from '../ui/pages/landing.tsx';
+import { stringsFor } from '../views/strings/index.ts';
 import { tenantRoutes } from './http/tenant-routes.ts';
 import { createReadiness, presentsToken, publicReadiness } from './http/health.ts';
 import { isDatabaseUnavailable, DATABASE_RETRY_AFTER_SECONDS } from './db/errors.ts';
@@ -140,7 +141,7 @@ export function createApp({
     // A browser gets a small landing page (issue 18); API callers the same facts as JSON.
     if (ctx.accepts(['application/json', 'text/html']) === 'text/html') {
       ctx.type = 'html';
-      ctx.body = landingPage(config.publicUrl);
+      ctx.body = landingPage(config.publicUrl, stringsFor(ctx.get('accept-language')));
       return;
     }
     ctx.body = { service: 'facet', tenants: `${config.publicUrl}/t/<slug>/.well-known/openid-configuration` };
