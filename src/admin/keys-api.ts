@@ -8,7 +8,8 @@ import type { Config } from '../config/index.ts';
 import { withTenant } from '../db/tenant-scope.ts';
 import type { TenantRuntime } from '../oidc/runtime.ts';
 import { appendAudit } from '../audit/audit-log.ts';
-import { rotateKeys } from '../keys/signing-keys.ts';
+import { retireKeyEarly, rotateKeys } from '../keys/signing-keys.ts';
+import { HttpError, notFound } from '../errors/http-errors.ts';
 import { listSigningKeys } from '../db/queries/signing-keys.ts';
 import { listAuditKeys, rotateAuditKey } from '../audit/signing.ts';
 import { bumpConfigVersion } from '../tenancy/registry.ts';
@@ -44,6 +45,16 @@ export const KEY_ROUTES = {
     tags: ['keys'],
     responses: { 200: { description: 'What changed.', schema: z.object({ created: z.array(z.string()), retiring: z.array(z.string()), retired: z.array(z.string()) }) } },
     problems: AUTH_PROBLEMS,
+  },
+  retireKey: {
+    method: 'post',
+    path: '/keys/:kid/retire',
+    operationId: 'retireSigningKey',
+    summary: 'Retire a key still in its overlap now instead of at its retire time: tokens it signed stop verifying at once (sensitive; audited)',
+    tags: ['keys'],
+    params: z.object({ kid: z.string().min(1).max(200) }),
+    responses: { 200: { description: 'The key is retired.', schema: z.object({ retired: z.string() }) } },
+    problems: { ...AUTH_PROBLEMS, 404: 'No such key in this tenant (not_found).', 409: 'The key is active (it signs: rotate first) or already retired (key_active, key_retired).' },
   },
   listAuditKeys: {
     method: 'get',
@@ -102,6 +113,26 @@ export function registerKeysApi(router: Router, { config, db, guard, checkRespon
         // Every node reloads the tenant (and its JWKS) on the next request.
         await bumpConfigVersion(db, tenant.slug);
         return { status: 200, body: result };
+      },
+      options,
+    ),
+  );
+
+  mount(
+    route(
+      KEY_ROUTES.retireKey,
+      async (ctx, { params: { kid } }) => {
+        const tenant = runtimeOf(ctx).tenant;
+        await withTenant(db, tenant, async (trx) => {
+          const outcome = await retireKeyEarly(trx, kid);
+          if (!outcome) throw notFound(`no signing key ${kid} in this tenant`);
+          if (outcome.status === 'active') throw new HttpError(409, 'key_active', 'Conflict', `${kid} is an active key: it signs new tokens. Rotate the keys first; the old ones can then be retired early.`);
+          if (outcome.status === 'was_retired') throw new HttpError(409, 'key_retired', 'Conflict', `${kid} is retired already.`);
+          await appendAudit(trx, { type: 'keys.retired_early', actor: String(ctx.state.adminActor ?? 'admin'), ip: ctx.ip, userAgent: ctx.get('user-agent') || null, data: { kid } });
+        });
+        // Every node reloads the tenant's JWKS on its next request.
+        await bumpConfigVersion(db, tenant.slug);
+        return { status: 200, body: { retired: kid } };
       },
       options,
     ),

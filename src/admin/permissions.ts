@@ -36,6 +36,7 @@ const SENSITIVE: ReadonlySet<string> = new Set<RouteKey>([
   'PUT /roles/:userId/:role',
   'DELETE /roles/:userId/:role',
   'POST /keys/rotate',
+  'POST /keys/:kid/retire',
   'POST /clients/:id/secret',
   'PUT /policies',
   'POST /audit/exports',

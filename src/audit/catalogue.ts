@@ -120,6 +120,7 @@ export const AUDIT_EVENTS = {
   'client.secret_rotated': spec('An administrator gave a client a new secret (the old one stopped working).', 6003, 3, 'success', {}),
   'invite.created': spec('An invitation to sign up was created.', 6003, 1, 'success', { invite_id: 'string', email: 'string?', expires_at: 'string', role: 'string?' }),
   'keys.rotated': spec('Token signing keys were rotated.', 6003, 3, 'success', { created: 'string[]', retiring: 'string[]', retired: 'string[]' }),
+  'keys.retired_early': spec('A token signing key in its overlap was retired before its time; tokens it signed no longer verify.', 6003, 3, 'success', { kid: 'string' }),
   'keys.retired': spec('Signing keys past their overlap were retired.', 6003, 4, 'success', { kids: 'string[]' }),
   'keys.rekeyed': spec('Sealed data was re-encrypted under the current keys.', 6003, 3, 'success', { purposes: 'unknown', keys: 'unknown', counts: 'unknown' }),
   'audit.export_requested': spec('An audit export was requested.', 6003, 1, 'success', { export_id: 'string', format: 'string', filters: 'object' }),

@@ -68,6 +68,20 @@ export async function retireExpiredKeys(trx: TenantDb, now = new Date()) {
   return rows.map((r) => r.kid as string);
 }
 
+/**
+ * Retires one key still in its overlap now instead of at its retire time (a key suspected of
+ * exposure): tokens it signed stop verifying at once. The active keys are never retired this way
+ * (they sign; rotate first). Answers what the key was, or undefined when there is no such key.
+ */
+export async function retireKeyEarly(trx: TenantDb, kid: string, now = new Date()): Promise<{ status: 'retired' | 'active' | 'was_retired' } | undefined> {
+  const row = await trx.selectFrom('signing_keys').select(['status']).where('kid', '=', kid).forUpdate().executeTakeFirst();
+  if (!row) return undefined;
+  if (row.status === 'active') return { status: 'active' };
+  if (row.status === 'retired') return { status: 'was_retired' };
+  await trx.updateTable('signing_keys').set({ status: 'retired', retire_at: now }).where('kid', '=', kid).execute();
+  return { status: 'retired' };
+}
+
 /** The private JWKS for oidc-provider: active keys first (they sign), then keys still in overlap. */
 export async function loadSigningJwks(trx: TenantDb, { kek, slug, now = new Date() }: { kek: string; slug: string; now?: Date }) {
   const rows = await trx

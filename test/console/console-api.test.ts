@@ -274,6 +274,26 @@ for (const backend of backends) {
       const keysAfter = ((await (await api(admin, '/keys')).json()) as { keys: Array<{ status: string; alg: string }> }).keys;
       assert.equal(keysAfter.filter((k) => k.status === 'active').length, 2);
       assert.equal(keysAfter.length, keysBefore.length + 2);
+      // Retire one of the keys now in its overlap early: it leaves the published key set at once.
+      const retiring = keysAfter.find((k) => k.status === 'retiring') as { kid: string; status: string } | undefined;
+      assert.ok(retiring, 'a rotated key is in its overlap');
+      const jwksKids = async () => ((await (await fetch(`${facet.baseUrl}/t/demo/jwks`)).json()) as { keys: Array<{ kid: string }> }).keys.map((k) => k.kid);
+      const retiredEarly = await api(admin, `/keys/${retiring.kid}/retire`, { method: 'POST' });
+      assert.equal(retiredEarly.status, 200, await retiredEarly.clone().text());
+      assert.deepEqual(await retiredEarly.json(), { retired: retiring.kid });
+      const deadline = Date.now() + 5000;
+      while ((await jwksKids()).includes(retiring.kid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(!(await jwksKids()).includes(retiring.kid), 'a key retired early is no longer published');
+      const again = await api(admin, `/keys/${retiring.kid}/retire`, { method: 'POST' });
+      assert.equal(again.status, 409);
+      assert.equal(((await again.json()) as { code: string }).code, 'key_retired');
+      const activeKid = (keysAfter.find((k) => k.status === 'active') as { kid?: string }).kid!;
+      const active = await api(admin, `/keys/${activeKid}/retire`, { method: 'POST' });
+      assert.equal(active.status, 409);
+      assert.equal(((await active.json()) as { code: string }).code, 'key_active');
+      assert.equal((await api(admin, '/keys/no-such-key/retire', { method: 'POST' })).status, 404);
+      const retiredEvent = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select(['id']).where('type', '=', 'keys.retired_early').execute());
+      assert.equal(retiredEvent.length, 1);
       const granted = await api(admin, `/roles/${ids.nobody}/auditor`, { method: 'PUT' });
       assert.deepEqual(await granted.json(), { granted: true, roles: ['auditor'] });
       const revoked = await api(admin, `/roles/${ids.nobody}/auditor`, { method: 'DELETE' });

@@ -717,6 +717,14 @@ export interface Operations {
     body: never;
     query: Record<string, never>;
   };
+  /** POST /keys/{kid}/retire — Retire a key still in its overlap now instead of at its retire time: tokens it signed stop verifying at once (sensitive; audited) */
+  retireSigningKey: {
+    response: {
+      retired: string;
+    };
+    body: never;
+    query: Record<string, never>;
+  };
   /** DELETE /roles/{userId}/{role} — Revoke a console role (sensitive; audited). The tenant's last admin cannot be revoked here. */
   revokeRole: {
     response: {

@@ -111,6 +111,7 @@ export function createApi(base: string, csrf: string) {
     grant: (userId: string, role: string, pending: PendingAction) => call<Response<'grantRole'>>('PUT', `/roles/${encodeURIComponent(userId)}/${role}`, undefined, pending),
     keys: () => call<Response<'listSigningKeys'>>('GET', '/keys'),
     rotateKeys: (pending: PendingAction) => call<Response<'rotateSigningKeys'>>('POST', '/keys/rotate', undefined, pending),
+    retireKey: (kid: string, pending: PendingAction) => call<Response<'retireSigningKey'>>('POST', `/keys/${encodeURIComponent(kid)}/retire`, undefined, pending),
     clients: () => call<Response<'listClients'>>('GET', '/clients'),
     client: (id: string) => call<Response<'getClient'>>('GET', `/clients/${encodeURIComponent(id)}`),
     createClient: (body: ClientBody, pending: PendingAction) => call<Response<'createClient'>>('POST', '/clients', body, pending),

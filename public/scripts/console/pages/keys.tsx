@@ -1,4 +1,5 @@
-// Signing keys: list with algorithm, status and dates; rotate (needs a recent step-up).
+// Signing keys: list with algorithm, status and dates; rotate; retire a key in its overlap early
+// (both need a recent step-up).
 import { useEffect, useState } from 'preact/hooks';
 import type { Me, Problem, SigningKey } from '../api.ts';
 import { takePendingAction } from '../api.ts';
@@ -33,6 +34,20 @@ export function Keys({ me }: { me: Me }) {
       await load();
     },
   };
+  const retire = (kid: string): Action => ({
+    kind: 'retire',
+    title: `Retire ${kid} now?`,
+    body: 'Tokens this key signed stop verifying at once, before their overlap ends (for a key you suspect is exposed). This needs a recent step-up and is audited.',
+    label: 'Retire now',
+    danger: true,
+    run: async () => {
+      const r = await api.retireKey(kid, { page, action: 'retire' });
+      if (!r.ok) return setProblem(r.problem);
+      setProblem(undefined);
+      setMessage(`Retired: ${r.data.retired}.`);
+      await load();
+    },
+  });
   useEffect(() => {
     void load();
     const pending = takePendingAction(page);
@@ -60,6 +75,11 @@ export function Keys({ me }: { me: Me }) {
                 <th scope="col">Status</th>
                 <th scope="col" class="wide">Created</th>
                 <th scope="col" class="wide">Retires</th>
+                {me.roles.includes('admin') && (
+                  <th scope="col">
+                    <span class="visually-hidden">Actions</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -72,6 +92,15 @@ export function Keys({ me }: { me: Me }) {
                   <td>{k.status}</td>
                   <td class="wide">{when(k.createdAt)}</td>
                   <td class="wide">{when(k.retireAt)}</td>
+                  {me.roles.includes('admin') && (
+                    <td>
+                      {k.status === 'retiring' && (
+                        <Button type="button" kind="secondary" small onClick={() => setAction(retire(k.kid))}>
+                          Retire now
+                        </Button>
+                      )}
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
