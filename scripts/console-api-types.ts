@@ -78,6 +78,7 @@ export function consoleApiTypes(document: Schema): string {
 export const TYPES_FILE = fileURLToPath(new URL('../public/scripts/console/api-types.ts', import.meta.url));
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  await import('../src/tsx-hooks.ts'); // the admin API's modules reach the pages under ui/ (.tsx)
   const { adminApiDocument } = await import('../src/admin/api.ts');
   writeFileSync(TYPES_FILE, consoleApiTypes(adminApiDocument('https://facet.example/t/tenant/admin/api')));
   console.log('wrote public/scripts/console/api-types.ts');

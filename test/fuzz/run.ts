@@ -1,7 +1,10 @@
 // `npm run fuzz`: 10,000 generated requests over every route (FUZZ_RUNS and FUZZ_SEED to change),
 // then a table of the statuses per route and every response ≥ 500 or slower than 2 s.
 // Exits 1 when there is any.
-import { formatTable, runFuzz } from './harness.ts';
+// The hook that loads the pages under ui/ (.tsx) must be registered before the harness (and the
+// server modules it imports) load, hence the dynamic import.
+import '../../src/tsx-hooks.ts';
+const { formatTable, runFuzz } = await import('./harness.ts');
 
 const runs = Number(process.env.FUZZ_RUNS ?? 10_000);
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
