@@ -73,8 +73,12 @@ describe('TOTP lockout in the reader’s time zone (Chromium)', () => {
       acr_values: 'urn:facet:acr:passkey+otp',
     });
     await page.goto(start.href);
-    await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    await page.getByRole('heading', { name: 'Enter the code from your authenticator app' }).waitFor();
+    // The sign-in page also offers the passkey through autofill (conditional mediation), which the
+    // virtual authenticator may answer by itself before the click lands: either way leads on to the
+    // app-code step, so the click is allowed to find the page already gone.
+    const codeStep = page.getByRole('heading', { name: 'Enter the code from your authenticator app' });
+    await Promise.race([codeStep.waitFor(), page.getByRole('button', { name: 'Sign in with a passkey' }).click({ timeout: 10_000 }).catch(() => {})]);
+    await codeStep.waitFor();
     await page.getByLabel('Code').fill('123456');
     await page.getByRole('button', { name: 'Confirm' }).click();
 
