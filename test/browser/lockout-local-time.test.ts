@@ -15,7 +15,7 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findLiveUserByUsername } from '../../src/accounts/users.ts';
 import { createTotpStore } from '../../src/factors/totp/store.ts';
 import { factorSecretBox } from '../../src/interaction/step-up.ts';
-import { launchBrowser, pageWithAuthenticator, screenshot } from './support.ts';
+import { launchBrowser, screenshot } from './support.ts';
 
 const TIME_ZONE = 'Asia/Kolkata';
 
@@ -28,7 +28,13 @@ describe('TOTP lockout in the reader’s time zone (Chromium)', () => {
   before(async () => {
     facet = await startTestFacet();
     browser = await launchBrowser();
-    ({ context, page } = await pageWithAuthenticator(browser, {}, { timezoneId: TIME_ZONE, locale: 'en-US' }));
+    context = await browser.newContext({ timezoneId: TIME_ZONE, locale: 'en-US' });
+    page = await context.newPage();
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+    });
     page.setDefaultTimeout(15_000);
   });
   after(async () => {

@@ -21,12 +21,8 @@ export interface AuthenticatorPage {
   authenticatorId: string;
 }
 
-export async function pageWithAuthenticator(
-  browser: Browser,
-  options: Record<string, unknown> = {},
-  contextOptions: Parameters<Browser['newContext']>[0] = {},
-): Promise<AuthenticatorPage> {
-  const context = await browser.newContext(contextOptions);
+export async function pageWithAuthenticator(browser: Browser, options: Record<string, unknown> = {}): Promise<AuthenticatorPage> {
+  const context = await browser.newContext();
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
