@@ -14,6 +14,20 @@ if (process.env.NODE_ENV !== 'production') process.stdout.write('\n  Facet is st
 /** The demo relying party `npm run demo-rp` starts (scripts/demo-rp.ts); demo-web's redirect URI. */
 const DEMO_RP_URL = 'http://localhost:3001';
 
+/**
+ * Whether the face factor will be on, said before the slow steps: the required model files are
+ * present or not (their checksums are verified later, and the final banner says the outcome).
+ */
+async function faceOutlook(modelsDir: string): Promise<string> {
+  const { readManifest } = await import('./face/models.ts');
+  const manifest = await readManifest().catch(() => undefined);
+  if (!manifest) return 'off (models/manifest.json cannot be read)';
+  const missing = manifest.models.filter((m) => m.required && !existsSync(`${modelsDir}/${m.file}`)).map((m) => m.name);
+  return missing.length === 0
+    ? `on (models found in ${modelsDir}; checked once the server loads)`
+    : `off: ${missing.join(', ')} missing in ${modelsDir} (run node scripts/fetch-models.ts ${modelsDir})`;
+}
+
 async function main() {
   const { loadConfig } = await import('./config/index.ts');
   const config = loadConfig();
@@ -24,6 +38,7 @@ async function main() {
   if (!production) {
     say(`  · database: ${pglite ? `embedded PostgreSQL (PGlite) in ${pglite.dataDir}` : 'PostgreSQL'}${firstStart ? ' (first start: creating the database, this takes a little while)' : ''}`);
   }
+  if (!production) say(`  · face factor: ${await faceOutlook(config.modelsDir)}`);
   const { startTracing } = await import('./observability/tracing.ts');
   const tracing = startTracing({ serviceName: 'facet', ...(config.otelEndpoint ? { endpoint: config.otelEndpoint } : {}) });
   const { createLogger } = await import('./observability/logger.ts');

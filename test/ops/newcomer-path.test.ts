@@ -46,11 +46,13 @@ describe('npm start, first start in development', () => {
     });
     let output = '';
     let firstLineAt: number | undefined;
+    let faceLineAt: number | undefined;
     let exited = false;
     child.on('exit', () => (exited = true));
     const take = (chunk: Buffer) => {
       output += chunk;
       if (firstLineAt === undefined && output.includes('Facet is starting')) firstLineAt = Date.now() - started;
+      if (faceLineAt === undefined && output.includes('· face factor:')) faceLineAt = Date.now() - started;
     };
     child.stdout!.on('data', take);
     child.stderr!.on('data', take);
@@ -64,6 +66,10 @@ describe('npm start, first start in development', () => {
     t.diagnostic(`first line after ${firstLineAt} ms, banner after ${readyAt} ms`);
     assert.ok(firstLineAt !== undefined && firstLineAt < FIRST_LINE_MS, `first line after ${firstLineAt} ms:\n${output}`);
     assert.match(output, /first start: creating the database/);
+    // Whether the face factor will be on is said early too, before the database steps.
+    assert.ok(faceLineAt !== undefined && faceLineAt < FIRST_LINE_MS, `face line after ${faceLineAt} ms:\n${output}`);
+    assert.match(output, /· face factor: (on \(models found in [^;]+; checked once the server loads\)|off: .+)\n/);
+    assert.ok(output.indexOf('· face factor:') < output.indexOf('· creating the embedded database'), 'face line before the database steps');
     for (const step of ['loading the server', 'creating the embedded database', 'bringing the schemas up to date', 'applying the tenant files', 'starting services', `listening on 127.0.0.1:${port}`]) {
       assert.match(output, new RegExp(`· ${step}[^\\n]*\\(\\d+\\.\\d s\\)`), step);
     }
