@@ -14,6 +14,7 @@ import { accountSessionKey, openAccountSession } from '../account/sessions.ts';
 import { recordSessionFactor } from '../stepup/session-factors.ts';
 import type { InteractionView } from '../oidc/facade.ts';
 import { stringsFor, type Strings } from '../../views/strings/index.ts';
+import { preferUiLocales } from '../http/middleware/language.ts';
 import type { PageContext } from '../../ui/pages/interaction.tsx';
 import { checkCsrf, csrfToken, readBody, securePage } from './http.ts';
 import type { CompletedLogin } from './pending.ts';
@@ -62,13 +63,15 @@ export async function verifyPostedCsrf(ctx: Context, config: Config, binding: st
  */
 export async function interactionFlow(ctx: Context, deps: InteractionDeps, { csrf = true }: { csrf?: boolean } = {}): Promise<Flow> {
   const runtime = ctx.state.tenant as TenantRuntime;
-  const t = stringsFor(ctx.get('accept-language'));
   let details;
   try {
     details = await runtime.oidc.interaction(ctx.req, ctx.res);
   } catch (cause) {
-    throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone, { cause });
+    const gone = stringsFor(ctx.get('accept-language'));
+    throw new HttpError(400, 'interaction_expired', gone.signIn.title, gone.errors.interactionGone, { cause });
   }
+  preferUiLocales(ctx, details.params.ui_locales);
+  const t = stringsFor(ctx.get('accept-language'));
   if (details.uid !== ctx.params.uid) throw new HttpError(400, 'interaction_expired', t.signIn.title, t.errors.interactionGone);
   const binding = `interaction:${details.uid}`;
   if (csrf) await verifyPostedCsrf(ctx, deps.config, binding);

@@ -27,6 +27,7 @@ import { ADMIN_TOKEN_TTL_SECONDS, adminResourceIndicator, createAdminTokenVerifi
 import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
 import { deviceAuthorizationMethod, savingSession } from './device-flow.ts';
 import type { RootDb } from '../db/client.ts';
+import { LANGUAGES } from '../../views/strings/index.ts';
 
 export interface ProviderDeps {
   db: RootDb;
@@ -153,6 +154,9 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       auth_time: null,
     },
     conformIdTokenClaims: true,
+    // The languages the pages speak; an authorization request's ui_locales picks among them
+    // (src/http/middleware/language.ts), the reader's own switcher choice winning.
+    discovery: { claim_types_supported: ['normal'], ui_locales_supported: Object.keys(LANGUAGES) },
     acrValues: [...new Set([...acrPolicy.order, ...ACR_VALUES])],
     loadExistingGrant: createLoadExistingGrant(clients.firstParty),
     // Runs for every authorization request after oidc-provider's scope check: first-party clients

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { argumentNames, fill, LANGUAGES, negotiateLanguage, stringsFor } from '../../views/strings/index.ts';
 import { en } from '../../views/strings/en.ts';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { CookieJar } from '../support/http-agent.ts';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -178,7 +179,49 @@ describe('language on the pages', () => {
   test('?lang= is removed before routing: discovery and the provider never see it', async () => {
     const response = await fetch(`${facet.baseUrl}/t/demo/.well-known/openid-configuration?lang=de`);
     assert.equal(response.status, 200);
-    assert.equal(((await response.json()) as { issuer: string }).issuer, `${facet.baseUrl}/t/demo`);
+    const document = (await response.json()) as { issuer: string; ui_locales_supported?: string[]; claim_types_supported?: string[] };
+    assert.equal(document.issuer, `${facet.baseUrl}/t/demo`);
+    // The languages an RP may ask for with ui_locales.
+    assert.deepEqual(document.ui_locales_supported, Object.keys(LANGUAGES));
+    assert.deepEqual(document.claim_types_supported, ['normal']);
     assert.doesNotMatch(response.headers.get('vary') ?? '', /Cookie/i, 'JSON documents do not vary by the language cookie');
+  });
+
+  /** An authorization request from demo-web, followed to the sign-in page it leads to. */
+  const signInPageFor = async (extra: Record<string, string>, headers: Record<string, string>) => {
+    const jar = new CookieJar();
+    let url = new URL(`${facet.baseUrl}/t/demo/auth`);
+    for (const [name, value] of Object.entries({ client_id: 'demo-web', response_type: 'code', scope: 'openid', redirect_uri: 'http://localhost:3001/callback', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeKt8URW_Q9ZGGqKvJ1w', code_challenge_method: 'S256', state: 's', ...extra })) {
+      url.searchParams.set(name, value);
+    }
+    for (let hop = 0; hop < 5; hop += 1) {
+      const { cookie = '', ...rest } = headers;
+      const cookies = [jar.header(url), cookie].filter(Boolean).join('; ');
+      const response = await fetch(url, { redirect: 'manual', headers: { accept: 'text/html', cookie: cookies, ...rest } });
+      jar.store(response);
+      const location = response.headers.get('location');
+      if (response.status < 300 || response.status >= 400 || !location) return { url, response, page: await response.text() };
+      url = new URL(location, url);
+    }
+    throw new Error('too many redirects');
+  };
+
+  test('ui_locales from the relying party picks the interaction pages\' language; the reader\'s own choice still wins', async () => {
+    const german = await signInPageFor({ ui_locales: 'de-CH en' }, { 'accept-language': 'en-US,en;q=0.9' });
+    assert.equal(german.response.status, 200);
+    assert.match(german.url.pathname, /^\/t\/demo\/interaction\/[^/]+$/);
+    assert.match(german.page, /<html lang="de">/);
+    assert.ok(german.page.includes(LANGUAGES.de.strings.signIn.passkeyButton), 'German sign-in page');
+
+    // A language Facet lacks falls through to the next ui_locales entry, then to the browser.
+    assert.match((await signInPageFor({ ui_locales: 'tr en' }, { 'accept-language': 'de' })).page, /<html lang="en">/);
+    assert.match((await signInPageFor({ ui_locales: 'tr' }, { 'accept-language': 'de' })).page, /<html lang="de">/);
+    // Without ui_locales the browser decides, as before.
+    assert.match((await signInPageFor({}, { 'accept-language': 'de' })).page, /<html lang="de">/);
+    // The switcher's cookie is the reader's choice: it beats the RP's hint.
+    const chosen = await signInPageFor({ ui_locales: 'de' }, { 'accept-language': 'de', cookie: 'facet_lang=en' });
+    assert.equal(chosen.response.status, 200);
+    assert.match(chosen.page, /<html lang="en">/);
+    assert.ok(chosen.page.includes(en.signIn.passkeyButton), 'English sign-in page');
   });
 });

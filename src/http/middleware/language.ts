@@ -5,6 +5,8 @@
 // one, the browser's own header decides. An unknown code is ignored, never an error.
 // The switcher's link on a page answering a POST points at a path that may have no GET: that
 // answer (404/405) becomes a redirect to the flow's own page, now in the chosen language.
+// Between the two sits the relying party's `ui_locales` (OIDC Core 3.1.2.1): an interaction's
+// pages prefer it to the browser's header, but the reader's own choice still wins.
 import type { Context, Next } from 'koa';
 import { isLanguage, type Language } from '../../../views/strings/index.ts';
 
@@ -31,6 +33,7 @@ export function languagePreference() {
       if (isLanguage(remembered)) chosen = remembered;
     }
     if (chosen) {
+      ctx.state.languageChosen = true;
       const browser = ctx.get('accept-language');
       ctx.req.headers['accept-language'] = browser ? `${chosen}, ${browser}` : chosen;
     }
@@ -51,4 +54,18 @@ export function languagePreference() {
       ctx.vary('Cookie');
     }
   };
+}
+
+/**
+ * An authorization request's `ui_locales` ("de-CH en", most preferred first) put ahead of the
+ * browser's Accept-Language for the rest of this request, unless the reader chose a language
+ * (switcher or cookie). Tags are matched by stringsFor like any header entry; unknown ones fall
+ * through to the next, so an RP asking for a language Facet lacks is not an error.
+ */
+export function preferUiLocales(ctx: Context, uiLocales: unknown): void {
+  if (ctx.state.languageChosen || typeof uiLocales !== 'string') return;
+  const tags = uiLocales.split(' ').filter((tag) => /^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$/.test(tag)).slice(0, 10);
+  if (tags.length === 0) return;
+  const browser = ctx.get('accept-language');
+  ctx.req.headers['accept-language'] = [...tags, ...(browser ? [browser] : [])].join(', ');
 }
