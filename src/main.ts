@@ -36,6 +36,7 @@ async function main() {
   const pglite = config.database.kind === 'pglite' ? config.database : undefined;
   const firstStart = pglite !== undefined && !pglite.dataDir.startsWith('memory://') && !existsSync(pglite.dataDir);
   if (!production) {
+    say(`  · address: ${config.publicUrl} (its links follow once it is ready)`);
     say(`  · database: ${pglite ? `embedded PostgreSQL (PGlite) in ${pglite.dataDir}` : 'PostgreSQL'}${firstStart ? ' (first start: creating the database, this takes a little while)' : ''}`);
   }
   if (!production) say(`  · face factor: ${await faceOutlook(config.modelsDir)}`);

@@ -66,6 +66,7 @@ describe('npm start, first start in development', () => {
     t.diagnostic(`first line after ${firstLineAt} ms, banner after ${readyAt} ms`);
     assert.ok(firstLineAt !== undefined && firstLineAt < FIRST_LINE_MS, `first line after ${firstLineAt} ms:\n${output}`);
     assert.match(output, /first start: creating the database/);
+    assert.match(output, new RegExp(`· address: http://localhost:${port} \\(its links follow once it is ready\\)`));
     // Whether the face factor will be on is said early too, before the database steps.
     assert.ok(faceLineAt !== undefined && faceLineAt < FIRST_LINE_MS, `face line after ${faceLineAt} ms:\n${output}`);
     assert.match(output, /· face factor: (on \(models found in [^;]+; checked once the server loads\)|off: .+)\n/);
