@@ -43,17 +43,7 @@ export function warpAffine(image: RgbImage, map: Affine, width: number, height: 
       const fx = x - x0;
       const fy = y - y0;
       if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
-        const i00 = y0 * stride + x0 * 3;
-        const i01 = i00 + stride;
-        for (let k = 0; k < 3; k += 1) {
-          const p00 = src[i00 + k];
-          const p10 = src[i00 + 3 + k];
-          const p01 = src[i01 + k];
-          const p11 = src[i01 + 3 + k];
-          const top = p00 + (p10 - p00) * fx;
-          const bottom = p01 + (p11 - p01) * fx;
-          out[o + k] = Math.round(top + (bottom - top) * fy);
-        }
+        insidePixel(src, y0 * stride + x0 * 3, stride, fx, fy, out, o);
       } else if (x0 + 1 < 0 || y0 + 1 < 0 || x0 >= sw || y0 >= sh) {
         // Every neighbour outside: black, which the new buffer already is.
       } else {
@@ -98,20 +88,24 @@ function resample(src: Uint8Array, sw: number, sh: number, a: number, c: number,
         borderPixel(src, sw, sh, column[u], y0, fx, fy, out, o);
         continue;
       }
-      const i00 = rowStart + column[u] * 3;
-      const i01 = i00 + stride;
-      for (let k = 0; k < 3; k += 1) {
-        const p00 = src[i00 + k];
-        const p10 = src[i00 + 3 + k];
-        const p01 = src[i01 + k];
-        const p11 = src[i01 + 3 + k];
-        const top = p00 + (p10 - p00) * fx;
-        const bottom = p01 + (p11 - p01) * fx;
-        out[o + k] = Math.round(top + (bottom - top) * fy);
-      }
+      insidePixel(src, rowStart + column[u] * 3, stride, fx, fy, out, o);
     }
   }
   return { data: out, width, height };
+}
+
+/** One output pixel whose four neighbours are inside; `i00` is the top-left one's first byte. */
+function insidePixel(src: Uint8Array, i00: number, stride: number, fx: number, fy: number, out: Uint8Array, o: number): void {
+  const i01 = i00 + stride;
+  for (let k = 0; k < 3; k += 1) {
+    const p00 = src[i00 + k];
+    const p10 = src[i00 + 3 + k];
+    const p01 = src[i01 + k];
+    const p11 = src[i01 + 3 + k];
+    const top = p00 + (p10 - p00) * fx;
+    const bottom = p01 + (p11 - p01) * fx;
+    out[o + k] = Math.round(top + (bottom - top) * fy);
+  }
 }
 
 /** One output pixel whose neighbours may lie outside the source (those read as black). */
