@@ -6,7 +6,8 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { Me, Problem } from './console/api.ts';
 import { Link, ProblemText } from './console/components.tsx';
-import { accountPage, api, base, root, tenantName } from './console/context.ts';
+import { accountPage, api, base, format, root, t, tenantName, timeOf } from './console/context.ts';
+import { LanguageSwitcher } from './shared/language-switcher.tsx';
 import { Admins } from './console/pages/admins.tsx';
 import { Audit } from './console/pages/audit.tsx';
 import { Client } from './console/pages/client.tsx';
@@ -45,23 +46,23 @@ function App() {
   const client = new RegExp(`^${base}/clients/([^/]+)$`).exec(path);
   const stepUpFresh = me?.stepUpFreshUntil ? new Date(me.stepUpFreshUntil) : null;
   const nav = [
-    { href: `${base}/overview`, label: 'Overview', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
-    { href: `${base}/users`, label: 'Users', show: true },
-    { href: `${base}/admins`, label: 'Admins', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
-    { href: `${base}/clients`, label: 'Applications', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
-    { href: `${base}/keys`, label: 'Keys', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
-    { href: `${base}/policies`, label: 'Policies', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
-    { href: `${base}/branding`, label: 'Branding', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
-    { href: `${base}/audit`, label: 'Audit', show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/overview`, label: t.shell.overview, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/users`, label: t.shell.users, show: true },
+    { href: `${base}/admins`, label: t.shell.admins, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/clients`, label: t.shell.applications, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/keys`, label: t.shell.keys, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/policies`, label: t.shell.policies, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/branding`, label: t.shell.branding, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
+    { href: `${base}/audit`, label: t.shell.audit, show: Boolean(me && (me.roles.includes('admin') || me.roles.includes('auditor'))) },
   ];
   return (
     <>
       <a class="skip" href="#console-main">
-        Skip to content
+        {t.common.skipToContent}
       </a>
       <header class="console-header">
-        <span class="tenant">{tenantName} · Console</span>
-        <nav aria-label="Console">
+        <span class="tenant">{format(t.shell.tenantConsole, { tenant: tenantName })}</span>
+        <nav aria-label={t.shell.navLabel}>
           <ul>
             {nav
               .filter((n) => n.show)
@@ -78,17 +79,18 @@ function App() {
           <div class="who">
             <span>
               {me.user.username} ({me.roles.join(', ')})
-              {stepUpFresh ? ` · verified until ${stepUpFresh.toLocaleTimeString()}` : ''}
+              {stepUpFresh ? format(t.shell.verifiedUntil, { time: timeOf(stepUpFresh) }) : ''}
             </span>
-            <a href={accountPage}>Account</a>
+            <a href={accountPage}>{t.shell.account}</a>
             <form method="post" action={`${base}/sign-out`}>
               <input type="hidden" name="csrf" value={root.dataset.csrf} />
               <button type="submit" class="link">
-                Sign out
+                {t.shell.signOut}
               </button>
             </form>
           </div>
         )}
+        <LanguageSwitcher />
       </header>
       <main id="console-main" tabIndex={-1}>
         <ProblemText problem={problem} />

@@ -4,6 +4,8 @@
 // pool state and pending migrations; create; disable and enable (each confirmed); apply a tenant file.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { format, t } from './shared/language.ts';
+import { LanguageSwitcher } from './shared/language-switcher.tsx';
 
 interface Tenant {
   slug: string;
@@ -48,7 +50,7 @@ function ProblemText({ problem }: { problem: Problem | undefined }) {
       {problem.code === 'step_up_required' && problem.redirect ? (
         <>
           {' '}
-          <a href={problem.redirect}>Step up now</a>, then do it again.
+          <a href={problem.redirect}>{t.operator.stepUpNow}</a>{t.operator.thenAgain}
         </>
       ) : null}
     </p>
@@ -72,25 +74,25 @@ function TenantRow({ tenant, onChange }: { tenant: Tenant; onChange: (problem?: 
       </td>
       <td>
         <span class={`badge ${tenant.status}`}>{tenant.status}</span>
-        {tenant.operatorTenant ? <span class="badge"> operator tenant</span> : null}
+        {tenant.operatorTenant ? <span class="badge">{t.operator.operatorTenant}</span> : null}
       </td>
-      <td>{tenant.pool.warm ? `warm (${tenant.pool.inFlight} in flight)` : 'cold'}</td>
-      <td>{tenant.migrations.pending.length === 0 ? 'up to date' : `${tenant.migrations.pending.length} pending: ${tenant.migrations.pending.join(', ')}`}</td>
+      <td>{tenant.pool.warm ? format(t.operator.warm, { count: tenant.pool.inFlight }) : t.operator.cold}</td>
+      <td>{tenant.migrations.pending.length === 0 ? t.operator.upToDate : format(t.operator.pending, { count: tenant.migrations.pending.length, names: tenant.migrations.pending.join(', ') })}</td>
       <td>v{tenant.configVersion}</td>
       <td>
         {tenant.operatorTenant ? null : confirming ? (
-          <span role="group" aria-label={`Confirm for ${tenant.slug}`}>
-            {disable ? `Disable ${tenant.slug}? Its sign-ins, tokens, pages and admin API stop at once. ` : `Enable ${tenant.slug} again? `}
+          <span role="group" aria-label={format(t.operator.confirmFor, { slug: tenant.slug })}>
+            {format(disable ? t.operator.disableQuestion : t.operator.enableQuestion, { slug: tenant.slug })}
             <button type="button" class={disable ? 'danger' : ''} onClick={act}>
-              {disable ? 'Disable' : 'Enable'}
+              {disable ? t.operator.disable : t.operator.enable}
             </button>{' '}
             <button type="button" onClick={() => setConfirming(false)}>
-              Cancel
+              {t.common.cancel}
             </button>
           </span>
         ) : (
           <button type="button" onClick={() => setConfirming(true)}>
-            {disable ? 'Disable…' : 'Enable…'}
+            {disable ? t.operator.disableStart : t.operator.enableStart}
           </button>
         )}
       </td>
@@ -113,17 +115,17 @@ function CreateTenant({ onDone }: { onDone: () => void }) {
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="create-heading">
-      <h2 id="create-heading">Create a tenant</h2>
+      <h2 id="create-heading">{t.operator.createHeading}</h2>
       <label>
-        Slug (2–40 characters: a-z, 0-9, -)
+        {t.operator.slug}
         <input name="slug" required pattern="[a-z0-9-]{2,40}" value={slug} onInput={(e) => setSlug((e.target as HTMLInputElement).value)} />
       </label>
       <label>
-        Name
+        {t.operator.name}
         <input name="name" maxLength={120} value={name} onInput={(e) => setName((e.target as HTMLInputElement).value)} />
       </label>
       <ProblemText problem={problem} />
-      <button type="submit">Create</button>
+      <button type="submit">{t.operator.create}</button>
     </form>
   );
 }
@@ -141,19 +143,19 @@ function ApplyFile({ onDone }: { onDone: () => void }) {
     }
     setProblem(undefined);
     const c = result.data.clients;
-    setReport(`${result.data.created ? 'Created' : 'Updated'} ${result.data.slug}: clients added ${c.added?.length ?? 0}, updated ${c.updated?.length ?? 0}, removed ${c.removed?.length ?? 0}.`);
+    setReport(format(t.operator.applied, { created: result.data.created ? 'yes' : 'no', slug: result.data.slug, added: c.added?.length ?? 0, updated: c.updated?.length ?? 0, removed: c.removed?.length ?? 0 }));
     onDone();
   };
   return (
     <form class="card" onSubmit={submit} aria-labelledby="apply-heading">
-      <h2 id="apply-heading">Apply a tenant file</h2>
+      <h2 id="apply-heading">{t.operator.applyHeading}</h2>
       <label>
-        Tenant file (YAML, as in tenants/&lt;slug&gt;.yaml)
+        {t.operator.tenantFile}
         <textarea name="yaml" rows={10} required value={yaml} onInput={(e) => setYaml((e.target as HTMLTextAreaElement).value)} />
       </label>
       <ProblemText problem={problem} />
       {report ? <p role="status">{report}</p> : null}
-      <button type="submit">Apply</button>
+      <button type="submit">{t.operator.apply}</button>
     </form>
   );
 }
@@ -172,32 +174,33 @@ function App() {
   return (
     <main class="console-main">
       <header class="console-header">
-        <h1>Operator console</h1>
+        <h1>{t.operator.heading}</h1>
         <div>
-          Signed in as {root.dataset.user} ({root.dataset.operatorTenant}).{' '}
+          {format(t.operator.signedInAs, { user: root.dataset.user ?? '', tenant: root.dataset.operatorTenant ?? '' })}{' '}
           <form method="post" action="/console/sign-out" class="inline">
             <input type="hidden" name="csrf" value={csrf} />
-            <button type="submit">Sign out</button>
+            <button type="submit">{t.operator.signOut}</button>
           </form>
         </div>
+        <LanguageSwitcher />
       </header>
       <ProblemText problem={problem} />
       <section class="card" aria-labelledby="tenants-heading">
-        <h2 id="tenants-heading">Tenants</h2>
+        <h2 id="tenants-heading">{t.operator.tenants}</h2>
         {tenants === undefined ? (
-          <p>Loading…</p>
+          <p>{t.common.loading}</p>
         ) : (
           <div class="table-scroll">
             <table>
-              <caption class="visually-hidden">Tenants with status, pool state in this process and pending migrations</caption>
+              <caption class="visually-hidden">{t.operator.caption}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Tenant</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Pool (this node)</th>
-                  <th scope="col">Migrations</th>
-                  <th scope="col">Config</th>
-                  <th scope="col">Action</th>
+                  <th scope="col">{t.operator.tenant}</th>
+                  <th scope="col">{t.operator.status}</th>
+                  <th scope="col">{t.operator.pool}</th>
+                  <th scope="col">{t.operator.migrations}</th>
+                  <th scope="col">{t.operator.config}</th>
+                  <th scope="col">{t.operator.action}</th>
                 </tr>
               </thead>
               <tbody>

@@ -33,6 +33,7 @@ import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { isOperator, OPERATOR_ROLE } from '../admin/roles.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import { appShellPage, layout } from '../../ui/components/layout.tsx';
+import { consoleLanguage } from './routes.ts';
 import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState } from './principal.ts';
 import { CONSOLE_SESSION_TTL_SECONDS, STEP_UP_MAX_AGE_SECONDS, closeConsoleSession, findConsoleSession, openConsoleSession, stepUpConsoleSession, type ConsoleSession } from './sessions.ts';
 import { OPERATOR_API_BASE, registerOperatorApi } from './operator-api.ts';
@@ -263,13 +264,15 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     }
     if (!found.operator) return page(ctx, 403, 'No operator access', `${found.principal.username} does not hold the operator role in ${operatorSlug} any more.`);
     const nonce = securePage(ctx);
+    const { lang, t, format } = consoleLanguage(ctx);
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'html';
     ctx.body = appShellPage({
-      title: 'Operator console · Facet',
+      lang,
+      title: t.operator.title,
       stylesheets: ['/assets/facet.css', '/assets/console.css'],
       mount: { id: 'operator', 'data-api': OPERATOR_API_BASE, 'data-csrf': found.session.csrf, 'data-user': found.principal.username, 'data-operator-tenant': operatorSlug },
-      noscript: `The operator console needs JavaScript. The same actions are available through the operator API (${OPERATOR_API_BASE}/openapi.json).`,
+      noscript: format(t.operator.noscript, { openapi: `${OPERATOR_API_BASE}/openapi.json` }),
       script: '/assets/build/operator.js',
       nonce,
     });

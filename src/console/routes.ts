@@ -28,6 +28,9 @@ import { CONSOLE_CLIENT_ID } from '../oidc/clients.ts';
 import { rolesOf, syncFileAdmins } from '../admin/roles.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import { appShellPage, layout } from '../../ui/components/layout.tsx';
+import { negotiateLanguage } from '../../views/strings/index.ts';
+import { fill } from '../../views/strings/format.ts';
+import { consoleStringsOf } from '../../views/strings/console/index.ts';
 import { CONSOLE_READ_ACR, acrSatisfies, adminAcrOf, stepUpState, type ConsolePrincipal } from './principal.ts';
 import {
   CONSOLE_COOKIE,
@@ -79,11 +82,22 @@ const sameText = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/**
+ * The console's language for this request, negotiated like every page (the language middleware has
+ * already put the switcher's ?lang= or the facet_lang cookie first in Accept-Language), with its
+ * catalogue and a formatter for its messages.
+ */
+export function consoleLanguage(ctx: Context) {
+  const lang = negotiateLanguage(ctx.get('accept-language'));
+  const t = consoleStringsOf(lang);
+  return { lang, t, format: (message: string, values: Record<string, string | number> = {}) => fill(message, values, lang) };
+}
+
 function consolePage(ctx: Context, runtime: TenantRuntime, { title, body, status = 200, scripts = [] }: { title: string; body: SafeHtml; status?: number; scripts?: string[] }) {
   const nonce = securePage(ctx);
   ctx.status = status;
   ctx.type = 'html';
-  ctx.body = layout({ title, tenantName: runtime.tenant.name, nonce, scripts }, body).toString();
+  ctx.body = layout({ title, tenantName: runtime.tenant.name, nonce, scripts, lang: consoleLanguage(ctx).lang }, body).toString();
 }
 
 function messagePage(ctx: Context, runtime: TenantRuntime, status: number, heading: string, message: string, links: Array<{ href: string; label: string }> = []) {
@@ -209,9 +223,10 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     } catch {
       pending = undefined;
     }
-    const again = [{ href: `${consolePath(runtime)}/sign-in`, label: 'Sign in to the console' }];
+    const { t, format } = consoleLanguage(ctx);
+    const again = [{ href: `${consolePath(runtime)}/sign-in`, label: t.signIn.signInAgain }];
     if (!pending || typeof ctx.query.state !== 'string' || !sameText(ctx.query.state, pending.state) || pending.at + LOGIN_TTL_SECONDS < Date.now() / 1000) {
-      return messagePage(ctx, runtime, 400, 'Sign-in expired', 'This sign-in was started in another window or too long ago. Start again.', again);
+      return messagePage(ctx, runtime, 400, t.signIn.expiredTitle, t.signIn.expired, again);
     }
     const error = typeof ctx.query.error === 'string' ? ctx.query.error : undefined;
     if (error) {
@@ -222,18 +237,18 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
           ctx,
           runtime,
           403,
-          'A stronger sign-in is needed',
-          `${pending.stepUp ? 'This action' : 'The console'} needs “${what}” (${need}), and your account has nothing enrolled that can give it. Add the missing factor on your account page (for example an authenticator app under “Step-up factors”), then come back and try again.`,
+          t.signIn.strongerTitle,
+          format(t.signIn.stronger, { what: pending.stepUp ? 'action' : 'console', description: what, acr: need }),
           [
-            { href: `${runtime.basePath}/account`, label: 'Open your account page' },
-            { href: pending.next, label: 'Back to the console' },
+            { href: `${runtime.basePath}/account`, label: t.signIn.openAccount },
+            { href: pending.next, label: t.signIn.backToConsole },
           ],
         );
       }
-      if (error === 'access_denied') return messagePage(ctx, runtime, 403, 'Sign-in cancelled', 'The sign-in was cancelled.', again);
-      return messagePage(ctx, runtime, 400, 'Sign-in failed', `The sign-in ended with ${error}.`, again);
+      if (error === 'access_denied') return messagePage(ctx, runtime, 403, t.signIn.cancelledTitle, t.signIn.cancelled, again);
+      return messagePage(ctx, runtime, 400, t.signIn.failedTitle, format(t.signIn.failedWith, { error }), again);
     }
-    if (typeof ctx.query.code !== 'string') return messagePage(ctx, runtime, 400, 'Sign-in failed', 'The answer carried no authorization code.', again);
+    if (typeof ctx.query.code !== 'string') return messagePage(ctx, runtime, 400, t.signIn.failedTitle, t.signIn.noCode, again);
 
     // The back channel: the code for tokens at the tenant's own token endpoint (PKCE, public client).
     const issuer = issuerOf(config, runtime);
@@ -244,7 +259,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     });
     const tokens = (await response.json().catch(() => ({}))) as { id_token?: string; error?: string; error_description?: string };
     if (!response.ok || !tokens.id_token) {
-      return messagePage(ctx, runtime, 400, 'Sign-in failed', `The token endpoint refused the code (${tokens.error ?? response.status}${tokens.error_description ? `: ${tokens.error_description}` : ''}).`, again);
+      return messagePage(ctx, runtime, 400, t.signIn.failedTitle, format(t.signIn.tokenRefused, { reason: `${tokens.error ?? response.status}${tokens.error_description ? `: ${tokens.error_description}` : ''}` }), again);
     }
     const claims = await verifyIdToken(config, runtime, tokens.id_token, pending.nonce).catch((cause: Error) => {
       throw cause instanceof HttpError ? cause : new HttpError(400, 'console_sign_in_failed', 'Sign-in failed', `The ID token did not verify (${cause.message}).`);
@@ -254,7 +269,7 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
     const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
     const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : Math.floor(Date.now() / 1000);
     if (!acrSatisfies(runtime.acrPolicy, acr, CONSOLE_READ_ACR)) {
-      return messagePage(ctx, runtime, 403, 'Sign in with a passkey', `The console needs a passkey sign-in (${CONSOLE_READ_ACR}); this one reached ${acr || 'no acr'}.`, again);
+      return messagePage(ctx, runtime, 403, t.signIn.passkeyTitle, format(t.signIn.passkeyNeeded, { acr: CONSOLE_READ_ACR, reached: acr || t.signIn.noAcr }), again);
     }
 
     const existing = await currentSession(ctx, deps);
@@ -284,16 +299,16 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       return { roles, token };
     });
     if (outcome.roles.length === 0) {
-      return messagePage(ctx, runtime, 403, 'No console access', 'You are signed in, but you hold no admin role in this tenant (admin, helpdesk or auditor). Ask an admin of this tenant to grant you one.', [
-        { href: `${runtime.basePath}/account`, label: 'Your account page' },
+      return messagePage(ctx, runtime, 403, t.signIn.noAccessTitle, t.signIn.noAccess, [
+        { href: `${runtime.basePath}/account`, label: t.signIn.yourAccount },
       ]);
     }
     if (outcome.token) ctx.cookies.set(CONSOLE_COOKIE, outcome.token, cookieOptions(config, runtime, 'strict', CONSOLE_SESSION_TTL_SECONDS));
     if (pending.stepUp) {
       const state = stepUpState({ acr, authTime }, runtime.acrPolicy, runtime.tenant.settings);
       if (state.freshUntil === null) {
-        return messagePage(ctx, runtime, 403, 'Step-up not reached', `The sign-in reached ${acr}, and this action needs ${state.adminAcr} within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes.`, [
-          { href: pending.next, label: 'Back to the console' },
+        return messagePage(ctx, runtime, 403, t.signIn.stepUpNotReachedTitle, format(t.signIn.stepUpNotReached, { acr, adminAcr: state.adminAcr, minutes: STEP_UP_MAX_AGE_SECONDS / 60 }), [
+          { href: pending.next, label: t.signIn.backToConsole },
         ]);
       }
     }
@@ -317,7 +332,8 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       throw new HttpError(403, 'csrf_failed', 'Forbidden', 'This sign-out did not come from the console page.');
     }
     ctx.cookies.set(CONSOLE_COOKIE, null, { path: consolePath(runtime) });
-    messagePage(ctx, runtime, 200, 'Signed out of the console', 'Your console session has ended.', [{ href: `${consolePath(runtime)}/sign-in`, label: 'Sign in again' }]);
+    const { t } = consoleLanguage(ctx);
+    messagePage(ctx, runtime, 200, t.signIn.signedOutTitle, t.signIn.signedOut, [{ href: `${consolePath(runtime)}/sign-in`, label: t.signIn.signInAgainLink }]);
   });
 
   // The app's shell, for every console page (the app routes on the client).
@@ -330,16 +346,18 @@ export function registerConsoleRoutes(router: Router, deps: ConsoleDeps): void {
       ctx.redirect(`${consolePath(runtime)}/sign-in?${new URLSearchParams({ next: safeNext(runtime, ctx.path + (ctx.querystring ? `?${ctx.querystring}` : '')) })}`);
       return;
     }
+    const { lang, t, format } = consoleLanguage(ctx);
     if (found.principal.roles.length === 0) {
-      return messagePage(ctx, runtime, 403, 'No console access', 'You hold no admin role in this tenant any more.', [{ href: `${runtime.basePath}/account`, label: 'Your account page' }]);
+      return messagePage(ctx, runtime, 403, t.signIn.noAccessTitle, t.signIn.noAccessAnyMore, [{ href: `${runtime.basePath}/account`, label: t.signIn.yourAccount }]);
     }
     const nonce = securePage(ctx);
     ctx.type = 'html';
     ctx.body = appShellPage({
-      title: `Console · ${runtime.tenant.name}`,
+      lang,
+      title: format(t.shell.title, { tenant: runtime.tenant.name }),
       stylesheets: ['/assets/facet.css', '/assets/console.css', '/assets/build/console.css'],
       mount: { id: 'console', 'data-base': consolePath(runtime), 'data-tenant': runtime.tenant.name, 'data-slug': runtime.tenant.slug, 'data-csrf': found.session.csrf, 'data-account': `${runtime.basePath}/account` },
-      noscript: `The console needs JavaScript. The same actions are available through the admin API (${runtime.basePath}/admin/api/openapi.json).`,
+      noscript: format(t.shell.noscript, { openapi: `${runtime.basePath}/admin/api/openapi.json` }),
       script: '/assets/build/console.js',
       nonce,
     });

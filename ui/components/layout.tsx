@@ -101,11 +101,12 @@ export function messagePage(options: LayoutOptions & { heading: string; message:
 /**
  * The document a browser app (the console, the operator console) starts from: our stylesheets, one
  * element the app mounts on with its settings in data- attributes, what to do without JavaScript,
- * and the app's bundle under the response's CSP nonce.
+ * and the app's bundle under the response's CSP nonce. `lang` is the language the server negotiated
+ * (negotiateLanguage); the app reads it back from <html lang> and speaks it.
  */
-export function appShellPage({ title, stylesheets, mount, noscript, script, nonce }: { title: string; stylesheets: string[]; mount: { id: string; [data: `data-${string}`]: string }; noscript: string; script: string; nonce: string }): string {
+export function appShellPage({ title, stylesheets, mount, noscript, script, nonce, lang = 'en' }: { title: string; stylesheets: string[]; mount: { id: string; [data: `data-${string}`]: string }; noscript: string; script: string; nonce: string; lang?: string }): string {
   return renderDocument(
-    <html lang="en">
+    <html lang={lang}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -4,6 +4,7 @@
 // Facet's own step-up (the console comes back to this page and offers the action again).
 // Types are generated from the admin API's OpenAPI document (./api-types.ts).
 import type { Operations } from './api-types.ts';
+import { format, t } from '../shared/language.ts';
 
 export interface Problem {
   type?: string;
@@ -84,7 +85,7 @@ export function createApi(base: string, csrf: string) {
     try {
       problem = (await response.json()) as Problem;
     } catch {
-      problem = { title: response.statusText, status: response.status, detail: `The server answered ${response.status}.`, code: 'unknown' };
+      problem = { title: response.statusText, status: response.status, detail: format(t.common.serverAnswered, { status: response.status }), code: 'unknown' };
     }
     if (response.status === 401 && problem.redirect) {
       location.assign(`${problem.redirect}?next=${encodeURIComponent(location.pathname + location.search)}`);

@@ -5,6 +5,10 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { format, locale, number, t } from '../shared/language.ts';
+
+// Axis labels: month and day in the page's locale (the days are UTC dates).
+const dayLabel = new Intl.DateTimeFormat(locale, { month: '2-digit', day: '2-digit', timeZone: 'UTC' });
 
 /** Series colours (also .swatch-0 … .swatch-7 in console.css), distinguishable on light and dark canvases. */
 export const PALETTE = ['#3b6fe0', '#e0672b', '#2f9e55', '#a855f7', '#d4a017', '#0ea5b7', '#e0457b', '#7c8a99'];
@@ -37,7 +41,7 @@ export function Chart({ id, title, days, series, height = 220 }: { id: string; t
         legend: { show: false },
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
         axes: [
-          { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid }, space: 56, values: (_u, splits) => splits.map((t) => new Date(t * 1000).toISOString().slice(5, 10)) },
+          { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid }, space: 56, values: (_u, splits) => splits.map((s) => dayLabel.format(new Date(s * 1000))) },
           { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid }, size: 44, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000] },
         ],
         series: [{}, ...series.map((s, i) => ({ label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, points: { show: days.length <= 31 } }))],
@@ -59,23 +63,23 @@ export function Chart({ id, title, days, series, height = 220 }: { id: string; t
       <figcaption id={`${id}-title`} class="chart-title">
         {title}
       </figcaption>
-      <div ref={box} class="chart" id={id} role="img" aria-label={`${title}: a chart by day; the numbers are in the table below it.`} />
+      <div ref={box} class="chart" id={id} role="img" aria-label={format(t.chart.imageLabel, { title })} />
       <ul class="legend">
         {series.map((s, i) => (
           <li key={s.label}>
             <span class={`swatch swatch-${i % PALETTE.length}`} aria-hidden="true" />
-            {s.label} ({totals[i]})
+            {s.label} ({number(totals[i] ?? 0)})
           </li>
         ))}
       </ul>
       <details>
-        <summary>The numbers, by day</summary>
-        <div class="table-wrap" tabIndex={0} role="region" aria-label={`${title}, by day`}>
+        <summary>{t.chart.numbersByDay}</summary>
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={format(t.chart.regionLabel, { title })}>
           <table>
-            <caption class="visually-hidden">{title}, by day (UTC)</caption>
+            <caption class="visually-hidden">{format(t.chart.caption, { title })}</caption>
             <thead>
               <tr>
-                <th scope="col">Day (UTC)</th>
+                <th scope="col">{t.chart.day}</th>
                 {series.map((s) => (
                   <th scope="col" key={s.label}>
                     {s.label}
@@ -88,16 +92,16 @@ export function Chart({ id, title, days, series, height = 220 }: { id: string; t
                 <tr key={day}>
                   <th scope="row">{day}</th>
                   {series.map((s) => (
-                    <td key={s.label}>{s.values[row]}</td>
+                    <td key={s.label}>{number(s.values[row] ?? 0)}</td>
                   ))}
                 </tr>
               ))}
             </tbody>
             <tfoot>
               <tr>
-                <th scope="row">Total</th>
-                {totals.map((t, i) => (
-                  <td key={series[i]!.label}>{t}</td>
+                <th scope="row">{t.chart.total}</th>
+                {totals.map((total, i) => (
+                  <td key={series[i]!.label}>{number(total)}</td>
                 ))}
               </tr>
             </tfoot>

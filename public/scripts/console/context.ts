@@ -10,7 +10,8 @@ export const tenantName = root.dataset.tenant ?? '';
 export const tenantSlug = root.dataset.slug ?? '';
 export const accountPage = root.dataset.account ?? '';
 
-export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString() : '—');
+// The page's language, its catalogue and Intl formatting (public/scripts/shared/language.ts).
+export { format, lang, number, t, timeOf, when } from '../shared/language.ts';
 
 export function navigate(to: string) {
   history.pushState(null, '', to);

@@ -7,13 +7,15 @@
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import * as z from 'zod/mini';
-import { en } from 'zod/locales';
+import { de, en } from 'zod/locales';
+import { format, lang, t } from '../shared/language.ts';
 import { fieldErrors } from '../../../src/http/field-errors.ts';
 import type { Problem } from './api.ts';
 import { Field as SharedField } from '../../../ui/components/forms.tsx';
 
-// The API's messages: classic zod (the server) loads the English ones itself, zod/mini only when asked.
-z.config(en());
+// The check's messages in the console's language (zod's own translations); classic zod on the server
+// loads the English ones itself, zod/mini only when asked. The server's own answers stay English.
+z.config(lang === 'de' ? de() : en());
 
 export interface FieldProblem {
   in?: string;
@@ -30,7 +32,7 @@ export function fieldMessages(problem: Problem | undefined, name: string): strin
     .filter((e) => e.pointer === own || e.pointer.startsWith(`${own}/`))
     .map((e) => {
       const item = e.pointer.slice(own.length + 1);
-      return /^\d+$/.test(item) ? `Line ${Number(item) + 1}: ${e.detail}` : e.detail;
+      return /^\d+$/.test(item) ? format(t.common.lineError, { line: Number(item) + 1, detail: e.detail }) : e.detail;
     });
 }
 
@@ -46,7 +48,7 @@ export function checkBody(schema: z.core.$ZodType, body: unknown): Problem | und
   const result = z.safeParse(schema, body);
   if (result.success) return undefined;
   const errors = fieldErrors('body', result.error);
-  return { title: 'Invalid parameters', status: 400, code: 'invalid_parameters', detail: errors.map((e) => `${e.pointer.slice(2) || 'body'}: ${e.detail}`).join('; '), errors };
+  return { title: t.common.invalidParameters, status: 400, code: 'invalid_parameters', detail: errors.map((e) => `${e.pointer.slice(2) || 'body'}: ${e.detail}`).join('; '), errors };
 }
 
 /** After leaving field `name`: its messages from a fresh check of `body`, every other field's as they were shown. */
@@ -54,7 +56,7 @@ export function checkField(schema: z.core.$ZodType, body: unknown, name: string,
   const fresh = (checkBody(schema, body)?.errors ?? []).filter(about(name));
   const errors = [...(shown?.errors ?? []).filter((e) => !about(name)(e)), ...fresh];
   if (errors.length === 0 && (!shown || shown.code === 'invalid_parameters')) return undefined;
-  return { ...(shown ?? { title: 'Invalid parameters', status: 400, code: 'invalid_parameters', detail: '' }), errors };
+  return { ...(shown ?? { title: t.common.invalidParameters, status: 400, code: 'invalid_parameters', detail: '' }), errors };
 }
 
 const fieldOf = (target: EventTarget | null) => (target instanceof HTMLElement ? target.dataset.field : undefined);
@@ -114,7 +116,7 @@ export function FormProblem({ problem, fields }: { problem: Problem | undefined;
   const shown = errors.length > 0 && errors.every((e) => fields.some((f) => e.pointer === `#/${f}` || e.pointer.startsWith(`#/${f}/`)));
   return (
     <p class="error" role="alert">
-      {shown ? `Please correct the ${errors.length === 1 ? 'field' : 'fields'} marked below.` : problem.detail || problem.title}
+      {shown ? format(t.common.correctFields, { count: errors.length }) : problem.detail || problem.title}
     </p>
   );
 }

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Me, Problem, RoleGrant } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
-import { api, base, tenantSlug, when } from '../context.ts';
+import { api, base, format, t, tenantSlug, when } from '../context.ts';
 import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { inviteBody } from '../../../../src/admin/user-settings.ts';
 import { Button, Field as SharedField } from '../../../../ui/components/forms.tsx';
@@ -35,12 +35,12 @@ export function Admins({ me }: { me: Me }) {
     if (!me.stepUpFreshUntil) return;
     if (pending?.action === 'grant' && pending.args) {
       const { userId, role: r, username } = pending.args as { userId: string; role: string; username: string };
-      setMessage('You confirmed it is you. Confirm the change to go on.');
+      setMessage(t.common.steppedUpChange);
       setAction(grantAction(userId, username, r));
     }
     if (pending?.action === 'revoke' && pending.args) {
       const { userId, role: r, username } = pending.args as { userId: string; role: string; username: string };
-      setMessage('You confirmed it is you. Confirm the change to go on.');
+      setMessage(t.common.steppedUpChange);
       setAction(revokeAction(userId, username, r));
     }
   }, []);
@@ -54,29 +54,29 @@ export function Admins({ me }: { me: Me }) {
   };
   const grantAction = (userId: string, username: string, r: string): Action => ({
     kind: 'grant',
-    title: `Make ${username} ${r}?`,
-    body: `${username} gets the ${r} role: ${summary[r] ?? ''}. This needs a recent step-up and is audited.`,
-    label: `Grant ${r}`,
+    title: format(t.admins.grantTitle, { username, role: r }),
+    body: format(t.admins.grantBody, { username, role: r, summary: summary[r] ?? '' }),
+    label: format(t.admins.grantLabel, { role: r }),
     run: async () => {
       const result = await api.grant(userId, r, { page, action: 'grant', args: { userId, role: r, username } });
-      await finish(`${username} is now ${r}.`, result.ok ? result : { ok: false, problem: result.problem });
+      await finish(format(t.admins.granted, { username, role: r }), result.ok ? result : { ok: false, problem: result.problem });
     },
   });
   const revokeAction = (userId: string, username: string, r: string): Action => ({
     kind: 'revoke',
-    title: `Take ${r} from ${username}?`,
-    body: `${username} loses the ${r} role; without any role their console sessions end. This needs a recent step-up and is audited.`,
-    label: `Revoke ${r}`,
+    title: format(t.admins.revokeTitle, { username, role: r }),
+    body: format(t.admins.revokeBody, { username, role: r }),
+    label: format(t.admins.revokeLabel, { role: r }),
     danger: true,
     run: async () => {
       const result = await api.revoke(userId, r, { page, action: 'revoke', args: { userId, role: r, username } });
-      await finish(`${r} revoked from ${username}.`, result.ok ? result : { ok: false, problem: result.problem });
+      await finish(format(t.admins.revoked, { username, role: r }), result.ok ? result : { ok: false, problem: result.problem });
     },
   });
 
   return (
     <section aria-labelledby="admins-title">
-      <h1 id="admins-title">Admins</h1>
+      <h1 id="admins-title">{t.admins.heading}</h1>
       <p role="status" class="status">
         {message}
       </p>
@@ -92,13 +92,13 @@ export function Admins({ me }: { me: Me }) {
       {grants && (
         <div class="table-wrap">
           <table>
-            <caption class="visually-hidden">Role grants</caption>
+            <caption class="visually-hidden">{t.admins.caption}</caption>
             <thead>
               <tr>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col" class="wide">Granted by</th>
-                {isAdmin && <th scope="col">Action</th>}
+                <th scope="col">{t.admins.user}</th>
+                <th scope="col">{t.admins.role}</th>
+                <th scope="col" class="wide">{t.admins.grantedBy}</th>
+                {isAdmin && <th scope="col">{t.admins.action}</th>}
               </tr>
             </thead>
             <tbody>
@@ -115,10 +115,10 @@ export function Admins({ me }: { me: Me }) {
                   {isAdmin && (
                     <td>
                       {g.source === 'file' ? (
-                        <span class="detail">managed by the tenant file</span>
+                        <span class="detail">{t.admins.managedByFile}</span>
                       ) : (
                         <Button type="button" kind="danger" small onClick={() => setAction(revokeAction(g.userId, g.username, g.role))}>
-                          Revoke<span class="visually-hidden"> {g.role} from {g.username}</span>
+                          {t.admins.revoke}<span class="visually-hidden">{format(t.admins.revokeWhat, { role: g.role, username: g.username })}</span>
                         </Button>
                       )}
                     </td>
@@ -131,7 +131,7 @@ export function Admins({ me }: { me: Me }) {
       )}
       {isAdmin && (
         <>
-          <h2>Grant a role</h2>
+          <h2>{t.admins.grantHeading}</h2>
           <form
             class="inline"
             onSubmit={async (event) => {
@@ -139,27 +139,27 @@ export function Admins({ me }: { me: Me }) {
               const found = await api.users({ q: who.trim(), limit: '2' });
               if (!found.ok) return setProblem(found.problem);
               const user = found.data.users.find((u) => u.username.toLowerCase() === who.trim().toLowerCase() || u.email?.toLowerCase() === who.trim().toLowerCase() || u.id === who.trim()) ?? (found.data.users.length === 1 ? found.data.users[0] : undefined);
-              if (!user) return setProblem({ title: 'Not found', status: 404, code: 'not_found', detail: `No single user matches “${who}”. Give the exact username, email address or id.` });
+              if (!user) return setProblem({ title: t.admins.notFoundTitle, status: 404, code: 'not_found', detail: format(t.admins.notFound, { who }) });
               setAction(grantAction(user.id, user.username, role));
             }}
           >
-            <SharedField id="grant-user" label="User (username, email or id)">
+            <SharedField id="grant-user" label={t.admins.who}>
               <input id="grant-user" required value={who} onInput={(e) => setWho((e.target as HTMLInputElement).value)} />
             </SharedField>
-            <SharedField id="grant-role" label="Role" class="narrow">
+            <SharedField id="grant-role" label={t.admins.role} class="narrow">
               <select id="grant-role" value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
                 <option value="admin">admin</option>
                 <option value="helpdesk">helpdesk</option>
                 <option value="auditor">auditor</option>
               </select>
             </SharedField>
-            <Button>Grant…</Button>
+            <Button>{t.admins.grantButton}</Button>
           </form>
-          <h2>Invite a new admin</h2>
+          <h2>{t.admins.inviteHeading}</h2>
           <InviteForm onInvited={(url) => setInvite(url)} />
           {invite && (
             <p role="status">
-              Send this single-use link (no mail is sent): <code class="wrap">{invite}</code>
+              {t.admins.inviteLink} <code class="wrap">{invite}</code>
             </p>
           )}
         </>
@@ -195,17 +195,17 @@ function InviteForm({ onInvited }: { onInvited: (url: string) => void }) {
       }}
     >
       <FormProblem problem={problem} fields={['email', 'role']} />
-      <Field id="invite-email" name="email" label="Email address" problem={problem}>
+      <Field id="invite-email" name="email" label={t.admins.emailAddress} problem={problem}>
         <input id="invite-email" name="invite-email" type="email" required {...fieldProps(problem, 'email', 'invite-email')} />
       </Field>
-      <Field id="invite-role" name="role" label="Role" problem={problem}>
+      <Field id="invite-role" name="role" label={t.admins.role} problem={problem}>
         <select id="invite-role" name="invite-role" {...fieldProps(problem, 'role', 'invite-role')}>
           <option value="admin">admin</option>
           <option value="helpdesk">helpdesk</option>
           <option value="auditor">auditor</option>
         </select>
       </Field>
-      <Button>Create link</Button>
+      <Button>{t.admins.createLink}</Button>
     </form>
   );
 }

@@ -6,19 +6,19 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { AuditCatalogue, AuditEvent, AuditEventRow, AuditExport, AuditFilters, ChainVerdict, Me, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
-import { ProblemText } from '../components.tsx';
-import { api, base, when } from '../context.ts';
+import { ProblemText, Sentence } from '../components.tsx';
+import { api, base, format, number, t, when } from '../context.ts';
 import { Field, FormProblem, fieldProps } from '../forms.tsx';
 import { Button } from '../../../../ui/components/forms.tsx';
 
 type FilterForm = { since: string; until: string; type: string; category: string; outcome: string; subject: string; actor: string; client: string; ip: string };
 const EMPTY: FilterForm = { since: '', until: '', type: '', category: '', outcome: '', subject: '', actor: '', client: '', ip: '' };
 const CATEGORIES = [
-  ['authentication', 'Authentication'],
-  ['account_change', 'Account change'],
-  ['authorize_session', 'Authorize session'],
-  ['user_access', 'User access'],
-  ['api_activity', 'API activity'],
+  ['authentication', t.audit.categoryAuthentication],
+  ['account_change', t.audit.categoryAccountChange],
+  ['authorize_session', t.audit.categoryAuthorizeSession],
+  ['user_access', t.audit.categoryUserAccess],
+  ['api_activity', t.audit.categoryApiActivity],
 ] as const;
 const FORMATS = [
   ['jsonl', 'JSON Lines'],
@@ -53,42 +53,42 @@ function EventDetail({ id, onClose }: { id: string; onClose: () => void }) {
   return (
     <section class="card event-detail" aria-labelledby="event-title">
       <h2 id="event-title" tabIndex={-1} ref={heading}>
-        Event {id}
+        {format(t.audit.eventHeading, { id })}
         {event ? `: ${event.type}` : ''}
       </h2>
       <ProblemText problem={problem} />
       {event && (
         <>
           <dl class="facts">
-            <dt>At</dt>
+            <dt>{t.audit.at}</dt>
             <dd>
               <time dateTime={event.at}>{when(event.at)}</time> ({event.at})
             </dd>
-            <dt>Actor</dt>
-            <dd>{event.actor ?? '—'}</dd>
-            <dt>Subject</dt>
-            <dd>{event.subject ?? '—'}</dd>
-            <dt>Client</dt>
-            <dd>{event.client_id ?? '—'}</dd>
-            <dt>Address</dt>
-            <dd>{event.ip ?? '—'}</dd>
-            <dt>Hash</dt>
+            <dt>{t.audit.actor}</dt>
+            <dd>{event.actor ?? t.common.none}</dd>
+            <dt>{t.audit.subject}</dt>
+            <dd>{event.subject ?? t.common.none}</dd>
+            <dt>{t.audit.client}</dt>
+            <dd>{event.client_id ?? t.common.none}</dd>
+            <dt>{t.audit.address}</dt>
+            <dd>{event.ip ?? t.common.none}</dd>
+            <dt>{t.audit.hash}</dt>
             <dd>
               <code class="wrap">{event.hash}</code>
             </dd>
-            <dt>Previous hash</dt>
+            <dt>{t.audit.previousHash}</dt>
             <dd>
               <code class="wrap">{event.prev_hash}</code>
             </dd>
           </dl>
-          <h3>Raw JSON</h3>
-          <pre class="raw" tabIndex={0} aria-label={`Event ${id} as JSON`}>
+          <h3>{t.audit.rawJson}</h3>
+          <pre class="raw" tabIndex={0} aria-label={format(t.audit.eventAsJson, { id })}>
             {JSON.stringify(event, null, 2)}
           </pre>
         </>
       )}
       <Button type="button" kind="secondary" onClick={onClose}>
-        Close the event
+        {t.audit.closeEvent}
       </Button>
     </section>
   );
@@ -100,8 +100,8 @@ function Verify() {
   const [busy, setBusy] = useState(false);
   return (
     <section aria-labelledby="verify-title" class="card">
-      <h2 id="verify-title">Verify the chain</h2>
-      <p class="detail">Recomputes every event's hash from the first retained event and checks each links to the one before. It proves no stored event was edited or removed in between; signed checkpoints and exports prove more (docs/audit.md).</p>
+      <h2 id="verify-title">{t.audit.verifyHeading}</h2>
+      <p class="detail">{t.audit.verifyText}</p>
       <Button
         type="button"
         disabled={busy}
@@ -114,16 +114,16 @@ function Verify() {
           setVerdict(r.data);
         }}
       >
-        Verify chain
+        {t.audit.verifyButton}
       </Button>
       <ProblemText problem={problem} />
       <p role="status" id="chain-verdict" class={verdict && !verdict.ok ? 'error' : ''}>
         {busy
-          ? 'Verifying…'
+          ? t.audit.verifying
           : verdict
             ? verdict.ok
-              ? `The chain holds: ${verdict.rows} events verified.`
-              : `The chain is broken at event ${verdict.firstBrokenId} (${verdict.reason}); ${verdict.rows} events checked.`
+              ? format(t.audit.chainHolds, { rows: verdict.rows })
+              : format(t.audit.chainBroken, { id: String(verdict.firstBrokenId), reason: String(verdict.reason), rows: verdict.rows })
             : ''}
       </p>
     </section>
@@ -133,7 +133,7 @@ function Verify() {
 function Exports({ me, filters }: { me: Me; filters: AuditFilters }) {
   const page = `${base}/audit`;
   const [exports, setExports] = useState<AuditExport[]>([]);
-  const [format, setFormat] = useState<string>('jsonl');
+  const [exportFormat, setExportFormat] = useState<string>('jsonl');
   const [useFilters, setUseFilters] = useState(true);
   const [problem, setProblem] = useState<Problem | undefined>();
   const [message, setMessage] = useState('');
@@ -151,14 +151,14 @@ function Exports({ me, filters }: { me: Me; filters: AuditFilters }) {
     const r = await api.requestAuditExport(body, { page, action: 'export', args: { body: JSON.stringify(body) } });
     if (!r.ok) return setProblem(r.problem);
     setProblem(undefined);
-    setMessage(`Export started (${r.data.format}).`);
+    setMessage(format(t.audit.exportStarted, { format: r.data.format }));
     await refresh();
   }
   useEffect(() => {
     void refresh();
     const pending = takePendingAction(page);
     if (pending?.action === 'export' && pending.args?.body && me.stepUpFreshUntil) {
-      setMessage('You confirmed it is you: the export starts now.');
+      setMessage(t.audit.exportSteppedUp);
       void start(JSON.parse(pending.args.body) as { format: AuditExport['format']; filters: AuditFilters });
     }
     return () => clearTimeout(polling.current);
@@ -167,18 +167,20 @@ function Exports({ me, filters }: { me: Me; filters: AuditFilters }) {
   const filtered = Object.keys(filters).length > 0;
   return (
     <section aria-labelledby="exports-title" class="card">
-      <h2 id="exports-title">Exports</h2>
-      <p class="detail">A tar archive of the data file, a signed manifest (ES256) and the audit key set; check it offline with <code>facet audit verify &lt;archive&gt;</code>. An export of the whole trail or a time range proves completeness; one with other filters proves each row only.</p>
+      <h2 id="exports-title">{t.audit.exportsHeading}</h2>
+      <p class="detail">
+        <Sentence message={t.audit.exportsText} parts={{ command: <code>facet audit verify &lt;archive&gt;</code> }} />
+      </p>
       <form
         class="inline"
         onSubmit={(event) => {
           event.preventDefault();
-          void start({ format: format as AuditExport['format'], filters: useFilters ? filters : {} });
+          void start({ format: exportFormat as AuditExport['format'], filters: useFilters ? filters : {} });
         }}
       >
         <div class="field narrow">
-          <label for="export-format">Format</label>
-          <select id="export-format" value={format} onChange={(e) => setFormat((e.target as HTMLSelectElement).value)}>
+          <label for="export-format">{t.audit.format}</label>
+          <select id="export-format" value={exportFormat} onChange={(e) => setExportFormat((e.target as HTMLSelectElement).value)}>
             {FORMATS.map(([value, label]) => (
               <option key={value} value={value}>
                 {label}
@@ -187,9 +189,9 @@ function Exports({ me, filters }: { me: Me; filters: AuditFilters }) {
           </select>
         </div>
         <label class="check">
-          <input type="checkbox" checked={useFilters} disabled={!filtered} onChange={(e) => setUseFilters((e.target as HTMLInputElement).checked)} /> With the current filters{filtered ? '' : ' (none set)'}
+          <input type="checkbox" checked={useFilters} disabled={!filtered} onChange={(e) => setUseFilters((e.target as HTMLInputElement).checked)} /> {t.audit.withFilters}{filtered ? '' : t.audit.noFiltersSet}
         </label>
-        <Button>Start export</Button>
+        <Button>{t.audit.startExport}</Button>
       </form>
       <ProblemText problem={problem} />
       <p role="status" class="status">
@@ -201,17 +203,17 @@ function Exports({ me, filters }: { me: Me; filters: AuditFilters }) {
             <li key={e.id} data-export={e.id}>
               <span>
                 {when(e.created_at)} · {e.format} · <strong class="export-status">{e.status}</strong>
-                {e.rows_total !== null ? ` · ${e.rows_written} of ${e.rows_total} events` : ` · ${e.rows_written} events`}
+                {e.rows_total !== null ? format(t.audit.rowsOf, { written: number(e.rows_written), total: number(e.rows_total) }) : format(t.audit.rows, { written: number(e.rows_written) })}
               </span>
               {(e.status === 'queued' || e.status === 'running') && (
-                <progress max={100} value={e.progress ?? undefined} aria-label={`Export ${e.id.slice(0, 8)} progress`}>
+                <progress max={100} value={e.progress ?? undefined} aria-label={format(t.audit.exportProgress, { id: e.id.slice(0, 8) })}>
                   {e.progress ?? 0}%
                 </progress>
               )}
               {e.status === 'done' && (
                 <a href={api.auditExportDownload(e.id)} download={e.file_name ?? undefined}>
-                  Download {e.file_name ?? 'the archive'}
-                  {e.expires_at ? ` (until ${when(e.expires_at)})` : ''}
+                  {format(t.audit.download, { file: e.file_name ?? t.audit.theArchive })}
+                  {e.expires_at ? format(t.audit.downloadUntil, { time: when(e.expires_at) }) : ''}
                 </a>
               )}
               {e.status === 'failed' && <span class="error"> {e.error}</span>}
@@ -252,10 +254,10 @@ export function Audit({ me }: { me: Me }) {
 
   return (
     <section aria-labelledby="audit-title">
-      <h1 id="audit-title">Audit</h1>
+      <h1 id="audit-title">{t.audit.heading}</h1>
       <form
         role="search"
-        aria-label="Filter the audit trail"
+        aria-label={t.audit.filterLabel}
         class="audit-filters"
         noValidate
         onSubmit={(event) => {
@@ -266,13 +268,13 @@ export function Audit({ me }: { me: Me }) {
       >
         <FormProblem problem={problem} fields={fields} />
         <div class="filter-grid">
-          <Field id="f-since" name="since" label="From" problem={problem}>
+          <Field id="f-since" name="since" label={t.audit.from} problem={problem}>
             <input id="f-since" type="datetime-local" value={form.since} onInput={text('since')} {...fieldProps(problem, 'since', 'f-since')} />
           </Field>
-          <Field id="f-until" name="until" label="Until" problem={problem}>
+          <Field id="f-until" name="until" label={t.audit.until} problem={problem}>
             <input id="f-until" type="datetime-local" value={form.until} onInput={text('until')} {...fieldProps(problem, 'until', 'f-until')} />
           </Field>
-          <Field id="f-type" name="type" label="Event type" hint="One or more, comma-separated." problem={problem}>
+          <Field id="f-type" name="type" label={t.audit.eventType} hint={t.audit.eventTypeHint} problem={problem}>
             <input id="f-type" list="f-types" value={form.type} onInput={text('type')} autocomplete="off" {...fieldProps(problem, 'type', 'f-type')} />
             <datalist id="f-types">
               {catalogue?.events.map((e) => (
@@ -280,9 +282,9 @@ export function Audit({ me }: { me: Me }) {
               ))}
             </datalist>
           </Field>
-          <Field id="f-category" name="category" label="Category" problem={problem}>
+          <Field id="f-category" name="category" label={t.audit.category} problem={problem}>
             <select id="f-category" value={form.category} onChange={text('category')}>
-              <option value="">Any</option>
+              <option value="">{t.audit.any}</option>
               {CATEGORIES.map(([value, label]) => (
                 <option key={value} value={value}>
                   {label}
@@ -290,29 +292,29 @@ export function Audit({ me }: { me: Me }) {
               ))}
             </select>
           </Field>
-          <Field id="f-outcome" name="outcome" label="Outcome" problem={problem}>
+          <Field id="f-outcome" name="outcome" label={t.audit.outcome} problem={problem}>
             <select id="f-outcome" value={form.outcome} onChange={text('outcome')}>
-              <option value="">Any</option>
-              <option value="success">Success</option>
-              <option value="failure">Failure</option>
-              <option value="other">Other</option>
+              <option value="">{t.audit.any}</option>
+              <option value="success">{t.audit.success}</option>
+              <option value="failure">{t.audit.failure}</option>
+              <option value="other">{t.audit.other}</option>
             </select>
           </Field>
-          <Field id="f-subject" name="subject" label="Subject (user id)" problem={problem}>
+          <Field id="f-subject" name="subject" label={t.audit.subjectField} problem={problem}>
             <input id="f-subject" value={form.subject} onInput={text('subject')} autocomplete="off" {...fieldProps(problem, 'subject', 'f-subject')} />
           </Field>
-          <Field id="f-actor" name="actor" label="Actor" problem={problem}>
+          <Field id="f-actor" name="actor" label={t.audit.actor} problem={problem}>
             <input id="f-actor" value={form.actor} onInput={text('actor')} autocomplete="off" {...fieldProps(problem, 'actor', 'f-actor')} />
           </Field>
-          <Field id="f-client" name="client" label="Client id" problem={problem}>
+          <Field id="f-client" name="client" label={t.audit.clientId} problem={problem}>
             <input id="f-client" value={form.client} onInput={text('client')} autocomplete="off" {...fieldProps(problem, 'client', 'f-client')} />
           </Field>
-          <Field id="f-ip" name="ip" label="IP address" problem={problem}>
+          <Field id="f-ip" name="ip" label={t.audit.ipAddress} problem={problem}>
             <input id="f-ip" value={form.ip} onInput={text('ip')} autocomplete="off" {...fieldProps(problem, 'ip', 'f-ip')} />
           </Field>
         </div>
         <div class="actions">
-          <Button>Filter</Button>
+          <Button>{t.audit.filter}</Button>
           <Button
             type="button"
             kind="secondary"
@@ -322,27 +324,27 @@ export function Audit({ me }: { me: Me }) {
               void load({});
             }}
           >
-            Clear filters
+            {t.audit.clearFilters}
           </Button>
         </div>
       </form>
       {rows && (
         <>
           <p class="detail" role="status">
-            {rows.length === 0 ? 'No events match.' : `${rows.length} event${rows.length === 1 ? '' : 's'} on this page, newest first.`}
+            {rows.length === 0 ? t.audit.noMatch : format(t.audit.onPage, { count: rows.length })}
           </p>
-          <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit events">
+          <div class="table-wrap" tabIndex={0} role="region" aria-label={t.audit.tableLabel}>
             <table class="audit-table">
-              <caption class="visually-hidden">Audit events, newest first</caption>
+              <caption class="visually-hidden">{t.audit.caption}</caption>
               <thead>
                 <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col" class="wide">Actor</th>
-                  <th scope="col" class="wide">Subject</th>
-                  <th scope="col" class="wide">Client</th>
-                  <th scope="col" class="wide">IP</th>
+                  <th scope="col">{t.audit.event}</th>
+                  <th scope="col">{t.audit.type}</th>
+                  <th scope="col">{t.audit.outcome}</th>
+                  <th scope="col" class="wide">{t.audit.actor}</th>
+                  <th scope="col" class="wide">{t.audit.subject}</th>
+                  <th scope="col" class="wide">{t.audit.client}</th>
+                  <th scope="col" class="wide">{t.audit.ip}</th>
                 </tr>
               </thead>
               <tbody>
@@ -351,7 +353,7 @@ export function Audit({ me }: { me: Me }) {
                     <td>
                       <Button type="button" kind="link" aria-expanded={open === e.id} onClick={() => setOpen(open === e.id ? undefined : e.id)}>
                         #{e.id}
-                        <span class="visually-hidden"> details</span>
+                        <span class="visually-hidden">{t.audit.details}</span>
                       </Button>
                       <br />
                       <time dateTime={e.at} class="detail">
@@ -361,29 +363,29 @@ export function Audit({ me }: { me: Me }) {
                     <td>
                       <code>{e.type}</code>
                     </td>
-                    <td>{e.outcome ?? '—'}</td>
+                    <td>{e.outcome ?? t.common.none}</td>
                     <td class="wide">
-                      <code class="wrap">{e.actor ?? '—'}</code>
+                      <code class="wrap">{e.actor ?? t.common.none}</code>
                     </td>
                     <td class="wide">
-                      <code class="wrap">{e.subject ?? '—'}</code>
+                      <code class="wrap">{e.subject ?? t.common.none}</code>
                     </td>
-                    <td class="wide">{e.client_id ?? '—'}</td>
-                    <td class="wide">{e.ip ?? '—'}</td>
+                    <td class="wide">{e.client_id ?? t.common.none}</td>
+                    <td class="wide">{e.ip ?? t.common.none}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <nav class="actions" aria-label="Pages">
+          <nav class="actions" aria-label={t.common.pages}>
             {trail.length > 0 && (
               <Button type="button" kind="secondary" onClick={() => void load(filters, trail.length > 1 ? trail[trail.length - 2] : undefined, trail.slice(0, -1))}>
-                Newer events
+                {t.audit.newer}
               </Button>
             )}
             {next && (
               <Button type="button" kind="secondary" onClick={() => void load(filters, next, [...trail, next])}>
-                Older events
+                {t.audit.older}
               </Button>
             )}
           </nav>

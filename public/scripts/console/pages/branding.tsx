@@ -6,8 +6,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { BrandingAnswer, BrandingBody, Me, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
-import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
-import { api, base } from '../context.ts';
+import { ConfirmAction, ProblemText, Sentence, type Action } from '../components.tsx';
+import { api, base, format, number, t } from '../context.ts';
 import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { brandingBody } from '../../../../src/admin/branding-settings.ts';
 import { brandColorProblem, contrastRatio, darkModeShade, MIN_CONTRAST } from '../../../../src/tenancy/brand-color.ts';
@@ -24,18 +24,18 @@ function Preview({ name, logo, color, dark }: { name: string; logo: string; colo
     box.style.setProperty('--accent-text', dark ? darkModeShade(color) : color);
   }, [color, dark]);
   return (
-    <div ref={ref} class={`preview ${dark ? 'dark' : 'light'}`} aria-label={`Sign-in page preview, ${dark ? 'dark' : 'light'} mode`} role="img">
+    <div ref={ref} class={`preview ${dark ? 'dark' : 'light'}`} aria-label={format(t.branding.previewLabel, { mode: dark ? 'dark' : 'light' })} role="img">
       <div class="brand">
         {logo && <img class="logo" src={logo} alt="" />}
         <span>{name}</span>
       </div>
       <div class="card">
-        <p class="preview-heading">Sign in</p>
-        <p class="preview-label">Username or email</p>
+        <p class="preview-heading">{t.branding.previewSignIn}</p>
+        <p class="preview-label">{t.branding.previewUsername}</p>
         <p class="preview-input" />
-        <span class="button preview-button">Sign in with a passkey</span>
+        <span class="button preview-button">{t.branding.previewPasskey}</span>
         <p>
-          <span class="preview-link">Create an account</span>
+          <span class="preview-link">{t.branding.previewCreate}</span>
         </p>
       </div>
     </div>
@@ -66,7 +66,7 @@ export function BrandingPage({ me }: { me: Me }) {
     setFormProblem(undefined);
     setAnswer(r.data);
     fill(r.data);
-    setMessage('Branding saved. The sign-in and account pages use it now.');
+    setMessage(t.branding.saved);
   }
   useEffect(() => {
     const pending = takePendingAction(page);
@@ -77,12 +77,12 @@ export function BrandingPage({ me }: { me: Me }) {
       fill(r.data, body);
     });
     if (body) {
-      setMessage('You confirmed it is you. Confirm the change to go on.');
-      setAction({ kind: 'save', title: 'Change the branding?', body: 'The sign-in and account pages of every user show it at once. This is audited.', label: 'Save branding', run: () => save(body) });
+      setMessage(t.common.steppedUpChange);
+      setAction({ kind: 'save', title: t.branding.changeTitle, body: t.branding.changeBody, label: t.branding.saveLabel, run: () => save(body) });
     }
   }, []);
 
-  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
+  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">{t.common.loading}</p>}</section>;
   const locked = (field: 'displayName' | 'logoUrl' | 'primaryColor') => !isAdmin || answer.readOnly.includes(field);
   function bodyOf(): BrandingBody {
     const body: BrandingBody = {};
@@ -92,17 +92,19 @@ export function BrandingPage({ me }: { me: Me }) {
     return body;
   }
   const shown = HEX.test(color) ? color : answer.defaults.primaryColor;
-  const colorIssue = color && HEX.test(color) ? brandColorProblem(color) : color ? `${color} is not a colour like #1f5f3a` : undefined;
   const ratio = contrastRatio(shown, '#ffffff');
+  const twoDigits = (value: number) => number(value, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  // The server's rule (brandColorProblem), said in the console's language.
+  const colorIssue = color && HEX.test(color) ? (brandColorProblem(color) ? format(t.branding.lowContrast, { color, ratio: twoDigits(ratio), min: number(MIN_CONTRAST) }) : undefined) : color ? format(t.branding.notAColor, { color }) : undefined;
   return (
     <section aria-labelledby="branding-title">
-      <h1 id="branding-title">Branding</h1>
+      <h1 id="branding-title">{t.branding.heading}</h1>
       <p role="status" class="status">
         {message}
       </p>
       {answer.managedBy && answer.readOnly.length > 0 && (
         <p class="detail">
-          <code>{answer.managedBy}</code> declares {answer.readOnly.join(', ')} (read-only here); the rest is set here and kept when the file is applied.
+          <Sentence message={t.branding.declares} values={{ fields: answer.readOnly.join(', ') }} parts={{ file: <code>{answer.managedBy}</code> }} />
         </p>
       )}
       <div class="branding-layout">
@@ -117,25 +119,25 @@ export function BrandingPage({ me }: { me: Me }) {
           }}
         >
           <FormProblem problem={formProblem} fields={['displayName', 'logoUrl', 'primaryColor']} />
-          <Field id="brand-name" name="displayName" label="Display name" hint={locked('displayName') && answer.managedBy ? `Set in ${answer.managedBy}.` : 'Shown at the top of every sign-in page.'} problem={formProblem}>
+          <Field id="brand-name" name="displayName" label={t.branding.displayName} hint={locked('displayName') && answer.managedBy ? format(t.branding.setIn, { file: answer.managedBy }) : t.branding.displayNameHint} problem={formProblem}>
             <input id="brand-name" value={name} disabled={locked('displayName')} maxLength={120} onInput={(e) => setName((e.target as HTMLInputElement).value)} {...fieldProps(formProblem, 'displayName', 'brand-name')} />
           </Field>
-          <Field id="brand-logo" name="logoUrl" label="Logo URL (optional)" hint="An https:// address of an image, shown 32 px high." problem={formProblem}>
+          <Field id="brand-logo" name="logoUrl" label={t.branding.logo} hint={t.branding.logoHint} problem={formProblem}>
             <input id="brand-logo" type="url" value={logo} disabled={locked('logoUrl')} onInput={(e) => setLogo((e.target as HTMLInputElement).value)} {...fieldProps(formProblem, 'logoUrl', 'brand-logo')} />
           </Field>
-          <Field id="brand-color" name="primaryColor" label="Primary colour (#rrggbb, optional)" hint={`Buttons and links. Needs ${MIN_CONTRAST}:1 contrast with white. Empty: the default, ${answer.defaults.primaryColor}.`} problem={formProblem}>
+          <Field id="brand-color" name="primaryColor" label={t.branding.color} hint={format(t.branding.colorHint, { min: number(MIN_CONTRAST), default: answer.defaults.primaryColor })} problem={formProblem}>
             <div class="color-row">
               <input id="brand-color" value={color} disabled={locked('primaryColor')} placeholder={answer.defaults.primaryColor} autocomplete="off" onInput={(e) => { setColor((e.target as HTMLInputElement).value.trim()); setFormProblem(undefined); }} {...fieldProps(formProblem, 'primaryColor', 'brand-color')} />
-              <input type="color" aria-label="Pick the primary colour" value={shown} disabled={locked('primaryColor')} onInput={(e) => { setColor((e.target as HTMLInputElement).value); setFormProblem(undefined); }} />
+              <input type="color" aria-label={t.branding.pickColor} value={shown} disabled={locked('primaryColor')} onInput={(e) => { setColor((e.target as HTMLInputElement).value); setFormProblem(undefined); }} />
             </div>
           </Field>
           <p class={colorIssue ? 'error' : 'detail'} id="brand-contrast" aria-live="polite">
-            {colorIssue ? `Unreadable: ${colorIssue}.` : `Contrast with white: ${ratio.toFixed(2)}:1 (at least ${MIN_CONTRAST}:1 needed) — readable.`}
+            {colorIssue ? format(t.branding.unreadable, { issue: colorIssue }) : format(t.branding.contrast, { ratio: twoDigits(ratio), min: number(MIN_CONTRAST) })}
           </p>
-          {isAdmin && answer.readOnly.length < 3 && <Button>Save branding</Button>}
+          {isAdmin && answer.readOnly.length < 3 && <Button>{t.branding.saveLabel}</Button>}
         </form>
         <div class="previews">
-          <h2>Preview</h2>
+          <h2>{t.branding.preview}</h2>
           <Preview name={name || answer.branding.displayName} logo={/^https:\/\//.test(logo) ? logo : ''} color={shown} dark={false} />
           <Preview name={name || answer.branding.displayName} logo={/^https:\/\//.test(logo) ? logo : ''} color={shown} dark />
         </div>

@@ -7,18 +7,19 @@ import type { ClientBody, ClientSummary, Problem } from '../api.ts';
 import { createClientBody, replaceClientBody } from '../../../../src/admin/client-settings.ts';
 import { Field, FieldError, FormProblem, fieldProps, lines, useChecked } from '../forms.tsx';
 import { Button } from '../../../../ui/components/forms.tsx';
+import { format, t } from '../context.ts';
 
 const GRANTS = [
-  { value: 'authorization_code', label: 'Authorization code (users sign in)' },
-  { value: 'refresh_token', label: 'Refresh tokens' },
-  { value: 'client_credentials', label: 'Client credentials (machine to machine)' },
-  { value: 'urn:ietf:params:oauth:grant-type:device_code', label: 'Device code (TVs, command lines)' },
+  { value: 'authorization_code', label: t.clientForm.grantAuthorizationCode },
+  { value: 'refresh_token', label: t.clientForm.grantRefreshToken },
+  { value: 'client_credentials', label: t.clientForm.grantClientCredentials },
+  { value: 'urn:ietf:params:oauth:grant-type:device_code', label: t.clientForm.grantDeviceCode },
 ] as const;
 const AUTH_METHODS = [
-  { value: 'client_secret_basic', label: 'Client secret, HTTP Basic' },
-  { value: 'client_secret_post', label: 'Client secret, in the request body' },
-  { value: 'private_key_jwt', label: 'Private key JWT (a JWT signed with a key of its public key set)' },
-  { value: 'none', label: 'None (public client: a single-page or native app using PKCE)' },
+  { value: 'client_secret_basic', label: t.clientForm.authBasic },
+  { value: 'client_secret_post', label: t.clientForm.authPost },
+  { value: 'private_key_jwt', label: t.clientForm.authPrivateKeyJwt },
+  { value: 'none', label: t.clientForm.authNone },
 ] as const;
 export const KNOWN_ACRS = ['urn:facet:acr:passkey', 'urn:facet:acr:passkey+otp', 'urn:facet:acr:passkey+nfc', 'urn:facet:acr:passkey+face', 'urn:facet:acr:high'];
 const FIELDS = ['clientId', 'name', 'redirectUris', 'postLogoutRedirectUris', 'grantTypes', 'authMethod', 'firstParty', 'minimumAcr', 'refreshGraceSeconds', 'jwksUri', 'jwks'] as const;
@@ -92,15 +93,15 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
     >
       <FormProblem problem={problem} fields={FIELDS} />
       {isNew && (
-        <Field id="client-id" name="clientId" label="Client id (optional)" hint="Letters, digits, dots, dashes or underscores; left empty, Facet makes one." problem={problem}>
+        <Field id="client-id" name="clientId" label={t.clientForm.clientId} hint={t.clientForm.clientIdHint} problem={problem}>
           <input id="client-id" value={values.clientId ?? ''} onInput={(e) => set('clientId', text(e))} autocomplete="off" {...fieldProps(problem, 'clientId', 'client-id')} />
         </Field>
       )}
-      <Field id="client-name" name="name" label="Name" hint="Shown to users on the consent screen." problem={problem}>
+      <Field id="client-name" name="name" label={t.clientForm.name} hint={t.clientForm.nameHint} problem={problem}>
         <input id="client-name" required maxLength={100} value={values.name} onInput={(e) => set('name', text(e))} {...fieldProps(problem, 'name', 'client-name')} />
       </Field>
       <fieldset class="field" {...(fieldProps(problem, 'grantTypes', 'client-grants')['aria-invalid'] ? { 'aria-describedby': 'client-grants-error' } : {})}>
-        <legend>Grant types</legend>
+        <legend>{t.clientForm.grantTypes}</legend>
         {GRANTS.map((g) => (
           <label class="check" key={g.value}>
             <input
@@ -116,13 +117,13 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
         ))}
         <FieldError problem={problem} name="grantTypes" id="client-grants" />
       </fieldset>
-      <Field id="client-redirects" name="redirectUris" label="Redirect URIs" hint="One per line; http:// or https://, no fragment. Needed for the authorization code grant." problem={problem}>
+      <Field id="client-redirects" name="redirectUris" label={t.clientForm.redirectUris} hint={t.clientForm.redirectUrisHint} problem={problem}>
         <textarea id="client-redirects" rows={3} value={redirects} onInput={(e) => setRedirects(text(e))} {...fieldProps(problem, 'redirectUris', 'client-redirects')} />
       </Field>
-      <Field id="client-logouts" name="postLogoutRedirectUris" label="Post-logout redirect URIs" hint="One per line (optional)." problem={problem}>
+      <Field id="client-logouts" name="postLogoutRedirectUris" label={t.clientForm.logoutUris} hint={t.clientForm.logoutUrisHint} problem={problem}>
         <textarea id="client-logouts" rows={2} value={logouts} onInput={(e) => setLogouts(text(e))} {...fieldProps(problem, 'postLogoutRedirectUris', 'client-logouts')} />
       </Field>
-      <Field id="client-auth" name="authMethod" label="Authentication at the token endpoint" problem={problem}>
+      <Field id="client-auth" name="authMethod" label={t.clientForm.authMethod} problem={problem}>
         <select id="client-auth" value={values.authMethod} onChange={(e) => set('authMethod', (e.target as HTMLSelectElement).value as ClientBody['authMethod'])} {...fieldProps(problem, 'authMethod', 'client-auth')}>
           {AUTH_METHODS.map((m) => (
             <option key={m.value} value={m.value}>
@@ -133,20 +134,20 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
       </Field>
       {keyed && (
         <>
-          <Field id="client-jwks-uri" name="jwksUri" label="Key set URL" hint="An https:// address where the application publishes its public keys (JWKS) — or give the key set below." problem={problem}>
+          <Field id="client-jwks-uri" name="jwksUri" label={t.clientForm.jwksUri} hint={t.clientForm.jwksUriHint} problem={problem}>
             <input id="client-jwks-uri" type="url" value={values.jwksUri ?? ''} onInput={(e) => set('jwksUri', text(e))} autocomplete="off" {...fieldProps(problem, 'jwksUri', 'client-jwks-uri')} />
           </Field>
-          <Field id="client-jwks" name="jwks" label="Key set (JSON)" hint='{"keys": [ … ]}: public keys only (EC, RSA or OKP).' problem={problem}>
+          <Field id="client-jwks" name="jwks" label={t.clientForm.jwks} hint={format(t.clientForm.jwksHint, { example: '{"keys": [ … ]}' })} problem={problem}>
             <textarea id="client-jwks" rows={4} value={jwksText} onInput={(e) => setJwksText(text(e))} {...fieldProps(problem, 'jwks', 'client-jwks')} />
           </Field>
         </>
       )}
       <div class="field">
         <label class="check">
-          <input type="checkbox" checked={values.firstParty} onChange={(e) => set('firstParty', (e.target as HTMLInputElement).checked)} /> First party (users are not asked for consent)
+          <input type="checkbox" checked={values.firstParty} onChange={(e) => set('firstParty', (e.target as HTMLInputElement).checked)} /> {t.clientForm.firstParty}
         </label>
       </div>
-      <Field id="client-acr" name="minimumAcr" label="Minimum acr (optional)" hint="The weakest sign-in this application ever accepts, even when it asks for less." problem={problem}>
+      <Field id="client-acr" name="minimumAcr" label={t.clientForm.minimumAcr} hint={t.clientForm.minimumAcrHint} problem={problem}>
         <input id="client-acr" list="client-acr-values" value={values.minimumAcr ?? ''} onInput={(e) => set('minimumAcr', text(e))} autocomplete="off" {...fieldProps(problem, 'minimumAcr', 'client-acr')} />
         <datalist id="client-acr-values">
           {KNOWN_ACRS.map((a) => (
@@ -154,7 +155,7 @@ export function ClientForm({ initial, isNew, submitLabel, problem: serverProblem
           ))}
         </datalist>
       </Field>
-      <Field id="client-grace" name="refreshGraceSeconds" label="Refresh-token grace (seconds, optional)" hint="0–60: how long a rotated refresh token may be presented again (concurrent requests). Empty: the tenant's setting." problem={problem}>
+      <Field id="client-grace" name="refreshGraceSeconds" label={t.clientForm.grace} hint={t.clientForm.graceHint} problem={problem}>
         <input id="client-grace" inputMode="numeric" value={grace} onInput={(e) => setGrace(text(e))} {...fieldProps(problem, 'refreshGraceSeconds', 'client-grace')} />
       </Field>
       <Button>{submitLabel}</Button>

@@ -4,8 +4,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { ClientBody, ClientSettings, ClientSummary, Me, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
-import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
-import { api, base, navigate, when } from '../context.ts';
+import { ConfirmAction, Link, ProblemText, Sentence, type Action } from '../components.tsx';
+import { api, base, format, navigate, t, when } from '../context.ts';
 import { ClientForm, initialValues } from './client-form.tsx';
 import { Button } from '../../../../ui/components/forms.tsx';
 
@@ -24,8 +24,8 @@ function SecretOnce({ secret }: { secret: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <section class="card secret" aria-labelledby="secret-title">
-      <h2 id="secret-title">Client secret</h2>
-      <p>Copy it now and keep it in the application's configuration: it is shown only this once. If it is lost, rotate it.</p>
+      <h2 id="secret-title">{t.client.secretHeading}</h2>
+      <p>{t.client.secretOnce}</p>
       <p>
         <code class="wrap" id="client-secret">
           {secret}
@@ -38,10 +38,10 @@ function SecretOnce({ secret }: { secret: string }) {
           void navigator.clipboard?.writeText(secret).then(() => setCopied(true), () => undefined);
         }}
       >
-        Copy the secret
+        {t.client.copySecret}
       </Button>
       <span role="status" class="detail">
-        {copied ? ' Copied.' : ''}
+        {copied ? t.client.copied : ''}
       </span>
     </section>
   );
@@ -74,28 +74,28 @@ export function Client({ id, me }: { id: string; me: Me }) {
     setInitial(initialValues(r.data.client));
     setFormKey((k) => k + 1);
     if (r.data.secret) setSecret(r.data.secret);
-    setMessage('Saved.');
+    setMessage(t.client.saved);
   }
   const actions = (c: ClientSummary): Record<string, Action> => ({
     rotate: {
       kind: 'rotate',
-      title: `Rotate the secret of ${c.name ?? c.clientId}?`,
-      body: 'A new secret is made and shown once. The current secret stops working at once: the application fails to authenticate until it has the new one. This needs a recent step-up and is audited.',
-      label: 'Rotate secret',
+      title: format(t.client.rotateTitle, { name: c.name ?? c.clientId }),
+      body: t.client.rotateBody,
+      label: t.client.rotateLabel,
       danger: true,
       run: async () => {
         const r = await api.rotateClientSecret(id, { page, action: 'rotate' });
         if (!r.ok) return setProblem(r.problem);
         setProblem(undefined);
         setSecret(r.data.secret);
-        setMessage('A new secret was made; the old one no longer works.');
+        setMessage(t.client.rotated);
       },
     },
     delete: {
       kind: 'delete',
-      title: `Delete ${c.name ?? c.clientId}?`,
-      body: 'The application can no longer sign users in or get tokens; its refresh tokens stop working. This cannot be undone. This needs a recent step-up and is audited.',
-      label: 'Delete application',
+      title: format(t.client.deleteTitle, { name: c.name ?? c.clientId }),
+      body: t.client.deleteBody,
+      label: t.client.deleteLabel,
       danger: true,
       run: async () => {
         const r = await api.deleteClient(id, { page, action: 'delete' });
@@ -112,11 +112,11 @@ export function Client({ id, me }: { id: string; me: Me }) {
       const pending = takePendingAction(page);
       let start = initialValues(c);
       if (pending && me.stepUpFreshUntil) {
-        setMessage('You confirmed it is you. Confirm the action to go on.');
+        setMessage(t.common.steppedUp);
         if (pending.action === 'save' && pending.args?.body) {
           const body = JSON.parse(pending.args.body) as ClientSettings;
           start = initialValues(body);
-          setAction({ kind: 'save', title: `Save the changes to ${c.name ?? c.clientId}?`, body: 'The new settings apply at once. This is audited.', label: 'Save changes', run: () => save(body) });
+          setAction({ kind: 'save', title: format(t.client.saveTitle, { name: c.name ?? c.clientId }), body: t.client.saveBody, label: t.client.saveLabel, run: () => save(body) });
         } else {
           const offered = actions(c)[pending.action];
           if (offered) setAction(offered);
@@ -126,13 +126,13 @@ export function Client({ id, me }: { id: string; me: Me }) {
     })();
   }, [id]);
 
-  if (!client) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
+  if (!client) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">{t.common.loading}</p>}</section>;
   const editable = isAdmin && !client.readOnly;
   const all = actions(client);
   return (
     <section aria-labelledby="client-title">
       <p>
-        <Link href={`${base}/clients`}>← Applications</Link>
+        <Link href={`${base}/clients`}>{t.clients.back}</Link>
       </p>
       <h1 id="client-title">{client.name ?? client.clientId}</h1>
       <p role="status" class="status">
@@ -141,49 +141,49 @@ export function Client({ id, me }: { id: string; me: Me }) {
       <ProblemText problem={problem} />
       {secret && <SecretOnce secret={secret} />}
       <dl class="facts">
-        <dt>Client id</dt>
+        <dt>{t.client.clientId}</dt>
         <dd>
           <code>{client.clientId}</code>
         </dd>
-        <dt>Grants</dt>
+        <dt>{t.client.grants}</dt>
         <dd>{client.grantTypes.join(', ')}</dd>
-        <dt>Authentication</dt>
+        <dt>{t.client.authentication}</dt>
         <dd>
           {client.authMethod}
-          {client.hasSecret ? ' (has a secret)' : ''}
+          {client.hasSecret ? t.client.hasSecret : ''}
         </dd>
-        <dt>Redirect URIs</dt>
-        <dd>{client.redirectUris.join(', ') || '—'}</dd>
-        <dt>First party</dt>
-        <dd>{client.firstParty ? 'yes (no consent screen)' : 'no'}</dd>
-        <dt>Minimum acr</dt>
-        <dd>{client.minimumAcr ?? '—'}</dd>
-        <dt>Refresh grace</dt>
-        <dd>{client.refreshGraceSeconds === null ? "the tenant's" : `${client.refreshGraceSeconds} s`}</dd>
-        <dt>Managed by</dt>
-        <dd>{client.readOnly ? `${client.managedBy} (read-only here)` : client.managedBy}</dd>
-        <dt>Changed</dt>
+        <dt>{t.client.redirectUris}</dt>
+        <dd>{client.redirectUris.join(', ') || t.common.none}</dd>
+        <dt>{t.client.firstParty}</dt>
+        <dd>{client.firstParty ? t.client.firstPartyYes : t.client.firstPartyNo}</dd>
+        <dt>{t.client.minimumAcr}</dt>
+        <dd>{client.minimumAcr ?? t.common.none}</dd>
+        <dt>{t.client.refreshGrace}</dt>
+        <dd>{client.refreshGraceSeconds === null ? t.client.tenantsGrace : format(t.client.seconds, { seconds: client.refreshGraceSeconds })}</dd>
+        <dt>{t.client.managedBy}</dt>
+        <dd>{client.readOnly ? format(t.common.readOnlyHere, { managedBy: client.managedBy }) : client.managedBy}</dd>
+        <dt>{t.client.changed}</dt>
         <dd>{when(client.updatedAt)}</dd>
       </dl>
       {client.readOnly && client.managedBy.endsWith('.yaml') && (
         <p class="detail">
-          The tenant file is the source of truth for this application: change <code>{client.managedBy}</code> and apply it (<code>facet tenant apply</code>).
+          <Sentence message={t.client.fileIsSource} parts={{ file: <code>{client.managedBy}</code>, command: <code>facet tenant apply</code> }} />
         </p>
       )}
       {editable && (
         <>
-          <div class="actions" role="group" aria-label="Actions">
+          <div class="actions" role="group" aria-label={t.common.actions}>
             {client.authMethod !== 'none' && (
               <Button type="button" kind="danger" onClick={() => setAction(all.rotate)}>
-                Rotate secret
+                {t.client.rotateLabel}
               </Button>
             )}
             <Button type="button" kind="danger" onClick={() => setAction(all.delete)}>
-              Delete application
+              {t.client.deleteLabel}
             </Button>
           </div>
-          <h2>Settings</h2>
-          {initial && <ClientForm key={formKey} initial={initial} isNew={false} submitLabel="Save changes" problem={formProblem} onSubmit={(body) => void save(body)} />}
+          <h2>{t.client.settings}</h2>
+          {initial && <ClientForm key={formKey} initial={initial} isNew={false} submitLabel={t.client.saveLabel} problem={formProblem} onSubmit={(body) => void save(body)} />}
         </>
       )}
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />

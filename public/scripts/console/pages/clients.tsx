@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ClientBody, ClientSummary, Me, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
-import { api, base, navigate, tenantName } from '../context.ts';
+import { api, base, format, navigate, t, tenantName } from '../context.ts';
 import { ClientForm, initialValues } from './client-form.tsx';
 import { rememberIssuedSecret } from './client.tsx';
 
@@ -16,24 +16,24 @@ export function Clients({ me }: { me: Me }) {
   }, []);
   return (
     <section aria-labelledby="clients-title">
-      <h1 id="clients-title">Applications</h1>
+      <h1 id="clients-title">{t.clients.heading}</h1>
       <ProblemText problem={problem} />
       {me.roles.includes('admin') && (
         <p>
           <Link href={`${base}/clients/new`} class="button">
-            New application
+            {t.clients.newApplication}
           </Link>
         </p>
       )}
       {clients && (
         <div class="table-wrap">
           <table>
-            <caption class="visually-hidden">Applications of {tenantName}</caption>
+            <caption class="visually-hidden">{format(t.clients.caption, { tenant: tenantName })}</caption>
             <thead>
               <tr>
-                <th scope="col">Application</th>
-                <th scope="col" class="wide">Grants</th>
-                <th scope="col">Managed by</th>
+                <th scope="col">{t.clients.application}</th>
+                <th scope="col" class="wide">{t.clients.grants}</th>
+                <th scope="col">{t.clients.managedBy}</th>
               </tr>
             </thead>
             <tbody>
@@ -45,7 +45,7 @@ export function Clients({ me }: { me: Me }) {
                     <code class="detail">{c.clientId}</code>
                   </td>
                   <td class="wide">{c.grantTypes.join(', ')}</td>
-                  <td>{c.readOnly ? `${c.managedBy} (read-only here)` : c.managedBy}</td>
+                  <td>{c.readOnly ? format(t.common.readOnlyHere, { managedBy: c.managedBy }) : c.managedBy}</td>
                 </tr>
               ))}
             </tbody>
@@ -73,9 +73,9 @@ export function NewClient({ me }: { me: Me }) {
   }
   const confirmCreate = (body: ClientBody): Action => ({
     kind: 'create',
-    title: `Create the application “${body.name}”?`,
-    body: `${body.authMethod === 'none' ? 'A public client (no secret).' : 'A confidential client: its secret is shown once, right after.'} It can be used at once. This is audited.`,
-    label: 'Create application',
+    title: format(t.clients.createTitle, { name: body.name }),
+    body: format(t.clients.createBody, { kind: body.authMethod === 'none' ? 'public' : 'confidential' }),
+    label: t.clients.createLabel,
     run: () => create(body),
   });
   useEffect(() => {
@@ -84,7 +84,7 @@ export function NewClient({ me }: { me: Me }) {
       const body = JSON.parse(pending.args.body) as ClientBody;
       setInitial(initialValues(body));
       setFormKey((k) => k + 1);
-      setMessage('You confirmed it is you. Confirm to create the application.');
+      setMessage(t.clients.createSteppedUp);
       setAction(confirmCreate(body));
     }
   }, []);
@@ -92,13 +92,13 @@ export function NewClient({ me }: { me: Me }) {
   return (
     <section aria-labelledby="new-client-title">
       <p>
-        <Link href={`${base}/clients`}>← Applications</Link>
+        <Link href={`${base}/clients`}>{t.clients.back}</Link>
       </p>
-      <h1 id="new-client-title">New application</h1>
+      <h1 id="new-client-title">{t.clients.newApplication}</h1>
       <p role="status" class="status">
         {message}
       </p>
-      <ClientForm key={formKey} initial={initial} isNew submitLabel="Create application" problem={problem} onSubmit={(body) => void create(body)} />
+      <ClientForm key={formKey} initial={initial} isNew submitLabel={t.clients.createLabel} problem={problem} onSubmit={(body) => void create(body)} />
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />
     </section>
   );

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Me, Problem, SigningKey } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
-import { api, base, when } from '../context.ts';
+import { api, base, format, number, t, when } from '../context.ts';
 import { Button } from '../../../../ui/components/forms.tsx';
 
 export function Keys({ me }: { me: Me }) {
@@ -22,29 +22,29 @@ export function Keys({ me }: { me: Me }) {
   }
   const rotate: Action = {
     kind: 'rotate',
-    title: 'Rotate the signing keys?',
-    body: 'New ES256 and RS256 keys start signing tokens now. The current keys keep verifying during the overlap, then retire. This needs a recent step-up and is audited.',
-    label: 'Rotate keys',
+    title: t.keys.rotateTitle,
+    body: t.keys.rotateBody,
+    label: t.keys.rotateLabel,
     danger: true,
     run: async () => {
       const r = await api.rotateKeys({ page, action: 'rotate' });
       if (!r.ok) return setProblem(r.problem);
       setProblem(undefined);
-      setMessage(`Rotated: new keys ${r.data.created.join(', ')}.`);
+      setMessage(format(t.keys.rotated, { kids: r.data.created.join(', ') }));
       await load();
     },
   };
   const retire = (kid: string): Action => ({
     kind: 'retire',
-    title: `Retire ${kid} now?`,
-    body: 'Tokens this key signed stop verifying at once, before their overlap ends (for a key you suspect is exposed). This needs a recent step-up and is audited.',
-    label: 'Retire now',
+    title: format(t.keys.retireTitle, { kid }),
+    body: t.keys.retireBody,
+    label: t.keys.retireLabel,
     danger: true,
     run: async () => {
       const r = await api.retireKey(kid, { page, action: 'retire' });
       if (!r.ok) return setProblem(r.problem);
       setProblem(undefined);
-      setMessage(`Retired: ${r.data.retired}.`);
+      setMessage(format(t.keys.retired, { kid: r.data.retired }));
       await load();
     },
   });
@@ -52,32 +52,32 @@ export function Keys({ me }: { me: Me }) {
     void load();
     const pending = takePendingAction(page);
     if (pending?.action === 'rotate' && me.stepUpFreshUntil) {
-      setMessage('You confirmed it is you. Confirm the rotation to go on.');
+      setMessage(t.keys.steppedUp);
       setAction(rotate);
     }
   }, []);
   return (
     <section aria-labelledby="keys-title">
-      <h1 id="keys-title">Signing keys</h1>
+      <h1 id="keys-title">{t.keys.heading}</h1>
       <p role="status" class="status">
         {message}
       </p>
       <ProblemText problem={problem} />
-      <p class="detail">Rotated keys keep verifying for {Math.round(overlap / 3600)} hours, then retire.</p>
+      <p class="detail">{format(t.keys.overlap, { hours: number(Math.round(overlap / 3600)) })}</p>
       {keys && (
         <div class="table-wrap">
           <table>
-            <caption class="visually-hidden">Signing keys</caption>
+            <caption class="visually-hidden">{t.keys.caption}</caption>
             <thead>
               <tr>
-                <th scope="col">Key id</th>
-                <th scope="col">Algorithm</th>
-                <th scope="col">Status</th>
-                <th scope="col" class="wide">Created</th>
-                <th scope="col" class="wide">Retires</th>
+                <th scope="col">{t.keys.kid}</th>
+                <th scope="col">{t.keys.algorithm}</th>
+                <th scope="col">{t.keys.status}</th>
+                <th scope="col" class="wide">{t.keys.created}</th>
+                <th scope="col" class="wide">{t.keys.retires}</th>
                 {me.roles.includes('admin') && (
                   <th scope="col">
-                    <span class="visually-hidden">Actions</span>
+                    <span class="visually-hidden">{t.common.actions}</span>
                   </th>
                 )}
               </tr>
@@ -96,7 +96,7 @@ export function Keys({ me }: { me: Me }) {
                     <td>
                       {k.status === 'retiring' && (
                         <Button type="button" kind="secondary" small onClick={() => setAction(retire(k.kid))}>
-                          Retire now
+                          {t.keys.retireLabel}
                         </Button>
                       )}
                     </td>
@@ -109,7 +109,7 @@ export function Keys({ me }: { me: Me }) {
       )}
       {me.roles.includes('admin') && (
         <Button type="button" kind="danger" onClick={() => setAction(rotate)}>
-          Rotate keys
+          {t.keys.rotateLabel}
         </Button>
       )}
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />

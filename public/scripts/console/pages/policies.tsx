@@ -6,8 +6,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Me, PoliciesAnswer, PoliciesBody, Problem } from '../api.ts';
 import { takePendingAction } from '../api.ts';
-import { ConfirmAction, ProblemText, type Action } from '../components.tsx';
-import { api, base } from '../context.ts';
+import { ConfirmAction, ProblemText, Sentence, type Action } from '../components.tsx';
+import { api, base, format, number, t } from '../context.ts';
 import { Field, FieldError, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { policiesBody } from '../../../../src/admin/policy-settings.ts';
 import { KNOWN_ACRS } from './client-form.tsx';
@@ -17,19 +17,19 @@ type Policies = PoliciesAnswer['policies'];
 type Limit = { points?: number; duration?: number; blockDuration?: number };
 
 const REFRESH = [
-  { key: 'grace_seconds', label: 'Reuse grace', unit: 'seconds', range: '0–60', min: 0, max: 60 },
-  { key: 'absolute_lifetime_seconds', label: 'Absolute lifetime', unit: 'seconds', range: 'at least 3600 (1 hour)', min: 3600 },
-  { key: 'idle_timeout_seconds', label: 'Idle timeout', unit: 'seconds', range: 'at least 300 (5 minutes)', min: 300 },
+  { key: 'grace_seconds', label: t.policies.graceLabel, range: t.policies.graceRange, min: 0, max: 60 },
+  { key: 'absolute_lifetime_seconds', label: t.policies.absoluteLabel, range: t.policies.absoluteRange, min: 3600 },
+  { key: 'idle_timeout_seconds', label: t.policies.idleLabel, range: t.policies.idleRange, min: 300 },
 ] as const;
 const LIMIT_PARTS = [
-  { key: 'points', label: 'Requests' },
-  { key: 'duration', label: 'per seconds' },
-  { key: 'blockDuration', label: 'then blocked for (s)' },
+  { key: 'points', label: t.policies.points },
+  { key: 'duration', label: t.policies.duration },
+  { key: 'blockDuration', label: t.policies.blockDuration },
 ] as const;
 
 /** A number input's text as the API takes it: empty is "not set", a number as a number, anything else as typed (so the server names it). */
 const numberOf = (text: string): number | undefined => (text.trim() === '' ? undefined : /^-?\d+$/.test(text.trim()) ? Number(text.trim()) : (text.trim() as unknown as number));
-const duration = (seconds: number) => (seconds % 86400 === 0 ? `${seconds / 86400} days` : seconds % 3600 === 0 ? `${seconds / 3600} hours` : `${seconds} s`);
+const duration = (seconds: number) => (seconds % 86400 === 0 ? format(t.policies.days, { count: seconds / 86400 }) : seconds % 3600 === 0 ? format(t.policies.hours, { count: seconds / 3600 }) : format(t.policies.seconds, { count: seconds }));
 
 export function PoliciesPage({ me }: { me: Me }) {
   const page = `${base}/policies`;
@@ -85,32 +85,32 @@ export function PoliciesPage({ me }: { me: Me }) {
     setFormProblem(undefined);
     setAnswer(r.data);
     fill(r.data);
-    setMessage('Policies saved. They apply to new requests at once.');
+    setMessage(t.policies.saved);
   }
   useEffect(() => {
     const pending = takePendingAction(page);
     const body = pending?.action === 'save' && pending.args?.body && me.stepUpFreshUntil ? (JSON.parse(pending.args.body) as PoliciesBody) : undefined;
     void load(body);
     if (body) {
-      setMessage('You confirmed it is you. Confirm the change to go on.');
-      setAction({ kind: 'save', title: 'Change the security policies?', body: 'The new policies apply to new requests at once. This is audited.', label: 'Save policies', run: () => save(body) });
+      setMessage(t.common.steppedUpChange);
+      setAction({ kind: 'save', title: t.policies.changeTitle, body: t.policies.changeBody, label: t.policies.saveLabel, run: () => save(body) });
     }
   }, []);
 
-  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
+  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">{t.common.loading}</p>}</section>;
   const d = answer.defaults;
   const input = (name: string, id: string, extra: Record<string, unknown> = {}) => (
     <input id={id} inputMode="numeric" value={draft[name] ?? ''} disabled={readOnly} onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} {...fieldProps(formProblem, name, id)} {...extra} />
   );
   return (
     <section aria-labelledby="policies-title">
-      <h1 id="policies-title">Security policies</h1>
+      <h1 id="policies-title">{t.policies.heading}</h1>
       <p role="status" class="status">
         {message}
       </p>
       {answer.managedBy && (
         <p class="detail">
-          Managed by <code>{answer.managedBy}</code> (read-only here): change the file and apply it (<code>facet tenant apply</code>).
+          <Sentence message={t.policies.managedBy} parts={{ file: <code>{answer.managedBy}</code>, command: <code>facet tenant apply</code> }} />
         </p>
       )}
       <form
@@ -124,20 +124,20 @@ export function PoliciesPage({ me }: { me: Me }) {
         }}
       >
         <FormProblem problem={formProblem} fields={['signup', 'user_verification', 'admin_acr', 'refresh_tokens', 'rate_limits']} />
-        <Field id="policy-signup" name="signup" label="Sign-up" hint={`Default: ${d.signup}.`} problem={formProblem}>
+        <Field id="policy-signup" name="signup" label={t.policies.signup} hint={format(t.policies.defaultIs, { value: d.signup })} problem={formProblem}>
           <select id="policy-signup" value={draft.signup} disabled={readOnly} onChange={(e) => setDraft({ ...draft, signup: (e.target as HTMLSelectElement).value })} {...fieldProps(formProblem, 'signup', 'policy-signup')}>
-            <option value="open">Open: anyone may create an account</option>
-            <option value="invite">By invitation only</option>
-            <option value="closed">Closed: no new accounts</option>
+            <option value="open">{t.policies.signupOpen}</option>
+            <option value="invite">{t.policies.signupInvite}</option>
+            <option value="closed">{t.policies.signupClosed}</option>
           </select>
         </Field>
-        <Field id="policy-uv" name="user_verification" label="Passkey user verification" hint={`Default: ${d.user_verification}.`} problem={formProblem}>
+        <Field id="policy-uv" name="user_verification" label={t.policies.userVerification} hint={format(t.policies.defaultIs, { value: d.user_verification })} problem={formProblem}>
           <select id="policy-uv" value={draft.user_verification} disabled={readOnly} onChange={(e) => setDraft({ ...draft, user_verification: (e.target as HTMLSelectElement).value })} {...fieldProps(formProblem, 'user_verification', 'policy-uv')}>
-            <option value="required">Required (PIN or biometrics every time)</option>
-            <option value="preferred">Preferred</option>
+            <option value="required">{t.policies.uvRequired}</option>
+            <option value="preferred">{t.policies.uvPreferred}</option>
           </select>
         </Field>
-        <Field id="policy-admin-acr" name="admin_acr" label="Admin step-up acr" hint={`What sensitive console actions need, within 5 minutes. Default: ${d.admin_acr}.`} problem={formProblem}>
+        <Field id="policy-admin-acr" name="admin_acr" label={t.policies.adminAcr} hint={format(t.policies.adminAcrHint, { value: d.admin_acr })} problem={formProblem}>
           <input id="policy-admin-acr" list="policy-acr-values" value={draft.admin_acr ?? ''} disabled={readOnly} onInput={(e) => setDraft({ ...draft, admin_acr: (e.target as HTMLInputElement).value })} {...fieldProps(formProblem, 'admin_acr', 'policy-admin-acr')} />
           <datalist id="policy-acr-values">
             {KNOWN_ACRS.map((a) => (
@@ -146,22 +146,22 @@ export function PoliciesPage({ me }: { me: Me }) {
           </datalist>
         </Field>
         <fieldset class="field">
-          <legend>Refresh tokens</legend>
+          <legend>{t.policies.refreshTokens}</legend>
           {REFRESH.map((r) => (
-            <Field key={r.key} id={`policy-${r.key}`} name={`refresh_tokens/${r.key}`} label={`${r.label} (${r.unit})`} hint={`${r.range}; default ${d.refresh_tokens[r.key]} (${duration(d.refresh_tokens[r.key])}).`} problem={formProblem}>
+            <Field key={r.key} id={`policy-${r.key}`} name={`refresh_tokens/${r.key}`} label={format(t.policies.refreshField, { label: r.label })} hint={format(t.policies.refreshHint, { range: r.range, value: number(d.refresh_tokens[r.key]), duration: duration(d.refresh_tokens[r.key]) })} problem={formProblem}>
               {input(`refresh_tokens/${r.key}`, `policy-${r.key}`)}
             </Field>
           ))}
         </fieldset>
-        <h2>Rate limits</h2>
-        <p class="hint">Empty fields use the default shown. Whole numbers above 0 (block: 0 or more).</p>
+        <h2>{t.policies.rateLimits}</h2>
+        <p class="hint">{t.policies.rateLimitsHint}</p>
         {/* Focusable: on a narrow screen the table scrolls sideways, also by keyboard. */}
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Rate limits">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t.policies.rateLimits}>
           <table>
-            <caption class="visually-hidden">Rate limits, with their defaults</caption>
+            <caption class="visually-hidden">{t.policies.rateLimitsCaption}</caption>
             <thead>
               <tr>
-                <th scope="col">Limit</th>
+                <th scope="col">{t.policies.limit}</th>
                 {LIMIT_PARTS.map((p) => (
                   <th scope="col" key={p.key}>
                     {p.label}
@@ -193,7 +193,7 @@ export function PoliciesPage({ me }: { me: Me }) {
             </tbody>
           </table>
         </div>
-        {!readOnly && <Button>Save policies</Button>}
+        {!readOnly && <Button>{t.policies.saveLabel}</Button>}
       </form>
       <ConfirmAction action={action} onClose={() => setAction(undefined)} />
     </section>

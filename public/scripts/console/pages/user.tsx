@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Me, PendingAction, Problem, UserDetail } from '../api.ts';
 import { takePendingAction } from '../api.ts';
 import { ConfirmAction, Link, ProblemText, type Action } from '../components.tsx';
-import { api, base, when } from '../context.ts';
+import { api, base, format, t, when } from '../context.ts';
 import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
 import { profileBody } from '../../../../src/admin/user-settings.ts';
 import { Button } from '../../../../ui/components/forms.tsx';
@@ -21,7 +21,7 @@ function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; 
   };
   return (
     <details class="card">
-      <summary>Edit profile</summary>
+      <summary>{t.user.editProfile}</summary>
       <form
         ref={form}
         noValidate
@@ -33,17 +33,17 @@ function ProfileForm({ id, detail, onSaved }: { id: string; detail: UserDetail; 
           const result = await api.editProfile(id, body);
           if (!result.ok) return setProblem(result.problem);
           setProblem(undefined);
-          await onSaved('Profile saved.');
+          await onSaved(t.user.profileSaved);
         }}
       >
         <FormProblem problem={problem} fields={['displayName', 'email']} />
-        <Field id="profile-name" name="displayName" label="Display name" problem={problem}>
+        <Field id="profile-name" name="displayName" label={t.user.displayName} problem={problem}>
           <input id="profile-name" name="profile-name" maxLength={100} defaultValue={detail.user.displayName ?? ''} {...fieldProps(problem, 'displayName', 'profile-name')} />
         </Field>
-        <Field id="profile-email" name="email" label="Email address" problem={problem}>
+        <Field id="profile-email" name="email" label={t.user.emailAddress} problem={problem}>
           <input id="profile-email" name="profile-email" type="email" defaultValue={detail.user.email ?? ''} {...fieldProps(problem, 'email', 'profile-email')} />
         </Field>
-        <Button>Save profile</Button>
+        <Button>{t.user.saveProfile}</Button>
       </form>
     </details>
   );
@@ -74,58 +74,58 @@ export function User({ id, me }: { id: string; me: Me }) {
   const actions = (d: UserDetail): Record<string, Action> => ({
     signOut: {
       kind: 'signOut',
-      title: `Sign ${d.user.username} out everywhere?`,
-      body: 'Every session, grant and refresh token of this user ends now; the apps they use are told (back-channel logout). They can sign in again.',
-      label: 'Sign out everywhere',
+      title: format(t.user.signOutTitle, { username: d.user.username }),
+      body: t.user.signOutBody,
+      label: t.user.signOutLabel,
       run: async () => {
         const r = await api.signOut(id);
-        await done(r.ok ? `Signed out: ${r.data.sessions} session(s), ${r.data.families_ended} refresh-token famil${r.data.families_ended === 1 ? 'y' : 'ies'} ended.` : '', r.ok ? r : { ok: false, problem: r.problem });
+        await done(r.ok ? format(t.user.signedOut, { sessions: r.data.sessions, families: r.data.families_ended }) : '', r.ok ? r : { ok: false, problem: r.problem });
       },
     },
     lock: {
       kind: 'lock',
-      title: `Lock ${d.user.username}'s account?`,
-      body: 'They cannot sign in until the account is unlocked, and every session ends now.',
-      label: 'Lock account',
+      title: format(t.user.lockTitle, { username: d.user.username }),
+      body: t.user.lockBody,
+      label: t.user.lockLabel,
       danger: true,
-      run: async () => done('Account locked.', await api.lock(id)),
+      run: async () => done(t.user.locked, await api.lock(id)),
     },
     unlock: {
       kind: 'unlock',
-      title: `Unlock ${d.user.username}?`,
-      body: 'The account can sign in again, and every factor lockout is cleared.',
-      label: 'Unlock',
+      title: format(t.user.unlockTitle, { username: d.user.username }),
+      body: t.user.unlockBody,
+      label: t.user.unlockLabel,
       run: async () => {
         const a = await api.unlockAccount(id);
         if (!a.ok) return done('', a);
-        await done('Unlocked.', await api.unlockFactors(id));
+        await done(t.user.unlocked, await api.unlockFactors(id));
       },
     },
     resetOtp: {
       kind: 'resetOtp',
-      title: 'Reset the authenticator app?',
-      body: `The app of ${d.user.username} is removed; they must add it again before it counts for step-up.`,
-      label: 'Reset the app',
+      title: t.user.resetOtpTitle,
+      body: format(t.user.resetOtpBody, { username: d.user.username }),
+      label: t.user.resetOtpLabel,
       danger: true,
-      run: async () => done('The authenticator app was removed.', await api.resetFactor(id, 'otp')),
+      run: async () => done(t.user.otpReset, await api.resetFactor(id, 'otp')),
     },
     delete: {
       kind: 'delete',
-      title: `Delete ${d.user.username}?`,
-      body: 'The account is soft-deleted: signed out everywhere, face templates destroyed, erased after the retention period unless restored. This needs a recent step-up.',
-      label: 'Delete user',
+      title: format(t.user.deleteTitle, { username: d.user.username }),
+      body: t.user.deleteBody,
+      label: t.user.deleteLabel,
       danger: true,
       run: async () => {
         const r = await api.deleteUser(id, { page, action: 'delete' });
-        await done('Deleted. It can be restored until it is erased.', r.ok ? r : { ok: false, problem: r.problem });
+        await done(t.user.deleted, r.ok ? r : { ok: false, problem: r.problem });
       },
     },
     restore: {
       kind: 'restore',
-      title: `Restore ${d.user.username}?`,
-      body: 'The account comes back (its sessions do not). This needs a recent step-up.',
-      label: 'Restore user',
-      run: async () => done('Restored.', await api.restoreUser(id, { page, action: 'restore' })),
+      title: format(t.user.restoreTitle, { username: d.user.username }),
+      body: t.user.restoreBody,
+      label: t.user.restoreLabel,
+      run: async () => done(t.user.restored, await api.restoreUser(id, { page, action: 'restore' })),
     },
   });
 
@@ -141,20 +141,20 @@ export function User({ id, me }: { id: string; me: Me }) {
     // Only when the step-up worked (a failed one leaves nothing to continue).
     const offered = pending && me.stepUpFreshUntil && actions(detail)[pending.action];
     if (offered) {
-      setMessage('You confirmed it is you. Confirm the action to go on.');
+      setMessage(t.common.steppedUp);
       setAction(offered);
     }
   }, [detail !== undefined]);
 
-  if (!detail) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">Loading…</p>}</section>;
+  if (!detail) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">{t.common.loading}</p>}</section>;
   const all = actions(detail);
   const { user, factors } = detail;
   const deleted = user.deletedAt !== null;
   const enrolled = [
-    ...factors.passkeys.map((f) => ({ ...f, kind: 'Passkey' })),
-    ...(factors.otp ? [{ ...factors.otp, kind: 'App' }] : []),
-    ...factors.nfc.map((f) => ({ ...f, kind: 'NFC card' })),
-    ...factors.face.map((f) => ({ ...f, kind: 'Face' })),
+    ...factors.passkeys.map((f) => ({ ...f, kind: t.user.kindPasskey })),
+    ...(factors.otp ? [{ ...factors.otp, kind: t.user.kindApp }] : []),
+    ...factors.nfc.map((f) => ({ ...f, kind: t.user.kindNfc })),
+    ...factors.face.map((f) => ({ ...f, kind: t.user.kindFace })),
   ];
   const button = (a: Action, secondary = true) => (
     <Button type="button" kind={a.danger ? 'danger' : secondary ? 'secondary' : undefined} onClick={() => setAction(a)}>
@@ -164,7 +164,7 @@ export function User({ id, me }: { id: string; me: Me }) {
   return (
     <section aria-labelledby="user-title">
       <p>
-        <Link href={`${base}/users`}>← Users</Link>
+        <Link href={`${base}/users`}>{t.user.back}</Link>
       </p>
       <h1 id="user-title">{user.username}</h1>
       <p role="status" class="status">
@@ -172,23 +172,23 @@ export function User({ id, me }: { id: string; me: Me }) {
       </p>
       <ProblemText problem={problem} />
       <dl class="facts">
-        <dt>Email</dt>
-        <dd>{user.email ?? '—'}{user.email && !user.emailVerified ? ' (not verified)' : ''}</dd>
-        <dt>Name</dt>
-        <dd>{user.displayName ?? '—'}</dd>
-        <dt>Status</dt>
-        <dd>{deleted ? `deleted ${when(user.deletedAt)}` : user.status}</dd>
-        <dt>Created</dt>
+        <dt>{t.user.email}</dt>
+        <dd>{user.email ?? t.common.none}{user.email && !user.emailVerified ? t.user.notVerified : ''}</dd>
+        <dt>{t.user.name}</dt>
+        <dd>{user.displayName ?? t.common.none}</dd>
+        <dt>{t.user.status}</dt>
+        <dd>{deleted ? format(t.user.deletedAt, { time: when(user.deletedAt) }) : user.status}</dd>
+        <dt>{t.user.created}</dt>
         <dd>{when(user.createdAt)}</dd>
-        <dt>Console roles</dt>
-        <dd>{user.roles.join(', ') || 'none'}</dd>
-        <dt>Id</dt>
+        <dt>{t.user.consoleRoles}</dt>
+        <dd>{user.roles.join(', ') || t.user.noRoles}</dd>
+        <dt>{t.user.id}</dt>
         <dd>
           <code>{user.id}</code>
         </dd>
       </dl>
       {isHelpdesk && (
-        <div class="actions" role="group" aria-label="Actions">
+        <div class="actions" role="group" aria-label={t.common.actions}>
           {!deleted && button(all.signOut!)}
           {!deleted && user.status !== 'locked' && button(all.lock!)}
           {!deleted && (user.status === 'locked' || detail.lockouts.length > 0) && button(all.unlock!)}
@@ -198,20 +198,20 @@ export function User({ id, me }: { id: string; me: Me }) {
         </div>
       )}
       {isAdmin && !deleted && <ProfileForm id={id} detail={detail} onSaved={async (text) => { setMessage(text); await load(); }} />}
-      <h2>Factors</h2>
+      <h2>{t.user.factors}</h2>
       <table>
-        <caption class="visually-hidden">Enrolled factors</caption>
+        <caption class="visually-hidden">{t.user.factorsCaption}</caption>
         <thead>
           <tr>
-            <th scope="col">Factor</th>
-            <th scope="col">Added</th>
-            <th scope="col">Last used</th>
+            <th scope="col">{t.user.factor}</th>
+            <th scope="col">{t.user.added}</th>
+            <th scope="col">{t.user.lastUsed}</th>
           </tr>
         </thead>
         <tbody>
           {enrolled.length === 0 && (
             <tr>
-              <td colSpan={3}>No factor enrolled.</td>
+              <td colSpan={3}>{t.user.noFactor}</td>
             </tr>
           )}
           {enrolled.map((f) => (
@@ -226,35 +226,35 @@ export function User({ id, me }: { id: string; me: Me }) {
           ))}
         </tbody>
       </table>
-      <p class="detail">{factors.recoveryCodesLeft} unused recovery code(s).</p>
+      <p class="detail">{format(t.user.recoveryLeft, { count: factors.recoveryCodesLeft })}</p>
       {detail.lockouts.length > 0 && (
         <>
-          <h2>Lockouts</h2>
+          <h2>{t.user.lockouts}</h2>
           <ul>
             {detail.lockouts.map((l) => (
               <li key={l.factor}>
-                {l.factor}: {l.disabled ? 'disabled until unlocked' : `locked until ${when(l.lockedUntil)}`} ({l.failures} failures)
+                {format(t.user.lockoutFailures, { factor: l.factor, state: l.disabled ? t.user.disabledUntilUnlocked : format(t.user.lockedUntil, { time: when(l.lockedUntil) }), failures: l.failures })}
               </li>
             ))}
           </ul>
         </>
       )}
-      <h2>Sessions and connected apps</h2>
+      <h2>{t.user.sessionsHeading}</h2>
       <p>
-        {detail.sessions.account} account-page session(s), {detail.sessions.console} console session(s).
+        {format(t.user.sessions, { account: detail.sessions.account, console: detail.sessions.console })}
       </p>
       {detail.connectedApps.length > 0 ? (
         <ul>
           {detail.connectedApps.map((a) => (
             <li key={a.clientId}>
-              {a.clientId}: {a.families} active refresh-token famil{a.families === 1 ? 'y' : 'ies'}, last used {when(a.lastUsedAt)}
+              {format(t.user.connectedApp, { client: a.clientId, families: a.families, time: when(a.lastUsedAt) })}
             </li>
           ))}
         </ul>
       ) : (
-        <p class="detail">No app holds a refresh token.</p>
+        <p class="detail">{t.user.noConnectedApp}</p>
       )}
-      <h2>Recent security events</h2>
+      <h2>{t.user.events}</h2>
       <ol class="events">
         {detail.events.map((e) => (
           <li key={e.id}>

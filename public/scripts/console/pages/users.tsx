@@ -2,7 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { Problem, UserSummary } from '../api.ts';
 import { Link, ProblemText } from '../components.tsx';
-import { api, base, tenantName, when } from '../context.ts';
+import { api, base, format, t, tenantName, when } from '../context.ts';
 import { Button, Field } from '../../../../ui/components/forms.tsx';
 
 export function Users() {
@@ -35,7 +35,7 @@ export function Users() {
     <button
       type="button"
       class="sort"
-      aria-label={`Sort by ${label}${sort === column ? (order === 'asc' ? ', ascending' : ', descending') : ''}`}
+      aria-label={format(t.users.sortBy, { column: label, state: sort === column ? order : 'none' })}
       onClick={() => {
         if (sort === column) setOrder(order === 'asc' ? 'desc' : 'asc');
         else {
@@ -50,7 +50,7 @@ export function Users() {
 
   return (
     <section aria-labelledby="users-title">
-      <h1 id="users-title">Users</h1>
+      <h1 id="users-title">{t.users.heading}</h1>
       <form
         role="search"
         class="inline"
@@ -59,36 +59,36 @@ export function Users() {
           void load();
         }}
       >
-        <Field id="user-search" label="Search by username, email or id">
+        <Field id="user-search" label={t.users.search}>
           <input id="user-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} autocomplete="off" />
         </Field>
-        <Field id="user-status" label="Show" class="narrow">
+        <Field id="user-status" label={t.users.show} class="narrow">
           <select id="user-status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
-            <option value="live">Active accounts</option>
-            <option value="deleted">Deleted (restorable)</option>
-            <option value="all">All</option>
+            <option value="live">{t.users.live}</option>
+            <option value="deleted">{t.users.deleted}</option>
+            <option value="all">{t.users.all}</option>
           </select>
         </Field>
-        <Button>Search</Button>
+        <Button>{t.users.searchButton}</Button>
       </form>
       <ProblemText problem={problem} />
       {rows && (
         <>
           <p class="detail" role="status">
-            {rows.length === 0 ? 'No users match.' : `${rows.length} user${rows.length === 1 ? '' : 's'} on this page.`}
+            {rows.length === 0 ? t.users.noMatch : format(t.users.onPage, { count: rows.length })}
           </p>
           <div class="table-wrap">
             <table>
-              <caption class="visually-hidden">Users of {tenantName}</caption>
+              <caption class="visually-hidden">{format(t.users.caption, { tenant: tenantName })}</caption>
               <thead>
                 <tr>
                   <th scope="col" aria-sort={sort === 'username' ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
-                    {sortButton('username', 'Username')}
+                    {sortButton('username', t.users.username)}
                   </th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Status</th>
+                  <th scope="col">{t.users.email}</th>
+                  <th scope="col">{t.users.status}</th>
                   <th scope="col" class="wide" aria-sort={sort === 'created_at' ? (order === 'asc' ? 'ascending' : 'descending') : 'none'}>
-                    {sortButton('created_at', 'Created')}
+                    {sortButton('created_at', t.users.created)}
                   </th>
                 </tr>
               </thead>
@@ -99,23 +99,23 @@ export function Users() {
                       <Link href={`${base}/users/${user.id}`}>{user.username}</Link>
                       {user.roles.length > 0 && <span class="badge">{user.roles.join(', ')}</span>}
                     </td>
-                    <td>{user.email ?? '—'}</td>
-                    <td>{user.deletedAt ? 'deleted' : user.status}</td>
+                    <td>{user.email ?? t.common.none}</td>
+                    <td>{user.deletedAt ? t.users.deletedStatus : user.status}</td>
                     <td class="wide">{when(user.createdAt)}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <nav class="actions" aria-label="Pages">
+          <nav class="actions" aria-label={t.common.pages}>
             {cursors.length > 0 && (
               <Button type="button" kind="secondary" onClick={() => void load(cursors.length > 1 ? cursors[cursors.length - 2] : undefined, cursors.slice(0, -1))}>
-                Previous page
+                {t.common.previousPage}
               </Button>
             )}
             {next && (
               <Button type="button" kind="secondary" onClick={() => void load(next, [...cursors, next])}>
-                Next page
+                {t.common.nextPage}
               </Button>
             )}
           </nav>
