@@ -218,11 +218,12 @@ export function factorSecretBox(services: Services): { encrypt(plaintext: string
   return { encrypt: (plaintext) => ring.encrypt(Buffer.from(plaintext, 'utf8')), decrypt: (token) => ring.decrypt(token).toString('utf8') };
 }
 
-/** The stepup.ip and stepup.account rate limits for one attempt; the longest wait when refused. */
+/**
+ * The stepup.ip and stepup.account rate limits for one attempt, charged all or none in one
+ * round trip to Redis (consumeAll): an attempt refused for the account does not also use up the
+ * address's allowance, and the reverse.
+ */
 export async function consumeStepUpLimits(services: Services, ip: string, runtime: TenantRuntime, userId: string): Promise<{ allowed: true } | { allowed: false; retryAfterSeconds: number }> {
-  const { limits } = services;
   const tenant = { slug: runtime.tenant.slug, settings: runtime.tenant.settings };
-  const byIp = await limits.consume('stepup.ip', ip, { tenant });
-  if (!byIp.allowed) return byIp;
-  return limits.consume('stepup.account', userId, { tenant });
+  return services.limits.consumeAll([{ policy: 'stepup.ip', key: ip }, { policy: 'stepup.account', key: userId }], { tenant });
 }
