@@ -119,9 +119,9 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     ctx.status = status;
     ctx.type = 'html';
     const body: SafeHtml = html`<section class="card" role="alert"><h1>${heading}</h1><p>${message}</p>${links.map((l) => html`<p><a href="${l.href}">${l.label}</a></p>`)}</section>`;
-    ctx.body = layout({ title: heading, tenantName: 'Facet operators', nonce, scripts: [] }, body).toString();
+    ctx.body = layout({ title: heading, tenantName: 'Facet operators', nonce, scripts: [], lang: consoleLanguage(ctx).lang }, body).toString();
   };
-  const again = [{ href: '/console/sign-in', label: 'Sign in to the operator console' }];
+  const againFor = (ctx: Context) => [{ href: '/console/sign-in', label: consoleLanguage(ctx).t.operator.signInAgain }];
 
   /** Every /operator/api route but the document: an operator's session, and the CSRF token on writes. */
   const authenticate = async (ctx: Context, next: Next) => {
@@ -185,40 +185,42 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
     } catch {
       pending = undefined;
     }
+    const { t, format } = consoleLanguage(ctx);
+    const again = againFor(ctx);
     if (!pending || typeof ctx.query.state !== 'string' || !sameText(ctx.query.state, pending.state) || pending.at + LOGIN_TTL_SECONDS < Date.now() / 1000) {
-      return page(ctx, 400, 'Sign-in expired', 'This sign-in was started in another window or too long ago. Start again.', again);
+      return page(ctx, 400, t.signIn.expiredTitle, t.signIn.expired, again);
     }
     if (ctx.query.error === 'unmet_authentication_requirements') {
-      return page(ctx, 403, 'A stronger sign-in is needed', 'Operator actions need a step-up your account cannot give yet. Add the missing factor on your account page (for example an authenticator app under “Step-up factors”), then try again.', [
-        { href: `/t/${operatorSlug}/account`, label: 'Open your account page' },
-        { href: '/console', label: 'Back to the operator console' },
+      return page(ctx, 403, t.signIn.strongerTitle, t.operator.strongerNeeded, [
+        { href: `/t/${operatorSlug}/account`, label: t.signIn.openAccount },
+        { href: '/console', label: t.operator.backToConsole },
       ]);
     }
-    if (typeof ctx.query.error === 'string') return page(ctx, 403, 'Sign-in failed', `The sign-in ended with ${ctx.query.error}.`, again);
-    if (typeof ctx.query.code !== 'string') return page(ctx, 400, 'Sign-in failed', 'The answer carried no authorization code.', again);
+    if (typeof ctx.query.error === 'string') return page(ctx, 403, t.signIn.failedTitle, format(t.signIn.failedWith, { error: ctx.query.error }), again);
+    if (typeof ctx.query.code !== 'string') return page(ctx, 400, t.signIn.failedTitle, t.signIn.noCode, again);
     const response = await fetch(`${issuer}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ grant_type: 'authorization_code', code: ctx.query.code, redirect_uri: callback, client_id: CONSOLE_CLIENT_ID, code_verifier: pending.verifier }),
     });
     const tokens = (await response.json().catch(() => ({}))) as { id_token?: string; error?: string };
-    if (!response.ok || !tokens.id_token) return page(ctx, 400, 'Sign-in failed', `The token endpoint refused the code (${tokens.error ?? response.status}).`, again);
+    if (!response.ok || !tokens.id_token) return page(ctx, 400, t.signIn.failedTitle, format(t.signIn.tokenRefused, { reason: String(tokens.error ?? response.status) }), again);
     let claims: { sub?: string; acr?: unknown; amr?: unknown; auth_time?: unknown; nonce?: unknown };
     try {
       ({ payload: claims } = await jwtVerify(tokens.id_token, jwksFor(issuer), { issuer, audience: CONSOLE_CLIENT_ID, clockTolerance: 5 }));
     } catch (cause) {
-      return page(ctx, 400, 'Sign-in failed', `The ID token did not verify (${(cause as Error).message}).`, again);
+      return page(ctx, 400, t.signIn.failedTitle, format(t.operator.idTokenInvalid, { reason: (cause as Error).message }), again);
     }
-    if (claims.nonce !== pending.nonce) return page(ctx, 400, 'Sign-in failed', 'The ID token does not answer this sign-in (nonce).', again);
+    if (claims.nonce !== pending.nonce) return page(ctx, 400, t.signIn.failedTitle, t.operator.nonceMismatch, again);
     const sub = String(claims.sub);
     const acr = typeof claims.acr === 'string' ? claims.acr : '';
     const amr = Array.isArray(claims.amr) ? claims.amr.map(String) : [];
     const authTime = typeof claims.auth_time === 'number' ? claims.auth_time : Math.floor(Date.now() / 1000);
     const existing = pending.stepUp ? await current(ctx) : undefined;
     const outcome = await operatorTenant(async (runtime) => {
-      if (!acrSatisfies(runtime.acrPolicy, acr, CONSOLE_READ_ACR)) return { refused: `The operator console needs a passkey sign-in (${CONSOLE_READ_ACR}); this one reached ${acr || 'no acr'}.` };
+      if (!acrSatisfies(runtime.acrPolicy, acr, CONSOLE_READ_ACR)) return { refused: format(t.operator.passkeyNeeded, { acr: CONSOLE_READ_ACR, reached: acr || t.signIn.noAcr }) };
       return withTenant(db, runtime.tenant, async (trx) => {
-        if (!(await isOperator(trx, sub))) return { refused: `You are signed in to ${operatorSlug}, but you do not hold the operator role there. An operator can grant it (facet admin grant --tenant ${operatorSlug} <user> --role operator).` };
+        if (!(await isOperator(trx, sub))) return { refused: format(t.operator.notOperator, { tenant: operatorSlug, command: `facet admin grant --tenant ${operatorSlug} <user> --role operator` }) };
         const stepUp = pending!.stepUp && existing?.principal.userId === sub;
         let token: string | undefined;
         if (stepUp) await stepUpConsoleSession(trx, existing!.session.idHash, { acr, amr, authTime, idToken: tokens.id_token ?? null });
@@ -227,10 +229,10 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
         return { token, fresh: stepUpState({ acr, authTime }, runtime.acrPolicy, runtime.tenant.settings).freshUntil !== null, adminAcr: adminAcrOf(runtime.tenant.settings) };
       });
     });
-    if ('refused' in outcome) return page(ctx, 403, 'No operator access', outcome.refused!, [{ href: `/t/${operatorSlug}/account`, label: 'Your account page' }]);
+    if ('refused' in outcome) return page(ctx, 403, t.operator.noAccessTitle, outcome.refused!, [{ href: `/t/${operatorSlug}/account`, label: t.signIn.yourAccount }]);
     if (outcome.token) ctx.cookies.set(OPERATOR_COOKIE, outcome.token, cookie('strict', CONSOLE_SESSION_TTL_SECONDS));
     if (pending.stepUp && !outcome.fresh) {
-      return page(ctx, 403, 'Step-up not reached', `The sign-in reached ${acr}, and operator actions need ${outcome.adminAcr} within the last ${STEP_UP_MAX_AGE_SECONDS / 60} minutes.`, [{ href: '/console', label: 'Back to the operator console' }]);
+      return page(ctx, 403, t.signIn.stepUpNotReachedTitle, format(t.operator.stepUpNotReached, { acr, adminAcr: outcome.adminAcr, minutes: STEP_UP_MAX_AGE_SECONDS / 60 }), [{ href: '/console', label: t.operator.backToConsole }]);
     }
     ctx.set('Cache-Control', 'no-store');
     ctx.status = 303;
@@ -251,7 +253,7 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
       );
     }
     ctx.cookies.set(OPERATOR_COOKIE, null, { path: '/' });
-    page(ctx, 200, 'Signed out', 'Your operator console session has ended.', again);
+    page(ctx, 200, consoleLanguage(ctx).t.operator.signedOutTitle, consoleLanguage(ctx).t.operator.signedOut, againFor(ctx));
   });
 
   router.get('/console', async (ctx) => {
@@ -262,7 +264,10 @@ export function operatorRoutes(deps: OperatorDeps): Router | undefined {
       ctx.redirect('/console/sign-in');
       return;
     }
-    if (!found.operator) return page(ctx, 403, 'No operator access', `${found.principal.username} does not hold the operator role in ${operatorSlug} any more.`);
+    if (!found.operator) {
+      const { t, format } = consoleLanguage(ctx);
+      return page(ctx, 403, t.operator.noAccessTitle, format(t.operator.notOperatorAnyMore, { user: found.principal.username, tenant: operatorSlug }));
+    }
     const nonce = securePage(ctx);
     const { lang, t, format } = consoleLanguage(ctx);
     ctx.set('Cache-Control', 'no-store');

@@ -3,12 +3,13 @@
 // formats, German is a translation; the console speaks each language the pages speak; the shell
 // the server sends carries the negotiated language in <html lang>.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { argumentNames, fill } from '../../views/strings/format.ts';
 import { LANGUAGES } from '../../views/strings/index.ts';
 import { CONSOLE_LANGUAGES, consoleStringsOf } from '../../views/strings/console/index.ts';
 import { en } from '../../views/strings/console/en.ts';
 import { appShellPage } from '../../ui/components/layout.tsx';
+import { startTestFacet, type TestFacet } from '../support/facet.ts';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -109,5 +110,31 @@ describe('the consoles\' HTML shell', () => {
     const page = shell('de');
     assert.match(page, /<script type="module" src="\/assets\/build\/console.js" nonce="n0nce"><\/script>/);
     assert.equal([...page.matchAll(/<script(?![^>]* src=)/g)].length, 0);
+  });
+});
+
+describe('the console\'s own server pages follow the language choice', () => {
+  let facet: TestFacet;
+  before(async () => {
+    facet = await startTestFacet();
+  });
+  after(async () => facet?.close());
+  const callback = (headers: Record<string, string>, query = '') => fetch(`${facet.baseUrl}/t/demo/console/callback${query}`, { headers: { accept: 'text/html', ...headers }, redirect: 'manual' });
+
+  test('a sign-in that expired, in German for a German browser, with the pages\' switcher', async () => {
+    const response = await callback({ 'accept-language': 'de-DE,de;q=0.9' }, '?state=x&code=y');
+    const page = await response.text();
+    assert.equal(response.status, 400);
+    assert.match(page, /<html lang="de">/);
+    assert.ok(page.includes(`<h1>${CONSOLE_LANGUAGES.de.signIn.expiredTitle}</h1>`));
+    assert.ok(page.includes(CONSOLE_LANGUAGES.de.signIn.signInAgain));
+    assert.match(page, /<nav class="languages" aria-label="Sprache">/);
+  });
+
+  test('English without a header, and the facet_lang cookie wins over the browser', async () => {
+    assert.ok((await (await callback({}, '?state=x')).text()).includes(`<h1>${en.signIn.expiredTitle}</h1>`));
+    const chosen = await (await callback({ 'accept-language': 'de', cookie: 'facet_lang=en' }, '?state=x')).text();
+    assert.match(chosen, /<html lang="en">/);
+    assert.ok(chosen.includes(`<h1>${en.signIn.expiredTitle}</h1>`));
   });
 });

@@ -469,6 +469,18 @@ export const en = {
     tenantFile: 'Tenant file (YAML, as in tenants/<slug>.yaml)',
     apply: 'Apply',
     applied: '{created, select, yes {Created} other {Updated}} {slug}: clients added {added}, updated {updated}, removed {removed}.',
+    signInAgain: 'Sign in to the operator console',
+    strongerNeeded: 'Operator actions need a step-up your account cannot give yet. Add the missing factor on your account page (for example an authenticator app under “Step-up factors”), then try again.',
+    backToConsole: 'Back to the operator console',
+    idTokenInvalid: 'The ID token did not verify ({reason}).',
+    nonceMismatch: 'The ID token does not answer this sign-in (nonce).',
+    noAccessTitle: 'No operator access',
+    passkeyNeeded: 'The operator console needs a passkey sign-in ({acr}); this one reached {reached}.',
+    notOperator: 'You are signed in to {tenant}, but you do not hold the operator role there. An operator can grant it ({command}).',
+    notOperatorAnyMore: '{user} does not hold the operator role in {tenant} any more.',
+    stepUpNotReached: 'The sign-in reached {acr}, and operator actions need {adminAcr} within the last {minutes} minutes.',
+    signedOutTitle: 'Signed out',
+    signedOut: 'Your operator console session has ended.',
   },
 };
 
