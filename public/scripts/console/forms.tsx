@@ -8,6 +8,7 @@ import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
 import * as z from 'zod/mini';
 import { de, en } from 'zod/locales';
+import type { Language } from '../../../views/strings/index.ts';
 import { format, lang, t } from '../shared/language.ts';
 import { fieldErrors } from '../../../src/http/field-errors.ts';
 import type { Problem } from './api.ts';
@@ -15,7 +16,9 @@ import { Field as SharedField } from '../../../ui/components/forms.tsx';
 
 // The check's messages in the console's language (zod's own translations); classic zod on the server
 // loads the English ones itself, zod/mini only when asked. The server's own answers stay English.
-z.config(lang === 'de' ? de() : en());
+// Keyed by every language the pages speak: a new one fails the typecheck until it is named here.
+const ZOD_MESSAGES = { en, de } satisfies Record<Language, () => unknown>;
+z.config(ZOD_MESSAGES[lang as Language]());
 
 export interface FieldProblem {
   in?: string;
