@@ -131,7 +131,7 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   const proof = (await enrolProof(deps, account)).fresh;
   if (!proof) throw refusal(403, 'reauth_required', t.face.reauthNeeded, { redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
   const limited = await consumeStepUpLimits(deps.services, ctx.ip, account.runtime, account.user.id);
-  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, t.face.reasons.rate_limited);
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }));
   const { face } = deps.services;
   if (!face.status().available) throw refusal(503, 'unavailable', t.face.reasons.unavailable!);
   const service = await face.service();
@@ -345,7 +345,7 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   if (!userId) throw refusal(403, 'passkey_required', t.face.notSignedIn, { redirect: place.away });
 
   const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, userId);
-  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, t.face.reasons.rate_limited);
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }));
   const { face, metrics } = deps.services;
   if (!face.status().available) {
     metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });
