@@ -124,8 +124,10 @@ describe('the console in German (Chromium)', () => {
     await page.getByRole('button', { name: de.clients.createLabel }).click();
     // The name and the redirect URIs are missing: one sentence above the form, each message beside its field.
     await page.getByText(fill(de.common.correctFields, { count: 2 }, 'de')).waitFor();
-    // The field is marked; its message is the API schema's own (src/admin/client-settings.ts), which stays English.
+    // The API schema's own messages (src/admin/client-settings.ts, English) beside their fields, in German.
     assert.equal(await page.locator('#client-name').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#client-name-error').textContent(), de.schemaMessages.applicationName);
+    assert.equal(await page.locator('#client-redirects-error').textContent(), de.schemaMessages.redirectNeeded);
     await axe(page, 'new application (de)');
     await screenshot(page, 'console-de-new-application');
 

@@ -3,6 +3,8 @@
 // formats, German is a translation; the console speaks each language the pages speak; the shell
 // the server sends carries the negotiated language in <html lang>.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as z from 'zod/mini';
 import { after, before, describe, test } from 'node:test';
 import { argumentNames, fill } from '../../views/strings/format.ts';
 import { LANGUAGES } from '../../views/strings/index.ts';
@@ -10,6 +12,9 @@ import { CONSOLE_LANGUAGES, consoleStringsOf } from '../../views/strings/console
 import { en } from '../../views/strings/console/en.ts';
 import { appShellPage } from '../../ui/components/layout.tsx';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { translateSchemaMessage } from '../../views/strings/console/schema-messages.ts';
+import { createClientBody } from '../../src/admin/client-settings.ts';
+import { brandColorProblem, contrastRatio } from '../../src/tenancy/brand-color.ts';
 
 type Tree = { [key: string]: string | Tree };
 
@@ -136,5 +141,32 @@ describe('the console\'s own server pages follow the language choice', () => {
     const chosen = await (await callback({ 'accept-language': 'de', cookie: 'facet_lang=en' }, '?state=x')).text();
     assert.match(chosen, /<html lang="en">/);
     assert.ok(chosen.includes(`<h1>${en.signIn.expiredTitle}</h1>`));
+  });
+});
+
+describe('the admin API\'s field messages in the console\'s language', () => {
+  const schemaSources = ['src/admin/client-settings.ts', 'src/admin/branding-settings.ts', 'src/admin/user-settings.ts', 'src/admin/policy-settings.ts']
+    .map((file) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8'))
+    .join('\n');
+
+  test('every English text in schemaMessages is one a schema really gives (a changed schema text fails here)', () => {
+    const quoted = (text: string) => [`'${text}'`, `"${text}"`, `'${text.replaceAll("'", "\\'")}'`].some((form) => schemaSources.includes(form));
+    assert.deepEqual(Object.entries(en.schemaMessages).filter(([, text]) => !quoted(text)).map(([key]) => key), []);
+  });
+
+  test('what the schemas answer comes out in German, numbers in German notation; unknown text passes unchanged', () => {
+    const de = CONSOLE_LANGUAGES.de;
+    const issues = (schema: Parameters<typeof z.safeParse>[0], body: unknown) => {
+      const result = z.safeParse(schema, body);
+      return result.success ? [] : result.error.issues.map((issue) => issue.message);
+    };
+    const client = issues(createClientBody, { name: '', grantTypes: ['authorization_code'], redirectUris: [] });
+    assert.ok(client.includes(en.schemaMessages.applicationName) && client.includes(en.schemaMessages.redirectNeeded), client.join(' | '));
+    assert.deepEqual(client.filter((text) => text.startsWith('give') || text.startsWith('authorization_code')).map((text) => translateSchemaMessage(text, de, 'de-DE')), [de.schemaMessages.applicationName, de.schemaMessages.redirectNeeded]);
+    assert.equal(translateSchemaMessage(brandColorProblem('#ffd700')!, de, 'de-DE'), fill(de.branding.lowContrast, { color: '#ffd700', ratio: new Intl.NumberFormat('de-DE', { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(contrastRatio('#ffd700', '#ffffff')), min: '4,5' }, 'de'));
+    assert.match(translateSchemaMessage(brandColorProblem('#ffd700')!, de, 'de-DE'), /^#ffd700 hat einen Kontrast von 1,\d\d:1 zu Weiß/);
+    assert.equal(translateSchemaMessage(brandColorProblem('red')!, de), fill(de.branding.notAColor, { color: 'red' }, 'de'));
+    assert.equal(translateSchemaMessage('some other message', de), 'some other message');
+    assert.equal(translateSchemaMessage(en.schemaMessages.applicationName, en), en.schemaMessages.applicationName);
   });
 });

@@ -9,7 +9,8 @@ import { useRef, useState } from 'preact/hooks';
 import * as z from 'zod/mini';
 import { de, en } from 'zod/locales';
 import type { Language } from '../../../views/strings/index.ts';
-import { format, lang, t } from '../shared/language.ts';
+import { format, lang, locale, t } from '../shared/language.ts';
+import { translateSchemaMessage } from '../../../views/strings/console/schema-messages.ts';
 import { fieldErrors } from '../../../src/http/field-errors.ts';
 import type { Problem } from './api.ts';
 import { Field as SharedField } from '../../../ui/components/forms.tsx';
@@ -35,7 +36,9 @@ export function fieldMessages(problem: Problem | undefined, name: string): strin
     .filter((e) => e.pointer === own || e.pointer.startsWith(`${own}/`))
     .map((e) => {
       const item = e.pointer.slice(own.length + 1);
-      return /^\d+$/.test(item) ? format(t.common.lineError, { line: Number(item) + 1, detail: e.detail }) : e.detail;
+      // The schema's message in the console's language (the same for this check and the server's answer).
+      const detail = translateSchemaMessage(e.detail, t, locale);
+      return /^\d+$/.test(item) ? format(t.common.lineError, { line: Number(item) + 1, detail }) : detail;
     });
 }
 

@@ -433,6 +433,32 @@ export const en = {
     newer: 'Newer events',
     older: 'Older events',
   },
+  /**
+   * The admin API's own field messages (its body schemas in src/admin/*-settings.ts, which the
+   * console also checks with before sending): the English text here is exactly the schema's, and
+   * translateSchemaMessage (./schema-messages.ts) puts this language's text in its place.
+   * test/views/console-strings.test.ts fails when a schema no longer has one of these texts.
+   */
+  schemaMessages: {
+    httpUrl: 'an http:// or https:// URL',
+    noFragment: 'a redirect URI has no fragment (#…)',
+    publicKeyOnly: 'a public key only: remove its private part',
+    applicationName: 'give the application a name',
+    oneGrantType: 'choose at least one grant type',
+    acrValue: 'an acr value',
+    jwksUrl: 'an https:// URL of a JSON Web Key Set',
+    oneKey: 'at least one key',
+    redirectNeeded: 'authorization_code needs at least one redirect URI',
+    redirectUnused: 'redirect URIs are only used with authorization_code',
+    publicNoCredentials: 'a public client (no authentication) cannot use client_credentials',
+    keysNeeded: "private_key_jwt needs the client's public keys: a key set URL or the key set itself",
+    keysEither: 'give either a key set URL or the key set, not both',
+    keysUnused: 'keys are only used with private_key_jwt',
+    refreshAlone: 'refresh_token comes with authorization_code or the device grant',
+    clientId: '2–128 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+    tenantName: 'give the tenant a name',
+    imageUrl: 'an http:// or https:// URL of an image',
+  },
   operator: {
     title: 'Operator console · Facet',
     noscript: 'The operator console needs JavaScript. The same actions are available through the operator API ({openapi}).',
