@@ -18,7 +18,7 @@ import { parseSunUrl } from '../factors/nfc/parse-sun-url.ts';
 import { verifySun } from '../factors/nfc/verify-sun.ts';
 import type { SessionFactor } from '../stepup/index.ts';
 import { nfcEnrolPage, totpEnrolPage, accountFactorsSections, type NfcEnrolValues } from '../../ui/pages/step-up.tsx';
-import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
+import { fill, waitArguments, stringsFor, type Strings } from '../../views/strings/index.ts';
 import type { VNode } from 'preact';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
@@ -124,7 +124,7 @@ function registerTotpRoutes(router: Router, deps: InteractionDeps): void {
     const outcome = await withTenant(deps.db, runtime.tenant, async (trx) => {
       const stored = await store.find(trx, user.id);
       if (!stored || stored.confirmed) return { done: 'gone' as const };
-      if (!limited.allowed) return { done: 'retry' as const, secret: stored.secret, error: fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }) };
+      if (!limited.allowed) return { done: 'retry' as const, secret: stored.secret, error: fill(t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds)) };
       const result = await store.verifyCode(trx, { userId: user.id, code: normaliseCode(body.code), confirming: true });
       if (!result.ok) return { done: 'retry' as const, secret: stored.secret, error: otpMessage(t, result.reason, runtime.tenant.name) };
       await audit(trx, ctx, account, 'factor.otp.enrolled', proof, { algorithm: stored.algorithm, digits: stored.digits, period: stored.period });
@@ -217,7 +217,7 @@ function registerNfcRoutes(router: Router, deps: InteractionDeps): void {
     const { runtime, user } = account;
     const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, user.id);
     if (!limited.allowed) {
-      const detail = fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds });
+      const detail = fill(t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds));
       return respondRateLimited(ctx, limited.retryAfterSeconds, { detail, page: () => showNfcEnrolment(ctx, account, { values, formError: detail }, 429) });
     }
     const parsed = parseSunUrl(tap);

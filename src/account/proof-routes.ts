@@ -10,7 +10,7 @@ import { createTotpFactor } from '../factors/totp/factor.ts';
 import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
 import type { Factor } from '../factors/contract.ts';
 import { freshProofPage } from '../../ui/pages/account.tsx';
-import { fill, stringsFor } from '../../views/strings/index.ts';
+import { fill, waitArguments, stringsFor } from '../../views/strings/index.ts';
 import { htmlResponse, readBody, requestFacts, securePage } from '../interaction/http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
 import { type InteractionDeps } from '../interaction/flow.ts';
@@ -72,7 +72,7 @@ export function registerProofRoutes(router: Router, deps: InteractionDeps): void
           outcome.refusal === 'not_enrolled'
             ? t.stepUp.notEnrolled
             : outcome.refusal === 'rate_limited'
-              ? fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds })
+              ? fill(t.stepUp.tooMany, waitArguments(outcome.retryAfterSeconds))
               : outcome.refusal === 'locked' || outcome.lock.locked
                 ? lockMessage(t, outcome.lock)
                 : name === 'otp'

@@ -24,7 +24,7 @@ import { consumeStepUpLimits, continueOrFinish, otherWays, stepUpSubject } from 
 import { accountOf, accountSession, type AccountContext } from '../account/session.ts';
 import { accountPageReturn, proofData, proofState, recordAccountProof, requireFreshProof } from '../account/fresh-proof.ts';
 import { faceEnrolPage, faceVerifyPage } from '../../ui/pages/face.tsx';
-import { fill, stringsFor, type Strings } from '../../views/strings/index.ts';
+import { fill, waitArguments, stringsFor, type Strings } from '../../views/strings/index.ts';
 import { ACCOUNT_JSON_ROUTES } from './json-api.ts';
 import { replyChecks } from './json-step.ts';
 import { dropFaceChallengesOf, hasFaceChallenge, issueFaceChallenge, parseSteps, purgeFaceChallenges, takeFaceChallenge } from '../factors/face/challenges.ts';
@@ -131,7 +131,7 @@ async function submitEnrol(ctx: Context, deps: InteractionDeps): Promise<void> {
   const proof = (await enrolProof(deps, account)).fresh;
   if (!proof) throw refusal(403, 'reauth_required', t.face.reauthNeeded, { redirect: `${account.base}/verify?next=${encodeURIComponent(`${account.base}/face`)}` });
   const limited = await consumeStepUpLimits(deps.services, ctx.ip, account.runtime, account.user.id);
-  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }));
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds)));
   const { face } = deps.services;
   if (!face.status().available) throw refusal(503, 'unavailable', t.face.reasons.unavailable!);
   const service = await face.service();
@@ -345,7 +345,7 @@ async function submitVerify(ctx: Context, deps: InteractionDeps, place: FaceChec
   if (!userId) throw refusal(403, 'passkey_required', t.face.notSignedIn, { redirect: place.away });
 
   const limited = await consumeStepUpLimits(deps.services, ctx.ip, runtime, userId);
-  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }));
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds)));
   const { face, metrics } = deps.services;
   if (!face.status().available) {
     metrics.livenessChecks.inc({ tenant: runtime.tenant.slug, outcome: 'error' });

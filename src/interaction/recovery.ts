@@ -11,7 +11,7 @@ import { RECOVERY_ACR } from '../stepup/index.ts';
 import { recoveryCodeFactor } from '../factors/recovery-code/factor.ts';
 import { runAttempt } from './attempt.ts';
 import { consumeAccountLimits } from './account-limits.ts';
-import { fill } from '../../views/strings/index.ts';
+import { fill, waitArguments } from '../../views/strings/index.ts';
 import { continueOrFinish, endUnmet, loadUnmet, loadUnmetRequirement } from './step-up.ts';
 import { htmlResponse, readBody, requestFacts } from './http.ts';
 import { respondRateLimited } from '../http/error-responder.ts';
@@ -30,7 +30,7 @@ export async function submitRecovery(ctx: Context, flow: Flow, deps: Interaction
   const at = now();
   const limited = await consumeAccountLimits(deps.services, flow.runtime, 'signin.account', [username]);
   if (!limited.allowed) {
-    const detail = fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds });
+    const detail = fill(flow.t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds));
     return respondRateLimited(ctx, limited.retryAfterSeconds, { detail, page: () => htmlResponse(ctx, recoveryPage(pageContext(ctx, flow), { username, error: detail }), 429) });
   }
   const user = username ? await withTenant(deps.db, flow.runtime.tenant, (trx) => findLiveUserByUsername(trx, username)) : undefined;

@@ -13,7 +13,7 @@ import { lockedMessage, passkeyMessage } from './messages.ts';
 import { checkLock, recordFailure, recordSuccess, type LockState } from '../lockout/index.ts';
 import { continueOrFinish } from './step-up.ts';
 import { consumeAccountLimits } from './account-limits.ts';
-import { fill } from '../../views/strings/index.ts';
+import { fill, waitArguments } from '../../views/strings/index.ts';
 import { FLOW_JSON_ROUTES } from './json-api.ts';
 import { jsonStep } from './json-step.ts';
 
@@ -34,7 +34,7 @@ export const passkeyOptions = jsonStep(FLOW_JSON_ROUTES.passkeyOptions, async (c
   const rp = relyingPartyFor(deps.config.publicUrl, { name: runtime.tenant.name, settings: runtime.settings });
   const username = body.username || undefined;
   const limited = await consumeAccountLimits(deps.services, runtime, 'signin.account', [username]);
-  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(flow.t.stepUp.tooMany, { seconds: limited.retryAfterSeconds }));
+  if (!limited.allowed) throw tooManyRequests(limited.retryAfterSeconds, fill(flow.t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds)));
   const options = await withTenant(deps.db, runtime.tenant, async (trx) => {
     const user = username ? await findLiveUserByUsername(trx, username) : undefined;
     return startAuthentication(trx, {

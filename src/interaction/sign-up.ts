@@ -30,7 +30,7 @@ import { FLOW_JSON_ROUTES } from './json-api.ts';
 import { jsonStep } from './json-step.ts';
 import { continueOrFinish } from './step-up.ts';
 import { consumeAccountLimits } from './account-limits.ts';
-import { fill } from '../../views/strings/index.ts';
+import { fill, waitArguments } from '../../views/strings/index.ts';
 import { amrForFactor } from '../stepup/index.ts';
 
 const USERNAME = /^[A-Za-z0-9._-]{3,40}$/;
@@ -73,7 +73,7 @@ export async function submitSignUp(ctx: Context, flow: Flow, deps: InteractionDe
   const { runtime } = flow;
   const limited = await consumeAccountLimits(deps.services, runtime, 'signup.account', [values.username, values.email]);
   if (!limited.allowed) {
-    const detail = fill(t.stepUp.tooMany, { seconds: limited.retryAfterSeconds });
+    const detail = fill(t.stepUp.tooMany, waitArguments(limited.retryAfterSeconds));
     return respondRateLimited(ctx, limited.retryAfterSeconds, { detail, page: () => htmlResponse(ctx, signUpPage(pageContext(ctx, flow), { values, errors: { username: detail }, inviteField: policy(flow) === 'invite' }), 429) });
   }
   await withTenant(deps.db, runtime.tenant, async (trx) => {

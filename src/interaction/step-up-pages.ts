@@ -11,7 +11,7 @@ import type { FactorName } from '../factors/names.ts';
 import { createTotpFactor } from '../factors/totp/factor.ts';
 import { createNfcFactor, tapOf } from '../factors/nfc/factor.ts';
 import { nfcStepUpPage, otpStepUpPage, stepUpIntroPage } from '../../ui/pages/step-up.tsx';
-import { fill, type Strings } from '../../views/strings/index.ts';
+import { fill, waitArguments, type Strings } from '../../views/strings/index.ts';
 import { html, type SafeHtml } from '../../ui/html.ts';
 import type { PageContext } from '../../ui/pages/interaction.tsx';
 import { interactionFlow, pageContext, type Flow, type InteractionDeps } from './flow.ts';
@@ -112,8 +112,8 @@ async function attempt(ctx: Context, flow: Flow, deps: InteractionDeps, page: St
         return showFactorPage(ctx, flow, page, subject, { formError: t.stepUp.notEnrolled }, 400);
       case 'rate_limited':
         return respondRateLimited(ctx, outcome.retryAfterSeconds, {
-          detail: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }),
-          page: () => showFactorPage(ctx, flow, page, subject, { formError: fill(t.stepUp.tooMany, { seconds: outcome.retryAfterSeconds }) }, 429),
+          detail: fill(t.stepUp.tooMany, waitArguments(outcome.retryAfterSeconds)),
+          page: () => showFactorPage(ctx, flow, page, subject, { formError: fill(t.stepUp.tooMany, waitArguments(outcome.retryAfterSeconds)) }, 429),
         });
       case 'locked':
         return showFactorPage(ctx, flow, page, subject, { formError: lockNotice(t, outcome.lock) }, 400);

@@ -3,7 +3,7 @@
 // switcher's ?lang= link changes the page and is remembered in a cookie, under the same CSP.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { argumentNames, fill, LANGUAGES, negotiateLanguage, stringsFor } from '../../views/strings/index.ts';
+import { argumentNames, fill, LANGUAGES, negotiateLanguage, stringsFor, waitArguments } from '../../views/strings/index.ts';
 import { en } from '../../views/strings/en.ts';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { CookieJar } from '../support/http-agent.ts';
@@ -54,8 +54,13 @@ describe('the message catalogue', () => {
     assert.match(fill(en.account.recoveryRemaining, { count: 0 }, 'en'), /^No unused recovery codes remain/);
     assert.equal(fill(LANGUAGES.de.strings.account.recoveryRemaining, { count: 1 }, 'de'), 'Noch 1 unbenutzter Wiederherstellungscode.');
     assert.equal(fill(LANGUAGES.de.strings.account.recoveryRemaining, { count: 7 }, 'de'), 'Noch 7 unbenutzte Wiederherstellungscodes.');
-    assert.equal(fill(en.stepUp.tooMany, { seconds: 1 }), 'Too many attempts. Wait 1 second and try again.');
-    assert.equal(fill(LANGUAGES.de.strings.stepUp.tooMany, { seconds: 30 }, 'de'), 'Zu viele Versuche. Warten Sie 30 Sekunden und versuchen Sie es erneut.');
+    assert.equal(fill(en.stepUp.tooMany, waitArguments(1)), 'Too many attempts. Wait 1 second and try again.');
+    assert.equal(fill(LANGUAGES.de.strings.stepUp.tooMany, waitArguments(30), 'de'), 'Zu viele Versuche. Warten Sie 30 Sekunden und versuchen Sie es erneut.');
+    // From two minutes on the wait is told in whole minutes, rounded up.
+    assert.equal(fill(en.stepUp.tooMany, waitArguments(119)), 'Too many attempts. Wait 119 seconds and try again.');
+    assert.equal(fill(en.stepUp.tooMany, waitArguments(120)), 'Too many attempts. Wait 2 minutes and try again.');
+    assert.equal(fill(en.stepUp.tooMany, waitArguments(299)), 'Too many attempts. Wait 5 minutes and try again.');
+    assert.equal(fill(LANGUAGES.de.strings.stepUp.tooMany, waitArguments(300), 'de'), 'Zu viele Versuche. Warten Sie 5 Minuten und versuchen Sie es erneut.');
     assert.equal(fill(en.stepUp.locked, { minutes: 5 }), 'Too many wrong attempts. You can try again in 5 min, after {time}.');
   });
   test('German is a translation, not a copy', () => {

@@ -300,7 +300,7 @@ export const de: Strings = {
     otherWays: 'Andere Möglichkeiten zur Bestätigung:',
     tryAnother: 'Andere Methode versuchen',
     cancel: 'Abbrechen und zurück zu {client}',
-    tooMany: 'Zu viele Versuche. Warten Sie {seconds, plural, one {# Sekunde} other {# Sekunden}} und versuchen Sie es erneut.',
+    tooMany: 'Zu viele Versuche. Warten Sie {minutes, plural, =0 {{seconds, plural, one {# Sekunde} other {# Sekunden}}} one {# Minute} other {# Minuten}} und versuchen Sie es erneut.',
     locked: 'Zu viele falsche Versuche. Sie können es in {minutes} Min. wieder versuchen, ab {time}.',
     disabled: 'Dieser Faktor ist nach zu vielen falschen Versuchen gesperrt. Wenden Sie sich an Ihre Administration.',
     notEnrolled: 'Für dieses Konto ist das nicht eingerichtet. Wählen Sie einen anderen Weg oder kehren Sie zur Anwendung zurück.',

@@ -301,7 +301,7 @@ export const en = {
     otherWays: 'Other ways to confirm:',
     tryAnother: 'Try another method',
     cancel: 'Cancel and go back to {client}',
-    tooMany: 'Too many attempts. Wait {seconds, plural, one {# second} other {# seconds}} and try again.',
+    tooMany: 'Too many attempts. Wait {minutes, plural, =0 {{seconds, plural, one {# second} other {# seconds}}} one {# minute} other {# minutes}} and try again.',
     locked: 'Too many wrong attempts. You can try again in {minutes} min, after {time}.',
     disabled: 'This factor is blocked after too many wrong attempts. Contact your administrator.',
     notEnrolled: 'This account has not set this up. Choose another way, or go back to the application.',

@@ -19,6 +19,15 @@ export function isLanguage(value: unknown): value is Language {
   return typeof value === 'string' && Object.hasOwn(LANGUAGES, value);
 }
 
+/**
+ * The arguments of a "wait" message (stepUp.tooMany) for a Retry-After in seconds: whole minutes
+ * from two minutes on (a five-minute block reads "5 minutes", not "300 seconds"), rounded up so
+ * the reader never comes back too early; `minutes` is 0 below that and the seconds are shown.
+ */
+export function waitArguments(seconds: number): { seconds: number; minutes: number } {
+  return { seconds, minutes: seconds >= 120 ? Math.ceil(seconds / 60) : 0 };
+}
+
 /** The best language for an Accept-Language header, or English. */
 export function negotiateLanguage(acceptLanguage?: string | null): Language {
   const ranges = (acceptLanguage ?? '')
