@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { LANGUAGES } from '../../views/strings/index.ts';
-import { launchBrowser, screenshot } from './support.ts';
+import { launchBrowser, pageWithAuthenticator, screenshot } from './support.ts';
 
 const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const de = LANGUAGES.de.strings;
@@ -43,13 +43,7 @@ describe('the pages in German (Chromium)', () => {
   before(async () => {
     facet = await startTestFacet();
     browser = await launchBrowser();
-    context = await browser.newContext({ locale: 'de-DE' });
-    page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
+    ({ context, page } = await pageWithAuthenticator(browser, { context: { locale: 'de-DE' } }));
     page.setDefaultTimeout(15_000);
   });
   after(async () => {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
@@ -15,26 +15,19 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findLiveUserByUsername } from '../../src/accounts/users.ts';
 import { createTotpStore } from '../../src/factors/totp/store.ts';
 import { factorSecretBox } from '../../src/interaction/step-up.ts';
-import { launchBrowser, screenshot } from './support.ts';
+import { launchBrowser, pageWithAuthenticator, screenshot } from './support.ts';
 
 const TIME_ZONE = 'Asia/Kolkata';
 
 describe('TOTP lockout in the reader’s time zone (Chromium)', () => {
   let facet: TestFacet;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
 
   before(async () => {
     facet = await startTestFacet();
     browser = await launchBrowser();
-    context = await browser.newContext({ timezoneId: TIME_ZONE, locale: 'en-US' });
-    page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
+    ({ page } = await pageWithAuthenticator(browser, { context: { timezoneId: TIME_ZONE, locale: 'en-US' } }));
     page.setDefaultTimeout(15_000);
   });
   after(async () => {

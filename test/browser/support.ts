@@ -1,7 +1,7 @@
 // Chromium with a WebAuthn virtual authenticator, as described in /work/shared/BROWSER-TESTING.md.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type CDPSession, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { projectRoot } from '../support/facet.ts';
 
 export const ARTIFACTS = path.join(projectRoot, 'test-artifacts/passkey');
@@ -21,8 +21,19 @@ export interface AuthenticatorPage {
   authenticatorId: string;
 }
 
-export async function pageWithAuthenticator(browser: Browser, options: Record<string, unknown> = {}): Promise<AuthenticatorPage> {
-  const context = await browser.newContext();
+/** The virtual authenticator's settings (CDP WebAuthn.VirtualAuthenticatorOptions), over the defaults below. */
+export type VirtualAuthenticatorOptions = Record<string, unknown>;
+
+/**
+ * A new browser context with one page and a virtual authenticator on it (a passkey that answers by
+ * itself, with user verification). `context` takes the context's own options (locale, timezoneId,
+ * viewport …); `authenticator` overrides the authenticator's defaults.
+ */
+export async function pageWithAuthenticator(
+  browser: Browser,
+  { context: contextOptions = {}, authenticator = {} }: { context?: BrowserContextOptions; authenticator?: VirtualAuthenticatorOptions } = {},
+): Promise<AuthenticatorPage> {
+  const context = await browser.newContext(contextOptions);
   const page = await context.newPage();
   const cdp = await context.newCDPSession(page);
   await cdp.send('WebAuthn.enable');
@@ -34,7 +45,7 @@ export async function pageWithAuthenticator(browser: Browser, options: Record<st
       hasUserVerification: true,
       isUserVerified: true,
       automaticPresenceSimulation: true,
-      ...options,
+      ...authenticator,
     } as any,
   });
   return { context, page, cdp, authenticatorId };
