@@ -175,7 +175,7 @@ export const commands: Record<string, Command> = {
   },
   'face eval': {
     summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, all against all, DET curve)',
-    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--first-landmarks on|off] [--quick]',
+    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--first-landmarks on|off] [--embedder <name in models/manifest.json>] [--quick]',
     options: {
       pairs: { type: 'string' },
       images: { type: 'string' },
@@ -185,6 +185,7 @@ export const commands: Record<string, Command> = {
       refine: { type: 'string' },
       flip: { type: 'string' },
       'first-landmarks': { type: 'string' },
+      embedder: { type: 'string' },
       quick: { type: 'boolean' },
     },
     async run({ values, out }) {
@@ -215,6 +216,7 @@ export const commands: Record<string, Command> = {
         images: values.images,
         modelsDir: loadConfig().modelsDir,
         pipeline,
+        ...(values.embedder ? { embedder: values.embedder } : {}),
         // --quick: 40 pairs per fold and the first 300 people, a smoke test in about a minute.
         ...(values.quick ? { pairsPerFold: 40, maxIdentities: 300 } : {}),
         ...(values.out ? { out: values.out } : {}),

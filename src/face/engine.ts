@@ -41,6 +41,8 @@ export interface FaceEngineOptions {
   pipeline?: Omit<PipelineOptions, 'requireFrontal' | 'minFaceSize' | 'alsoEmbed'>;
   /** Alternative manifest (tests); defaults to models/manifest.json. */
   manifest?: ModelManifest;
+  /** An embedder of the manifest other than the required one (evaluation: `facet face eval --embedder`). */
+  embedder?: string;
 }
 
 /** What `analyze` returns for one picture (fields documented on PipelineResult). */
@@ -82,8 +84,9 @@ export async function createFaceEngine({
   workingSize = 1280,
   pipeline = {},
   manifest,
+  embedder,
 }: FaceEngineOptions): Promise<FaceEngine> {
-  const models = await loadModels({ dir: modelsDir, manifest });
+  const models = await loadModels({ dir: modelsDir, manifest, ...(embedder ? { embedder } : {}) });
   if (!models.available) throw new FaceModelsUnavailable(models.reason);
 
   const init: WorkerInit = { files: models.files, threads: threadsPerWorker, spinning };

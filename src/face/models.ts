@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ModelFiles } from './runners.ts';
+import { MOBILEFACENET_PREPROCESS, type EmbedderPreprocess } from './embed.ts';
 
 export interface ModelEntry {
   name: string;
@@ -22,6 +23,10 @@ export interface ModelEntry {
   embeddingSize?: number;
   cropScale?: number;
   defaultThreshold?: number;
+  /** Embedders: how an aligned face becomes the model's input (the code follows this, not `input.normalisation`). */
+  preprocess?: EmbedderPreprocess;
+  /** Why this model is recommended, where it is (SFace: the embedder recommended for production). */
+  recommended?: string;
 }
 
 export interface ModelManifest { version: number; models: ModelEntry[] }
@@ -70,18 +75,31 @@ export function describeProblems(problems: ModelProblem[]): string {
     .join('; ');
 }
 
-/** Verifies the required models in `dir`; never throws for missing or corrupt files. */
-export async function loadModels({ dir, manifest }: { dir: string; manifest?: ModelManifest }): Promise<LoadedModels> {
+/**
+ * Verifies the required models in `dir`; never throws for missing or corrupt files. `embedder`
+ * names another embedder of the manifest (required or not) to use instead of the required one, so
+ * a deployment can evaluate its own choice (`facet face eval --embedder`).
+ */
+export async function loadModels({ dir, manifest, embedder: embedderName }: { dir: string; manifest?: ModelManifest; embedder?: string }): Promise<LoadedModels> {
   let resolved: ModelManifest;
   try {
     resolved = manifest ?? (await readManifest());
   } catch (cause) {
     return { available: false, reason: `the model manifest cannot be read (${(cause as Error).message})`, problems: [] };
   }
-  const required = resolved.models.filter((m) => m.required);
+  let required = resolved.models.filter((m) => m.required);
+  if (embedderName !== undefined) {
+    const chosen = resolved.models.find((m) => m.role === 'embedder' && m.name === embedderName);
+    if (!chosen) {
+      const names = resolved.models.filter((m) => m.role === 'embedder').map((m) => m.name);
+      return { available: false, reason: `the model manifest has no embedder named ${embedderName} (embedders: ${names.join(', ')})`, problems: [] };
+    }
+    required = [...required.filter((m) => m.role !== 'embedder'), chosen];
+  }
   const problems = await verifyModels(dir, required);
   if (problems.length > 0) {
-    return { available: false, reason: `${describeProblems(problems)}. Run \`node scripts/fetch-models.ts ${dir}\`.`, problems };
+    const fetchAll = required.some((m) => !m.required) ? ' --all' : '';
+    return { available: false, reason: `${describeProblems(problems)}. Run \`node scripts/fetch-models.ts ${dir}${fetchAll}\`.`, problems };
   }
   const detector = required.find((m) => m.role === 'detector');
   const embedder = required.find((m) => m.role === 'embedder');
@@ -96,6 +114,7 @@ export async function loadModels({ dir, manifest }: { dir: string; manifest?: Mo
     files: {
       detector: path.join(dir, detector.file),
       embedder: path.join(dir, embedder.file),
+      embedderPreprocess: embedder.preprocess ?? MOBILEFACENET_PREPROCESS,
       liveness: liveness.map((m) => ({ file: path.join(dir, m.file), scale: m.cropScale ?? 2.7 })),
     },
   };

@@ -3,7 +3,7 @@
 // a benchmark, or anywhere sessions exist.
 import { alignFace, ARCFACE_TEMPLATE, estimateSimilarity, invertSimilarity } from './align.ts';
 import { decodeDetections, detectorInput, planarBgr, type Box, type Detection, type TensorLike } from './detect.ts';
-import { embedderInput, l2Normalise } from './embed.ts';
+import { embedderInput, l2Normalise, type EmbedderPreprocess } from './embed.ts';
 import { FaceRejected } from './errors.ts';
 import { livenessInput, passiveScore } from './passive.ts';
 import { cropResize, flipHorizontal, warpAffine, type RgbImage } from './pixels.ts';
@@ -18,6 +18,8 @@ export interface FaceRunners {
   liveness(tensors: Float32Array[]): Promise<Array<ArrayLike<number>>>;
   /** Box scale each liveness model expects, in the same order. */
   livenessScales: number[];
+  /** The embedder's preprocessing (its manifest entry); MobileFaceNet's when absent. */
+  embedderPreprocess?: EmbedderPreprocess;
 }
 
 /** Flip averaging: none; the mirrored aligned face; or the mirrored picture with its own landmarks. */
@@ -259,7 +261,7 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   }
   const faceLength = 3 * 112 * 112;
   const batch = new Float32Array(faces.length * faceLength);
-  faces.forEach((f, i) => embedderInput(f.image, batch, i * faceLength));
+  faces.forEach((f, i) => embedderInput(f.image, batch, i * faceLength, runners.embedderPreprocess));
   const raw = await runners.embed(batch, faces.length);
   const size = raw.length / faces.length;
   const embeddings: Record<number, Float32Array> = {};

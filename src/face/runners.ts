@@ -2,11 +2,14 @@
 // file that touches onnxruntime; the worker builds one set per thread.
 import * as ort from 'onnxruntime-node';
 import type { TensorLike } from './detect.ts';
+import type { EmbedderPreprocess } from './embed.ts';
 import type { FaceRunners } from './pipeline.ts';
 
 export interface ModelFiles {
   detector: string;
   embedder: string;
+  /** The embedder's preprocessing, from its manifest entry (plain data: it travels to the workers). */
+  embedderPreprocess: EmbedderPreprocess;
   /** Passive liveness models with the face-box scale each was trained on. */
   liveness: Array<{ file: string; scale: number }>;
 }
@@ -32,6 +35,9 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
   const detector = await ort.InferenceSession.create(files.detector, options);
   const embedder = await ort.InferenceSession.create(files.embedder, options);
   const liveness = await Promise.all(files.liveness.map((m) => ort.InferenceSession.create(m.file, options)));
+  // A batch dimension of 1 (not symbolic) means the model takes one face per run.
+  const batchDim = (embedder.inputMetadata[0] as { isTensor?: boolean; shape?: ReadonlyArray<number | string> } | undefined)?.shape?.[0];
+  const fixedBatch = batchDim === 1;
 
   return {
     livenessScales: files.liveness.map((m) => m.scale),
@@ -39,9 +45,26 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
       const out = await detector.run({ [detector.inputNames[0]]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
       return out as Record<string, TensorLike>;
     },
+    embedderPreprocess: files.embedderPreprocess,
     async embed(tensor, count = 1) {
-      const out = await embedder.run({ [embedder.inputNames[0]]: new ort.Tensor('float32', tensor, [count, 3, 112, 112]) });
-      return out[embedder.outputNames[0]].data as Float32Array;
+      if (count === 1 || !fixedBatch) {
+        const out = await embedder.run({ [embedder.inputNames[0]]: new ort.Tensor('float32', tensor, [count, 3, 112, 112]) });
+        return out[embedder.outputNames[0]].data as Float32Array;
+      }
+      // An export with a fixed batch of one (SFace's): the faces one after another.
+      const size = tensor.length / count;
+      const parts: Float32Array[] = [];
+      for (let i = 0; i < count; i += 1) {
+        const out = await embedder.run({ [embedder.inputNames[0]]: new ort.Tensor('float32', tensor.subarray(i * size, (i + 1) * size), [1, 3, 112, 112]) });
+        parts.push(out[embedder.outputNames[0]].data as Float32Array);
+      }
+      const all = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const part of parts) {
+        all.set(part, at);
+        at += part.length;
+      }
+      return all;
     },
     async liveness(tensors) {
       const results: Array<ArrayLike<number>> = [];

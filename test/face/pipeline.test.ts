@@ -13,6 +13,8 @@ import sharp from 'sharp';
 import { cosineSimilarity, createFaceEngine, FaceEngineError, FaceModelsUnavailable, FaceRejected, fetchModels, loadModels, ModelFetchError, readManifest, type FaceAnalysis, type FaceEngine } from '../../src/face/index.ts';
 import { createWorkerPool } from '../../src/face/pool.ts';
 import { modelsDir, faceDataDir } from '../support/shared-data.ts';
+import { projectRoot } from '../support/facet.ts';
+import { spawnSync } from 'node:child_process';
 
 const lfw = (person: string, index: number) => readFile(path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
 const grey = { r: 128, g: 128, b: 128 };
@@ -187,8 +189,62 @@ describe('models', () => {
     const manifest = await readManifest();
     const loaded = await loadModels({ dir: modelsDir, manifest });
     assert.equal(loaded.available, true);
-    assert.equal(manifest.models.length, 5);
+    assert.equal(manifest.models.length, 6);
     for (const model of manifest.models) assert.match(model.sha256, /^[0-9a-f]{64}$/);
+  });
+
+  it('SFace is listed as the embedder recommended for production, and every embedder names its preprocessing', async () => {
+    const manifest = await readManifest();
+    const sface = manifest.models.find((m) => m.name === 'sface_2021dec');
+    assert.ok(sface, 'an SFace entry');
+    assert.equal(sface.role, 'embedder');
+    assert.equal(sface.required, false, 'optional: the default stays the measured MobileFaceNet');
+    assert.match(sface.recommended ?? '', /recommended for production/);
+    assert.deepEqual(sface.preprocess, { channelOrder: 'RGB', scale: 1, mean: [0, 0, 0], std: [1, 1, 1] });
+    assert.equal(sface.embeddingSize, 128);
+    for (const embedder of manifest.models.filter((m) => m.role === 'embedder')) {
+      const p = embedder.preprocess;
+      assert.ok(p && (p.channelOrder === 'RGB' || p.channelOrder === 'BGR') && p.scale > 0 && p.mean.length === 3 && p.std.length === 3 && p.std.every((v) => v > 0), `${embedder.name} names its preprocessing`);
+    }
+  });
+
+  it('choosing an embedder: a missing optional one says how to fetch it, an unknown name lists the embedders', async () => {
+    const missing = await loadModels({ dir: modelsDir, embedder: 'sface_2021dec' });
+    assert.equal(missing.available, false);
+    assert.match(missing.available ? '' : missing.reason, /sface_2021dec is missing \(.*face_recognition_sface_2021dec\.onnx\)\. Run `node scripts\/fetch-models\.ts .* --all`/);
+    const unknown = await loadModels({ dir: modelsDir, embedder: 'no_such_model' });
+    assert.match(unknown.available ? '' : unknown.reason, /no embedder named no_such_model \(embedders: mobilefacenet_foamliu, sface_2021dec\)/);
+    // The command line says the same and exits non-zero.
+    const cli = spawnSync(process.execPath, [path.join(projectRoot, 'src/cli/main.ts'), 'face', 'eval', '--pairs', path.join(faceDataDir, 'pairs.txt'), '--images', path.join(faceDataDir, 'images'), '--embedder', 'sface_2021dec', '--quick'], { encoding: 'utf8', cwd: projectRoot, env: { ...process.env, FACET_MODELS_DIR: modelsDir } });
+    assert.notEqual(cli.status, 0);
+    assert.match(cli.stderr + cli.stdout, /sface_2021dec is missing/);
+  });
+
+  it('the chosen embedder runs with the preprocessing its manifest entry names', async () => {
+    // Two more entries for the same MobileFaceNet file: one with its own preprocessing under
+    // another name, one with SFace's (raw 0..255). The first must embed exactly as the default,
+    // the second differently: the pipeline follows the entry, not a constant.
+    const manifest = await readManifest();
+    const base = manifest.models.find((m) => m.name === 'mobilefacenet_foamliu')!;
+    const sface = manifest.models.find((m) => m.name === 'sface_2021dec')!;
+    const test = { ...manifest, models: [...manifest.models, { ...base, name: 'same_preprocess', required: false }, { ...base, name: 'raw_preprocess', required: false, preprocess: sface.preprocess! }] };
+    const photo = await lfw('Aaron_Sorkin', 1);
+    const embed = async (embedder?: string) => {
+      const engine = await createFaceEngine({ modelsDir, workers: 1, manifest: test, ...(embedder ? { embedder } : {}) });
+      try {
+        return { name: engine.modelName, embedding: (await engine.analyze(photo)).embedding };
+      } finally {
+        await engine.close();
+      }
+    };
+    const reference = await embed();
+    const same = await embed('same_preprocess');
+    const raw = await embed('raw_preprocess');
+    assert.equal(reference.name, 'mobilefacenet_foamliu');
+    assert.equal(same.name, 'same_preprocess');
+    assert.equal(raw.name, 'raw_preprocess');
+    assert.ok(cosineSimilarity(reference.embedding, same.embedding) > 0.99999, 'the same preprocessing gives the same embedding');
+    assert.ok(cosineSimilarity(reference.embedding, raw.embedding) < 0.99, `another preprocessing gives another embedding (${cosineSimilarity(reference.embedding, raw.embedding)})`);
   });
 
   it('a missing model disables the engine with a clear message', async () => {

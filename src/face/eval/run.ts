@@ -26,6 +26,8 @@ export interface RunFaceEvalOptions {
   det?: string;
   /** Needed unless `engine` is given. */
   modelsDir?: string;
+  /** An embedder of models/manifest.json other than the required one (run with its own preprocessing). */
+  embedder?: string;
   engine?: EvalEngine;
   folds?: number;
   /** Also compare every image with every other (default true). */
@@ -48,12 +50,12 @@ export interface FaceEvalReport {
 }
 
 export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEvalReport> {
-  const { pairs, images, out, det, modelsDir, folds = 5, allAgainstAll = true, workers = 2, pairsPerFold, maxIdentities, pipeline = {}, log = console.log } = options;
+  const { pairs, images, out, det, modelsDir, embedder, folds = 5, allAgainstAll = true, workers = 2, pairsPerFold, maxIdentities, pipeline = {}, log = console.log } = options;
   let engine = options.engine;
   let close = async () => {};
   if (!engine) {
     if (!modelsDir) throw new Error('runFaceEval needs modelsDir (the face models folder) or an engine');
-    const created = await createFaceEngine({ modelsDir, workers, threadsPerWorker: 1, ...EVAL_ENGINE_OPTIONS, pipeline: { ...EVAL_ENGINE_OPTIONS.pipeline, ...pipeline } });
+    const created = await createFaceEngine({ modelsDir, workers, threadsPerWorker: 1, ...EVAL_ENGINE_OPTIONS, pipeline: { ...EVAL_ENGINE_OPTIONS.pipeline, ...pipeline }, ...(embedder ? { embedder } : {}) });
     engine = created;
     close = () => created.close();
   }
@@ -61,7 +63,8 @@ export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEval
     const analyzeOptions = EVAL_ANALYZE_OPTIONS;
     const cache: EmbeddingCache = new Map();
     const report: FaceEvalReport = { pairs: await evaluatePairs({ engine, pairsFile: pairs, imagesDir: images, folds, analyzeOptions, cache, ...(pairsPerFold ? { pairsPerFold } : {}) }) };
-    log(`pipeline version ${'pipelineVersion' in engine && typeof engine.pipelineVersion === 'number' ? engine.pipelineVersion : '?'}${Object.keys(pipeline).length ? ` ${JSON.stringify(pipeline)}` : ''}`);
+    const model = 'modelName' in engine && typeof engine.modelName === 'string' ? `, embedder ${engine.modelName}` : '';
+    log(`pipeline version ${'pipelineVersion' in engine && typeof engine.pipelineVersion === 'number' ? engine.pipelineVersion : '?'}${model}${Object.keys(pipeline).length ? ` ${JSON.stringify(pipeline)}` : ''}`);
     log(formatPairsReport(report.pairs));
     if (allAgainstAll) {
       report.allAgainstAll = await evaluateAllAgainstAll({ engine, imagesDir: images, analyzeOptions, cache, duplicateThreshold: DEFAULT_DUPLICATE_THRESHOLD, ...(maxIdentities ? { maxIdentities } : {}) });
