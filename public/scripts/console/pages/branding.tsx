@@ -4,11 +4,11 @@
 // API's own schema (src/admin/branding-settings.ts) before it is sent, and what that or the server
 // refuses is shown beside the field. What the tenant file declares is read-only. Changes need a step-up.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { BrandingAnswer, BrandingBody, Me, Problem } from '../api.ts';
-import { takePendingAction } from '../api.ts';
-import { ConfirmAction, ProblemText, Sentence, type Action } from '../components.tsx';
+import type { BrandingAnswer, BrandingBody, Me } from '../api.ts';
+import { ConfirmAction, ProblemText, Sentence } from '../components.tsx';
 import { api, base, format, number, t } from '../context.ts';
-import { Field, FormProblem, fieldProps, useChecked } from '../forms.tsx';
+import { Field, FormProblem, fieldProps } from '../forms.tsx';
+import { useSettingsFlow } from '../save.ts';
 import { brandingBody } from '../../../../src/admin/branding-settings.ts';
 import { brandColorProblem, contrastRatio, darkModeShade, MIN_CONTRAST } from '../../../../src/tenancy/brand-color.ts';
 import { Button } from '../../../../ui/components/forms.tsx';
@@ -44,12 +44,6 @@ function Preview({ name, logo, color, dark }: { name: string; logo: string; colo
 
 export function BrandingPage({ me }: { me: Me }) {
   const page = `${base}/branding`;
-  const [answer, setAnswer] = useState<BrandingAnswer | undefined>();
-  const [problem, setProblem] = useState<Problem | undefined>();
-  const [serverProblem, setFormProblem] = useState<Problem | undefined>();
-  const { problem: formProblem, check, formProps } = useChecked(brandingBody, serverProblem);
-  const [message, setMessage] = useState('');
-  const [action, setAction] = useState<Action | undefined>();
   const [name, setName] = useState('');
   const [logo, setLogo] = useState('');
   const [color, setColor] = useState('');
@@ -60,29 +54,18 @@ export function BrandingPage({ me }: { me: Me }) {
     setLogo((from?.logoUrl !== undefined ? from.logoUrl : a.branding.logoUrl) ?? '');
     setColor((from?.primaryColor !== undefined ? from.primaryColor : a.branding.primaryColor) ?? '');
   }
-  async function save(body: BrandingBody) {
-    const r = await api.changeBranding(body, { page, action: 'save', args: { body: JSON.stringify(body) } });
-    if (!r.ok) return setFormProblem(r.problem);
-    setFormProblem(undefined);
-    setAnswer(r.data);
-    fill(r.data);
-    setMessage(t.branding.saved);
-  }
-  useEffect(() => {
-    const pending = takePendingAction(page);
-    const body = pending?.action === 'save' && pending.args?.body && me.stepUpFreshUntil ? (JSON.parse(pending.args.body) as BrandingBody) : undefined;
-    void api.branding().then((r) => {
-      if (!r.ok) return setProblem(r.problem);
-      setAnswer(r.data);
-      fill(r.data, body);
-    });
-    if (body) {
-      setMessage(t.common.steppedUpChange);
-      setAction({ kind: 'save', title: t.branding.changeTitle, body: t.branding.changeBody, label: t.branding.saveLabel, run: () => save(body) });
-    }
-  }, []);
+  const { answer, loadProblem, problem: formProblem, clearServerProblem, message, action, closeAction, formProps } = useSettingsFlow({
+    page,
+    me,
+    schema: brandingBody,
+    load: api.branding,
+    send: api.changeBranding,
+    fill,
+    saved: t.branding.saved,
+    confirm: { title: t.branding.changeTitle, body: t.branding.changeBody, label: t.branding.saveLabel },
+  });
 
-  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">{t.common.loading}</p>}</section>;
+  if (!answer) return <section>{loadProblem ? <ProblemText problem={loadProblem} /> : <p role="status">{t.common.loading}</p>}</section>;
   const locked = (field: 'displayName' | 'logoUrl' | 'primaryColor') => !isAdmin || answer.readOnly.includes(field);
   function bodyOf(): BrandingBody {
     const body: BrandingBody = {};
@@ -112,11 +95,6 @@ export function BrandingPage({ me }: { me: Me }) {
           class="branding-form"
           noValidate
           {...formProps(bodyOf)}
-          onSubmit={(event) => {
-            event.preventDefault();
-            const body = bodyOf();
-            if (check(body, event.currentTarget as HTMLFormElement)) void save(body);
-          }}
         >
           <FormProblem problem={formProblem} fields={['displayName', 'logoUrl', 'primaryColor']} />
           <Field id="brand-name" name="displayName" label={t.branding.displayName} hint={locked('displayName') && answer.managedBy ? format(t.branding.setIn, { file: answer.managedBy }) : t.branding.displayNameHint} problem={formProblem}>
@@ -127,8 +105,8 @@ export function BrandingPage({ me }: { me: Me }) {
           </Field>
           <Field id="brand-color" name="primaryColor" label={t.branding.color} hint={format(t.branding.colorHint, { min: number(MIN_CONTRAST), default: answer.defaults.primaryColor })} problem={formProblem}>
             <div class="color-row">
-              <input id="brand-color" value={color} disabled={locked('primaryColor')} placeholder={answer.defaults.primaryColor} autocomplete="off" onInput={(e) => { setColor((e.target as HTMLInputElement).value.trim()); setFormProblem(undefined); }} {...fieldProps(formProblem, 'primaryColor', 'brand-color')} />
-              <input type="color" aria-label={t.branding.pickColor} value={shown} disabled={locked('primaryColor')} onInput={(e) => { setColor((e.target as HTMLInputElement).value); setFormProblem(undefined); }} />
+              <input id="brand-color" value={color} disabled={locked('primaryColor')} placeholder={answer.defaults.primaryColor} autocomplete="off" onInput={(e) => { setColor((e.target as HTMLInputElement).value.trim()); clearServerProblem(); }} {...fieldProps(formProblem, 'primaryColor', 'brand-color')} />
+              <input type="color" aria-label={t.branding.pickColor} value={shown} disabled={locked('primaryColor')} onInput={(e) => { setColor((e.target as HTMLInputElement).value); clearServerProblem(); }} />
             </div>
           </Field>
           <p class={colorIssue ? 'error' : 'detail'} id="brand-contrast" aria-live="polite">
@@ -142,7 +120,7 @@ export function BrandingPage({ me }: { me: Me }) {
           <Preview name={name || answer.branding.displayName} logo={/^https:\/\//.test(logo) ? logo : ''} color={shown} dark />
         </div>
       </div>
-      <ConfirmAction action={action} onClose={() => setAction(undefined)} />
+      <ConfirmAction action={action} onClose={closeAction} />
     </section>
   );
 }

@@ -3,12 +3,12 @@
 // with the API's own schema (src/admin/policy-settings.ts, built from the tenant file's) before it
 // is sent; that and the server's answer land beside the field. A tenant whose file is in the
 // tenants folder is read-only here (the file is the source of truth). Changes need a step-up.
-import { useEffect, useState } from 'preact/hooks';
-import type { Me, PoliciesAnswer, PoliciesBody, Problem } from '../api.ts';
-import { takePendingAction } from '../api.ts';
-import { ConfirmAction, ProblemText, Sentence, type Action } from '../components.tsx';
+import { useState } from 'preact/hooks';
+import type { Me, PoliciesAnswer, PoliciesBody } from '../api.ts';
+import { ConfirmAction, ProblemText, Sentence } from '../components.tsx';
 import { api, base, format, number, t } from '../context.ts';
-import { Field, FieldError, FormProblem, fieldProps, useChecked } from '../forms.tsx';
+import { Field, FieldError, FormProblem, fieldProps } from '../forms.tsx';
+import { useSettingsFlow } from '../save.ts';
 import { policiesBody } from '../../../../src/admin/policy-settings.ts';
 import { KNOWN_ACRS } from './client-form.tsx';
 import { Button } from '../../../../ui/components/forms.tsx';
@@ -33,14 +33,7 @@ const duration = (seconds: number) => (seconds % 86400 === 0 ? format(t.policies
 
 export function PoliciesPage({ me }: { me: Me }) {
   const page = `${base}/policies`;
-  const [answer, setAnswer] = useState<PoliciesAnswer | undefined>();
-  const [problem, setProblem] = useState<Problem | undefined>();
-  const [serverProblem, setFormProblem] = useState<Problem | undefined>();
-  const { problem: formProblem, check, formProps } = useChecked(policiesBody, serverProblem);
-  const [message, setMessage] = useState('');
-  const [action, setAction] = useState<Action | undefined>();
   const [draft, setDraft] = useState<Record<string, string>>({});
-  const readOnly = !me.roles.includes('admin') || Boolean(answer?.managedBy);
 
   function fill(a: PoliciesAnswer, from?: PoliciesBody) {
     const p = { ...a.policies, ...(from ?? {}) } as Policies;
@@ -50,12 +43,17 @@ export function PoliciesPage({ me }: { me: Me }) {
     for (const [key, limit] of Object.entries(limits)) for (const part of LIMIT_PARTS) if (limit[part.key] !== undefined) values[`rate_limits/${key}/${part.key}`] = String(limit[part.key]);
     setDraft(values);
   }
-  async function load(from?: PoliciesBody) {
-    const r = await api.policies();
-    if (!r.ok) return setProblem(r.problem);
-    setAnswer(r.data);
-    fill(r.data, from);
-  }
+  const { answer, loadProblem, problem: formProblem, message, action, closeAction, formProps } = useSettingsFlow({
+    page,
+    me,
+    schema: policiesBody,
+    load: api.policies,
+    send: api.changePolicies,
+    fill,
+    saved: t.policies.saved,
+    confirm: { title: t.policies.changeTitle, body: t.policies.changeBody, label: t.policies.saveLabel },
+  });
+  const readOnly = !me.roles.includes('admin') || Boolean(answer?.managedBy);
   function bodyOf(): PoliciesBody {
     const refresh: Record<string, number> = {};
     for (const r of REFRESH) {
@@ -79,25 +77,8 @@ export function PoliciesPage({ me }: { me: Me }) {
       rate_limits: limits,
     };
   }
-  async function save(body: PoliciesBody) {
-    const r = await api.changePolicies(body, { page, action: 'save', args: { body: JSON.stringify(body) } });
-    if (!r.ok) return setFormProblem(r.problem);
-    setFormProblem(undefined);
-    setAnswer(r.data);
-    fill(r.data);
-    setMessage(t.policies.saved);
-  }
-  useEffect(() => {
-    const pending = takePendingAction(page);
-    const body = pending?.action === 'save' && pending.args?.body && me.stepUpFreshUntil ? (JSON.parse(pending.args.body) as PoliciesBody) : undefined;
-    void load(body);
-    if (body) {
-      setMessage(t.common.steppedUpChange);
-      setAction({ kind: 'save', title: t.policies.changeTitle, body: t.policies.changeBody, label: t.policies.saveLabel, run: () => save(body) });
-    }
-  }, []);
 
-  if (!answer) return <section>{problem ? <ProblemText problem={problem} /> : <p role="status">{t.common.loading}</p>}</section>;
+  if (!answer) return <section>{loadProblem ? <ProblemText problem={loadProblem} /> : <p role="status">{t.common.loading}</p>}</section>;
   const d = answer.defaults;
   const input = (name: string, id: string, extra: Record<string, unknown> = {}) => (
     <input id={id} inputMode="numeric" value={draft[name] ?? ''} disabled={readOnly} onInput={(e) => setDraft({ ...draft, [name]: (e.target as HTMLInputElement).value })} {...fieldProps(formProblem, name, id)} {...extra} />
@@ -117,11 +98,6 @@ export function PoliciesPage({ me }: { me: Me }) {
         class="policy-form"
         noValidate
         {...formProps(bodyOf)}
-        onSubmit={(event) => {
-          event.preventDefault();
-          const body = bodyOf();
-          if (check(body, event.currentTarget as HTMLFormElement)) void save(body);
-        }}
       >
         <FormProblem problem={formProblem} fields={['signup', 'user_verification', 'admin_acr', 'refresh_tokens', 'rate_limits']} />
         <Field id="policy-signup" name="signup" label={t.policies.signup} hint={format(t.policies.defaultIs, { value: d.signup })} problem={formProblem}>
@@ -195,7 +171,7 @@ export function PoliciesPage({ me }: { me: Me }) {
         </div>
         {!readOnly && <Button>{t.policies.saveLabel}</Button>}
       </form>
-      <ConfirmAction action={action} onClose={() => setAction(undefined)} />
+      <ConfirmAction action={action} onClose={closeAction} />
     </section>
   );
 }
