@@ -13,13 +13,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { generateSync } from 'otplib';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { firstAdminLink } from '../../src/console/first-admin.ts';
-import { launchBrowser, pageWithAuthenticator, screenshot, type AuthenticatorPage } from './support.ts';
+import { addAuthenticatorApp, consoleTab, signUpWithPasskey, throughFacet, type AuthenticatorApp } from '../support/console-browser.ts';
+import { eventually } from '../support/eventually.ts';
+import { introspectAs } from '../support/introspection.ts';
+import { launchBrowser, screenshot, type AuthenticatorPage } from './support.ts';
 
 describe('the console for a newcomer, in Chromium', () => {
   let facet: TestFacet;
@@ -27,8 +29,7 @@ describe('the console for a newcomer, in Chromium', () => {
   let browser: Browser;
   let tab: AuthenticatorPage;
   let targetId: string;
-  let otpSecret = '';
-  let lastOtpStep = 0;
+  let app: AuthenticatorApp;
   const cspViolations: string[] = [];
 
   before(async () => {
@@ -39,10 +40,10 @@ describe('the console for a newcomer, in Chromium', () => {
       return (await createUser(trx, { username: 'zoe-target', email: 'zoe@demo.example', displayName: 'Zoe Target' })).id;
     });
     browser = await launchBrowser();
-    tab = await pageWithAuthenticator(browser);
-    tab.page.setDefaultTimeout(10_000);
-    tab.page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    tab = await consoleTab(browser, facet.baseUrl, {
+      onConsoleMessage: (text) => {
+        if (/Content Security Policy/i.test(text)) cspViolations.push(text);
+      },
     });
   });
   after(async () => {
@@ -51,34 +52,6 @@ describe('the console for a newcomer, in Chromium', () => {
   });
 
   const shot = (page: Page, name: string) => screenshot(page, `console-newcomer-${name}`);
-
-  /** Answers Facet's sign-in and step-up pages until the browser is back in the console. */
-  async function throughFacet(page: Page, onOtp?: () => Promise<void>): Promise<void> {
-    for (let i = 0; i < 8; i += 1) {
-      await page.waitForLoadState('load');
-      const before = page.url();
-      const url = new URL(before);
-      if (url.pathname.startsWith('/t/demo/console') && !url.pathname.endsWith('/callback')) return;
-      if (await page.locator('#step-up-continue').count()) {
-        await page.locator('#step-up-continue').click();
-      } else if (await page.locator('#code').count()) {
-        await onOtp?.();
-        let step = Math.floor(Date.now() / 30_000);
-        if (step <= lastOtpStep) step = lastOtpStep + 1;
-        lastOtpStep = step;
-        await page.locator('#code').fill(generateSync({ secret: otpSecret, epoch: step * 30 }));
-        await page.locator('#code').press('Enter');
-      } else if (await page.locator('#passkey-button').count()) {
-        // Passkey autofill finishes the sign-in by itself (the credential exists); the button is only
-        // a fallback, clicked once autofill had its chance (both at once race: one of them fails).
-        if (await page.waitForURL((u) => u.href !== before, { timeout: 3000 }).then(() => true, () => false)) continue;
-        await page.locator('#passkey-button').click({ timeout: 2000 }).catch(() => undefined);
-      } else {
-        return;
-      }
-      await page.waitForURL((u) => u.href !== before, { timeout: 8_000 }).catch(() => undefined);
-    }
-  }
 
   /** Presses Tab until the focused element is the control with this role and name, then returns. */
   async function tabTo(page: Page, role: 'link' | 'button' | 'searchbox', name: string): Promise<void> {
@@ -95,23 +68,6 @@ describe('the console for a newcomer, in Chromium', () => {
     assert.fail(`Tab never reached the ${role} "${name}"`);
   }
 
-  /** Client authentication at the introspection endpoint: 200 with the right secret, 401 otherwise. */
-  async function introspectAs(clientId: string, secret: string): Promise<number> {
-    const response = await fetch(`${facet.baseUrl}/t/demo/token/introspection`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'token=not-a-token',
-    });
-    await response.body?.cancel();
-    return response.status;
-  }
-  async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 50; i += 1) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`never: ${what}`);
-  }
   const userStatus = () => withTenant(facet.database.db, demo, (trx) => trx.selectFrom('users').select('status').where('id', '=', targetId).executeTakeFirstOrThrow()).then((r) => r.status);
 
   test('banner link → passkey sign-up as admin → overview → lock/unlock → client with step-up → keys → branding', async () => {
@@ -120,14 +76,7 @@ describe('the console for a newcomer, in Chromium', () => {
     // 1. The start banner's link (development only; demo has no admin yet).
     const link = await firstAdminLink(facet.database.db, facet.config);
     assert.ok(link?.startsWith(`${facet.baseUrl}/t/demo/account/sign-in/signup?invite=`), `a first-admin link: ${link}`);
-    await page.goto(link!);
-    await page.getByLabel('Username').fill('newcomer');
-    await page.getByLabel('Email').fill('newcomer@anywhere.example');
-    await shot(page, '01-sign-up');
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('button', { name: 'Create a passkey' }).click();
-    await page.getByRole('button', { name: 'I have saved my codes' }).click();
-    await page.waitForURL(/\/t\/demo\/account/);
+    await signUpWithPasskey(page, link!, { username: 'newcomer', email: 'newcomer@anywhere.example', onFilled: () => shot(page, '01-sign-up') });
     const roles = await withTenant(facet.database.db, demo, (trx) =>
       trx.selectFrom('admin_roles').innerJoin('users', 'users.id', 'admin_roles.user_id').select(['users.username', 'admin_roles.role', 'admin_roles.source']).execute(),
     );
@@ -135,17 +84,12 @@ describe('the console for a newcomer, in Chromium', () => {
     assert.equal(await firstAdminLink(facet.database.db, facet.config), undefined, 'no second link once demo has an admin');
 
     // 2. The authenticator app, added on the real account page (the admin acr is passkey+otp).
-    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
-    otpSecret = (await page.locator('#totp-secret').textContent())!.replaceAll(' ', '');
-    lastOtpStep = Math.floor(Date.now() / 30_000) - 1;
-    await page.locator('#code').fill(generateSync({ secret: otpSecret, epoch: lastOtpStep * 30 }));
-    await page.getByRole('button', { name: /Confirm|Turn on|Save/ }).click();
-    await page.getByText('An authenticator app is set up').waitFor();
+    app = await addAuthenticatorApp(page);
     await shot(page, '02-account-app-added');
 
     // 3. The console, signed in through the tenant's own OIDC: the overview with a chart.
     await page.goto(`${facet.baseUrl}/t/demo/console`);
-    await throughFacet(page);
+    await throughFacet(page, { app });
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     await page.locator('#chart-auth canvas').waitFor();
     const box = (await page.locator('#chart-auth canvas').boundingBox())!;
@@ -211,9 +155,12 @@ describe('the console for a newcomer, in Chromium', () => {
     await page.getByRole('button', { name: 'Create application' }).click();
     await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/clients'));
     let askedForCode = false;
-    await throughFacet(page, async () => {
-      askedForCode = true;
-      await shot(page, '07-step-up-app-code');
+    await throughFacet(page, {
+      app,
+      onAppCode: async () => {
+        askedForCode = true;
+        await shot(page, '07-step-up-app-code');
+      },
     });
     assert.ok(askedForCode, "Facet's step-up asked for the authenticator app's code");
     const createDialog = page.getByRole('dialog', { name: 'Create the application “Newcomer app”?' });
@@ -223,7 +170,7 @@ describe('the console for a newcomer, in Chromium', () => {
     await page.getByRole('heading', { name: 'Newcomer app' }).waitFor();
     const first = (await page.locator('#client-secret').textContent())!.trim();
     assert.match(first, /^[A-Za-z0-9_-]{43}$/);
-    await eventually('the new secret authenticates', async () => (await introspectAs('newcomer-app', first)) === 200);
+    await eventually('the new secret authenticates', async () => (await introspectAs(facet.baseUrl, 'newcomer-app', first)) === 200);
     await shot(page, '08-client-created');
     // The rotation, and the key rotation below, by keyboard again.
     await tabTo(page, 'button', 'Rotate secret');
@@ -233,8 +180,8 @@ describe('the console for a newcomer, in Chromium', () => {
     await page.getByText('A new secret was made; the old one no longer works.').waitFor();
     const second = (await page.locator('#client-secret').textContent())!.trim();
     assert.notEqual(second, first);
-    await eventually('the old secret is refused', async () => (await introspectAs('newcomer-app', first)) === 401);
-    assert.equal(await introspectAs('newcomer-app', second), 200);
+    await eventually('the old secret is refused', async () => (await introspectAs(facet.baseUrl, 'newcomer-app', first)) === 401);
+    assert.equal(await introspectAs(facet.baseUrl, 'newcomer-app', second), 200);
     await shot(page, '09-client-secret-rotated');
 
     // 6. Signing keys, within the same fresh step-up (no second one).

@@ -11,13 +11,15 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { generateSync } from 'otplib';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { createInvite } from '../../src/accounts/invites.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
-import { ARTIFACTS, installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
+import { addAuthenticatorApp, consoleTab, signUpWithPasskey, throughFacet, type AuthenticatorApp } from '../support/console-browser.ts';
+import { eventually } from '../support/eventually.ts';
+import { introspectAs } from '../support/introspection.ts';
+import { ARTIFACTS, launchBrowser, screenshot, type AuthenticatorPage } from './support.ts';
 
 const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const VIEWPORTS = [
@@ -53,43 +55,14 @@ describe('hosted console in Chromium', () => {
   let browser: Browser;
   let tab: AuthenticatorPage;
   let targetId: string;
-  let otpSecret = '';
-  let lastOtpStep = 0;
+  let app: AuthenticatorApp | undefined;
   const cspViolations: string[] = [];
-
-  /**
-   * A tab for the console with passkey autofill off. Facet's sign-in page starts an autofill
-   * (conditional) passkey request when it loads, which the virtual authenticator answers by itself;
-   * clicking "Sign in with a passkey" meanwhile starts a second ceremony on the same interaction,
-   * which keeps one challenge: the two then race (one refused, both refused, or both passkeys checked
-   * and the second request refused), and the test's retries only sometimes ended back in the console.
-   * With autofill off the button is the one ceremony, so every sign-in is one click and one check.
-   */
-  async function consoleTab(): Promise<AuthenticatorPage> {
-    const tab = await pageWithAuthenticator(browser);
-    await installAutofillSwitch(tab.context);
-    await setAutofill(tab.context, facet.baseUrl, false);
-    tab.page.setDefaultTimeout(10_000);
-    tab.page.on('console', (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  const openConsoleTab = () =>
+    consoleTab(browser, facet.baseUrl, {
+      onConsoleMessage: (text) => {
+        if (/Content Security Policy/i.test(text)) cspViolations.push(text);
+      },
     });
-    return tab;
-  }
-
-  /**
-   * The authenticator app's next code. Facet takes a code once (a later one must be for a later
-   * 30-second step) and accepts the steps next to its current one. A code for the step now or the
-   * next one stays accepted if a step boundary passes before the server checks it; one for the step
-   * before (what the enrolment used to send) is refused when that happens. A code two steps ahead
-   * waits for the clock instead.
-   */
-  async function nextOtpCode(): Promise<string> {
-    const stepNow = () => Math.floor(Date.now() / 30_000);
-    const step = Math.max(stepNow(), lastOtpStep + 1);
-    while (stepNow() < step - 1) await new Promise((resolve) => setTimeout(resolve, 30_000 - (Date.now() % 30_000) + 10));
-    lastOtpStep = step;
-    return generateSync({ secret: otpSecret, epoch: step * 30 });
-  }
 
   before(async () => {
     facet = await startTestFacet();
@@ -99,7 +72,7 @@ describe('hosted console in Chromium', () => {
       await createUser(trx, { username: 'zack-other', email: 'zack@demo.example' });
     });
     browser = await launchBrowser();
-    tab = await consoleTab();
+    tab = await openConsoleTab();
   });
   after(async () => {
     await browser?.close();
@@ -108,44 +81,10 @@ describe('hosted console in Chromium', () => {
 
   const console_ = () => `${facet.baseUrl}/t/demo/console`;
 
-  /**
-   * Answers Facet's sign-in and step-up pages until the browser is back in the console. Each answer
-   * must lead to another page: a page that stays (a refused code or passkey) fails here, with where
-   * it stayed, instead of being answered again.
-   */
-  async function throughFacet(page: Page): Promise<void> {
-    for (let answered = 0; answered < 8; answered += 1) {
-      await page.waitForLoadState('load');
-      const before = page.url();
-      const url = new URL(before);
-      if (url.pathname.startsWith('/t/demo/console') && !url.pathname.endsWith('/callback')) return;
-      if (await page.locator('#step-up-continue').count()) {
-        await page.locator('#step-up-continue').click();
-      } else if (await page.locator('#code').count()) {
-        await page.locator('#code').fill(await nextOtpCode());
-        await page.locator('#code').press('Enter');
-      } else if (await page.locator('#passkey-button').count()) {
-        await page.locator('#passkey-button').click();
-      } else {
-        assert.fail(`nothing to answer on ${url.pathname}: ${(await page.locator('main').innerText()).slice(0, 500)}`);
-      }
-      await page.waitForURL((u) => u.href !== before).catch(async (error: Error) => {
-        assert.fail(`${error.message}\nstill on ${url.pathname}: ${(await page.locator('main').innerText()).slice(0, 500)}`);
-      });
-    }
-    assert.fail(`not back in the console after 8 pages (at ${page.url()})`);
-  }
-
   test('a role-carrying invite makes the next passkey sign-up an admin; the console signs in through OIDC', async () => {
     const { page } = tab;
     const invite = await withTenant(facet.database.db, demo, (trx) => createInvite(trx, { slug: 'demo', email: 'root@demo.example', key: facet.config.cookieKeys[0]!, role: 'admin' }));
-    await page.goto(`${facet.baseUrl}/t/demo/account/sign-in/signup?invite=${invite.token}`);
-    await page.getByLabel('Username').fill('root-admin');
-    await page.getByLabel('Email').fill('root@demo.example');
-    await page.getByRole('button', { name: 'Continue' }).click();
-    await page.getByRole('button', { name: 'Create a passkey' }).click();
-    await page.getByRole('button', { name: 'I have saved my codes' }).click();
-    await page.waitForURL(/\/t\/demo\/account/);
+    await signUpWithPasskey(page, `${facet.baseUrl}/t/demo/account/sign-in/signup?invite=${invite.token}`, { username: 'root-admin', email: 'root@demo.example' });
     const roles = await withTenant(facet.database.db, demo, (trx) =>
       trx.selectFrom('admin_roles').innerJoin('users', 'users.id', 'admin_roles.user_id').select(['users.username', 'admin_roles.role', 'admin_roles.source']).execute(),
     );
@@ -153,7 +92,7 @@ describe('hosted console in Chromium', () => {
 
     await page.goto(console_());
     assert.match(new URL(page.url()).pathname, /\/t\/demo\/interaction\//, 'the console sends the browser to the tenant sign-in');
-    await throughFacet(page);
+    await throughFacet(page, { app });
     // An admin's front page: the overview, with its charts (uPlot canvases) and their numbers.
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/overview');
@@ -244,17 +183,13 @@ describe('hosted console in Chromium', () => {
       await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
       await page.getByRole('heading', { name: 'Your account' }).waitFor();
     }
-    await page.getByRole('button', { name: 'Set up an authenticator app' }).click();
-    otpSecret = (await page.locator('#totp-secret').textContent())!.replaceAll(' ', '');
-    await page.locator('#code').fill(await nextOtpCode());
-    await page.getByRole('button', { name: /Confirm|Turn on|Save/ }).click();
-    await page.getByText('An authenticator app is set up').waitFor();
+    app = await addAuthenticatorApp(page);
 
     await page.goto(`${console_()}/users/${targetId}`);
     await page.getByRole('button', { name: 'Delete user' }).click();
     await page.getByRole('dialog', { name: 'Delete zoe-target?' }).getByRole('button', { name: 'Delete user' }).click();
     await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/users'));
-    await throughFacet(page);
+    await throughFacet(page, { app });
     // Back on the user's page, stepped up: the same action is offered again, with its confirmation.
     const dialog = page.getByRole('dialog', { name: 'Delete zoe-target?' });
     await dialog.waitFor();
@@ -302,24 +237,6 @@ describe('hosted console in Chromium', () => {
     assert.equal(await page.getByRole('button', { name: 'Rotate secret' }).count(), 0);
     assert.equal(await page.getByRole('button', { name: 'Save changes' }).count(), 0);
   });
-
-  /** Client authentication at the introspection endpoint: 200 with the right secret, 401 otherwise. */
-  async function introspectAs(clientId: string, secret: string): Promise<number> {
-    const response = await fetch(`${facet.baseUrl}/t/demo/token/introspection`, {
-      method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'token=not-a-token',
-    });
-    await response.body?.cancel();
-    return response.status;
-  }
-  async function eventually(what: string, check: () => Promise<boolean>): Promise<void> {
-    for (let i = 0; i < 50; i += 1) {
-      if (await check()) return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.fail(`never: ${what}`);
-  }
 
   test('an application: bad values are refused beside their fields before any request, then created after a step-up, its secret shown once, then rotated', async () => {
     const { page } = tab;
@@ -381,7 +298,7 @@ describe('hosted console in Chromium', () => {
     await page.getByRole('button', { name: 'Create application' }).click();
     // Facet's step-up (it may pass straight through: the tenant session's own step-up is recent).
     await page.waitForURL((u) => !u.pathname.startsWith('/t/demo/console/clients'), { timeout: 3000 }).catch(() => undefined);
-    await throughFacet(page);
+    await throughFacet(page, { app });
     // Back, stepped up: the console offers to finish.
     const dialog = page.getByRole('dialog', { name: 'Create the application “Orders portal”?' });
     await dialog.waitFor();
@@ -392,7 +309,7 @@ describe('hosted console in Chromium', () => {
     assert.equal(new URL(page.url()).pathname, '/t/demo/console/clients/orders-portal');
     const first = (await page.locator('#client-secret').textContent())!.trim();
     assert.match(first, /^[A-Za-z0-9_-]{43}$/);
-    await eventually('the new secret authenticates', async () => (await introspectAs('orders-portal', first)) === 200);
+    await eventually('the new secret authenticates', async () => (await introspectAs(facet.baseUrl, 'orders-portal', first)) === 200);
     await assertAccessible(page, 'application page with its secret', 'client-secret');
     // Shown once: a reload of the page no longer has it.
     await page.reload();
@@ -404,8 +321,8 @@ describe('hosted console in Chromium', () => {
     await page.getByText('A new secret was made; the old one no longer works.').waitFor();
     const second = (await page.locator('#client-secret').textContent())!.trim();
     assert.notEqual(second, first);
-    await eventually('the old secret is refused', async () => (await introspectAs('orders-portal', first)) === 401);
-    assert.equal(await introspectAs('orders-portal', second), 200);
+    await eventually('the old secret is refused', async () => (await introspectAs(facet.baseUrl, 'orders-portal', first)) === 401);
+    assert.equal(await introspectAs(facet.baseUrl, 'orders-portal', second), 200);
     await screenshot(page, 'console-client-rotated');
     const events = await withTenant(facet.database.db, demo, (trx) => trx.selectFrom('audit_events').select('type').where('client_id', '=', 'orders-portal').orderBy('id').execute());
     assert.deepEqual(events.map((e) => e.type), ['client.created', 'client.secret_rotated']);
@@ -458,17 +375,11 @@ describe('hosted console in Chromium', () => {
   });
 
   test('an auditor: the Audit page filters the trail, shows an event as raw JSON, verifies the chain and exports', async () => {
-    const auditor = await consoleTab();
+    const auditor = await openConsoleTab();
     const { page } = auditor;
     try {
       const invite = await withTenant(facet.database.db, demo, (trx) => createInvite(trx, { slug: 'demo', email: 'audrey@demo.example', key: facet.config.cookieKeys[0]!, role: 'auditor' }));
-      await page.goto(`${facet.baseUrl}/t/demo/account/sign-in/signup?invite=${invite.token}`);
-      await page.getByLabel('Username').fill('audrey');
-      await page.getByLabel('Email').fill('audrey@demo.example');
-      await page.getByRole('button', { name: 'Continue' }).click();
-      await page.getByRole('button', { name: 'Create a passkey' }).click();
-      await page.getByRole('button', { name: 'I have saved my codes' }).click();
-      await page.waitForURL(/\/t\/demo\/account/);
+      await signUpWithPasskey(page, `${facet.baseUrl}/t/demo/account/sign-in/signup?invite=${invite.token}`, { username: 'audrey', email: 'audrey@demo.example' });
       await page.goto(console_());
       await throughFacet(page);
       await page.getByRole('heading', { name: 'Overview' }).waitFor();
