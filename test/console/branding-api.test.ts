@@ -4,70 +4,34 @@
 // What the tenant file declares (its name) is read-only: 409 naming the field. Audited.
 // On embedded PGlite, and on real PostgreSQL too when DATABASE_URL is set.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
+import type { TestFacet } from '../support/facet.ts';
 import { backends } from '../support/backends.ts';
-import { CookieJar, followRedirects } from '../support/http-agent.ts';
-import { finishInteractions } from '../support/code-flow.ts';
+import { consoleApi, consoleSignIn, createUserWithRole, freshStepUp, startFacetWithDemoCopy, type ConsoleSession } from '../support/console-session.ts';
+import { eventually } from '../support/eventually.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
-import { createUser } from '../../src/accounts/users.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
-import { grantRole } from '../../src/admin/roles.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { parseTenantFile } from '../../src/tenancy/tenant-file.ts';
 
-interface Session {
-  jar: CookieJar;
-  csrf: string;
-}
 type Branding = { branding: { displayName: string; logoUrl: string | null; primaryColor: string | null }; contrast: { color: string; againstWhite: number; darkModeShade: string }; managedBy: string | null; readOnly: string[] };
 
 for (const backend of backends) {
   describe(`branding through the console API (${backend})`, () => {
     let facet: TestFacet;
     let demo: TenantRecord;
-    let admin: Session;
+    let admin: ConsoleSession;
     let adminId = '';
     let demoYaml = '';
 
-    function api(who: Session, route: string, init: { method?: string; body?: unknown } = {}) {
-      return fetch(`${facet.baseUrl}/t/demo/console/api${route}`, {
-        method: init.method ?? 'GET',
-        headers: {
-          cookie: who.jar.header(new URL(`${facet.baseUrl}/t/demo/console/api`)),
-          'x-facet-csrf': who.csrf,
-          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      });
-    }
+    const api = (who: ConsoleSession, route: string, init: { method?: string; body?: unknown } = {}) => consoleApi(facet, who, route, init);
     const brandCss = async () => (await fetch(`${facet.baseUrl}/t/demo/brand.css`)).text();
-    async function eventually(what: string, check: () => Promise<boolean>) {
-      for (let i = 0; i < 50; i += 1) {
-        if (await check()) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.fail(`never: ${what}`);
-    }
 
     before(async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'facet-branding-'));
-      demoYaml = await readFile(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8');
-      await writeFile(path.join(dir, 'demo.yaml'), demoYaml);
-      facet = await startTestFacet({ database: backend, tenantsDir: dir });
-      demo = (await findTenant(facet.database.db, 'demo'))!;
-      await withTenant(facet.database.db, demo, async (trx) => {
-        adminId = (await createUser(trx, { username: 'ada', email: 'ada@demo.example' })).id;
-        await grantRole(trx, { userId: adminId, role: 'admin', source: 'cli', actor: 'test' });
-      });
-      const jar = new CookieJar();
-      const origin = facet.baseUrl;
-      const step = await finishInteractions(await followRedirects(`${origin}/t/demo/console/users`, jar, { origin }), jar, { origin, sub: adminId });
-      admin = { jar, csrf: /data-csrf="([^"]+)"/.exec(await step.response!.text())![1]! };
-      await withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', adminId).execute());
+      ({ facet, demo, demoYaml } = await startFacetWithDemoCopy(backend));
+      adminId = await createUserWithRole(facet, demo, 'ada', 'admin');
+      admin = await consoleSignIn(facet, adminId);
+      await freshStepUp(facet, demo, adminId);
     });
     after(async () => facet?.close());
 

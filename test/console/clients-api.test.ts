@@ -5,87 +5,37 @@
 // each field (RFC 9457 extension), the generic shape every console form shows beside its fields.
 // On embedded PGlite, and on real PostgreSQL too when DATABASE_URL is set.
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { mkdtemp, writeFile, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
+import type { TestFacet } from '../support/facet.ts';
 import { backends } from '../support/backends.ts';
-import { CookieJar, followRedirects } from '../support/http-agent.ts';
-import { finishInteractions } from '../support/code-flow.ts';
+import { consoleApi, consoleSignIn, createUserWithRole, freshStepUp, startFacetWithDemoCopy, type ConsoleSession } from '../support/console-session.ts';
+import { eventually } from '../support/eventually.ts';
+import { introspectAs as introspectAt } from '../support/introspection.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
-import { createUser } from '../../src/accounts/users.ts';
-import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
-import { grantRole } from '../../src/admin/roles.ts';
+import type { TenantRecord } from '../../src/tenancy/registry.ts';
 
-interface Session {
-  jar: CookieJar;
-  csrf: string;
-}
 type FieldError = { in: string; pointer: string; detail: string };
 
 for (const backend of backends) {
   describe(`applications through the console API (${backend})`, () => {
     let facet: TestFacet;
     let demo: TenantRecord;
-    let admin: Session;
-    let helpdesk: Session;
+    let admin: ConsoleSession;
+    let helpdesk: ConsoleSession;
     const ids: Record<string, string> = {};
 
-    async function signIn(sub: string): Promise<Session> {
-      const jar = new CookieJar();
-      const origin = facet.baseUrl;
-      const step = await finishInteractions(await followRedirects(`${origin}/t/demo/console/users`, jar, { origin }), jar, { origin, sub });
-      const text = await step.response!.text();
-      assert.equal(step.response!.status, 200, text);
-      return { jar, csrf: /data-csrf="([^"]+)"/.exec(text)![1]! };
-    }
-    function api(who: Session, route: string, init: { method?: string; body?: unknown } = {}) {
-      return fetch(`${facet.baseUrl}/t/demo/console/api${route}`, {
-        method: init.method ?? 'GET',
-        headers: {
-          cookie: who.jar.header(new URL(`${facet.baseUrl}/t/demo/console/api`)),
-          'x-facet-csrf': who.csrf,
-          ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
-      });
-    }
-    const stepUp = (userId: string) =>
-      withTenant(facet.database.db, demo, (trx) => trx.updateTable('console_sessions').set({ acr: 'urn:facet:acr:passkey+otp', auth_time: new Date() }).where('user_id', '=', userId).execute());
-    /** Client authentication at the introspection endpoint: 200 with the right secret, 401 otherwise. */
-    const introspectAs = (clientId: string, secret: string) =>
-      fetch(`${facet.baseUrl}/t/demo/token/introspection`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'token=nothing-like-a-token',
-      }).then(async (r) => {
-        await r.body?.cancel();
-        return r.status;
-      });
-    /** The tenant reloads within a moment of a change (config version + change feed). */
-    async function eventually(what: string, check: () => Promise<boolean>) {
-      for (let i = 0; i < 50; i += 1) {
-        if (await check()) return;
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      assert.fail(`never: ${what}`);
-    }
+    const api = (who: ConsoleSession, route: string, init: { method?: string; body?: unknown } = {}) => consoleApi(facet, who, route, init);
+    const stepUp = (userId: string) => freshStepUp(facet, demo, userId);
+    const introspectAs = (clientId: string, secret: string) => introspectAt(facet.baseUrl, clientId, secret);
 
     before(async () => {
-      const dir = await mkdtemp(path.join(tmpdir(), 'facet-clients-'));
-      await writeFile(path.join(dir, 'demo.yaml'), await readFile(path.join(projectRoot, 'tenants/demo.yaml'), 'utf8'));
-      facet = await startTestFacet({ database: backend, tenantsDir: dir });
-      demo = (await findTenant(facet.database.db, 'demo'))!;
-      await withTenant(facet.database.db, demo, async (trx) => {
-        for (const name of ['ada', 'hal']) ids[name] = (await createUser(trx, { username: name, email: `${name}@demo.example` })).id;
-        await grantRole(trx, { userId: ids.ada!, role: 'admin', source: 'cli', actor: 'test' });
-        await grantRole(trx, { userId: ids.hal!, role: 'helpdesk', source: 'cli', actor: 'test' });
-      });
-      admin = await signIn(ids.ada!);
-      helpdesk = await signIn(ids.hal!);
+      ({ facet, demo } = await startFacetWithDemoCopy(backend));
+      const ada = (ids.ada = await createUserWithRole(facet, demo, 'ada', 'admin'));
+      const hal = (ids.hal = await createUserWithRole(facet, demo, 'hal', 'helpdesk'));
+      admin = await consoleSignIn(facet, ada);
+      helpdesk = await consoleSignIn(facet, hal);
     });
     after(async () => facet?.close());
 
