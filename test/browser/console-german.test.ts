@@ -3,7 +3,7 @@
 // <html lang="de">, the app reads that and shows German headings, navigation, buttons, form labels,
 // client-side check messages and dates in German notation — with the language switcher in the
 // header; its English link turns the console English and the choice is remembered (facet_lang) over
-// the browser's German. axe (WCAG 2 A/AA) passes on the German pages; no CSP violation.
+// the browser's German, and keeps the address's other query parameters (a user search). axe (WCAG 2 A/AA) passes on the German pages; no CSP violation.
 // Screenshots: test-artifacts/passkey/console-de-*.png.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -146,6 +146,17 @@ describe('the console in German (Chromium)', () => {
     await page.getByRole('navigation', { name: en.common.language }).getByRole('link', { name: 'Deutsch' }).click();
     await page.getByRole('heading', { name: de.overview.heading, level: 1 }).waitFor();
     assert.equal(await page.locator('html').getAttribute('lang'), 'de');
+
+    // The switcher keeps the rest of the address: a user search stays when the language changes.
+    await page.goto(`${facet.baseUrl}/t/demo/console/users?q=zoe`);
+    await page.getByRole('heading', { name: de.users.heading, level: 1 }).waitFor();
+    const english = page.getByRole('navigation', { name: de.common.language }).getByRole('link', { name: 'English' });
+    assert.equal(await english.getAttribute('href'), '?q=zoe&lang=en');
+    await english.click();
+    await page.getByRole('heading', { name: en.users.heading, level: 1 }).waitFor();
+    assert.equal(new URL(page.url()).search, '?q=zoe&lang=en');
+    assert.equal(await page.getByLabel(en.users.search).inputValue(), 'zoe');
+    await page.getByRole('link', { name: 'zoe-target' }).waitFor();
   });
 
   test('no CSP violations', () => {

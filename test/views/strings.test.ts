@@ -1,6 +1,7 @@
 // Issue 18, languages: every language has every key of the English catalogue (nested maps too)
 // with the same ICU arguments, and every message formats; Accept-Language picks the language (q-values honoured); the
-// switcher's ?lang= link changes the page and is remembered in a cookie, under the same CSP.
+// switcher's ?lang= link changes the page and is remembered in a cookie, under the same CSP, and keeps
+// the page's other query parameters.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { argumentNames, fill, LANGUAGES, negotiateLanguage, stringsFor, waitArguments } from '../../views/strings/index.ts';
@@ -138,6 +139,21 @@ describe('language on the pages', () => {
     const back = await get('/t/demo/account/sign-in?lang=en', { 'accept-language': 'de', cookie: 'facet_lang=de' });
     assert.match(await back.text(), /<html lang="en">/);
     assert.match(back.headers.getSetCookie().find((c) => c.startsWith('facet_lang='))!, /^facet_lang=en;/);
+  });
+
+  test('the switcher keeps the page\'s other query parameters (HTML-escaped) and changes only lang', async () => {
+    // Switched by ?lang= amid other parameters: the middleware took lang off, the link puts it back last.
+    const switched = await (await get('/t/demo/account/sign-in?next=%2Ft%2Fdemo%2Faccount&lang=de&q=a+%26+b', { 'accept-language': 'en' })).text();
+    assert.match(switched, /<html lang="de">/);
+    assert.ok(switched.includes('<a href="?next=%2Ft%2Fdemo%2Faccount&amp;q=a+%26+b&amp;lang=en" lang="en" hreflang="en">English</a>'), 'the English link keeps next and q');
+    assert.match(switched, /<span lang="de" aria-current="true">Deutsch<\/span>/);
+    // Without ?lang= (Accept-Language decides); a value that would break out of the attribute stays encoded.
+    const plain = await (await get('/t/demo/account/sign-in?test_steps=front,left&x=%22%3E%3Cb%3E', { 'accept-language': 'de' })).text();
+    assert.ok(plain.includes('<a href="?test_steps=front%2Cleft&amp;x=%22%3E%3Cb%3E&amp;lang=en" lang="en" hreflang="en">English</a>'), 'the English link keeps test_steps and x');
+    assert.ok(!plain.includes('"><b>'), 'no markup from the query');
+    // Error pages (rendered by the error handler) keep it too.
+    const error = await (await get('/t/demo/interaction/no-such-interaction?next=%2Fx', { 'accept-language': 'en' })).text();
+    assert.ok(error.includes('<a href="?next=%2Fx&amp;lang=de" lang="de" hreflang="de">Deutsch</a>'), 'the error page\'s German link keeps next');
   });
 
   test('an unknown ?lang= or cookie value is ignored, never an error', async () => {

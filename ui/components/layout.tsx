@@ -5,6 +5,8 @@ import type { ComponentChildren } from 'preact';
 import { raw, type SafeHtml } from '../html.ts';
 import { renderDocument } from '../render.ts';
 import { LANGUAGES, stringsOf } from '../../views/strings/index.ts';
+import { currentPageQuery } from '../page-query.ts';
+import { languageHref } from './language-link.ts';
 
 export interface LayoutOptions {
   title: string;
@@ -71,17 +73,18 @@ export function Message({ heading, message, detail }: { heading: string; message
 
 /**
  * Links to this same page in each other language: ?lang=xx is taken by the language middleware
- * (src/http/middleware/language.ts), remembered in a cookie, and removed before routing. Plain
- * links, so the switcher works without JavaScript and needs no CSRF token (it changes nothing but
- * the reader's own display preference).
+ * (src/http/middleware/language.ts), remembered in a cookie, and removed before routing; the page's
+ * other query parameters are kept (`query`, by default the request's). Plain links, so the switcher
+ * works without JavaScript and needs no CSRF token (it changes nothing but the reader's own display
+ * preference).
  */
-export function LanguageSwitcher({ current }: { current: string }) {
+export function LanguageSwitcher({ current, query = currentPageQuery() }: { current: string; query?: string }) {
   const label = stringsOf(current).common.language;
   return (
     <nav class="languages" aria-label={label}>
       <ul>
         {Object.entries(LANGUAGES).map(([code, { name }]) => (
-          <li>{code === current ? <span lang={code} aria-current="true">{name}</span> : <a href={`?lang=${code}`} lang={code} hreflang={code}>{name}</a>}</li>
+          <li>{code === current ? <span lang={code} aria-current="true">{name}</span> : <a href={languageHref(query, code)} lang={code} hreflang={code}>{name}</a>}</li>
         ))}
       </ul>
     </nav>

@@ -1,7 +1,8 @@
 // The reader's language choice: `?lang=de` on any GET (the switcher's links, ui/components/layout.tsx) is
 // kept in a cookie for a year and removed from the query before routing, so no route or
-// oidc-provider endpoint ever sees it. A choice (new or from the cookie) becomes the first entry of
-// the request's Accept-Language header, which is what every page negotiates on (stringsFor); without
+// oidc-provider endpoint ever sees it; the rest of the query stays, and the pages' switcher links
+// keep it too (ui/page-query.ts). A choice (new or from the cookie) becomes the first entry of the
+// request's Accept-Language header, which is what every page negotiates on (stringsFor); without
 // one, the browser's own header decides. An unknown code is ignored, never an error.
 // The switcher's link on a page answering a POST points at a path that may have no GET: that
 // answer (404/405) becomes a redirect to the flow's own page, now in the chosen language.
@@ -9,6 +10,7 @@
 // pages prefer it to the browser's header, but the reader's own choice still wins.
 import type { Context, Next } from 'koa';
 import { isLanguage, type Language } from '../../../views/strings/index.ts';
+import { withPageQuery } from '../../../ui/page-query.ts';
 
 export const LANGUAGE_COOKIE = 'facet_lang';
 const ONE_YEAR_MS = 365 * 24 * 3600 * 1000;
@@ -37,7 +39,7 @@ export function languagePreference() {
       const browser = ctx.get('accept-language');
       ctx.req.headers['accept-language'] = browser ? `${chosen}, ${browser}` : chosen;
     }
-    await next();
+    await withPageQuery(ctx.querystring, next);
     // A page shown in answer to a form (POST) links ?lang= to its own path, which may not answer a
     // GET: go to the page of that flow instead (the account page, or the interaction's own page).
     if (asked !== undefined && (ctx.status === 404 || ctx.status === 405)) {
