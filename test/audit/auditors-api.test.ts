@@ -70,8 +70,19 @@ for (const backend of backends) describe(`auditors: search, exports, verificatio
     rmSync(exportDir, { recursive: true, force: true });
   });
 
-  const call = (url: string, init: RequestInit = {}, token: string | null = TOKEN) =>
-    fetch(url.startsWith('http') ? url : `${api}${url}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });
+  const call = async (url: string, init: RequestInit = {}, token: string | null = TOKEN): Promise<Response> => {
+    const send = () => fetch(url.startsWith('http') ? url : `${api}${url}`, { ...init, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });
+    try {
+      return await send();
+    } catch (error) {
+      // A GET on a kept-alive connection the server closed at that moment (its 5 s idle timer
+      // fires late when PGlite has held the event loop, as the writers below do) is sent again,
+      // as browsers and HTTP clients do for an idempotent request; anything else is a failure.
+      const code = ((error as { cause?: { code?: string } }).cause ?? {}).code;
+      if ((init.method ?? 'GET') !== 'GET' || code !== 'ECONNRESET') throw error;
+      return send();
+    }
+  };
   const json = async (response: Response) => (await response.json()) as any;
 
   test('filters: type, category, outcome, subject, client, IP, time range; legacy spellings found', async () => {
