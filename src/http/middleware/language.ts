@@ -39,7 +39,10 @@ export function languagePreference() {
       const browser = ctx.get('accept-language');
       ctx.req.headers['accept-language'] = browser ? `${chosen}, ${browser}` : chosen;
     }
-    await withPageQuery(ctx.querystring, next);
+    // Only a request with a query needs it kept for the switcher (no store reads as ''): the token
+    // endpoint, discovery and most pages go on without entering an async context.
+    if (ctx.querystring) await withPageQuery(ctx.querystring, next);
+    else await next();
     // A page shown in answer to a form (POST) links ?lang= to its own path, which may not answer a
     // GET: go to the page of that flow instead (the account page, or the interaction's own page).
     if (asked !== undefined && (ctx.status === 404 || ctx.status === 405)) {
