@@ -6,7 +6,6 @@
 // the browser's German, and keeps the address's other query parameters (a user search). axe (WCAG 2 A/AA) passes on the German pages; no CSP violation.
 // Screenshots: test-artifacts/passkey/console-de-*.png.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
@@ -17,18 +16,14 @@ import { firstAdminLink } from '../../src/console/first-admin.ts';
 import { LANGUAGES } from '../../views/strings/index.ts';
 import { CONSOLE_LANGUAGES } from '../../views/strings/console/index.ts';
 import { fill } from '../../views/strings/format.ts';
-import { launchBrowser, screenshot } from './support.ts';
+import { launchBrowser, screenshot, axeViolations, pageWithAuthenticator } from './support.ts';
 
-const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const pages = LANGUAGES.de.strings;
 const de = CONSOLE_LANGUAGES.de;
 const en = CONSOLE_LANGUAGES.en;
 
 async function axe(page: Page, what: string): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
-    violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }>;
-  };
+  const result = { violations: await axeViolations(page) };
   assert.deepEqual(result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.html).join(' | ')}`), [], `${what}: axe`);
 }
 
@@ -44,13 +39,7 @@ describe('the console in German (Chromium)', () => {
     const demo = (await findTenant(facet.database.db, 'demo'))!;
     await withTenant(facet.database.db, demo, (trx) => createUser(trx, { username: 'zoe-target', email: 'zoe@demo.example' }));
     browser = await launchBrowser();
-    context = await browser.newContext({ locale: 'de-DE', timezoneId: 'Europe/Berlin' });
-    page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable');
-    await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
+    ({ context, page } = await pageWithAuthenticator(browser, { context: { locale: 'de-DE', timezoneId: 'Europe/Berlin' } }));
     page.setDefaultTimeout(15_000);
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());

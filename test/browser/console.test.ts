@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
@@ -19,9 +18,8 @@ import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { addAuthenticatorApp, consoleTab, signUpWithPasskey, throughFacet, type AuthenticatorApp } from '../support/console-browser.ts';
 import { eventually } from '../support/eventually.ts';
 import { introspectAs } from '../support/introspection.ts';
-import { ARTIFACTS, launchBrowser, screenshot, type AuthenticatorPage } from './support.ts';
+import { ARTIFACTS, launchBrowser, screenshot, type AuthenticatorPage, axeViolations } from './support.ts';
 
-const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const VIEWPORTS = [
   { name: 'desktop', width: 1280, height: 800 },
   { name: 'phone', width: 390, height: 844 },
@@ -32,10 +30,7 @@ async function assertAccessible(page: Page, what: string, shot: string): Promise
     await page.emulateMedia({ colorScheme: scheme });
     for (const viewport of VIEWPORTS) {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
-      if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-      const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
-        violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }>;
-      };
+      const result = { violations: await axeViolations(page) };
       assert.deepEqual(
         result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.html).join(' | ')}`),
         [],

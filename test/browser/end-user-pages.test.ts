@@ -8,7 +8,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
@@ -21,9 +20,8 @@ import { bumpConfigVersion, findTenant } from '../../src/tenancy/registry.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findLiveUserByUsername } from '../../src/accounts/users.ts';
 import { darkModeShade } from '../../src/tenancy/brand-color.ts';
-import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage } from './support.ts';
+import { installAutofillSwitch, launchBrowser, pageWithAuthenticator, screenshot, setAutofill, type AuthenticatorPage, axeViolations } from './support.ts';
 
-const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 
 const BRAND = '#c2410c';
 const rgb = (hex: string) => `rgb(${[1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16)).join(', ')})`;
@@ -39,10 +37,7 @@ export async function assertAccessible(page: Page, what: string, shot?: string):
   for (const viewport of [...VIEWPORTS, { ...VIEWPORTS[0]!, name: 'desktop, dark mode', dark: true }, { ...VIEWPORTS[1]!, name: 'phone, dark mode', dark: true }]) {
     await page.emulateMedia({ colorScheme: 'dark' in viewport ? 'dark' : 'light' });
     await page.setViewportSize({ width: viewport.width, height: viewport.height });
-    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-    const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
-      violations: Array<{ id: string; nodes: Array<{ html: string }> }>;
-    };
+    const result = { violations: await axeViolations(page) };
     assert.deepEqual(
       result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`),
       [],

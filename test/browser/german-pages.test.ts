@@ -3,14 +3,12 @@
 // light and dark mode and need no horizontal scrolling at phone width (390 px). Screenshots in
 // test-artifacts/passkey/60-de-*.png.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { LANGUAGES } from '../../views/strings/index.ts';
-import { launchBrowser, pageWithAuthenticator, screenshot } from './support.ts';
+import { launchBrowser, pageWithAuthenticator, screenshot, axeViolations } from './support.ts';
 
-const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 const de = LANGUAGES.de.strings;
 
 async function checkPage(page: Page, what: string, shot: string): Promise<void> {
@@ -22,10 +20,7 @@ async function checkPage(page: Page, what: string, shot: string): Promise<void> 
   ] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.setViewportSize({ width, height });
-    if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-    const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
-      violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }>;
-    };
+    const result = { violations: await axeViolations(page) };
     assert.deepEqual(result.violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.html).join(' | ')}`), [], `${what}: axe at ${name}`);
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `${what}: no horizontal scrolling at ${name}`);
     await screenshot(page, `60-de-${shot}-${name}`);

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
@@ -16,9 +15,8 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
 import { grantOperator } from '../../src/admin/roles.ts';
-import { launchBrowser, screenshot } from './support.ts';
+import { launchBrowser, screenshot, axeViolations } from './support.ts';
 
-const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 
 async function assertAccessible(page: Page, shot: string): Promise<void> {
   for (const scheme of ['light', 'dark'] as const) {
@@ -28,10 +26,7 @@ async function assertAccessible(page: Page, shot: string): Promise<void> {
       { name: 'phone', width: 390, height: 844 },
     ]) {
       await page.setViewportSize({ width: viewport.width, height: viewport.height });
-      if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-      const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
-        violations: Array<{ id: string; impact: string; nodes: Array<{ html: string }> }>;
-      };
+      const result = { violations: await axeViolations(page) };
       const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
       assert.deepEqual(serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.html).join(' | ')}`), [], `operator console passes axe at ${viewport.name} width, ${scheme}`);
       await screenshot(page, `operator-${shot}-${viewport.name}-${scheme}`);

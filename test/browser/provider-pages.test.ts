@@ -4,7 +4,6 @@
 // and nosniff.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page, Response } from 'playwright-core';
 import { startTestFacet, projectRoot, type TestFacet } from '../support/facet.ts';
@@ -13,9 +12,8 @@ import { createUser } from '../../src/accounts/users.ts';
 import { applyTenantFile } from '../../src/tenancy/apply.ts';
 import { readTenantFile } from '../../src/tenancy/tenant-file.ts';
 import { findTenant } from '../../src/tenancy/registry.ts';
-import { launchBrowser, screenshot } from './support.ts';
+import { launchBrowser, screenshot, axeViolations } from './support.ts';
 
-const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
 
 function assertSecurityHeaders(headers: Record<string, string>, what: string) {
   assert.match(headers['content-security-policy'] ?? '', /frame-ancestors 'none'/, `${what}: CSP with frame-ancestors 'none'`);
@@ -26,10 +24,7 @@ function assertSecurityHeaders(headers: Record<string, string>, what: string) {
 
 async function assertAccessible(page: Page, what: string) {
   // evaluate() runs through the DevTools protocol, so the page's own CSP does not block axe.
-  await page.evaluate(axeSource);
-  const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as {
-    violations: Array<{ id: string; nodes: Array<{ html: string }> }>;
-  };
+  const result = { violations: await axeViolations(page) };
   assert.deepEqual(
     result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.html).join(' | ')}`),
     [],

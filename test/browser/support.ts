@@ -1,5 +1,6 @@
 // Chromium with a WebAuthn virtual authenticator, as described in /work/shared/BROWSER-TESTING.md.
 import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type CDPSession, type Page } from 'playwright-core';
 import { projectRoot } from '../support/facet.ts';
@@ -71,4 +72,22 @@ export async function setAutofill(context: BrowserContext, baseUrl: string, enab
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const axeSource = (createRequire(import.meta.url)('axe-core') as { source: string }).source;
+
+export interface AxeViolation {
+  id: string;
+  impact: string;
+  nodes: Array<{ html: string }>;
+}
+
+/**
+ * axe-core's WCAG 2 A/AA violations on the page as it is now (axe injected once per document,
+ * through the DevTools protocol, so the page's CSP does not block it). Each test asserts on them.
+ */
+export async function axeViolations(page: Page): Promise<AxeViolation[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const result = (await page.evaluate(() => (window as any).axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }))) as { violations: AxeViolation[] };
+  return result.violations;
 }

@@ -12,20 +12,11 @@ import { CONSOLE_LANGUAGES, consoleStringsOf } from '../../views/strings/console
 import { en } from '../../views/strings/console/en.ts';
 import { appShellPage } from '../../ui/components/layout.tsx';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { leaves, type Tree } from '../support/catalogue.ts';
 import { translateSchemaMessage } from '../../views/strings/console/schema-messages.ts';
 import { createClientBody } from '../../src/admin/client-settings.ts';
 import { brandColorProblem, contrastRatio } from '../../src/tenancy/brand-color.ts';
 
-type Tree = { [key: string]: string | Tree };
-
-function leaves(tree: Tree, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(tree)) {
-    if (typeof value === 'string') out.set(prefix + key, value);
-    else for (const [k, v] of leaves(value, `${prefix}${key}.`)) out.set(k, v);
-  }
-  return out;
-}
 
 /** What is wrong with catalogue `strings` against the English one: missing and extra keys, empty texts, other arguments. */
 function differences(code: string, strings: Tree): string[] {

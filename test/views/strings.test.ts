@@ -7,18 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { argumentNames, fill, LANGUAGES, negotiateLanguage, stringsFor, waitArguments } from '../../views/strings/index.ts';
 import { en } from '../../views/strings/en.ts';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
+import { leaves, type Tree } from '../support/catalogue.ts';
 import { CookieJar } from '../support/http-agent.ts';
 
-type Tree = { [key: string]: string | Tree };
-
-function leaves(tree: Tree, prefix = ''): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, value] of Object.entries(tree)) {
-    if (typeof value === 'string') out.set(prefix + key, value);
-    else for (const [k, v] of leaves(value, `${prefix}${key}.`)) out.set(k, v);
-  }
-  return out;
-}
 
 
 describe('the message catalogue', () => {
