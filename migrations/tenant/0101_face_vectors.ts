@@ -5,10 +5,23 @@
 // schemas only reference its type and operator class by qualified name.
 import { sql, type Kysely } from 'kysely';
 
+/**
+ * Creates the shared extension once. Two tenants created at once on a fresh server would both try,
+ * and the second fails on pg_extension's unique index once the first commits ("if not exists" does
+ * not see an uncommitted extension; kysely's migration lock is released before the tenant's
+ * transaction commits). The first creator takes a transaction lock its peers wait on until it
+ * commits; once the extension exists nobody takes it, so provisioning stays parallel.
+ */
+export async function ensureVectorExtension(db: Kysely<any>): Promise<void> {
+  if ((await sql`select 1 from pg_extension where extname = 'vector'`.execute(db)).rows.length > 0) return;
+  await sql`select pg_advisory_xact_lock(hashtext('facet: create extension vector'))`.execute(db);
+  await sql`create extension if not exists vector with schema public`.execute(db);
+}
+
 async function vectorSchema(db: Kysely<any>): Promise<string | undefined> {
   const available = await sql`select 1 from pg_available_extensions where name = 'vector'`.execute(db);
   if (available.rows.length === 0) return undefined;
-  await sql`create extension if not exists vector with schema public`.execute(db);
+  await ensureVectorExtension(db);
   const { rows } = await sql<{ schema: string }>`
     select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'vector'`.execute(db);
   return rows[0]?.schema;
