@@ -47,6 +47,25 @@ export async function createBenchDatabase(serverUrl = process.env.DATABASE_URL ?
   };
 }
 
+/**
+ * An existing bench database (BENCH_DATABASE_URL), kept afterwards: a long run (10,000 tenants)
+ * can provision once and be measured again later. `drop()` leaves it in place.
+ */
+export async function existingBenchDatabase(url: string): Promise<BenchDatabase> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const setting = async (name: string) => String((await client.query('select current_setting($1) as value', [name])).rows[0]?.value);
+    return {
+      url,
+      backend: { version: await setting('server_version'), synchronousCommit: await setting('synchronous_commit'), fsync: await setting('fsync') },
+      async drop() {},
+    };
+  } finally {
+    await client.end();
+  }
+}
+
 async function tenantRoles(url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   try {

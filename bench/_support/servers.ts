@@ -24,11 +24,12 @@ const profiling = (dir: string) => ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 
 export async function startFacetChild(
   database: BenchDatabase,
-  { profileDir, env = {}, execArgv = [] }: { profileDir?: string; env?: Record<string, string>; execArgv?: string[] } = {},
+  { profileDir, env = {}, execArgv = [], readyTimeoutMs }: { profileDir?: string; env?: Record<string, string>; execArgv?: string[]; readyTimeoutMs?: number } = {},
 ): Promise<FacetChild> {
   return startServerChild('facet', path.join(benchDir, '_support/facet-server.ts'), {
     env: { PORT: String(await freePort()), DATABASE_URL: database.url, ...env },
     execArgv: [...(profileDir ? profiling(profileDir) : []), ...execArgv],
+    ...(readyTimeoutMs ? { readyTimeoutMs } : {}),
   });
 }
 
