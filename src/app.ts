@@ -12,7 +12,7 @@ import { errorHandler, respondRateLimited } from './http/error-responder.ts';
 import { buildTenantProvider } from './oidc/provider.ts';
 import { createRecordIdCodec } from './oidc/record-ids.ts';
 import { createTenantPool } from './tenancy/pool.ts';
-import { findTenant, tenantVersion } from './tenancy/registry.ts';
+import { findTenant, tenantVersion, type TenantRecord } from './tenancy/registry.ts';
 import { createRuntime, delegateToProvider, isProviderPath, type TenantRuntime } from './oidc/runtime.ts';
 import { pageNotFound } from './interaction/not-found.ts';
 import { landingPage } from '../ui/pages/landing.tsx';
@@ -36,7 +36,7 @@ export interface FacetApp {
   app: Koa;
   /** The server's request handler: public provider documents on a short path, the rest through Koa. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
-  pool: ReturnType<typeof createTenantPool<TenantRuntime>>;
+  pool: ReturnType<typeof createTenantPool<TenantRuntime, TenantRecord>>;
   state: { draining: boolean };
 }
 
@@ -66,15 +66,19 @@ export function createApp({
   const ids = createRecordIdCodec(config.tokenHashKey);
   const state = { draining: false };
 
-  const pool = createTenantPool<TenantRuntime>({
+  const pool = createTenantPool<TenantRuntime, TenantRecord>({
     max: config.tenantPoolSize,
     recheckMs: config.tenantRecheckMs,
     version: async (slug) => {
       const v = await tenantVersion(db, slug);
       return v && v.status === 'active' ? v.configVersion : undefined;
     },
-    build: async (slug) => {
+    find: async (slug) => {
       const tenant = await findTenant(db, slug);
+      return tenant?.status === 'active' ? { version: tenant.configVersion, record: tenant } : undefined;
+    },
+    build: async (slug, found) => {
+      const tenant = found ?? (await findTenant(db, slug));
       if (!tenant) throw notFound(`unknown tenant ${slug}`);
       const built = await buildTenantProvider(tenant, {
         db,

@@ -13,18 +13,24 @@ export interface PoolEntry<T> {
   close(): void;
 }
 
-export interface TenantPoolOptions<T> {
+export interface TenantPoolOptions<T, R = never> {
   max: number;
   /** Look up the tenant's current version; undefined when unknown or disabled. */
   version(slug: string): Promise<number | undefined>;
-  build(slug: string): Promise<T>;
+  /**
+   * On a miss: the version and what `build` needs (the registry row) in one read, instead of a
+   * version check followed by the same row read again. Without it a miss asks `version`.
+   */
+  find?(slug: string): Promise<{ version: number; record: R } | undefined>;
+  /** `record` is what `find` returned, when the build follows a miss. */
+  build(slug: string, record?: R): Promise<T>;
   close?(value: T): void;
   /** How long a version check stays trusted. */
   recheckMs?: number;
   now?: () => number;
 }
 
-export function createTenantPool<T>({ max, version, build, close = () => {}, recheckMs = 2000, now = Date.now }: TenantPoolOptions<T>) {
+export function createTenantPool<T, R = never>({ max, version, find, build, close = () => {}, recheckMs = 2000, now = Date.now }: TenantPoolOptions<T, R>) {
   const building = new Map<string, Promise<PoolEntry<T> | undefined>>();
   const cache = new LRUCache<string, PoolEntry<T>>({
     max,
@@ -35,12 +41,20 @@ export function createTenantPool<T>({ max, version, build, close = () => {}, rec
   });
 
   async function load(slug: string, current?: number): Promise<PoolEntry<T> | undefined> {
-    const v = current ?? (await version(slug));
+    let v = current;
+    let record: R | undefined;
+    if (v === undefined) {
+      if (find) {
+        const found = await find(slug);
+        v = found?.version;
+        record = found?.record;
+      } else v = await version(slug);
+    }
     if (v === undefined) {
       cache.delete(slug);
       return undefined;
     }
-    const value = await build(slug);
+    const value = await build(slug, record);
     const entry: PoolEntry<T> = { value, version: v, checkedAt: now(), inFlight: 0, evicted: false, close: () => close(value) };
     cache.set(slug, entry);
     return entry;
@@ -121,4 +135,4 @@ export function createTenantPool<T>({ max, version, build, close = () => {}, rec
   };
 }
 
-export type TenantPool<T> = ReturnType<typeof createTenantPool<T>>;
+export type TenantPool<T, R = never> = ReturnType<typeof createTenantPool<T, R>>;

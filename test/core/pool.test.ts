@@ -84,3 +84,34 @@ test('expire (another process changed the tenant) re-checks at once, and rebuild
   assert.equal((await pool.use('b', async (v) => v))?.name, 'b@2', 'expire() without a slug re-checks every tenant');
   assert.deepEqual(built, ['a@1', 'b@1', 'a@2', 'b@2']);
 });
+
+test('a miss reads the tenant once through find and hands the record to build; a version change later asks version', async () => {
+  const calls: string[] = [];
+  const records = new Map([['a', { version: 1, record: { row: 'a-row' } }]]);
+  let clock = 0;
+  const pool = createTenantPool<{ name: string; from?: string }, { row: string }>({
+    max: 2,
+    recheckMs: 1000,
+    now: () => clock,
+    version: async (slug) => {
+      calls.push(`version ${slug}`);
+      return records.get(slug)?.version;
+    },
+    find: async (slug) => {
+      calls.push(`find ${slug}`);
+      return records.get(slug);
+    },
+    build: async (slug, record) => {
+      calls.push(`build ${slug} ${record?.row ?? '-'}`);
+      return { name: slug, ...(record ? { from: record.row } : {}) };
+    },
+  });
+  assert.equal((await pool.use('a', async (v) => v))!.from, 'a-row');
+  assert.deepEqual(calls, ['find a', 'build a a-row'], 'one registry read on a miss');
+  assert.equal(await pool.use('nobody', async () => 'served'), undefined);
+  assert.deepEqual(calls.slice(2), ['find nobody']);
+  records.set('a', { version: 2, record: { row: 'a-row-2' } });
+  clock += 1500;
+  await pool.use('a', async (v) => v);
+  assert.deepEqual(calls.slice(3), ['version a', 'build a -'], 'a warm tenant is rechecked by version and rebuilt');
+});
