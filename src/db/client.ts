@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { createPGlitePool } from './pglite-pool.ts';
 import type { ControlSchema } from './schema.ts';
+import { registerPool } from './pipelined-tenant.ts';
 
 /**
  * The whole pool, before a tenant is chosen: handed to withTenant (which gives a typed tenant
@@ -49,6 +50,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       client.on('error', () => {});
     });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    registerPool(db, pool as any);
     return { kind: 'postgres', db, close: () => db.destroy() };
   }
   const { PGlite } = await import('@electric-sql/pglite');
@@ -58,5 +60,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const lite = await PGlite.create(memory ? undefined : options.dataDir, { extensions: { vector } });
   const pool = createPGlitePool(lite);
   const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: pool as any }) });
+  registerPool(db, pool as any);
   return { kind: 'pglite', db, listen: (channel, onNotify) => pool.listen(channel, onNotify), close: () => db.destroy() };
 }

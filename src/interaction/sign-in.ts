@@ -2,6 +2,7 @@
 // and the verification endpoint. Every outcome is an audit event.
 import type { Context } from 'koa';
 import { withTenant } from '../db/tenant-scope.ts';
+import { withTenantPipeline } from '../db/pipelined-tenant.ts';
 import { refusal, tooManyRequests } from '../errors/http-errors.ts';
 import { appendAudit } from '../audit/audit-log.ts';
 import { findLiveUserByUsername } from '../accounts/users.ts';
@@ -55,13 +56,16 @@ export const passkeyVerify = jsonStep(FLOW_JSON_ROUTES.passkeyVerify, async (ctx
   const facts = requestFacts(ctx);
   const clientId = flow.details?.clientId ?? null;
   const at = new Date();
-  const result = await withTenant(deps.db, runtime.tenant, async (trx) => {
+  // Pipelined (issue 16): the challenge and credential read travels with BEGIN, the writes after
+  // verification (counter, lockout reset, audit) with the COMMIT; a failure's lockout count is read.
+  const result = await withTenantPipeline(deps.db, runtime.tenant, async ({ trx, later }) => {
     let lock: LockState | undefined;
     const outcome = await finishAuthentication(trx, {
       rp,
       binding: flow.binding,
       response: input.response as unknown as AuthenticationResponseJSON,
       userVerification: runtime.settings.user_verification,
+      later,
       // Failures slow an account down (src/lockout): while locked, the assertion is not even checked.
       refuseBeforeVerifying: async (user) => {
         const state = await checkLock(trx, user.id, 'passkey', at);
@@ -72,11 +76,11 @@ export const passkeyVerify = jsonStep(FLOW_JSON_ROUTES.passkeyVerify, async (ctx
       now: at,
     });
     if (!outcome.ok && outcome.code === 'locked') {
-      await appendAudit(trx, { type: 'passkey.sign_in_failed', subject: outcome.userId ?? null, clientId, ...facts, data: { reason: 'locked', flow: flow.kind } });
+      await appendAudit(later, { type: 'passkey.sign_in_failed', subject: outcome.userId ?? null, clientId, ...facts, data: { reason: 'locked', flow: flow.kind } });
       return { ok: false as const, code: 'locked', detail: outcome.detail, message: lockedMessage(flow.t, lock ?? { disabled: true }) };
     }
     if (!outcome.ok) {
-      await appendAudit(trx, {
+      await appendAudit(later, {
         type: outcome.code === 'counter_regression' ? 'passkey.counter_regression' : 'passkey.sign_in_failed',
         subject: outcome.userId ?? null,
         clientId,
@@ -84,11 +88,11 @@ export const passkeyVerify = jsonStep(FLOW_JSON_ROUTES.passkeyVerify, async (ctx
         data: { reason: outcome.code, detail: outcome.detail, credential_id: outcome.credentialId ?? input.response.id, flow: flow.kind },
       });
       const { events } = await recordFailure(trx, { userId: outcome.userId ?? null, factor: 'passkey', reason: outcome.code, ip: facts.ip, userAgent: facts.userAgent, now: at });
-      for (const event of events) await appendAudit(trx, { ...event, ...facts });
+      for (const event of events) await appendAudit(later, { ...event, ...facts });
       return { ok: false as const, code: outcome.code, detail: outcome.detail, message: passkeyMessage(flow.t, outcome.code, runtime.tenant.name) };
     }
-    await recordSuccess(trx, outcome.user.id, 'passkey', at);
-    await appendAudit(trx, {
+    await recordSuccess(later, outcome.user.id, 'passkey', at);
+    await appendAudit(later, {
       type: 'passkey.sign_in',
       actor: outcome.user.id,
       subject: outcome.user.id,

@@ -10,8 +10,8 @@ import {
 import type { TenantDb } from '../../db/tenant-scope.ts';
 import type { User } from '../../accounts/users.ts';
 import { passkeyAmr } from './amr.ts';
-import { consumeChallenge, issueChallenge } from './challenges.ts';
-import { findCredentialWithOwner, listCredentials, recordCredentialUse, type StoredCredential } from './credentials.ts';
+import { issueChallenge } from './challenges.ts';
+import { listCredentials, recordCredentialUse, takeChallengeWithCredential, type StoredCredential } from './credentials.ts';
 import type { RelyingParty } from './relying-party.ts';
 import { failure, type PasskeyFailure } from './result.ts';
 import { reasonToRefuse } from './response-checks.ts';
@@ -71,23 +71,26 @@ export async function finishAuthentication(
     response,
     userVerification,
     refuseBeforeVerifying,
+    later,
     now = new Date(),
   }: {
     rp: RelyingParty;
     binding: string;
     response: AuthenticationResponseJSON;
+    /** Where the counter update goes: withTenantPipeline's `later` sends it with the COMMIT. Default: trx. */
+    later?: TenantDb;
     userVerification: UserVerificationPolicy;
     /** Asked once the account is known, before the signature is checked (a locked factor is never verified). */
     refuseBeforeVerifying?: (user: User) => Promise<PasskeyFailure | undefined>;
     now?: Date;
   },
 ): Promise<PasskeySignIn | PasskeyFailure> {
-  const consumed = await consumeChallenge(trx, { binding, purpose: 'authentication', now });
-  if (!consumed.ok) return failure(consumed.code, consumed.code === 'challenge_expired' ? 'challenge past its expiry' : 'no outstanding challenge');
   const credentialId = typeof response?.id === 'string' ? response.id : '';
-  // Only this tenant's schema is searched: a credential of another tenant looks exactly like one
-  // that does not exist anywhere.
-  const found = credentialId ? await findCredentialWithOwner(trx, credentialId) : undefined;
+  // One statement: the challenge is spent (whatever follows) and the credential read with its live
+  // owner. Only this tenant's schema is searched: a credential of another tenant looks exactly like
+  // one that does not exist anywhere.
+  const { challenge: consumed, found } = await takeChallengeWithCredential(trx, { binding, purpose: 'authentication', credentialId, now });
+  if (!consumed.ok) return failure(consumed.code, consumed.code === 'challenge_expired' ? 'challenge past its expiry' : 'no outstanding challenge');
   if (!found) return failure('unknown_credential', 'credential not registered in this tenant');
   const { credential, user } = found;
   const ids = { userId: user.id, credentialId: credential.credentialId };
@@ -124,7 +127,7 @@ export async function finishAuthentication(
   }
   if (!verification.verified) return failure('invalid_response', 'signature did not verify', ids);
   const info = verification.authenticationInfo;
-  await recordCredentialUse(trx, credential.id, { signCount: info.newCounter, backupState: info.credentialBackedUp, at: now });
+  await recordCredentialUse(later ?? trx, credential.id, { signCount: info.newCounter, backupState: info.credentialBackedUp, at: now });
   const backupEligible = info.credentialDeviceType === 'multiDevice';
   return {
     ok: true,

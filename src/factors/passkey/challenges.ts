@@ -45,18 +45,25 @@ export async function issueChallenge(
 export async function consumeChallenge(
   trx: TenantDb,
   { binding, purpose, now = new Date() }: { binding: string; purpose: 'authentication' | 'registration'; now?: Date },
-): Promise<{ ok: true; stored: StoredChallenge } | { ok: false; code: 'challenge_missing' | 'challenge_expired' }> {
+): Promise<TakenChallenge> {
   const row = await trx
     .deleteFrom('webauthn_challenges')
     .where('binding', '=', binding)
     .where('purpose', '=', purpose)
     .returning(['challenge', 'user_id', 'data', 'expires_at'])
     .executeTakeFirst();
+  return takenChallenge(row, now);
+}
+
+export type TakenChallenge = { ok: true; stored: StoredChallenge } | { ok: false; code: 'challenge_missing' | 'challenge_expired' };
+
+/** What a DELETE … RETURNING of the challenge gave (no row: there was none), judged at `now`. */
+export function takenChallenge(row: { challenge: string; user_id: string | null; data: unknown; expires_at: string | Date } | undefined, now: Date): TakenChallenge {
   if (!row) return { ok: false, code: 'challenge_missing' };
-  const expiresAt = new Date(row.expires_at as string | Date);
+  const expiresAt = new Date(row.expires_at);
   if (expiresAt.getTime() <= now.getTime()) return { ok: false, code: 'challenge_expired' };
   const data = typeof row.data === 'string' ? JSON.parse(row.data) : (row.data as Record<string, unknown>);
-  return { ok: true, stored: { challenge: row.challenge as string, userId: (row.user_id as string | null) ?? null, data, expiresAt } };
+  return { ok: true, stored: { challenge: row.challenge, userId: row.user_id ?? null, data, expiresAt } };
 }
 
 /** Housekeeping: drops challenges past their expiry. */

@@ -2,6 +2,7 @@
 // account's passkeys stop working at once and come back with the account.
 import type { TenantDb } from '../../db/tenant-scope.ts';
 import { liveUsers, type User } from '../../accounts/users.ts';
+import { takenChallenge, type TakenChallenge } from './challenges.ts';
 
 export interface StoredCredential {
   id: string;
@@ -56,15 +57,16 @@ const CREDENTIAL_COLUMNS = [
   'c.last_used_at',
 ] as const;
 
-/** A credential of this tenant together with its (live) owner, or undefined. */
-export async function findCredentialWithOwner(trx: TenantDb, credentialId: string): Promise<{ credential: StoredCredential; user: User } | undefined> {
-  const row = await trx
+/** The credential with this id and its live owner (a subquery: no row when either is missing). */
+function credentialWithOwner(trx: TenantDb, credentialId: string) {
+  return trx
     .selectFrom('webauthn_credentials as c')
     .innerJoin(liveUsers(trx).selectAll().as('u'), 'u.id', 'c.user_id')
     .select([...CREDENTIAL_COLUMNS, 'u.username', 'u.email', 'u.email_verified', 'u.display_name', 'u.status', 'u.webauthn_user_handle', 'u.created_at as user_created_at'])
-    .where('c.credential_id', '=', credentialId)
-    .executeTakeFirst();
-  if (!row) return undefined;
+    .where('c.credential_id', '=', credentialId);
+}
+
+function toCredentialWithOwner(row: any): { credential: StoredCredential; user: User } {
   const user: User = {
     id: row.user_id,
     username: row.username,
@@ -76,6 +78,33 @@ export async function findCredentialWithOwner(trx: TenantDb, credentialId: strin
     created_at: new Date(row.user_created_at),
   };
   return { credential: toCredential(row), user };
+}
+
+/** A credential of this tenant together with its (live) owner, or undefined. */
+export async function findCredentialWithOwner(trx: TenantDb, credentialId: string): Promise<{ credential: StoredCredential; user: User } | undefined> {
+  const row = await credentialWithOwner(trx, credentialId).executeTakeFirst();
+  return row ? toCredentialWithOwner(row) : undefined;
+}
+
+/**
+ * A sign-in's one read (issue 16): takes the challenge out of the store (DELETE … RETURNING in a
+ * CTE, which runs to completion whatever the rest finds: the challenge is spent even when the
+ * credential is unknown or the assertion then fails) and finds the credential with its live owner,
+ * in one statement. Of two concurrent requests only one gets the challenge (consumeChallenge).
+ */
+export async function takeChallengeWithCredential(
+  trx: TenantDb,
+  { binding, purpose, credentialId, now }: { binding: string; purpose: 'authentication' | 'registration'; credentialId: string; now: Date },
+): Promise<{ challenge: TakenChallenge; found: { credential: StoredCredential; user: User } | undefined }> {
+  const row = await trx
+    .with('taken', (db) => db.deleteFrom('webauthn_challenges').where('binding', '=', binding).where('purpose', '=', purpose).returning(['challenge', 'user_id', 'data', 'expires_at']))
+    .selectFrom('taken')
+    .leftJoin(credentialWithOwner(trx, credentialId).as('found'), (join) => join.onTrue())
+    .selectAll('found')
+    .select(['taken.challenge as taken_challenge', 'taken.user_id as taken_user_id', 'taken.data as taken_data', 'taken.expires_at as taken_expires_at'])
+    .executeTakeFirst();
+  const challenge = takenChallenge(row && { challenge: row.taken_challenge, user_id: row.taken_user_id, data: row.taken_data, expires_at: row.taken_expires_at }, now);
+  return { challenge, found: row?.id ? toCredentialWithOwner(row) : undefined };
 }
 
 export async function listCredentials(trx: TenantDb, userId: string): Promise<StoredCredential[]> {
