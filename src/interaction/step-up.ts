@@ -131,10 +131,13 @@ export async function continueOrFinish(ctx: Context, flow: Flow, deps: Interacti
       // Another account signing in within the same interaction starts over.
       const earlier = pending && pending.userId === done.userId ? pending.factors.filter((f) => f.factor !== done.factor) : [];
       factors = [...earlier, entry];
-      await savePendingStepUp(trx, pendingKey(flow), { userId: done.userId, factors }, done.at);
     }
     const { decision } = await evaluate(trx, flow, done.userId, factors, done.at);
+    // Kept only while the login goes on: a first factor that already passes writes nothing (its
+    // transaction stays read-only, no second durable commit per sign-in; issue 16), and a pass
+    // removes what earlier factors kept.
     if (decision.outcome === 'pass') await takePendingValue(trx, pendingKey(flow));
+    else if (!stepping) await savePendingStepUp(trx, pendingKey(flow), { userId: done.userId, factors }, done.at);
     if (decision.outcome === 'unmet') await saveUnmet(trx, flow, { description: decision.description, newAccount: done.newAccount === true }, done.at);
     return { decision, factors };
   });
