@@ -79,9 +79,37 @@ function scopedToSchema<D extends Kysely<any> | Transaction<any>>(db: D, schema:
       return rows.map((row) => ({ name: row.name, schema, isView: false, isForeign: false, columns: [] }));
     },
   };
+  const executor = db.isTransaction ? schemaLockedExecutor(db, schema) : undefined;
   return new Proxy(db, {
     get(target, property) {
       if (property === 'introspection') return introspection;
+      if (property === 'getExecutor' && executor) return () => executor;
+      const value = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
+/**
+ * kysely's PostgreSQL migration lock is one session-level advisory lock for the whole database,
+ * released when the Migrator returns, before the caller commits. Tenants' migrations queued behind
+ * each other (two tenants provisioned at once ran their ~100 DDL statements one after the other),
+ * while two processes migrating the same tenant at start could still overlap between the unlock
+ * and the commit and fail on each other's tables. Inside a transaction (every tenant migration),
+ * the lock is the schema's own and lasts until that transaction ends.
+ */
+function schemaLockedExecutor(trx: Kysely<any>, schema: string) {
+  const executor = trx.getExecutor();
+  const adapter = Object.assign(Object.create(executor.adapter) as typeof executor.adapter, {
+    acquireMigrationLock: async (db: Kysely<any>) => {
+      await sql`select pg_advisory_xact_lock(hashtext(${`facet: migrate ${schema}`}))`.execute(db);
+    },
+    // Released by the commit or rollback of the caller's transaction.
+    releaseMigrationLock: async () => {},
+  });
+  return new Proxy(executor, {
+    get(target, property) {
+      if (property === 'adapter') return adapter;
       const value = Reflect.get(target, property, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
