@@ -93,7 +93,7 @@ interface Row {
 const loadBefore = os.loadavg();
 const servers = await startServers();
 const rows: Row[] = [];
-const profiles: Array<{ scenario: string; files: { facet: string; bare: string }; facet: ProfileSummary; bare: ProfileSummary; comparison: ReturnType<typeof compareProfiles> }> = [];
+const profiles: Array<{ scenario: string; files: { facet: string; bare: string }; served: { facet: number; bare: number }; windows: Record<'facet' | 'bare', { from: number; to: number }>; facet: ProfileSummary; bare: ProfileSummary; comparison: ReturnType<typeof compareProfiles> }> = [];
 try {
   const { facet, bare, database } = servers;
   console.log(`Facet on PostgreSQL ${database.backend.version} (synchronous_commit=${database.backend.synchronousCommit}, fsync=${database.backend.fsync}), pid ${facet.pid}; bare oidc-provider (in-memory adapter), pid ${bare.pid}`);
@@ -129,7 +129,8 @@ try {
   }
 
   if (process.env.BENCH_PROFILE !== '0') {
-    for (const row of rows.filter((r) => !r.met)) {
+    // BENCH_PROFILE=always profiles every scenario, met or not (to see where the time goes).
+    for (const row of rows.filter((r) => !r.met || process.env.BENCH_PROFILE === 'always')) {
       const scenario = scenarios.find((s) => s.name === row.scenario)!;
       const served = { facet: 0, bare: 0 };
       const windows = { facet: { from: 0, to: 0 }, bare: { from: 0, to: 0 } };
@@ -145,7 +146,7 @@ try {
         bare: await profileChild((options) => startBareChild(options), profiledRun('bare')),
       };
       const summaries = { facet: await summariseProfile(files.facet, { window: windows.facet }), bare: await summariseProfile(files.bare, { window: windows.bare }) };
-      profiles.push({ scenario: scenario.name, files, ...summaries, comparison: compareProfiles(summaries.facet, served.facet, summaries.bare, served.bare) });
+      profiles.push({ scenario: scenario.name, files, served: { ...served }, windows, ...summaries, comparison: compareProfiles(summaries.facet, served.facet, summaries.bare, served.bare) });
     }
   }
 } finally {

@@ -92,7 +92,7 @@ export function createApp({
         operatorTenant: config.operatorTenant,
         ...(hooks.clock ? { now: hooks.clock } : {}),
         onTokensIssued: ({ tenant, kinds }) => {
-          for (const kind of kinds) services.metrics.tokensIssued.inc({ tenant, kind });
+          for (const kind of kinds) tokensIssuedCounter(tenant, kind).inc();
         },
         onReuseDetected: (event) => {
           logger.warn(event, 'refresh token reuse detected; family revoked');
@@ -104,6 +104,16 @@ export function createApp({
       return createRuntime(tenant, built);
     },
   });
+
+  // facet_tokens_issued_total through prom-client children, one per tenant and kind: a labelled
+  // inc hashes its labels on every call (once per token request).
+  const tokensIssuedChildren = new Map<string, { inc(): void }>();
+  const tokensIssuedCounter = (tenant: string, kind: string) => {
+    const key = `${tenant} ${kind}`;
+    let child = tokensIssuedChildren.get(key);
+    if (!child) tokensIssuedChildren.set(key, (child = services.metrics.tokensIssued.labels({ tenant, kind })));
+    return child;
+  };
 
   const app = new Koa({ proxy: config.trustProxy });
   app.keys = config.cookieKeys;
@@ -173,8 +183,10 @@ export function createApp({
    * oidc-provider's to read), taken together in one Redis round trip: both or neither, so an address
    * its own limit refuses does not use up the client's.
    */
+  const tenantRefs = new WeakMap<TenantRuntime, { slug: string; settings: TenantRuntime['tenant']['settings'] }>();
   const tokenLimits = (slug: string, runtime: TenantRuntime, ip: string, authorization: string) => {
-    const tenant = { slug, settings: runtime.tenant.settings };
+    let tenant = tenantRefs.get(runtime);
+    if (!tenant) tenantRefs.set(runtime, (tenant = { slug, settings: runtime.tenant.settings }));
     const basicClient = basicClientId(authorization);
     return services.limits.consumeAll(basicClient ? [{ policy: 'token.ip', key: ip }, { policy: 'token.account', key: basicClient }] : [{ policy: 'token.ip', key: ip }], { tenant });
   };
@@ -248,6 +260,20 @@ export function createApp({
     children.count.inc();
     children.duration.observe(seconds);
   };
+  // The token endpoint's children by status, without building the key string.
+  const tokenMetrics = new Map<number, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+  const countToken = (status: number, seconds: number) => {
+    let children = tokenMetrics.get(status);
+    if (!children) {
+      children = {
+        count: services.metrics.httpRequests.labels({ method: 'POST', route: '/t/:tenant/token', status: String(status) }),
+        duration: services.metrics.httpDuration.labels({ method: 'POST', route: '/t/:tenant/token' }),
+      };
+      tokenMetrics.set(status, children);
+    }
+    children.count.inc();
+    children.duration.observe(seconds);
+  };
   const requestIdOf = (req: IncomingMessage) => {
     const incoming = req.headers['x-request-id'];
     return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -266,7 +292,7 @@ export function createApp({
       if (viaKoa) return; // counted and logged by the Koa path
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = '/t/:tenant/token';
-      countShortPath('POST', route, res.statusCode, seconds);
+      countToken(res.statusCode, seconds);
       if (!logger.isLevelEnabled(res.statusCode >= 500 ? 'error' : 'info')) return;
       const line = { requestId, tenant: slug, method: 'POST', route, path: `/t/${slug}/token`, status: res.statusCode, durationMs: Math.round(seconds * 1e6) / 1e3 };
       if (res.statusCode >= 500) logger.error(line, 'request');
@@ -367,8 +393,11 @@ function basicClientId(header: string): string | undefined {
   const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) return undefined;
+  const encoded = decoded.slice(0, colon);
+  // Most client ids have nothing to decode.
+  if (!encoded.includes('%') && !encoded.includes('+')) return encoded;
   try {
-    return decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    return decodeURIComponent(encoded.replace(/\+/g, ' '));
   } catch {
     return undefined;
   }

@@ -4,15 +4,16 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { providerLogoutPage, providerMessagePage, providerUserCodeConfirmPage, providerUserCodePage, type ProviderForm } from '../../ui/pages/provider.tsx';
 import { fill, stringsFor } from '../../views/strings/index.ts';
-import { setSecurityHeaders } from '../http/middleware/security-headers.ts';
+import type { ServerResponse } from 'node:http';
+import { SECURITY_HEADERS } from '../http/middleware/security-headers.ts';
 
 /**
  * Set before the provider answers: oidc-provider's form_post page adds the hash of its one inline
  * script to script-src (helpers/script_src_sha.js), so the auto-submit keeps working.
  */
-export async function providerSecurityHeaders(ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<void> {
-  setSecurityHeaders((name, value) => ctx.set(name, value));
-  await next();
+export function setProviderSecurityHeaders(res: ServerResponse): void {
+  // Straight on the response: Koa's ctx.set adds nothing for constant string values.
+  for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
 }
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };

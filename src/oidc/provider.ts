@@ -24,7 +24,7 @@ import { endFamiliesOnLogout } from './refresh/logout.ts';
 import { createJwtAccessTokens, JWT_ACCESS_TOKEN_TTL, recordGrantBoundJwt } from './jwt-access-tokens.ts';
 import { restoreFirstPartyOfflineAccess } from './offline-access.ts';
 import { ADMIN_TOKEN_TTL_SECONDS, adminResourceIndicator, createAdminTokenVerifier, type AdminTokenCheck } from './admin-resource.ts';
-import { createProviderPages, providerSecurityHeaders } from './provider-pages.ts';
+import { createProviderPages, setProviderSecurityHeaders } from './provider-pages.ts';
 import { deviceAuthorizationMethod, savingSession } from './device-flow.ts';
 import type { RootDb } from '../db/client.ts';
 import { LANGUAGES } from '../../views/strings/index.ts';
@@ -298,13 +298,61 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
 
   const provider = new Provider(issuer, configuration);
   provider.proxy = deps.trustProxy;
-  // The database unreachable (src/db/errors.ts): the provider renders DatabaseUnavailableError as
-  // 503 `temporarily_unavailable`; this adds Retry-After, and answers the same when the outage
-  // surfaces after the provider's own error handling (the token transaction's commit).
+  // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
+  // one durable commit per token request. Answers below 500 commit, so a revocation decided while
+  // refusing a reused refresh token is kept. A refresh rotation is at most one read and one write
+  // (src/oidc/refresh/rotation.ts), applied here before the answer leaves.
+  const inTokenTransaction = (ctx: KoaContextWithOIDC, inner: () => Promise<unknown>) =>
+    withRequestTransaction(
+      deps.db,
+      scope,
+      () =>
+        rotations.run(async () => {
+          await inner();
+          await auditTokenEndpoint(ctx, deps, scope, tenant.slug, rotations);
+          const finished = await rotations.finish(ctx.status === 200);
+          if (finished === 'refused') {
+            ctx.status = 400;
+            ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+          } else if (finished === 'stale') {
+            // The grant or the account changed since it was read: nothing was written, the token
+            // still works, and a retry reads afresh.
+            ctx.status = 503;
+            ctx.body = { error: 'temporarily_unavailable', error_description: 'the grant or the account changed during this request; retry' };
+            ctx.set('Retry-After', '0');
+            ctx.set('Cache-Control', 'no-store');
+          }
+        }),
+      () => ctx.status < 500,
+    );
+  // RP-initiated logout ends the families of the clients signed out, offline_access or not.
+  const endFamilies = endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now });
+  // Facet's additions to the provider, as one middleware that picks by path what a request needs
+  // (every provider.use is one more async layer on every request, the token endpoint's included):
+  // the security headers on every answer; the device authorization endpoint's method check; the
+  // token and revocation endpoints' transaction (src/oidc/refresh/rotation.ts); JWT access tokens at
+  // introspection and revocation (src/oidc/jwt-access-tokens.ts); the families ended by logout.
+  const jwtAfter = jwtAccessTokens.middleware as (ctx: KoaContextWithOIDC, next: () => Promise<void>) => Promise<void>;
+  const facetRoutes = (ctx: KoaContextWithOIDC, next: () => Promise<void>): Promise<unknown> => {
+    const path = ctx.path;
+    if (ctx.method === 'POST') {
+      if (path === '/token') return inTokenTransaction(ctx, next);
+      if (path === '/token/revocation') return inTokenTransaction(ctx, () => jwtAfter(ctx, next));
+      if (path === '/token/introspection') return jwtAfter(ctx, next);
+    }
+    if (path === '/device/auth') return deviceAuthorizationMethod(ctx, next);
+    if (path === '/session/end/confirm') return endFamilies(ctx, next);
+    return next();
+  };
   provider.use(async (ctx, next) => {
+    // Set before the provider answers (oidc-provider's form_post page adds its script hash to them).
+    setProviderSecurityHeaders(ctx.res);
     try {
-      await next();
+      await facetRoutes(ctx as KoaContextWithOIDC, next);
     } catch (error) {
+      // The database unreachable (src/db/errors.ts): the provider renders DatabaseUnavailableError as
+      // 503 `temporarily_unavailable`; below adds Retry-After, and this answers the same when the
+      // outage surfaces after the provider's own error handling (the token transaction's commit).
       if (!isDatabaseUnavailable(error)) throw error;
       const description = 'The service is briefly unavailable. Try again in a few seconds.';
       ctx.status = 503;
@@ -321,39 +369,5 @@ export async function buildTenantProvider(tenant: TenantRecord, deps: ProviderDe
       ctx.set('Cache-Control', 'no-store');
     }
   });
-  // RP-initiated logout ends the families of the clients signed out, offline_access or not.
-  // The token endpoint's storage work (find, spend, store, family decisions) in one transaction:
-  // one durable commit per token request. Answers below 500 commit, so a revocation decided while
-  // refusing a reused refresh token is kept. A refresh rotation is at most one read and one write
-  // (src/oidc/refresh/rotation.ts), applied here before the answer leaves.
-  provider.use(async (ctx, next) => {
-    if (ctx.method !== 'POST' || (ctx.path !== '/token' && ctx.path !== '/token/revocation')) return next();
-    return withRequestTransaction(
-      deps.db,
-      scope,
-      () =>
-        rotations.run(async () => {
-          await next();
-          await auditTokenEndpoint(ctx as KoaContextWithOIDC, deps, scope, tenant.slug, rotations);
-          const finished = await rotations.finish(ctx.status === 200);
-          if (finished === 'refused') {
-            ctx.status = 400;
-            ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
-          } else if (finished === 'stale') {
-            // The grant or the account changed since it was read: nothing was written, the token
-            // still works, and a retry reads afresh.
-            ctx.status = 503;
-            ctx.body = { error: 'temporarily_unavailable', error_description: 'the grant or the account changed during this request; retry' };
-            ctx.set('Retry-After', '0');
-            ctx.set('Cache-Control', 'no-store');
-          }
-        }),
-      () => ctx.status < 500,
-    );
-  });
-  provider.use(jwtAccessTokens.middleware as any);
-  provider.use(providerSecurityHeaders as any);
-  provider.use(deviceAuthorizationMethod as any);
-  provider.use(endFamiliesOnLogout({ db: deps.db, scope, grantHash: (id) => deps.ids.hash('Grant', id), now }) as any);
   return { provider, firstPartyClients: clients.firstParty, settings, acrPolicy, minimumAcr: clients.minimumAcr, verifyAdminToken };
 }

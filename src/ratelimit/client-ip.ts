@@ -13,7 +13,7 @@ export interface ClientIpOptions {
 }
 
 export function clientIp(ctx: Pick<Context, 'get' | 'req'>, { trustProxy = false }: ClientIpOptions = {}): string {
-  const peer = normalize(ctx.req.socket?.remoteAddress ?? '') ?? 'unknown';
+  const peer = peerAddress(ctx.req.socket);
   if (trustProxy === false || trustProxy === 0) return peer;
   const forwarded = ctx
     .get('x-forwarded-for')
@@ -37,6 +37,21 @@ export function parseTrustProxy(value: string | undefined): boolean | number {
   const n = Number(v);
   if (Number.isInteger(n) && n >= 0) return n;
   throw new Error(`TRUST_PROXY must be true, false or a number of proxy hops, not ${JSON.stringify(value)}`);
+}
+
+/**
+ * The normalized peer address of a connection, worked out once per socket (a kept-alive
+ * connection carries many requests; its peer never changes).
+ */
+const peers = new WeakMap<object, string>();
+function peerAddress(socket: { remoteAddress?: string | undefined } | undefined | null): string {
+  if (!socket) return 'unknown';
+  let peer = peers.get(socket);
+  if (peer !== undefined) return peer;
+  peer = normalize(socket.remoteAddress) ?? 'unknown';
+  // A destroyed socket no longer knows its address: not remembered.
+  if (socket.remoteAddress) peers.set(socket, peer);
+  return peer;
 }
 
 function normalize(address: string | undefined): string | undefined {

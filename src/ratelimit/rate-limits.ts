@@ -239,7 +239,21 @@ export function createRateLimits({
     }
   }
 
+  // The limiter of a (policy, limit object) pair, remembered: the limit objects are the merged ones
+  // kept per settings (limitsOf), so a request finds its limiter without building the id string.
+  const limiterOf = new WeakMap<Limit, Map<PolicyKey, { limiter: RateLimiterAbstract; memory?: RateLimiterMemory }>>();
   function limiterFor(key: PolicyKey, limit: Limit): { limiter: RateLimiterAbstract; memory?: RateLimiterMemory } {
+    let byPolicy = limiterOf.get(limit);
+    const known = byPolicy?.get(key);
+    if (known) return known;
+    const entry = limiterById(key, limit);
+    if (!byPolicy) limiterOf.set(limit, (byPolicy = new Map()));
+    byPolicy.set(key, entry);
+    return entry;
+  }
+
+  /** Limiters with the same policy, points, window and block share their counters. */
+  function limiterById(key: PolicyKey, limit: Limit): { limiter: RateLimiterAbstract; memory?: RateLimiterMemory } {
     const id = `${key}:${limit.points}/${limit.duration}/${limit.blockDuration ?? 0}`;
     let entry = limiters.get(id);
     if (entry) return entry;

@@ -15,11 +15,16 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/** The security headers of an answer without a CSP of its own, as [name, value] pairs. */
+export const SECURITY_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Content-Security-Policy', PAGE_CSP],
+  ['X-Frame-Options', 'DENY'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+];
+
 export function setSecurityHeaders(set: (name: string, value: string) => void): void {
-  set('Content-Security-Policy', PAGE_CSP);
-  set('X-Frame-Options', 'DENY');
-  set('X-Content-Type-Options', 'nosniff');
-  set('Referrer-Policy', 'no-referrer');
+  for (const [name, value] of SECURITY_HEADERS) set(name, value);
 }
 
 /** Koa middleware: an HTML answer without a CSP of its own gets the defaults above. */
