@@ -26,7 +26,6 @@ import {
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
-  sql,
   type DatabaseConnection,
   type Driver,
   type QueryResult,
@@ -83,6 +82,8 @@ function nameOf(text: string): string | undefined {
 const BEGIN = CompiledQuery.raw('begin');
 const COMMIT = CompiledQuery.raw('commit');
 const ROLLBACK = CompiledQuery.raw('rollback');
+/** enterTenant's statement (src/db/tenant-scope.ts), with the role and schema as parameters. */
+const ENTER_TENANT = "select set_config('role', $1, true), set_config('search_path', $2, true)";
 
 /** Sends the statements together (one round trip when the client pipelines) and returns every result, or throws the first error. */
 async function flight(client: PoolClient, queries: CompiledQuery[]): Promise<PgResult[]> {
@@ -154,7 +155,7 @@ export async function withTenantPipeline<T>(db: Kysely<any>, scope: TenantScope,
   let held: CompiledQuery[] = [];
   // BEGIN and the tenant switch ahead of the first statement, then whatever was held back.
   const ahead = (): CompiledQuery[] => {
-    const queries = begun ? [] : [BEGIN, sql`select set_config('role', ${scope.role}, true), set_config('search_path', ${scope.schema}, true)`.compile(db)];
+    const queries = begun ? [] : [BEGIN, CompiledQuery.raw(ENTER_TENANT, [scope.role, scope.schema])];
     begun = true;
     queries.push(...held);
     held = [];
