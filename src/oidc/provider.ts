@@ -45,20 +45,22 @@ export interface ProviderDeps {
   onTokensIssued?: (event: { tenant: string; kinds: string[] }) => void;
 }
 
+const TOKEN_KINDS = ['access_token', 'refresh_token', 'id_token'] as const;
+
 /**
  * Token issuance and revocation are audit events (never the token itself), written in the
  * request's own transaction so they commit, or not, with what they describe.
  */
 async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, scope: TenantScope, slug: string, rotations: Rotations): Promise<void> {
   if (ctx.status !== 200) return;
-  const clientId = ctx.oidc?.client?.clientId ?? null;
-  const facts = { clientId, ip: ctx.ip, userAgent: ctx.get('user-agent') || null };
+  // The request's facts, read only for an event that is written.
+  const facts = () => ({ clientId: ctx.oidc?.client?.clientId ?? null, ip: ctx.ip, userAgent: ctx.get('user-agent') || null });
   if (ctx.path === '/token/revocation') {
-    await withTenant(deps.db, scope, (trx) => appendAudit(trx, { type: 'token.revoked', ...facts, data: { token_type_hint: ctx.oidc?.params?.token_type_hint ?? null } }));
+    await withTenant(deps.db, scope, (trx) => appendAudit(trx, { type: 'token.revoked', ...facts(), data: { token_type_hint: ctx.oidc?.params?.token_type_hint ?? null } }));
     return;
   }
   const body = ctx.body as Record<string, unknown> | undefined;
-  const kinds = ['access_token', 'refresh_token', 'id_token'].filter((kind) => typeof body?.[kind] === 'string');
+  const kinds = TOKEN_KINDS.filter((kind) => typeof body?.[kind] === 'string');
   if (kinds.length === 0) return;
   deps.onTokensIssued?.({ tenant: slug, kinds });
   // Machine-to-machine issuance is volume, not a user event: it is counted in the metrics and the
@@ -67,7 +69,7 @@ async function auditTokenEndpoint(ctx: KoaContextWithOIDC, deps: ProviderDeps, s
   const accountId = (ctx.oidc?.entities as { Account?: { accountId: string } } | undefined)?.Account?.accountId ?? null;
   const event: AuditEvent = {
     type: 'token.issued',
-    ...facts,
+    ...facts(),
     subject: accountId,
     data: { grant_type: (ctx.oidc?.params?.grant_type as string | undefined) ?? null, kinds, scope: (body?.scope as string | undefined) ?? null },
   };
