@@ -2,7 +2,7 @@
 // model sees the face box scaled around its centre (2.7x for V2, 4.0x for V1SE) resized to 80x80,
 // BGR raw 0..255; the softmaxes are averaged and class 1 is "real".
 import type { Box } from './detect.ts';
-import { cropResize, toPlanar, type RgbImage } from './pixels.ts';
+import { cropResizePlanar, type RgbImage } from './pixels.ts';
 
 /** The crop Silent-Face uses: the scaled box, shrunk to fit and shifted to stay inside the image. */
 export function livenessCrop(box: Box, imageWidth: number, imageHeight: number, scale: number): Box {
@@ -20,8 +20,7 @@ export function livenessCrop(box: Box, imageWidth: number, imageHeight: number, 
 }
 
 export function livenessInput(image: RgbImage, box: Box, scale: number): Float32Array {
-  const crop = cropResize(image, livenessCrop(box, image.width, image.height, scale), 80, 80);
-  return toPlanar(crop, { bgr: true });
+  return cropResizePlanar(image, livenessCrop(box, image.width, image.height, scale), 80, 80, { bgr: true });
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {

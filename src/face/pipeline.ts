@@ -2,11 +2,11 @@
 // liveness. Model execution is behind `FaceRunners`, so this runs the same in a worker thread, in
 // a benchmark, or anywhere sessions exist.
 import { alignFace, ARCFACE_TEMPLATE, estimateSimilarity, invertSimilarity } from './align.ts';
-import { decodeDetections, detectorInput, planarBgr, type Box, type Detection, type TensorLike } from './detect.ts';
+import { decodeDetections, detectorInput, type Box, type Detection, type TensorLike } from './detect.ts';
 import { embedderInput, l2Normalise, type EmbedderPreprocess } from './embed.ts';
 import { FaceRejected } from './errors.ts';
 import { livenessInput, passiveScore } from './passive.ts';
-import { cropResize, flipHorizontal, warpAffine, type RgbImage } from './pixels.ts';
+import { cropResizePlanar, flipHorizontal, warpAffine, type RgbImage } from './pixels.ts';
 import { estimateHeadPose, type HeadPose } from './pose.ts';
 import { faceImageStats, qualityScore } from './quality.ts';
 
@@ -187,9 +187,9 @@ export async function refineDetection(
   // Mirrored: the same crop of the mirror image (x → W−1−x), i.e. the crop mirrored; its landmarks
   // are returned in the mirror image's coordinates, image-left first as YuNet gives them.
   const rect = { x: mirrored ? image.width - cx - side / 2 : cx - side / 2, y: cy - side / 2, width: side, height: side };
-  const straight = cropResize(image, { ...rect, x: cx - side / 2 }, pixels, pixels);
-  const crop = mirrored ? flipHorizontal(straight) : straight;
-  const outputs = await runners.detect(planarBgr(crop), pixels, pixels);
+  // Sampled straight into the detector's input (planar BGR), mirrored there when asked.
+  const tensor = cropResizePlanar(image, { ...rect, x: cx - side / 2 }, pixels, pixels, { bgr: true, mirrored });
+  const outputs = await runners.detect(tensor, pixels, pixels);
   const found = decodeDetections(outputs, { width: pixels, height: pixels, scale: 1 }, { scoreThreshold });
   if (found.length === 0) return undefined;
   const centre = pixels / 2;

@@ -21,91 +21,68 @@ export interface Affine {
  * Hand-written (no image library does sub-pixel affine sampling on raw buffers inside the
  * workers), and on the verify path: a version-3 analysis samples about 0.3 M pixels (the 512x512
  * refine crop, two 112x112 alignments, the liveness crops), so the common case — all four
- * neighbours inside the source — skips the per-neighbour bounds checks. The arithmetic is the
- * same in both branches, so the output is byte-for-byte what the plain loop gives
+ * neighbours inside the source — skips the per-neighbour bounds checks, and maps without rotation
+ * (crops, resizes) interpolate each source row once (see `resampleRows`). The arithmetic is the
+ * same on every path, so the output is byte-for-byte what the plain loop gives
  * (test/face/warp.test.ts keeps that loop as the reference): templates do not change meaning.
  */
 export function warpAffine(image: RgbImage, map: Affine, width: number, height: number): RgbImage {
-  const { data: src, width: sw, height: sh } = image;
   const { a, b, c, d, e, f } = map;
   const out = new Uint8Array(width * height * 3);
-  const stride = sw * 3;
-  if (b === 0 && d === 0) return resample(src, sw, sh, a, c, e, f, out, width, height);
-  let o = 0;
-  for (let v = 0; v < height; v += 1) {
-    for (let u = 0; u < width; u += 1, o += 3) {
-      // Integer coordinates name pixels, as in OpenCV's warpAffine (the ArcFace template and
-      // YuNet's landmarks use the same convention).
-      const x = a * u + b * v + c;
-      const y = d * u + e * v + f;
-      const x0 = Math.floor(x);
-      const y0 = Math.floor(y);
-      const fx = x - x0;
-      const fy = y - y0;
-      if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
-        insidePixel(src, y0 * stride + x0 * 3, stride, fx, fy, out, o);
-      } else if (x0 + 1 < 0 || y0 + 1 < 0 || x0 >= sw || y0 >= sh) {
-        // Every neighbour outside: black, which the new buffer already is.
-      } else {
-        borderPixel(src, sw, sh, x0, y0, fx, fy, out, o);
-      }
-    }
+  if (b === 0 && d === 0) {
+    resampleRows(image, a, c, e, f, width, height, (top, bottom, fy, v) => verticalRgb(top, bottom, fy, out, v * width * 3, width * 3));
+    return { data: out, width, height };
   }
+  // One row per call: V8 optimises the row loop as a function of its own, instead of replacing
+  // a nested loop on the stack (and leaving that code again at the end of every call).
+  for (let v = 0; v < height; v += 1) warpRow(image.data, image.width, image.height, a, b * v, c, d, e * v, f, width, out, v * width * 3);
   return { data: out, width, height };
 }
+
+/** One output row of the general map (b·v and e·v given; the sums are grouped as the plain loop's a·u + b·v + c). */
+function warpRow(src: Uint8Array, sw: number, sh: number, a: number, bv: number, c: number, d: number, ev: number, f: number, width: number, out: Uint8Array, o: number): void {
+  const stride = sw * 3;
+  for (let u = 0; u < width; u += 1, o += 3) {
+    // Integer coordinates name pixels, as in OpenCV's warpAffine (the ArcFace template and
+    // YuNet's landmarks use the same convention).
+    const x = a * u + bv + c;
+    const y = d * u + ev + f;
+    const x0 = Math.floor(x);
+    const y0 = Math.floor(y);
+    const fx = x - x0;
+    const fy = y - y0;
+    if (x0 >= 0 && y0 >= 0 && x0 + 1 < sw && y0 + 1 < sh) {
+      const i00 = y0 * stride + x0 * 3;
+      const i01 = i00 + stride;
+      for (let k = 0; k < 3; k += 1) {
+        const p00 = src[i00 + k];
+        const p10 = src[i00 + 3 + k];
+        const p01 = src[i01 + k];
+        const p11 = src[i01 + 3 + k];
+        const top = p00 + (p10 - p00) * fx;
+        const bottom = p01 + (p11 - p01) * fx;
+        out[o + k] = roundPixel(top + (bottom - top) * fy);
+      }
+    } else if (x0 + 1 < 0 || y0 + 1 < 0 || x0 >= sw || y0 >= sh) {
+      // Every neighbour outside: black, which the new buffer already is.
+    } else {
+      borderPixel(src, sw, sh, x0, y0, fx, fy, out, o);
+    }
+  }
+}
+
+/** The one value in [0, 0.5) that x + 0.5 rounds up to 1. */
+const BELOW_HALF = 0.49999999999999994;
 
 /**
- * warpAffine for a map without rotation (crops and resizes): x depends on the column only and y
- * on the row only, so both are computed once per column and row, with the same arithmetic (b·v
- * and d·u are zeros, which change no sum but the sign of a zero the pixel does not see).
+ * Math.round for a bilinear sample, which is NaN or in [0, 255] (a convex combination of bytes
+ * stays within them in floating point too): floor(x + 0.5) is exact for x ≥ 0.5, and below that
+ * only BELOW_HALF would round up. The same result as Math.round, but V8 compiles Math.round with a
+ * branch on the fraction, which noisy pixels mispredict half the time: this was three quarters of
+ * the refine crop's cost (test/face/warp.test.ts checks it against Math.round around every k + 0.5).
  */
-function resample(src: Uint8Array, sw: number, sh: number, a: number, c: number, e: number, f: number, out: Uint8Array, width: number, height: number): RgbImage {
-  const stride = sw * 3;
-  const column = new Float64Array(width);
-  const columnFraction = new Float64Array(width);
-  const columnInside = new Uint8Array(width);
-  for (let u = 0; u < width; u += 1) {
-    const x = a * u + c;
-    const x0 = Math.floor(x);
-    column[u] = x0;
-    columnFraction[u] = x - x0;
-    columnInside[u] = x0 >= 0 && x0 + 1 < sw ? 1 : 0;
-  }
-  let o = 0;
-  for (let v = 0; v < height; v += 1) {
-    const y = e * v + f;
-    const y0 = Math.floor(y);
-    const fy = y - y0;
-    if (!(y0 >= 0 && y0 + 1 < sh)) {
-      // A row on or beyond the top or bottom border: the general loop's checks, per pixel.
-      for (let u = 0; u < width; u += 1, o += 3) borderPixel(src, sw, sh, column[u], y0, columnFraction[u], fy, out, o);
-      continue;
-    }
-    const rowStart = y0 * stride;
-    for (let u = 0; u < width; u += 1, o += 3) {
-      const fx = columnFraction[u];
-      if (columnInside[u] === 0) {
-        borderPixel(src, sw, sh, column[u], y0, fx, fy, out, o);
-        continue;
-      }
-      insidePixel(src, rowStart + column[u] * 3, stride, fx, fy, out, o);
-    }
-  }
-  return { data: out, width, height };
-}
-
-/** One output pixel whose four neighbours are inside; `i00` is the top-left one's first byte. */
-function insidePixel(src: Uint8Array, i00: number, stride: number, fx: number, fy: number, out: Uint8Array, o: number): void {
-  const i01 = i00 + stride;
-  for (let k = 0; k < 3; k += 1) {
-    const p00 = src[i00 + k];
-    const p10 = src[i00 + 3 + k];
-    const p01 = src[i01 + k];
-    const p11 = src[i01 + 3 + k];
-    const top = p00 + (p10 - p00) * fx;
-    const bottom = p01 + (p11 - p01) * fx;
-    out[o + k] = Math.round(top + (bottom - top) * fy);
-  }
+export function roundPixel(x: number): number {
+  return x === BELOW_HALF ? 0 : Math.floor(x + 0.5);
 }
 
 /** One output pixel whose neighbours may lie outside the source (those read as black). */
@@ -117,7 +94,153 @@ function borderPixel(src: Uint8Array, sw: number, sh: number, x0: number, y0: nu
     const p11 = x0 + 1 >= 0 && y0 + 1 >= 0 && x0 + 1 < sw && y0 + 1 < sh ? src[((y0 + 1) * sw + x0 + 1) * 3 + k] : 0;
     const top = p00 + (p10 - p00) * fx;
     const bottom = p01 + (p11 - p01) * fx;
-    out[o + k] = Math.round(top + (bottom - top) * fy);
+    out[o + k] = roundPixel(top + (bottom - top) * fy);
+  }
+}
+
+/**
+ * The sampler for a map without rotation (crops and resizes): x depends on the column only and y
+ * on the row only. The bilinear value is top + (bottom − top)·fy, where top and bottom are the two
+ * source rows y0 and y0 + 1 interpolated across at the column's x; those interpolated rows are
+ * computed once per source row and handed to `emit` for every output row that needs them (an
+ * upscaled crop uses each source row for several output rows). Same arithmetic as the plain loop:
+ * b·v and d·u are zeros, which change no sum but the sign of a zero the pixel does not see.
+ */
+function resampleRows(
+  image: RgbImage, a: number, c: number, e: number, f: number, width: number, height: number,
+  emit: (top: Float64Array, bottom: Float64Array, fy: number, v: number) => void,
+): void {
+  const { data: src, width: sw, height: sh } = image;
+  const column = new Float64Array(width);
+  const fraction = new Float64Array(width);
+  // Byte offset of the left neighbour when both neighbours are inside the source, else −1.
+  const index = new Int32Array(width);
+  for (let u = 0; u < width; u += 1) {
+    const x = a * u + c;
+    const x0 = Math.floor(x);
+    column[u] = x0;
+    fraction[u] = x - x0;
+    index[u] = x0 >= 0 && x0 + 1 < sw ? x0 * 3 : -1;
+  }
+  let top = new Float64Array(width * 3);
+  let bottom = new Float64Array(width * 3);
+  let topRow = Number.NaN; // the source row each buffer holds (NaN: none; NaN equals nothing)
+  let bottomRow = Number.NaN;
+  for (let v = 0; v < height; v += 1) {
+    const y = e * v + f;
+    const y0 = Math.floor(y);
+    if (topRow !== y0) {
+      if (bottomRow === y0) {
+        const held = top;
+        top = bottom;
+        bottom = held;
+        topRow = y0;
+        bottomRow = Number.NaN;
+      } else {
+        interpolateRow(src, sw, sh, y0, column, fraction, index, top);
+        topRow = y0;
+      }
+    }
+    if (bottomRow !== y0 + 1) {
+      interpolateRow(src, sw, sh, y0 + 1, column, fraction, index, bottom);
+      bottomRow = y0 + 1;
+    }
+    emit(top, bottom, y - y0, v);
+  }
+}
+
+/** Source row `y` interpolated at every column's x (neighbours outside the source read as 0). */
+function interpolateRow(src: Uint8Array, sw: number, sh: number, y: number, column: Float64Array, fraction: Float64Array, index: Int32Array, row: Float64Array): void {
+  const width = column.length;
+  if (!(y >= 0 && y < sh)) {
+    for (let u = 0, o = 0; u < width; u += 1, o += 3) {
+      const h = 0 + (0 - 0) * fraction[u]; // 0, or NaN for a NaN map, as the plain loop gives
+      row[o] = h; row[o + 1] = h; row[o + 2] = h;
+    }
+    return;
+  }
+  const base = y * sw * 3;
+  for (let u = 0, o = 0; u < width; u += 1, o += 3) {
+    const fx = fraction[u];
+    const left = index[u];
+    if (left >= 0) {
+      const i = base + left;
+      let p0 = src[i], p1 = src[i + 3];
+      row[o] = p0 + (p1 - p0) * fx;
+      p0 = src[i + 1]; p1 = src[i + 4];
+      row[o + 1] = p0 + (p1 - p0) * fx;
+      p0 = src[i + 2]; p1 = src[i + 5];
+      row[o + 2] = p0 + (p1 - p0) * fx;
+    } else {
+      const x0 = column[u];
+      const in0 = x0 >= 0 && x0 < sw;
+      const in1 = x0 + 1 >= 0 && x0 + 1 < sw;
+      for (let k = 0; k < 3; k += 1) {
+        const p0 = in0 ? src[base + x0 * 3 + k] : 0;
+        const p1 = in1 ? src[base + (x0 + 1) * 3 + k] : 0;
+        row[o + k] = p0 + (p1 - p0) * fx;
+      }
+    }
+  }
+}
+
+/** An output row as interleaved bytes. */
+function verticalRgb(top: Float64Array, bottom: Float64Array, fy: number, out: Uint8Array, o: number, n: number): void {
+  for (let i = 0; i < n; i += 1) {
+    const t = top[i];
+    out[o + i] = roundPixel(t + (bottom[i] - t) * fy);
+  }
+}
+
+/** A byte as a Uint8Array store makes it (NaN and ±Infinity → 0, others modulo 256), for integral `value`. */
+const asByte = (value: number) => (value | 0) & 255;
+
+export interface PlanarTarget {
+  /** Receives [3, tensorHeight, tensorWidth] floats; allocated when absent. */
+  tensor?: Float32Array;
+  /** Index of the first float. */
+  offset?: number;
+  /** Plane size when the output is padded (right/bottom); defaults to the output size. */
+  tensorWidth?: number;
+  tensorHeight?: number;
+  /** Channel order of the planes (default RGB). */
+  bgr?: boolean;
+  /** Writes the mirror image (left and right swapped). */
+  mirrored?: boolean;
+}
+
+/**
+ * cropResize straight into a planar float tensor: the values are the bytes cropResize gives
+ * (then toPlanar without scaling, and flipHorizontal when mirrored), without the intermediate
+ * image. For model inputs that take raw 0..255 pixels (YuNet, MiniFASNet).
+ */
+export function cropResizePlanar(
+  image: RgbImage,
+  rect: { x: number; y: number; width: number; height: number },
+  outW: number,
+  outH: number,
+  { tensor, offset = 0, tensorWidth = outW, tensorHeight = outH, bgr = false, mirrored = false }: PlanarTarget = {},
+): Float32Array {
+  const target = tensor ?? new Float32Array(3 * tensorWidth * tensorHeight);
+  const plane = tensorWidth * tensorHeight;
+  const first = bgr ? 2 : 0; // source channel of plane 0
+  const sx = rect.width / outW;
+  const sy = rect.height / outH;
+  resampleRows(image, sx, rect.x + 0.5 * sx - 0.5, sy, rect.y + 0.5 * sy - 0.5, outW, outH, (top, bottom, fy, v) =>
+    verticalPlanar(top, bottom, fy, target, offset + v * tensorWidth, plane, outW, first, mirrored));
+  return target;
+}
+
+function verticalPlanar(top: Float64Array, bottom: Float64Array, fy: number, target: Float32Array, t: number, plane: number, width: number, first: number, mirrored: boolean): void {
+  const last = 2 - first;
+  for (let u = 0; u < width; u += 1, t += 1) {
+    const s = (mirrored ? width - 1 - u : u) * 3;
+    let p = top[s + first];
+    target[t] = asByte(roundPixel(p + (bottom[s + first] - p) * fy));
+    p = top[s + 1];
+    target[t + plane] = asByte(roundPixel(p + (bottom[s + 1] - p) * fy));
+    p = top[s + last];
+    target[t + 2 * plane] = asByte(roundPixel(p + (bottom[s + last] - p) * fy));
   }
 }
 

@@ -5,7 +5,8 @@
 // borders, entirely outside, scaled up and down, rotated, mirrored, and NaN.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { warpAffine, type Affine, type RgbImage } from '../../src/face/pixels.ts';
+import { detectorInput, planarBgr } from '../../src/face/detect.ts';
+import { cropResize, cropResizePlanar, flipHorizontal, roundPixel, toPlanar, warpAffine, type Affine, type RgbImage } from '../../src/face/pixels.ts';
 
 function referenceWarp(image: RgbImage, map: Affine, width: number, height: number): RgbImage {
   const { data: src, width: sw, height: sh } = image;
@@ -73,6 +74,44 @@ describe('warpAffine', () => {
     }
   });
 
+  it('matches it on 400 random maps without rotation (crops and resizes: each source row interpolated once)', () => {
+    const next = random(20261202);
+    for (let round = 0; round < 400; round += 1) {
+      const image = noise(1 + Math.floor(next() * 90), 1 + Math.floor(next() * 70), next);
+      // Up- and downscaling, mirrored on either axis, a whole-pixel step now and then, offsets across the borders.
+      const step = () => (next() < 0.2 ? Math.floor(1 + next() * 3) : 0.1 + next() * 3) * (next() < 0.2 ? -1 : 1);
+      const map: Affine = { a: step(), b: 0, c: (next() - 0.3) * image.width * 1.5, d: 0, e: step(), f: (next() - 0.3) * image.height * 1.5 };
+      const width = 1 + Math.floor(next() * 60);
+      const height = 1 + Math.floor(next() * 60);
+      const expected = referenceWarp(image, map, width, height);
+      assert.ok(Buffer.from(warpAffine(image, map, width, height).data).equals(Buffer.from(expected.data)), `round ${round}: output differs from the reference`);
+    }
+  });
+
+  it('cropResizePlanar gives the floats of cropResize → (flipHorizontal) → toPlanar, padded where asked', () => {
+    const next = random(11);
+    for (let round = 0; round < 200; round += 1) {
+      const image = noise(1 + Math.floor(next() * 90), 1 + Math.floor(next() * 70), next);
+      const rect = { x: (next() - 0.3) * image.width, y: (next() - 0.3) * image.height, width: 1 + next() * image.width * 1.5, height: 1 + next() * image.height * 1.5 };
+      const outW = 1 + Math.floor(next() * 40);
+      const outH = 1 + Math.floor(next() * 40);
+      const bgr = next() < 0.5;
+      const mirrored = next() < 0.5;
+      const pad = next() < 0.5 ? 0 : 3;
+      const crop = cropResize(image, rect, outW, outH);
+      const view = mirrored ? flipHorizontal(crop) : crop;
+      const expected = new Float32Array(3 * (outW + pad) * (outH + pad));
+      const planes = toPlanar(view, { bgr });
+      for (let c = 0; c < 3; c += 1) {
+        for (let y = 0; y < outH; y += 1) expected.set(planes.subarray(c * outW * outH + y * outW, c * outW * outH + (y + 1) * outW), c * (outW + pad) * (outH + pad) + y * (outW + pad));
+      }
+      const actual = cropResizePlanar(image, rect, outW, outH, { bgr, mirrored, tensorWidth: outW + pad, tensorHeight: outH + pad });
+      assert.ok(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer)), `round ${round}`);
+    }
+    // A NaN rectangle gives zeros, as the bytes of cropResize are.
+    assert.ok(cropResizePlanar(noise(8, 8, next), { x: Number.NaN, y: 0, width: 4, height: 4 }, 4, 4).every((value) => Object.is(value, 0)));
+  });
+
   it('matches on the maps the pipeline uses: axis-aligned resizes (exact pixel grid) and the 112x112 alignment', () => {
     const next = random(7);
     const frame = noise(640, 480, next);
@@ -86,6 +125,46 @@ describe('warpAffine', () => {
     for (const [map, width, height] of cases) {
       assert.ok(Buffer.from(warpAffine(frame, map, width, height).data).equals(Buffer.from(referenceWarp(frame, map, width, height).data)), JSON.stringify(map));
     }
+  });
+
+  it('the detector input is the image (resized when larger than the detector size) as planar BGR floats, padded with zeros', () => {
+    const next = random(13);
+    const reference = (image: RgbImage, width: number, height: number) => {
+      const tensor = new Float32Array(3 * width * height);
+      for (let y = 0; y < image.height; y += 1) {
+        for (let x = 0; x < image.width; x += 1) {
+          for (let c = 0; c < 3; c += 1) tensor[c * width * height + y * width + x] = image.data[(y * image.width + x) * 3 + 2 - c]!;
+        }
+      }
+      return tensor;
+    };
+    for (const [w, h] of [[64, 64], [70, 45], [33, 1]]) {
+      const image = noise(w, h, next);
+      const padded = planarBgr(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32);
+      assert.ok(Buffer.from(padded.buffer).equals(Buffer.from(reference(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32).buffer)));
+      assert.ok(Buffer.from(planarBgr(image).buffer).equals(Buffer.from(reference(image, w, h).buffer)));
+    }
+    const large = noise(900, 700, next);
+    const input = detectorInput(large);
+    assert.deepEqual([input.width, input.height, input.scale], [640, 512, 900 / 640]);
+    const resized = cropResize(large, { x: 0, y: 0, width: 900, height: 700 }, 640, 498);
+    assert.ok(Buffer.from(input.tensor.buffer).equals(Buffer.from(reference(resized, 640, 512).buffer)));
+  });
+
+  it('roundPixel is Math.round on every value a sample can take: around each k + 0.5, near 0, and at random', () => {
+    const bits = new Float64Array(1);
+    const words = new BigInt64Array(bits.buffer);
+    const step = (x: number, by: bigint) => { bits[0] = x; words[0] += by; return bits[0]!; }; // by ulps (x > 0)
+    const values = [0, -0, Number.NaN, 0.49999999999999994, Number.MIN_VALUE, 255];
+    for (let k = 0; k <= 255; k += 1) {
+      for (const centre of [k + 0.5, k]) {
+        if (centre === 0) continue;
+        for (let d = -40n; d <= 40n; d += 1n) values.push(step(centre, d));
+      }
+    }
+    const next = random(5);
+    for (let i = 0; i < 200_000; i += 1) values.push(next() * 255);
+    for (const x of values) assert.ok(Object.is(roundPixel(x) || 0, Math.round(x) || 0), `roundPixel(${x}) = ${roundPixel(x)}, Math.round gives ${Math.round(x)}`);
   });
 
   it('reads outside the source as black, and a NaN map gives black instead of throwing', () => {
