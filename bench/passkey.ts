@@ -4,11 +4,13 @@
 // Measurements in the same run, same process, same assertion shape (ES256):
 //   baseline     the bare @simplewebauthn/server verifyAuthenticationResponse() call;
 //   transaction  an empty withTenant() transaction (BEGIN, role + search_path, COMMIT);
-//   full         Facet's path as the sign-in endpoint runs it (src/interaction/sign-in.ts):
+//   full         the ceremony in the transaction the sign-in endpoint runs it in
+//                (src/interaction/sign-in.ts; its lockout and audit statements are `server`):
 //                withTenantPipeline (src/db/pipelined-tenant.ts) with finishAuthentication():
 //                BEGIN, tenant switch and the one statement that consumes the challenge and reads
 //                the credential with its live owner, in one round trip; verification; the counter
-//                update with the durable COMMIT, in a second;
+//                update with the durable COMMIT, in a second. Split into those three parts in the
+//                `full: read / verify / commit` rows;
 //   withTenant   the same finishAuthentication() in a plain withTenant() transaction, one round
 //                trip per statement (what callers other than sign-in get), interleaved with `full`;
 //   server       `full` plus what the sign-in endpoint adds in the same transaction: the lockout
@@ -106,11 +108,28 @@ try {
     if (i >= WARMUP) transaction.push(elapsed);
   }
 
+  const marks = { read: 0, verified: 0 };
   // Full path: a fresh challenge per run (issued and signed outside the timed part). The pipelined
   // path (as the server runs it) and plain withTenant alternate, so both see the same machine.
   const signIn = {
+    // Also notes when the first round trip's answer was in (the hook runs right after it) and when
+    // the work was done (verified, counter update held back), to split the time into its parts.
     pipelined: (binding: string, response: any) =>
-      withTenantPipeline(db, demo, ({ trx, later }) => finishAuthentication(trx, { rp, binding, response, userVerification: 'required', later })),
+      withTenantPipeline(db, demo, async ({ trx, later }) => {
+        const outcome = await finishAuthentication(trx, {
+          rp,
+          binding,
+          response,
+          userVerification: 'required',
+          later,
+          refuseBeforeVerifying: async () => {
+            marks.read = performance.now();
+            return undefined;
+          },
+        });
+        marks.verified = performance.now();
+        return outcome;
+      }),
     withTenant: (binding: string, response: any) => withTenant(db, demo, (trx) => finishAuthentication(trx, { rp, binding, response, userVerification: 'required' })),
   };
   const assertion = async (binding: string) => {
@@ -137,6 +156,8 @@ try {
     });
   const signInKinds = { ...signIn, server };
   const samples = { pipelined: [] as number[], withTenant: [] as number[], server: [] as number[] };
+  // full, split: BEGIN + tenant switch + challenge/credential statement | verification | counter update + COMMIT (WAL flush)
+  const parts = { read: [] as number[], verify: [] as number[], commit: [] as number[] };
   for (let i = 0; i < RUNS + WARMUP; i += 1) {
     const order = (['pipelined', 'withTenant', 'server'] as const).map((_, k, all) => all[(k + i) % all.length]!);
     for (const kind of order) {
@@ -144,9 +165,15 @@ try {
       const response = await assertion(binding);
       const started = performance.now();
       const outcome = await signInKinds[kind](binding, response);
-      const elapsed = performance.now() - started;
+      const ended = performance.now();
+      const elapsed = ended - started;
       if (!outcome.ok) throw new Error(`full path (${kind}) refused the assertion: ${outcome.code} ${outcome.detail}`);
       if (i >= WARMUP) samples[kind].push(elapsed);
+      if (i >= WARMUP && kind === 'pipelined') {
+        parts.read.push(marks.read - started);
+        parts.verify.push(marks.verified - marks.read);
+        parts.commit.push(ended - marks.verified);
+      }
     }
   }
   const full = samples.pipelined;
@@ -180,6 +207,11 @@ try {
     transaction: { description: 'empty tenant transaction (the floor of any tenant-scoped request)', ...stats(transaction) },
     full: { description: 'finishAuthentication() in withTenantPipeline, as the sign-in endpoint runs it (challenge + lookup, verify, counter update with COMMIT)', ...counted.full, ...stats(full) },
     withTenant: { description: 'finishAuthentication() in a plain withTenant() transaction (one round trip per statement)', ...counted.withTenant, ...stats(samples.withTenant) },
+    full_parts: {
+      read: { description: 'full, first round trip (BEGIN, tenant switch, challenge + credential + owner)', ...stats(parts.read) },
+      verify: { description: 'full, checks and signature verification in Node', ...stats(parts.verify) },
+      commit: { description: 'full, second round trip (counter update + COMMIT, with its WAL flush)', ...stats(parts.commit) },
+    },
     server: { description: 'full plus the sign-in endpoint\'s lockout check, lockout reset and audit event, as in src/interaction/sign-in.ts', ...counted.server, ...stats(samples.server) },
     commit: { description: 'one row written in one pipelined round trip and committed (the durable-commit floor)', statements: 4, round_trips: 1, ...stats(commit) },
   };
@@ -190,6 +222,9 @@ try {
     transaction: { p50: report.transaction.p50_ms, p95: report.transaction.p95_ms, p99: report.transaction.p99_ms, mean: report.transaction.mean_ms },
     full: { p50: report.full.p50_ms, p95: report.full.p95_ms, p99: report.full.p99_ms, mean: report.full.mean_ms, statements: report.full.statements, round_trips: report.full.round_trips },
     withTenant: { p50: report.withTenant.p50_ms, p95: report.withTenant.p95_ms, p99: report.withTenant.p99_ms, mean: report.withTenant.mean_ms, statements: report.withTenant.statements, round_trips: report.withTenant.round_trips },
+    '  full: read': { p50: report.full_parts.read.p50_ms, p95: report.full_parts.read.p95_ms, p99: report.full_parts.read.p99_ms, mean: report.full_parts.read.mean_ms },
+    '  full: verify': { p50: report.full_parts.verify.p50_ms, p95: report.full_parts.verify.p95_ms, p99: report.full_parts.verify.p99_ms, mean: report.full_parts.verify.mean_ms },
+    '  full: commit': { p50: report.full_parts.commit.p50_ms, p95: report.full_parts.commit.p95_ms, p99: report.full_parts.commit.p99_ms, mean: report.full_parts.commit.mean_ms },
     server: { p50: report.server.p50_ms, p95: report.server.p95_ms, p99: report.server.p99_ms, mean: report.server.mean_ms, statements: report.server.statements, round_trips: report.server.round_trips },
     commit: { p50: report.commit.p50_ms, p95: report.commit.p95_ms, p99: report.commit.p99_ms, mean: report.commit.mean_ms, statements: report.commit.statements, round_trips: report.commit.round_trips },
   });
