@@ -109,10 +109,11 @@ function borderPixel(src: Uint8Array, sw: number, sh: number, x0: number, y0: nu
 function resampleRows(
   image: RgbImage, a: number, c: number, e: number, f: number, width: number, height: number,
   emit: (top: Float64Array, bottom: Float64Array, fy: number, v: number) => void,
-): void {
+): boolean {
   const { data: src, width: sw, height: sh } = image;
   const column = new Float64Array(width);
   const fraction = new Float64Array(width);
+  let finite = true; // every fraction a number (a non-finite map makes NaN samples)
   // Byte offset of the left neighbour when both neighbours are inside the source, else −1.
   const index = new Int32Array(width);
   for (let u = 0; u < width; u += 1) {
@@ -121,6 +122,7 @@ function resampleRows(
     column[u] = x0;
     fraction[u] = x - x0;
     index[u] = x0 >= 0 && x0 + 1 < sw ? x0 * 3 : -1;
+    if (!(fraction[u] <= 1)) finite = false;
   }
   let top = new Float64Array(width * 3);
   let bottom = new Float64Array(width * 3);
@@ -145,8 +147,11 @@ function resampleRows(
       interpolateRow(src, sw, sh, y0 + 1, column, fraction, index, bottom);
       bottomRow = y0 + 1;
     }
-    emit(top, bottom, y - y0, v);
+    const fy = y - y0;
+    if (!(fy <= 1)) finite = false;
+    emit(top, bottom, fy, v);
   }
+  return finite;
 }
 
 /** Source row `y` interpolated at every column's x (neighbours outside the source read as 0). */
@@ -192,9 +197,6 @@ function verticalRgb(top: Float64Array, bottom: Float64Array, fy: number, out: U
   }
 }
 
-/** A byte as a Uint8Array store makes it (NaN and ±Infinity → 0, others modulo 256), for integral `value`. */
-const asByte = (value: number) => (value | 0) & 255;
-
 export interface PlanarTarget {
   /** Receives [3, tensorHeight, tensorWidth] floats; allocated when absent. */
   tensor?: Float32Array;
@@ -226,21 +228,40 @@ export function cropResizePlanar(
   const first = bgr ? 2 : 0; // source channel of plane 0
   const sx = rect.width / outW;
   const sy = rect.height / outH;
-  resampleRows(image, sx, rect.x + 0.5 * sx - 0.5, sy, rect.y + 0.5 * sy - 0.5, outW, outH, (top, bottom, fy, v) =>
+  const finite = resampleRows(image, sx, rect.x + 0.5 * sx - 0.5, sy, rect.y + 0.5 * sy - 0.5, outW, outH, (top, bottom, fy, v) =>
     verticalPlanar(top, bottom, fy, target, offset + v * tensorWidth, plane, outW, first, mirrored));
+  if (!finite) {
+    // NaN samples are the bytes 0 in cropResize's image (a Uint8Array store of NaN).
+    for (let c = 0; c < 3; c += 1) {
+      for (let v = 0; v < outH; v += 1) {
+        const row = offset + c * plane + v * tensorWidth;
+        for (let u = row; u < row + outW; u += 1) if (Number.isNaN(target[u])) target[u] = 0;
+      }
+    }
+  }
   return target;
 }
 
 function verticalPlanar(top: Float64Array, bottom: Float64Array, fy: number, target: Float32Array, t: number, plane: number, width: number, first: number, mirrored: boolean): void {
-  const last = 2 - first;
-  for (let u = 0; u < width; u += 1, t += 1) {
-    const s = (mirrored ? width - 1 - u : u) * 3;
-    let p = top[s + first];
-    target[t] = asByte(roundPixel(p + (bottom[s + first] - p) * fy));
-    p = top[s + 1];
-    target[t + plane] = asByte(roundPixel(p + (bottom[s + 1] - p) * fy));
-    p = top[s + last];
-    target[t + 2 * plane] = asByte(roundPixel(p + (bottom[s + last] - p) * fy));
+  planarChannel(top, bottom, fy, target, t, width, first, mirrored);
+  planarChannel(top, bottom, fy, target, t + plane, width, 1, mirrored);
+  planarChannel(top, bottom, fy, target, t + 2 * plane, width, 2 - first, mirrored);
+}
+
+/** One plane's row (source channel `k`): a loop per channel and direction, each with a fixed stride. */
+function planarChannel(top: Float64Array, bottom: Float64Array, fy: number, target: Float32Array, t: number, width: number, k: number, mirrored: boolean): void {
+  if (mirrored) {
+    for (let u = 0, s = (width - 1) * 3 + k; u < width; u += 1, s -= 3) {
+      const p = top[s];
+      const x = p + (bottom[s] - p) * fy;
+      target[t + u] = roundPixel(x);
+    }
+  } else {
+    for (let u = 0, s = k; u < width; u += 1, s += 3) {
+      const p = top[s];
+      const x = p + (bottom[s] - p) * fy;
+      target[t + u] = roundPixel(x);
+    }
   }
 }
 
