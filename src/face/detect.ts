@@ -1,6 +1,6 @@
 // YuNet face detection: builds the input tensor and decodes the raw outputs into boxes with five
 // landmarks, following the preprocessing recorded in /work/shared/models/MANIFEST.md.
-import { cropResizePlanar, type RgbImage } from './pixels.ts';
+import { cropResizePlanar, zeroPadding, type RgbImage } from './pixels.ts';
 
 export interface Box { x: number; y: number; width: number; height: number }
 export interface Detection {
@@ -24,22 +24,26 @@ export interface DetectorInput {
  * (the dynamic YuNet accepts any such size; padding with black changes nothing on the left/top,
  * so coordinates only need the scale undone).
  */
-export function detectorInput(image: RgbImage, { size = 640 }: { size?: number } = {}): DetectorInput {
+export function detectorInput(image: RgbImage, { size = 640, allocate }: { size?: number; allocate?: (length: number) => Float32Array } = {}): DetectorInput {
   const scale = Math.max(1, Math.max(image.width, image.height) / size);
   const w = Math.max(1, Math.round(image.width / scale));
   const h = Math.max(1, Math.round(image.height / scale));
   const width = Math.ceil(w / 32) * 32;
   const height = Math.ceil(h / 32) * 32;
+  const target = allocate?.(3 * width * height);
   const tensor = scale === 1
-    ? planarBgr(image, width, height)
-    : cropResizePlanar(image, { x: 0, y: 0, width: image.width, height: image.height }, w, h, { bgr: true, tensorWidth: width, tensorHeight: height });
+    ? planarBgr(image, width, height, target)
+    : cropResizePlanar(image, { x: 0, y: 0, width: image.width, height: image.height }, w, h, { bgr: true, tensorWidth: width, tensorHeight: height, tensor: target });
   return { tensor, width, height, scale };
 }
 
-/** YuNet's input: BGR, raw 0..255, planar, padded with black right/bottom to width x height. */
-export function planarBgr(image: RgbImage, width = image.width, height = image.height): Float32Array {
+/**
+ * YuNet's input: BGR, raw 0..255, planar, padded with black right/bottom to width x height.
+ * Every element of `target` is written, padding included (it may hold an earlier picture).
+ */
+export function planarBgr(image: RgbImage, width = image.width, height = image.height, target?: Float32Array): Float32Array {
   const { data, width: w, height: h } = image;
-  const tensor = new Float32Array(3 * width * height);
+  const tensor = target ?? new Float32Array(3 * width * height);
   const plane = width * height;
   const blue = tensor.subarray(0, plane);
   const green = tensor.subarray(plane, 2 * plane);
@@ -47,6 +51,7 @@ export function planarBgr(image: RgbImage, width = image.width, height = image.h
   // Without padding the rows are contiguous in both layouts: one run over all pixels.
   if (w === width) bgrRow(data, 0, blue, green, red, 0, w * h);
   else for (let y = 0; y < h; y += 1) bgrRow(data, y * w * 3, blue, green, red, y * width, w);
+  if (target) zeroPadding(tensor, 0, w, h, width, height);
   return tensor;
 }
 

@@ -6,9 +6,10 @@ import { decodeDetections, detectorInput, type Box, type Detection, type TensorL
 import { embedderInput, l2Normalise, type EmbedderPreprocess } from './embed.ts';
 import { FaceRejected } from './errors.ts';
 import { livenessInput, passiveScore } from './passive.ts';
-import { cropResizePlanar, flipHorizontal, warpAffine, type RgbImage } from './pixels.ts';
+import { cropResizePlanar, mirrorPlanar, warpAffine, type RgbImage } from './pixels.ts';
 import { estimateHeadPose, type HeadPose } from './pose.ts';
 import { faceImageStats, qualityScore } from './quality.ts';
+import { borrowTensor, returnTensor } from './tensors.ts';
 
 export interface FaceRunners {
   detect(tensor: Float32Array, width: number, height: number): Promise<Record<string, TensorLike>>;
@@ -134,9 +135,12 @@ export interface PipelineResult {
 }
 
 export async function detectFaces(image: RgbImage, runners: FaceRunners, { detectorSize = 640, scoreThreshold = 0.6 } = {}): Promise<Detection[]> {
-  const input = detectorInput(image, { size: detectorSize });
-  const outputs = await runners.detect(input.tensor, input.width, input.height);
-  return decodeDetections(outputs, input, { scoreThreshold });
+  const input = detectorInput(image, { size: detectorSize, allocate: borrowTensor });
+  try {
+    return decodeDetections(await runners.detect(input.tensor, input.width, input.height), input, { scoreThreshold });
+  } finally {
+    returnTensor(input.tensor);
+  }
 }
 
 /** Picks the face to analyse, or refuses the picture with the reason a user can act on. */
@@ -188,9 +192,13 @@ export async function refineDetection(
   // are returned in the mirror image's coordinates, image-left first as YuNet gives them.
   const rect = { x: mirrored ? image.width - cx - side / 2 : cx - side / 2, y: cy - side / 2, width: side, height: side };
   // Sampled straight into the detector's input (planar BGR), mirrored there when asked.
-  const tensor = cropResizePlanar(image, { ...rect, x: cx - side / 2 }, pixels, pixels, { bgr: true, mirrored });
-  const outputs = await runners.detect(tensor, pixels, pixels);
-  const found = decodeDetections(outputs, { width: pixels, height: pixels, scale: 1 }, { scoreThreshold });
+  const tensor = cropResizePlanar(image, { ...rect, x: cx - side / 2 }, pixels, pixels, { bgr: true, mirrored, tensor: borrowTensor(3 * pixels * pixels) });
+  let found: Detection[];
+  try {
+    found = decodeDetections(await runners.detect(tensor, pixels, pixels), { width: pixels, height: pixels, scale: 1 }, { scoreThreshold });
+  } finally {
+    returnTensor(tensor);
+  }
   if (found.length === 0) return undefined;
   const centre = pixels / 2;
   const nearest = found.reduce((best, d) =>
@@ -241,27 +249,30 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   const pose = estimateHeadPose(face.landmarks, face.box);
   if (o.requireFrontal && (Math.abs(pose.yaw) > o.maxYaw || Math.abs(pose.pitch) > o.maxPitch)) throw new FaceRejected('head_turned');
 
-  // Every aligned face (and mirror view) of every version in one embedder batch.
-  const faces: Array<{ plan: EmbeddingPlan; image: RgbImage }> = [];
+  // Every aligned face (and mirror view) of every version in one embedder batch. A mirror view of
+  // an aligned face is that face's input with each row reversed (the input is per pixel).
+  const faces: Array<{ plan: EmbeddingPlan; image: RgbImage } | { plan: EmbeddingPlan; mirrorOf: number }> = [];
   let firstAligned: RgbImage | undefined;
   for (const plan of plans) {
-    const own = plan === main ? aligned : alignFace(image, await landmarksFor(plan));
-    faces.push({ plan, image: own });
-    if (plan.flip === 'mirror') faces.push({ plan, image: flipHorizontal(own) });
+    const own = faces.push({ plan, image: plan === main ? aligned : alignFace(image, await landmarksFor(plan)) }) - 1;
+    if (plan.flip === 'mirror') faces.push({ plan, mirrorOf: own });
     if (plan.flip === 'mirror-redetect') {
       const mirrored = plan.refineFaceSize > 0 ? await refine(plan.refineFaceSize, true) : undefined;
-      faces.push({ plan, image: mirrored ? alignMirrored(image, mirrored.landmarks) : flipHorizontal(own) });
+      faces.push(mirrored ? { plan, image: alignMirrored(image, mirrored.landmarks) } : { plan, mirrorOf: own });
     }
     if (plan.firstLandmarks && plan.refineFaceSize > 0) {
       // The first detection's alignment (shared by every plan that asks for it), and its mirror image.
       firstAligned ??= landmarks === face.landmarks ? aligned : alignFace(image, face.landmarks);
-      faces.push({ plan, image: firstAligned });
-      if (plan.flip !== 'off') faces.push({ plan, image: flipHorizontal(firstAligned) });
+      const first = faces.push({ plan, image: firstAligned }) - 1;
+      if (plan.flip !== 'off') faces.push({ plan, mirrorOf: first });
     }
   }
   const faceLength = 3 * 112 * 112;
   const batch = new Float32Array(faces.length * faceLength);
-  faces.forEach((f, i) => embedderInput(f.image, batch, i * faceLength, runners.embedderPreprocess));
+  faces.forEach((f, i) => {
+    if ('image' in f) embedderInput(f.image, batch, i * faceLength, runners.embedderPreprocess);
+    else mirrorPlanar(batch, f.mirrorOf * faceLength, i * faceLength, 112, 112);
+  });
   const raw = await runners.embed(batch, faces.length);
   const size = raw.length / faces.length;
   const embeddings: Record<number, Float32Array> = {};

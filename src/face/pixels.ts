@@ -198,7 +198,7 @@ function verticalRgb(top: Float64Array, bottom: Float64Array, fy: number, out: U
 }
 
 export interface PlanarTarget {
-  /** Receives [3, tensorHeight, tensorWidth] floats; allocated when absent. */
+  /** Receives [3, tensorHeight, tensorWidth] floats, padding included; allocated when absent. */
   tensor?: Float32Array;
   /** Index of the first float. */
   offset?: number;
@@ -228,6 +228,7 @@ export function cropResizePlanar(
   const first = bgr ? 2 : 0; // source channel of plane 0
   const sx = rect.width / outW;
   const sy = rect.height / outH;
+  if (tensor) zeroPadding(target, offset, outW, outH, tensorWidth, tensorHeight);
   const finite = resampleRows(image, sx, rect.x + 0.5 * sx - 0.5, sy, rect.y + 0.5 * sy - 0.5, outW, outH, (top, bottom, fy, v) =>
     verticalPlanar(top, bottom, fy, target, offset + v * tensorWidth, plane, outW, first, mirrored));
   if (!finite) {
@@ -262,6 +263,16 @@ function planarChannel(top: Float64Array, bottom: Float64Array, fy: number, targ
       const x = p + (bottom[s] - p) * fy;
       target[t + u] = roundPixel(x);
     }
+  }
+}
+
+/** Zeros the padding right of and below a width x height image in each of the three planes of a [3, tensorHeight, tensorWidth] tensor. */
+export function zeroPadding(tensor: Float32Array, offset: number, width: number, height: number, tensorWidth: number, tensorHeight: number): void {
+  const plane = tensorWidth * tensorHeight;
+  for (let c = 0; c < 3; c += 1) {
+    const base = offset + c * plane;
+    if (width < tensorWidth) for (let y = 0; y < height; y += 1) tensor.fill(0, base + y * tensorWidth + width, base + (y + 1) * tensorWidth);
+    tensor.fill(0, base + height * tensorWidth, base + plane);
   }
 }
 
@@ -301,14 +312,31 @@ export function toPlanar(
 ): Float32Array {
   const n = image.width * image.height;
   const { data } = image;
+  const values = new Float32Array(256);
   for (let c = 0; c < 3; c += 1) {
     const srcChannel = bgr ? 2 - c : c;
     const m = mean[c];
     const s = std[c];
-    const base = offset + c * n;
-    for (let i = 0; i < n; i += 1) target[base + i] = (data[i * 3 + srcChannel] * scale - m) / s;
+    // A byte has 256 values: each one's float, computed as the per-pixel loop did, then looked up.
+    for (let v = 0; v < 256; v += 1) values[v] = (v * scale - m) / s;
+    planarChannelOf(data, srcChannel, values, target, offset + c * n, n);
   }
   return target;
+}
+
+function planarChannelOf(data: Uint8Array, channel: number, values: Float32Array, target: Float32Array, t: number, n: number): void {
+  for (let i = 0, s = channel; i < n; i += 1, s += 3) target[t + i] = values[data[s]];
+}
+
+/**
+ * Copies a planar [3, height, width] tensor at `from` to `to` as its mirror image (each row
+ * reversed). For inputs computed per pixel (toPlanar), this is toPlanar of flipHorizontal's image.
+ */
+export function mirrorPlanar(tensor: Float32Array, from: number, to: number, width: number, height: number): void {
+  for (let row = 0; row < 3 * height; row += 1) {
+    tensor.copyWithin(to + row * width, from + row * width, from + (row + 1) * width);
+    tensor.subarray(to + row * width, to + (row + 1) * width).reverse();
+  }
 }
 
 /** Luminance (Rec. 601) as floats 0..255. */

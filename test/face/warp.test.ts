@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { detectorInput, planarBgr } from '../../src/face/detect.ts';
-import { cropResize, cropResizePlanar, flipHorizontal, roundPixel, toPlanar, warpAffine, type Affine, type RgbImage } from '../../src/face/pixels.ts';
+import { cropResize, cropResizePlanar, flipHorizontal, mirrorPlanar, roundPixel, toPlanar, warpAffine, type Affine, type RgbImage } from '../../src/face/pixels.ts';
 
 function referenceWarp(image: RgbImage, map: Affine, width: number, height: number): RgbImage {
   const { data: src, width: sw, height: sh } = image;
@@ -143,12 +143,18 @@ describe('warpAffine', () => {
       const padded = planarBgr(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32);
       assert.ok(Buffer.from(padded.buffer).equals(Buffer.from(reference(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32).buffer)));
       assert.ok(Buffer.from(planarBgr(image).buffer).equals(Buffer.from(reference(image, w, h).buffer)));
+      // A reused buffer holding another picture's values: every element is written, padding included.
+      const reused = new Float32Array(padded.length).fill(77);
+      planarBgr(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32, reused);
+      assert.ok(Buffer.from(reused.buffer).equals(Buffer.from(padded.buffer)));
     }
     const large = noise(900, 700, next);
     const input = detectorInput(large);
     assert.deepEqual([input.width, input.height, input.scale], [640, 512, 900 / 640]);
     const resized = cropResize(large, { x: 0, y: 0, width: 900, height: 700 }, 640, 498);
     assert.ok(Buffer.from(input.tensor.buffer).equals(Buffer.from(reference(resized, 640, 512).buffer)));
+    const reused = detectorInput(large, { allocate: (length) => new Float32Array(length).fill(77) });
+    assert.ok(Buffer.from(reused.tensor.buffer).equals(Buffer.from(input.tensor.buffer)));
   });
 
   it('roundPixel is Math.round on every value a sample can take: around each k + 0.5, near 0, and at random', () => {
@@ -176,5 +182,33 @@ describe('warpAffine', () => {
     // One pixel exactly on a source pixel copies it.
     const copy = warpAffine(image, { a: 1, b: 0, c: 2, d: 0, e: 1, f: 3 }, 1, 1);
     assert.deepEqual([...copy.data], [...image.data.subarray((3 * 8 + 2) * 3, (3 * 8 + 2) * 3 + 3)]);
+  });
+});
+
+describe('planar model inputs', () => {
+  it('toPlanar gives (byte · scale − mean) / std per channel, in either channel order', () => {
+    const next = random(17);
+    for (const [bgr, scale, mean, std] of [[false, 1 / 255, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]], [true, 1, [0, 0, 0], [1, 1, 1]], [true, 1 / 127.5, [1, 1, 1], [1, 1, 1]]] as const) {
+      const image = noise(37, 23, next);
+      const n = 37 * 23;
+      const expected = new Float32Array(3 * n + 5);
+      for (let c = 0; c < 3; c += 1) {
+        for (let i = 0; i < n; i += 1) expected[5 + c * n + i] = (image.data[i * 3 + (bgr ? 2 - c : c)]! * scale - mean[c]!) / std[c]!;
+      }
+      const actual = toPlanar(image, { bgr, scale, mean: [...mean], std: [...std] }, new Float32Array(3 * n + 5), 5);
+      assert.ok(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer)));
+    }
+  });
+
+  it('mirrorPlanar of a face input is the input of the mirrored face', () => {
+    const next = random(19);
+    const face = noise(112, 112, next);
+    const options = { scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+    const length = 3 * 112 * 112;
+    const batch = new Float32Array(3 * length);
+    toPlanar(face, options, batch, length);
+    mirrorPlanar(batch, length, 2 * length, 112, 112);
+    assert.ok(Buffer.from(batch.buffer, 2 * length * 4).equals(Buffer.from(toPlanar(flipHorizontal(face), options).buffer)));
+    assert.ok(batch.subarray(0, length).every((value) => value === 0)); // nothing else written
   });
 });
