@@ -274,6 +274,9 @@ export function createApp({
     children.count.inc();
     children.duration.observe(seconds);
   };
+  // clientIp for a bare request (no Koa context); the header reader only when proxies are trusted.
+  const requestIp = (req: IncomingMessage, trustProxy: boolean | number) =>
+    clientIp(trustProxy === false || trustProxy === 0 ? { req, get: noHeader } : { req, get: (name: string) => String(req.headers[name.toLowerCase()] ?? '') }, { trustProxy });
   const requestIdOf = (req: IncomingMessage) => {
     const incoming = req.headers['x-request-id'];
     return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -288,7 +291,8 @@ export function createApp({
     const requestId = requestIdOf(req);
     res.setHeader('X-Request-Id', requestId);
     let viaKoa = false;
-    res.once('finish', () => {
+    // 'finish' comes once per response: a plain listener (no once-wrapper per request).
+    res.on('finish', () => {
       if (viaKoa) return; // counted and logged by the Koa path
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = '/t/:tenant/token';
@@ -300,7 +304,7 @@ export function createApp({
     });
     pool
       .use(slug, async (runtime) => {
-        const verdict = await tokenLimits(slug, runtime, clientIp({ req, get: (name: string) => String(req.headers[name.toLowerCase()] ?? '') }, { trustProxy: config.trustProxy }), req.headers.authorization ?? '');
+        const verdict = await tokenLimits(slug, runtime, requestIp(req, config.trustProxy), req.headers.authorization ?? '');
         if (!verdict.allowed) {
           (req as LimitedRequest)[TOKEN_VERDICT] = verdict;
           return false;
@@ -382,6 +386,8 @@ export function createApp({
 
   return { app, pool, state, handler };
 }
+
+const noHeader = () => '';
 
 const TOKEN_VERDICT = Symbol('token endpoint rate-limit verdict');
 type LimitedRequest = IncomingMessage & { [TOKEN_VERDICT]?: { allowed: boolean; retryAfterSeconds: number } };

@@ -31,6 +31,11 @@ describe('token endpoint on the short path', () => {
     assert.equal(first.status, 200, await first.clone().text());
     assert.ok(((await first.json()) as { access_token?: string }).access_token);
     assert.match(first.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    // The provider's security headers (src/oidc/provider-pages.ts) are on the token answer too.
+    assert.match(first.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(first.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(first.headers.get('x-frame-options'), 'DENY');
+    assert.equal(first.headers.get('referrer-policy'), 'no-referrer');
     const second = await token({ 'x-request-id': 'rp-trace.42' });
     assert.equal(second.status, 200);
     assert.equal(second.headers.get('x-request-id'), 'rp-trace.42');
@@ -57,5 +62,27 @@ describe('token endpoint on the short path', () => {
     const viaKoa = await fetch(`${facet.baseUrl}/t/demo/token?x=1`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
     assert.equal(viaKoa.status, 400, 'no client authentication: refused by the provider');
     assert.equal(typeof ((await viaKoa.json()) as { error?: unknown }).error, 'string');
+  });
+});
+
+describe('token endpoint on the short path behind a proxy (TRUST_PROXY=1)', () => {
+  let facet: TestFacet;
+  before(async () => {
+    facet = await startTestFacet({ env: { TRUST_PROXY: '1', FACET_RATE_LIMITS: JSON.stringify({ 'token.ip': { points: 2, duration: 60 }, 'token.account': { points: 1000 } }) } });
+  });
+  after(async () => facet?.close());
+
+  const token = (forwardedFor: string) =>
+    fetch(`${facet.baseUrl}/t/demo/token`, {
+      method: 'POST',
+      headers: { authorization: BASIC, 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': forwardedFor },
+      body: new URLSearchParams({ grant_type: 'client_credentials', resource: 'https://api.demo.example/', scope: 'orders:read' }),
+    });
+
+  test('token.ip counts the address the proxy forwarded, not the proxy', async () => {
+    assert.equal((await token('203.0.113.7')).status, 200);
+    assert.equal((await token('203.0.113.7')).status, 200);
+    assert.equal((await token('203.0.113.7')).status, 429, 'the third request of that address in the minute');
+    assert.equal((await token('203.0.113.8')).status, 200, 'another address behind the same proxy has its own budget');
   });
 });
