@@ -2,14 +2,15 @@
 // startTracing() before anything imports koa, pg or ioredis — i.e. first thing in main, with the
 // rest of the app loaded by dynamic import afterwards — because instrumentation works by wrapping
 // those modules as they load. Spans are exported over OTLP/HTTP only when an endpoint is given.
-import { register } from 'node:module';
-import { startNodeSdk } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
-import { KoaInstrumentation } from '@opentelemetry/instrumentation-koa';
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
+//
+// With tracing off (no endpoint, no processor) none of the SDK is even loaded: its modules are
+// ~15 MB of heap that every major garbage collection would mark for nothing (docs/benchmarks.md,
+// oidc). They are required on demand (their CommonJS builds, so startTracing stays synchronous);
+// the API they register is global, shared with the @opentelemetry/api the rest of Facet imports.
+import { createRequire, register } from 'node:module';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+
+const requireOnDemand = createRequire(import.meta.url);
 
 export interface TracingOptions {
   serviceName: string;
@@ -33,10 +34,17 @@ const HOOKED_MODULES = ['koa', 'pg', 'ioredis', 'http', 'https', 'node:http', 'n
 let hookRegistered = false;
 
 export function startTracing({ serviceName, endpoint, spanProcessors = [], ignorePaths = ['/health', '/ready', '/metrics'] }: TracingOptions): Tracing {
+  // Nothing would receive the spans: skip the instrumentation overhead entirely (and the SDK's modules).
+  if (spanProcessors.length === 0 && !endpoint) return { enabled: false, shutdown: async () => {} };
+  const { startNodeSdk } = requireOnDemand('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node');
+  const { BatchSpanProcessor } = requireOnDemand('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
+  const { OTLPTraceExporter } = requireOnDemand('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+  const { HttpInstrumentation } = requireOnDemand('@opentelemetry/instrumentation-http') as typeof import('@opentelemetry/instrumentation-http');
+  const { KoaInstrumentation } = requireOnDemand('@opentelemetry/instrumentation-koa') as typeof import('@opentelemetry/instrumentation-koa');
+  const { PgInstrumentation } = requireOnDemand('@opentelemetry/instrumentation-pg') as typeof import('@opentelemetry/instrumentation-pg');
+  const { IORedisInstrumentation } = requireOnDemand('@opentelemetry/instrumentation-ioredis') as typeof import('@opentelemetry/instrumentation-ioredis');
   const processors = [...spanProcessors];
   if (endpoint) processors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }) }));
-  // Nothing would receive the spans: skip the instrumentation overhead entirely.
-  if (processors.length === 0) return { enabled: false, shutdown: async () => {} };
 
   if (!hookRegistered) {
     // Facet's own modules are ESM, so `import Koa from 'koa'` bypasses require-in-the-middle;

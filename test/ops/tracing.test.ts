@@ -1,7 +1,9 @@
 // Tracing must start before koa and http are loaded, so this file imports them dynamically after
 // startTracing(). Node's test runner gives each test file its own process.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
+import { promisify } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
@@ -50,5 +52,23 @@ describe('tracing', () => {
 
   it('stays off without an endpoint or processor', () => {
     assert.equal(startTracing({ serviceName: 'x' }).enabled, false);
+  });
+
+  it('with tracing off, none of the SDK is loaded (a fresh process)', async () => {
+    // Every module resolution of a fresh process is recorded (module.registerHooks sees import and
+    // require alike); it imports tracing.ts and starts tracing with nothing to export to.
+    const tracingUrl = new URL('../../src/observability/tracing.ts', import.meta.url).href;
+    const script = [
+      "import { registerHooks } from 'node:module';",
+      'const seen = [];',
+      'registerHooks({ resolve(specifier, context, next) { const r = next(specifier, context); seen.push(r.url); return r; } });',
+      `const { startTracing } = await import(${JSON.stringify(tracingUrl)});`,
+      "const tracing = startTracing({ serviceName: 'off' });",
+      "console.log(JSON.stringify({ enabled: tracing.enabled, sdk: seen.filter((u) => /@opentelemetry\\/(sdk-|exporter-|instrumentation)/.test(u)) }));",
+    ].join('\n');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+    const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { enabled: boolean; sdk: string[] };
+    assert.equal(result.enabled, false);
+    assert.deepEqual(result.sdk, [], 'no OpenTelemetry SDK, exporter or instrumentation module loaded');
   });
 });
