@@ -138,11 +138,15 @@ describe('warpAffine', () => {
       }
       return tensor;
     };
-    for (const [w, h] of [[64, 64], [70, 45], [33, 1]]) {
+    for (const [w, h] of [[64, 64], [70, 45], [33, 1], [7, 3], [640, 480]]) {
       const image = noise(w, h, next);
       const padded = planarBgr(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32);
       assert.ok(Buffer.from(padded.buffer).equals(Buffer.from(reference(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32).buffer)));
       assert.ok(Buffer.from(planarBgr(image).buffer).equals(Buffer.from(reference(image, w, h).buffer)));
+      // The same pixels at an odd offset (read byte by byte, not as 32-bit words).
+      const shifted = new Uint8Array(image.data.length + 1).subarray(1);
+      shifted.set(image.data);
+      assert.ok(Buffer.from(planarBgr({ data: shifted, width: w, height: h }).buffer).equals(Buffer.from(reference(image, w, h).buffer)));
       // A reused buffer holding another picture's values: every element is written, padding included.
       const reused = new Float32Array(padded.length).fill(77);
       planarBgr(image, Math.ceil(w / 32) * 32, Math.ceil(h / 32) * 32, reused);
