@@ -33,14 +33,25 @@ export interface Database {
 }
 
 export type DatabaseOptions =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  | {
+      kind: 'postgres';
+      url: string;
+      poolSize?: number;
+      /**
+       * Checkouts after which a connection is replaced. A PostgreSQL backend keeps every table it
+       * has touched in its catalog caches and scans them on each invalidation that DDL elsewhere
+       * sends; a connection that creates tenant after tenant (bulk provisioning) slows down with
+       * every tenant it created. Unset: kept until closed.
+       */
+      maxUses?: number;
+    }
   | { kind: 'pglite'; dataDir: string };
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.kind === 'postgres') {
     // A connection attempt that hangs (a partitioned network) fails after 3 s instead of queueing
     // requests forever; a refused one fails at once. Either way the request gets a 503.
-    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 3000 });
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolSize ?? 10, connectionTimeoutMillis: 3000, ...(options.maxUses ? { maxUses: options.maxUses } : {}) });
     // A client losing its server (restart, failover: 57P01) must not take the process down. pg-pool
     // listens for that only while a client is idle; a checked-out client (a request inside a
     // transaction) emits 'error' with no listener, which ends the process. The query in flight
