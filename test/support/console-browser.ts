@@ -38,7 +38,9 @@ export async function signUpWithPasskey(
   await onFilled?.();
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('button', { name: 'Create a passkey' }).click();
-  await page.getByRole('button', { name: 'I have saved my codes' }).click();
+  // Registration verifies the attestation and stores the account: under a full CI run (face
+  // inference in the next test file on the same two cores) it has taken over the 10 s default.
+  await page.getByRole('button', { name: 'I have saved my codes' }).click({ timeout: 30_000 });
   await page.waitForURL(/\/t\/[^/]+\/account/);
 }
 
