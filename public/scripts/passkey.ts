@@ -33,6 +33,13 @@ async function post(root: HTMLElement, url: string, body: Json, ceremony: Ceremo
   }
 }
 
+/**
+ * Set once the autofill ceremony has an answer and is being verified. A click then would ask for
+ * a new challenge, which replaces the one the autofill answer signed: both verifications would
+ * fail. So the click waits for the autofill result instead.
+ */
+let autofillVerifying = false;
+
 async function signIn(root: HTMLElement, mode: 'autofill' | 'button' | 'username', username?: string): Promise<void> {
   const csrf = root.dataset.csrf!;
   const options = await post(root, root.dataset.optionsUrl!, { csrf, ...(username ? { username } : {}) }, 'sign-in');
@@ -46,9 +53,16 @@ async function signIn(root: HTMLElement, mode: 'autofill' | 'button' | 'username
     if (mode === 'autofill') return; // No credential chosen, or aborted: stay quiet.
     return showFailure(root, error, 'sign-in', username);
   }
+  if (mode === 'autofill') {
+    autofillVerifying = true;
+    status(root, root.dataset.msgWorking!, false);
+  }
   const verified = await post(root, root.dataset.verifyUrl!, { csrf, response }, 'sign-in');
-  if (!verified) return;
-  if (!verified.ok || typeof verified.data.redirect !== 'string') return status(root, verified.message ?? root.dataset.msgGeneric!);
+  if (!verified || !verified.ok || typeof verified.data.redirect !== 'string') {
+    autofillVerifying = false;
+    if (verified) status(root, verified.message ?? root.dataset.msgGeneric!);
+    return;
+  }
   window.location.assign(verified.data.redirect);
 }
 
@@ -74,6 +88,7 @@ function initSignIn(root: HTMLElement): void {
   const button = root.querySelector<HTMLButtonElement>('#passkey-button');
   const form = root.querySelector<HTMLFormElement>('#username-form');
   button?.addEventListener('click', () => {
+    if (autofillVerifying) return;
     WebAuthnAbortService.cancelCeremony();
     void signIn(root, 'button');
   });
@@ -81,6 +96,7 @@ function initSignIn(root: HTMLElement): void {
     event.preventDefault();
     const username = (form.querySelector<HTMLInputElement>('#username')?.value ?? '').trim();
     if (!username) return status(root, root.dataset.msgUsername!);
+    if (autofillVerifying) return;
     WebAuthnAbortService.cancelCeremony();
     void signIn(root, 'username', username);
   });
