@@ -18,7 +18,7 @@ export function createBaseLogger(config: Config): Logger {
 }
 
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return openDatabase(config.database.kind === 'postgres' ? { kind: 'postgres', url: config.database.url, ...('poolSize' in config.database ? { poolSize: config.database.poolSize } : {}) } : { kind: 'pglite', dataDir: config.database.dataDir });
+  return openDatabase(config.database);
 }
 
 export interface MigrateAllReport {

@@ -12,6 +12,12 @@ const csv = z
   .string()
   .transform((value) => value.split(',').map((item) => item.trim()).filter(Boolean));
 
+/** Digits only: z.coerce.number would read an empty or blank value as 0 (here: "never"). */
+const wholeNumber = z
+  .string()
+  .regex(/^[0-9]+$/, 'a whole number of 0 or more')
+  .transform(Number);
+
 const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   /** Port the HTTP server listens on. */
@@ -24,6 +30,13 @@ const envSchema = z.object({
   DATABASE_URL: z.string().optional(),
   /** Connections per process to DATABASE_URL (every tenant shares them); unset: 10. */
   FACET_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).optional(),
+  /** Checkouts after which a pooled connection is replaced (its catalog caches grow with every tenant it served); 0: never; unset: 7500. */
+  FACET_DB_MAX_USES: wholeNumber.pipe(z.number().max(1_000_000_000)).optional(),
+  /**
+   * Seconds after which a pooled connection is replaced once idle; 0: never; unset: 1800. At most a
+   * week: Node fires a timer longer than ~24.8 days at once, which would replace every connection.
+   */
+  FACET_DB_MAX_LIFETIME_SECONDS: wholeNumber.pipe(z.number().max(7 * 24 * 3600)).optional(),
   /** Where embedded PGlite keeps its files (`memory://` keeps nothing). */
   FACET_DATA_DIR: z.string().default('.data'),
   /** Redis for rate limits and jobs. When unset: in-memory limits and inline jobs. */
@@ -112,7 +125,13 @@ function buildConfig(env: z.infer<typeof envSchema>, source: NodeJS.ProcessEnv =
     publicUrl,
     secureCookies: publicUrl.startsWith('https://'),
     database: env.DATABASE_URL
-      ? ({ kind: 'postgres', url: env.DATABASE_URL, ...(env.FACET_DB_POOL_SIZE ? { poolSize: env.FACET_DB_POOL_SIZE } : {}) } as const)
+      ? ({
+          kind: 'postgres',
+          url: env.DATABASE_URL,
+          ...(env.FACET_DB_POOL_SIZE ? { poolSize: env.FACET_DB_POOL_SIZE } : {}),
+          ...(env.FACET_DB_MAX_USES !== undefined ? { maxUses: env.FACET_DB_MAX_USES } : {}),
+          ...(env.FACET_DB_MAX_LIFETIME_SECONDS !== undefined ? { maxLifetimeSeconds: env.FACET_DB_MAX_LIFETIME_SECONDS } : {}),
+        } as const)
       : ({ kind: 'pglite', dataDir: env.FACET_DATA_DIR } as const),
     redisUrl: env.REDIS_URL,
     jobLockMs: env.FACET_JOB_LOCK_MS,
