@@ -28,6 +28,7 @@ import { languagePreference } from './http/middleware/language.ts';
 import type { Services } from './services.ts';
 import { requestLogger } from './observability/request-logger.ts';
 import { metricsMiddleware } from './observability/metrics-endpoint.ts';
+import { labelledChildren } from './observability/labelled-children.ts';
 import { clientIp } from './ratelimit/index.ts';
 import { rateLimit } from './http/middleware/rate-limit.ts';
 import { operatorRoutes } from './console/operator-routes.ts';
@@ -92,7 +93,7 @@ export function createApp({
         operatorTenant: config.operatorTenant,
         ...(hooks.clock ? { now: hooks.clock } : {}),
         onTokensIssued: ({ tenant, kinds }) => {
-          for (const kind of kinds) tokensIssuedCounter(tenant, kind).inc();
+          for (const kind of kinds) tokensIssued.get({ tenant, kind }).inc();
         },
         onReuseDetected: (event) => {
           logger.warn(event, 'refresh token reuse detected; family revoked');
@@ -105,15 +106,8 @@ export function createApp({
     },
   });
 
-  // facet_tokens_issued_total through prom-client children, one per tenant and kind: a labelled
-  // inc hashes its labels on every call (once per token request).
-  const tokensIssuedChildren = new Map<string, { inc(): void }>();
-  const tokensIssuedCounter = (tenant: string, kind: string) => {
-    const key = `${tenant} ${kind}`;
-    let child = tokensIssuedChildren.get(key);
-    if (!child) tokensIssuedChildren.set(key, (child = services.metrics.tokensIssued.labels({ tenant, kind })));
-    return child;
-  };
+  // facet_tokens_issued_total is counted once per token request: through cached children.
+  const tokensIssued = labelledChildren(services.metrics.tokensIssued);
 
   const app = new Koa({ proxy: config.trustProxy });
   app.keys = config.cookieKeys;
@@ -243,22 +237,12 @@ export function createApp({
     return document ? { slug: document[1]!, path: document[2]!, query: document[3] ?? '', route: `/t/:tenant${document[2]}` } : undefined;
   };
   const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-  // The short paths' HTTP metrics through prom-client children, one per label set: a labelled
-  // inc/observe hashes its labels on every call.
-  const shortPathMetrics = new Map<string, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
+  // The short paths' HTTP metrics through cached prom-client children.
+  const shortPathRequests = labelledChildren(services.metrics.httpRequests);
+  const shortPathDuration = labelledChildren(services.metrics.httpDuration);
   const countShortPath = (method: string, route: string, status: number, seconds: number) => {
-    const key = `${method} ${route} ${status}`;
-    let children = shortPathMetrics.get(key);
-    if (!children) {
-      const status_ = String(status);
-      children = {
-        count: services.metrics.httpRequests.labels({ method, route, status: status_ }),
-        duration: services.metrics.httpDuration.labels({ method, route }),
-      };
-      shortPathMetrics.set(key, children);
-    }
-    children.count.inc();
-    children.duration.observe(seconds);
+    shortPathRequests.get({ method, route, status: String(status) }).inc();
+    shortPathDuration.get({ method, route }).observe(seconds);
   };
   // The token endpoint's children by status, without building the key string.
   const tokenMetrics = new Map<number, { count: { inc(): void }; duration: { observe(seconds: number): void } }>();
