@@ -25,6 +25,13 @@ export interface FaceEngineOptions {
    * held up best when the machine was busy: 2 threads per session doubled p95 under load.
    */
   threadsPerWorker?: number;
+  /**
+   * Give each worker a second thread for the liveness models and the views aligned on the first
+   * detection, which then run while the worker refines the landmarks (default: when the machine has
+   * at least two cores per worker). One analysis then uses two cores without intra-op threads,
+   * which small models barely use.
+   */
+  sideThread?: boolean;
   /** Let onnxruntime's idle threads spin-wait (default false; see runners.ts). */
   spinning?: boolean;
   /** A request unanswered this long kills and replaces its worker (default 15 s). */
@@ -77,7 +84,8 @@ export async function createFaceEngine({
   maxBytes = DEFAULT_MAX_BYTES,
   maxPixels = DEFAULT_MAX_PIXELS,
   minFaceSize = PIPELINE_DEFAULTS.minFaceSize,
-  threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / workers)),
+  sideThread = availableParallelism() >= 2 * workers,
+  threadsPerWorker = Math.max(1, Math.floor(availableParallelism() / (workers * (sideThread ? 2 : 1)))),
   spinning = false,
   timeoutMs = 15_000,
   maxQueued = 64,
@@ -89,7 +97,7 @@ export async function createFaceEngine({
   const models = await loadModels({ dir: modelsDir, manifest, ...(embedder ? { embedder } : {}) });
   if (!models.available) throw new FaceModelsUnavailable(models.reason);
 
-  const init: WorkerInit = { files: models.files, threads: threadsPerWorker, spinning };
+  const init: WorkerInit = { files: models.files, threads: threadsPerWorker, spinning, sideThread };
   const pool = createWorkerPool({
     size: workers,
     timeoutMs,

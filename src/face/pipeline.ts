@@ -21,6 +21,12 @@ export interface FaceRunners {
   livenessScales: number[];
   /** The embedder's preprocessing (its manifest entry); MobileFaceNet's when absent. */
   embedderPreprocess?: EmbedderPreprocess;
+  /**
+   * The same embedder and liveness models on another thread. When present, the work that needs
+   * only the first detection (liveness, faces aligned on its landmarks) runs there while this
+   * thread refines the landmarks; absent, everything runs here, one step after another.
+   */
+  side?: Pick<FaceRunners, 'embed' | 'liveness'>;
 }
 
 /** Flip averaging: none; the mirrored aligned face; or the mirrored picture with its own landmarks. */
@@ -218,6 +224,48 @@ function alignMirrored(image: RgbImage, landmarks: ReadonlyArray<readonly [numbe
   return warpAffine(image, { a: -map.a, b: -map.b, c: image.width - 1 - map.c, d: map.d, e: map.e, f: map.f }, 112, 112);
 }
 
+/**
+ * One face the embedder sees: aligned on the first detection's landmarks, on the refined ones, or
+ * on the mirrored crop's refined ones; or the mirror image of another view's input.
+ */
+interface View {
+  plan: EmbeddingPlan;
+  landmarks: 'first' | 'refined' | 'refined-mirrored';
+  mirrorOf?: View;
+}
+
+/** The views a version averages, in the order their embeddings are added (which fixes the sum's rounding). */
+function viewsOf(plan: EmbeddingPlan): View[] {
+  const own: View = { plan, landmarks: plan.refineFaceSize > 0 ? 'refined' : 'first' };
+  const views = [own];
+  if (plan.flip === 'mirror') views.push({ plan, landmarks: own.landmarks, mirrorOf: own });
+  if (plan.flip === 'mirror-redetect') views.push(plan.refineFaceSize > 0 ? { plan, landmarks: 'refined-mirrored' } : { plan, landmarks: own.landmarks, mirrorOf: own });
+  if (plan.firstLandmarks && plan.refineFaceSize > 0) {
+    const first: View = { plan, landmarks: 'first' };
+    views.push(first);
+    if (plan.flip !== 'off') views.push({ plan, landmarks: 'first', mirrorOf: first });
+  }
+  return views;
+}
+
+const FACE_LENGTH = 3 * 112 * 112;
+
+/** Stacks the views' embedder inputs in one tensor; a mirror view is its source's input with each row reversed. */
+function embedderBatch(views: View[], imageOf: (view: View) => RgbImage, preprocess: EmbedderPreprocess | undefined): Float32Array {
+  const batch = new Float32Array(views.length * FACE_LENGTH);
+  views.forEach((view, i) => {
+    if (view.mirrorOf) mirrorPlanar(batch, views.indexOf(view.mirrorOf) * FACE_LENGTH, i * FACE_LENGTH, 112, 112);
+    else embedderInput(imageOf(view), batch, i * FACE_LENGTH, preprocess);
+  });
+  return batch;
+}
+
+/** Starts `work` now and lets it be awaited later without an unhandled rejection if the picture is refused first. */
+function started<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => {});
+  return work;
+}
+
 export async function analyzePicture(image: RgbImage, runners: FaceRunners, options: PipelineOptions = {}): Promise<PipelineResult> {
   const o: ResolvedOptions = { ...PIPELINE_DEFAULTS, ...options };
   const face = selectFace(await detectFaces(image, runners, o), image, o);
@@ -231,7 +279,21 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
       firstLandmarks: (own ? o.firstLandmarks : undefined) ?? spec.firstLandmarks ?? false,
     };
   });
-  // One refined detection per distinct size and side (normally one pair).
+  const views = plans.flatMap(viewsOf);
+  const livenessInputs = () => runners.livenessScales.map((scale) => livenessInput(image, face.box, scale));
+
+  // With a side thread, what needs only the first detection starts there now: the liveness models
+  // and the views aligned on the first landmarks (when the refined views keep this thread busy).
+  // A refusal below wastes that work but not the user's time.
+  const firstAligned = (() => {
+    let aligned: RgbImage | undefined;
+    return () => (aligned ??= alignFace(image, face.landmarks));
+  })();
+  const sideViews = runners.side && views.some((v) => v.landmarks !== 'first') ? views.filter((v) => v.landmarks === 'first') : [];
+  const sideEmbeddings = runners.side && sideViews.length > 0 ? started(runners.side.embed(embedderBatch(sideViews, firstAligned, runners.embedderPreprocess), sideViews.length)) : undefined;
+  const sideLogits = runners.side ? started(runners.side.liveness(livenessInputs())) : undefined;
+
+  // One refined detection per distinct size and side (normally one).
   const refined = new Map<string, Promise<Detection | undefined>>();
   const refine = (size: number, mirrored: boolean) => {
     const key = `${size}:${mirrored}`;
@@ -242,52 +304,48 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   const main = plans[0]!;
   const landmarks = await landmarksFor(main);
 
-  const aligned = alignFace(image, landmarks);
+  const aligned = landmarks === face.landmarks ? firstAligned() : alignFace(image, landmarks);
   const stats = faceImageStats(aligned);
   if (stats.brightness < o.minBrightness) throw new FaceRejected('too_dark');
   if (stats.sharpness < o.minSharpness) throw new FaceRejected('too_blurred');
   const pose = estimateHeadPose(face.landmarks, face.box);
   if (o.requireFrontal && (Math.abs(pose.yaw) > o.maxYaw || Math.abs(pose.pitch) > o.maxPitch)) throw new FaceRejected('head_turned');
 
-  // Every aligned face (and mirror view) of every version in one embedder batch. A mirror view of
-  // an aligned face is that face's input with each row reversed (the input is per pixel).
-  const faces: Array<{ plan: EmbeddingPlan; image: RgbImage } | { plan: EmbeddingPlan; mirrorOf: number }> = [];
-  let firstAligned: RgbImage | undefined;
-  for (const plan of plans) {
-    const own = faces.push({ plan, image: plan === main ? aligned : alignFace(image, await landmarksFor(plan)) }) - 1;
-    if (plan.flip === 'mirror') faces.push({ plan, mirrorOf: own });
-    if (plan.flip === 'mirror-redetect') {
-      const mirrored = plan.refineFaceSize > 0 ? await refine(plan.refineFaceSize, true) : undefined;
-      faces.push(mirrored ? { plan, image: alignMirrored(image, mirrored.landmarks) } : { plan, mirrorOf: own });
-    }
-    if (plan.firstLandmarks && plan.refineFaceSize > 0) {
-      // The first detection's alignment (shared by every plan that asks for it), and its mirror image.
-      firstAligned ??= landmarks === face.landmarks ? aligned : alignFace(image, face.landmarks);
-      const first = faces.push({ plan, image: firstAligned }) - 1;
-      if (plan.flip !== 'off') faces.push({ plan, mirrorOf: first });
+  // The remaining views, in one embedder batch on this thread.
+  const images = new Map<View, RgbImage>();
+  for (const view of views) {
+    if (view.mirrorOf || sideViews.includes(view)) continue;
+    if (view.landmarks === 'first') images.set(view, firstAligned());
+    else if (view.landmarks === 'refined') images.set(view, view.plan === main ? aligned : alignFace(image, await landmarksFor(view.plan)));
+    else {
+      const mirrored = await refine(view.plan.refineFaceSize, true);
+      // No face in the mirrored crop: the mirror image of the refined face instead.
+      if (mirrored) images.set(view, alignMirrored(image, mirrored.landmarks));
+      else view.mirrorOf = views.find((v) => v.plan === view.plan && v.landmarks === 'refined');
     }
   }
-  const faceLength = 3 * 112 * 112;
-  const batch = new Float32Array(faces.length * faceLength);
-  faces.forEach((f, i) => {
-    if ('image' in f) embedderInput(f.image, batch, i * faceLength, runners.embedderPreprocess);
-    else mirrorPlanar(batch, f.mirrorOf * faceLength, i * faceLength, 112, 112);
-  });
-  const raw = await runners.embed(batch, faces.length);
-  const size = raw.length / faces.length;
+  const mainViews = views.filter((v) => !sideViews.includes(v));
+  const mainRaw = await runners.embed(embedderBatch(mainViews, (v) => images.get(v)!, runners.embedderPreprocess), mainViews.length);
+  const size = mainRaw.length / mainViews.length;
+  const sideRaw = sideEmbeddings ? await sideEmbeddings : undefined;
+  const rawOf = (view: View): ArrayLike<number> => {
+    const onSide = sideViews.indexOf(view);
+    const [raw, i] = onSide >= 0 ? [sideRaw!, onSide] : [mainRaw, mainViews.indexOf(view)];
+    return Array.prototype.slice.call(raw, i * size, (i + 1) * size) as number[];
+  };
   const embeddings: Record<number, Float32Array> = {};
   for (const plan of plans) {
     const sum = new Float32Array(size);
-    faces.forEach((f, i) => {
-      if (f.plan !== plan) return;
+    for (const view of views) {
+      if (view.plan !== plan) continue;
       // Each view normalised first, so neither dominates the average.
-      const one = l2Normalise(Array.prototype.slice.call(raw, i * size, (i + 1) * size) as number[]);
+      const one = l2Normalise(rawOf(view) as number[]);
       for (let k = 0; k < size; k += 1) sum[k] += one[k]!;
-    });
+    }
     embeddings[plan.version] = l2Normalise(sum);
   }
 
-  const logits = await runners.liveness(runners.livenessScales.map((scale) => livenessInput(image, face.box, scale)));
+  const logits = sideLogits ? await sideLogits : await runners.liveness(livenessInputs());
   const quality = qualityScore(
     { score: face.score, stats, yaw: pose.yaw, pitch: pose.pitch, faceSize: Math.min(face.box.width, face.box.height) },
     { minBrightness: o.minBrightness, minSharpness: o.minSharpness, maxYaw: o.maxYaw, maxPitch: o.maxPitch, minFaceSize: o.minFaceSize },

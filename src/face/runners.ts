@@ -22,9 +22,16 @@ export interface RunnerOptions {
    * burns CPU the event loop and sharp need, so it is off by default.
    */
   spinning?: boolean;
+  /** Load the detector (default true; a side thread needs none). */
+  detector?: boolean;
+  /** Load the liveness models (default true; a worker whose side thread runs them needs none). */
+  liveness?: boolean;
 }
 
-export async function createRunners(files: ModelFiles, { threads = 1, spinning = false }: RunnerOptions = {}): Promise<FaceRunners & { release(): Promise<void> }> {
+export async function createRunners(
+  files: ModelFiles,
+  { threads = 1, spinning = false, detector: withDetector = true, liveness: withLiveness = true }: RunnerOptions = {},
+): Promise<FaceRunners & { release(): Promise<void> }> {
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -32,9 +39,9 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
     logSeverityLevel: 3, // the MiniFASNet exports warn about initialisers listed as inputs
     extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
   };
-  const detector = await ort.InferenceSession.create(files.detector, options);
+  const detector = withDetector ? await ort.InferenceSession.create(files.detector, options) : undefined;
   const embedder = await ort.InferenceSession.create(files.embedder, options);
-  const liveness = await Promise.all(files.liveness.map((m) => ort.InferenceSession.create(m.file, options)));
+  const liveness = withLiveness ? await Promise.all(files.liveness.map((m) => ort.InferenceSession.create(m.file, options))) : [];
   // A batch dimension of 1 (not symbolic) means the model takes one face per run.
   const batchDim = (embedder.inputMetadata[0] as { isTensor?: boolean; shape?: ReadonlyArray<number | string> } | undefined)?.shape?.[0];
   const fixedBatch = batchDim === 1;
@@ -42,6 +49,7 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
   return {
     livenessScales: files.liveness.map((m) => m.scale),
     async detect(tensor, width, height) {
+      if (!detector) throw new Error('these runners have no detector');
       const out = await detector.run({ [detector.inputNames[0]]: new ort.Tensor('float32', tensor, [1, 3, height, width]) });
       return out as Record<string, TensorLike>;
     },
@@ -67,6 +75,7 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
       return all;
     },
     async liveness(tensors) {
+      if (!withLiveness) throw new Error('these runners have no liveness models');
       const results: Array<ArrayLike<number>> = [];
       for (let i = 0; i < liveness.length; i += 1) {
         const session = liveness[i];
@@ -76,7 +85,7 @@ export async function createRunners(files: ModelFiles, { threads = 1, spinning =
       return results;
     },
     async release() {
-      await Promise.all([detector, embedder, ...liveness].map((s) => s.release()));
+      await Promise.all([detector, embedder, ...liveness].map((s) => s?.release()));
     },
   };
 }

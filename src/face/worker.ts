@@ -6,8 +6,16 @@ import { FaceRejected } from './errors.ts';
 import { analyzePicture, type PipelineOptions } from './pipeline.ts';
 import type { RgbImage } from './pixels.ts';
 import { createRunners, type ModelFiles } from './runners.ts';
+import { startSideThread } from './side-thread.ts';
 
-export interface WorkerInit { files: ModelFiles; threads: number; spinning: boolean }
+export interface WorkerInit {
+  files: ModelFiles;
+  /** onnxruntime intra-op threads per model session (the side thread's included). */
+  threads: number;
+  spinning: boolean;
+  /** Run the liveness models and the first detection's views on a second thread (side-worker.ts). */
+  sideThread: boolean;
+}
 export interface AnalyzeRequest { id: number; image: RgbImage; options: PipelineOptions }
 export type WorkerReply =
   | { type: 'ready' }
@@ -23,7 +31,10 @@ const init = workerData as WorkerInit;
 const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMessage(reply, transfer);
 
 try {
-  const runners = await createRunners(init.files, { threads: init.threads, spinning: init.spinning });
+  const options = { threads: init.threads, spinning: init.spinning };
+  // A dead side thread ends this worker too: the pool fails the request in flight and replaces both.
+  const side = init.sideThread ? await startSideThread({ files: init.files, ...options }, () => process.exit(1)) : undefined;
+  const runners = { ...(await createRunners(init.files, { ...options, liveness: !side })), side };
   port.on('message', async (request: AnalyzeRequest) => {
     try {
       const result = await analyzePicture(request.image, runners, request.options);
