@@ -175,7 +175,7 @@ export const commands: Record<string, Command> = {
   },
   'face eval': {
     summary: 'measure the face pipeline on a pairs file (k-fold accuracy, TAR@FAR, all against all, DET curve)',
-    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--first-landmarks on|off] [--embedder <name in models/manifest.json>] [--quick]',
+    usage: 'face eval --pairs <file> --images <dir> [--out <json>] [--det <png>] [--pipeline-version <n>] [--refine <px>] [--flip off|mirror|mirror-redetect] [--first-landmarks on|off] [--detector-size <px>] [--camera-frame] [--embedder <name in models/manifest.json>] [--quick]',
     options: {
       pairs: { type: 'string' },
       images: { type: 'string' },
@@ -185,6 +185,8 @@ export const commands: Record<string, Command> = {
       refine: { type: 'string' },
       flip: { type: 'string' },
       'first-landmarks': { type: 'string' },
+      'detector-size': { type: 'string' },
+      'camera-frame': { type: 'boolean' },
       embedder: { type: 'string' },
       quick: { type: 'boolean' },
     },
@@ -192,7 +194,7 @@ export const commands: Record<string, Command> = {
       if (!values.pairs || !values.images) throw new CommandError('--pairs <file> and --images <dir> are required');
       const { runFaceEval } = await import('../face/eval/index.ts');
       const { PIPELINE_VERSIONS } = await import('../face/pipeline.ts');
-      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: 'off' | 'mirror' | 'mirror-redetect'; firstLandmarks?: boolean } = {};
+      const pipeline: { pipelineVersion?: number; refineFaceSize?: number; flip?: 'off' | 'mirror' | 'mirror-redetect'; firstLandmarks?: boolean; detectorSize?: number } = {};
       if (values['pipeline-version'] !== undefined) {
         const version = Number(values['pipeline-version']);
         if (!PIPELINE_VERSIONS[version]) throw new CommandError(`--pipeline-version must be one of ${Object.keys(PIPELINE_VERSIONS).join(', ')}`);
@@ -211,11 +213,20 @@ export const commands: Record<string, Command> = {
         if (values['first-landmarks'] !== 'on' && values['first-landmarks'] !== 'off') throw new CommandError('--first-landmarks must be on or off');
         pipeline.firstLandmarks = values['first-landmarks'] === 'on';
       }
+      if (values['detector-size'] !== undefined) {
+        // YuNet's input is padded to multiples of 32 (its coarsest stride).
+        const size = Number(values['detector-size']);
+        if (!/^\d+$/.test(values['detector-size']) || size < 64 || size > 1280 || size % 32 !== 0) {
+          throw new CommandError('--detector-size must be a whole number of pixels from 64 to 1280 and a multiple of 32 (e.g. 320 or 640)');
+        }
+        pipeline.detectorSize = size;
+      }
       await runFaceEval({
         pairs: values.pairs,
         images: values.images,
         modelsDir: loadConfig().modelsDir,
         pipeline,
+        ...(values['camera-frame'] ? { cameraFrame: true } : {}),
         ...(values.embedder ? { embedder: values.embedder } : {}),
         // --quick: 40 pairs per fold and the first 300 people, a smoke test in about a minute.
         ...(values.quick ? { pairsPerFold: 40, maxIdentities: 300 } : {}),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { DEFAULT_DUPLICATE_THRESHOLD } from '../duplicates/detector.ts';
 import { createFaceEngine } from '../index.ts';
 import type { FlipMode } from '../pipeline.ts';
+import { asCameraFrame, CAMERA_FRAME } from './camera-frame.ts';
 import { renderDetPng } from './det-plot.ts';
 import { EVAL_ANALYZE_OPTIONS, type EmbeddingCache, type EvalEngine } from './embed-images.ts';
 import { evaluateAllAgainstAll, SHIPPED_FMR, type AllAgainstAllEvaluation } from './evaluate-all.ts';
@@ -35,9 +36,11 @@ export interface RunFaceEvalOptions {
   workers?: number;
   /**
    * Which pipeline to measure: a version (default the current one), optionally with its
-   * refinement size or flip averaging overridden to compare alternatives.
+   * refinement size, flip averaging or first-detection size overridden to compare alternatives.
    */
-  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: FlipMode; firstLandmarks?: boolean };
+  pipeline?: { pipelineVersion?: number; refineFaceSize?: number; flip?: FlipMode; firstLandmarks?: boolean; detectorSize?: number };
+  /** Analyse each image as the camera page would send it (src/face/eval/camera-frame.ts). */
+  cameraFrame?: boolean;
   /** Quick runs: only this many pairs per fold, and the first n identities for all-against-all. */
   pairsPerFold?: number;
   maxIdentities?: number;
@@ -50,7 +53,7 @@ export interface FaceEvalReport {
 }
 
 export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEvalReport> {
-  const { pairs, images, out, det, modelsDir, embedder, folds = 5, allAgainstAll = true, workers = 2, pairsPerFold, maxIdentities, pipeline = {}, log = console.log } = options;
+  const { pairs, images, out, det, modelsDir, embedder, folds = 5, allAgainstAll = true, workers = 2, pairsPerFold, maxIdentities, pipeline = {}, cameraFrame = false, log = console.log } = options;
   let engine = options.engine;
   let close = async () => {};
   if (!engine) {
@@ -59,12 +62,14 @@ export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEval
     engine = created;
     close = () => created.close();
   }
+  // The cache stays keyed by the file's path: the frame is a deterministic function of the file.
+  if (cameraFrame) engine = withCameraFrames(engine);
   try {
     const analyzeOptions = EVAL_ANALYZE_OPTIONS;
     const cache: EmbeddingCache = new Map();
     const report: FaceEvalReport = { pairs: await evaluatePairs({ engine, pairsFile: pairs, imagesDir: images, folds, analyzeOptions, cache, ...(pairsPerFold ? { pairsPerFold } : {}) }) };
     const model = 'modelName' in engine && typeof engine.modelName === 'string' ? `, embedder ${engine.modelName}` : '';
-    log(`pipeline version ${'pipelineVersion' in engine && typeof engine.pipelineVersion === 'number' ? engine.pipelineVersion : '?'}${model}${Object.keys(pipeline).length ? ` ${JSON.stringify(pipeline)}` : ''}`);
+    log(`pipeline version ${'pipelineVersion' in engine && typeof engine.pipelineVersion === 'number' ? engine.pipelineVersion : '?'}${model}${Object.keys(pipeline).length ? ` ${JSON.stringify(pipeline)}` : ''}${cameraFrame ? ` (camera frames ${CAMERA_FRAME.width}x${CAMERA_FRAME.height})` : ''}`);
     log(formatPairsReport(report.pairs));
     if (allAgainstAll) {
       report.allAgainstAll = await evaluateAllAgainstAll({ engine, imagesDir: images, analyzeOptions, cache, duplicateThreshold: DEFAULT_DUPLICATE_THRESHOLD, ...(maxIdentities ? { maxIdentities } : {}) });
@@ -91,4 +96,12 @@ export async function runFaceEval(options: RunFaceEvalOptions): Promise<FaceEval
   } finally {
     await close();
   }
+}
+
+function withCameraFrames(engine: EvalEngine): EvalEngine {
+  return {
+    modelName: engine.modelName,
+    ...('pipelineVersion' in engine ? { pipelineVersion: engine.pipelineVersion } : {}),
+    analyze: async (image, options) => engine.analyze(await asCameraFrame(image), options),
+  };
 }
