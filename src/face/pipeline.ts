@@ -43,6 +43,9 @@ export type FlipMode = 'off' | 'mirror' | 'mirror-redetect';
  *   the first detection's, each with its mirror image: four views, one embedder batch, averaged.
  *   The two landmark sets come from detections at different scales and err differently, so the
  *   average is less sensitive to either one's alignment error; one extra detection instead of two.
+ * - 4: version 3 with the first detection on the picture scaled to ≤ 320 instead of ≤ 640. Its
+ *   landmarks are refined anyway, and a quarter of the pixels costs a quarter of the time. Pictures
+ *   of 320 px or less (LFW's 250 px photos) give exactly version 3's embedding.
  * Head pose, box, size and every refusal come from the first detection in all versions.
  */
 export interface PipelineVersionSpec {
@@ -54,16 +57,21 @@ export interface PipelineVersionSpec {
    * `flip` is not off) and average it in. Only meaningful with `refineFaceSize` > 0.
    */
   firstLandmarks?: boolean;
+  /** Long side of the picture for the first detection (default 640). */
+  detectorSize?: number;
 }
 
 export const PIPELINE_VERSIONS: Readonly<Record<number, PipelineVersionSpec>> = {
   1: { refineFaceSize: 0, flip: 'off' },
   2: { refineFaceSize: 256, flip: 'mirror-redetect' },
   3: { refineFaceSize: 256, flip: 'mirror', firstLandmarks: true },
+  4: { refineFaceSize: 256, flip: 'mirror', firstLandmarks: true, detectorSize: 320 },
 };
 
 /** The version new templates are made with. */
-export const CURRENT_PIPELINE_VERSION = 3;
+export const CURRENT_PIPELINE_VERSION = 4;
+
+const DEFAULT_DETECTOR_SIZE = 640;
 
 export function pipelineVersionSpec(version: number): PipelineVersionSpec {
   const spec = PIPELINE_VERSIONS[version];
@@ -86,7 +94,7 @@ export interface PipelineOptions {
   minFaceSize?: number;
   /** Refuse turned heads (enrolment, verification); off for liveness-challenge frames. */
   requireFrontal?: boolean;
-  /** Long side of the detector input. */
+  /** Overrides the version's first-detection size, the long side of the detector input (evaluation of alternatives only). */
   detectorSize?: number;
   scoreThreshold?: number;
   /** A second face whose box is at least this fraction of the main face's width counts as another person. */
@@ -104,12 +112,12 @@ export interface PipelineOptions {
   maxPitch?: number;
 }
 
-export const PIPELINE_DEFAULTS: Required<Omit<PipelineOptions, 'refineFaceSize' | 'flip' | 'firstLandmarks'>> & Pick<PipelineOptions, 'refineFaceSize' | 'flip' | 'firstLandmarks'> = {
+type Overrides = 'refineFaceSize' | 'flip' | 'firstLandmarks' | 'detectorSize';
+export const PIPELINE_DEFAULTS: Required<Omit<PipelineOptions, Overrides>> & Pick<PipelineOptions, Overrides> = {
   pipelineVersion: CURRENT_PIPELINE_VERSION,
   alsoEmbed: [],
   minFaceSize: 64,
   requireFrontal: true,
-  detectorSize: 640,
   scoreThreshold: 0.6,
   multipleFaceRatio: 0.75,
   allowOtherFaces: false,
@@ -140,7 +148,7 @@ export interface PipelineResult {
   passiveLiveness: number;
 }
 
-export async function detectFaces(image: RgbImage, runners: FaceRunners, { detectorSize = 640, scoreThreshold = 0.6 } = {}): Promise<Detection[]> {
+export async function detectFaces(image: RgbImage, runners: FaceRunners, { detectorSize = DEFAULT_DETECTOR_SIZE, scoreThreshold = 0.6 } = {}): Promise<Detection[]> {
   const input = detectorInput(image, { size: detectorSize, allocate: borrowTensor });
   try {
     return decodeDetections(await runners.detect(input.tensor, input.width, input.height), input, { scoreThreshold });
@@ -216,7 +224,7 @@ export async function refineDetection(
   return { ...face, landmarks: nearest.landmarks.map(([u, v]) => [back(u, rect.x), back(v, rect.y)] as [number, number]) };
 }
 
-interface EmbeddingPlan { version: number; refineFaceSize: number; flip: FlipMode; firstLandmarks: boolean }
+interface EmbeddingPlan { version: number; refineFaceSize: number; flip: FlipMode; firstLandmarks: boolean; detectorSize: number }
 
 /** The aligned face of the mirror image, sampled from `image` (x → W−1−x), given landmarks in mirror-image coordinates. */
 function alignMirrored(image: RgbImage, landmarks: ReadonlyArray<readonly [number, number]>): RgbImage {
@@ -260,6 +268,14 @@ function embedderBatch(views: View[], imageOf: (view: View) => RgbImage, preproc
   return batch;
 }
 
+/** The detection whose box centre is nearest `face`'s. */
+function nearestTo(face: Detection, found: Detection[]): Detection | undefined {
+  const centre = (d: Detection) => [d.box.x + d.box.width / 2, d.box.y + d.box.height / 2] as const;
+  const [x, y] = centre(face);
+  const distance = (d: Detection) => Math.hypot(centre(d)[0] - x, centre(d)[1] - y);
+  return found.reduce<Detection | undefined>((best, d) => (!best || distance(d) < distance(best) ? d : best), undefined);
+}
+
 /** Starts `work` now and lets it be awaited later without an unhandled rejection if the picture is refused first. */
 function started<T>(work: Promise<T>): Promise<T> {
   work.catch(() => {});
@@ -268,7 +284,6 @@ function started<T>(work: Promise<T>): Promise<T> {
 
 export async function analyzePicture(image: RgbImage, runners: FaceRunners, options: PipelineOptions = {}): Promise<PipelineResult> {
   const o: ResolvedOptions = { ...PIPELINE_DEFAULTS, ...options };
-  const face = selectFace(await detectFaces(image, runners, o), image, o);
   const plans: EmbeddingPlan[] = [...new Set([o.pipelineVersion, ...o.alsoEmbed])].map((version) => {
     const spec = pipelineVersionSpec(version);
     const own = version === o.pipelineVersion;
@@ -277,34 +292,50 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
       refineFaceSize: (own ? o.refineFaceSize : undefined) ?? spec.refineFaceSize,
       flip: (own ? o.flip : undefined) ?? spec.flip,
       firstLandmarks: (own ? o.firstLandmarks : undefined) ?? spec.firstLandmarks ?? false,
+      detectorSize: (own ? o.detectorSize : undefined) ?? spec.detectorSize ?? DEFAULT_DETECTOR_SIZE,
     };
   });
+  const main = plans[0]!;
+  const face = selectFace(await detectFaces(image, runners, { detectorSize: main.detectorSize, scoreThreshold: o.scoreThreshold }), image, o);
+
+  // A version whose first detection ran at another scale (an older template's, say) gets its own:
+  // the detection at that scale nearest this face. Sizes that scale the picture alike share one.
+  const detectorScale = (size: number) => Math.max(1, Math.max(image.width, image.height) / size);
+  const anchors = new Map<number, Promise<Detection>>([[detectorScale(main.detectorSize), Promise.resolve(face)]]);
+  const onMainAnchor = (plan: EmbeddingPlan) => detectorScale(plan.detectorSize) === detectorScale(main.detectorSize);
+  const anchorOf = (plan: EmbeddingPlan): Promise<Detection> => {
+    const scale = detectorScale(plan.detectorSize);
+    if (!anchors.has(scale)) {
+      anchors.set(scale, detectFaces(image, runners, { detectorSize: plan.detectorSize, scoreThreshold: o.scoreThreshold }).then((found) => nearestTo(face, found) ?? face));
+    }
+    return anchors.get(scale)!;
+  };
   const views = plans.flatMap(viewsOf);
   const livenessInputs = () => runners.livenessScales.map((scale) => livenessInput(image, face.box, scale));
+  const alignedOn = new Map<Detection, RgbImage>();
+  const firstAligned = (anchor: Detection) => {
+    if (!alignedOn.has(anchor)) alignedOn.set(anchor, alignFace(image, anchor.landmarks));
+    return alignedOn.get(anchor)!;
+  };
 
-  // With a side thread, what needs only the first detection starts there now: the liveness models
-  // and the views aligned on the first landmarks (when the refined views keep this thread busy).
-  // A refusal below wastes that work but not the user's time.
-  const firstAligned = (() => {
-    let aligned: RgbImage | undefined;
-    return () => (aligned ??= alignFace(image, face.landmarks));
-  })();
-  const sideViews = runners.side && views.some((v) => v.landmarks !== 'first') ? views.filter((v) => v.landmarks === 'first') : [];
-  const sideEmbeddings = runners.side && sideViews.length > 0 ? started(runners.side.embed(embedderBatch(sideViews, firstAligned, runners.embedderPreprocess), sideViews.length)) : undefined;
+  // With a side thread, what needs only this detection starts there now: the liveness models and
+  // the views aligned on its landmarks (when the refined views keep this thread busy). A refusal
+  // below wastes that work but not the user's time.
+  const sideViews = runners.side && views.some((v) => v.landmarks !== 'first') ? views.filter((v) => v.landmarks === 'first' && onMainAnchor(v.plan)) : [];
+  const sideEmbeddings = runners.side && sideViews.length > 0 ? started(runners.side.embed(embedderBatch(sideViews, () => firstAligned(face), runners.embedderPreprocess), sideViews.length)) : undefined;
   const sideLogits = runners.side ? started(runners.side.liveness(livenessInputs())) : undefined;
 
-  // One refined detection per distinct size and side (normally one).
+  // One refined detection per anchor, size and side (normally one).
   const refined = new Map<string, Promise<Detection | undefined>>();
-  const refine = (size: number, mirrored: boolean) => {
-    const key = `${size}:${mirrored}`;
-    if (!refined.has(key)) refined.set(key, refineDetection(image, face, runners, { faceSize: size, mirrored }));
+  const refine = (plan: EmbeddingPlan, mirrored: boolean) => {
+    const key = `${detectorScale(plan.detectorSize)}:${plan.refineFaceSize}:${mirrored}`;
+    if (!refined.has(key)) refined.set(key, anchorOf(plan).then((anchor) => refineDetection(image, anchor, runners, { faceSize: plan.refineFaceSize, mirrored })));
     return refined.get(key)!;
   };
-  const landmarksFor = async (plan: EmbeddingPlan) => (plan.refineFaceSize > 0 ? ((await refine(plan.refineFaceSize, false)) ?? face) : face).landmarks;
-  const main = plans[0]!;
+  const landmarksFor = async (plan: EmbeddingPlan) => ((plan.refineFaceSize > 0 ? await refine(plan, false) : undefined) ?? (await anchorOf(plan))).landmarks;
   const landmarks = await landmarksFor(main);
 
-  const aligned = landmarks === face.landmarks ? firstAligned() : alignFace(image, landmarks);
+  const aligned = landmarks === face.landmarks ? firstAligned(face) : alignFace(image, landmarks);
   const stats = faceImageStats(aligned);
   if (stats.brightness < o.minBrightness) throw new FaceRejected('too_dark');
   if (stats.sharpness < o.minSharpness) throw new FaceRejected('too_blurred');
@@ -315,10 +346,10 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   const images = new Map<View, RgbImage>();
   for (const view of views) {
     if (view.mirrorOf || sideViews.includes(view)) continue;
-    if (view.landmarks === 'first') images.set(view, firstAligned());
+    if (view.landmarks === 'first') images.set(view, firstAligned(await anchorOf(view.plan)));
     else if (view.landmarks === 'refined') images.set(view, view.plan === main ? aligned : alignFace(image, await landmarksFor(view.plan)));
     else {
-      const mirrored = await refine(view.plan.refineFaceSize, true);
+      const mirrored = await refine(view.plan, true);
       // No face in the mirrored crop: the mirror image of the refined face instead.
       if (mirrored) images.set(view, alignMirrored(image, mirrored.landmarks));
       else view.mirrorOf = views.find((v) => v.plan === view.plan && v.landmarks === 'refined');
