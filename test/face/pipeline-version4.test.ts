@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import sharp from 'sharp';
 import { decodeImage } from '../../src/face/decode.ts';
+import { asCameraFrame } from '../../src/face/eval/camera-frame.ts';
 import { loadModels } from '../../src/face/models.ts';
 import { analyzePicture, CURRENT_PIPELINE_VERSION, PIPELINE_VERSIONS, type FaceRunners } from '../../src/face/pipeline.ts';
 import type { RgbImage } from '../../src/face/pixels.ts';
@@ -19,9 +19,6 @@ import { FACE_THRESHOLDS } from '../../src/face/templates/service.ts';
 import { faceDataDir, modelsDir } from '../support/shared-data.ts';
 
 const lfw = (person: string, index: number) => readFileSync(path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
-/** The camera page's frame: the photo scaled to 480x480 on a 640x480 canvas. */
-const cameraFrame = async (photo: Buffer) => sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-  .composite([{ input: await sharp(photo).resize(480, 480).toBuffer(), left: 80, top: 0 }]).jpeg({ quality: 90 }).toBuffer();
 
 describe('face pipeline version 4', () => {
   let runners: FaceRunners & { release(): Promise<void> };
@@ -36,7 +33,7 @@ describe('face pipeline version 4', () => {
     runners = await createRunners(models.files);
     counting = { ...runners, detect: (tensor, width, height) => (detections.push(`${width}x${height}`), runners.detect(tensor, width, height)) };
     photo = await decodeImage(lfw('Tony_Blair', 18));
-    frame = await decodeImage(await cameraFrame(lfw('Tony_Blair', 18)));
+    frame = await decodeImage(await asCameraFrame(lfw('Tony_Blair', 18)));
   });
   after(() => runners?.release());
 

@@ -9,13 +9,11 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { cosineSimilarity, createFaceEngine, FaceRejected, loadModels, type FaceEngine } from '../../src/face/index.ts';
+import { asCameraFrame } from '../../src/face/eval/camera-frame.ts';
 import { startSideThread } from '../../src/face/side-thread.ts';
 import { modelsDir, faceDataDir } from '../support/shared-data.ts';
 
 const lfw = (person: string, index: number) => readFile(path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
-/** The camera page's frame: the photo scaled to 480x480 on a 640x480 canvas. */
-const cameraFrame = async (photo: Buffer) => sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-  .composite([{ input: await sharp(photo).resize(480, 480).toBuffer(), left: 80, top: 0 }]).jpeg({ quality: 90 }).toBuffer();
 
 describe('face worker side thread', { timeout: 120_000 }, () => {
   let withSide: FaceEngine;
@@ -33,8 +31,8 @@ describe('face worker side thread', { timeout: 120_000 }, () => {
     const pictures = [
       await lfw('Ian_Thorpe', 7),
       await lfw('Jose_Manuel_Durao_Barroso', 4),
-      await cameraFrame(await lfw('Andre_Agassi', 2)),
-      await cameraFrame(await lfw('Jennifer_Capriati', 32)),
+      await asCameraFrame(await lfw('Andre_Agassi', 2)),
+      await asCameraFrame(await lfw('Jennifer_Capriati', 32)),
     ];
     for (const picture of pictures) {
       const options = { alsoEmbed: [1, 2], requireFrontal: false };

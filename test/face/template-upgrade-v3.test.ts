@@ -9,23 +9,20 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sql, type Kysely } from 'kysely';
-import sharp from 'sharp';
-import * as faceTemplatesMigration from '../../migrations/tenant/0100_face_templates.ts';
-import * as faceVectorsMigration from '../../migrations/tenant/0101_face_vectors.ts';
-import * as facePipelineVersionMigration from '../../migrations/tenant/0520_face_pipeline_version.ts';
+import type { Kysely } from 'kysely';
 import { createKeyRing, generateFernetKey } from '../../src/crypto/key-ring.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createDuplicateDetector } from '../../src/face/duplicates/index.ts';
+import { asCameraFrame } from '../../src/face/eval/camera-frame.ts';
 import { cosineSimilarity, createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { CURRENT_PIPELINE_VERSION } from '../../src/face/pipeline.ts';
 import { createFaceService, loadTemplates, templateVersions, type FaceService } from '../../src/face/templates/index.ts';
 import { faceDataDir, modelsDir } from '../support/shared-data.ts';
+import { createFaceSchema } from '../support/face-schema.ts';
 
 const lfw = (person: string, index: number) => readFile(path.join(faceDataDir, 'images', person, `${person}_${String(index).padStart(4, '0')}.jpg`));
-/** The camera page's frame: the photo scaled to 480x480 on a 640x480 canvas. */
-const cameraFrame = async (person: string, index: number) => sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-  .composite([{ input: await sharp(await lfw(person, index)).resize(480, 480).toBuffer(), left: 80, top: 0 }]).jpeg({ quality: 90 }).toBuffer();
+/** The camera page's frame of an LFW photo. */
+const cameraFrame = async (person: string, index: number) => asCameraFrame(await lfw(person, index));
 
 describe('version-3 templates under pipeline version 4', { timeout: 120_000 }, () => {
   let database: Database;
@@ -43,12 +40,7 @@ describe('version-3 templates under pipeline version 4', { timeout: 120_000 }, (
       createFaceEngine({ modelsDir, workers: 1 }),
     ]);
     db = database.db;
-    await sql`create schema tenant_v3`.execute(db);
-    await sql`set search_path to tenant_v3`.execute(db);
-    await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(db);
-    await faceTemplatesMigration.up(db);
-    await faceVectorsMigration.up(db);
-    await facePipelineVersionMigration.up(db);
+    await createFaceSchema(db, 'tenant_v3');
     const duplicates = createDuplicateDetector({ ring });
     previous = createFaceService({ engine: previousEngine, ring, duplicates, minEnrolQuality: 0 });
     service = createFaceService({ engine, ring, duplicates, minEnrolQuality: 0 });

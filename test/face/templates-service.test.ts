@@ -4,16 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { sql, type Kysely } from 'kysely';
-import * as faceTemplatesMigration from '../../migrations/tenant/0100_face_templates.ts';
-import * as facePipelineVersionMigration from '../../migrations/tenant/0520_face_pipeline_version.ts';
-import * as faceVectorsMigration from '../../migrations/tenant/0101_face_vectors.ts';
+import type { Kysely } from 'kysely';
 import { createKeyRing, generateFernetKey } from '../../src/crypto/key-ring.ts';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { createDuplicateDetector } from '../../src/face/duplicates/index.ts';
 import { createChallenge, createFaceEngine, type FaceEngine } from '../../src/face/index.ts';
 import { createFaceService, DEFAULT_FACE_THRESHOLD, FaceTemplateError, saveTemplate, type FaceService } from '../../src/face/templates/index.ts';
 import { modelsDir, faceDataDir } from '../support/shared-data.ts';
+import { createFaceSchema } from '../support/face-schema.ts';
 
 const imagesDir = path.join(faceDataDir, 'images');
 /** The n-th picture (1-based, in name order) of a person in the data set. */
@@ -37,12 +35,7 @@ describe('face service', () => {
   before(async () => {
     [database, engine] = await Promise.all([openDatabase({ kind: 'pglite', dataDir: 'memory://' }), createFaceEngine({ modelsDir, workers: 1 })]);
     db = database.db;
-    await sql`create schema tenant_s`.execute(db);
-    await sql`set search_path to tenant_s`.execute(db);
-    await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(db);
-    await faceTemplatesMigration.up(db);
-    await facePipelineVersionMigration.up(db);
-    await faceVectorsMigration.up(db);
+    await createFaceSchema(db, 'tenant_s');
     service = createFaceService({ engine, ring, duplicates: createDuplicateDetector({ ring }), minEnrolQuality: 0 });
   });
   after(async () => {

@@ -20,6 +20,7 @@ import {
 } from '../../src/face/templates/index.ts';
 import { encodeTemplateV1 } from '../../src/face/templates/codec.ts';
 import { CURRENT_PIPELINE_VERSION } from '../../src/face/pipeline.ts';
+import { createFaceSchema } from '../support/face-schema.ts';
 
 function unitVector(seed: number, size = 128): Float32Array {
   const v = new Float32Array(size).map((_, i) => Math.sin(seed * 31 + i * 7.3));
@@ -39,12 +40,7 @@ async function newUser(deleted = false): Promise<string> {
 before(async () => {
   database = await openDatabase({ kind: 'pglite', dataDir: 'memory://' });
   db = database.db;
-  await sql`create schema tenant_t`.execute(db);
-  // PGlite has one connection, so a session search_path stands in for the caller's tenant transaction.
-  await sql`set search_path to tenant_t`.execute(db);
-  await sql`create table users (id uuid primary key, deleted_at timestamptz)`.execute(db);
-  await faceTemplatesMigration.up(db);
-  await facePipelineVersionMigration.up(db);
+  await createFaceSchema(db, 'tenant_t', { vectors: false });
 });
 after(() => database.close());
 
