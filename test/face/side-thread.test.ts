@@ -4,11 +4,12 @@
 // current version and for older versions embedded alongside. And a side thread that dies must fail
 // what it was doing rather than leave the worker waiting.
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { cosineSimilarity, createFaceEngine, FaceRejected, loadModels, type FaceEngine } from '../../src/face/index.ts';
+import { cosineSimilarity, createFaceEngine, FaceEngineError, FaceRejected, loadModels, type FaceEngine } from '../../src/face/index.ts';
 import { asCameraFrame } from '../../src/face/eval/camera-frame.ts';
 import { startSideThread } from '../../src/face/side-thread.ts';
 import { modelsDir, faceDataDir } from '../support/shared-data.ts';
@@ -60,6 +61,26 @@ describe('face worker side thread', { timeout: 120_000 }, () => {
     // The side thread's wasted work on a refused picture does not disturb the next analysis.
     const ok = await withSide.analyze(await lfw('Ian_Thorpe', 7), { requireFrontal: false });
     assert.equal(ok.embedding.length, 128);
+  });
+
+  test('a worker stopped for taking too long takes its side thread with it', async () => {
+    // Threads of this process (Linux): a leaked side thread would stay counted.
+    const threads = () => readdirSync('/proc/self/task').length;
+    const picture = await lfw('Ian_Thorpe', 7);
+    const engine = await createFaceEngine({ modelsDir, workers: 1, sideThread: true, threadsPerWorker: 1, timeoutMs: 2 });
+    try {
+      await assert.rejects(engine.analyze(picture), (e: unknown) => e instanceof FaceEngineError && e.code === 'face_worker_timeout');
+      // Let the replacement start, then count; each timeout replaces a worker and its side thread.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const settled = threads();
+      for (let i = 0; i < 3; i += 1) {
+        await assert.rejects(engine.analyze(picture), (e: unknown) => e instanceof FaceEngineError && e.code === 'face_worker_timeout');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      assert.ok(threads() <= settled + 1, `threads ${threads()} after three timeouts, ${settled} after one`);
+    } finally {
+      await engine.close();
+    }
   });
 
   test('a side thread that dies fails the calls in flight and reports its death', async () => {
