@@ -59,7 +59,7 @@ export async function createServices({ config, db, logger, installation }: { con
     if (config.production || !(error instanceof KeyRingError)) throw error;
     logger.error({ code: error.code, detail: error.message }, 'FACET_KEK cannot open a stored sealed value');
   }
-  const face = await createFaceRuntime({ modelsDir: config.modelsDir, ring: keys.faceTemplates, logger });
+  const face = await createFaceRuntime({ modelsDir: config.modelsDir, ring: keys.faceTemplates, logger, ...(config.faceWorkers ? { workers: config.faceWorkers } : {}) });
   const redis = config.redisUrl ? connectRedis(config.redisUrl, logger) : null;
   const metrics = createMetrics({
     processMetrics: config.env !== 'test',

@@ -58,6 +58,11 @@ const envSchema = z.object({
   FACET_FACTOR_KEYS: csv.optional(),
   /** Directory holding the ONNX models described by models/manifest.json. */
   FACET_MODELS_DIR: z.string().default('models/weights'),
+  /**
+   * Face inference workers (worker threads, each holding the models); unset: FACE_RUNTIME.workers
+   * (1). Each also gets a side thread when the machine has two cores per worker.
+   */
+  FACET_FACE_WORKERS: wholeNumber.pipe(z.number().int().min(1).max(64)).optional(),
   /** Directory of declarative tenant files applied at start. */
   FACET_TENANTS_DIR: z.string().default('tenants'),
   /** How many tenants' OIDC providers stay warm in memory. */
@@ -141,6 +146,7 @@ function buildConfig(env: z.infer<typeof envSchema>, source: NodeJS.ProcessEnv =
     embeddingKeys: env.FACET_EMBEDDING_KEYS ?? [DEV_SECRETS.FACET_EMBEDDING_KEYS],
     ...factorKeys(env),
     modelsDir: env.FACET_MODELS_DIR,
+    faceWorkers: env.FACET_FACE_WORKERS,
     tenantsDir: env.FACET_TENANTS_DIR,
     tenantPoolSize: env.FACET_TENANT_POOL_SIZE,
     tenantRecheckMs: env.FACET_TENANT_RECHECK_MS,

@@ -73,6 +73,9 @@ export interface FaceEngine {
   /** The pipeline version `analyze` makes `embedding` with (stored with each template). */
   readonly pipelineVersion: number;
   readonly embeddingSize: number;
+  /** Inference worker threads, and whether each has a side thread (see side-thread.ts). */
+  readonly workers: number;
+  readonly sideThread: boolean;
   /** Throws FaceRejected for a picture that cannot be used, FaceEngineError for infrastructure faults. */
   analyze(image: Uint8Array, opts?: AnalyzeOptions): Promise<FaceAnalysis>;
   close(): Promise<void>;
@@ -115,6 +118,8 @@ export async function createFaceEngine({
     modelName: models.embedder.name,
     embeddingSize: models.embedder.embeddingSize ?? 128,
     pipelineVersion: pipeline.pipelineVersion ?? CURRENT_PIPELINE_VERSION,
+    workers,
+    sideThread,
     async analyze(bytes, { requireFrontal = true, allowOtherFaces = false, alsoEmbed = [] } = {}) {
       // Refuse before spending a decode on a picture that could not be queued (the pool checks again).
       if (pool.queued >= maxQueued) throw new FaceEngineError('face_engine_busy', `face analysis queue is full (${maxQueued} waiting)`);

@@ -250,3 +250,15 @@ test('production checks every key of FACET_KEK for the published development val
   refuses({ FACET_KEK: ' , ' }, /FACET_KEK is required in production/);
   assert.equal(loadConfig({ NODE_ENV: 'production', ...realSecrets, FACET_KEK: `${random()},${random()}` }).production, true);
 });
+
+describe('FACET_FACE_WORKERS', () => {
+  test('sizes the face engine; unset leaves the default (one worker)', () => {
+    assert.equal(loadConfig({ FACET_FACE_WORKERS: '3' }).faceWorkers, 3);
+    assert.equal(loadConfig({}).faceWorkers, undefined);
+  });
+  for (const value of ['', '0', '-1', '1.5', 'two', '65']) {
+    test(`FACET_FACE_WORKERS=${JSON.stringify(value)} is refused at load`, () => {
+      assert.throws(() => loadConfig({ FACET_FACE_WORKERS: value }), (error: unknown) => error instanceof ConfigError && error.message.includes('FACET_FACE_WORKERS'));
+    });
+  }
+});

@@ -2,6 +2,7 @@
 // (FACET_FACE_DATA_DIR): matching, every rejection reason from a crafted picture, the worker pool,
 // and the model checks.
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -126,6 +127,11 @@ describe('face engine', () => {
       const code = await rejection(engine.analyze(header));
       assert.ok(code === 'image_too_many_pixels' || code === 'image_corrupt', code);
     });
+  });
+
+  it('reports its pool: two workers on this machine, side threads only with two cores for each', () => {
+    assert.equal(engine.workers, 2);
+    assert.equal(engine.sideThread, availableParallelism() >= 4);
   });
 
   it('serves concurrent calls from its worker pool with the same results as one at a time', async () => {
