@@ -59,6 +59,26 @@ describe('version-3 templates under pipeline version 4', { timeout: 120_000 }, (
     assert.ok(cosineSimilarity(v3.embedding, now.embeddings[3]!) > 0.99999, 'the current build still makes the version-3 one');
   });
 
+  it('a new enrolment is searched against version-3 templates not upgraded yet, with its version-3 embedding', async () => {
+    const first = randomUUID();
+    const second = randomUUID();
+    const stranger = randomUUID();
+    await db.insertInto('users').values([{ id: first }, { id: second }, { id: stranger }]).execute();
+    const old = await previous.enroll(db, first, [await cameraFrame('Andre_Agassi', 1)]);
+    assert.deepEqual(await templateVersions(db, first), [3]);
+    // The same face enrolled again on another account, by the current release: flagged.
+    const again = await service.enroll(db, second, [await cameraFrame('Andre_Agassi', 2)]);
+    assert.deepEqual(await templateVersions(db, second), [4]);
+    assert.ok(again.duplicates?.enabled, JSON.stringify(again.duplicates));
+    assert.deepEqual(again.duplicates.matches.map((m) => [m.userId, m.templateId]), [[first, old.templateId]]);
+    const flags = await db.selectFrom('face_duplicate_flags').select(['user_id', 'matched_user_id']).where('user_id', '=', second).execute();
+    assert.deepEqual(flags, [{ user_id: second, matched_user_id: first }]);
+    // Somebody else: nothing.
+    const other = await service.enroll(db, stranger, [await cameraFrame('Silvio_Berlusconi', 6)]);
+    assert.ok(other.duplicates?.enabled);
+    assert.deepEqual(other.duplicates.matches, []);
+  });
+
   it('verify compares a version-3 template like with like, then upgrades it; an impostor changes nothing', async () => {
     const tony = randomUUID();
     await db.insertInto('users').values({ id: tony }).execute();

@@ -30,6 +30,12 @@ export interface NewEnrolment {
   /** Pipeline version of the embedding (default the current one): only templates of the same version are compared. */
   pipelineVersion?: number;
   embedding: Float32Array;
+  /**
+   * The same face embedded by other (older) pipeline versions, by version. Templates of a version
+   * not upgraded yet are searched with its own embedding, like with like, so a pipeline change
+   * does not hide the accounts enrolled before it. Only `embedding` is indexed.
+   */
+  otherEmbeddings?: Readonly<Record<number, Float32Array>>;
 }
 
 export interface DuplicateDetector {
@@ -141,11 +147,22 @@ export function createDuplicateDetector({ ring, threshold = DEFAULT_DUPLICATE_TH
         return { enabled: false, reason: `duplicate-enrolment detection supports ${DUPLICATE_VECTOR_SIZE}-dimensional embeddings only`, matches: [] };
       }
       const matrix = await transform(db);
-      const query = vectorLiteral(support.schema, rotate(matrix, enrolment.embedding));
-      const { rows } = await nearestTemplatesQuery(support.schema, query, { model: enrolment.model, pipelineVersion: enrolment.pipelineVersion ?? CURRENT_PIPELINE_VERSION, excludeUserId: enrolment.userId, limit }).execute(db);
-      const matches = rows
-        .map((row) => ({ userId: row.user_id, templateId: row.template_id, similarity: Number(row.similarity) }))
-        .filter((match) => match.similarity >= threshold);
+      const version = enrolment.pipelineVersion ?? CURRENT_PIPELINE_VERSION;
+      const searches: Array<[number, Float32Array]> = [
+        [version, enrolment.embedding],
+        ...Object.entries(enrolment.otherEmbeddings ?? {})
+          .map(([v, embedding]) => [Number(v), embedding] as [number, Float32Array])
+          .filter(([v, embedding]) => v !== version && embedding.length === DUPLICATE_VECTOR_SIZE),
+      ];
+      const matches: DuplicateMatch[] = [];
+      for (const [pipelineVersion, embedding] of searches) {
+        const query = vectorLiteral(support.schema, rotate(matrix, embedding));
+        const { rows } = await nearestTemplatesQuery(support.schema, query, { model: enrolment.model, pipelineVersion, excludeUserId: enrolment.userId, limit }).execute(db);
+        for (const row of rows) {
+          const similarity = Number(row.similarity);
+          if (similarity >= threshold) matches.push({ userId: row.user_id, templateId: row.template_id, similarity });
+        }
+      }
       for (const match of matches) {
         await db
           .insertInto('face_duplicate_flags')

@@ -107,6 +107,8 @@ export interface FaceService {
 interface Analysed {
   analysis: FaceAnalysis;
   at: number;
+  /** The picture, held in memory only until the request ends (an enrolment embeds its chosen frame again for duplicate search). */
+  image: Uint8Array;
 }
 
 /** Frames the engine has analysed for a verification, with the refusals by reason. */
@@ -151,7 +153,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
       const image = frame instanceof Uint8Array ? frame : frame.image;
       const at = frame instanceof Uint8Array ? clock() : frame.at;
       try {
-        analysed.push({ analysis: await engine.analyze(image, { requireFrontal, ...(alsoEmbed.length ? { alsoEmbed } : {}) }), at });
+        analysed.push({ analysis: await engine.analyze(image, { requireFrontal, ...(alsoEmbed.length ? { alsoEmbed } : {}) }), at, image });
       } catch (error) {
         if (!(error instanceof FaceRejected)) throw error;
         rejected[error.code] = (rejected[error.code] ?? 0) + 1;
@@ -248,7 +250,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
     if ((probe.pipelineVersion ?? currentVersion) !== currentVersion || probe.quality < minEnrolQuality) return result;
     const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding, quality: probe.quality });
     await deleteTemplate(db, userId, matched.id);
-    if (duplicates) await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding });
+    if (duplicates) await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion: currentVersion, embedding: probe.embedding, otherEmbeddings: probe.embeddings });
     const upgraded: TemplateUpgrade = { fromVersion: matched.pipelineVersion, toVersion: currentVersion, replacedTemplateId: matched.id, templateId: id };
     if (onTemplateUpgraded) await onTemplateUpgraded(db, { userId, ...upgraded });
     return { ...result, upgraded };
@@ -268,7 +270,13 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
         const reasons = Object.keys(rejected);
         throw new FaceTemplateError('face_enrol_no_usable_frame', `none of the frames can be enrolled (${reasons.join(', ')})`, { reasons });
       }
-      return { chosen: best(usable).analysis, rejected };
+      const chosen = best(usable);
+      // Duplicate detection compares like with like: the chosen frame is also embedded by the older
+      // pipeline versions, so accounts whose templates were not upgraded yet are still searched.
+      const older = duplicates ? allVersions.filter((v) => v !== currentVersion) : [];
+      if (older.length === 0) return { chosen: chosen.analysis, rejected };
+      const again = await engine.analyze(chosen.image, { requireFrontal: true, alsoEmbed: older });
+      return { chosen: { ...chosen.analysis, embeddings: { ...again.embeddings, [currentVersion]: chosen.analysis.embedding } }, rejected };
     },
 
     async saveEnrolment(db, userId, { chosen, rejected }) {
@@ -276,7 +284,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
       const { id } = await saveTemplate(db, ring, { userId, model: engine.modelName, pipelineVersion, embedding: chosen.embedding, quality: chosen.quality });
       const result: EnrolResult = { templateId: id, quality: chosen.quality, rejected };
       if (duplicates) {
-        result.duplicates = await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion, embedding: chosen.embedding });
+        result.duplicates = await duplicates.recordEnrolment(db, { templateId: id, userId, model: engine.modelName, pipelineVersion, embedding: chosen.embedding, otherEmbeddings: chosen.embeddings });
       }
       return result;
     },
