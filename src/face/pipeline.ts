@@ -157,16 +157,23 @@ export async function detectFaces(image: RgbImage, runners: FaceRunners, { detec
   }
 }
 
-/** Picks the face to analyse, or refuses the picture with the reason a user can act on. */
+/** The detection whose box centre is nearest (x, y), the first of equals; undefined when there is none. */
+export function nearestDetection(found: readonly Detection[], x: number, y: number): Detection | undefined {
+  const distance = (d: Detection) => Math.hypot(d.box.x + d.box.width / 2 - x, d.box.y + d.box.height / 2 - y);
+  let best = found[0];
+  for (let i = 1; i < found.length; i += 1) if (distance(found[i]!) < distance(best!)) best = found[i];
+  return best;
+}
+
 type ResolvedOptions = typeof PIPELINE_DEFAULTS;
 
+/** Picks the face to analyse, or refuses the picture with the reason a user can act on. */
 export function selectFace(detections: Detection[], image: { width: number; height: number }, o: ResolvedOptions): Detection {
   if (detections.length === 0) throw new FaceRejected('no_face');
   const byArea = [...detections].sort((p, q) => q.box.width * q.box.height - p.box.width * p.box.height);
   const similar = byArea.filter((other) => other.box.width >= byArea[0].box.width * o.multipleFaceRatio);
   if (similar.length > 1 && !o.allowOtherFaces) throw new FaceRejected('multiple_faces');
-  const distance = (d: Detection) => Math.hypot(d.box.x + d.box.width / 2 - image.width / 2, d.box.y + d.box.height / 2 - image.height / 2);
-  const face = similar.reduce((best, d) => (distance(d) < distance(best) ? d : best));
+  const face = nearestDetection(similar, image.width / 2, image.height / 2)!;
   const { box, landmarks } = face;
   const slackX = box.width * o.cutOffTolerance;
   const slackY = box.height * o.cutOffTolerance;
@@ -214,10 +221,7 @@ export async function refineDetection(
     returnTensor(tensor);
   }
   if (found.length === 0) return undefined;
-  const centre = pixels / 2;
-  const nearest = found.reduce((best, d) =>
-    Math.hypot(d.box.x + d.box.width / 2 - centre, d.box.y + d.box.height / 2 - centre) < Math.hypot(best.box.x + best.box.width / 2 - centre, best.box.y + best.box.height / 2 - centre) ? d : best,
-  );
+  const nearest = nearestDetection(found, pixels / 2, pixels / 2)!;
   // Crop pixel u samples source x = rect.x + (u + 0.5)·s − 0.5 (cropResize's pixel-centre mapping).
   const s = side / pixels;
   const back = (u: number, origin: number) => origin + (u + 0.5) * s - 0.5;
@@ -268,13 +272,6 @@ function embedderBatch(views: View[], imageOf: (view: View) => RgbImage, preproc
   return batch;
 }
 
-/** The detection whose box centre is nearest `face`'s. */
-function nearestTo(face: Detection, found: Detection[]): Detection | undefined {
-  const centre = (d: Detection) => [d.box.x + d.box.width / 2, d.box.y + d.box.height / 2] as const;
-  const [x, y] = centre(face);
-  const distance = (d: Detection) => Math.hypot(centre(d)[0] - x, centre(d)[1] - y);
-  return found.reduce<Detection | undefined>((best, d) => (!best || distance(d) < distance(best) ? d : best), undefined);
-}
 
 /** Starts `work` now and lets it be awaited later without an unhandled rejection if the picture is refused first. */
 function started<T>(work: Promise<T>): Promise<T> {
@@ -306,7 +303,7 @@ export async function analyzePicture(image: RgbImage, runners: FaceRunners, opti
   const anchorOf = (plan: EmbeddingPlan): Promise<Detection> => {
     const scale = detectorScale(plan.detectorSize);
     if (!anchors.has(scale)) {
-      anchors.set(scale, detectFaces(image, runners, { detectorSize: plan.detectorSize, scoreThreshold: o.scoreThreshold }).then((found) => nearestTo(face, found) ?? face));
+      anchors.set(scale, detectFaces(image, runners, { detectorSize: plan.detectorSize, scoreThreshold: o.scoreThreshold }).then((found) => nearestDetection(found, face.box.x + face.box.width / 2, face.box.y + face.box.height / 2) ?? face));
     }
     return anchors.get(scale)!;
   };
