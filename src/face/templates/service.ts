@@ -107,8 +107,8 @@ export interface FaceService {
 interface Analysed {
   analysis: FaceAnalysis;
   at: number;
-  /** The picture, held in memory only until the request ends (an enrolment embeds its chosen frame again for duplicate search). */
-  image: Uint8Array;
+  /** Index of the frame among those analysed (an enrolment embeds its chosen frame again for duplicate search). */
+  frame: number;
 }
 
 /** Frames the engine has analysed for a verification, with the refusals by reason. */
@@ -146,14 +146,16 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
   const thresholdFor = (version: number) => (version === currentVersion ? threshold : (FACE_THRESHOLDS[version] ?? threshold));
   const allVersions = Object.keys(PIPELINE_VERSIONS).map(Number);
 
+  const imageOf = (frame: FaceFrame) => (frame instanceof Uint8Array ? frame : frame.image);
+
   async function analyseAll(frames: FaceFrame[], requireFrontal: boolean, alsoEmbed: number[] = []) {
     const analysed: Analysed[] = [];
     const rejected: Record<string, number> = {};
-    for (const frame of frames) {
-      const image = frame instanceof Uint8Array ? frame : frame.image;
+    for (const [index, frame] of frames.entries()) {
+      const image = imageOf(frame);
       const at = frame instanceof Uint8Array ? clock() : frame.at;
       try {
-        analysed.push({ analysis: await engine.analyze(image, { requireFrontal, ...(alsoEmbed.length ? { alsoEmbed } : {}) }), at, image });
+        analysed.push({ analysis: await engine.analyze(image, { requireFrontal, ...(alsoEmbed.length ? { alsoEmbed } : {}) }), at, frame: index });
       } catch (error) {
         if (!(error instanceof FaceRejected)) throw error;
         rejected[error.code] = (rejected[error.code] ?? 0) + 1;
@@ -275,7 +277,7 @@ export function createFaceService(options: FaceServiceOptions): FaceService {
       // pipeline versions, so accounts whose templates were not upgraded yet are still searched.
       const older = duplicates ? allVersions.filter((v) => v !== currentVersion) : [];
       if (older.length === 0) return { chosen: chosen.analysis, rejected };
-      const again = await engine.analyze(chosen.image, { requireFrontal: true, alsoEmbed: older });
+      const again = await engine.analyze(imageOf(frames[chosen.frame]!), { requireFrontal: true, alsoEmbed: older });
       return { chosen: { ...chosen.analysis, embeddings: { ...again.embeddings, [currentVersion]: chosen.analysis.embedding } }, rejected };
     },
 
