@@ -176,9 +176,15 @@ describe('three nodes behind HAProxy', { skip: !haproxy && 'haproxy is not insta
         // Nothing listens at the callback: the request's URL is all the relying party needs.
         const callback = page.waitForRequest((request) => request.url().startsWith(CALLBACK), { timeout: 20_000 });
         callback.catch(() => {}); // awaited below; a failing step is the error to report
+        // The failed navigation to the callback ends on Chromium's error page. It must have landed
+        // before the next sign-in navigates: a late one interrupted that page.goto.
+        const landed = page.waitForEvent('framenavigated', { predicate: (frame) => frame === page.mainFrame() && frame.url().startsWith('chrome-error:'), timeout: 20_000 });
+        landed.catch(() => {});
         await page.goto(url.href);
         await steps();
-        return client.authorizationCodeGrant(rp, new URL((await callback).url()), { pkceCodeVerifier: verifier, expectedState: state });
+        const redirected = new URL((await callback).url());
+        await landed;
+        return client.authorizationCodeGrant(rp, redirected, { pkceCodeVerifier: verifier, expectedState: state });
       };
       served.length = 0;
       const first = await signIn(async () => {
