@@ -32,13 +32,9 @@ const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMess
 
 try {
   const options = { threads: init.threads, spinning: init.spinning };
-  // The side thread loads its models while this thread loads its own. A dead side thread ends this
-  // worker too: the pool fails the request in flight and replaces both.
-  const [side, own] = await Promise.all([
-    init.sideThread ? startSideThread({ files: init.files, ...options }, () => process.exit(1)) : undefined,
-    createRunners(init.files, { ...options, liveness: !init.sideThread }),
-  ]);
-  const runners = { ...own, side };
+  // A dead side thread ends this worker too: the pool fails the request in flight and replaces both.
+  const side = init.sideThread ? await startSideThread({ files: init.files, ...options }, () => process.exit(1)) : undefined;
+  const runners = { ...(await createRunners(init.files, { ...options, liveness: !side })), side };
   port.on('message', async (request: AnalyzeRequest) => {
     try {
       const result = await analyzePicture(request.image, runners, request.options);
