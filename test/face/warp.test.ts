@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { detectorInput, planarBgr } from '../../src/face/detect.ts';
-import { cropResize, cropResizePlanar, flipHorizontal, mirrorPlanar, roundPixel, toPlanar, warpAffine, type Affine, type RgbImage } from '../../src/face/pixels.ts';
+import { cropResize, cropResizePlanar, flipHorizontal, midpointGrid, mirrorPlanar, roundPixel, toPlanar, warpAffine, type Affine, type RgbImage } from '../../src/face/pixels.ts';
 
 function referenceWarp(image: RgbImage, map: Affine, width: number, height: number): RgbImage {
   const { data: src, width: sw, height: sh } = image;
@@ -110,6 +110,36 @@ describe('warpAffine', () => {
     }
     // A NaN rectangle gives zeros, as the bytes of cropResize are.
     assert.ok(cropResizePlanar(noise(8, 8, next), { x: Number.NaN, y: 0, width: 4, height: 4 }, 4, 4).every((value) => Object.is(value, 0)));
+  });
+
+  it('cropResizePlanar on a midpoint grid (whole-pixel scale, samples halfway between pixels) takes its integer path and gives the same floats', () => {
+    const next = random(23);
+    const frame = noise(640, 480, next);
+    const large = noise(1280, 960, next);
+    const cases: Array<{ image: RgbImage; rect: { x: number; y: number; width: number; height: number }; outW: number; outH: number; fast: boolean }> = [
+      { image: frame, rect: { x: 0, y: 0, width: 640, height: 480 }, outW: 320, outH: 240, fast: true }, // the frame's first detection
+      { image: large, rect: { x: 0, y: 0, width: 1280, height: 960 }, outW: 320, outH: 240, fast: true }, // scale 4
+      { image: frame, rect: { x: 10, y: 6, width: 200, height: 100 }, outW: 100, outH: 50, fast: true },
+      { image: frame, rect: { x: 1, y: 0, width: 640, height: 480 }, outW: 320, outH: 240, fast: false }, // last column's neighbour outside
+      { image: frame, rect: { x: -2, y: 0, width: 640, height: 480 }, outW: 320, outH: 240, fast: false }, // first column's outside
+      { image: frame, rect: { x: 0, y: 0, width: 640, height: 480 }, outW: 640, outH: 480, fast: false }, // scale 1 samples on pixels
+      { image: frame, rect: { x: 0, y: 0, width: 640, height: 480 }, outW: 213, outH: 160, fast: false }, // scale 3 samples on pixels
+    ];
+    for (const { image, rect, outW, outH, fast } of cases) {
+      const sx = rect.width / outW;
+      const sy = rect.height / outH;
+      const onGrid = midpointGrid(sx, rect.x + 0.5 * sx - 0.5, outW, image.width) && midpointGrid(sy, rect.y + 0.5 * sy - 0.5, outH, image.height);
+      assert.equal(onGrid, fast, JSON.stringify(rect));
+      for (const [bgr, mirrored, pad] of [[true, false, 16], [false, true, 0]] as const) {
+        const crop = cropResize(image, rect, outW, outH);
+        const planes = toPlanar(mirrored ? flipHorizontal(crop) : crop, { bgr });
+        const expected = new Float32Array(3 * outW * (outH + pad));
+        for (let c = 0; c < 3; c += 1) expected.set(planes.subarray(c * outW * outH, (c + 1) * outW * outH), c * outW * (outH + pad));
+        const reused = new Float32Array(expected.length).fill(77);
+        const actual = cropResizePlanar(image, rect, outW, outH, { bgr, mirrored, tensorHeight: outH + pad, tensor: reused });
+        assert.ok(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer)), `${JSON.stringify(rect)} → ${outW}x${outH}, bgr ${bgr}, mirrored ${mirrored}`);
+      }
+    }
   });
 
   it('matches on the maps the pipeline uses: axis-aligned resizes (exact pixel grid) and the 112x112 alignment', () => {
