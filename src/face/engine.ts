@@ -6,6 +6,7 @@ import { decodeImage, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './decode.ts'
 import { FaceEngineError, FaceModelsUnavailable, FaceRejected, type FaceRejectionCode } from './errors.ts';
 import { loadModels, type ModelManifest } from './models.ts';
 import { CURRENT_PIPELINE_VERSION, PIPELINE_DEFAULTS, type PipelineOptions, type PipelineResult } from './pipeline.ts';
+import { createStopCells, stopWorker } from './native-guard.ts';
 import { createWorkerPool } from './pool.ts';
 import type { AnalyzeRequest, WorkerInit, WorkerReply } from './worker.ts';
 
@@ -34,7 +35,7 @@ export interface FaceEngineOptions {
   sideThread?: boolean;
   /** Let onnxruntime's idle threads spin-wait (default false; see runners.ts). */
   spinning?: boolean;
-  /** A request unanswered this long kills and replaces its worker (default 15 s). */
+  /** A request unanswered this long fails; its worker is stopped once outside onnxruntime and replaced (default 15 s). */
   timeoutMs?: number;
   /**
    * Pictures allowed to wait for a worker (default 64). Beyond that `analyze` fails at once with
@@ -100,12 +101,20 @@ export async function createFaceEngine({
   const models = await loadModels({ dir: modelsDir, manifest, ...(embedder ? { embedder } : {}) });
   if (!models.available) throw new FaceModelsUnavailable(models.reason);
 
-  const init: WorkerInit = { files: models.files, threads: threadsPerWorker, spinning, sideThread };
+  // Each worker gets its own stop cells, so the pool stops it only outside onnxruntime (native-guard.ts).
+  const stopCells = new WeakMap<Worker, SharedArrayBuffer>();
   const pool = createWorkerPool({
     size: workers,
     timeoutMs,
     maxQueued,
-    spawn: () => new Worker(new URL('./worker.ts', import.meta.url), { workerData: init }),
+    spawn: () => {
+      const cells = createStopCells();
+      const init: WorkerInit = { files: models.files, threads: threadsPerWorker, spinning, sideThread, stopCells: cells };
+      const worker = new Worker(new URL('./worker.ts', import.meta.url), { workerData: init });
+      stopCells.set(worker, cells);
+      return worker;
+    },
+    stop: (worker) => stopWorker(worker, stopCells.get(worker)!),
   });
   try {
     await pool.ready();

@@ -10,7 +10,13 @@ export interface WorkerPoolOptions {
   size?: number;
   /** Creates one worker; called again to replace a dead one. */
   spawn: () => Worker;
-  /** A request not answered within this time kills its worker. */
+  /**
+   * Stops a worker (a timed-out one, a failed start, or all of them on close). Default: terminate.
+   * The face engine stops its workers only outside onnxruntime (native-guard.ts); 'abandoned' means
+   * the worker could not be stopped and is replaced without waiting for it to exit.
+   */
+  stop?: (worker: Worker) => Promise<unknown>;
+  /** A request not answered within this time fails at once, and its worker is stopped and replaced. */
   timeoutMs?: number;
   /**
    * Requests allowed to wait for a worker (besides those being served). One more is refused at
@@ -38,12 +44,19 @@ interface Job {
   resolve: (reply: never) => void;
   reject: (error: Error) => void;
   timer?: NodeJS.Timeout;
-  timedOut?: boolean;
 }
 
-interface Slot { worker: Worker; ready: boolean; job?: Job }
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job?: Job;
+  /** Being stopped: takes no more work. */
+  retiring?: boolean;
+  /** Left the pool (exited, or abandoned while stopping); its replacement has been started. */
+  gone?: boolean;
+}
 
-export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000, maxQueued = Infinity }: WorkerPoolOptions): WorkerPool {
+export function createWorkerPool({ size = 1, spawn, stop = (worker) => worker.terminate(), timeoutMs = 15_000, maxQueued = Infinity }: WorkerPoolOptions): WorkerPool {
   const slots = new Set<Slot>();
   const queue: Job[] = [];
   let nextId = 1;
@@ -61,12 +74,28 @@ export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000, maxQueue
     for (const job of queue.splice(0)) job.reject(reason);
   }
 
+  /** Takes the slot out of the pool and starts its replacement, once. */
+  function leave(slot: Slot): void {
+    if (slot.gone) return;
+    slot.gone = true;
+    slots.delete(slot);
+    if (!closed && !broken) start();
+  }
+
+  /** Stops the slot's worker; one that cannot be stopped is replaced without waiting for its exit. */
+  function retire(slot: Slot): void {
+    if (slot.retiring) return;
+    slot.retiring = true;
+    void stop(slot.worker).then((outcome) => { if (outcome === 'abandoned') leave(slot); }, () => leave(slot));
+  }
+
   function start(): void {
     const worker = spawn();
     spawned += 1;
     const slot: Slot = { worker, ready: false };
     slots.add(slot);
     worker.on('message', (reply: { type?: string; id?: number; message?: string }) => {
+      if (slot.retiring) return;
       if (reply?.type === 'ready') {
         slot.ready = true;
         readyCount += 1;
@@ -76,7 +105,7 @@ export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000, maxQueue
       }
       if (reply?.type === 'init_failed') {
         fail(new FaceEngineError('face_engine_failed', `a face worker could not start: ${reply.message}`));
-        void worker.terminate();
+        retire(slot);
         return;
       }
       const job = slot.job;
@@ -88,29 +117,29 @@ export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000, maxQueue
     });
     worker.on('error', () => {}); // 'exit' follows and does the bookkeeping
     worker.on('exit', () => {
-      slots.delete(slot);
       const job = slot.job;
+      slot.job = undefined;
       if (job) {
         clearTimeout(job.timer);
         job.reject(closed
           ? new FaceEngineError('face_engine_closed', 'the face engine is closed')
-          : job.timedOut
-            ? new FaceEngineError('face_worker_timeout', 'face analysis took too long and was stopped')
-            : new FaceEngineError('face_worker_crashed', 'the face worker stopped unexpectedly'));
+          : new FaceEngineError('face_worker_crashed', 'the face worker stopped unexpectedly'));
       }
-      if (!closed && !broken) start();
+      leave(slot);
     });
   }
 
   function dispatch(): void {
     for (const slot of slots) {
-      if (!slot.ready || slot.job) continue;
+      if (!slot.ready || slot.job || slot.retiring) continue;
       const job = queue.shift();
       if (!job) return;
       slot.job = job;
+      // The caller hears of the timeout at once; the worker stops as soon as it safely can.
       job.timer = setTimeout(() => {
-        job.timedOut = true;
-        void slot.worker.terminate();
+        slot.job = undefined;
+        job.reject(new FaceEngineError('face_worker_timeout', 'face analysis took too long and was stopped'));
+        retire(slot);
       }, timeoutMs);
       try {
         slot.worker.postMessage({ ...job.message, id: job.id }, job.transfer);
@@ -141,7 +170,17 @@ export function createWorkerPool({ size = 1, spawn, timeoutMs = 15_000, maxQueue
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new FaceEngineError('face_engine_closed', 'the face engine is closed'));
-      await Promise.all([...slots].map((slot) => slot.worker.terminate()));
+      await Promise.all([...slots].map(async (slot) => {
+        slot.retiring = true;
+        await stop(slot.worker);
+        // A worker left running (abandoned) never exits while we wait: its caller hears now.
+        const job = slot.job;
+        slot.job = undefined;
+        if (job) {
+          clearTimeout(job.timer);
+          job.reject(new FaceEngineError('face_engine_closed', 'the face engine is closed'));
+        }
+      }));
     },
   };
 }

@@ -14,8 +14,16 @@ export type SideReply = { id: number; outputs: Float32Array[]; message?: undefin
 
 export type SideRunners = NonNullable<FaceRunners['side']>;
 
+export interface SideThreadInit {
+  files: ModelFiles;
+  threads: number;
+  spinning: boolean;
+  /** Its worker's stop cells: the side thread's onnxruntime calls count as the worker's (native-guard.ts). */
+  stopCells: SharedArrayBuffer;
+}
+
 export async function startSideThread(
-  init: { files: ModelFiles; threads: number; spinning: boolean },
+  init: SideThreadInit,
   onDeath: (error: Error) => void,
 ): Promise<SideRunners & { thread: Worker }> {
   const worker = new Worker(new URL('./side-worker.ts', import.meta.url), { workerData: init });

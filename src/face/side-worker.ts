@@ -3,15 +3,16 @@
 // onnxruntime-node runs a model on the calling JavaScript thread, so a second thread is the only
 // way for one analysis to use two cores with one intra-op thread per model.
 import { parentPort, workerData } from 'node:worker_threads';
+import { nativeGuard } from './native-guard.ts';
 import { createRunners, type ModelFiles } from './runners.ts';
-import type { SideReply, SideRequest } from './side-thread.ts';
+import type { SideReply, SideRequest, SideThreadInit } from './side-thread.ts';
 
 const port = parentPort;
 if (!port) throw new Error('side-worker.ts must run in a worker thread');
-const init = workerData as { files: ModelFiles; threads: number; spinning: boolean };
+const init = workerData as SideThreadInit;
 
 try {
-  const runners = await createRunners(init.files, { threads: init.threads, spinning: init.spinning, detector: false });
+  const runners = await createRunners(init.files, { threads: init.threads, spinning: init.spinning, detector: false, guard: nativeGuard(init.stopCells) });
   port.on('message', async (request: SideRequest) => {
     try {
       const outputs = request.kind === 'embed'

@@ -3,6 +3,7 @@
 // error message (the main thread decides what to expose).
 import { parentPort, workerData } from 'node:worker_threads';
 import { FaceRejected } from './errors.ts';
+import { nativeGuard } from './native-guard.ts';
 import { analyzePicture, type PipelineOptions } from './pipeline.ts';
 import type { RgbImage } from './pixels.ts';
 import { createRunners, type ModelFiles } from './runners.ts';
@@ -15,6 +16,8 @@ export interface WorkerInit {
   spinning: boolean;
   /** Run the liveness models and the first detection's views on a second thread (side-worker.ts). */
   sideThread: boolean;
+  /** The pool's stop flag and this worker's count of onnxruntime calls under way (native-guard.ts), shared with the side thread. */
+  stopCells: SharedArrayBuffer;
 }
 export interface AnalyzeRequest { id: number; image: RgbImage; options: PipelineOptions }
 export type WorkerReply =
@@ -33,8 +36,8 @@ const post = (reply: WorkerReply, transfer: ArrayBuffer[] = []) => port.postMess
 try {
   const options = { threads: init.threads, spinning: init.spinning };
   // A dead side thread ends this worker too: the pool fails the request in flight and replaces both.
-  const side = init.sideThread ? await startSideThread({ files: init.files, ...options }, () => process.exit(1)) : undefined;
-  const runners = { ...(await createRunners(init.files, { ...options, liveness: !side })), side };
+  const side = init.sideThread ? await startSideThread({ files: init.files, ...options, stopCells: init.stopCells }, () => process.exit(1)) : undefined;
+  const runners = { ...(await createRunners(init.files, { ...options, liveness: !side, guard: nativeGuard(init.stopCells) })), side };
   port.on('message', async (request: AnalyzeRequest) => {
     try {
       const result = await analyzePicture(request.image, runners, request.options);

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { cosineSimilarity, createFaceEngine, FaceEngineError, FaceRejected, loadModels, type FaceEngine } from '../../src/face/index.ts';
 import { asCameraFrame } from '../../src/face/eval/camera-frame.ts';
+import { createStopCells, stopWorker } from '../../src/face/native-guard.ts';
 import { startSideThread } from '../../src/face/side-thread.ts';
 import { modelsDir, faceDataDir } from '../support/shared-data.ts';
 
@@ -87,12 +88,17 @@ describe('face worker side thread', { timeout: 120_000 }, () => {
     const models = await loadModels({ dir: modelsDir });
     assert.ok(models.available);
     let died: Error | undefined;
-    const side = await startSideThread({ files: models.files, threads: 1, spinning: false }, (error) => { died = error; });
+    const stopCells = createStopCells();
+    const side = await startSideThread({ files: models.files, threads: 1, spinning: false, stopCells }, (error) => { died = error; });
     const embedding = await side.embed(new Float32Array(3 * 112 * 112).fill(0.1), 1);
     assert.equal(embedding.length, 128);
+    // Stopped as the pool stops threads (outside onnxruntime: terminating one inside aborts the
+    // process, test/face/worker-stop.test.ts). The call sent meanwhile is refused by the stopping
+    // thread or, if the thread is gone first, failed by its death.
+    const stopping = stopWorker(side.thread, stopCells);
     const inFlight = side.liveness([new Float32Array(3 * 80 * 80), new Float32Array(3 * 80 * 80)]);
-    await side.thread.terminate();
-    await assert.rejects(inFlight, /side thread stopped/);
+    assert.equal(await stopping, 'terminated');
+    await assert.rejects(inFlight, /side thread stopped|worker is stopping/);
     assert.match(died?.message ?? '', /side thread stopped/);
   });
 
@@ -100,7 +106,7 @@ describe('face worker side thread', { timeout: 120_000 }, () => {
     const models = await loadModels({ dir: modelsDir });
     assert.ok(models.available);
     await assert.rejects(
-      startSideThread({ files: { ...models.files, embedder: path.join(modelsDir, 'missing.onnx') }, threads: 1, spinning: false }, () => {}),
+      startSideThread({ files: { ...models.files, embedder: path.join(modelsDir, 'missing.onnx') }, threads: 1, spinning: false, stopCells: createStopCells() }, () => {}),
       /missing\.onnx|No such file|Load model/i,
     );
   });
