@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { generateSync } from 'otplib';
 import { openDatabase, type Database } from '../../src/db/client.ts';
 import { migrateControl } from '../../src/db/migrations.ts';
 import { withTenant } from '../../src/db/tenant-scope.ts';
@@ -15,6 +14,7 @@ import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { createUser } from '../../src/accounts/users.ts';
 import { appendAudit } from '../../src/audit/audit-log.ts';
 import { recentSecurityChanges, recentSignIns } from '../../src/audit/account-activity.ts';
+import { codeAt } from '../support/totp-codes.ts';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { adminAuthorization } from '../support/admin-client.ts';
@@ -23,7 +23,6 @@ import { PasskeyAgent } from '../passkey/agent.ts';
 
 const REDIRECT = 'http://localhost:3001/callback';
 const OTP = 'urn:facet:acr:passkey+otp';
-const codeAt = (secret: string, step: number) => generateSync({ secret, epoch: step * 30 });
 
 describe('account history through the real flow', () => {
   let facet: TestFacet;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { generateSync } from 'otplib';
+import { codeAt, previousStepCode } from '../support/totp-codes.ts';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { CookieJar } from '../support/http-agent.ts';
@@ -56,7 +56,6 @@ const EXPECT: Record<Path, Partial<Record<Enrolled, Record<Requirement, string>>
   'test-helper': { passkey: { nothing: PASSKEY, acr_values: UNMET, essential: UNMET, minimum: UNMET, max_age: PASSKEY } },
 };
 
-const codeAt = (secret: string, step: number) => generateSync({ secret, epoch: step * 30 });
 
 describe('assurance matrix: login path × requirement × enrolled factors', () => {
   let facet: TestFacet;
@@ -92,7 +91,7 @@ describe('assurance matrix: login path × requirement × enrolled factors', () =
       await agent.page('/t/bank/account');
       assert.equal((await submit(agent, '/t/bank/account/totp/start', {})).status, 303);
       const secret = /<code id="totp-secret">([A-Z2-7 ]+)<\/code>/.exec((await agent.page('/t/bank/account/totp')).text)![1]!.replaceAll(' ', '');
-      const confirmed = await submit(agent, '/t/bank/account/totp/confirm', { code: codeAt(secret, Math.floor(Date.now() / 30_000) - 1) });
+      const confirmed = await submit(agent, '/t/bank/account/totp/confirm', { code: await previousStepCode(secret) });
       assert.equal(confirmed.status, 303, confirmed.text);
       made.secret = secret;
     }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { generateSync } from 'otplib';
+import { codeAt, previousStepCode } from '../support/totp-codes.ts';
 import { projectRoot, startTestFacet, type TestFacet } from '../support/facet.ts';
 import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
 import { PasskeyAgent } from '../passkey/agent.ts';
@@ -14,7 +14,6 @@ import { withTenant } from '../../src/db/tenant-scope.ts';
 import { findTenant, type TenantRecord } from '../../src/tenancy/registry.ts';
 import { purgeExpiredSignInState } from '../../src/accounts/housekeeping.ts';
 
-const codeAt = (secret: string, step: number) => generateSync({ secret, epoch: step * 30 });
 
 describe('factor changes need a fresh proof, not just the passkey', () => {
   let facet: TestFacet;
@@ -32,7 +31,7 @@ describe('factor changes need a fresh proof, not just the passkey', () => {
     await victim.page('/t/bank/account');
     assert.equal((await submit(victim, '/t/bank/account/totp/start', {})).status, 303);
     secret = /<code id="totp-secret">([A-Z2-7 ]+)<\/code>/.exec((await victim.page('/t/bank/account/totp')).text)![1]!.replaceAll(' ', '');
-    assert.equal((await submit(victim, '/t/bank/account/totp/confirm', { code: codeAt(secret, Math.floor(Date.now() / 30_000) - 1) })).status, 303);
+    assert.equal((await submit(victim, '/t/bank/account/totp/confirm', { code: await previousStepCode(secret) })).status, 303);
     victimId = (await db((trx) => trx.selectFrom('users').select('id').where('username', '=', 'victim').executeTakeFirstOrThrow())).id;
   });
   after(async () => facet?.close());

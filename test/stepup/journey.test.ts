@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { generateSync } from 'otplib';
+import { codeAt } from '../support/totp-codes.ts';
 import { startTestFacet, type TestFacet } from '../support/facet.ts';
 import { discover } from '../support/rp.ts';
 import { SoftAuthenticator } from '../passkey/soft-authenticator.ts';
@@ -25,7 +25,6 @@ const CARD = { uid: '04A1B2C3D4E580', metaReadKey: hexKey(), fileReadKey: hexKey
 const OTHER_CARD = { uid: '04FFEEDDCCBB80', metaReadKey: hexKey(), fileReadKey: hexKey() };
 const tap = (card: typeof CARD, counter: number) => generateSunUrl({ ...card, counter, baseUrl: 'https://cards.demo.example/tap' });
 
-const codeAt = (secret: string, step: number) => generateSync({ secret, epoch: step * 30 });
 
 describe('step-up journey: authenticator app and NFC card', () => {
   let facet: TestFacet;
