@@ -50,8 +50,8 @@ interface Slot {
   worker: Worker;
   ready: boolean;
   job?: Job;
-  /** Being stopped: takes no more work. */
-  retiring?: boolean;
+  /** Being stopped (takes no more work): the stop under way. */
+  retiring?: Promise<unknown>;
   /** Left the pool (exited, or abandoned while stopping); its replacement has been started. */
   gone?: boolean;
 }
@@ -82,11 +82,10 @@ export function createWorkerPool({ size = 1, spawn, stop = (worker) => worker.te
     if (!closed && !broken) start();
   }
 
-  /** Stops the slot's worker; one that cannot be stopped is replaced without waiting for its exit. */
-  function retire(slot: Slot): void {
-    if (slot.retiring) return;
-    slot.retiring = true;
-    void stop(slot.worker).then((outcome) => { if (outcome === 'abandoned') leave(slot); }, () => leave(slot));
+  /** Stops the slot's worker, once; one that cannot be stopped is replaced without waiting for its exit. */
+  function retire(slot: Slot): Promise<unknown> {
+    slot.retiring ??= stop(slot.worker).then((outcome) => { if (outcome === 'abandoned') leave(slot); }, () => leave(slot));
+    return slot.retiring;
   }
 
   function start(): void {
@@ -105,7 +104,7 @@ export function createWorkerPool({ size = 1, spawn, stop = (worker) => worker.te
       }
       if (reply?.type === 'init_failed') {
         fail(new FaceEngineError('face_engine_failed', `a face worker could not start: ${reply.message}`));
-        retire(slot);
+        void retire(slot);
         return;
       }
       const job = slot.job;
@@ -139,7 +138,7 @@ export function createWorkerPool({ size = 1, spawn, stop = (worker) => worker.te
       job.timer = setTimeout(() => {
         slot.job = undefined;
         job.reject(new FaceEngineError('face_worker_timeout', 'face analysis took too long and was stopped'));
-        retire(slot);
+        void retire(slot);
       }, timeoutMs);
       try {
         slot.worker.postMessage({ ...job.message, id: job.id }, job.transfer);
@@ -171,8 +170,7 @@ export function createWorkerPool({ size = 1, spawn, stop = (worker) => worker.te
       closed = true;
       for (const job of queue.splice(0)) job.reject(new FaceEngineError('face_engine_closed', 'the face engine is closed'));
       await Promise.all([...slots].map(async (slot) => {
-        slot.retiring = true;
-        await stop(slot.worker);
+        await retire(slot); // a worker already stopping (timed out) is not stopped twice
         // A worker left running (abandoned) never exits while we wait: its caller hears now.
         const job = slot.job;
         slot.job = undefined;
