@@ -272,7 +272,6 @@ function embedderBatch(views: View[], imageOf: (view: View) => RgbImage, preproc
   return batch;
 }
 
-
 /** Starts `work` now and lets it be awaited later without an unhandled rejection if the picture is refused first. */
 function started<T>(work: Promise<T>): Promise<T> {
   work.catch(() => {});

@@ -4,7 +4,7 @@
 // sign-in and step-up pages answered until the browser is back in the console.
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
-import { generateSync } from 'otplib';
+import { codeAt, STEP_MS, stepNow } from './totp-codes.ts';
 import { installAutofillSwitch, pageWithAuthenticator, setAutofill, type AuthenticatorPage } from '../browser/support.ts';
 
 /**
@@ -44,9 +44,6 @@ export async function signUpWithPasskey(
   await page.waitForURL(/\/t\/[^/]+\/account/);
 }
 
-const STEP_MS = 30_000;
-const stepNow = () => Math.floor(Date.now() / STEP_MS);
-
 /** The authenticator app of the account under test: its secret and the codes it has given. */
 export class AuthenticatorApp {
   readonly secret: string;
@@ -65,7 +62,7 @@ export class AuthenticatorApp {
     const step = Math.max(stepNow(), this.#lastStep + 1);
     while (stepNow() < step - 1) await new Promise((resolve) => setTimeout(resolve, STEP_MS - (Date.now() % STEP_MS) + 10));
     this.#lastStep = step;
-    return generateSync({ secret: this.secret, epoch: step * (STEP_MS / 1000) });
+    return codeAt(this.secret, step);
   }
 }
 

@@ -2,7 +2,10 @@
 // code once (a later code must be for a later 30-second step).
 import { generateSync } from 'otplib';
 
-const STEP_MS = 30_000;
+export const STEP_MS = 30_000;
+
+/** The 30-second step the clock is in now. */
+export const stepNow = (): number => Math.floor(Date.now() / STEP_MS);
 
 /** The code of a given 30-second step. */
 export const codeAt = (secret: string, step: number): string => generateSync({ secret, epoch: (step * STEP_MS) / 1000 });
@@ -14,5 +17,5 @@ export const codeAt = (secret: string, step: number): string => generateSync({ s
 export async function previousStepCode(secret: string): Promise<string> {
   const left = STEP_MS - (Date.now() % STEP_MS);
   if (left < 1000) await new Promise((resolve) => setTimeout(resolve, left + 50));
-  return codeAt(secret, Math.floor(Date.now() / STEP_MS) - 1);
+  return codeAt(secret, stepNow() - 1);
 }
